@@ -1,0 +1,68 @@
+/* Little-endian binary writer and bounds-checked reader used by the model
+ * file and by every estimator's save/load. The reader never reads past its
+ * end: the first short read sets `failed` and every later read returns zeros,
+ * so a loader checks once at the end (vg_rbuf_check) and a truncated or
+ * corrupted file can never crash the process. */
+#ifndef VIGIL_BUF_H
+#define VIGIL_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+
+/* Growable output buffer. Owns `data` (vg_malloc); free with vg_wbuf_free. */
+typedef struct vg_wbuf {
+    uint8_t *data;
+    size_t len, cap;
+    int failed;  /* set when an allocation failed; later writes are dropped */
+} vg_wbuf;
+
+void vg_wbuf_init(vg_wbuf *w);
+void vg_wbuf_free(vg_wbuf *w);
+void vg_wbuf_bytes(vg_wbuf *w, const void *p, size_t n);
+void vg_wbuf_u8(vg_wbuf *w, uint8_t v);
+void vg_wbuf_u32(vg_wbuf *w, uint32_t v);
+void vg_wbuf_u64(vg_wbuf *w, uint64_t v);
+void vg_wbuf_i32(vg_wbuf *w, int32_t v);
+void vg_wbuf_f32(vg_wbuf *w, float v);
+void vg_wbuf_f64(vg_wbuf *w, double v);
+/* Length-prefixed (u32) string; NULL is written as length 0xFFFFFFFF. */
+void vg_wbuf_str(vg_wbuf *w, const char *s);
+void vg_wbuf_f32s(vg_wbuf *w, const float *v, size_t n);
+void vg_wbuf_f64s(vg_wbuf *w, const double *v, size_t n);
+void vg_wbuf_u32s(vg_wbuf *w, const uint32_t *v, size_t n);
+void vg_wbuf_i32s(vg_wbuf *w, const int32_t *v, size_t n);
+
+/* Reader over borrowed memory. */
+typedef struct vg_rbuf {
+    const uint8_t *data;
+    size_t len, pos;
+    int failed;
+    const char *what;  /* name of the section being read, for messages */
+} vg_rbuf;
+
+void vg_rbuf_init(vg_rbuf *r, const void *data, size_t len, const char *what);
+int vg_rbuf_bytes(vg_rbuf *r, void *out, size_t n);
+uint8_t vg_rbuf_u8(vg_rbuf *r);
+uint32_t vg_rbuf_u32(vg_rbuf *r);
+uint64_t vg_rbuf_u64(vg_rbuf *r);
+int32_t vg_rbuf_i32(vg_rbuf *r);
+float vg_rbuf_f32(vg_rbuf *r);
+double vg_rbuf_f64(vg_rbuf *r);
+/* Returns a new vg_malloc'd string (caller frees), or NULL for a NULL string
+ * or on failure (check r->failed to tell them apart). */
+char *vg_rbuf_str(vg_rbuf *r);
+/* Array readers: check that n elements remain before allocating, so a
+ * corrupted count cannot trigger a huge allocation. Return a vg_malloc'd
+ * array (caller frees) or NULL on failure (r->failed set). n may be 0. */
+float *vg_rbuf_f32s(vg_rbuf *r, size_t n);
+double *vg_rbuf_f64s(vg_rbuf *r, size_t n);
+uint32_t *vg_rbuf_u32s(vg_rbuf *r, size_t n);
+int32_t *vg_rbuf_i32s(vg_rbuf *r, size_t n);
+/* Fail the reader with a message if `cond` is false (for range checks on
+ * counts and indices read from the file). Returns cond. */
+int vg_rbuf_require(vg_rbuf *r, int cond, const char *what);
+/* VG_OK, or VG_ERR_FORMAT with "<what>: truncated or corrupt" as last error. */
+vg_status vg_rbuf_check(vg_rbuf *r);
+
+#endif

@@ -1,0 +1,95 @@
+/* The one interface every learning algorithm implements (logistic regression,
+ * decision tree, random forest, ...). Training, evaluation, cross-validation,
+ * the model file and the server only ever talk to this vtable, never to a
+ * particular family, and find families by name through the registry.
+ *
+ * An estimator sees a dense float matrix whose columns are described by
+ * vg_feature (numeric, or categorical codes), integer class labels and
+ * optional per-row weights (class weights are already folded into them). */
+#ifndef VIGIL_ESTIMATOR_H
+#define VIGIL_ESTIMATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+#include "vigil/buf.h"
+#include "vigil/matrix.h"
+
+/* How the pipeline must encode the raw columns for this family. */
+typedef enum vg_encoding {
+    VG_ENCODING_ONEHOT_SCALED = 0,  /* impute, one-hot categories, standardise numbers; no NaN */
+    VG_ENCODING_NATIVE = 1          /* numbers imputed as they are; categories as codes, NaN = unseen */
+} vg_encoding;
+
+typedef struct vg_train_set {
+    const vg_matrix *X;          /* rows x n_features */
+    const vg_feature *features;  /* X->cols entries */
+    const int32_t *y;            /* class index in [0, n_classes) per row */
+    const float *weight;         /* per-row weight, or NULL for all 1 */
+    uint32_t n_classes;          /* >= 2 */
+} vg_train_set;
+
+/* Progress: `done` of `total` units of `stage` (e.g. trees) finished. Called
+ * from the training thread(s); must be cheap and thread-safe. */
+typedef void (*vg_progress_fn)(void *user, const char *stage, size_t done, size_t total);
+
+typedef struct vg_fit_options {
+    uint64_t seed;
+    int threads;               /* 0 = all CPUs */
+    vg_progress_fn progress;   /* may be NULL */
+    void *progress_user;
+} vg_fit_options;
+
+typedef struct vg_estimator_kind {
+    const char *name;      /* registry name, e.g. "forest" */
+    const char *summary;   /* one line for --help */
+    vg_encoding encoding;
+    size_t params_size;    /* size of the family's parameter struct */
+
+    /* Fill `params` (params_size bytes) with the defaults. */
+    void (*params_default)(void *params);
+    /* Set one parameter from text (names follow scikit-learn / XGBoost).
+     * Unknown key or unparsable / out-of-range value: VG_ERR_INVALID with a
+     * message naming the key, the value and what is allowed. */
+    vg_status (*params_set)(void *params, const char *key, const char *value);
+    /* NULL if the parameter set is consistent, else a static message. */
+    const char *(*params_check)(const void *params);
+
+    /* Train. *out_state is a new fitted state owned by the caller (free with
+     * ->free). Must be deterministic for a given opt->seed whatever opt->threads. */
+    vg_status (*fit)(const void *params, const vg_train_set *ts, const vg_fit_options *opt,
+                     void **out_state);
+    /* Class probabilities: proba is X->rows x n_classes, row-major, each row
+     * summing to 1. X has the columns the state was trained on. */
+    void (*predict)(const void *state, const vg_matrix *X, int threads, float *proba);
+    uint32_t (*n_classes)(const void *state);
+
+    /* Serialise / restore the fitted state. load must validate everything it
+     * reads (counts, indices, tree links) and fail with VG_ERR_FORMAT, never crash. */
+    vg_status (*save)(const void *state, vg_wbuf *w);
+    vg_status (*load)(vg_rbuf *r, void **out_state);
+    void (*free)(void *state);
+
+    /* Optional: append human-readable "key: value\n" lines about the fitted
+     * state (iterations, trees, depth, out-of-bag score...) to `out`. */
+    void (*describe)(const void *state, vg_wbuf *out);
+} vg_estimator_kind;
+
+/* Registry. Returns NULL for an unknown name. */
+const vg_estimator_kind *vg_estimator_find(const char *name);
+/* All registered kinds, NULL-terminated; static storage. */
+const vg_estimator_kind *const *vg_estimator_all(void);
+
+/* The families (each in its own file under src/models/). */
+extern const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
+extern const vg_estimator_kind vg_tree_kind;    /* "tree" */
+extern const vg_estimator_kind vg_forest_kind;  /* "forest" */
+
+/* Helpers for params_set implementations: parse a whole string as a number
+ * and check its range; on failure they set a message naming `key`. */
+vg_status vg_param_double(const char *key, const char *value, double lo, double hi, double *out);
+vg_status vg_param_int(const char *key, const char *value, long lo, long hi, long *out);
+vg_status vg_param_bool(const char *key, const char *value, int *out);
+vg_status vg_param_unknown(const char *family, const char *key);
+
+#endif

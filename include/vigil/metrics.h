@@ -1,0 +1,56 @@
+/* Classification metrics from true classes and predicted probabilities:
+ * accuracy, precision, recall, F1 (binary: of the positive class, index 1;
+ * multiclass: macro), FPR, ROC-AUC (multiclass: one-vs-rest macro), PR-AUC
+ * (average precision; multiclass: one-vs-rest macro), log loss, the confusion
+ * matrix and a per-class report. Definitions follow scikit-learn's so figures
+ * can be compared directly; tests check them against it. */
+#ifndef VIGIL_METRICS_H
+#define VIGIL_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+#include "vigil/buf.h"
+
+typedef struct vg_class_report {
+    double precision, recall, f1, fpr, roc_auc, pr_auc;  /* NaN where undefined (class absent) */
+    size_t support;                        /* true rows of this class */
+    size_t predicted;                      /* rows predicted as this class */
+} vg_class_report;
+
+typedef struct vg_metrics {
+    uint32_t n_classes;
+    size_t rows;
+    double accuracy;
+    double precision, recall, f1, fpr;     /* binary: positive class; multiclass: macro */
+    double macro_f1, weighted_f1;
+    double roc_auc, pr_auc, log_loss;      /* NaN where undefined */
+    size_t *confusion;                     /* n_classes x n_classes, rows = truth; owned */
+    vg_class_report *per_class;            /* n_classes entries; owned */
+} vg_metrics;
+
+/* y: true class per row; proba: rows x n_classes row-major. The predicted
+ * class is the argmax (lowest index on ties). Fills *out (free with
+ * vg_metrics_free). Errors: VG_ERR_INVALID for rows == 0, n_classes < 2 or
+ * a class index out of range. */
+vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
+                             uint32_t n_classes, vg_metrics *out);
+void vg_metrics_free(vg_metrics *m);
+
+/* Binary building blocks. is_pos: 1 for positive rows. Return NaN when only
+ * one class is present. */
+double vg_roc_auc(const uint8_t *is_pos, const float *score, size_t n);
+double vg_average_precision(const uint8_t *is_pos, const float *score, size_t n);
+
+/* Readable report: the headline figures, the confusion matrix and the
+ * per-class table, appended to `out` as text. */
+void vg_metrics_format(const vg_metrics *m, const char *const *class_names, vg_wbuf *out);
+
+/* JSON: the metric keys of DESIGN.md's --json contract (accuracy, precision,
+ * recall, f1, fpr, macro_f1, weighted_f1, roc_auc, pr_auc, log_loss,
+ * confusion_matrix, per_class) added to an existing cJSON object. NaN is
+ * written as null. */
+struct cJSON;
+vg_status vg_metrics_to_json(const vg_metrics *m, const char *const *class_names, struct cJSON *obj);
+
+#endif

@@ -1,0 +1,19 @@
+/* Data-parallel loops over a fixed number of worker threads (pthreads).
+ * Tasks are handed out dynamically; `worker` (0..threads-1) indexes per-thread
+ * scratch. With threads <= 1 everything runs on the caller's thread, which is
+ * the reference path. Results must never depend on which worker ran a task. */
+#ifndef VIGIL_PARALLEL_H
+#define VIGIL_PARALLEL_H
+
+#include <stddef.h>
+
+typedef void (*vg_task_fn)(void *ctx, size_t task, int worker);
+
+/* Run fn(ctx, t, worker) for t in [0, n_tasks) on `threads` threads
+ * (0 = number of online CPUs). Returns when all tasks are done. */
+void vg_parallel_for(int threads, size_t n_tasks, vg_task_fn fn, void *ctx);
+
+/* Resolve a requested thread count: 0 -> online CPUs, otherwise clamp to >= 1. */
+int vg_threads_resolve(int threads);
+
+#endif

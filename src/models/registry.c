@@ -1,0 +1,72 @@
+/* The estimator registry (name -> vtable) and the parameter-parsing helpers
+ * every family's params_set uses, so messages read the same everywhere. */
+#include "vigil/estimator.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const vg_estimator_kind *const all_kinds[] = {
+    &vg_logreg_kind,
+    &vg_tree_kind,
+    &vg_forest_kind,
+    NULL,
+};
+
+const vg_estimator_kind *const *vg_estimator_all(void)
+{
+    return all_kinds;
+}
+
+const vg_estimator_kind *vg_estimator_find(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; all_kinds[i]; i++)
+        if (strcmp(all_kinds[i]->name, name) == 0) return all_kinds[i];
+    return NULL;
+}
+
+vg_status vg_param_double(const char *key, const char *value, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end == value || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return vg_fail(VG_ERR_INVALID, "parameter %s: '%s' is not a number", key, value);
+    if (v < lo || v > hi)
+        return vg_fail(VG_ERR_INVALID, "parameter %s: %s is out of range [%g, %g]", key, value, lo, hi);
+    *out = v;
+    return VG_OK;
+}
+
+vg_status vg_param_int(const char *key, const char *value, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (end == value || *end != '\0' || errno == ERANGE)
+        return vg_fail(VG_ERR_INVALID, "parameter %s: '%s' is not a whole number", key, value);
+    if (v < lo || v > hi)
+        return vg_fail(VG_ERR_INVALID, "parameter %s: %s is out of range [%ld, %ld]", key, value, lo, hi);
+    *out = v;
+    return VG_OK;
+}
+
+vg_status vg_param_bool(const char *key, const char *value, int *out)
+{
+    static const char *yes[] = { "true", "1", "yes", "on" };
+    static const char *no[] = { "false", "0", "no", "off" };
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0) return *out = 1, VG_OK;
+        if (strcasecmp(value, no[i]) == 0) return *out = 0, VG_OK;
+    }
+    return vg_fail(VG_ERR_INVALID, "parameter %s: '%s' is not true or false", key, value);
+}
+
+vg_status vg_param_unknown(const char *family, const char *key)
+{
+    return vg_fail(VG_ERR_INVALID, "parameter %s: not a parameter of model '%s' (see vigil train --help)",
+                   key, family);
+}
