@@ -1,0 +1,31 @@
+/* Evaluating a model on labelled data: predictions, timings and metrics in
+ * one call, shared by `vigil train --test/--split`, `eval` and `compare`. */
+#ifndef VIGIL_EVALUATE_H
+#define VIGIL_EVALUATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+#include "vigil/metrics.h"
+#include "vigil/model.h"
+#include "vigil/table.h"
+
+typedef struct vg_evaluation {
+    vg_metrics metrics;        /* over the rows whose label the model knows */
+    size_t rows;               /* rows in the data */
+    size_t excluded;           /* rows whose label is not one of the model's classes */
+    double predict_seconds;    /* pipeline + estimator over all rows */
+    float *proba;              /* rows x n_classes (owned) */
+    int32_t *y;                /* true class per row, -1 if excluded (owned) */
+} vg_evaluation;
+
+/* Predict every row of t and score the predictions. Fails if t has no
+ * label column or no row with a known label. Free with vg_evaluation_free. */
+vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out);
+void vg_evaluation_free(vg_evaluation *e);
+
+/* The evaluation as JSON text (DESIGN.md's --json keys: model, task, classes,
+ * rows, metrics..., train_seconds, predict_seconds), vg_malloc'd. */
+char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e);
+
+#endif

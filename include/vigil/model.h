@@ -1,0 +1,98 @@
+/* A vigil model: everything needed to turn raw records into scores. It
+ * bundles how the data is read (format, label column and column roles), the
+ * classes of the task, the fitted pipeline, the fitted estimator with its
+ * parameters, training metadata and the evaluation metrics, and it is what a
+ * .vgm file holds. eval, predict, serve and watch need only the model and the
+ * data. Opaque; free with vg_model_free. */
+#ifndef VIGIL_MODEL_H
+#define VIGIL_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+#include "vigil/estimator.h"
+#include "vigil/labels.h"
+#include "vigil/pipeline.h"
+#include "vigil/table.h"
+
+typedef struct vg_model vg_model;
+
+/* How data is read and which column plays which role. */
+typedef struct vg_data_spec {
+    const char *format;                /* "csv" (default) or "kdd" */
+    const char *label;                 /* label column; NULL = "label" for kdd, the last column for csv */
+    vg_task task;
+    const char *positive;              /* binary: positive label value, or NULL to choose */
+    const char *const *ignore;         /* columns never used as features */
+    size_t n_ignore;
+    const char *const *categorical;    /* columns read as categories even if they look numeric */
+    size_t n_categorical;
+} vg_data_spec;
+
+/* Read a data file as `spec` says (csv or kdd, plain or gzip). */
+vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
+
+typedef struct vg_train_request {
+    const vg_table *table;             /* training rows */
+    vg_data_spec data;
+    const char *model;                 /* estimator family name, e.g. "forest" */
+    const char *const *params;         /* "key=value" strings (scikit-learn/XGBoost names) */
+    size_t n_params;
+    uint64_t seed;
+    int threads;                       /* 0 = all CPUs */
+    vg_progress_fn progress;           /* may be NULL */
+    void *progress_user;
+} vg_train_request;
+
+/* Check the family name and every parameter before any work (unknown or
+ * out-of-range -> VG_ERR_INVALID). class_weight=balanced|NAME:W,... is
+ * accepted for every family and becomes per-row weights. */
+vg_status vg_train_request_check(const vg_train_request *rq);
+
+/* Fit the pipeline and estimator on rq->table. *out is new. */
+vg_status vg_model_train(const vg_train_request *rq, vg_model **out);
+void vg_model_free(vg_model *m);
+
+/* Read a data file the way the model's training data was read (same format,
+ * the model's column types forced, so text in a numeric field is an error). */
+vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out);
+
+/* Class probabilities for every row of t: *proba is rows x n_classes, new
+ * (vg_malloc'd; caller frees). */
+vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba);
+
+/* True classes of t's label column (-1 for labels the model never saw, counted
+ * in *unseen). VG_ERR_INVALID if t has no label column. */
+vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y, size_t *unseen);
+/* 1 if t carries the model's label column. */
+int vg_model_has_labels(const vg_model *m, const vg_table *t);
+
+/* Accessors (borrowed; valid while m lives). */
+const vg_classes *vg_model_classes(const vg_model *m);
+const char *vg_model_family(const vg_model *m);
+const vg_estimator_kind *vg_model_kind(const vg_model *m);
+const void *vg_model_state(const vg_model *m);
+const vg_pipeline *vg_model_pipeline(const vg_model *m);
+vg_task vg_model_task(const vg_model *m);
+const char *vg_model_format(const vg_model *m);
+const char *vg_model_label(const vg_model *m);
+size_t vg_model_train_rows(const vg_model *m);
+double vg_model_train_seconds(const vg_model *m);
+/* Positive class index for binary models (1), or -1 for multiclass. */
+int vg_model_positive_class(const vg_model *m);
+
+/* Metrics from an evaluation, kept as JSON text in the file (copied). */
+vg_status vg_model_set_metrics_json(vg_model *m, const char *json);
+const char *vg_model_metrics_json(const vg_model *m);  /* NULL if none */
+
+/* Save to / load from a .vgm file. Loading validates everything and refuses
+ * truncated, corrupted and newer-version files with VG_ERR_FORMAT. */
+vg_status vg_model_save(const vg_model *m, const char *path);
+vg_status vg_model_load(const char *path, vg_model **out);
+/* The same from memory (for tests and fuzzing); `name` prefixes messages. */
+vg_status vg_model_load_memory(const void *data, size_t len, const char *name, vg_model **out);
+
+/* Human-readable description for `vigil inspect`. */
+void vg_model_describe(const vg_model *m, vg_wbuf *out);
+
+#endif

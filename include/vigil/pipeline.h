@@ -1,0 +1,66 @@
+/* The preprocessing pipeline: fitted on the training rows only, saved inside
+ * the model, and run unchanged at prediction time, so predictions take raw
+ * records with their original field names and values.
+ *
+ * Per input column:
+ *   numeric      - missing values imputed with the training median; for the
+ *                  linear encoding also standardised with the training mean
+ *                  and (population) standard deviation;
+ *   categorical  - the training categories (at most max_categories, the most
+ *                  frequent) are kept; the linear encoding one-hot encodes
+ *                  them (an unseen or missing value is all zeros), the native
+ *                  encoding passes the category index (unseen/missing = NaN).
+ * Columns are matched by name, never by position. */
+#ifndef VIGIL_PIPELINE_H
+#define VIGIL_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/buf.h"
+#include "vigil/core.h"
+#include "vigil/estimator.h"
+#include "vigil/matrix.h"
+#include "vigil/table.h"
+
+typedef struct vg_pipeline vg_pipeline;
+
+typedef struct vg_pipeline_params {
+    vg_encoding encoding;
+    uint32_t max_categories;  /* per categorical column; default 1000 */
+} vg_pipeline_params;
+
+vg_pipeline_params vg_pipeline_params_default(void);
+
+/* Fit on columns cols[0..n_cols) of t. *out is new (free with vg_pipeline_free). */
+vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
+                          const vg_pipeline_params *params, vg_pipeline **out);
+void vg_pipeline_free(vg_pipeline *p);
+
+/* Encode t (any column order, extra columns ignored) into a new matrix
+ * (free with vg_matrix_free). Fails naming the file and column when a
+ * needed column is absent or has the wrong type. */
+vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
+
+/* The raw input columns the pipeline expects. */
+size_t vg_pipeline_n_inputs(const vg_pipeline *p);
+const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i);
+vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i);
+uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i);
+const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k);
+
+/* The encoded features (matrix columns): names ("service=http" for one-hot),
+ * kinds, and the input column each comes from (to fold explanations back).
+ * Borrowed; valid while p lives. */
+size_t vg_pipeline_n_features(const vg_pipeline *p);
+const vg_feature *vg_pipeline_features(const vg_pipeline *p);
+size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t feature);
+vg_encoding vg_pipeline_encoding(const vg_pipeline *p);
+
+vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w);
+/* Validates everything it reads; VG_ERR_FORMAT on truncation or nonsense. */
+vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out);
+
+/* "name  numeric  median=...  mean=... std=..." lines for `vigil inspect`. */
+void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out);
+
+#endif

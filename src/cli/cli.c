@@ -1,0 +1,228 @@
+/* Argument helpers, shared data options, errors and progress for the CLI. */
+#include "cli.h"
+#include "vigil/labels.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void cli_list_add(cli_list *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        const char **items = realloc(l->items, l->cap * sizeof *items);
+        if (!items) {
+            fprintf(stderr, "vigil: out of memory\n");
+            exit(VG_EXIT_ERROR);
+        }
+        l->items = items;
+    }
+    l->items[l->n++] = s;
+}
+
+void cli_list_add_csv(cli_list *l, const char *s)
+{
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len) cli_list_add(l, strndup(p, len));
+        p += len + (comma ? 1 : 0);
+    }
+}
+
+void cli_list_free(cli_list *l)
+{
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "vigil: %s needs a value\n", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_flag(char **argv, int i, const char *name)
+{
+    return strcmp(argv[i], name) == 0;
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+void cli_error(const char *cmd)
+{
+    fprintf(stderr, "vigil %s: %s\n", cmd, vg_last_error());
+}
+
+void cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "vigil %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see vigil %s --help)\n", cmd);
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || errno || *s == '-') {
+        cli_usage_error(cmd, "%s: '%s' is not a whole number", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) {
+        cli_usage_error(cmd, "%s: '%s' is not a whole number in [%d, %d]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+void cli_data_opts_init(cli_data_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 42;
+    o->threads = 0;
+}
+
+void cli_data_opts_free(cli_data_opts *o)
+{
+    cli_list_free(&o->ignore);
+    cli_list_free(&o->categorical);
+    cli_list_free(&o->text);
+}
+
+int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
+{
+    const char *v;
+    int r;
+#define STRING_OPT(flag, field) \
+    if ((r = cli_opt(argc, argv, i, flag, &v))) { \
+        if (r > 0) o->field = v; \
+        return r; \
+    }
+    STRING_OPT("--data", data)
+    STRING_OPT("--test", test)
+    STRING_OPT("--format", format)
+    STRING_OPT("--task", task)
+    STRING_OPT("--label", label)
+    STRING_OPT("--positive", positive)
+#undef STRING_OPT
+    if ((r = cli_opt(argc, argv, i, "--split", &v))) {
+        if (r < 0) return r;
+        char *end;
+        o->split = strtod(v, &end);
+        if (*end || !(o->split > 0 && o->split < 1)) {
+            cli_usage_error("train", "--split: '%s' is not a fraction between 0 and 1", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--ignore", &v))) return r > 0 ? (cli_list_add_csv(&o->ignore, v), 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--categorical", &v)))
+        return r > 0 ? (cli_list_add_csv(&o->categorical, v), 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--text", &v))) return r > 0 ? (cli_list_add_csv(&o->text, v), 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--seed", &v))) return r > 0 ? (cli_parse_u64("train", "--seed", v, &o->seed) ? -1 : 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--threads", &v)))
+        return r > 0 ? (cli_parse_int("train", "--threads", v, 0, 256, &o->threads) ? -1 : 1) : r;
+    return 0;
+}
+
+int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    if (!o->data) {
+        cli_usage_error(cmd, "--data FILE is required");
+        return -1;
+    }
+    if (o->test && o->split > 0) {
+        cli_usage_error(cmd, "use either --test or --split, not both");
+        return -1;
+    }
+    if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "kdd") != 0) {
+        if (strcmp(o->format, "login") == 0 || strcmp(o->format, "weblog") == 0)
+            cli_usage_error(cmd, "--format %s is not available in this version (csv and kdd are)", o->format);
+        else
+            cli_usage_error(cmd, "--format: '%s' is not one of csv, kdd", o->format);
+        return -1;
+    }
+    if (o->text.n) {
+        cli_usage_error(cmd, "--text is not available in this version");
+        return -1;
+    }
+    vg_task task = VG_TASK_BINARY;
+    if (o->task && vg_task_parse(o->task, &task)) {
+        cli_usage_error(cmd, "%s", vg_last_error());
+        return -1;
+    }
+    spec->format = o->format ? o->format : "csv";
+    spec->label = o->label;
+    spec->task = task;
+    spec->positive = o->positive;
+    spec->ignore = o->ignore.items;
+    spec->n_ignore = o->ignore.n;
+    spec->categorical = o->categorical.items;
+    spec->n_categorical = o->categorical.n;
+    return 0;
+}
+
+/* Progress: the callback may run on worker threads, so a mutex guards the
+ * line; it redraws at most when the percentage changes. */
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+static int progress_shown;
+static int progress_last = -1;
+
+void cli_progress(void *user, const char *stage, size_t done, size_t total)
+{
+    (void)user;
+    if (!isatty(STDERR_FILENO) || total == 0) return;
+    int pct = (int)(100.0 * (double)done / (double)total);
+    pthread_mutex_lock(&progress_lock);
+    if (pct != progress_last) {
+        progress_last = pct;
+        progress_shown = 1;
+        fprintf(stderr, "\r  training: %s %zu/%zu (%d%%)   ", stage, done, total, pct);
+        fflush(stderr);
+    }
+    pthread_mutex_unlock(&progress_lock);
+}
+
+void cli_progress_end(void)
+{
+    pthread_mutex_lock(&progress_lock);
+    if (progress_shown) fprintf(stderr, "\r%60s\r", "");
+    progress_shown = 0;
+    progress_last = -1;
+    pthread_mutex_unlock(&progress_lock);
+}

@@ -1,0 +1,72 @@
+/* Shared pieces of the vigil subcommands: argument matching, the common data
+ * options, error printing and the terminal progress line. Only src/cli/
+ * prints or exits. */
+#ifndef VG_CLI_H
+#define VG_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "vigil/core.h"
+#include "vigil/model.h"
+
+enum { VG_EXIT_OK = 0, VG_EXIT_ERROR = 1, VG_EXIT_USAGE = 2 };
+
+/* A list of strings gathered from repeated or comma-separated options. */
+typedef struct cli_list {
+    size_t n, cap;
+    const char **items;
+} cli_list;
+
+void cli_list_add(cli_list *l, const char *s);
+/* Split "a,b,c" into l (the strings are new copies kept for the process). */
+void cli_list_add_csv(cli_list *l, const char *s);
+void cli_list_free(cli_list *l);
+
+/* If argv[*i] is "--name VALUE" or "--name=VALUE", set *value, advance *i
+ * past it and return 1. A missing value prints a usage error and returns -1. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* If argv[*i] is the flag "--name", return 1. */
+int cli_flag(char **argv, int i, const char *name);
+int cli_is_help(const char *arg);
+
+/* Options shared by train and compare. */
+typedef struct cli_data_opts {
+    const char *data, *test, *format, *task, *label, *positive;
+    double split;  /* 0 = none */
+    cli_list ignore, categorical, text;
+    uint64_t seed;
+    int threads;
+} cli_data_opts;
+
+void cli_data_opts_init(cli_data_opts *o);
+/* Try to consume one shared option at argv[*i]: 1 consumed, 0 not ours, -1 error. */
+int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i);
+/* Check the combination and fill a vg_data_spec. Returns 0 or prints and returns -1. */
+int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec);
+void cli_data_opts_free(cli_data_opts *o);
+
+/* Read --data and the test part (--test file or --split fraction; *test is
+ * NULL when neither is given). Prints errors; returns 0 or -1. */
+int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_spec *spec, vg_table **train,
+                        vg_table **test);
+
+/* "vigil CMD: message" on stderr, where message is the library's last error. */
+void cli_error(const char *cmd);
+void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Progress callback printing "\r<stage> done/total" on stderr when it is a
+ * terminal (nothing otherwise); cli_progress_end clears the line. */
+void cli_progress(void *user, const char *stage, size_t done, size_t total);
+void cli_progress_end(void);
+
+/* Parse whole-number options. */
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out);
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+#endif

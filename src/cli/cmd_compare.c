@@ -1,0 +1,136 @@
+/* vigil compare: train several models on the same split and compare them. */
+#include "cli.h"
+#include "vigil/evaluate.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil compare --data FILE [--test FILE | --split FRACTION] --models NAME,NAME,...\n"
+    "                     [data options as for train] [--param [MODEL:]KEY=VALUE]... [--json]\n"
+    "\n"
+    "Train each model on the same training rows, evaluate it on the same test rows and\n"
+    "print one table: train and test accuracy, precision, recall, F1, ROC-AUC, train\n"
+    "and predict seconds. --param KEY=VALUE applies to every model, MODEL:KEY=VALUE to\n"
+    "one. Without --test or --split, 0.25 of --data is held out.\n";
+
+/* The parameters of `model`: unscoped ones and those scoped "model:". */
+static void params_for(const cli_list *all, const char *model, cli_list *out)
+{
+    size_t n = strlen(model);
+    for (size_t i = 0; i < all->n; i++) {
+        const char *p = all->items[i], *colon = strchr(p, ':'), *eq = strchr(p, '=');
+        if (!colon || (eq && eq < colon)) cli_list_add(out, p);
+        else if ((size_t)(colon - p) == n && strncmp(p, model, n) == 0) cli_list_add(out, colon + 1);
+    }
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    cli_data_opts o;
+    cli_data_opts_init(&o);
+    cli_list models = { 0 }, params = { 0 };
+    const char *v;
+    int json = 0, rc = VG_EXIT_USAGE, r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            rc = VG_EXIT_OK;
+            goto done;
+        }
+        if ((r = cli_data_opts_parse(&o, argc, argv, &i))) {
+            if (r < 0) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--models", &v))) {
+            if (r < 0) goto done;
+            cli_list_add_csv(&models, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&params, v);
+        } else if (cli_flag(argv, i, "--json")) {
+            json = 1;
+        } else {
+            cli_usage_error("compare", "unknown option '%s'", argv[i]);
+            goto done;
+        }
+    }
+    vg_data_spec spec;
+    if (cli_data_opts_finish(&o, "compare", &spec)) goto done;
+    if (models.n == 0) {
+        cli_usage_error("compare", "--models NAME,NAME,... is required");
+        goto done;
+    }
+    if (!o.test && !(o.split > 0)) o.split = 0.25;
+    /* Check every model and its parameters before any work. */
+    for (size_t k = 0; k < models.n; k++) {
+        cli_list mp = { 0 };
+        params_for(&params, models.items[k], &mp);
+        vg_train_request rq = { .model = models.items[k], .params = mp.items, .n_params = mp.n };
+        vg_status st = vg_train_request_check(&rq);
+        cli_list_free(&mp);
+        if (st) {
+            cli_error("compare");
+            goto done;
+        }
+    }
+    rc = VG_EXIT_ERROR;
+    vg_table *train = NULL, *test = NULL;
+    if (cli_load_train_test("compare", &o, &spec, &train, &test)) goto done;
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "models");
+    if (!json) {
+        printf("train: %zu rows, test: %zu rows (%s)\n\n", vg_table_rows(train), vg_table_rows(test),
+               o.test ? o.test : "stratified split of --data");
+        printf("%-8s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "train_acc", "test_acc", "precision", "recall",
+               "f1", "roc_auc", "train_s", "predict_s");
+    }
+    rc = VG_EXIT_OK;
+    for (size_t k = 0; k < models.n && rc == VG_EXIT_OK; k++) {
+        cli_list mp = { 0 };
+        params_for(&params, models.items[k], &mp);
+        vg_train_request rq = { .table = train, .data = spec, .model = models.items[k], .params = mp.items,
+                                .n_params = mp.n, .seed = o.seed, .threads = o.threads, .progress = cli_progress };
+        vg_model *m = NULL;
+        vg_evaluation etr = { 0 }, ete = { 0 };
+        if (vg_model_train(&rq, &m) || vg_evaluate(m, train, o.threads, &etr) || vg_evaluate(m, test, o.threads, &ete)) {
+            cli_progress_end();
+            cli_error("compare");
+            rc = VG_EXIT_ERROR;
+        } else {
+            cli_progress_end();
+            const vg_metrics *t = &ete.metrics;
+            if (json) {
+                char *text = vg_evaluation_json(m, &ete);
+                cJSON *item = text ? cJSON_Parse(text) : NULL;
+                vg_free(text);
+                if (item) {
+                    cJSON_AddNumberToObject(item, "train_accuracy", etr.metrics.accuracy);
+                    cJSON_AddItemToArray(arr, item);
+                }
+            } else {
+                printf("%-8s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.3f %9.3f\n", models.items[k], etr.metrics.accuracy,
+                       t->accuracy, t->precision, t->recall, t->f1, t->roc_auc, vg_model_train_seconds(m),
+                       ete.predict_seconds);
+                fflush(stdout);
+            }
+        }
+        vg_evaluation_free(&etr);
+        vg_evaluation_free(&ete);
+        vg_model_free(m);
+        cli_list_free(&mp);
+    }
+    if (json && rc == VG_EXIT_OK) {
+        char *s = cJSON_PrintUnformatted(out);
+        puts(s);
+        cJSON_free(s);
+    } else if (!json && rc == VG_EXIT_OK) {
+        printf("\nprecision, recall and f1: binary - of the positive class; multiclass - macro averages\n");
+    }
+    cJSON_Delete(out);
+    vg_table_free(train);
+    vg_table_free(test);
+done:
+    cli_list_free(&models);
+    cli_list_free(&params);
+    cli_data_opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,101 @@
+/* vigil predict: score records with a saved model and write a CSV. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil predict --model MODEL.vgm --data FILE [-o OUT.csv] [--threads N]\n"
+    "\n"
+    "Score every record of FILE (read the way the training data was; a label column\n"
+    "is not needed) and write CSV with a header: row,score,prediction. row is the\n"
+    "record's 1-based position in FILE, score the probability of the positive class\n"
+    "(binary) or of the predicted class (multiclass), prediction the class name.\n"
+    "Without -o the CSV goes to standard output.\n";
+
+/* Write a CSV field, quoting it when it holds a delimiter, quote or newline. */
+static void put_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model_path = NULL, *data = NULL, *out = NULL, *v;
+    int threads = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            return VG_EXIT_OK;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            model_path = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--data", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            data = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            out = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
+            if (r < 0 || cli_parse_int("predict", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
+        } else if (cli_flag(argv, i, "--explain")) {
+            cli_usage_error("predict", "--explain is not available in this version");
+            return VG_EXIT_USAGE;
+        } else {
+            cli_usage_error("predict", "unknown option '%s'", argv[i]);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (!model_path || !data) {
+        cli_usage_error("predict", "--model and --data are required");
+        return VG_EXIT_USAGE;
+    }
+    vg_model *m = NULL;
+    vg_table *t = NULL;
+    float *proba = NULL;
+    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba)) {
+        cli_error("predict");
+        vg_table_free(t);
+        vg_model_free(m);
+        return VG_EXIT_ERROR;
+    }
+    int rc = VG_EXIT_OK;
+    FILE *f = out ? fopen(out, "w") : stdout;
+    if (!f) {
+        fprintf(stderr, "vigil predict: %s: %s\n", out, strerror(errno));
+        rc = VG_EXIT_ERROR;
+    } else {
+        const vg_classes *c = vg_model_classes(m);
+        int pos = vg_model_positive_class(m);
+        fputs("row,score,prediction\n", f);
+        for (size_t i = 0; i < vg_table_rows(t); i++) {
+            const float *p = proba + i * c->n;
+            uint32_t best = 0;
+            for (uint32_t k = 1; k < c->n; k++)
+                if (p[k] > p[best]) best = k;
+            fprintf(f, "%zu,%.6f,", i + 1, (double)(pos >= 0 ? p[pos] : p[best]));
+            put_field(f, c->names[best]);
+            fputc('\n', f);
+        }
+        if (out && fclose(f) != 0) {
+            fprintf(stderr, "vigil predict: %s: %s\n", out, strerror(errno));
+            rc = VG_EXIT_ERROR;
+        } else if (!out && fflush(stdout) != 0) {
+            rc = VG_EXIT_ERROR;
+        }
+    }
+    vg_free(proba);
+    vg_table_free(t);
+    vg_model_free(m);
+    return rc;
+}

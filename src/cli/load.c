@@ -1,0 +1,62 @@
+/* Loading the training data and its held-out test part for train/compare:
+ * --test FILE reads a second file; --split F holds out a stratified
+ * fraction of --data (the classes are decided on the whole file only to
+ * stratify; the model later fits everything on the training part alone). */
+#include "cli.h"
+#include "vigil/kdd.h"
+#include "vigil/split.h"
+
+#include <string.h>
+
+int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_spec *spec, vg_table **train,
+                        vg_table **test)
+{
+    *train = *test = NULL;
+    vg_table *all = NULL;
+    if (vg_data_read(o->data, spec, &all)) {
+        cli_error(cmd);
+        return -1;
+    }
+    if (o->test) {
+        if (vg_data_read(o->test, spec, test)) {
+            cli_error(cmd);
+            vg_table_free(all);
+            return -1;
+        }
+        *train = all;
+        return 0;
+    }
+    if (!(o->split > 0)) {
+        *train = all;
+        return 0;
+    }
+    int kdd = strcmp(spec->format, "kdd") == 0;
+    const char *label = spec->label ? spec->label : kdd ? VG_KDD_LABEL : vg_table_name(all, vg_table_cols(all) - 1);
+    long col = vg_table_find(all, label);
+    if (col < 0) {
+        fprintf(stderr, "vigil %s: --label: %s has no column '%s'\n", cmd, o->data, label);
+        vg_table_free(all);
+        return -1;
+    }
+    size_t rows = vg_table_rows(all);
+    int32_t *y = vg_malloc((rows ? rows : 1) * sizeof *y);
+    vg_classes classes;
+    vg_label_spec ls = { .task = spec->task, .kdd = kdd, .positive = spec->positive };
+    size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0;
+    int rc = -1;
+    if (!y) vg_fail(VG_ERR_NOMEM, "out of memory");
+    else if (!vg_classes_fit(all, (size_t)col, &ls, &classes, y)) {
+        if (!vg_split_holdout(y, rows, classes.n, o->split, o->seed, &tr, &ntr, &te, &nte) &&
+            !vg_table_take(all, tr, ntr, train) && !vg_table_take(all, te, nte, test))
+            rc = 0;
+        vg_classes_free(&classes);
+    }
+    if (rc) {
+        cli_error(cmd);
+        vg_table_free(*train);
+        *train = NULL;
+    }
+    vg_free(y), vg_free(tr), vg_free(te);
+    vg_table_free(all);
+    return rc;
+}

@@ -1,0 +1,436 @@
+/* The fitted preprocessing pipeline (see pipeline.h). */
+#include "vigil/pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_INPUTS 100000
+#define MAX_CATEGORIES_LIMIT 1000000
+
+typedef struct input {
+    char *name;
+    vg_column_type type;
+    double median;       /* numeric: imputation value */
+    double mean, scale;  /* numeric, linear encoding: (x - mean) / scale */
+    uint32_t n_cats;     /* categorical: kept categories, index = code */
+    char **cats;
+    uint32_t *sorted;    /* category indices in strcmp order, for lookup */
+    size_t first_feature;
+} input;
+
+struct vg_pipeline {
+    vg_encoding encoding;
+    size_t n_inputs;
+    input *inputs;
+    size_t n_features;
+    vg_feature *features;
+    char **feature_names;   /* owned storage behind features[].name */
+    size_t *feature_input;
+};
+
+vg_pipeline_params vg_pipeline_params_default(void)
+{
+    return (vg_pipeline_params){ .encoding = VG_ENCODING_ONEHOT_SCALED, .max_categories = 1000 };
+}
+
+void vg_pipeline_free(vg_pipeline *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        input *in = &p->inputs[i];
+        vg_free(in->name);
+        for (uint32_t k = 0; k < in->n_cats; k++) vg_free(in->cats[k]);
+        vg_free(in->cats);
+        vg_free(in->sorted);
+    }
+    vg_free(p->inputs);
+    for (size_t j = 0; j < p->n_features; j++) vg_free(p->feature_names[j]);
+    vg_free(p->feature_names);
+    vg_free(p->features);
+    vg_free(p->feature_input);
+    vg_free(p);
+}
+
+/* ---- lookup of category strings ------------------------------------- */
+
+static const char *const *sort_base;
+
+static int cmp_cat(const void *a, const void *b)
+{
+    return strcmp(sort_base[*(const uint32_t *)a], sort_base[*(const uint32_t *)b]);
+}
+
+/* Build in->sorted. qsort has no context argument, so a file-level pointer
+ * carries the names; fit and load run it under the caller's thread only. */
+static vg_status index_categories(input *in)
+{
+    in->sorted = vg_malloc((in->n_cats ? in->n_cats : 1) * sizeof *in->sorted);
+    if (!in->sorted) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (uint32_t k = 0; k < in->n_cats; k++) in->sorted[k] = k;
+    sort_base = (const char *const *)in->cats;
+    qsort(in->sorted, in->n_cats, sizeof *in->sorted, cmp_cat);
+    for (uint32_t k = 1; k < in->n_cats; k++)
+        if (strcmp(in->cats[in->sorted[k - 1]], in->cats[in->sorted[k]]) == 0)
+            return vg_fail(VG_ERR_FORMAT, "column '%s': category '%s' appears twice", in->name,
+                           in->cats[in->sorted[k]]);
+    return VG_OK;
+}
+
+/* Index of category s in `in`, or UINT32_MAX. */
+static uint32_t find_category(const input *in, const char *s)
+{
+    size_t lo = 0, hi = in->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(in->cats[in->sorted[mid]], s);
+        if (c == 0) return in->sorted[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return UINT32_MAX;
+}
+
+/* ---- fitting ------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static vg_status fit_numeric(input *in, const double *v, size_t rows)
+{
+    double *present = vg_malloc((rows ? rows : 1) * sizeof *present);
+    if (!present) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    double sum = 0;
+    for (size_t r = 0; r < rows; r++)
+        if (!isnan(v[r])) present[n++] = v[r], sum += v[r];
+    if (n == 0) {
+        in->median = 0, in->mean = 0, in->scale = 1;
+        vg_free(present);
+        return VG_OK;
+    }
+    qsort(present, n, sizeof *present, cmp_double);
+    in->median = n % 2 ? present[n / 2] : 0.5 * (present[n / 2 - 1] + present[n / 2]);
+    /* Mean and variance after imputation, as a StandardScaler placed after
+     * a SimpleImputer would see them. */
+    double mean = (sum + (double)(rows - n) * in->median) / (double)rows, ss = 0;
+    for (size_t r = 0; r < rows; r++) {
+        double x = isnan(v[r]) ? in->median : v[r];
+        ss += (x - mean) * (x - mean);
+    }
+    double sd = sqrt(ss / (double)rows);
+    in->mean = mean;
+    in->scale = sd > 1e-12 * (fabs(mean) + 1) ? sd : 1.0;
+    vg_free(present);
+    return VG_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct cat_count {
+    uint32_t code;
+    size_t count;
+} cat_count;
+
+static int cmp_count_desc(const void *a, const void *b)
+{
+    const cat_count *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return (x->code > y->code) - (x->code < y->code);
+}
+
+static vg_status fit_categorical(input *in, const vg_table *t, size_t col, uint32_t max_categories)
+{
+    uint32_t n = vg_table_n_categories(t, col);
+    cat_count *cc = vg_calloc(n ? n : 1, sizeof *cc);
+    if (!cc) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (uint32_t k = 0; k < n; k++) cc[k].code = k;
+    const uint32_t *codes = vg_table_codes(t, col);
+    size_t rows = vg_table_rows(t);
+    for (size_t r = 0; r < rows; r++)
+        if (codes[r] != VG_CODE_MISSING) cc[codes[r]].count++;
+    /* Keep the most frequent categories; a category the training rows never
+     * use (possible after a split) is not kept. */
+    qsort(cc, n, sizeof *cc, cmp_count_desc);
+    uint32_t keep = 0;
+    while (keep < n && keep < max_categories && cc[keep].count > 0) keep++;
+    /* Store kept categories in first-seen order for stable, readable output. */
+    uint32_t *codes_kept = vg_malloc((keep ? keep : 1) * sizeof *codes_kept);
+    in->cats = vg_calloc(keep ? keep : 1, sizeof *in->cats);
+    if (!codes_kept || !in->cats) {
+        vg_free(cc), vg_free(codes_kept);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t k = 0; k < keep; k++) codes_kept[k] = cc[k].code;
+    qsort(codes_kept, keep, sizeof *codes_kept, cmp_u32);
+    vg_free(cc);
+    for (uint32_t k = 0; k < keep; k++) {
+        in->cats[k] = vg_strdup(vg_table_category(t, col, codes_kept[k]));
+        if (!in->cats[k]) {
+            vg_free(codes_kept);
+            return vg_fail(VG_ERR_NOMEM, "out of memory");
+        }
+        in->n_cats = k + 1;
+    }
+    vg_free(codes_kept);
+    return index_categories(in);
+}
+
+/* Lay out the encoded features after the inputs are known (fit and load). */
+static vg_status build_features(vg_pipeline *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const input *in = &p->inputs[i];
+        int onehot = in->type == VG_COLUMN_CATEGORICAL && p->encoding == VG_ENCODING_ONEHOT_SCALED;
+        n += onehot ? in->n_cats : 1;
+    }
+    p->n_features = 0;
+    p->features = vg_calloc(n ? n : 1, sizeof *p->features);
+    p->feature_names = vg_calloc(n ? n : 1, sizeof *p->feature_names);
+    p->feature_input = vg_calloc(n ? n : 1, sizeof *p->feature_input);
+    if (!p->features || !p->feature_names || !p->feature_input) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t j = 0;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        input *in = &p->inputs[i];
+        in->first_feature = j;
+        if (in->type == VG_COLUMN_CATEGORICAL && p->encoding == VG_ENCODING_ONEHOT_SCALED) {
+            for (uint32_t k = 0; k < in->n_cats; k++, j++) {
+                size_t len = strlen(in->name) + strlen(in->cats[k]) + 2;
+                p->feature_names[j] = vg_malloc(len);
+                if (!p->feature_names[j]) return vg_fail(VG_ERR_NOMEM, "out of memory");
+                snprintf(p->feature_names[j], len, "%s=%s", in->name, in->cats[k]);
+                p->features[j] = (vg_feature){ p->feature_names[j], VG_FEATURE_NUMERIC, 0 };
+                p->feature_input[j] = i;
+                p->n_features = j + 1;
+            }
+        } else {
+            p->feature_names[j] = vg_strdup(in->name);
+            if (!p->feature_names[j]) return vg_fail(VG_ERR_NOMEM, "out of memory");
+            int cat = in->type == VG_COLUMN_CATEGORICAL;
+            p->features[j] = (vg_feature){ p->feature_names[j], cat ? VG_FEATURE_CATEGORICAL : VG_FEATURE_NUMERIC,
+                                           cat ? in->n_cats : 0 };
+            p->feature_input[j] = i;
+            p->n_features = ++j;
+        }
+    }
+    return VG_OK;
+}
+
+vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
+                          const vg_pipeline_params *params, vg_pipeline **out)
+{
+    *out = NULL;
+    if (n_cols == 0) return vg_fail(VG_ERR_INVALID, "%s: no feature columns left to learn from", vg_table_source(t));
+    if (vg_table_rows(t) == 0) return vg_fail(VG_ERR_DATA, "%s: no rows to fit on", vg_table_source(t));
+    vg_pipeline *p = vg_calloc(1, sizeof *p);
+    if (!p) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    p->encoding = params->encoding;
+    p->inputs = vg_calloc(n_cols, sizeof *p->inputs);
+    if (!p->inputs) {
+        vg_pipeline_free(p);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    vg_status st = VG_OK;
+    for (size_t i = 0; i < n_cols && !st; i++) {
+        input *in = &p->inputs[i];
+        p->n_inputs = i + 1;
+        in->name = vg_strdup(vg_table_name(t, cols[i]));
+        in->type = vg_table_type(t, cols[i]);
+        if (!in->name) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        else if (in->type == VG_COLUMN_NUMERIC)
+            st = fit_numeric(in, vg_table_numbers(t, cols[i]), vg_table_rows(t));
+        else
+            st = fit_categorical(in, t, cols[i], params->max_categories ? params->max_categories : 1000);
+    }
+    if (!st) st = build_features(p);
+    if (st) {
+        vg_pipeline_free(p);
+        return st;
+    }
+    *out = p;
+    return VG_OK;
+}
+
+/* ---- transforming ----------------------------------------------------- */
+
+static vg_status transform_numeric(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
+                                   vg_matrix *m)
+{
+    if (vg_table_type(t, col) != VG_COLUMN_NUMERIC)
+        return vg_fail(VG_ERR_PARSE, "%s: column '%s' holds text, but the model expects numbers",
+                       vg_table_source(t), in->name);
+    const double *v = vg_table_numbers(t, col);
+    int scale = p->encoding == VG_ENCODING_ONEHOT_SCALED;
+    double mean = scale ? in->mean : 0, inv = scale ? 1.0 / in->scale : 1.0;
+    float *out = m->data + in->first_feature;
+    for (size_t r = 0; r < m->rows; r++) {
+        double x = isnan(v[r]) ? in->median : v[r];
+        out[r * m->cols] = (float)((x - mean) * inv);
+    }
+    return VG_OK;
+}
+
+static vg_status transform_categorical(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
+                                       vg_matrix *m)
+{
+    if (vg_table_type(t, col) != VG_COLUMN_CATEGORICAL)
+        return vg_fail(VG_ERR_PARSE, "%s: column '%s' was read as numbers, but the model expects categories",
+                       vg_table_source(t), in->name);
+    /* Map the table's own dictionary onto the model's categories once. */
+    uint32_t n = vg_table_n_categories(t, col);
+    uint32_t *remap = vg_malloc((n ? n : 1) * sizeof *remap);
+    if (!remap) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (uint32_t k = 0; k < n; k++) remap[k] = find_category(in, vg_table_category(t, col, k));
+    const uint32_t *codes = vg_table_codes(t, col);
+    float *out = m->data + in->first_feature;
+    int onehot = p->encoding == VG_ENCODING_ONEHOT_SCALED;
+    for (size_t r = 0; r < m->rows; r++) {
+        uint32_t k = codes[r] == VG_CODE_MISSING ? UINT32_MAX : remap[codes[r]];
+        if (onehot) {
+            if (k != UINT32_MAX) out[r * m->cols + k] = 1.0f;  /* matrix starts zeroed */
+        } else {
+            out[r * m->cols] = k == UINT32_MAX ? NAN : (float)k;
+        }
+    }
+    vg_free(remap);
+    return VG_OK;
+}
+
+vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
+{
+    vg_status st = vg_matrix_alloc(out, vg_table_rows(t), p->n_features);
+    if (st) return st;
+    for (size_t i = 0; i < p->n_inputs && !st; i++) {
+        const input *in = &p->inputs[i];
+        long col = vg_table_find(t, in->name);
+        if (col < 0)
+            st = vg_fail(VG_ERR_INVALID, "%s: column '%s' is missing (the model was trained with it)",
+                         vg_table_source(t), in->name);
+        else if (in->type == VG_COLUMN_NUMERIC)
+            st = transform_numeric(p, in, t, (size_t)col, out);
+        else
+            st = transform_categorical(p, in, t, (size_t)col, out);
+    }
+    if (st) vg_matrix_free(out);
+    return st;
+}
+
+/* ---- accessors -------------------------------------------------------- */
+
+size_t vg_pipeline_n_inputs(const vg_pipeline *p) { return p->n_inputs; }
+const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i) { return p->inputs[i].name; }
+vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i) { return p->inputs[i].type; }
+uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i) { return p->inputs[i].n_cats; }
+const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k) { return p->inputs[i].cats[k]; }
+size_t vg_pipeline_n_features(const vg_pipeline *p) { return p->n_features; }
+const vg_feature *vg_pipeline_features(const vg_pipeline *p) { return p->features; }
+size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t j) { return p->feature_input[j]; }
+vg_encoding vg_pipeline_encoding(const vg_pipeline *p) { return p->encoding; }
+
+/* ---- persistence ------------------------------------------------------ */
+
+vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w)
+{
+    vg_wbuf_u32(w, (uint32_t)p->encoding);
+    vg_wbuf_u64(w, p->n_inputs);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const input *in = &p->inputs[i];
+        vg_wbuf_str(w, in->name);
+        vg_wbuf_u8(w, (uint8_t)in->type);
+        vg_wbuf_f64(w, in->median);
+        vg_wbuf_f64(w, in->mean);
+        vg_wbuf_f64(w, in->scale);
+        vg_wbuf_u32(w, in->n_cats);
+        for (uint32_t k = 0; k < in->n_cats; k++) vg_wbuf_str(w, in->cats[k]);
+    }
+    return w->failed ? vg_fail(VG_ERR_NOMEM, "out of memory while saving the pipeline") : VG_OK;
+}
+
+vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out)
+{
+    *out = NULL;
+    vg_pipeline *p = vg_calloc(1, sizeof *p);
+    if (!p) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    uint32_t enc = vg_rbuf_u32(r);
+    uint64_t n = vg_rbuf_u64(r);
+    vg_rbuf_require(r, enc <= VG_ENCODING_NATIVE, "pipeline encoding");
+    /* Every input needs at least 33 bytes, which bounds n by the data. */
+    vg_rbuf_require(r, n >= 1 && n <= MAX_INPUTS && n <= (r->len - r->pos) / 33, "pipeline input count");
+    if (!r->failed) {
+        p->encoding = (vg_encoding)enc;
+        p->inputs = vg_calloc(n, sizeof *p->inputs);
+        if (!p->inputs) r->failed = 1;
+    }
+    for (size_t i = 0; i < n && !r->failed; i++) {
+        input *in = &p->inputs[i];
+        p->n_inputs = i + 1;
+        in->name = vg_rbuf_str(r);
+        uint8_t type = vg_rbuf_u8(r);
+        in->median = vg_rbuf_f64(r);
+        in->mean = vg_rbuf_f64(r);
+        in->scale = vg_rbuf_f64(r);
+        uint32_t nc = vg_rbuf_u32(r);
+        vg_rbuf_require(r, in->name != NULL, "input name");
+        vg_rbuf_require(r, type <= VG_COLUMN_CATEGORICAL, "input type");
+        vg_rbuf_require(r, isfinite(in->median) && isfinite(in->mean) && isfinite(in->scale) && in->scale > 0,
+                        "input statistics");
+        vg_rbuf_require(r, nc <= MAX_CATEGORIES_LIMIT && nc <= (r->len - r->pos) / 4, "category count");
+        vg_rbuf_require(r, type == VG_COLUMN_CATEGORICAL || nc == 0, "categories of a numeric input");
+        if (r->failed) break;
+        in->type = (vg_column_type)type;
+        in->cats = vg_calloc(nc ? nc : 1, sizeof *in->cats);
+        if (!in->cats) {
+            r->failed = 1;
+            break;
+        }
+        for (uint32_t k = 0; k < nc && !r->failed; k++) {
+            in->cats[k] = vg_rbuf_str(r);
+            vg_rbuf_require(r, in->cats[k] != NULL, "category name");
+            in->n_cats = k + 1;
+        }
+    }
+    vg_status st = vg_rbuf_check(r);
+    for (size_t i = 0; !st && i < p->n_inputs; i++)
+        if (p->inputs[i].type == VG_COLUMN_CATEGORICAL) st = index_categories(&p->inputs[i]);
+    for (size_t i = 0; !st && i < p->n_inputs; i++)
+        for (size_t j = 0; j < i && !st; j++)
+            if (strcmp(p->inputs[i].name, p->inputs[j].name) == 0)
+                st = vg_fail(VG_ERR_FORMAT, "pipeline: input '%s' appears twice", p->inputs[i].name);
+    if (!st) st = build_features(p);
+    if (st) {
+        vg_pipeline_free(p);
+        return st == VG_ERR_NOMEM ? st : VG_ERR_FORMAT;
+    }
+    *out = p;
+    return VG_OK;
+}
+
+void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "encoding: %s, %zu input columns -> %zu features\n",
+                     p->encoding == VG_ENCODING_NATIVE ? "native (categories as codes)"
+                                                       : "one-hot + standardised",
+                     p->n_inputs, p->n_features);
+    vg_wbuf_bytes(out, line, (size_t)n);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const input *in = &p->inputs[i];
+        if (in->type == VG_COLUMN_NUMERIC)
+            n = snprintf(line, sizeof line, "  %-28s numeric      median %-10.4g mean %-10.4g std %.4g\n",
+                         in->name, in->median, in->mean, in->scale);
+        else
+            n = snprintf(line, sizeof line, "  %-28s categorical  %u categories (%s%s%s%s)\n", in->name,
+                         in->n_cats, in->n_cats ? in->cats[0] : "", in->n_cats > 1 ? ", " : "",
+                         in->n_cats > 1 ? in->cats[1] : "", in->n_cats > 2 ? ", ..." : "");
+        vg_wbuf_bytes(out, line, (size_t)VG_MIN(n, (int)sizeof line - 1));
+    }
+}

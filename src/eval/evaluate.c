@@ -1,0 +1,86 @@
+/* Predict-and-score for labelled data (see evaluate.h). */
+#include "vigil/evaluate.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t rows = vg_table_rows(t);
+    uint32_t k = vg_model_classes(m)->n;
+    out->rows = rows;
+    out->y = vg_malloc((rows ? rows : 1) * sizeof *out->y);
+    if (!out->y) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = vg_model_true_classes(m, t, out->y, &out->excluded);
+    if (st) goto err;
+    double t0 = vg_now();
+    if ((st = vg_model_predict(m, t, threads, &out->proba))) goto err;
+    out->predict_seconds = vg_now() - t0;
+    if (out->excluded == rows) {
+        st = vg_fail(VG_ERR_DATA, "%s: no row has a label the model knows", vg_table_source(t));
+        goto err;
+    }
+    /* Score only rows with known labels; compact them when some are unseen. */
+    const int32_t *y = out->y;
+    const float *p = out->proba;
+    int32_t *yk = NULL;
+    float *pk = NULL;
+    size_t n = rows;
+    if (out->excluded) {
+        yk = vg_malloc(rows * sizeof *yk);
+        pk = vg_malloc(rows * k * sizeof *pk);
+        if (!yk || !pk) {
+            vg_free(yk), vg_free(pk);
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+            goto err;
+        }
+        n = 0;
+        for (size_t r = 0; r < rows; r++)
+            if (y[r] >= 0) {
+                yk[n] = y[r];
+                memcpy(pk + n * k, p + r * k, k * sizeof *pk);
+                n++;
+            }
+        y = yk, p = pk;
+    }
+    st = vg_metrics_compute(y, p, n, k, &out->metrics);
+    vg_free(yk), vg_free(pk);
+    if (st) goto err;
+    return VG_OK;
+err:
+    vg_evaluation_free(out);
+    return st;
+}
+
+void vg_evaluation_free(vg_evaluation *e)
+{
+    if (!e) return;
+    vg_metrics_free(&e->metrics);
+    vg_free(e->proba);
+    vg_free(e->y);
+    memset(e, 0, sizeof *e);
+}
+
+char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
+{
+    const vg_classes *c = vg_model_classes(m);
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddStringToObject(o, "model", vg_model_family(m));
+    cJSON_AddStringToObject(o, "task", vg_task_str(vg_model_task(m)));
+    cJSON *classes = cJSON_AddArrayToObject(o, "classes");
+    for (uint32_t i = 0; classes && i < c->n; i++) cJSON_AddItemToArray(classes, cJSON_CreateString(c->names[i]));
+    cJSON_AddNumberToObject(o, "rows", (double)e->metrics.rows);
+    cJSON_AddNumberToObject(o, "excluded_rows", (double)e->excluded);
+    vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
+    cJSON_AddNumberToObject(o, "train_rows", (double)vg_model_train_rows(m));
+    cJSON_AddNumberToObject(o, "train_seconds", vg_model_train_seconds(m));
+    cJSON_AddNumberToObject(o, "predict_seconds", e->predict_seconds);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text) return NULL;
+    char *copy = vg_strdup(text);
+    cJSON_free(text);
+    return copy;
+}

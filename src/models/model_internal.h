@@ -1,0 +1,43 @@
+/* The layout of vg_model, shared by the files that build it (train.c), save
+ * and load it (model_file.c) and use it (model.c). */
+#ifndef VG_MODEL_INTERNAL_H
+#define VG_MODEL_INTERNAL_H
+
+#include "vigil/model.h"
+
+typedef struct vg_string_list {
+    size_t n;
+    char **items;
+} vg_string_list;
+
+struct vg_model {
+    /* How data is read. */
+    char *format;
+    char *label;
+    vg_task task;
+    char *positive;                 /* as given by the user, may be NULL */
+    vg_string_list ignore;
+    vg_string_list categorical;     /* columns forced categorical when reading */
+    vg_classes classes;
+    /* What was learned. */
+    vg_pipeline *pipeline;
+    const vg_estimator_kind *kind;
+    vg_string_list params;          /* "key=value" as given */
+    void *state;
+    /* Training metadata. */
+    uint64_t seed;
+    int threads;
+    size_t train_rows;
+    double train_seconds;
+    uint64_t data_checksum;
+    char *data_name;
+    int64_t created;                /* unix seconds */
+    char *vigil_version;
+    char *metrics_json;             /* may be NULL */
+};
+
+vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n);
+void vg_string_list_free(vg_string_list *l);
+vg_label_spec vg_model_label_spec(const vg_model *m);
+
+#endif

@@ -1,0 +1,278 @@
+/* Training a vg_model from a table: choose the feature columns, decide the
+ * classes, fit the pipeline on the training rows only, fit the estimator. */
+#include "model_internal.h"
+#include "vigil/kdd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Split "key=value" into a key copy and a pointer to the value. */
+static vg_status split_param(const char *kv, char *key, size_t key_cap, const char **value)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq || eq == kv || (size_t)(eq - kv) >= key_cap)
+        return vg_fail(VG_ERR_INVALID, "--param '%s': expected KEY=VALUE", kv);
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    *value = eq + 1;
+    return VG_OK;
+}
+
+/* Apply rq->params to a fresh parameter block; class_weight is kept aside
+ * because it is handled here, for every family. */
+static vg_status build_params(const vg_train_request *rq, const vg_estimator_kind *kind, void *params,
+                              const char **class_weight)
+{
+    kind->params_default(params);
+    *class_weight = NULL;
+    for (size_t i = 0; i < rq->n_params; i++) {
+        char key[128];
+        const char *value = NULL;
+        vg_status st = split_param(rq->params[i], key, sizeof key, &value);
+        if (st) return st;
+        if (strcmp(key, "class_weight") == 0) {
+            *class_weight = value;
+            continue;
+        }
+        st = kind->params_set(params, key, value);
+        if (st) return st;
+    }
+    const char *msg = kind->params_check(params);
+    if (msg) return vg_fail(VG_ERR_INVALID, "model %s: %s", kind->name, msg);
+    return VG_OK;
+}
+
+static const vg_estimator_kind *find_kind(const char *name)
+{
+    const vg_estimator_kind *kind = vg_estimator_find(name ? name : "forest");
+    if (!kind) {
+        char names[256] = "";
+        for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) {
+            if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
+        }
+        vg_fail(VG_ERR_INVALID, "--model: unknown model '%s' (available: %s)", name, names);
+    }
+    return kind;
+}
+
+vg_status vg_train_request_check(const vg_train_request *rq)
+{
+    const vg_estimator_kind *kind = find_kind(rq->model);
+    if (!kind) return VG_ERR_INVALID;
+    void *params = vg_calloc(1, kind->params_size);
+    if (!params) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    const char *cw;
+    vg_status st = build_params(rq, kind, params, &cw);
+    vg_free(params);
+    if (st) return st;
+    if (cw && strcmp(cw, "balanced") != 0 && strcmp(cw, "none") != 0 && !strchr(cw, ':'))
+        return vg_fail(VG_ERR_INVALID, "parameter class_weight: '%s' is not 'balanced', 'none' or "
+                                       "CLASS:WEIGHT,...", cw);
+    return VG_OK;
+}
+
+/* Per-row weights from class_weight: "balanced" gives each class
+ * rows / (n_classes * count_c), as scikit-learn does; "NAME:W,NAME:W" sets
+ * chosen classes (others 1). Returns NULL weights for "none"/absent. */
+static vg_status class_weights(const char *spec, const vg_classes *classes, const int32_t *y, size_t rows,
+                               float **out)
+{
+    *out = NULL;
+    if (!spec || strcmp(spec, "none") == 0) return VG_OK;
+    double *w = vg_malloc(classes->n * sizeof *w);
+    float *rw = vg_malloc((rows ? rows : 1) * sizeof *rw);
+    if (!w || !rw) {
+        vg_free(w), vg_free(rw);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    for (uint32_t c = 0; c < classes->n; c++) w[c] = 1.0;
+    vg_status st = VG_OK;
+    if (strcmp(spec, "balanced") == 0) {
+        size_t *count = vg_calloc(classes->n, sizeof *count);
+        if (!count) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        for (size_t r = 0; count && r < rows; r++) count[y[r]]++;
+        for (uint32_t c = 0; count && c < classes->n; c++)
+            w[c] = count[c] ? (double)rows / ((double)classes->n * (double)count[c]) : 1.0;
+        vg_free(count);
+    } else {
+        const char *p = spec;
+        while (*p && !st) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            const char *colon = memchr(p, ':', len);
+            char name[256];
+            size_t nlen = colon ? (size_t)(colon - p) : 0;
+            if (!colon || nlen == 0 || nlen >= sizeof name) {
+                st = vg_fail(VG_ERR_INVALID, "parameter class_weight: '%.*s' is not CLASS:WEIGHT", (int)len, p);
+                break;
+            }
+            memcpy(name, p, nlen);
+            name[nlen] = '\0';
+            char num[64];
+            size_t vlen = len - nlen - 1;
+            if (vlen >= sizeof num) vlen = sizeof num - 1;
+            memcpy(num, colon + 1, vlen);
+            num[vlen] = '\0';
+            char *end;
+            double v = strtod(num, &end);
+            if (end == num || *end || !(v > 0) || !isfinite(v)) {
+                st = vg_fail(VG_ERR_INVALID, "parameter class_weight: weight '%s' for '%s' is not a "
+                                             "positive number", num, name);
+                break;
+            }
+            uint32_t c = 0;
+            while (c < classes->n && strcmp(classes->names[c], name) != 0) c++;
+            if (c == classes->n) {
+                st = vg_fail(VG_ERR_INVALID, "parameter class_weight: '%s' is not a class (classes: %s, %s%s)",
+                             name, classes->names[0], classes->names[1], classes->n > 2 ? ", ..." : "");
+                break;
+            }
+            w[c] = v;
+            p = comma ? comma + 1 : p + len;
+        }
+    }
+    for (size_t r = 0; r < rows; r++) rw[r] = (float)w[y[r]];
+    vg_free(w);
+    if (st) {
+        vg_free(rw);
+        return st;
+    }
+    *out = rw;
+    return VG_OK;
+}
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, list[i]) == 0) return 1;
+    return 0;
+}
+
+/* A categorical column whose every value is distinct (a session or event id)
+ * cannot generalise and would only make the model memorise rows. */
+static int looks_like_id(const vg_table *t, size_t col)
+{
+    size_t rows = vg_table_rows(t);
+    return vg_table_type(t, col) == VG_COLUMN_CATEGORICAL && rows >= 50 &&
+           vg_table_n_categories(t, col) == rows;
+}
+
+/* The feature columns: everything but the label, ignored columns, the KDD
+ * difficulty and id-like columns. */
+static vg_status choose_features(const vg_train_request *rq, size_t label_col, size_t **cols, size_t *n)
+{
+    const vg_table *t = rq->table;
+    for (size_t i = 0; i < rq->data.n_ignore; i++)
+        if (vg_table_find(t, rq->data.ignore[i]) < 0)
+            return vg_fail(VG_ERR_INVALID, "--ignore: %s has no column '%s'", vg_table_source(t), rq->data.ignore[i]);
+    for (size_t i = 0; i < rq->data.n_categorical; i++)
+        if (vg_table_find(t, rq->data.categorical[i]) < 0)
+            return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
+                           rq->data.categorical[i]);
+    int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
+    size_t ncols = vg_table_cols(t);
+    *cols = vg_malloc(ncols * sizeof **cols);
+    if (!*cols) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    *n = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        const char *name = vg_table_name(t, c);
+        if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
+        if (kdd && strcmp(name, VG_KDD_DIFFICULTY) == 0) continue;
+        if (looks_like_id(t, c)) {
+            vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct); not used as a "
+                                "feature (use --ignore to say so explicitly)", name, vg_table_rows(t));
+            continue;
+        }
+        (*cols)[(*n)++] = c;
+    }
+    if (*n == 0) {
+        vg_free(*cols);
+        return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
+                       vg_table_source(t));
+    }
+    return VG_OK;
+}
+
+static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *label)
+{
+    m->format = vg_strdup(rq->data.format ? rq->data.format : "csv");
+    m->label = vg_strdup(label);
+    m->positive = vg_strdup(rq->data.positive);
+    m->task = rq->data.task;
+    vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
+    if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
+    if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    m->data_name = vg_strdup(vg_table_source(rq->table));
+    m->vigil_version = vg_strdup(VG_VERSION_STRING);
+    if (!st && (!m->format || !m->label || !m->data_name || !m->vigil_version ||
+                (rq->data.positive && !m->positive)))
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    return st;
+}
+
+vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
+{
+    *out = NULL;
+    const vg_table *t = rq->table;
+    vg_status st = vg_train_request_check(rq);
+    if (st) return st;
+    const vg_estimator_kind *kind = find_kind(rq->model);
+    int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
+    const char *label = rq->data.label ? rq->data.label
+                        : kdd          ? VG_KDD_LABEL
+                                       : vg_table_name(t, vg_table_cols(t) - 1);
+    long label_col = vg_table_find(t, label);
+    if (label_col < 0) return vg_fail(VG_ERR_INVALID, "--label: %s has no column '%s'", vg_table_source(t), label);
+    size_t rows = vg_table_rows(t);
+    if (rows < 2) return vg_fail(VG_ERR_DATA, "%s: %zu rows are too few to train on", vg_table_source(t), rows);
+
+    double t0 = vg_now();
+    vg_model *m = vg_calloc(1, sizeof *m);
+    int32_t *y = vg_malloc(rows * sizeof *y);
+    void *params = vg_calloc(1, kind->params_size);
+    size_t *cols = NULL, n_cols = 0;
+    float *weights = NULL;
+    vg_matrix X = { 0 };
+    if (!m || !y || !params) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto err;
+    }
+    m->kind = kind;
+    if ((st = copy_spec(m, rq, label))) goto err;
+    vg_label_spec spec = vg_model_label_spec(m);
+    if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
+    if ((st = choose_features(rq, (size_t)label_col, &cols, &n_cols))) goto err;
+
+    vg_pipeline_params pp = vg_pipeline_params_default();
+    pp.encoding = kind->encoding;
+    if ((st = vg_pipeline_fit(t, cols, n_cols, &pp, &m->pipeline))) goto err;
+    if ((st = vg_pipeline_transform(m->pipeline, t, &X))) goto err;
+
+    const char *cw;
+    if ((st = build_params(rq, kind, params, &cw))) goto err;
+    if ((st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
+    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = y, .weight = weights,
+                        .n_classes = m->classes.n };
+    vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
+                          .progress_user = rq->progress_user };
+    if ((st = kind->fit(params, &ts, &fo, &m->state))) goto err;
+
+    m->seed = rq->seed;
+    m->threads = rq->threads;
+    m->train_rows = rows;
+    m->train_seconds = vg_now() - t0;
+    m->data_checksum = vg_table_checksum(t);
+    m->created = (int64_t)time(NULL);
+    vg_matrix_free(&X);
+    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights);
+    *out = m;
+    return VG_OK;
+err:
+    vg_matrix_free(&X);
+    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights);
+    vg_model_free(m);
+    return st;
+}
