@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what vigil needs from Debian's packages (only what is missing) and
+# build it into build/. Usage: scripts/setup.sh [--test]   (--test adds the
+# test tools). Safe to run again: it installs and rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(libcmocka-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' || true
+test -x build/vigil || { echo "setup: build failed" >&2; exit 1; }
+echo "setup: built build/vigil"

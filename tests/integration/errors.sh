@@ -1,0 +1,59 @@
+# Bad input gets one clear line naming the file, line or field, a non-zero
+# exit and never a crash.
+source "$(dirname "$0")/lib.sh"
+GOLD=$SRC/tests/golden/binary.csv
+"$VIGIL" train --data "$GOLD" --model tree --param max_depth=3 -o "$WORK/m.vgm" 2>/dev/null \
+  || fail "could not train the model the error tests need"
+
+expect_error "missing file" "nope.csv: No such file" "$VIGIL" train --data "$WORK/nope.csv" -o "$WORK/x.vgm"
+printf '' >"$WORK/empty.csv"
+expect_error "empty file" "empty.csv" "$VIGIL" train --data "$WORK/empty.csv" -o "$WORK/x.vgm"
+printf 'a,b,label\n1,2,x\n3,4\n5,6,y\n' >"$WORK/ragged.csv"
+expect_error "ragged row" "ragged.csv:3" "$VIGIL" train --data "$WORK/ragged.csv" -o "$WORK/x.vgm"
+printf 'a,b,label\n1,2,x\n1,2,x\n1,2,x\n' >"$WORK/oneclass.csv"
+expect_error "single-class label" "single class" "$VIGIL" train --data "$WORK/oneclass.csv" --task label -o "$WORK/x.vgm"
+expect_error "unknown label column" "no column 'nosuch'" "$VIGIL" train --data "$GOLD" --label nosuch -o "$WORK/x.vgm"
+expect_error "unknown ignore column" "no column 'nosuch'" "$VIGIL" train --data "$GOLD" --ignore nosuch -o "$WORK/x.vgm"
+expect_error "unknown model" "unknown model 'xgb'" "$VIGIL" train --data "$GOLD" --model xgb -o "$WORK/x.vgm"
+expect_error "unknown parameter" "n_trees" "$VIGIL" train --data "$GOLD" --model forest --param n_trees=5 -o "$WORK/x.vgm"
+expect_error "out-of-range parameter" "max_depth" "$VIGIL" train --data "$GOLD" --model tree --param max_depth=0 -o "$WORK/x.vgm"
+expect_error "bad --split" "--split" "$VIGIL" train --data "$GOLD" --split 2 -o "$WORK/x.vgm"
+expect_error "unknown option" "unknown option" "$VIGIL" train --data "$GOLD" --frobnicate -o "$WORK/x.vgm"
+expect_error "--test and --split together" "either --test or --split" "$VIGIL" train --data "$GOLD" --test "$GOLD" --split 0.2 -o "$WORK/x.vgm"
+
+# Over-long line (the reader's limit is 1 MiB).
+{ echo "a,label"; head -c 1100000 /dev/zero | tr '\0' '7'; echo ",x"; echo "1,y"; } >"$WORK/long.csv"
+expect_error "over-long line" "long.csv:2" "$VIGIL" train --data "$WORK/long.csv" -o "$WORK/x.vgm"
+
+# Text in a numeric column at prediction time names line and field.
+{ head -n 3 "$GOLD"; head -n 4 "$GOLD" | tail -n 1 | sed 's/^[^,]*,/abc,/'; } >"$WORK/text.csv"
+expect_error "text in numeric field" "text.csv:4.*mean_radius" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/text.csv"
+# A missing feature column at prediction time.
+cut -d, -f2- "$GOLD" >"$WORK/nocol.csv"
+expect_error "missing feature column" "mean_radius" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/nocol.csv"
+
+# KDD: 41 fields where 42 or 43 are expected, and text in a numeric field.
+zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | head -n 5 >"$WORK/k.txt"
+zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | sed -n 6p | cut -d, -f1-41 >>"$WORK/k.txt"
+expect_error "KDD row with 41 fields" "k.txt:6" "$VIGIL" train --data "$WORK/k.txt" --format kdd -o "$WORK/x.vgm"
+zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | head -n 3 | sed '3s/^0,/zero,/' >"$WORK/k2.txt"
+expect_error "KDD text in numeric field" "k2.txt:3.*duration" "$VIGIL" train --data "$WORK/k2.txt" --format kdd -o "$WORK/x.vgm"
+
+# Model files: truncated, corrupted, newer version, not a model, missing.
+size=$(stat -c %s "$WORK/m.vgm")
+head -c $((size / 2)) "$WORK/m.vgm" >"$WORK/trunc.vgm"
+expect_error "truncated model" "trunc.vgm.*truncated" "$VIGIL" inspect "$WORK/trunc.vgm"
+cp "$WORK/m.vgm" "$WORK/corrupt.vgm"
+printf '\x55' | dd of="$WORK/corrupt.vgm" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect_error "corrupted model" "corrupt.vgm.*corrupted" "$VIGIL" eval --model "$WORK/corrupt.vgm" --data "$GOLD"
+cp "$WORK/m.vgm" "$WORK/newer.vgm"
+printf '\x09' | dd of="$WORK/newer.vgm" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_error "newer-version model" "newer.vgm.*newer" "$VIGIL" predict --model "$WORK/newer.vgm" --data "$GOLD"
+expect_error "not a model" "not a vigil model" "$VIGIL" inspect "$GOLD"
+expect_error "missing model" "nope.vgm" "$VIGIL" inspect "$WORK/nope.vgm"
+
+# Every subcommand has --help.
+for c in train eval predict compare inspect; do
+  "$VIGIL" "$c" --help >"$WORK/h" 2>&1 && grep -q "usage: vigil $c" "$WORK/h" && pass "$c --help" || fail "$c --help"
+done
+finish

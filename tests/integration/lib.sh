@@ -1,0 +1,46 @@
+# Helpers for the integration scripts (sourced, not run): each script gets
+# the vigil binary as $1, works in a fresh temporary folder and exits
+# non-zero if any check failed.
+set -u
+VIGIL=${1:?usage: script PATH/TO/vigil}
+SHARED=${VG_SHARED_DATA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/data}
+SRC=${VG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WORK=$(mktemp -d /tmp/vigil-it.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+FAILS=0
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok:   $*"; }
+
+# expect_ok "what" cmd...: the command exits 0.
+expect_ok() {
+  local what=$1; shift
+  if "$@" >"$WORK/out" 2>"$WORK/err"; then pass "$what"; else fail "$what (exit $?): $(head -c 400 "$WORK/err")"; fi
+}
+
+# expect_error "what" "pattern" cmd...: non-zero exit, exactly one line on
+# stderr matching the pattern, no crash (exit < 128).
+expect_error() {
+  local what=$1 pattern=$2; shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  local rc=$?
+  if ((rc == 0)); then fail "$what: exit 0, expected an error"; return; fi
+  if ((rc >= 128)); then fail "$what: crashed (exit $rc)"; return; fi
+  local lines; lines=$(wc -l <"$WORK/err")
+  if ! grep -qE -- "$pattern" "$WORK/err"; then fail "$what: stderr lacks /$pattern/: $(cat "$WORK/err")"; return; fi
+  if ((lines != 1)); then fail "$what: expected one error line, got $lines: $(cat "$WORK/err")"; return; fi
+  pass "$what -> $(cat "$WORK/err")"
+}
+
+# json_get FILE KEY: a top-level number or string from a one-line JSON object.
+json_get() {
+  grep -oE "\"$2\":(\"[^\"]*\"|[-0-9.eE+]+|null)" "$1" | head -n1 | cut -d: -f2- | tr -d '"'
+}
+
+# ge A B: A >= B as floating point.
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+finish() {
+  if ((FAILS)); then echo "$FAILS check(s) failed"; exit 1; fi
+  echo "all checks passed"
+}

@@ -1,0 +1,211 @@
+/* Unit tests for the pipeline: fitted on training rows only, imputation,
+ * scaling, one-hot and native encodings, unseen categories, matching columns
+ * by name, and the save/load round trip with corrupted input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "vigil/pipeline.h"
+#include "vigil/table.h"
+
+/* A 4-row table: x numeric (1, 2, NaN, 5), proto categorical (tcp, udp, tcp, icmp). */
+static vg_table *small_table(const char *source, int swap_order)
+{
+    vg_table *t = vg_table_new(source);
+    size_t cx, cp;
+    if (swap_order) {
+        vg_table_add_column(t, "proto", VG_COLUMN_CATEGORICAL, &cp);
+        vg_table_add_column(t, "x", VG_COLUMN_NUMERIC, &cx);
+    } else {
+        vg_table_add_column(t, "x", VG_COLUMN_NUMERIC, &cx);
+        vg_table_add_column(t, "proto", VG_COLUMN_CATEGORICAL, &cp);
+    }
+    const double xs[] = { 1, 2, NAN, 5 };
+    const char *ps[] = { "tcp", "udp", "tcp", "icmp" };
+    for (int i = 0; i < 4; i++) {
+        vg_table_push_number(t, cx, xs[i]);
+        vg_table_push_category(t, cp, ps[i], strlen(ps[i]));
+    }
+    return t;
+}
+
+static vg_pipeline *fit(const vg_table *t, vg_encoding enc)
+{
+    size_t cols[2] = { 0, 1 };
+    vg_pipeline_params pp = vg_pipeline_params_default();
+    pp.encoding = enc;
+    vg_pipeline *p = NULL;
+    assert_int_equal(vg_pipeline_fit(t, cols, 2, &pp, &p), VG_OK);
+    return p;
+}
+
+static void test_onehot_scaled(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    vg_pipeline *p = fit(t, VG_ENCODING_ONEHOT_SCALED);
+    /* x: median of {1,2,5} = 2; after imputation {1,2,2,5}: mean 2.5, std 1.5. */
+    assert_int_equal(vg_pipeline_n_features(p), 1 + 3);
+    assert_string_equal(vg_pipeline_features(p)[1].name, "proto=tcp");
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(p, t, &X), VG_OK);
+    const float expect_x[] = { -1, -1.0f / 3, -1.0f / 3, 5.0f / 3 };
+    for (int r = 0; r < 4; r++) assert_float_equal(X.data[r * 4], expect_x[r], 1e-6);
+    /* one-hot: tcp, udp, icmp in first-seen order */
+    assert_true(X.data[0 * 4 + 1] == 1 && X.data[0 * 4 + 2] == 0 && X.data[0 * 4 + 3] == 0);
+    assert_true(X.data[1 * 4 + 2] == 1);
+    assert_true(X.data[3 * 4 + 3] == 1);
+    vg_matrix_free(&X);
+    vg_pipeline_free(p);
+    vg_table_free(t);
+}
+
+static void test_native_and_unseen(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    vg_pipeline *p = fit(t, VG_ENCODING_NATIVE);
+    assert_int_equal(vg_pipeline_n_features(p), 2);
+    assert_int_equal(vg_pipeline_features(p)[1].kind, VG_FEATURE_CATEGORICAL);
+    assert_int_equal(vg_pipeline_features(p)[1].n_categories, 3);
+
+    /* New data: columns in another order, an unseen category and a missing one. */
+    vg_table *n = vg_table_new("new.csv");
+    size_t cp, cx, cextra;
+    vg_table_add_column(n, "extra", VG_COLUMN_NUMERIC, &cextra);
+    vg_table_add_column(n, "proto", VG_COLUMN_CATEGORICAL, &cp);
+    vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &cx);
+    vg_table_push_number(n, cextra, 0);
+    vg_table_push_category(n, cp, "sctp", 4);
+    vg_table_push_number(n, cx, NAN);
+    vg_table_push_number(n, cextra, 0);
+    vg_table_push_category(n, cp, NULL, 0);
+    vg_table_push_number(n, cx, 7);
+    vg_table_push_number(n, cextra, 0);
+    vg_table_push_category(n, cp, "udp", 3);
+    vg_table_push_number(n, cx, 1);
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+    assert_float_equal(X.data[0], 2.0, 0);  /* imputed with the training median */
+    assert_true(isnan(X.data[1]));          /* unseen category */
+    assert_true(isnan(X.data[3]));          /* missing category */
+    assert_float_equal(X.data[4], 1.0, 0);
+    assert_float_equal(X.data[5], 1.0, 0);  /* udp is code 1 */
+    vg_matrix_free(&X);
+
+    /* One-hot of the same data: unseen and missing are all zeros. */
+    vg_pipeline *q = fit(t, VG_ENCODING_ONEHOT_SCALED);
+    assert_int_equal(vg_pipeline_transform(q, n, &X), VG_OK);
+    for (int k = 1; k < 4; k++) assert_true(X.data[0 * 4 + k] == 0 && X.data[1 * 4 + k] == 0);
+    assert_true(X.data[2 * 4 + 2] == 1);
+    vg_matrix_free(&X);
+    vg_pipeline_free(q);
+    vg_pipeline_free(p);
+    vg_table_free(n);
+    vg_table_free(t);
+}
+
+static void test_missing_column_and_wrong_type(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    vg_pipeline *p = fit(t, VG_ENCODING_NATIVE);
+    vg_table *n = vg_table_new("new.csv");
+    size_t c;
+    vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(n, c, 1);
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "new.csv"));
+    assert_non_null(strstr(vg_last_error(), "'proto' is missing"));
+    vg_table_free(n);
+
+    n = vg_table_new("typed.csv");
+    vg_table_add_column(n, "x", VG_COLUMN_CATEGORICAL, &c);
+    vg_table_push_category(n, c, "abc", 3);
+    vg_table_add_column(n, "proto", VG_COLUMN_CATEGORICAL, &c);
+    vg_table_push_category(n, c, "tcp", 3);
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "'x' holds text"));
+    vg_table_free(n);
+    vg_pipeline_free(p);
+    vg_table_free(t);
+}
+
+static void test_fit_uses_only_given_rows(void **state)
+{
+    (void)state;
+    /* Statistics come from the table the pipeline is fitted on and nothing else:
+     * fitting on a subset gives that subset's median. */
+    vg_table *t = small_table("train.csv", 0);
+    size_t idx[2] = { 0, 3 };
+    vg_table *sub;
+    assert_int_equal(vg_table_take(t, idx, 2, &sub), VG_OK);
+    vg_pipeline *p = fit(sub, VG_ENCODING_NATIVE);
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(p, t, &X), VG_OK);
+    assert_float_equal(X.data[2 * 2], 3.0, 0);  /* median of {1, 5} imputes row 3 */
+    /* Only tcp and icmp were seen: udp is unseen now. */
+    assert_int_equal(vg_pipeline_input_n_categories(p, 1), 2);
+    assert_true(isnan(X.data[1 * 2 + 1]));
+    vg_matrix_free(&X);
+    vg_pipeline_free(p);
+    vg_table_free(sub);
+    vg_table_free(t);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 1);
+    vg_pipeline *p = fit(t, VG_ENCODING_ONEHOT_SCALED);
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    assert_int_equal(vg_pipeline_save(p, &w), VG_OK);
+    vg_rbuf r;
+    vg_rbuf_init(&r, w.data, w.len, "pipeline");
+    vg_pipeline *q = NULL;
+    assert_int_equal(vg_pipeline_load(&r, &q), VG_OK);
+    vg_matrix A, B;
+    assert_int_equal(vg_pipeline_transform(p, t, &A), VG_OK);
+    assert_int_equal(vg_pipeline_transform(q, t, &B), VG_OK);
+    assert_int_equal(A.cols, B.cols);
+    assert_memory_equal(A.data, B.data, A.rows * A.cols * sizeof(float));
+    vg_matrix_free(&A);
+    vg_matrix_free(&B);
+    vg_pipeline_free(q);
+    /* Every truncation is refused; flipped bytes never crash. */
+    for (size_t len = 0; len < w.len; len++) {
+        vg_rbuf_init(&r, w.data, len, "pipeline");
+        q = NULL;
+        assert_int_not_equal(vg_pipeline_load(&r, &q), VG_OK);
+        assert_null(q);
+    }
+    for (size_t i = 0; i < w.len; i++) {
+        uint8_t saved = w.data[i];
+        w.data[i] ^= 0xA5;
+        vg_rbuf_init(&r, w.data, w.len, "pipeline");
+        q = NULL;
+        if (vg_pipeline_load(&r, &q) == VG_OK) vg_pipeline_free(q);
+        w.data[i] = saved;
+    }
+    vg_wbuf_free(&w);
+    vg_pipeline_free(p);
+    vg_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_onehot_scaled),
+        cmocka_unit_test(test_native_and_unseen),
+        cmocka_unit_test(test_missing_column_and_wrong_type),
+        cmocka_unit_test(test_fit_uses_only_given_rows),
+        cmocka_unit_test(test_save_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
