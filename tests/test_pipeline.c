@@ -169,7 +169,9 @@ static void test_save_load(void **state)
     vg_rbuf r;
     vg_rbuf_init(&r, w.data, w.len, "pipeline");
     vg_pipeline *q = NULL;
-    assert_int_equal(vg_pipeline_load(&r, &q), VG_OK);
+    vg_status st = vg_pipeline_load(&r, &q);
+    if (st) print_error("load: %s\n", vg_last_error());
+    assert_int_equal(st, VG_OK);
     vg_matrix A, B;
     assert_int_equal(vg_pipeline_transform(p, t, &A), VG_OK);
     assert_int_equal(vg_pipeline_transform(q, t, &B), VG_OK);

@@ -381,8 +381,8 @@ vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out)
         uint32_t nc = vg_rbuf_u32(r);
         vg_rbuf_require(r, in->name != NULL, "input name");
         vg_rbuf_require(r, type <= VG_COLUMN_CATEGORICAL, "input type");
-        vg_rbuf_require(r, isfinite(in->median) && isfinite(in->mean) && isfinite(in->scale) && in->scale > 0,
-                        "input statistics");
+        vg_rbuf_require(r, isfinite(in->median) && isfinite(in->mean) && isfinite(in->scale) &&
+                               (in->scale > 0 || type == VG_COLUMN_CATEGORICAL), "input statistics");
         vg_rbuf_require(r, nc <= MAX_CATEGORIES_LIMIT && nc <= (r->len - r->pos) / 4, "category count");
         vg_rbuf_require(r, type == VG_COLUMN_CATEGORICAL || nc == 0, "categories of a numeric input");
         if (r->failed) break;

@@ -1,0 +1,162 @@
+/* Unit tests for the model bundle: training through the request API, the
+ * parameter checks, save/load round trips that predict bit-identically, and
+ * refusal of every truncated or corrupted model file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "vigil/evaluate.h"
+#include "vigil/model.h"
+#include "vigil/vgm.h"
+
+static vg_table *golden(const char *name)
+{
+    vg_data_spec spec = { .format = "csv" };
+    vg_table *t = NULL;
+    assert_int_equal(vg_data_read(vg_test_source(name), &spec, &t), VG_OK);
+    return t;
+}
+
+static vg_model *train(const vg_table *t, const char *family, vg_task task, const char *const *params, size_t n)
+{
+    vg_train_request rq = { .table = t, .data = { .format = "csv", .task = task }, .model = family,
+                            .params = params, .n_params = n, .seed = 3, .threads = 2 };
+    vg_model *m = NULL;
+    vg_status st = vg_model_train(&rq, &m);
+    if (st) print_error("train %s: %s\n", family, vg_last_error());
+    assert_int_equal(st, VG_OK);
+    return m;
+}
+
+static void roundtrip(const vg_model *m, const vg_table *t)
+{
+    const char *path = vg_test_tmpfile("", 0, ".vgm");
+    assert_int_equal(vg_model_save(m, path), VG_OK);
+    vg_model *back = NULL;
+    assert_int_equal(vg_model_load(path, &back), VG_OK);
+    float *p1, *p2;
+    assert_int_equal(vg_model_predict(m, t, 1, &p1), VG_OK);
+    assert_int_equal(vg_model_predict(back, t, 2, &p2), VG_OK);
+    size_t n = vg_table_rows(t) * vg_model_classes(m)->n;
+    assert_memory_equal(p1, p2, n * sizeof *p1);
+    assert_string_equal(vg_model_family(back), vg_model_family(m));
+    assert_int_equal(vg_model_task(back), vg_model_task(m));
+    vg_free(p1), vg_free(p2);
+    vg_model_free(back);
+}
+
+static void test_train_save_load_each_family(void **state)
+{
+    (void)state;
+    vg_table *bin = golden("tests/golden/binary.csv"), *multi = golden("tests/golden/multiclass.csv");
+    const char *forest_params[] = { "n_estimators=10" };
+    const char *families[] = { "logreg", "tree", "forest" };
+    for (int f = 0; f < 3; f++) {
+        const char *const *params = f == 2 ? forest_params : NULL;
+        vg_model *m = train(bin, families[f], VG_TASK_BINARY, params, f == 2);
+        assert_int_equal(vg_model_classes(m)->n, 2);
+        vg_evaluation e;
+        assert_int_equal(vg_evaluate(m, bin, 2, &e), VG_OK);
+        assert_true(e.metrics.accuracy > 0.9);  /* training rows, all three families fit them well */
+        vg_evaluation_free(&e);
+        roundtrip(m, bin);
+        vg_model_free(m);
+
+        m = train(multi, families[f], VG_TASK_LABEL, params, f == 2);
+        assert_int_equal(vg_model_classes(m)->n, 3);
+        roundtrip(m, multi);
+        vg_model_free(m);
+    }
+    vg_table_free(bin);
+    vg_table_free(multi);
+}
+
+static void test_request_checks(void **state)
+{
+    (void)state;
+    vg_train_request rq = { .model = "nosuch" };
+    assert_int_equal(vg_train_request_check(&rq), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "logreg"));  /* lists what exists */
+    const char *bad[] = { "C=-1" };
+    rq = (vg_train_request){ .model = "logreg", .params = bad, .n_params = 1 };
+    assert_int_equal(vg_train_request_check(&rq), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "C"));
+    const char *noeq[] = { "max_depth" };
+    rq = (vg_train_request){ .model = "tree", .params = noeq, .n_params = 1 };
+    assert_int_equal(vg_train_request_check(&rq), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "KEY=VALUE"));
+    const char *cw[] = { "class_weight=balanced" };
+    rq = (vg_train_request){ .model = "tree", .params = cw, .n_params = 1 };
+    assert_int_equal(vg_train_request_check(&rq), VG_OK);
+}
+
+static void test_class_weight_changes_model(void **state)
+{
+    (void)state;
+    vg_table *bin = golden("tests/golden/binary.csv");
+    const char *plain[] = { "C=0.01" };
+    const char *weighted[] = { "C=0.01", "class_weight=0:10" };
+    vg_model *a = train(bin, "logreg", VG_TASK_BINARY, plain, 1);
+    vg_model *b = train(bin, "logreg", VG_TASK_BINARY, weighted, 2);
+    float *pa, *pb;
+    assert_int_equal(vg_model_predict(a, bin, 1, &pa), VG_OK);
+    assert_int_equal(vg_model_predict(b, bin, 1, &pb), VG_OK);
+    /* Weighting class 0 up lowers the mean probability of class 1. */
+    double ma = 0, mb = 0;
+    for (size_t r = 0; r < vg_table_rows(bin); r++) ma += pa[2 * r + 1], mb += pb[2 * r + 1];
+    assert_true(mb < ma);
+    vg_free(pa), vg_free(pb);
+    vg_model_free(a);
+    vg_model_free(b);
+    const char *unknown[] = { "class_weight=7:2" };
+    vg_train_request rq = { .table = bin, .data = { .format = "csv" }, .model = "tree", .params = unknown, .n_params = 1 };
+    vg_model *m = NULL;
+    assert_int_equal(vg_model_train(&rq, &m), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "'7' is not a class"));
+    vg_table_free(bin);
+}
+
+static void test_corrupt_model_files(void **state)
+{
+    (void)state;
+    vg_table *bin = golden("tests/golden/binary.csv");
+    const char *params[] = { "n_estimators=3", "max_depth=3" };
+    vg_model *m = train(bin, "forest", VG_TASK_BINARY, params, 2);
+    const char *path = vg_test_tmpfile("", 0, ".vgm");
+    assert_int_equal(vg_model_save(m, path), VG_OK);
+    vg_vgm_file f;
+    assert_int_equal(vg_vgm_read(path, &f), VG_OK);
+    size_t size = f.size;
+    uint8_t *bytes = f.bytes;
+    vg_model *back;
+    for (size_t len = 0; len < size; len += 7) {
+        assert_int_equal(vg_model_load_memory(bytes, len, "m.vgm", &back), VG_ERR_FORMAT);
+        assert_null(back);
+    }
+    for (size_t i = 0; i < size; i += 3) {
+        bytes[i] ^= 0x10;
+        assert_int_equal(vg_model_load_memory(bytes, size, "m.vgm", &back), VG_ERR_FORMAT);
+        bytes[i] ^= 0x10;
+    }
+    assert_int_equal(vg_model_load_memory(bytes, size, "m.vgm", &back), VG_OK);
+    vg_model_free(back);
+    vg_vgm_close(&f);
+    vg_model_free(m);
+    vg_table_free(bin);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_train_save_load_each_family),
+        cmocka_unit_test(test_request_checks),
+        cmocka_unit_test(test_class_weight_changes_model),
+        cmocka_unit_test(test_corrupt_model_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
