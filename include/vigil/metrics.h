@@ -13,7 +13,10 @@
 #include "vigil/buf.h"
 
 typedef struct vg_class_report {
-    double precision, recall, f1, fpr, roc_auc, pr_auc;  /* NaN where undefined (class absent) */
+    /* precision, recall, f1, fpr: 0 where undefined (scikit-learn's
+     * zero_division=0); roc_auc, pr_auc: one-vs-rest, NaN when the class has
+     * no positive or no negative rows. */
+    double precision, recall, f1, fpr, roc_auc, pr_auc;
     size_t support;                        /* true rows of this class */
     size_t predicted;                      /* rows predicted as this class */
 } vg_class_report;
@@ -22,7 +25,10 @@ typedef struct vg_metrics {
     uint32_t n_classes;
     size_t rows;
     double accuracy;
-    double precision, recall, f1, fpr;     /* binary: positive class; multiclass: macro */
+    /* binary: of the positive class; multiclass: macro. Macro means (and
+     * macro_f1) run over the classes present in the truth or the
+     * predictions, scikit-learn's default label set. */
+    double precision, recall, f1, fpr;
     double macro_f1, weighted_f1;
     double roc_auc, pr_auc, log_loss;      /* NaN where undefined */
     size_t *confusion;                     /* n_classes x n_classes, rows = truth; owned */
