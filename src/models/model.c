@@ -49,27 +49,26 @@ vg_label_spec vg_model_label_spec(const vg_model *m)
     return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive };
 }
 
+/* Labels are class names even when they look like numbers (0/1): make a
+ * numeric label column categorical after reading. */
+static vg_status label_as_categories(vg_table *t, const char *label)
+{
+    long col = label ? vg_table_find(t, label) : (long)vg_table_cols(t) - 1;
+    if (col < 0 || vg_table_type(t, (size_t)col) == VG_COLUMN_CATEGORICAL) return VG_OK;
+    return vg_table_make_categorical(t, (size_t)col);
+}
+
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out)
 {
     const char *format = spec->format ? spec->format : "csv";
     if (strcmp(format, "kdd") == 0) return vg_kdd_read(path, out);
     if (strcmp(format, "csv") != 0)
         return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of csv, kdd", format);
-    /* The label is a class name even when it looks like a number (0/1). */
-    const char **cat = vg_calloc(spec->n_categorical + 1, sizeof *cat);
-    if (!cat) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < spec->n_categorical; i++) cat[i] = spec->categorical[i];
-    size_t nc = spec->n_categorical;
-    if (spec->label) cat[nc++] = spec->label;
     vg_csv_options opt = vg_csv_options_default();
-    opt.categorical = cat;
-    opt.n_categorical = nc;
+    opt.categorical = spec->categorical;
+    opt.n_categorical = spec->n_categorical;
     vg_status st = vg_csv_read(path, &opt, out);
-    vg_free(cat);
-    if (st || spec->label) return st;
-    /* No --label: the last column is the label; make it categorical too. */
-    size_t last = vg_table_cols(*out) - 1;
-    if (vg_table_type(*out, last) == VG_COLUMN_NUMERIC && (st = vg_table_make_categorical(*out, last))) {
+    if (!st && (st = label_as_categories(*out, spec->label))) {
         vg_table_free(*out);
         *out = NULL;
     }
@@ -82,7 +81,7 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     /* Force the types the pipeline was fitted with, so the same text never
      * changes meaning between training and prediction. */
     size_t n_in = vg_pipeline_n_inputs(m->pipeline);
-    const char **cat = vg_calloc(n_in + 1, sizeof *cat);
+    const char **cat = vg_calloc(n_in + 1, sizeof *cat);  /* +1: never zero bytes */
     const char **num = vg_calloc(n_in + 1, sizeof *num);
     if (!cat || !num) {
         vg_free(cat), vg_free(num);
@@ -94,7 +93,6 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
         if (vg_pipeline_input_type(m->pipeline, i) == VG_COLUMN_CATEGORICAL) cat[nc++] = name;
         else num[nn++] = name;
     }
-    cat[nc++] = m->label;
     vg_csv_options opt = vg_csv_options_default();
     opt.categorical = cat;
     opt.n_categorical = nc;
@@ -102,6 +100,10 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     opt.n_numeric = nn;
     vg_status st = vg_csv_read(path, &opt, out);
     vg_free(cat), vg_free(num);
+    if (!st && vg_table_find(*out, m->label) >= 0 && (st = label_as_categories(*out, m->label))) {
+        vg_table_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 

@@ -291,6 +291,11 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
                      m->kind->n_classes(m->state), m->classes.n);
         goto err;
     }
+    if (m->kind->n_features && m->kind->n_features(m->state) != vg_pipeline_n_features(m->pipeline)) {
+        st = vg_fail(VG_ERR_FORMAT, "%s: estimator expects %u features, the pipeline makes %zu", name,
+                     m->kind->n_features(m->state), vg_pipeline_n_features(m->pipeline));
+        goto err;
+    }
     if (s_metr) {
         m->metrics_json = vg_malloc(s_metr->size + 1);
         if (!m->metrics_json) {
