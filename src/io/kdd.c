@@ -1,0 +1,165 @@
+/* NSL-KDD / KDD Cup 99 records: the CSV reader with the format's fixed
+ * schema (names, which columns are categories, which must be numbers), the
+ * KDD'99 trailing dot stripped from labels, and the attack taxonomy. */
+#include "vigil/kdd.h"
+#include "vigil/csv.h"
+#include "io/file_read.h"
+
+#include <string.h>
+
+static const char *const feature_names[VG_KDD_N_FEATURES] = {
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes",
+    "land", "wrong_fragment", "urgent", "hot", "num_failed_logins", "logged_in",
+    "num_compromised", "root_shell", "su_attempted", "num_root",
+    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds",
+    "is_host_login", "is_guest_login", "count", "srv_count", "serror_rate",
+    "srv_serror_rate", "rerror_rate", "srv_rerror_rate", "same_srv_rate",
+    "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count",
+    "dst_host_same_srv_rate", "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate",
+    "dst_host_serror_rate", "dst_host_srv_serror_rate", "dst_host_rerror_rate",
+    "dst_host_srv_rerror_rate",
+};
+
+/* attack -> category, as in ../shared/data/nsl-kdd/attack_categories.csv
+ * (the usual DARPA 1998/99 taxonomy; test-only attacks as that file maps them). */
+static const char *const taxonomy[][2] = {
+    {"normal", "normal"},
+    {"back", "DoS"}, {"land", "DoS"}, {"neptune", "DoS"}, {"pod", "DoS"},
+    {"smurf", "DoS"}, {"teardrop", "DoS"}, {"apache2", "DoS"}, {"mailbomb", "DoS"},
+    {"processtable", "DoS"}, {"udpstorm", "DoS"}, {"worm", "DoS"},
+    {"ipsweep", "Probe"}, {"nmap", "Probe"}, {"portsweep", "Probe"}, {"satan", "Probe"},
+    {"mscan", "Probe"}, {"saint", "Probe"},
+    {"ftp_write", "R2L"}, {"guess_passwd", "R2L"}, {"imap", "R2L"}, {"multihop", "R2L"},
+    {"phf", "R2L"}, {"spy", "R2L"}, {"warezclient", "R2L"}, {"warezmaster", "R2L"},
+    {"httptunnel", "R2L"}, {"named", "R2L"}, {"sendmail", "R2L"}, {"snmpgetattack", "R2L"},
+    {"snmpguess", "R2L"}, {"xlock", "R2L"}, {"xsnoop", "R2L"},
+    {"buffer_overflow", "U2R"}, {"loadmodule", "U2R"}, {"perl", "U2R"}, {"rootkit", "U2R"},
+    {"ps", "U2R"}, {"sqlattack", "U2R"}, {"xterm", "U2R"},
+};
+
+const char *const *vg_kdd_feature_names(void)
+{
+    return feature_names;
+}
+
+int vg_kdd_feature_is_categorical(size_t i)
+{
+    return i >= 1 && i <= 3;
+}
+
+const char *vg_kdd_category(const char *label)
+{
+    if (!label) return NULL;
+    size_t len = strlen(label);
+    if (len && label[len - 1] == '.') len--;  /* KDD'99 spelling */
+    for (size_t i = 0; i < sizeof taxonomy / sizeof taxonomy[0]; i++) {
+        if (strlen(taxonomy[i][0]) == len && memcmp(taxonomy[i][0], label, len) == 0) return taxonomy[i][1];
+    }
+    return NULL;
+}
+
+static const char *strip_dot(const char *s, void *user, char *scratch, size_t scratch_len)
+{
+    (void)user;
+    size_t len = strlen(s);
+    if (!len || s[len - 1] != '.' || len > scratch_len) return s;
+    memcpy(scratch, s, len - 1);
+    scratch[len - 1] = '\0';
+    return scratch;
+}
+
+/* Fields on the first non-blank line (the format has no quoting), and that
+ * line's number. */
+static size_t first_line_fields(const char *d, size_t len, unsigned long long *line)
+{
+    size_t i = 0;
+    *line = 1;
+    while (i < len && (d[i] == '\n' || d[i] == '\r')) {
+        if (d[i] == '\r' && i + 1 < len && d[i + 1] == '\n') i++;
+        i++;
+        (*line)++;
+    }
+    if (i == len) return 0;
+    size_t n = 1;
+    for (; i < len && d[i] != '\n' && d[i] != '\r'; i++) n += d[i] == ',';
+    return n;
+}
+
+static vg_status read_text(const char *text, size_t len, const char *name, vg_table **out)
+{
+    unsigned long long line;
+    size_t nf = first_line_fields(text, len, &line);
+    if (nf == 0) return vg_fail(VG_ERR_PARSE, "%s: no data rows", name);
+    if (nf != VG_KDD_N_FEATURES + 1 && nf != VG_KDD_N_FEATURES + 2)
+        return vg_fail(VG_ERR_PARSE,
+                       "%s:%llu: expected 42 fields (KDD'99: 41 features and the label) or 43 "
+                       "(NSL-KDD: and the difficulty), found %zu",
+                       name, line, nf);
+
+    const char *names[VG_KDD_N_FEATURES + 2];
+    const char *numeric[VG_KDD_N_FEATURES + 2];
+    const char *categorical[4];
+    size_t n_num = 0, n_cat = 0;
+    for (size_t i = 0; i < VG_KDD_N_FEATURES; i++) {
+        names[i] = feature_names[i];
+        if (vg_kdd_feature_is_categorical(i))
+            categorical[n_cat++] = feature_names[i];
+        else
+            numeric[n_num++] = feature_names[i];
+    }
+    names[VG_KDD_N_FEATURES] = VG_KDD_LABEL;
+    categorical[n_cat++] = VG_KDD_LABEL;
+    if (nf == VG_KDD_N_FEATURES + 2) {
+        names[VG_KDD_N_FEATURES + 1] = VG_KDD_DIFFICULTY;
+        numeric[n_num++] = VG_KDD_DIFFICULTY;
+    }
+
+    vg_csv_options opt = vg_csv_options_default();
+    opt.delimiter = ',';
+    opt.header = 0;
+    opt.names = names;
+    opt.n_names = nf;
+    opt.categorical = categorical;
+    opt.n_categorical = n_cat;
+    opt.numeric = numeric;
+    opt.n_numeric = n_num;
+    vg_table *t;
+    vg_status st = vg_csv_read_memory(text, len, name, &opt, &t);
+    if (st != VG_OK) return st;
+    st = vg_table_map_categories(t, VG_KDD_N_FEATURES, strip_dot, NULL);
+    if (st != VG_OK) {
+        vg_table_free(t);
+        return st;
+    }
+    *out = t;
+    return VG_OK;
+}
+
+vg_status vg_kdd_read_memory(const void *data, size_t len, const char *name, vg_table **out)
+{
+    VG_ASSERT(out && (data || len == 0));
+    *out = NULL;
+    if (!name) name = "<memory>";
+    if (!vg_is_gzip(data, len)) return read_text(data, len, name, out);
+    char *text = NULL;
+    size_t n = 0;
+    vg_status st = vg_gunzip(data, len, name, 0, &text, &n);
+    if (st != VG_OK) return st;
+    st = read_text(text, n, name, out);
+    vg_free(text);
+    return st;
+}
+
+vg_status vg_kdd_read(const char *path, vg_table **out)
+{
+    VG_ASSERT(path && out);
+    *out = NULL;
+    char *text = NULL;
+    size_t n = 0;
+    vg_status st = vg_file_read_all(path, 0, &text, &n);
+    if (st != VG_OK) return st;
+    st = read_text(text, n, strcmp(path, "-") == 0 ? "<stdin>" : path, out);
+    vg_free(text);
+    return st;
+}
