@@ -111,7 +111,10 @@ static void test_bad_labels(void **state)
     vg_task task;
     assert_int_equal(vg_task_parse("category", &task), VG_OK);
     assert_int_equal(task, VG_TASK_CATEGORY);
-    assert_int_equal(vg_task_parse("regression", &task), VG_ERR_INVALID);
+    assert_int_equal(vg_task_parse("regression", &task), VG_OK);
+    assert_int_equal(task, VG_TASK_REGRESSION);
+    assert_int_equal(vg_task_parse("ranking", &task), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "ranking"));
 }
 
 static void test_split_stratified(void **state)
@@ -151,6 +154,28 @@ static void test_split_stratified(void **state)
     }
 }
 
+static void test_regression_targets(void **state)
+{
+    (void)state;
+    vg_table *t = vg_table_new("r.csv");
+    size_t c;
+    vg_table_add_column(t, "y", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(t, c, 1.5);
+    vg_table_push_number(t, c, -2);
+    float y[3];
+    assert_int_equal(vg_targets_read(t, 0, y), VG_OK);
+    assert_true(y[0] == 1.5f && y[1] == -2.0f);
+    vg_table_push_number(t, c, 0.0 / 0.0);
+    assert_int_equal(vg_targets_read(t, 0, y), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "r.csv:3"));
+    vg_table_free(t);
+    const char *text[] = { "high", "low" };
+    t = labels_table(text, 2);
+    assert_int_equal(vg_targets_read(t, 0, y), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "'high' is not a number"));
+    vg_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_csv_binary_positive),
         cmocka_unit_test(test_bad_labels),
         cmocka_unit_test(test_split_stratified),
+        cmocka_unit_test(test_regression_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,8 @@ typedef struct vg_train_set {
     const vg_feature *features;  /* X->cols entries */
     const int32_t *y;            /* class index in [0, n_classes) per row */
     const float *weight;         /* per-row weight, or NULL for all 1 */
-    uint32_t n_classes;          /* >= 2 */
+    uint32_t n_classes;          /* >= 2; 1 means regression: y is NULL, target is set */
+    const float *target;         /* regression only: the numeric label per row */
 } vg_train_set;
 
 /* Progress: `done` of `total` units of `stage` (e.g. trees) finished. Called
@@ -73,6 +74,29 @@ typedef struct vg_estimator_kind {
     /* Optional: append human-readable "key: value\n" lines about the fitted
      * state (iterations, trees, depth, out-of-bag score...) to `out`. */
     void (*describe)(const void *state, vg_wbuf *out);
+
+    /* Optional (may be NULL): the number of columns the fitted state
+     * expects in X, so a model loader can check a loaded state against its
+     * pipeline's width before predict (which treats a mismatch as a bug). */
+    uint32_t (*n_features)(const void *state);
+
+    /* 1 if fit accepts regression train sets (n_classes == 1). */
+    int regression;
+
+    /* Optional: a fast path for one row (n_features floats) -> n_classes
+     * probabilities (regression: 1 value). Same result as predict. */
+    void (*predict_row)(const void *state, const float *row, float *proba);
+
+    /* Optional: explanations. n_outputs raw scores per row (gbdt binary: 1,
+     * the log-odds; forest: one per class, the probabilities); explain fills
+     * contrib, (n_features + 1) x n_outputs row-major by feature, whose last
+     * row is the bias, so that for each output the column sums to the raw score. */
+    uint32_t (*n_outputs)(const void *state);
+    vg_status (*explain)(const void *state, const float *row, double *contrib);
+
+    /* Optional: feature importance, n_features values; kind 0 = gain,
+     * 1 = cover, 2 = split count (see VG_IMPORTANCE_* in models/ensemble.h). */
+    void (*importance)(const void *state, int kind, double *out);
 } vg_estimator_kind;
 
 /* Registry. Returns NULL for an unknown name. */

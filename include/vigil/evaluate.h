@@ -11,13 +11,19 @@
 #include "vigil/table.h"
 
 typedef struct vg_evaluation {
+    int regression;            /* 1: `regression` is filled, not `metrics` */
     vg_metrics metrics;        /* over the rows whose label the model knows */
+    vg_regression_metrics reg;
     size_t rows;               /* rows in the data */
     size_t excluded;           /* rows whose label is not one of the model's classes */
     double predict_seconds;    /* pipeline + estimator over all rows */
-    float *proba;              /* rows x n_classes (owned) */
+    float *proba;              /* rows x n_classes (owned); regression: the predictions */
     int32_t *y;                /* true class per row, -1 if excluded (owned) */
+    float *target;             /* regression: the true values (owned) */
 } vg_evaluation;
+
+/* The readable report (metrics table, or regression errors) appended to out. */
+void vg_evaluation_format(const vg_model *m, const vg_evaluation *e, vg_wbuf *out);
 
 /* Predict every row of t and score the predictions. Fails if t has no
  * label column or no row with a known label. Free with vg_evaluation_free. */

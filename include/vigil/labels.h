@@ -2,7 +2,9 @@
  *   binary   - the positive class against everything else (classes: negative
  *              name, positive name); for KDD data "attack" vs "normal";
  *   category - KDD only: normal / DoS / Probe / R2L / U2R;
- *   label    - every distinct label value is a class.
+ *   label    - every distinct label value is a class;
+ *   regression - the label is a number to predict (one "class" named after
+ *              the label column; targets come from vg_targets_read).
  * The class list is fixed at training time and saved in the model; later data
  * is mapped onto it by name. */
 #ifndef VIGIL_LABELS_H
@@ -16,7 +18,8 @@
 typedef enum vg_task {
     VG_TASK_BINARY = 0,
     VG_TASK_CATEGORY = 1,
-    VG_TASK_LABEL = 2
+    VG_TASK_LABEL = 2,
+    VG_TASK_REGRESSION = 3     /* a numeric label predicted as a number (gbdt) */
 } vg_task;
 
 const char *vg_task_str(vg_task t);
@@ -55,5 +58,9 @@ vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spe
  * e.g. attacks absent from the training set). A missing label is an error. */
 vg_status vg_classes_assign(const vg_classes *c, const vg_label_spec *spec, const vg_table *t,
                             size_t label_col, int32_t *y, size_t *unseen);
+
+/* Regression targets: the numeric label column as floats (rows entries).
+ * A missing or non-numeric label fails naming the file and line. */
+vg_status vg_targets_read(const vg_table *t, size_t label_col, float *target);
 
 #endif

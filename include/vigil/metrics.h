@@ -59,4 +59,18 @@ void vg_metrics_format(const vg_metrics *m, const char *const *class_names, vg_w
 struct cJSON;
 vg_status vg_metrics_to_json(const vg_metrics *m, const char *const *class_names, struct cJSON *obj);
 
+/* Regression: a numeric label predicted as a number. */
+typedef struct vg_regression_metrics {
+    size_t rows;
+    double rmse, mae, r2;       /* r2 is NaN when the targets are constant */
+    double mean_target;
+} vg_regression_metrics;
+
+/* Errors: VG_ERR_INVALID for rows == 0 or a non-finite value. */
+vg_status vg_regression_metrics_compute(const float *target, const float *prediction, size_t rows,
+                                        vg_regression_metrics *out);
+void vg_regression_metrics_format(const vg_regression_metrics *m, vg_wbuf *out);
+/* Adds rmse, mae, r2 (null if NaN) and mean_target to obj. */
+vg_status vg_regression_metrics_to_json(const vg_regression_metrics *m, struct cJSON *obj);
+
 #endif

@@ -21,7 +21,7 @@ typedef struct vg_model vg_model;
 typedef struct vg_data_spec {
     const char *format;                /* "csv" (default) or "kdd" */
     const char *label;                 /* label column; NULL = "label" for kdd, the last column for csv */
-    vg_task task;
+    vg_task task;                      /* regression keeps a numeric label */
     const char *positive;              /* binary: positive label value, or NULL to choose */
     const char *const *ignore;         /* columns never used as features */
     size_t n_ignore;
@@ -57,13 +57,19 @@ void vg_model_free(vg_model *m);
  * the model's column types forced, so text in a numeric field is an error). */
 vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out);
 
-/* Class probabilities for every row of t: *proba is rows x n_classes, new
+/* Class probabilities for every row of t (regression: the prediction, one
+ * value per row): *proba is rows x n_classes, new
  * (vg_malloc'd; caller frees). */
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba);
 
 /* True classes of t's label column (-1 for labels the model never saw, counted
  * in *unseen). VG_ERR_INVALID if t has no label column. */
 vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y, size_t *unseen);
+/* Regression: the numeric label of every row of t (rows floats). */
+vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
+/* 1 for a regression model: predict gives one value per row, the prediction. */
+int vg_model_is_regression(const vg_model *m);
+
 /* 1 if t carries the model's label column. */
 int vg_model_has_labels(const vg_model *m, const vg_table *t);
 

@@ -60,12 +60,12 @@ int cmd_eval(int argc, char **argv)
         vg_free(text);
     } else {
         printf("model %s (%s, %s) on %s: %zu rows", model_path, vg_model_family(m), vg_task_str(vg_model_task(m)),
-               data, e.metrics.rows);
+               data, e.regression ? e.reg.rows : e.metrics.rows);
         if (e.excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e.excluded);
         printf(", predicted in %.3f s\n\n", e.predict_seconds);
         vg_wbuf text;
         vg_wbuf_init(&text);
-        vg_metrics_format(&e.metrics, (const char *const *)vg_model_classes(m)->names, &text);
+        vg_evaluation_format(m, &e, &text);
         fwrite(text.data, 1, text.len, stdout);
         vg_wbuf_free(&text);
     }

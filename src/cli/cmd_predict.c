@@ -10,7 +10,8 @@ static const char help[] =
     "Score every record of FILE (read the way the training data was; a label column\n"
     "is not needed) and write CSV with a header: row,score,prediction. row is the\n"
     "record's 1-based position in FILE, score the probability of the positive class\n"
-    "(binary) or of the predicted class (multiclass), prediction the class name.\n"
+    "(binary) or of the predicted class (multiclass), prediction the class name;\n"
+    "for a regression model both are the predicted value.\n"
     "Without -o the CSV goes to standard output.\n";
 
 /* Write a CSV field, quoting it when it holds a delimiter, quote or newline. */
@@ -78,7 +79,9 @@ int cmd_predict(int argc, char **argv)
         const vg_classes *c = vg_model_classes(m);
         int pos = vg_model_positive_class(m);
         fputs("row,score,prediction\n", f);
-        for (size_t i = 0; i < vg_table_rows(t); i++) {
+        for (size_t i = 0; vg_model_is_regression(m) && i < vg_table_rows(t); i++)
+            fprintf(f, "%zu,%.9g,%.9g\n", i + 1, (double)proba[i], (double)proba[i]);
+        for (size_t i = 0; !vg_model_is_regression(m) && i < vg_table_rows(t); i++) {
             const float *p = proba + i * c->n;
             uint32_t best = 0;
             for (uint32_t k = 1; k < c->n; k++)

@@ -19,7 +19,8 @@ static const char help[] =
     "  --split FRACTION     hold out this stratified fraction of --data for testing\n"
     "  --format csv|kdd     kdd: NSL-KDD / KDD Cup 99 records (41 features, label, difficulty)\n"
     "  --task TASK          binary (default; KDD: attack vs normal), category (KDD: normal,\n"
-    "                       DoS, Probe, R2L, U2R) or label (every label value is a class)\n"
+    "                       DoS, Probe, R2L, U2R), label (every label value is a class) or\n"
+    "                       regression (a numeric label; gbdt)\n"
     "  --label COL          the label column (default: 'label' for kdd, else the last column)\n"
     "  --positive VALUE     binary: the label value that is the positive (attack) class\n"
     "  --ignore COL,...     columns never used as features (ids, timestamps)\n"
@@ -63,12 +64,12 @@ static int report(const vg_model *m, const vg_evaluation *e, const char *evaluat
     }
     printf("trained %s on %zu rows in %.3f s\n", vg_model_family(m), vg_model_train_rows(m),
            vg_model_train_seconds(m));
-    printf("evaluated on %s: %zu rows", evaluated_on, e->metrics.rows);
+    printf("evaluated on %s: %zu rows", evaluated_on, e->regression ? e->reg.rows : e->metrics.rows);
     if (e->excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e->excluded);
     printf(", predicted in %.3f s\n\n", e->predict_seconds);
     vg_wbuf text;
     vg_wbuf_init(&text);
-    vg_metrics_format(&e->metrics, (const char *const *)vg_model_classes(m)->names, &text);
+    vg_evaluation_format(m, e, &text);
     fwrite(text.data, 1, text.len, stdout);
     vg_wbuf_free(&text);
     struct stat sb;

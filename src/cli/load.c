@@ -40,12 +40,18 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
     }
     size_t rows = vg_table_rows(all);
     int32_t *y = vg_malloc((rows ? rows : 1) * sizeof *y);
-    vg_classes classes;
+    vg_classes classes = { 0 };
     vg_label_spec ls = { .task = spec->task, .kdd = kdd, .positive = spec->positive };
     size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0;
     int rc = -1;
     if (!y) vg_fail(VG_ERR_NOMEM, "out of memory");
-    else if (!vg_classes_fit(all, (size_t)col, &ls, &classes, y)) {
+    else if (spec->task == VG_TASK_REGRESSION) {
+        /* No classes to stratify: one group, a seeded random hold-out. */
+        memset(y, 0, rows * sizeof *y);
+        if (!vg_split_holdout(y, rows, 1, o->split, o->seed, &tr, &ntr, &te, &nte) &&
+            !vg_table_take(all, tr, ntr, train) && !vg_table_take(all, te, nte, test))
+            rc = 0;
+    } else if (!vg_classes_fit(all, (size_t)col, &ls, &classes, y)) {
         if (!vg_split_holdout(y, rows, classes.n, o->split, o->seed, &tr, &ntr, &te, &nte) &&
             !vg_table_take(all, tr, ntr, train) && !vg_table_take(all, te, nte, test))
             rc = 0;

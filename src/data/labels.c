@@ -2,6 +2,7 @@
 #include "vigil/labels.h"
 #include "vigil/kdd.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +16,20 @@ const char *vg_task_str(vg_task t)
     case VG_TASK_BINARY: return "binary";
     case VG_TASK_CATEGORY: return "category";
     case VG_TASK_LABEL: return "label";
+    case VG_TASK_REGRESSION: return "regression";
     }
     return "?";
 }
 
 vg_status vg_task_parse(const char *s, vg_task *out)
 {
-    for (int t = VG_TASK_BINARY; t <= VG_TASK_LABEL; t++) {
+    for (int t = VG_TASK_BINARY; t <= VG_TASK_REGRESSION; t++) {
         if (strcmp(s, vg_task_str((vg_task)t)) == 0) {
             *out = (vg_task)t;
             return VG_OK;
         }
     }
-    return vg_fail(VG_ERR_INVALID, "--task: '%s' is not one of binary, category, label", s);
+    return vg_fail(VG_ERR_INVALID, "--task: '%s' is not one of binary, category, label, regression", s);
 }
 
 void vg_classes_free(vg_classes *c)
@@ -90,6 +92,8 @@ static int32_t class_of(const vg_classes *c, const vg_label_spec *spec, const ch
     case VG_TASK_LABEL:
         for (uint32_t i = 0; i < c->n; i++)
             if (strcmp(c->names[i], label) == 0) return (int32_t)i;
+        return -1;
+    case VG_TASK_REGRESSION:
         return -1;
     }
     return -1;
@@ -236,4 +240,24 @@ vg_status vg_classes_assign(const vg_classes *c, const vg_label_spec *spec, cons
     if (vg_table_type(t, label_col) != VG_COLUMN_CATEGORICAL)
         return vg_fail(VG_ERR_INVALID, "label column '%s' must be categorical", vg_table_name(t, label_col));
     return assign_rows(c, spec, t, label_col, y, unseen);
+}
+
+vg_status vg_targets_read(const vg_table *t, size_t label_col, float *target)
+{
+    if (vg_table_type(t, label_col) != VG_COLUMN_NUMERIC) {
+        const uint32_t *codes = vg_table_codes(t, label_col);
+        size_t r = 0;
+        while (r + 1 < vg_table_rows(t) && codes[r] == VG_CODE_MISSING) r++;
+        return vg_fail(VG_ERR_PARSE, "%s:%llu: field '%s': '%s' is not a number (--task regression needs a "
+                       "numeric label)", vg_table_source(t), (unsigned long long)vg_table_line(t, r),
+                       vg_table_name(t, label_col), codes[r] == VG_CODE_MISSING ? "" : vg_table_category(t, label_col, codes[r]));
+    }
+    const double *v = vg_table_numbers(t, label_col);
+    for (size_t r = 0; r < vg_table_rows(t); r++) {
+        if (isnan(v[r]))
+            return vg_fail(VG_ERR_PARSE, "%s:%llu: field '%s': the label is missing", vg_table_source(t),
+                           (unsigned long long)vg_table_line(t, r), vg_table_name(t, label_col));
+        target[r] = (float)v[r];
+    }
+    return VG_OK;
 }

@@ -4,9 +4,29 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+static vg_status evaluate_regression(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out)
+{
+    size_t rows = vg_table_rows(t);
+    out->regression = 1;
+    out->rows = rows;
+    out->target = vg_malloc((rows ? rows : 1) * sizeof *out->target);
+    if (!out->target) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = vg_model_targets(m, t, out->target);
+    if (st) return st;
+    double t0 = vg_now();
+    if ((st = vg_model_predict(m, t, threads, &out->proba))) return st;
+    out->predict_seconds = vg_now() - t0;
+    return vg_regression_metrics_compute(out->target, out->proba, rows, &out->reg);
+}
+
 vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out)
 {
     memset(out, 0, sizeof *out);
+    if (vg_model_is_regression(m)) {
+        vg_status rs = evaluate_regression(m, t, threads, out);
+        if (rs) vg_evaluation_free(out);
+        return rs;
+    }
     size_t rows = vg_table_rows(t);
     uint32_t k = vg_model_classes(m)->n;
     out->rows = rows;
@@ -59,6 +79,7 @@ void vg_evaluation_free(vg_evaluation *e)
     vg_metrics_free(&e->metrics);
     vg_free(e->proba);
     vg_free(e->y);
+    vg_free(e->target);
     memset(e, 0, sizeof *e);
 }
 
@@ -71,9 +92,14 @@ char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
     cJSON_AddStringToObject(o, "task", vg_task_str(vg_model_task(m)));
     cJSON *classes = cJSON_AddArrayToObject(o, "classes");
     for (uint32_t i = 0; classes && i < c->n; i++) cJSON_AddItemToArray(classes, cJSON_CreateString(c->names[i]));
-    cJSON_AddNumberToObject(o, "rows", (double)e->metrics.rows);
-    cJSON_AddNumberToObject(o, "excluded_rows", (double)e->excluded);
-    vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
+    if (e->regression) {
+        cJSON_AddNumberToObject(o, "rows", (double)e->reg.rows);
+        vg_regression_metrics_to_json(&e->reg, o);
+    } else {
+        cJSON_AddNumberToObject(o, "rows", (double)e->metrics.rows);
+        cJSON_AddNumberToObject(o, "excluded_rows", (double)e->excluded);
+        vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
+    }
     cJSON_AddNumberToObject(o, "train_rows", (double)vg_model_train_rows(m));
     cJSON_AddNumberToObject(o, "train_seconds", vg_model_train_seconds(m));
     cJSON_AddNumberToObject(o, "predict_seconds", e->predict_seconds);
@@ -83,4 +109,10 @@ char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
     char *copy = vg_strdup(text);
     cJSON_free(text);
     return copy;
+}
+
+void vg_evaluation_format(const vg_model *m, const vg_evaluation *e, vg_wbuf *out)
+{
+    if (e->regression) vg_regression_metrics_format(&e->reg, out);
+    else vg_metrics_format(&e->metrics, (const char *const *)vg_model_classes(m)->names, out);
 }

@@ -68,7 +68,7 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     opt.categorical = spec->categorical;
     opt.n_categorical = spec->n_categorical;
     vg_status st = vg_csv_read(path, &opt, out);
-    if (!st && (st = label_as_categories(*out, spec->label))) {
+    if (!st && spec->task != VG_TASK_REGRESSION && (st = label_as_categories(*out, spec->label))) {
         vg_table_free(*out);
         *out = NULL;
     }
@@ -100,7 +100,8 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     opt.n_numeric = nn;
     vg_status st = vg_csv_read(path, &opt, out);
     vg_free(cat), vg_free(num);
-    if (!st && vg_table_find(*out, m->label) >= 0 && (st = label_as_categories(*out, m->label))) {
+    if (!st && m->task != VG_TASK_REGRESSION && vg_table_find(*out, m->label) >= 0 &&
+        (st = label_as_categories(*out, m->label))) {
         vg_table_free(*out);
         *out = NULL;
     }
@@ -140,6 +141,15 @@ vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y
     return vg_classes_assign(&m->classes, &spec, t, (size_t)col, y, unseen);
 }
 
+vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target)
+{
+    long col = vg_table_find(t, m->label);
+    if (col < 0)
+        return vg_fail(VG_ERR_INVALID, "%s: no label column '%s' to evaluate against", vg_table_source(t),
+                       m->label);
+    return vg_targets_read(t, (size_t)col, target);
+}
+
 const vg_classes *vg_model_classes(const vg_model *m) { return &m->classes; }
 const char *vg_model_family(const vg_model *m) { return m->kind->name; }
 const vg_estimator_kind *vg_model_kind(const vg_model *m) { return m->kind; }
@@ -151,6 +161,7 @@ const char *vg_model_label(const vg_model *m) { return m->label; }
 size_t vg_model_train_rows(const vg_model *m) { return m->train_rows; }
 double vg_model_train_seconds(const vg_model *m) { return m->train_seconds; }
 int vg_model_positive_class(const vg_model *m) { return m->classes.n == 2 ? 1 : -1; }
+int vg_model_is_regression(const vg_model *m) { return m->task == VG_TASK_REGRESSION; }
 
 vg_status vg_model_set_metrics_json(vg_model *m, const char *json)
 {

@@ -232,7 +232,8 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     m->classes.names = classes.items;
     m->classes.positive_value = vg_strdup(meta_str(mt, "classes.positive_value"));
     m->classes.negative_value = vg_strdup(meta_str(mt, "classes.negative_value"));
-    if (m->classes.n < 2) return vg_fail(VG_ERR_FORMAT, "%s: model has %u classes", file, m->classes.n);
+    if (m->task == VG_TASK_REGRESSION ? m->classes.n != 1 : m->classes.n < 2)
+        return vg_fail(VG_ERR_FORMAT, "%s: model has %u classes for task %s", file, m->classes.n, task);
     if (m->task == VG_TASK_BINARY && (m->classes.n != 2 || (!m->classes.positive_value && !m->classes.negative_value)))
         return vg_fail(VG_ERR_FORMAT, "%s: binary model without its positive class", file);
     const kv *e;

@@ -234,7 +234,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     int32_t *y = vg_malloc(rows * sizeof *y);
     void *params = vg_calloc(1, kind->params_size);
     size_t *cols = NULL, n_cols = 0;
-    float *weights = NULL;
+    float *weights = NULL, *target = NULL;
     vg_matrix X = { 0 };
     if (!m || !y || !params) {
         st = vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -242,8 +242,24 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     }
     m->kind = kind;
     if ((st = copy_spec(m, rq, label))) goto err;
-    vg_label_spec spec = vg_model_label_spec(m);
-    if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
+    int regression = rq->data.task == VG_TASK_REGRESSION;
+    if (regression) {
+        if (!kind->regression) {
+            st = vg_fail(VG_ERR_INVALID, "--task regression: model '%s' does not do regression (gbdt does)", kind->name);
+            goto err;
+        }
+        target = vg_malloc(rows * sizeof *target);
+        m->classes.names = vg_calloc(1, sizeof *m->classes.names);
+        if (!target || !m->classes.names || !(m->classes.names[0] = vg_strdup(label))) {
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+            goto err;
+        }
+        m->classes.n = 1;
+        if ((st = vg_targets_read(t, (size_t)label_col, target))) goto err;
+    } else {
+        vg_label_spec spec = vg_model_label_spec(m);
+        if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
+    }
     if ((st = choose_features(rq, (size_t)label_col, &cols, &n_cols))) goto err;
 
     vg_pipeline_params pp = vg_pipeline_params_default();
@@ -253,9 +269,13 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
 
     const char *cw;
     if ((st = build_params(rq, kind, params, &cw))) goto err;
-    if ((st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
-    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = y, .weight = weights,
-                        .n_classes = m->classes.n };
+    if (regression && cw) {
+        st = vg_fail(VG_ERR_INVALID, "parameter class_weight: not meaningful for --task regression");
+        goto err;
+    }
+    if (!regression && (st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
+    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = regression ? NULL : y,
+                        .weight = weights, .n_classes = m->classes.n, .target = target };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
                           .progress_user = rq->progress_user };
     if ((st = kind->fit(params, &ts, &fo, &m->state))) goto err;
@@ -267,12 +287,12 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     m->data_checksum = vg_table_checksum(t);
     m->created = (int64_t)time(NULL);
     vg_matrix_free(&X);
-    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights);
+    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     *out = m;
     return VG_OK;
 err:
     vg_matrix_free(&X);
-    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights);
+    vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
     return st;
 }
