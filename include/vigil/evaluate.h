@@ -34,4 +34,13 @@ void vg_evaluation_free(vg_evaluation *e);
  * rows, metrics..., train_seconds, predict_seconds), vg_malloc'd. */
 char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e);
 
+/* Feature importance of the model's family, folded to input fields:
+ * "feature_importance": {"gain": {field: share}, "cover": {...}, "splits":
+ * {field: count}} added to obj; nothing when the family has none. */
+struct cJSON;
+vg_status vg_importance_to_json(const vg_model *m, struct cJSON *obj);
+/* A table of the `top` fields by gain share, appended to out (nothing when
+ * the family has no importance). */
+void vg_importance_format(const vg_model *m, size_t top, vg_wbuf *out);
+
 #endif

@@ -65,6 +65,38 @@ vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, fl
 /* True classes of t's label column (-1 for labels the model never saw, counted
  * in *unseen). VG_ERR_INVALID if t has no label column. */
 vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y, size_t *unseen);
+/* Score one record given as name/value pairs (see vg_field in pipeline.h):
+ * proba gets n_classes values (regression: 1). Absent fields are imputed,
+ * unknown fields ignored and counted in *report (may be NULL); text in a
+ * numeric field that is not a number fails with VG_ERR_PARSE. */
+vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
+                                  vg_record_report *report);
+
+/* Per-prediction explanations, folded back to the raw input fields (one-hot
+ * columns summed into their field): for each row, contrib holds one value per
+ * input field plus the bias (last), and they sum to the raw score explained:
+ * binary - the positive class (gbdt: its log-odds; forest/tree: its
+ * probability); multiclass - the predicted class; regression - the value. */
+typedef struct vg_explanation {
+    size_t rows, n_inputs;
+    double *contrib;    /* rows x (n_inputs + 1), owned */
+    uint32_t *output;   /* per row: the class whose raw score is explained, owned */
+    double *raw;        /* per row: that raw score, owned */
+} vg_explanation;
+
+/* 1 if the model's family can explain its predictions. */
+int vg_model_can_explain(const vg_model *m);
+vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out);
+void vg_explanation_free(vg_explanation *e);
+/* The same for one record: contrib has n_inputs + 1 values; *output and *raw as above. */
+vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, size_t n_fields, double *contrib,
+                                  uint32_t *output, double *raw);
+
+/* Feature importance per raw input field (n_inputs values, summed over the
+ * field's encoded columns): kind 0 gain, 1 cover, 2 split count.
+ * VG_ERR_UNSUPPORTED if the family has none. */
+vg_status vg_model_importance(const vg_model *m, int kind, double *out);
+
 /* Regression: the numeric label of every row of t (rows floats). */
 vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
 /* 1 for a regression model: predict gives one value per row, the prediction. */

@@ -56,6 +56,36 @@ const vg_feature *vg_pipeline_features(const vg_pipeline *p);
 size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t feature);
 vg_encoding vg_pipeline_encoding(const vg_pipeline *p);
 
+/* One record given as name/value pairs (the server's and the stream's
+ * input). Names and text need not be NUL-terminated. */
+typedef enum vg_field_kind { VG_FIELD_NULL = 0, VG_FIELD_NUMBER = 1, VG_FIELD_TEXT = 2 } vg_field_kind;
+
+typedef struct vg_field {
+    const char *name;
+    size_t name_len;
+    vg_field_kind kind;
+    double number;        /* VG_FIELD_NUMBER */
+    const char *text;     /* VG_FIELD_TEXT */
+    size_t text_len;
+} vg_field;
+
+/* What a record lacked or carried in excess; never an error by itself. */
+typedef struct vg_record_report {
+    size_t missing, unknown, unseen;   /* inputs absent, fields not inputs, unseen categories */
+    size_t first_missing;              /* input index of the first absent input */
+    size_t first_unknown;              /* field index of the first unknown field */
+} vg_record_report;
+
+/* Encode one record into row (n_features floats). Absent inputs and nulls
+ * are encoded as missing (imputed / unseen); text in a numeric field is
+ * parsed, and if it is not a number fails with VG_ERR_PARSE naming the field.
+ * report (may be NULL) receives the counts above. Allocation-free for up to
+ * 256 inputs, so the single-record path stays fast. */
+vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
+                                       vg_record_report *report);
+/* Index of the input called name[0..len), or -1. */
+long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
+
 vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w);
 /* Validates everything it reads; VG_ERR_FORMAT on truncation or nonsense. */
 vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out);

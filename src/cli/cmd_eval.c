@@ -66,6 +66,7 @@ int cmd_eval(int argc, char **argv)
         vg_wbuf text;
         vg_wbuf_init(&text);
         vg_evaluation_format(m, &e, &text);
+        vg_importance_format(m, 10, &text);
         fwrite(text.data, 1, text.len, stdout);
         vg_wbuf_free(&text);
     }

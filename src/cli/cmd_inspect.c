@@ -3,6 +3,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "vigil/evaluate.h"
+
 static const char help[] =
     "usage: vigil inspect MODEL.vgm\n"
     "\n"
@@ -37,6 +39,7 @@ int cmd_inspect(int argc, char **argv)
     vg_wbuf out;
     vg_wbuf_init(&out);
     vg_model_describe(m, &out);
+    vg_importance_format(m, 20, &out);
     fwrite(out.data, 1, out.len, stdout);
     vg_wbuf_free(&out);
     const char *metrics = vg_model_metrics_json(m);

@@ -5,14 +5,20 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: vigil predict --model MODEL.vgm --data FILE [-o OUT.csv] [--threads N]\n"
+    "usage: vigil predict --model MODEL.vgm --data FILE [--explain] [-o OUT.csv] [--threads N]\n"
     "\n"
     "Score every record of FILE (read the way the training data was; a label column\n"
     "is not needed) and write CSV with a header: row,score,prediction. row is the\n"
     "record's 1-based position in FILE, score the probability of the positive class\n"
     "(binary) or of the predicted class (multiclass), prediction the class name;\n"
     "for a regression model both are the predicted value.\n"
-    "Without -o the CSV goes to standard output.\n";
+    "Without -o the CSV goes to standard output.\n"
+    "\n"
+    "--explain adds why: explained (the class whose raw score is explained: the\n"
+    "positive class, or the predicted one), raw_score (gbdt: log-odds; forest and\n"
+    "tree: probability), bias (the average raw score) and one contrib_FIELD column\n"
+    "per input field (exact TreeSHAP values; one-hot columns folded into their\n"
+    "field). bias plus the contributions equals raw_score.\n";
 
 /* Write a CSV field, quoting it when it holds a delimiter, quote or newline. */
 static void put_field(FILE *f, const char *s)
@@ -32,7 +38,7 @@ static void put_field(FILE *f, const char *s)
 int cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *data = NULL, *out = NULL, *v;
-    int threads = 0, r;
+    int threads = 0, explain = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -50,8 +56,7 @@ int cmd_predict(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("predict", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
         } else if (cli_flag(argv, i, "--explain")) {
-            cli_usage_error("predict", "--explain is not available in this version");
-            return VG_EXIT_USAGE;
+            explain = 1;
         } else {
             cli_usage_error("predict", "unknown option '%s'", argv[i]);
             return VG_EXIT_USAGE;
@@ -64,7 +69,9 @@ int cmd_predict(int argc, char **argv)
     vg_model *m = NULL;
     vg_table *t = NULL;
     float *proba = NULL;
-    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba)) {
+    vg_explanation ex = { 0 };
+    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
+        (explain && vg_model_explain(m, t, threads, &ex))) {
         cli_error("predict");
         vg_table_free(t);
         vg_model_free(m);
@@ -78,16 +85,34 @@ int cmd_predict(int argc, char **argv)
     } else {
         const vg_classes *c = vg_model_classes(m);
         int pos = vg_model_positive_class(m);
-        fputs("row,score,prediction\n", f);
-        for (size_t i = 0; vg_model_is_regression(m) && i < vg_table_rows(t); i++)
-            fprintf(f, "%zu,%.9g,%.9g\n", i + 1, (double)proba[i], (double)proba[i]);
-        for (size_t i = 0; !vg_model_is_regression(m) && i < vg_table_rows(t); i++) {
-            const float *p = proba + i * c->n;
-            uint32_t best = 0;
-            for (uint32_t k = 1; k < c->n; k++)
-                if (p[k] > p[best]) best = k;
-            fprintf(f, "%zu,%.6f,", i + 1, (double)(pos >= 0 ? p[pos] : p[best]));
-            put_field(f, c->names[best]);
+        const vg_pipeline *pl = vg_model_pipeline(m);
+        fputs("row,score,prediction", f);
+        if (explain) {
+            fputs(",explained,raw_score,bias", f);
+            for (size_t k = 0; k < ex.n_inputs; k++) {
+                fputs(",contrib_", f);
+                fputs(vg_pipeline_input_name(pl, k), f);
+            }
+        }
+        fputc('\n', f);
+        for (size_t i = 0; i < vg_table_rows(t); i++) {
+            if (vg_model_is_regression(m)) {
+                fprintf(f, "%zu,%.9g,%.9g", i + 1, (double)proba[i], (double)proba[i]);
+            } else {
+                const float *p = proba + i * c->n;
+                uint32_t best = 0;
+                for (uint32_t k = 1; k < c->n; k++)
+                    if (p[k] > p[best]) best = k;
+                fprintf(f, "%zu,%.6f,", i + 1, (double)(pos >= 0 ? p[pos] : p[best]));
+                put_field(f, c->names[best]);
+            }
+            if (explain) {
+                const double *ct = ex.contrib + i * (ex.n_inputs + 1);
+                fputc(',', f);
+                put_field(f, c->names[vg_model_is_regression(m) ? 0 : ex.output[i]]);
+                fprintf(f, ",%.6g,%.6g", ex.raw[i], ct[ex.n_inputs]);
+                for (size_t k = 0; k < ex.n_inputs; k++) fprintf(f, ",%.6g", ct[k]);
+            }
             fputc('\n', f);
         }
         if (out && fclose(f) != 0) {
@@ -98,6 +123,7 @@ int cmd_predict(int argc, char **argv)
         }
     }
     vg_free(proba);
+    vg_explanation_free(&ex);
     vg_table_free(t);
     vg_model_free(m);
     return rc;

@@ -1,5 +1,6 @@
 /* The fitted preprocessing pipeline (see pipeline.h). */
 #include "vigil/pipeline.h"
+#include "vigil/csv.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +29,10 @@ struct vg_pipeline {
     vg_feature *features;
     char **feature_names;   /* owned storage behind features[].name */
     size_t *feature_input;
+    /* Input names -> index, open addressing (slot = index + 1, 0 = empty),
+     * for records that arrive as name/value pairs. */
+    uint32_t name_slots;
+    uint32_t *name_index;
 };
 
 vg_pipeline_params vg_pipeline_params_default(void)
@@ -50,6 +55,7 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_free(p->feature_names);
     vg_free(p->features);
     vg_free(p->feature_input);
+    vg_free(p->name_index);
     vg_free(p);
 }
 
@@ -185,8 +191,40 @@ static vg_status fit_categorical(input *in, const vg_table *t, size_t col, uint3
 }
 
 /* Lay out the encoded features after the inputs are known (fit and load). */
+static uint64_t name_hash(const char *s, size_t len)
+{
+    return vg_hash(s, len, 0x9e3779b9u);
+}
+
+static vg_status build_name_index(vg_pipeline *p)
+{
+    uint32_t slots = 16;
+    while (slots < 2 * p->n_inputs) slots *= 2;
+    p->name_index = vg_calloc(slots, sizeof *p->name_index);
+    if (!p->name_index) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    p->name_slots = slots;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        uint32_t h = (uint32_t)name_hash(p->inputs[i].name, strlen(p->inputs[i].name)) & (slots - 1);
+        while (p->name_index[h]) h = (h + 1) & (slots - 1);
+        p->name_index[h] = (uint32_t)i + 1;
+    }
+    return VG_OK;
+}
+
+long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len)
+{
+    uint32_t h = (uint32_t)name_hash(name, len) & (p->name_slots - 1);
+    while (p->name_index[h]) {
+        const char *n = p->inputs[p->name_index[h] - 1].name;
+        if (strncmp(n, name, len) == 0 && n[len] == '\0') return (long)p->name_index[h] - 1;
+        h = (h + 1) & (p->name_slots - 1);
+    }
+    return -1;
+}
+
 static vg_status build_features(vg_pipeline *p)
 {
+    if (build_name_index(p)) return VG_ERR_NOMEM;
     size_t n = 0;
     for (size_t i = 0; i < p->n_inputs; i++) {
         const input *in = &p->inputs[i];
@@ -433,4 +471,89 @@ void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
                          in->n_cats > 1 ? in->cats[1] : "", in->n_cats > 2 ? ", ..." : "");
         vg_wbuf_bytes(out, line, (size_t)VG_MIN(n, (int)sizeof line - 1));
     }
+}
+
+/* ---- single records ----------------------------------------------------- */
+
+/* Category index of a string of known length (records are not NUL-terminated). */
+static uint32_t find_category_n(const input *in, const char *s, size_t len)
+{
+    size_t lo = 0, hi = in->n_cats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *c = in->cats[in->sorted[mid]];
+        int cmp = strncmp(c, s, len);
+        if (cmp == 0) cmp = c[len] != '\0';
+        if (cmp == 0) return in->sorted[mid];
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return UINT32_MAX;
+}
+
+static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
+{
+    float *out = row + in->first_feature;
+    if (in->type == VG_COLUMN_NUMERIC) {
+        if (missing || isnan(x)) x = in->median;
+        *out = p->encoding == VG_ENCODING_ONEHOT_SCALED ? (float)((x - in->mean) / in->scale) : (float)x;
+    } else if (p->encoding == VG_ENCODING_ONEHOT_SCALED) {
+        memset(out, 0, in->n_cats * sizeof *out);
+        if (!missing && cat != UINT32_MAX) out[cat] = 1.0f;
+    } else {
+        *out = missing || cat == UINT32_MAX ? NAN : (float)cat;
+    }
+}
+
+vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
+                                       vg_record_report *report)
+{
+    vg_record_report rep = { 0 };
+    /* seen[] marks inputs given by the record; the rest are encoded missing. */
+    uint8_t seen_small[256];
+    uint8_t *seen = p->n_inputs <= sizeof seen_small ? seen_small : vg_calloc(p->n_inputs, 1);
+    if (!seen) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (seen == seen_small) memset(seen, 0, p->n_inputs);
+    vg_status st = VG_OK;
+    for (size_t f = 0; f < n_fields && !st; f++) {
+        const vg_field *fd = &fields[f];
+        long i = vg_pipeline_find_input(p, fd->name, fd->name_len);
+        if (i < 0) {
+            if (rep.unknown++ == 0) rep.first_unknown = f;
+            continue;
+        }
+        const input *in = &p->inputs[i];
+        seen[i] = 1;
+        if (fd->kind == VG_FIELD_NULL) {
+            encode_value(p, in, 1, 0, UINT32_MAX, row);
+        } else if (in->type == VG_COLUMN_NUMERIC) {
+            double x = fd->number;
+            if (fd->kind == VG_FIELD_TEXT && !vg_parse_number(fd->text, fd->text_len, &x)) {
+                if (fd->text_len == 0) x = NAN;
+                else st = vg_fail(VG_ERR_PARSE, "field '%s': '%.*s' is not a number", in->name,
+                                  (int)VG_MIN(fd->text_len, 64), fd->text);
+            }
+            if (!st) encode_value(p, in, 0, x, 0, row);
+        } else {
+            uint32_t cat;
+            if (fd->kind == VG_FIELD_TEXT) {
+                cat = find_category_n(in, fd->text, fd->text_len);
+            } else {
+                /* A number given for a categorical field: match its text form. */
+                char text[64];
+                int len = snprintf(text, sizeof text, "%.17g", fd->number);
+                cat = find_category_n(in, text, (size_t)len);
+            }
+            if (cat == UINT32_MAX) rep.unseen++;
+            encode_value(p, in, 0, 0, cat, row);
+        }
+    }
+    for (size_t i = 0; i < p->n_inputs && !st; i++)
+        if (!seen[i]) {
+            if (rep.missing++ == 0) rep.first_missing = i;
+            encode_value(p, &p->inputs[i], 1, 0, UINT32_MAX, row);
+        }
+    if (seen != seen_small) vg_free(seen);
+    if (report) *report = rep;
+    return st;
 }

@@ -2,6 +2,8 @@
 #include "vigil/evaluate.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static vg_status evaluate_regression(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out)
@@ -83,6 +85,66 @@ void vg_evaluation_free(vg_evaluation *e)
     memset(e, 0, sizeof *e);
 }
 
+/* Gain and cover as shares of their totals (comparable across models),
+ * split counts as they are; fields in input order. */
+vg_status vg_importance_to_json(const vg_model *m, struct cJSON *obj)
+{
+    const vg_pipeline *p = vg_model_pipeline(m);
+    size_t n = vg_pipeline_n_inputs(p);
+    double *v = vg_malloc((n ? n : 1) * sizeof *v);
+    if (!v) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    static const char *const kinds[] = { "gain", "cover", "splits" };
+    cJSON *imp = NULL;
+    for (int k = 0; k < 3; k++) {
+        if (vg_model_importance(m, k, v)) break;
+        if (!imp) imp = cJSON_AddObjectToObject(obj, "feature_importance");
+        cJSON *kind = cJSON_AddObjectToObject(imp, kinds[k]);
+        double total = 0;
+        for (size_t i = 0; i < n; i++) total += v[i];
+        for (size_t i = 0; i < n; i++)
+            cJSON_AddNumberToObject(kind, vg_pipeline_input_name(p, i), k < 2 && total > 0 ? v[i] / total : v[i]);
+    }
+    vg_free(v);
+    return VG_OK;
+}
+
+typedef struct ranked {
+    size_t input;
+    double value;
+} ranked;
+
+static int by_value_desc(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    return (x->value < y->value) - (x->value > y->value);
+}
+
+void vg_importance_format(const vg_model *m, size_t top, vg_wbuf *out)
+{
+    const vg_pipeline *p = vg_model_pipeline(m);
+    size_t n = vg_pipeline_n_inputs(p);
+    double *gain = vg_malloc((n ? n : 1) * sizeof *gain), *cover = vg_malloc((n ? n : 1) * sizeof *cover);
+    double *splits = vg_malloc((n ? n : 1) * sizeof *splits);
+    ranked *r = vg_malloc((n ? n : 1) * sizeof *r);
+    if (gain && cover && splits && r && !vg_model_importance(m, 0, gain) && !vg_model_importance(m, 1, cover) &&
+        !vg_model_importance(m, 2, splits)) {
+        double tg = 0, tc = 0;
+        for (size_t i = 0; i < n; i++) tg += gain[i], tc += cover[i], r[i] = (ranked){ i, gain[i] };
+        qsort(r, n, sizeof *r, by_value_desc);
+        char line[256];
+        int len = snprintf(line, sizeof line, "\nFeature importance (share of total gain; top %zu of %zu fields)\n"
+                           "  %-30s %8s %8s %8s\n", VG_MIN(top, n), n, "field", "gain", "cover", "splits");
+        vg_wbuf_bytes(out, line, (size_t)len);
+        for (size_t i = 0; i < n && i < top; i++) {
+            size_t f = r[i].input;
+            len = snprintf(line, sizeof line, "  %-30.30s %8.4f %8.4f %8.0f\n", vg_pipeline_input_name(p, f),
+                           tg > 0 ? gain[f] / tg : 0, tc > 0 ? cover[f] / tc : 0, splits[f]);
+            vg_wbuf_bytes(out, line, (size_t)VG_MIN(len, (int)sizeof line - 1));
+        }
+    }
+    vg_free(gain), vg_free(cover), vg_free(splits), vg_free(r);
+}
+
 char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
 {
     const vg_classes *c = vg_model_classes(m);
@@ -100,6 +162,7 @@ char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
         cJSON_AddNumberToObject(o, "excluded_rows", (double)e->excluded);
         vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
     }
+    vg_importance_to_json(m, o);
     cJSON_AddNumberToObject(o, "train_rows", (double)vg_model_train_rows(m));
     cJSON_AddNumberToObject(o, "train_seconds", vg_model_train_seconds(m));
     cJSON_AddNumberToObject(o, "predict_seconds", e->predict_seconds);

@@ -2,6 +2,7 @@
 #include "model_internal.h"
 #include "vigil/csv.h"
 #include "vigil/kdd.h"
+#include "vigil/parallel.h"
 
 #include <string.h>
 
@@ -173,3 +174,166 @@ vg_status vg_model_set_metrics_json(vg_model *m, const char *json)
 }
 
 const char *vg_model_metrics_json(const vg_model *m) { return m->metrics_json; }
+
+/* ---- single records, explanations, importance ---------------------------- */
+
+/* Scratch for one encoded row: on the stack for usual widths. */
+#define ROW_STACK 2048
+
+vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
+                                  vg_record_report *report)
+{
+    size_t n = vg_pipeline_n_features(m->pipeline);
+    float stack[ROW_STACK], *row = n <= ROW_STACK ? stack : vg_malloc(n * sizeof *row);
+    if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, report);
+    if (!st) {
+        if (m->kind->predict_row) {
+            m->kind->predict_row(m->state, row, proba);
+        } else {
+            vg_matrix X = { .rows = 1, .cols = n, .data = row };
+            m->kind->predict(m->state, &X, 1, proba);
+        }
+    }
+    if (row != stack) vg_free(row);
+    return st;
+}
+
+int vg_model_can_explain(const vg_model *m)
+{
+    return m->kind->explain != NULL && m->kind->n_outputs != NULL;
+}
+
+/* Which raw output to explain for a row whose probabilities are p. */
+static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p)
+{
+    if (n_outputs == 1) return 0;
+    if (m->classes.n == 2) return 1;
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < m->classes.n; k++)
+        if (p[k] > p[best]) best = k;
+    return best;
+}
+
+/* Explain one encoded row into contrib (n_inputs + 1); scratch holds
+ * (n_features + 1) x n_outputs doubles. */
+static vg_status explain_row(const vg_model *m, const float *row, double *scratch, double *contrib, uint32_t *output,
+                             double *raw)
+{
+    uint32_t n_out = m->kind->n_outputs(m->state);
+    size_t nf = vg_pipeline_n_features(m->pipeline), ni = vg_pipeline_n_inputs(m->pipeline);
+    float proba[256];
+    uint32_t k = m->classes.n;
+    if (k > 256) return vg_fail(VG_ERR_UNSUPPORTED, "explanations support at most 256 classes");
+    if (m->kind->predict_row) {
+        m->kind->predict_row(m->state, row, proba);
+    } else {
+        vg_matrix X = { .rows = 1, .cols = nf, .data = (float *)row };
+        m->kind->predict(m->state, &X, 1, proba);
+    }
+    uint32_t o = explained_output(m, n_out, proba);
+    vg_status st = m->kind->explain(m->state, row, scratch);
+    if (st) return st;
+    memset(contrib, 0, (ni + 1) * sizeof *contrib);
+    double sum = 0;
+    for (size_t f = 0; f <= nf; f++) {
+        double v = scratch[f * n_out + o];
+        sum += v;
+        contrib[f == nf ? ni : vg_pipeline_feature_input(m->pipeline, f)] += v;
+    }
+    *output = o;
+    *raw = sum;
+    return VG_OK;
+}
+
+typedef struct explain_job {
+    const vg_model *m;
+    const vg_matrix *X;
+    vg_explanation *out;
+    double **scratch;   /* per worker */
+    vg_status *status;  /* per row block */
+} explain_job;
+
+#define EXPLAIN_BLOCK 256
+
+static void explain_block(void *ctx, size_t block, int worker)
+{
+    explain_job *j = ctx;
+    size_t ni = j->out->n_inputs, r0 = block * EXPLAIN_BLOCK, r1 = VG_MIN(r0 + EXPLAIN_BLOCK, j->X->rows);
+    for (size_t r = r0; r < r1; r++) {
+        vg_status st = explain_row(j->m, j->X->data + r * j->X->cols, j->scratch[worker],
+                                   j->out->contrib + r * (ni + 1), &j->out->output[r], &j->out->raw[r]);
+        if (st) {
+            j->status[block] = st;
+            return;
+        }
+    }
+}
+
+vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!vg_model_can_explain(m))
+        return vg_fail(VG_ERR_UNSUPPORTED, "model '%s' cannot explain its predictions", m->kind->name);
+    vg_matrix X;
+    vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
+    if (st) return st;
+    size_t rows = X.rows, ni = vg_pipeline_n_inputs(m->pipeline);
+    size_t scratch_len = (X.cols + 1) * m->kind->n_outputs(m->state);
+    int workers = vg_threads_resolve(threads);
+    size_t blocks = (rows + EXPLAIN_BLOCK - 1) / EXPLAIN_BLOCK;
+    out->rows = rows;
+    out->n_inputs = ni;
+    out->contrib = vg_malloc((rows ? rows : 1) * (ni + 1) * sizeof *out->contrib);
+    out->output = vg_malloc((rows ? rows : 1) * sizeof *out->output);
+    out->raw = vg_malloc((rows ? rows : 1) * sizeof *out->raw);
+    explain_job j = { .m = m, .X = &X, .out = out };
+    j.scratch = vg_calloc((size_t)workers, sizeof *j.scratch);
+    j.status = vg_calloc(blocks ? blocks : 1, sizeof *j.status);
+    int ok = out->contrib && out->output && out->raw && j.scratch && j.status;
+    for (int w = 0; ok && w < workers; w++) ok = (j.scratch[w] = vg_malloc(scratch_len * sizeof(double))) != NULL;
+    if (!ok) st = vg_fail(VG_ERR_NOMEM, "out of memory for explanations");
+    else vg_parallel_for(workers, blocks, explain_block, &j);
+    for (size_t b = 0; !st && b < blocks; b++) st = j.status[b];
+    for (int w = 0; j.scratch && w < workers; w++) vg_free(j.scratch[w]);
+    vg_free(j.scratch), vg_free(j.status);
+    vg_matrix_free(&X);
+    if (st) vg_explanation_free(out);
+    return st;
+}
+
+void vg_explanation_free(vg_explanation *e)
+{
+    if (!e) return;
+    vg_free(e->contrib), vg_free(e->output), vg_free(e->raw);
+    memset(e, 0, sizeof *e);
+}
+
+vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, size_t n_fields, double *contrib,
+                                  uint32_t *output, double *raw)
+{
+    if (!vg_model_can_explain(m))
+        return vg_fail(VG_ERR_UNSUPPORTED, "model '%s' cannot explain its predictions", m->kind->name);
+    size_t nf = vg_pipeline_n_features(m->pipeline);
+    float *row = vg_malloc(nf * sizeof *row);
+    double *scratch = vg_malloc((nf + 1) * m->kind->n_outputs(m->state) * sizeof *scratch);
+    vg_status st = row && scratch ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st) st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, NULL);
+    if (!st) st = explain_row(m, row, scratch, contrib, output, raw);
+    vg_free(row), vg_free(scratch);
+    return st;
+}
+
+vg_status vg_model_importance(const vg_model *m, int kind, double *out)
+{
+    if (!m->kind->importance)
+        return vg_fail(VG_ERR_UNSUPPORTED, "model '%s' has no feature importance", m->kind->name);
+    size_t nf = vg_pipeline_n_features(m->pipeline), ni = vg_pipeline_n_inputs(m->pipeline);
+    double *per_feature = vg_calloc(nf ? nf : 1, sizeof *per_feature);
+    if (!per_feature) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    m->kind->importance(m->state, kind, per_feature);
+    memset(out, 0, ni * sizeof *out);
+    for (size_t f = 0; f < nf; f++) out[vg_pipeline_feature_input(m->pipeline, f)] += per_feature[f];
+    vg_free(per_feature);
+    return VG_OK;
+}
