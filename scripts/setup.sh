@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev)
+packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmicrohttpd-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libcmocka-dev)
 fi
