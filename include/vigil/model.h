@@ -12,6 +12,7 @@
 #include "vigil/core.h"
 #include "vigil/estimator.h"
 #include "vigil/labels.h"
+#include "vigil/logformat.h"
 #include "vigil/pipeline.h"
 #include "vigil/table.h"
 
@@ -19,7 +20,7 @@ typedef struct vg_model vg_model;
 
 /* How data is read and which column plays which role. */
 typedef struct vg_data_spec {
-    const char *format;                /* "csv" (default) or "kdd" */
+    const char *format;                /* "csv" (default), "kdd" or a log format ("login", "weblog") */
     const char *label;                 /* label column; NULL = "label" for kdd, the last column for csv */
     vg_task task;                      /* regression keeps a numeric label */
     const char *positive;              /* binary: positive label value, or NULL to choose */
@@ -27,9 +28,11 @@ typedef struct vg_data_spec {
     size_t n_ignore;
     const char *const *categorical;    /* columns read as categories even if they look numeric */
     size_t n_categorical;
+    const vg_log_options *log;         /* log formats: options, NULL = defaults */
 } vg_data_spec;
 
-/* Read a data file as `spec` says (csv or kdd, plain or gzip). */
+/* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).
+ * Bad lines of a log are skipped, counted and reported through vg_log. */
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
 
 typedef struct vg_train_request {
@@ -118,6 +121,10 @@ size_t vg_model_train_rows(const vg_model *m);
 double vg_model_train_seconds(const vg_model *m);
 /* Positive class index for binary models (1), or -1 for multiclass. */
 int vg_model_positive_class(const vg_model *m);
+
+/* Log formats: the options the model was trained with (label, state bounds,
+ * GeoIP file), for reading and watching logs the same way. */
+vg_log_options vg_model_log_options(const vg_model *m);
 
 /* Metrics from an evaluation, kept as JSON text in the file (copied). */
 vg_status vg_model_set_metrics_json(vg_model *m, const char *json);

@@ -114,6 +114,7 @@ void cli_data_opts_init(cli_data_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 42;
     o->threads = 0;
+    o->log = vg_log_options_default();
 }
 
 void cli_data_opts_free(cli_data_opts *o)
@@ -149,6 +150,28 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if ((r = cli_opt(argc, argv, i, "--labels", &v))) return r > 0 ? (o->log.labels_path = v, 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--geoip", &v))) return r > 0 ? (o->log.geoip_path = v, 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--max-entities", &v))) {
+        uint64_t n;
+        if (r < 0 || cli_parse_u64("train", "--max-entities", v, &n)) return -1;
+        if (n == 0) {
+            cli_usage_error("train", "--max-entities must be at least 1");
+            return -1;
+        }
+        o->log.max_entities = (size_t)n;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--entity-ttl", &v))) {
+        char *end;
+        if (r < 0) return -1;
+        o->log.entity_ttl = strtod(v, &end);
+        if (*end || !(o->log.entity_ttl >= 0)) {
+            cli_usage_error("train", "--entity-ttl: '%s' is not a number of seconds", v);
+            return -1;
+        }
+        return 1;
+    }
     if ((r = cli_opt(argc, argv, i, "--ignore", &v))) return r > 0 ? (cli_list_add_csv(&o->ignore, v), 1) : r;
     if ((r = cli_opt(argc, argv, i, "--categorical", &v)))
         return r > 0 ? (cli_list_add_csv(&o->categorical, v), 1) : r;
@@ -170,19 +193,31 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "use either --test or --split, not both");
         return -1;
     }
-    if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "kdd") != 0) {
+    int log_format = o->format && vg_log_format_find(o->format) != NULL;
+    if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "kdd") != 0 && !log_format) {
         if (strcmp(o->format, "login") == 0 || strcmp(o->format, "weblog") == 0)
-            cli_usage_error(cmd, "--format %s is not available in this version (csv and kdd are)", o->format);
+            cli_usage_error(cmd, "--format %s is not available in this build", o->format);
         else
-            cli_usage_error(cmd, "--format: '%s' is not one of csv, kdd", o->format);
+            cli_usage_error(cmd, "--format: '%s' is not one of csv, kdd, login, weblog", o->format);
         return -1;
     }
     if (o->text.n) {
         cli_usage_error(cmd, "--text is not available in this version");
         return -1;
     }
+    if (o->log.labels_path && !log_format) {
+        cli_usage_error(cmd, "--labels goes with a log format (--format weblog or login)");
+        return -1;
+    }
     vg_task task = VG_TASK_BINARY;
-    if (o->task && vg_task_parse(o->task, &task)) {
+    if (o->task && strcmp(o->task, "rule-score") == 0) {
+        /* The rule-based risk score of login events becomes the binary label. */
+        if (!o->format || strcmp(o->format, "login") != 0) {
+            cli_usage_error(cmd, "--task rule-score needs --format login");
+            return -1;
+        }
+        o->log.label = "rule-score";
+    } else if (o->task && vg_task_parse(o->task, &task)) {
         cli_usage_error(cmd, "%s", vg_last_error());
         return -1;
     }
@@ -194,6 +229,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     spec->n_ignore = o->ignore.n;
     spec->categorical = o->categorical.items;
     spec->n_categorical = o->categorical.n;
+    spec->log = log_format ? &o->log : NULL;
     return 0;
 }
 

@@ -36,6 +36,7 @@ typedef struct cli_data_opts {
     cli_list ignore, categorical, text;
     uint64_t seed;
     int threads;
+    vg_log_options log;   /* --labels, --geoip, --max-entities, --entity-ttl, --task rule-score */
 } cli_data_opts;
 
 void cli_data_opts_init(cli_data_opts *o);

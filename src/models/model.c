@@ -32,6 +32,8 @@ void vg_model_free(vg_model *m)
     if (!m) return;
     vg_free(m->format);
     vg_free(m->label);
+    vg_free(m->log_label);
+    vg_free(m->log_geoip);
     vg_free(m->positive);
     vg_string_list_free(&m->ignore);
     vg_string_list_free(&m->categorical);
@@ -59,12 +61,29 @@ static vg_status label_as_categories(vg_table *t, const char *label)
     return vg_table_make_categorical(t, (size_t)col);
 }
 
+/* Read a log through its format, reporting bad lines without stopping. */
+static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out)
+{
+    vg_log_report rep;
+    vg_status st = vg_log_read(path, fmt, opt, out, &rep);
+    if (!st && rep.bad)
+        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped (first, line %llu: %s)",
+               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name,
+               (unsigned long long)rep.first_bad_line, rep.first_bad_message);
+    return st;
+}
+
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out)
 {
     const char *format = spec->format ? spec->format : "csv";
     if (strcmp(format, "kdd") == 0) return vg_kdd_read(path, out);
+    const vg_log_format *lf = vg_log_format_find(format);
+    if (lf) {
+        vg_log_options lo = spec->log ? *spec->log : vg_log_options_default();
+        return read_log(path, lf, &lo, out);
+    }
     if (strcmp(format, "csv") != 0)
-        return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of csv, kdd", format);
+        return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of csv, kdd, login, weblog", format);
     vg_csv_options opt = vg_csv_options_default();
     opt.categorical = spec->categorical;
     opt.n_categorical = spec->n_categorical;
@@ -76,9 +95,24 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     return st;
 }
 
+vg_log_options vg_model_log_options(const vg_model *m)
+{
+    vg_log_options o = vg_log_options_default();
+    o.label = m->log_label;
+    o.geoip_path = m->log_geoip;
+    if (m->log_max_entities) o.max_entities = (size_t)m->log_max_entities;
+    o.entity_ttl = m->log_entity_ttl;
+    return o;
+}
+
 vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out)
 {
     if (strcmp(m->format, "kdd") == 0) return vg_kdd_read(path, out);
+    const vg_log_format *lf = vg_log_format_find(m->format);
+    if (lf) {
+        vg_log_options lo = vg_model_log_options(m);
+        return read_log(path, lf, &lo, out);
+    }
     /* Force the types the pipeline was fitted with, so the same text never
      * changes meaning between training and prediction. */
     size_t n_in = vg_pipeline_n_inputs(m->pipeline);

@@ -77,6 +77,10 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_list(&mw, "classes", m->classes.names, m->classes.n);
     kv_str(&mw, "classes.positive_value", m->classes.positive_value);
     kv_str(&mw, "classes.negative_value", m->classes.negative_value);
+    kv_str(&mw, "log.label", m->log_label);
+    kv_str(&mw, "log.geoip", m->log_geoip);
+    kv_int(&mw, "log.max_entities", (int64_t)m->log_max_entities);
+    kv_f64(&mw, "log.entity_ttl", m->log_entity_ttl);
     kv_str(&mw, "model", m->kind->name);
     kv_list(&mw, "params", m->params.items, m->params.n);
     kv_int(&mw, "seed", (int64_t)m->seed);
@@ -222,8 +226,10 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     m->positive = vg_strdup(meta_str(mt, "positive"));
     m->data_name = vg_strdup(meta_str(mt, "data"));
     m->vigil_version = vg_strdup(meta_str(mt, "vigil_version"));
-    if (strcmp(m->format, "csv") != 0 && strcmp(m->format, "kdd") != 0)
+    if (strcmp(m->format, "csv") != 0 && strcmp(m->format, "kdd") != 0 && !vg_log_format_find(m->format))
         return vg_fail(VG_ERR_FORMAT, "%s: unknown data format '%s'", file, m->format);
+    m->log_label = vg_strdup(meta_str(mt, "log.label"));
+    m->log_geoip = vg_strdup(meta_str(mt, "log.geoip"));
     vg_string_list classes = { 0 };
     if ((st = meta_list(mt, "ignore", file, &m->ignore)) || (st = meta_list(mt, "categorical", file, &m->categorical)) ||
         (st = meta_list(mt, "params", file, &m->params)) || (st = meta_list(mt, "classes", file, &classes)))
@@ -237,6 +243,8 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     if (m->task == VG_TASK_BINARY && (m->classes.n != 2 || (!m->classes.positive_value && !m->classes.negative_value)))
         return vg_fail(VG_ERR_FORMAT, "%s: binary model without its positive class", file);
     const kv *e;
+    if ((e = meta_get(mt, "log.max_entities", KV_INT)) && e->i >= 0) m->log_max_entities = (uint64_t)e->i;
+    if ((e = meta_get(mt, "log.entity_ttl", KV_F64)) && e->d >= 0) m->log_entity_ttl = e->d;
     if ((e = meta_get(mt, "seed", KV_INT))) m->seed = (uint64_t)e->i;
     if ((e = meta_get(mt, "threads", KV_INT))) m->threads = (int)e->i;
     if ((e = meta_get(mt, "train_rows", KV_INT))) m->train_rows = (size_t)e->i;

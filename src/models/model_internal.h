@@ -19,6 +19,11 @@ struct vg_model {
     vg_string_list ignore;
     vg_string_list categorical;     /* columns forced categorical when reading */
     vg_classes classes;
+    /* Log formats only. */
+    char *log_label;
+    char *log_geoip;
+    uint64_t log_max_entities;
+    double log_entity_ttl;
     /* What was learned. */
     vg_pipeline *pipeline;
     const vg_estimator_kind *kind;

@@ -205,6 +205,14 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    if (vg_log_format_find(m->format)) {
+        vg_log_options lo = rq->data.log ? *rq->data.log : vg_log_options_default();
+        m->log_label = vg_strdup(lo.label);
+        m->log_geoip = vg_strdup(lo.geoip_path);
+        m->log_max_entities = lo.max_entities;
+        m->log_entity_ttl = lo.entity_ttl;
+        if ((lo.label && !m->log_label) || (lo.geoip_path && !m->log_geoip)) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
     m->data_name = vg_strdup(vg_table_source(rq->table));
     m->vigil_version = vg_strdup(VG_VERSION_STRING);
     if (!st && (!m->format || !m->label || !m->data_name || !m->vigil_version ||
@@ -221,8 +229,9 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     if (st) return st;
     const vg_estimator_kind *kind = find_kind(rq->model);
     int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
+    int log = vg_log_format_find(rq->data.format) != NULL;
     const char *label = rq->data.label ? rq->data.label
-                        : kdd          ? VG_KDD_LABEL
+                        : kdd || log   ? VG_KDD_LABEL
                                        : vg_table_name(t, vg_table_cols(t) - 1);
     long label_col = vg_table_find(t, label);
     if (label_col < 0) return vg_fail(VG_ERR_INVALID, "--label: %s has no column '%s'", vg_table_source(t), label);

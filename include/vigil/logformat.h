@@ -1,0 +1,82 @@
+/* Log formats: security logs (login events, web access logs) turned into
+ * feature records ONLINE. A format parses one line into an event and computes
+ * the event's features from its entity's past (user, client IP) and the event
+ * itself, never from later events, so the same code serves training (a whole
+ * file, vg_log_read) and streaming detection (`vigil watch`, line by line) and
+ * both see identical features. Per-entity state is bounded (LRU + TTL), so
+ * memory stays flat on endless input.
+ *
+ * A format's feature record is a list of name/value fields (vg_field, see
+ * pipeline.h): numbers for counts, rates and flags, text for categories. The
+ * model pipeline takes them by name like any CSV column. */
+#ifndef VIGIL_LOGFORMAT_H
+#define VIGIL_LOGFORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+#include "vigil/pipeline.h"
+#include "vigil/table.h"
+
+typedef struct vg_log_options {
+    size_t max_line_bytes;      /* longer lines are bad lines; default 65536 */
+    size_t max_entities;        /* entities with state kept (least recently seen dropped); default 1000000 */
+    double entity_ttl;          /* seconds of event time after which idle state is dropped; 0 = never; default 7 days */
+    const char *label;          /* which ground truth becomes the label: format-specific name, NULL = default */
+    const char *labels_path;    /* side file of labelled line numbers / event ids (weblog), or NULL */
+    const char *geoip_path;     /* MaxMind .mmdb or IP-range file for countries, NULL = built-in default */
+} vg_log_options;
+
+vg_log_options vg_log_options_default(void);
+
+/* One processed line. Everything points into the format's state and stays
+ * valid until the next process() call on that state. */
+typedef struct vg_log_event {
+    const vg_field *fields;     /* the feature record; n_fields == 0 for a line to skip (a header) */
+    size_t n_fields;
+    const char *entity;         /* the state key (user id, client IP); also the shard key */
+    size_t entity_len;
+    double time;                /* event time, unix seconds (0 if the line has none) */
+    const char *label;          /* ground-truth label text if the line carries one, else NULL */
+    size_t label_len;
+    const char *event_id;       /* an id to match --labels files against, or NULL */
+    size_t event_id_len;
+} vg_log_event;
+
+typedef struct vg_log_format {
+    const char *name;           /* --format NAME */
+    const char *summary;
+    /* Features computed from the entity's past: process() must be called in
+     * line order. *state is owned by the caller (state_free). */
+    vg_status (*state_new)(const vg_log_options *opt, void **state);
+    void (*state_free)(void *state);
+    /* Parse one line (no trailing newline). A malformed line returns
+     * VG_ERR_PARSE with a message naming the field or problem (the caller
+     * adds file:line) and leaves the state as if the line never came. */
+    vg_status (*process)(void *state, const char *line, size_t len, vg_log_event *out);
+    /* Bytes held by the per-entity state now, and entities tracked. */
+    size_t (*state_bytes)(const void *state);
+    size_t (*state_entities)(const void *state);
+} vg_log_format;
+
+/* Registry: "login", "weblog"; NULL for other names. */
+const vg_log_format *vg_log_format_find(const char *name);
+extern const vg_log_format vg_login_format;   /* src/io/login.c */
+extern const vg_log_format vg_weblog_format;  /* src/io/weblog.c */
+
+/* Bad lines met while reading a whole log: counted and reported, never
+ * silently skipped, never fatal. */
+typedef struct vg_log_report {
+    uint64_t lines, events, bad;
+    uint64_t first_bad_line;
+    char first_bad_message[256];
+} vg_log_report;
+
+/* Read a log file (plain or gzip, "-" = stdin) into a table: one row per
+ * event, one column per feature field (numeric if the field is a number in
+ * every event that has it, else categorical), plus a "label" column when
+ * events carry labels or opt->labels_path marks them. */
+vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
+                      vg_log_report *report);
+
+#endif
