@@ -1,0 +1,33 @@
+/* Synthetic security logs with ground truth, for demos, tests and
+ * benchmarks: realistic background traffic plus labelled attacks (credential
+ * stuffing, brute force, account takeover from new countries, scanners, SQL
+ * injection / XSS / traversal probes). Reproducible from a seed. */
+#ifndef VIGIL_SYNTH_H
+#define VIGIL_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "vigil/core.h"
+
+typedef struct vg_synth_params {
+    uint64_t seed;
+    size_t events;           /* lines to write (default 100000) */
+    double attack_fraction;  /* share of events that belong to attacks (default 0.05) */
+    double start_time;       /* unix seconds of the first event (default 2026-01-01) */
+    FILE *truth;             /* optional: per line "LINE,KIND" for attack lines (KIND = attack kind) */
+} vg_synth_params;
+
+vg_synth_params vg_synth_params_default(void);
+
+typedef struct vg_synth_generator {
+    const char *format;      /* the log format it writes: "login", "weblog" */
+    vg_status (*write)(FILE *out, const vg_synth_params *p);
+} vg_synth_generator;
+
+/* The generator for a log format, or NULL. */
+const vg_synth_generator *vg_synth_find(const char *format);
+extern const vg_synth_generator vg_synth_login;   /* src/io/synth_login.c */
+extern const vg_synth_generator vg_synth_weblog;  /* src/io/synth_weblog.c */
+
+#endif
