@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # Install what vigil needs from Debian's packages (only what is missing) and
-# build it into build/. Usage: scripts/setup.sh [--test]   (--test adds the
-# test tools). Safe to run again: it installs and rebuilds only what changed.
+# build it into build/. Usage: scripts/setup.sh [--test | --bench]   (--test
+# adds the test tools, --bench the benchmark tools). Safe to run again: it
+# installs and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmicrohttpd-dev)
+packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev)
+# libmaxminddb: optional at build time (a user's MaxMind .mmdb for --geoip); the full build has it.
+packages+=(libmaxminddb-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(libcmocka-dev)
+  packages+=(libcmocka-dev redis-server curl python3)
+  # The report and dashboard tests render pages in headless chromium, driven
+  # through playwright-core from npm (tests/browser/); a node already
+  # installed is kept (it may be newer than Debian's).
+  packages+=(chromium)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  # bench/serve.py: wrk against vigil serve and a FastAPI + uvicorn + XGBoost twin.
+  packages+=(wrk curl python3 python3-fastapi python3-uvicorn python3-xgboost python3-numpy)
 fi
 
 missing=()

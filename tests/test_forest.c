@@ -404,17 +404,19 @@ static void test_oob_routing_matches_predict(void **state)
     vg_rng_seed(&rng, 1, 0);
     vg_cart_tree t;
     assert_int_equal(vg_cart_grow(b, w, &rng, &oob, &t), VG_OK);
-    vg_cart_model *m;
-    assert_int_equal(vg_cart_model_pack(&t, 1, d.features, 6, 2, &m), VG_OK);
+    vg_ensemble *m;
+    assert_int_equal(vg_cart_compile(&t, 1, d.features, 6, 2, &m), VG_OK);
+    assert_int_equal(vg_ensemble_validate(m), VG_OK);
     assert_true(m->n_leaves > 50);
     for (uint32_t i = 0; i < n; i++) {
-        const float *v = vg_cart_model_leaf(m, 0, d.X.data + (size_t)rows[i] * 6);
+        float v[2];  /* one tree, scale 1: the raw scores are its leaf's values */
+        vg_ensemble_raw_row(m, d.X.data + (size_t)rows[i] * 6, v);
         for (int c = 0; c < 2; c++)
             assert_true(atomic_load(&acc[rows[i] * 2 + c]) == llrint((double)v[c] * VG_CART_OOB_ONE));
     }
     for (uint32_t r = 0; r < d.X.rows; r++)
         if (w[r] > 0.0) assert_true(atomic_load(&acc[r * 2]) == 0 && atomic_load(&acc[r * 2 + 1]) == 0);
-    vg_cart_model_free(m);
+    vg_ensemble_free(m);
     vg_cart_tree_free(&t);
     vg_cart_builder_free(b);
     vg_cart_data_free(&cd);

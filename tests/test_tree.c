@@ -139,10 +139,30 @@ static float *predict(const vg_estimator_kind *k, const void *state, const vg_ma
     return p;
 }
 
-/* Training rows that reach each leaf of a one-tree model. */
-static uint32_t leaf_of(const vg_cart_model *m, const float *row)
+/* Leaf of a one-tree model a row reaches (numeric splits only: the tests
+ * that count rows per leaf use numeric data). */
+static uint32_t leaf_of(const vg_ensemble *m, const float *row)
 {
-    return (uint32_t)((vg_cart_model_leaf(m, 0, row) - m->values) / m->n_classes);
+    uint32_t j = 0;
+    while (m->nodes[j].feature >= 0) {
+        assert_false(m->nodes[j].flags & VG_ENS_CATEGORICAL);
+        j = m->nodes[j].child + (row[m->nodes[j].feature] > m->nodes[j].u.threshold);
+    }
+    return m->nodes[j].child;
+}
+
+/* Deepest leaf, as describe reports it. */
+static uint32_t tree_depth(const vg_ensemble *m)
+{
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    vg_ensemble_describe(m, &w);
+    vg_wbuf_u8(&w, 0);
+    const char *at = strstr((const char *)w.data, "max_depth: ");
+    assert_non_null(at);
+    uint32_t depth = (uint32_t)strtoul(at + 11, NULL, 10);
+    vg_wbuf_free(&w);
+    return depth;
 }
 
 /* ---- golden: scikit-learn DecisionTreeClassifier ---- */
@@ -152,7 +172,7 @@ static void golden_case(const char *data, const char *expected, const char *cons
     dataset d;
     read_csv(data, &d);
     void *s = fit(&vg_tree_kind, kv, &d, 0, 1);
-    assert_int_equal(((vg_cart_model *)s)->n_nodes, sk_nodes);
+    assert_int_equal(((vg_ensemble *)s)->n_nodes, sk_nodes);
     float *got = predict(&vg_tree_kind, s, &d.X);
     float *want = read_proba(expected, d.X.rows, d.n_classes);
     /* Tolerance 1e-6: both sides compute the same weighted class fractions;
@@ -213,11 +233,11 @@ static void test_hist_subtraction_same_tree(void **state)
             assert_int_equal(vg_cart_builder_new(&cd, &p0, &b), VG_OK);
             vg_cart_tree t;
             assert_int_equal(vg_cart_grow(b, w, NULL, NULL, &t), VG_OK);
-            vg_cart_model *m;
-            assert_int_equal(vg_cart_model_pack(&t, 1, d.features, (uint32_t)d.X.cols, d.n_classes, &m), VG_OK);
+            vg_ensemble *m;
+            assert_int_equal(vg_cart_compile(&t, 1, d.features, (uint32_t)d.X.cols, d.n_classes, &m), VG_OK);
             nodes[mode + 1] = m->n_nodes;
             p[mode + 1] = predict(&vg_tree_kind, m, &d.X);
-            vg_cart_model_free(m);
+            vg_ensemble_free(m);
             vg_cart_tree_free(&t);
             vg_cart_builder_free(b);
         }
@@ -325,7 +345,7 @@ static void test_odd_values(void **state)
     assert_int_equal(vg_bins_code(b, 0, INFINITY), 4);
     assert_int_equal(vg_bins_code(b, 1, 5.0f), b->missing[1]);
     vg_bins_free(b);
-    vg_cart_model *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
     float *p = predict(&vg_tree_kind, m, &d.X);
     for (size_t r = 0; r < 60; r++) assert_true(p[r * 2 + (size_t)d.y[r]] == 1.0f);
     assert_int_equal(m->n_nodes, 3);
@@ -347,9 +367,9 @@ static void test_pure_node_is_leaf(void **state)
         d.y[r] = 1;
     }
     /* One class only: the root is pure and is the whole tree. */
-    vg_cart_model *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
     assert_int_equal(m->n_nodes, 1);
-    assert_true(m->values[1] == 1.0f && m->values[0] == 0.0f);
+    assert_true(m->leaves[1] == 1.0f && m->leaves[0] == 0.0f);
     vg_tree_kind.free(m);
     /* x0 < 25 is class 0: one split, both children pure leaves. */
     for (size_t r = 0; r < 50; r++) d.y[r] = r >= 25;
@@ -357,7 +377,7 @@ static void test_pure_node_is_leaf(void **state)
     assert_int_equal(m->n_nodes, 3);
     assert_int_equal(m->nodes[0].feature, 0);
     assert_true(m->nodes[0].u.threshold == 24.5f);
-    assert_int_equal(m->max_depth, 1);
+    assert_int_equal(tree_depth(m), 1);
     vg_tree_kind.free(m);
     dataset_free(&d);
 }
@@ -384,8 +404,8 @@ static void test_depth_and_min_samples_leaf(void **state)
     dataset d;
     noisy_data(&d, 600, 5, 3);
     const char *depth3[] = { "max_depth", "3", NULL };
-    vg_cart_model *m = fit(&vg_tree_kind, depth3, &d, 0, 1);
-    assert_int_equal(m->max_depth, 3);
+    vg_ensemble *m = fit(&vg_tree_kind, depth3, &d, 0, 1);
+    assert_int_equal(tree_depth(m), 3);
     assert_true(m->n_leaves <= 8);
     vg_tree_kind.free(m);
 
@@ -432,10 +452,10 @@ static void test_categorical_subset_split(void **state)
         d.y[r] = c == 1 || c == 3 || c == 4 || c == 6;
     }
     const char *depth1[] = { "max_depth", "1", NULL };
-    vg_cart_model *m = fit(&vg_tree_kind, depth1, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, depth1, &d, 0, 1);
     assert_int_equal(m->n_nodes, 3);
     assert_int_equal(m->nodes[0].feature, 0);
-    assert_true(m->nodes[0].flags & VG_CART_CATEGORICAL);
+    assert_true(m->nodes[0].flags & VG_ENS_CATEGORICAL);
     float *p = predict(&vg_tree_kind, m, &d.X);
     for (size_t r = 0; r < 800; r++) assert_true(p[r * 2 + (size_t)d.y[r]] == 1.0f);
     free(p);
@@ -469,7 +489,7 @@ static void test_unseen_and_missing_go_heavier(void **state)
         d.X.data[r] = (float)(r < 100 ? 0 : 1 + r % 2);
         d.y[r] = r < 100;
     }
-    vg_cart_model *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
     assert_int_equal(m->n_nodes, 3);
     float rows[] = { 0.0f, 1.0f, 2.0f, 3.0f, 5.0f, NAN, 6.0f, -1.0f, 0.5f };
     vg_matrix X = { 9, 1, rows };
@@ -511,7 +531,7 @@ static void test_unseen_and_missing_go_heavier(void **state)
     p = predict(&vg_tree_kind, m, &Q);
     assert_true(p[1 * 2 + 1] == 1.0f);
     assert_true(fabsf(p[0 * 2 + 1] - 50.0f / 350.0f) < 1e-6f);  /* NaN went right, with 300 class 0 */
-    assert_false(m->nodes[0].flags & VG_CART_MISSING_LEFT);
+    assert_false(m->nodes[0].flags & VG_ENS_MISSING_LEFT);
     free(p);
     vg_tree_kind.free(m);
     dataset_free(&d);
@@ -541,7 +561,7 @@ static void test_absent_category_side(void **state)
         }
     }
     const char *depth2[] = { "max_depth", "2", NULL };
-    vg_cart_model *m = fit(&vg_tree_kind, depth2, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, depth2, &d, 0, 1);
     assert_int_equal(m->nodes[0].feature, 1);
     float q[] = { 2, -1, 3, -1, NAN, -1, 1, -1, 0, -1 };
     vg_matrix Q = { 5, 2, q };
@@ -577,7 +597,7 @@ static void test_weights(void **state)
         void *ma = fit(&vg_tree_kind, crit[c], &a, 0, 1), *mb = fit(&vg_tree_kind, crit[c], &b, 0, 1);
         float *pa = predict(&vg_tree_kind, ma, &a.X), *pb = predict(&vg_tree_kind, mb, &a.X);
         for (size_t i = 0; i < 600; i++) assert_true(fabsf(pa[i] - pb[i]) < 1e-6f);
-        assert_int_equal(((vg_cart_model *)ma)->n_nodes, ((vg_cart_model *)mb)->n_nodes);
+        assert_int_equal(((vg_ensemble *)ma)->n_nodes, ((vg_ensemble *)mb)->n_nodes);
         free(pa);
         free(pb);
         vg_tree_kind.free(ma);
@@ -605,7 +625,7 @@ static void test_weights(void **state)
     m = fit(&vg_tree_kind, NULL, &d, 0, 1);
     p = predict(&vg_tree_kind, m, &d.X);
     assert_true(p[0] == 1.0f && p[1] == 0.0f);
-    assert_int_equal(((vg_cart_model *)m)->n_nodes, 1);
+    assert_int_equal(((vg_ensemble *)m)->n_nodes, 1);
     free(p);
     vg_tree_kind.free(m);
     /* Bad weights and labels are refused. */
@@ -802,9 +822,9 @@ static void test_kind(void **state)
     dataset d;
     dataset_alloc(&d, 10, 0, 2);
     for (size_t r = 0; r < 10; r++) d.y[r] = r < 3;
-    vg_cart_model *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
+    vg_ensemble *m = fit(&vg_tree_kind, NULL, &d, 0, 1);
     assert_int_equal(m->n_nodes, 1);
-    assert_true(fabsf(m->values[1] - 0.3f) < 1e-6f);
+    assert_true(fabsf(m->leaves[1] - 0.3f) < 1e-6f);
     vg_tree_kind.free(m);
     dataset_free(&d);
 }

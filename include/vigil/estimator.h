@@ -108,6 +108,7 @@ const vg_estimator_kind *const *vg_estimator_all(void);
 extern const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern const vg_estimator_kind vg_forest_kind;  /* "forest" */
+extern const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -47,6 +47,9 @@ const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i);
 vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i);
 uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i);
 const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k);
+/* The training median of numeric input i (its imputation value); NaN for a
+ * categorical input. */
+double vg_pipeline_input_median(const vg_pipeline *p, size_t i);
 
 /* The encoded features (matrix columns): names ("service=http" for one-hot),
  * kinds, and the input column each comes from (to fold explanations back).

@@ -69,5 +69,11 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_ship(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 #endif

@@ -1,18 +1,22 @@
 /* vigil compare: train several models on the same split and compare them. */
 #include "cli.h"
 #include "vigil/evaluate.h"
+#include "vigil/report.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
     "usage: vigil compare --data FILE [--test FILE | --split FRACTION] --models NAME,NAME,...\n"
     "                     [data options as for train] [--param [MODEL:]KEY=VALUE]... [--json]\n"
+    "                     [--report OUT.html]\n"
     "\n"
     "Train each model on the same training rows, evaluate it on the same test rows and\n"
     "print one table: train and test accuracy, precision, recall, F1, ROC-AUC, train\n"
     "and predict seconds. --param KEY=VALUE applies to every model, MODEL:KEY=VALUE to\n"
-    "one. Without --test or --split, 0.25 of --data is held out.\n";
+    "one. Without --test or --split, 0.25 of --data is held out. --report also writes\n"
+    "the comparison on the test rows as a self-contained HTML report.\n";
 
 /* The parameters of `model`: unscoped ones and those scoped "model:". */
 static void params_for(const cli_list *all, const char *model, cli_list *out)
@@ -30,7 +34,7 @@ int cmd_compare(int argc, char **argv)
     cli_data_opts o;
     cli_data_opts_init(&o);
     cli_list models = { 0 }, params = { 0 };
-    const char *v;
+    const char *v, *report = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -46,6 +50,9 @@ int cmd_compare(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
             if (r < 0) goto done;
             cli_list_add(&params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
+            if (r < 0) goto done;
+            report = v;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
         } else {
@@ -87,7 +94,14 @@ int cmd_compare(int argc, char **argv)
             printf("%-8s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "train_acc", "test_acc", "precision",
                    "recall", "f1", "roc_auc", "train_s", "predict_s");
     }
+    /* The report needs every model and its test evaluation at the end. */
+    vg_model **kept = report ? calloc(models.n, sizeof *kept) : NULL;
+    vg_evaluation *kept_eval = report ? calloc(models.n, sizeof *kept_eval) : NULL;
     rc = VG_EXIT_OK;
+    if (report && (!kept || !kept_eval)) {
+        fputs("vigil compare: out of memory\n", stderr);
+        rc = VG_EXIT_ERROR;
+    }
     for (size_t k = 0; k < models.n && rc == VG_EXIT_OK; k++) {
         cli_list mp = { 0 };
         params_for(&params, models.items[k], &mp);
@@ -123,10 +137,38 @@ int cmd_compare(int argc, char **argv)
             }
         }
         vg_evaluation_free(&etr);
-        vg_evaluation_free(&ete);
-        vg_model_free(m);
+        if (report && rc == VG_EXIT_OK) {
+            kept[k] = m, kept_eval[k] = ete;
+        } else {
+            vg_evaluation_free(&ete);
+            vg_model_free(m);
+        }
         cli_list_free(&mp);
     }
+    if (report && kept && kept_eval) {
+        vg_report_input *in = calloc(models.n, sizeof *in);
+        size_t n = 0;
+        for (size_t k = 0; in && k < models.n; k++)
+            if (kept[k])
+                in[n++] = (vg_report_input){ .name = models.items[k], .model = kept[k], .eval = &kept_eval[k] };
+        if (rc == VG_EXIT_OK && in) {
+            vg_report_params p = vg_report_params_default();
+            char held_out[1024];
+            snprintf(held_out, sizeof held_out, "%.0f%% held out of %s", 100 * o.split, o.data);
+            p.data = o.test ? o.test : held_out;
+            p.train = o.data;
+            if (vg_report_write(report, in, n, &p)) {
+                cli_error("compare");
+                rc = VG_EXIT_ERROR;
+            }
+        }
+        for (size_t k = 0; k < models.n; k++) {
+            vg_evaluation_free(&kept_eval[k]);
+            vg_model_free(kept[k]);
+        }
+        free(in);
+    }
+    free(kept), free(kept_eval);
     if (json && rc == VG_EXIT_OK) {
         char *s = cJSON_PrintUnformatted(out);
         puts(s);

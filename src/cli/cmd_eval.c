@@ -1,22 +1,24 @@
 /* vigil eval: score a saved model on labelled data. */
 #include "cli.h"
 #include "vigil/evaluate.h"
+#include "vigil/report.h"
 
 #include <stdlib.h>
 
 static const char help[] =
-    "usage: vigil eval --model MODEL.vgm --data FILE [--json] [--threads N]\n"
+    "usage: vigil eval --model MODEL.vgm --data FILE [--json] [--report OUT.html] [--threads N]\n"
     "\n"
     "Evaluate a saved model on labelled data read the way its training data was\n"
     "(format, label column and column types come from the model). Prints accuracy,\n"
     "precision, recall, F1, FPR, ROC-AUC, PR-AUC, log loss, the confusion matrix and a\n"
     "per-class report; --json prints them as one JSON object. Rows whose label the\n"
     "model never saw (e.g. attacks absent from training, with --task label) are\n"
-    "counted and left out of the scores.\n";
+    "counted and left out of the scores. --report also writes the evaluation as a\n"
+    "self-contained HTML report (as `vigil report` does).\n";
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model_path = NULL, *data = NULL, *v;
+    const char *model_path = NULL, *data = NULL, *report = NULL, *v;
     int json = 0, threads = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -32,8 +34,8 @@ int cmd_eval(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("eval", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
-            cli_usage_error("eval", "--report: HTML reports are not available in this version");
-            return VG_EXIT_USAGE;
+            if (r < 0) return VG_EXIT_USAGE;
+            report = v;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
         } else {
@@ -70,8 +72,18 @@ int cmd_eval(int argc, char **argv)
         fwrite(text.data, 1, text.len, stdout);
         vg_wbuf_free(&text);
     }
+    int rc = VG_EXIT_OK;
+    if (report) {
+        vg_report_input in = { .source = model_path, .model = m, .eval = &e };
+        vg_report_params p = vg_report_params_default();
+        p.data = data;
+        if (vg_report_write(report, &in, 1, &p)) {
+            cli_error("eval");
+            rc = VG_EXIT_ERROR;
+        }
+    }
     vg_evaluation_free(&e);
     vg_table_free(t);
     vg_model_free(m);
-    return VG_EXIT_OK;
+    return rc;
 }

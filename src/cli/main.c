@@ -14,6 +14,12 @@ static const char usage[] =
     "  predict   score new records with a saved model\n"
     "  compare   train several models on the same split and compare them\n"
     "  inspect   describe a saved model file\n"
+    "  serve     serve detections over HTTP/JSON\n"
+    "  report    write an HTML report of a model's evaluation\n"
+    "  synth     write a synthetic security log with labelled attacks\n"
+    "  watch     follow logs (files, stdin, Redis streams) and raise alerts as lines arrive\n"
+    "  alerts    list and filter the alerts of an alert store\n"
+    "  ship      spread log lines over Redis stream shards by entity\n"
     "\n"
     "Run 'vigil COMMAND --help' for the options of a command.\n";
 
@@ -32,7 +38,8 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         { "train", cmd_train }, { "eval", cmd_eval }, { "predict", cmd_predict },
-        { "compare", cmd_compare }, { "inspect", cmd_inspect },
+        { "compare", cmd_compare }, { "inspect", cmd_inspect }, { "serve", cmd_serve }, { "report", cmd_report },
+        { "synth", cmd_synth }, { "watch", cmd_watch }, { "alerts", cmd_alerts }, { "ship", cmd_ship },
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);

@@ -64,7 +64,7 @@ vg_status vg_classes_copy(const vg_classes *src, vg_classes *dst)
 static int looks_positive(const char *s)
 {
     static const char *const words[] = { "1", "true", "yes", "attack", "malicious", "anomaly",
-                                         "positive", "bad", "fraud", "intrusion" };
+                                         "positive", "bad", "fraud", "intrusion", "anomalous" };
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (strcasecmp(s, words[i]) == 0) return 1;
     return 0;

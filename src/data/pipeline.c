@@ -369,6 +369,10 @@ const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i) { return p->i
 vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i) { return p->inputs[i].type; }
 uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i) { return p->inputs[i].n_cats; }
 const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k) { return p->inputs[i].cats[k]; }
+double vg_pipeline_input_median(const vg_pipeline *p, size_t i)
+{
+    return p->inputs[i].type == VG_COLUMN_NUMERIC ? p->inputs[i].median : NAN;
+}
 size_t vg_pipeline_n_features(const vg_pipeline *p) { return p->n_features; }
 const vg_feature *vg_pipeline_features(const vg_pipeline *p) { return p->features; }
 size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t j) { return p->feature_input[j]; }

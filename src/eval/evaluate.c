@@ -1,5 +1,6 @@
 /* Predict-and-score for labelled data (see evaluate.h). */
 #include "vigil/evaluate.h"
+#include "eval/report_data.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -163,6 +164,14 @@ char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
         vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
     }
     vg_importance_to_json(m, o);
+    /* Thinned curves and score histograms: what a model card draws from the
+     * metrics stored in the model file. Left out if they cannot be had. */
+    if (!e->regression) {
+        vg_eval_plots plots;
+        if (vg_eval_plots_compute(m, e, &plots) == VG_OK)
+            vg_eval_plots_to_json(&plots, (const char *const *)c->names, o);
+        vg_eval_plots_free(&plots);
+    }
     cJSON_AddNumberToObject(o, "train_rows", (double)vg_model_train_rows(m));
     cJSON_AddNumberToObject(o, "train_seconds", vg_model_train_seconds(m));
     cJSON_AddNumberToObject(o, "predict_seconds", e->predict_seconds);

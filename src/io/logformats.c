@@ -4,6 +4,8 @@
 #include <string.h>
 
 static const vg_log_format *const formats[] = {
+    &vg_login_format,
+    &vg_weblog_format,
     NULL,  /* formats add themselves above this line: &vg_login_format, &vg_weblog_format */
 };
 

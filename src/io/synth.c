@@ -4,6 +4,8 @@
 #include <string.h>
 
 static const vg_synth_generator *const generators[] = {
+    &vg_synth_login,
+    &vg_synth_weblog,
     NULL,  /* generators add themselves above this line: &vg_synth_login, &vg_synth_weblog */
 };
 

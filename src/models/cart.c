@@ -262,8 +262,10 @@ struct vg_cart_builder {
     double *node_tot;
     uint64_t *node_const;
     /* the tree being grown */
-    vg_cart_node *nodes;
+    vg_ens_node *nodes;
     uint32_t n_nodes, nodes_cap;
+    float *stats;                /* per node: cover, gain */
+    uint32_t stats_cap;          /* in nodes */
     float *values;
     uint32_t n_leaves, leaves_cap;
     uint32_t *cats;
@@ -290,6 +292,7 @@ void vg_cart_builder_free(vg_cart_builder *b)
     vg_free(b->stack_tot);
     vg_free(b->stack_const);
     vg_free(b->nodes);
+    vg_free(b->stats);
     vg_free(b->values);
     vg_free(b->cats);
     vg_free(b);
@@ -801,6 +804,21 @@ static int grow_array(void **p, uint32_t *cap, uint32_t need, size_t elem)
     return 1;
 }
 
+/* Room for `need` nodes and their statistics. */
+static int grow_nodes(vg_cart_builder *b, uint32_t need)
+{
+    if (!grow_array((void **)&b->nodes, &b->nodes_cap, need, sizeof(vg_ens_node))) return 0;
+    return grow_array((void **)&b->stats, &b->stats_cap, need, 2 * sizeof(float));
+}
+
+/* Cover (the node's training weight) and gain of node j, for TreeSHAP and
+ * importance. */
+static void set_stats(vg_cart_builder *b, uint32_t j, double cover, double gain)
+{
+    b->stats[2 * (size_t)j] = (float)cover;
+    b->stats[2 * (size_t)j + 1] = (float)gain;
+}
+
 static vg_status make_leaf(vg_cart_builder *b, const entry *e, const double *tot, double W)
 {
     const uint32_t C = b->C;
@@ -818,7 +836,8 @@ static vg_status make_leaf(vg_cart_builder *b, const entry *e, const double *tot
                                               memory_order_relaxed);
         }
     }
-    b->nodes[e->node] = (vg_cart_node){ .feature = -1, .child = b->n_leaves, .u.cats = 0, .flags = 0 };
+    b->nodes[e->node] = (vg_ens_node){ .feature = -1, .child = b->n_leaves, .u.cats = 0, .flags = 0 };
+    set_stats(b, e->node, W, 0.0);
     b->n_leaves++;
     return VG_OK;
 }
@@ -913,6 +932,7 @@ static vg_status split_node(vg_cart_builder *b, entry *e, vg_rng *rng)
     const vg_cart_params *p = &b->p;
     int leaf = (p->max_depth && e->depth >= p->max_depth) || n < p->min_samples_split ||
                n < 2 * (uint64_t)p->min_samples_leaf || imp <= DBL_EPSILON;
+    double gain = 0.0;
     if (e->depth > b->depth) b->depth = e->depth;
     if (!leaf) {
         find_split(b, e, rng);
@@ -920,9 +940,12 @@ static vg_status split_node(vg_cart_builder *b, entry *e, vg_rng *rng)
             leaf = 1;
         } else {
             double wl = class_sum(b->bl, C), wr = class_sum(b->br, C);
-            double improvement = (W / b->w_root) *
-                                 (imp - wr / W * impurity(b, b->br, wr) - wl / W * impurity(b, b->bl, wl));
+            double il = impurity(b, b->bl, wl), ir = impurity(b, b->br, wr);
+            /* The stopping rule keeps scikit-learn's expression (so the same
+             * splits pass it); the gain is its un-normalised form. */
+            double improvement = (W / b->w_root) * (imp - wr / W * ir - wl / W * il);
             if (improvement + DBL_EPSILON < p->min_impurity_decrease) leaf = 1;
+            gain = W * imp - wr * ir - wl * il;
         }
     }
     if (leaf) {
@@ -932,12 +955,12 @@ static vg_status split_node(vg_cart_builder *b, entry *e, vg_rng *rng)
 
     const uint32_t f = (uint32_t)b->best_f;
     const vg_bins *bins = b->d->bins;
-    if (!grow_array((void **)&b->nodes, &b->nodes_cap, b->n_nodes + 2, sizeof(vg_cart_node)))
-        return vg_fail(VG_ERR_NOMEM, "tree: out of memory");
-    vg_cart_node *nd = &b->nodes[e->node];
+    if (!grow_nodes(b, b->n_nodes + 2)) return vg_fail(VG_ERR_NOMEM, "tree: out of memory");
+    set_stats(b, e->node, W, gain);
+    vg_ens_node *nd = &b->nodes[e->node];
     nd->feature = (int32_t)f;
     nd->child = b->n_nodes;
-    nd->flags = b->best_ml ? VG_CART_MISSING_LEFT : 0;
+    nd->flags = b->best_ml ? VG_ENS_MISSING_LEFT : 0;
     if (bins->categorical[f]) {
         uint32_t ncat = bins->cat_start[f + 1] - bins->cat_start[f], words = (ncat + 31) / 32;
         if (!grow_array((void **)&b->cats, &b->cats_cap, b->n_cats + words, sizeof(uint32_t)))
@@ -947,7 +970,7 @@ static vg_status split_node(vg_cart_builder *b, entry *e, vg_rng *rng)
         const uint8_t *map = bins->cat_bin + bins->cat_start[f];
         for (uint32_t c = 0; c < ncat; c++)
             if (b->go[map[c]]) bits[c >> 5] |= 1u << (c & 31);
-        nd->flags |= VG_CART_CATEGORICAL;
+        nd->flags |= VG_ENS_CATEGORICAL;
         nd->u.cats = b->n_cats;
         b->n_cats += words;
     } else {
@@ -993,8 +1016,7 @@ vg_status vg_cart_grow(vg_cart_builder *b, const double *weight, vg_rng *rng, co
     for (uint32_t i = 0; i < b->n_rows; i++)
         if (weight[i] > 0.0) b->rows[n++] = (row){ i, (uint32_t)b->d->y[i], weight[i] };
     if (n == 0) return vg_fail(VG_ERR_DATA, "tree: no training row has a positive weight");
-    if (!grow_array((void **)&b->nodes, &b->nodes_cap, 1, sizeof(vg_cart_node)))
-        return vg_fail(VG_ERR_NOMEM, "tree: out of memory");
+    if (!grow_nodes(b, 1)) return vg_fail(VG_ERR_NOMEM, "tree: out of memory");
     double *tot = b->node_tot;
     memset(tot, 0, S * sizeof(double));
     for (uint32_t j = 0; j < n; j++) {
@@ -1020,15 +1042,21 @@ vg_status vg_cart_grow(vg_cart_builder *b, const double *weight, vg_rng *rng, co
     if (st != VG_OK) return st;
 
     /* Copy into one tight block. */
-    size_t nb = (size_t)b->n_nodes * sizeof(vg_cart_node), vb = (size_t)b->n_leaves * C * sizeof(float),
-           cb = (size_t)b->n_cats * sizeof(uint32_t);
-    uint8_t *block = vg_malloc(nb + vb + cb + 1);
+    size_t nb = (size_t)b->n_nodes * sizeof(vg_ens_node), sb = (size_t)b->n_nodes * sizeof(float),
+           vb = (size_t)b->n_leaves * C * sizeof(float), cb = (size_t)b->n_cats * sizeof(uint32_t);
+    uint8_t *block = vg_malloc(nb + 2 * sb + vb + cb + 1);
     if (!block) return vg_fail(VG_ERR_NOMEM, "tree: out of memory");
     out->block = block;
-    out->nodes = (vg_cart_node *)block;
-    out->values = (float *)(block + nb);
-    out->cats = (uint32_t *)(block + nb + vb);
+    out->nodes = (vg_ens_node *)block;
+    out->cover = (float *)(block + nb);
+    out->gain = (float *)(block + nb + sb);
+    out->values = (float *)(block + nb + 2 * sb);
+    out->cats = (uint32_t *)(block + nb + 2 * sb + vb);
     memcpy(out->nodes, b->nodes, nb);
+    for (uint32_t j = 0; j < b->n_nodes; j++) {
+        out->cover[j] = b->stats[2 * (size_t)j];
+        out->gain[j] = b->stats[2 * (size_t)j + 1];
+    }
     memcpy(out->values, b->values, vb);
     if (cb) memcpy(out->cats, b->cats, cb);
     out->n_nodes = b->n_nodes;

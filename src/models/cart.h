@@ -1,20 +1,23 @@
 /* CART classification trees over binned data, shared by the "tree" and
  * "forest" estimators: the parameters both accept, the tree builder (split
- * search on per-node class-weight histograms), and the fitted model: every
- * tree of a model packed into one allocation as flat node arrays, with
- * prediction, save/load and a description.
+ * search on per-node class-weight histograms), and the compilation of grown
+ * trees into the shared ensemble layout (models/ensemble.h), which then does
+ * all prediction, explanation, importance and save/load.
  *
- * Node layout. A tree is an array of 16-byte nodes; node 0 is the root. A
- * split node sends a row to `child` (left) or `child + 1` (right), so
- * children always follow their parent. A numeric split goes left when
- * x <= threshold; a categorical split goes left when the category's bit is
- * set in a bitset of ceil(n_categories / 32) words at `cats`. NaN, and a
- * category never seen in training (or not a valid code), goes to the child
- * that received more training weight, recorded as VG_CART_MISSING_LEFT. A
- * category seen in training but absent from the node goes to the child less
- * like the node's majority class (its bit says which). A leaf holds its class
- * probabilities (the weighted class fractions of its training rows) at
- * values[leaf * n_classes]. */
+ * Nodes use the ensemble's layout (vg_ens_node): a split sends a row to
+ * `child` (left) or `child + 1` (right); numeric splits go left when
+ * x <= threshold, categorical ones when the category's bit is set in a
+ * bitset of ceil(n_categories / 32) words at `cats`. NaN, and a category
+ * never seen in training (or not a valid code), goes to the child that
+ * received more training weight, recorded as VG_ENS_MISSING_LEFT. A category
+ * seen in training but absent from the node goes to the child less like the
+ * node's majority class (its bit says which). A leaf holds its class
+ * probabilities (the weighted class fractions of its training rows).
+ *
+ * Per node the builder also records `cover`, the training weight that
+ * reached it (bootstrap counts included), and `gain`, the weighted impurity
+ * decrease of its split, N_t * i(t) - N_left * i(left) - N_right * i(right)
+ * (0 for a leaf): scikit-learn's feature_importances_ before normalising. */
 #ifndef VG_MODELS_CART_H
 #define VG_MODELS_CART_H
 
@@ -24,6 +27,7 @@
 #include "vigil/estimator.h"
 #include "vigil/rng.h"
 #include "models/bins.h"
+#include "models/ensemble.h"
 
 /* ---- parameters (scikit-learn's names) ---- */
 
@@ -79,25 +83,16 @@ typedef struct vg_cart_data {
 vg_status vg_cart_data_init(const vg_train_set *ts, uint32_t max_bins, int threads, vg_cart_data *out);
 void vg_cart_data_free(vg_cart_data *d);
 
-/* ---- nodes and trees ---- */
+/* ---- grown trees ---- */
 
-#define VG_CART_MISSING_LEFT 1u
-#define VG_CART_CATEGORICAL 2u
-
-typedef struct vg_cart_node {
-    int32_t feature;          /* split feature, or -1 for a leaf */
-    uint32_t child;           /* split: left child (right = child + 1); leaf: leaf index */
-    union {
-        float threshold;      /* numeric split: x <= threshold goes left */
-        uint32_t cats;        /* categorical split: first word of the left-going bitset */
-    } u;
-    uint32_t flags;           /* VG_CART_MISSING_LEFT | VG_CART_CATEGORICAL */
-} vg_cart_node;
-
-/* One grown tree, its arrays in one allocation (`block`, owned). */
+/* One grown tree, its arrays in one allocation (`block`, owned). Node
+ * indices are tree-local; a leaf's `child` is its index in values, a
+ * categorical split's `u.cats` its offset in cats. */
 typedef struct vg_cart_tree {
     uint32_t n_nodes, n_leaves, n_cat_words, depth;
-    vg_cart_node *nodes;      /* n_nodes */
+    vg_ens_node *nodes;       /* n_nodes */
+    float *cover;             /* n_nodes: training weight reaching the node */
+    float *gain;              /* n_nodes: weighted impurity decrease (0 for a leaf) */
     float *values;            /* n_leaves x n_classes */
     uint32_t *cats;           /* n_cat_words */
     void *block;
@@ -132,40 +127,19 @@ typedef struct vg_cart_oob {
 vg_status vg_cart_grow(vg_cart_builder *b, const double *weight, vg_rng *rng, const vg_cart_oob *oob,
                        vg_cart_tree *out);
 
-/* ---- the fitted model: one or more trees ---- */
+/* ---- the fitted model: a compiled ensemble ---- */
 
-typedef struct vg_cart_model {
-    uint32_t n_features, n_classes, n_trees;
-    uint32_t n_nodes, n_leaves, n_cat_words;   /* totals over the trees */
-    uint32_t max_depth;                        /* deepest leaf of any tree */
-    uint32_t *n_categories;  /* n_features: categories of a categorical column */
-    uint8_t *categorical;    /* n_features: 1 for a categorical column */
-    uint32_t *tree_start;    /* n_trees + 1: tree t is nodes [tree_start[t], tree_start[t+1]) */
-    vg_cart_node *nodes;     /* child indices are tree-local; leaf and cats offsets global */
-    float *values;           /* n_leaves x n_classes */
-    uint32_t *cats;          /* n_cat_words */
-} vg_cart_model;             /* the struct and its arrays are one allocation */
+/* Compile grown trees (which stay owned by the caller) into a new ensemble
+ * (owned by the caller, vg_ensemble_free): link VG_LINK_PROBA, one output
+ * per class, each leaf adding its class probabilities, scale 1 / n_trees,
+ * base 0, so the raw score is the mean of the trees' probabilities.
+ * Errors: VG_ERR_LIMIT (too many nodes for one model), VG_ERR_NOMEM. */
+vg_status vg_cart_compile(const vg_cart_tree *trees, uint32_t n_trees, const vg_feature *features,
+                          uint32_t n_features, uint32_t n_classes, vg_ensemble **out);
 
-/* Pack grown trees into a new model (the trees stay owned by the caller). */
-vg_status vg_cart_model_pack(const vg_cart_tree *trees, uint32_t n_trees, const vg_feature *features,
-                             uint32_t n_features, uint32_t n_classes, vg_cart_model **out);
-void vg_cart_model_free(vg_cart_model *m);
-
-/* Class probabilities of tree t for one row (n_features floats); points into m. */
-const float *vg_cart_model_leaf(const vg_cart_model *m, uint32_t t, const float *row);
-/* proba (X->rows x n_classes) = mean over the trees of their leaf
- * probabilities, summed in tree order so the result does not depend on threads. */
-void vg_cart_model_predict(const vg_cart_model *m, const vg_matrix *X, int threads, float *proba);
-
-/* The same for one row (n_features floats) into proba (n_classes). */
-void vg_cart_model_predict_row(const vg_cart_model *m, const float *row, float *proba);
-
-/* Serialise; load validates every count, feature index, child link, leaf
- * index and bitset offset (VG_ERR_FORMAT, never a crash). */
-vg_status vg_cart_model_save(const vg_cart_model *m, vg_wbuf *w);
-vg_status vg_cart_model_load(vg_rbuf *r, vg_cart_model **out);
-
-/* Append "trees", "nodes", "leaves" and "max_depth" lines. */
-void vg_cart_model_describe(const vg_cart_model *m, vg_wbuf *out);
+/* Check that a loaded ensemble has the shape vg_cart_compile gives (the
+ * structure itself is checked by vg_ensemble_load): VG_OK or VG_ERR_FORMAT.
+ * n_trees: the tree count required, or 0 for any. */
+vg_status vg_cart_check(const vg_ensemble *e, uint32_t n_trees);
 
 #endif

@@ -3,7 +3,9 @@
  * parallel on one shared binned copy of the data; probabilities are the mean
  * of the trees' leaf probabilities. Tree i draws everything from its own
  * generator seeded with (seed, i), so a forest is bit-identical whatever the
- * thread count. The out-of-bag accuracy is kept and shown by describe. */
+ * thread count. The out-of-bag accuracy is kept and shown by describe. The
+ * trees are compiled into one ensemble (link PROBA, scale 1/n_trees) that
+ * predicts, explains (TreeSHAP), ranks features and saves them. */
 #include "models/cart.h"
 
 #include <math.h>
@@ -14,7 +16,9 @@
 
 #include "vigil/parallel.h"
 
-#define FOREST_FORMAT_VERSION 1u
+/* u32 version, f64 out-of-bag accuracy, then the ensemble. Version 1 was
+ * the pre-ensemble layout. */
+#define FOREST_FORMAT_VERSION 2u
 
 typedef enum { MAX_SAMPLES_ALL = 0, MAX_SAMPLES_FRACTION, MAX_SAMPLES_COUNT } max_samples_mode;
 
@@ -29,7 +33,7 @@ typedef struct vg_forest_params {
 } vg_forest_params;
 
 typedef struct forest_state {
-    vg_cart_model *m;
+    vg_ensemble *e;
     double oob_accuracy;  /* NaN when not computed */
 } forest_state;
 
@@ -220,7 +224,7 @@ static vg_status forest_fit(const void *params, const vg_train_set *ts, const vg
     c.trees = vg_calloc(T, sizeof *c.trees);
     c.status = vg_calloc(T, sizeof *c.status);
     if (want_oob) c.oob = vg_calloc((size_t)d.n_rows * d.n_classes, sizeof(atomic_llong));
-    vg_cart_model *m = NULL;
+    vg_ensemble *m = NULL;
     forest_state *s = NULL;
     if (!c.builders || !c.weights || !c.trees || !c.status || (want_oob && !c.oob)) {
         st = vg_fail(VG_ERR_NOMEM, "forest: out of memory");
@@ -249,20 +253,20 @@ static vg_status forest_fit(const void *params, const vg_train_set *ts, const vg
         st = vg_fail(VG_ERR_DATA, "forest: no training row has a positive weight");
         goto done;
     }
-    if ((st = vg_cart_model_pack(c.trees, kept, d.features, d.n_features, d.n_classes, &m)) != VG_OK) goto done;
+    if ((st = vg_cart_compile(c.trees, kept, d.features, d.n_features, d.n_classes, &m)) != VG_OK) goto done;
     s = vg_calloc(1, sizeof *s);
     if (!s) {
         st = vg_fail(VG_ERR_NOMEM, "forest: out of memory");
         goto done;
     }
     s->oob_accuracy = want_oob ? oob_accuracy(c.oob, d.y, d.n_rows, d.n_classes) : NAN;
-    s->m = m;
+    s->e = m;
     m = NULL;
     *out_state = s;
     s = NULL;
 done:
     vg_free(s);
-    vg_cart_model_free(m);
+    vg_ensemble_free(m);
     for (int i = 0; c.builders && i < threads; i++) vg_cart_builder_free(c.builders[i]);
     for (int i = 0; c.weights && i < threads; i++) vg_free(c.weights[i]);
     for (uint32_t t = 0; c.trees && t < T; t++) vg_cart_tree_free(&c.trees[t]);
@@ -277,24 +281,45 @@ done:
 
 /* ---- the rest of the vtable ---- */
 
+static const vg_ensemble *ens(const void *state)
+{
+    return ((const forest_state *)state)->e;
+}
+
 static void forest_predict(const void *state, const vg_matrix *X, int threads, float *proba)
 {
-    vg_cart_model_predict(((const forest_state *)state)->m, X, threads, proba);
+    vg_ensemble_predict(ens(state), X, threads, proba);
 }
 
 static void forest_predict_row(const void *state, const float *row, float *proba)
 {
-    vg_cart_model_predict_row(((const forest_state *)state)->m, row, proba);
+    /* PROBA link: the raw scores are the probabilities. */
+    vg_ensemble_raw_row(ens(state), row, proba);
 }
 
 static uint32_t forest_n_features(const void *state)
 {
-    return ((const forest_state *)state)->m->n_features;
+    return ens(state)->n_features;
 }
 
 static uint32_t forest_n_classes(const void *state)
 {
-    return ((const forest_state *)state)->m->n_classes;
+    return ens(state)->n_classes;
+}
+
+static uint32_t forest_n_outputs(const void *state)
+{
+    return ens(state)->n_outputs;
+}
+
+static vg_status forest_explain(const void *state, const float *row, double *contrib)
+{
+    return vg_ensemble_shap(ens(state), row, contrib);
+}
+
+static void forest_importance(const void *state, int kind, double *out)
+{
+    vg_ensemble_importance(ens(state), (vg_importance_kind)kind, out);
 }
 
 static vg_status forest_save(const void *state, vg_wbuf *w)
@@ -302,7 +327,7 @@ static vg_status forest_save(const void *state, vg_wbuf *w)
     const forest_state *s = state;
     vg_wbuf_u32(w, FOREST_FORMAT_VERSION);
     vg_wbuf_f64(w, s->oob_accuracy);
-    return vg_cart_model_save(s->m, w);
+    return vg_ensemble_save(s->e, w);
 }
 
 static vg_status forest_load(vg_rbuf *r, void **out_state)
@@ -319,7 +344,9 @@ static vg_status forest_load(vg_rbuf *r, void **out_state)
         return vg_fail(VG_ERR_FORMAT, "forest model: out-of-bag accuracy %g is not in [0, 1]", oob);
     forest_state *s = vg_calloc(1, sizeof *s);
     if (!s) return vg_fail(VG_ERR_NOMEM, "forest model: out of memory");
-    if ((st = vg_cart_model_load(r, &s->m)) != VG_OK) {
+    if ((st = vg_ensemble_load(r, &s->e)) == VG_OK) st = vg_cart_check(s->e, 0);
+    if (st != VG_OK) {
+        vg_ensemble_free(s->e);
         vg_free(s);
         return st;
     }
@@ -332,14 +359,14 @@ static void forest_free(void *state)
 {
     forest_state *s = state;
     if (!s) return;
-    vg_cart_model_free(s->m);
+    vg_ensemble_free(s->e);
     vg_free(s);
 }
 
 static void forest_describe(const void *state, vg_wbuf *out)
 {
     const forest_state *s = state;
-    vg_cart_model_describe(s->m, out);
+    vg_ensemble_describe(s->e, out);
     char line[64];
     int n = isnan(s->oob_accuracy) ? snprintf(line, sizeof line, "oob_accuracy: none\n")
                                    : snprintf(line, sizeof line, "oob_accuracy: %.6f\n", s->oob_accuracy);
@@ -364,4 +391,7 @@ const vg_estimator_kind vg_forest_kind = {
     .n_features = forest_n_features,
     .regression = 0,
     .predict_row = forest_predict_row,
+    .n_outputs = forest_n_outputs,
+    .explain = forest_explain,
+    .importance = forest_importance,
 };

@@ -12,6 +12,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_logreg_kind,
     &vg_tree_kind,
     &vg_forest_kind,
+    &vg_gbdt_kind,
     NULL,
 };
 

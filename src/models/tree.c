@@ -1,5 +1,6 @@
 /* "tree": one CART decision tree (scikit-learn's DecisionTreeClassifier),
- * grown on binned features with native categorical splits. */
+ * grown on binned features with native categorical splits, compiled into a
+ * one-tree ensemble that predicts, explains (TreeSHAP) and saves it. */
 #include "models/cart.h"
 
 #include <string.h>
@@ -33,7 +34,7 @@ static vg_status tree_fit(const void *params, const vg_train_set *ts, const vg_f
     if (st != VG_OK) return st;
     vg_cart_builder *b = NULL;
     vg_cart_tree tree = { 0 };
-    vg_cart_model *m = NULL;
+    vg_ensemble *m = NULL;
     double *w = vg_malloc((size_t)d.n_rows * sizeof *w);
     if (!w) {
         st = vg_fail(VG_ERR_NOMEM, "tree: out of memory");
@@ -44,7 +45,7 @@ static vg_status tree_fit(const void *params, const vg_train_set *ts, const vg_f
     vg_rng rng;
     vg_rng_seed(&rng, opt ? opt->seed : 0, 0);
     if ((st = vg_cart_grow(b, w, &rng, NULL, &tree)) != VG_OK) goto done;
-    if ((st = vg_cart_model_pack(&tree, 1, d.features, d.n_features, d.n_classes, &m)) != VG_OK) goto done;
+    if ((st = vg_cart_compile(&tree, 1, d.features, d.n_features, d.n_classes, &m)) != VG_OK) goto done;
     if (opt && opt->progress) opt->progress(opt->progress_user, "trees", 1, 1);
     *out_state = m;
 done:
@@ -55,53 +56,80 @@ done:
     return st;
 }
 
+/* The state is the compiled ensemble itself (one tree). */
+
 static void tree_predict(const void *state, const vg_matrix *X, int threads, float *proba)
 {
-    vg_cart_model_predict(state, X, threads, proba);
+    vg_ensemble_predict(state, X, threads, proba);
 }
 
 static void tree_predict_row(const void *state, const float *row, float *proba)
 {
-    vg_cart_model_predict_row(state, row, proba);
+    /* PROBA link: the raw scores are the probabilities. */
+    vg_ensemble_raw_row(state, row, proba);
 }
 
 static uint32_t tree_n_features(const void *state)
 {
-    return ((const vg_cart_model *)state)->n_features;
+    return ((const vg_ensemble *)state)->n_features;
 }
 
 static uint32_t tree_n_classes(const void *state)
 {
-    return ((const vg_cart_model *)state)->n_classes;
+    return ((const vg_ensemble *)state)->n_classes;
 }
+
+static uint32_t tree_n_outputs(const void *state)
+{
+    return ((const vg_ensemble *)state)->n_outputs;
+}
+
+static vg_status tree_explain(const void *state, const float *row, double *contrib)
+{
+    return vg_ensemble_shap(state, row, contrib);
+}
+
+static void tree_importance(const void *state, int kind, double *out)
+{
+    vg_ensemble_importance(state, (vg_importance_kind)kind, out);
+}
+
+/* u32 version, then the ensemble. Version 1 was the pre-ensemble layout. */
+#define TREE_FORMAT_VERSION 2u
 
 static vg_status tree_save(const void *state, vg_wbuf *w)
 {
-    return vg_cart_model_save(state, w);
+    vg_wbuf_u32(w, TREE_FORMAT_VERSION);
+    return vg_ensemble_save(state, w);
 }
 
 static vg_status tree_load(vg_rbuf *r, void **out_state)
 {
-    vg_cart_model *m;
-    vg_status st = vg_cart_model_load(r, &m);
-    *out_state = st == VG_OK ? m : NULL;
-    if (st == VG_OK && m->n_trees != 1) {
-        uint32_t n = m->n_trees;
-        vg_cart_model_free(m);
-        *out_state = NULL;
-        return vg_fail(VG_ERR_FORMAT, "tree model: holds %u trees, expected 1", n);
+    *out_state = NULL;
+    uint32_t version = vg_rbuf_u32(r);
+    vg_status st = vg_rbuf_check(r);
+    if (st != VG_OK) return st;
+    if (version != TREE_FORMAT_VERSION)
+        return vg_fail(VG_ERR_FORMAT, "tree model: version %u is not supported (this build reads %u)", version,
+                       TREE_FORMAT_VERSION);
+    vg_ensemble *e;
+    if ((st = vg_ensemble_load(r, &e)) != VG_OK) return st;
+    if ((st = vg_cart_check(e, 1)) != VG_OK) {
+        vg_ensemble_free(e);
+        return st;
     }
-    return st;
+    *out_state = e;
+    return VG_OK;
 }
 
 static void tree_free(void *state)
 {
-    vg_cart_model_free(state);
+    vg_ensemble_free(state);
 }
 
 static void tree_describe(const void *state, vg_wbuf *out)
 {
-    vg_cart_model_describe(state, out);
+    vg_ensemble_describe(state, out);
 }
 
 const vg_estimator_kind vg_tree_kind = {
@@ -122,4 +150,7 @@ const vg_estimator_kind vg_tree_kind = {
     .n_features = tree_n_features,
     .regression = 0,
     .predict_row = tree_predict_row,
+    .n_outputs = tree_n_outputs,
+    .explain = tree_explain,
+    .importance = tree_importance,
 };

@@ -1,0 +1,412 @@
+#!/usr/bin/python3
+"""Benchmark of the detection server: `vigil serve` against the same job done
+with FastAPI + uvicorn + XGBoost (bench/serve_fastapi.py), both on 127.0.0.1,
+driven by wrk with bench/serve.lua POSTing one NSL-KDD record to /v1/detect.
+
+  /usr/bin/python3 bench/serve.py [--quick] [--results bench/RESULTS.md]
+
+Models, trained here on NSL-KDD KDDTrain+ (binary: normal vs attack):
+  vigil   - gbdt with n_estimators=200 max_depth=6 learning_rate=0.3 when
+            `vigil train --help` lists gbdt, else a 200-tree forest (the
+            report says which);
+  FastAPI - XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6),
+            categorical fields one-hot encoded.
+Runs: wrk -t1 at 1, 16 and 64 connections (30 s each), then 60 s at 64
+connections sampling the server's RSS every second. The servers get 2
+threads / 2 workers; wrk shares the same 2 cores. Results (requests/s,
+p50/p99 latency, non-2xx and socket errors, memory) are printed and written
+as the section "## Detection server: vigil vs FastAPI + uvicorn" of the
+results file, replacing that section if present and keeping the others.
+"""
+import argparse
+import datetime
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SECTION = "## Detection server: vigil vs FastAPI + uvicorn"
+
+KDD_FIELDS = [
+    ("duration", 0), ("protocol_type", 1), ("service", 1), ("flag", 1), ("src_bytes", 0), ("dst_bytes", 0),
+    ("land", 0), ("wrong_fragment", 0), ("urgent", 0), ("hot", 0), ("num_failed_logins", 0), ("logged_in", 0),
+    ("num_compromised", 0), ("root_shell", 0), ("su_attempted", 0), ("num_root", 0), ("num_file_creations", 0),
+    ("num_shells", 0), ("num_access_files", 0), ("num_outbound_cmds", 0), ("is_host_login", 0),
+    ("is_guest_login", 0), ("count", 0), ("srv_count", 0), ("serror_rate", 0), ("srv_serror_rate", 0),
+    ("rerror_rate", 0), ("srv_rerror_rate", 0), ("same_srv_rate", 0), ("diff_srv_rate", 0),
+    ("srv_diff_host_rate", 0), ("dst_host_count", 0), ("dst_host_srv_count", 0), ("dst_host_same_srv_rate", 0),
+    ("dst_host_diff_srv_rate", 0), ("dst_host_same_src_port_rate", 0), ("dst_host_srv_diff_host_rate", 0),
+    ("dst_host_serror_rate", 0), ("dst_host_srv_serror_rate", 0), ("dst_host_rerror_rate", 0),
+    ("dst_host_srv_rerror_rate", 0),
+]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read_kdd(path):
+    """Rows of (record dict, binary label 0 normal / 1 attack)."""
+    rows = []
+    with gzip.open(path, "rt") as f:
+        for line in f:
+            v = line.strip().split(",")
+            if len(v) < 42:
+                continue
+            rec = {}
+            for (name, cat), x in zip(KDD_FIELDS, v):
+                rec[name] = x if cat else (float(x) if "." in x else int(x))
+            rows.append((rec, 0 if v[41] == "normal" else 1))
+    return rows
+
+
+def train_xgboost(train_path, test_path, out_dir, threads):
+    import numpy as np
+    import xgboost as xgb
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    train, test = read_kdd(train_path), read_kdd(test_path)
+    numeric = [n for n, c in KDD_FIELDS if not c]
+    categorical = {}
+    for n, c in KDD_FIELDS:
+        if c:
+            seen = []
+            for rec, _ in train:
+                if rec[n] not in seen:
+                    seen.append(rec[n])
+            categorical[n] = seen
+    index = {(n, c): len(numeric) + k for k, (n, c) in
+             enumerate((n, c) for n in categorical for c in categorical[n])}
+    width = len(numeric) + sum(len(c) for c in categorical.values())
+
+    def matrix(rows):
+        X = np.zeros((len(rows), width), dtype=np.float32)
+        for r, (rec, _) in enumerate(rows):
+            for j, n in enumerate(numeric):
+                X[r, j] = rec[n]
+            for n in categorical:
+                k = index.get((n, rec[n]))
+                if k is not None:
+                    X[r, k] = 1.0
+        return X, np.array([y for _, y in rows])
+
+    Xtr, ytr = matrix(train)
+    Xte, yte = matrix(test)
+    t0 = time.time()
+    model = xgb.XGBClassifier(tree_method="hist", n_estimators=200, max_depth=6, n_jobs=threads)
+    model.fit(Xtr, ytr)
+    seconds = time.time() - t0
+    p = model.predict_proba(Xte)[:, 1]
+    model.save_model(os.path.join(out_dir, "model.json"))
+    with open(os.path.join(out_dir, "meta.json"), "w") as f:
+        json.dump({"numeric": numeric, "categorical": categorical, "classes": ["normal", "attack"]}, f)
+    return {"accuracy": accuracy_score(yte, p >= 0.5), "roc_auc": roc_auc_score(yte, p), "train_seconds": seconds}
+
+
+def rss_bytes(pid):
+    """RSS of pid and its children (uvicorn workers), in bytes."""
+    total = 0
+    pids = [pid]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        pids.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def post(port, body, path="/v1/detect"):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, json.loads(r.read())
+
+
+def wait_ready(port, proc, deadline=60):
+    t0 = time.time()
+    while time.time() - t0 < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not become ready")
+
+
+def wrk(port, conns, seconds, body_file, sample_pid=None):
+    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", os.path.join(HERE, "serve.lua"),
+           f"http://127.0.0.1:{port}"]
+    env = dict(os.environ, VG_BENCH_BODY=body_file)
+    samples = []
+    stop = threading.Event()
+
+    def sampler():
+        while not stop.wait(1.0):
+            samples.append(rss_bytes(sample_pid))
+
+    th = None
+    if sample_pid:
+        samples.append(rss_bytes(sample_pid))
+        th = threading.Thread(target=sampler)
+        th.start()
+    load0 = loadavg()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=seconds + 60).stdout
+    if th:
+        stop.set()
+        th.join()
+    m = re.search(r"^VGBENCH (.*)$", out, re.M)
+    if not m:
+        raise RuntimeError(f"wrk output without a VGBENCH line:\n{out}")
+    res = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    res["socket_errors"] = sum(res[k] for k in ("connect_err", "read_err", "write_err", "timeout_err"))
+    res["conns"] = conns
+    res["seconds"] = seconds
+    res["load_before"] = load0
+    res["load_after"] = loadavg()
+    res["command"] = " ".join(cmd[:-1]) + " http://127.0.0.1:PORT"
+    if sample_pid:
+        res["rss"] = samples
+    return res
+
+
+def run_server_suite(name, port, pid, body_file, conns_list, seconds, soak):
+    log(f"[{name}] warm-up 3 s")
+    wrk(port, 16, 3, body_file)
+    runs = []
+    for c in conns_list:
+        r = wrk(port, c, seconds, body_file)
+        log(f"[{name}] {c:3d} conns: {r['rps']:10.1f} req/s  p50 {r['p50_us'] / 1e3:.3f} ms  "
+            f"p99 {r['p99_us'] / 1e3:.3f} ms  non-2xx {int(r['non2xx'])}  socket errors {int(r['socket_errors'])}  "
+            f"(load {r['load_before']:.2f} -> {r['load_after']:.2f})")
+        runs.append(r)
+    s = wrk(port, 64, soak, body_file, sample_pid=pid)
+    rss = s["rss"]
+    log(f"[{name}] soak {soak} s at 64 conns: {s['rps']:.1f} req/s, p99 {s['p99_us'] / 1e3:.3f} ms, "
+        f"RSS first {rss[0] / 2**20:.1f} MiB last {rss[-1] / 2**20:.1f} MiB max {max(rss) / 2**20:.1f} MiB")
+    return {"runs": runs, "soak": s}
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def fmt_ms(us):
+    return f"{us / 1e3:.3f}"
+
+
+def write_section(path, text):
+    old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+    # The section runs from its heading to the next "## " heading or the end.
+    pat = re.compile(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    if pat.search(old):
+        new = pat.sub(lambda _: text, old)
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    with open(path, "w") as f:
+        f.write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
+    ap.add_argument("--train", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTrain+.txt.gz"))
+    ap.add_argument("--test", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTest+.txt.gz"))
+    ap.add_argument("--seconds", type=int, default=30, help="each wrk run (default 30)")
+    ap.add_argument("--soak", type=int, default=60, help="the memory run at 64 connections (default 60)")
+    ap.add_argument("--threads", type=int, default=2, help="vigil threads and uvicorn workers (default 2)")
+    ap.add_argument("--quick", action="store_true", help="5 s runs and a 10 s soak, for a smoke test")
+    ap.add_argument("--skip-fastapi", action="store_true")
+    ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--no-write", action="store_true", help="print only; do not touch the results file")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.soak = 5, 10
+    for tool in ("wrk",):
+        if not shutil.which(tool):
+            sys.exit(f"serve.py: {tool} is needed (scripts/setup.sh --bench)")
+    conns = [1, 16, 64]
+    work = tempfile.mkdtemp(prefix="vigil-bench-serve.")
+    procs = []
+    try:
+        # The record every request sends: the first KDDTest+ line.
+        rec = read_kdd(args.test)[0][0]
+        body_file = os.path.join(work, "record.json")
+        with open(body_file, "w") as f:
+            json.dump(rec, f)
+        body = open(body_file, "rb").read()
+
+        helptext = subprocess.run([args.vigil, "train", "--help"], capture_output=True, text=True).stdout
+        family = "gbdt" if re.search(r"^\s+gbdt\s", helptext, re.M) else "forest"
+        params = ["n_estimators=200", "max_depth=6"] + (["learning_rate=0.3"] if family == "gbdt" else [])
+        model = os.path.join(work, "model.vgm")
+        train_cmd = [args.vigil, "train", "--data", args.train, "--test", args.test, "--format", "kdd",
+                     "--model", family, "--json", "-o", model]
+        for p in params:
+            train_cmd += ["--param", p]
+        log(f"training vigil {family}: {' '.join(train_cmd)}")
+        t0 = time.time()
+        tj = json.loads(subprocess.run(train_cmd, capture_output=True, text=True, check=True).stdout)
+        vigil_train = {"accuracy": tj["accuracy"], "roc_auc": tj["roc_auc"], "train_seconds": time.time() - t0}
+        log(f"  accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}")
+
+        results = {}
+        vport = free_port()
+        vcmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{vport}",
+                "--threads", str(args.threads)]
+        log(f"starting: {' '.join(vcmd)}")
+        vp = subprocess.Popen(vcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs.append(vp)
+        log("  " + vp.stdout.readline().strip())
+        wait_ready(vport, vp)
+        st, reply = post(vport, body)
+        log(f"  reply: {json.dumps(reply)}")
+        results["vigil"] = run_server_suite("vigil", vport, vp.pid, body_file, conns, args.seconds, args.soak)
+        stop(vp)
+
+        xgb_train = None
+        if not args.skip_fastapi:
+            xdir = os.path.join(work, "xgb")
+            os.makedirs(xdir)
+            log("training XGBoost (hist, 200 trees, depth 6) for the FastAPI service")
+            xgb_train = train_xgboost(args.train, args.test, xdir, args.threads)
+            log(f"  accuracy {xgb_train['accuracy']:.4f}, ROC-AUC {xgb_train['roc_auc']:.4f}")
+            fport = free_port()
+            fcmd = ["/usr/bin/python3", "-m", "uvicorn", "serve_fastapi:app", "--app-dir", HERE, "--host",
+                    "127.0.0.1", "--port", str(fport), "--workers", str(args.threads), "--log-level", "warning",
+                    "--no-access-log"]
+            log(f"starting: VG_XGB_DIR=... {' '.join(fcmd)}")
+            fp = subprocess.Popen(fcmd, env=dict(os.environ, VG_XGB_DIR=xdir), stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            procs.append(fp)
+            wait_ready(fport, fp)
+            st, reply = post(fport, body)
+            log(f"  reply: {json.dumps(reply)}")
+            results["fastapi"] = run_server_suite("fastapi", fport, fp.pid, body_file, conns, args.seconds,
+                                                  args.soak)
+            stop(fp)
+
+        text = report(args, family, params, vigil_train, xgb_train, results, vcmd)
+        print()
+        print(text)
+        if not args.no_write:
+            write_section(args.results, text)
+            log(f"wrote the section to {args.results}")
+    finally:
+        for p in procs:
+            stop(p)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def report(args, family, params, vigil_train, xgb_train, results, vcmd):
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    lines = [SECTION, ""]
+    lines.append(f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores "
+                 f"({cpu}, Linux {platform.release()}), everything on 127.0.0.1; wrk runs on the same cores "
+                 f"as the server. `{' '.join(['/usr/bin/python3', 'bench/serve.py'] + (['--quick'] if args.quick else []))}` "
+                 "reproduces it.")
+    lines.append("")
+    lines.append(f"- vigil: `{' '.join(vcmd).replace(args.vigil, 'build/vigil')}` serving a **{family}** model "
+                 f"({', '.join(params)}) trained on KDDTrain+ (KDDTest+ accuracy {vigil_train['accuracy']:.4f}, "
+                 f"ROC-AUC {vigil_train['roc_auc']:.4f}).")
+    if xgb_train:
+        lines.append(f"- FastAPI: `uvicorn serve_fastapi:app --workers {args.threads} --no-access-log` "
+                     f"(bench/serve_fastapi.py), XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6) "
+                     f"with one-hot categories, same data (KDDTest+ accuracy {xgb_train['accuracy']:.4f}, ROC-AUC "
+                     f"{xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba.")
+    lines.append(f"- Load: `VG_BENCH_BODY=record.json wrk -t1 -cN -d{args.seconds}s --latency -s bench/serve.lua "
+                 f"http://127.0.0.1:PORT` for N = 1, 16, 64 (a 3 s warm-up first), POSTing the first KDDTest+ "
+                 f"record ({len(json.dumps(read_kdd(args.test)[0][0]))} bytes of JSON) to /v1/detect; then {args.soak} s at "
+                 "64 connections sampling the server's RSS (all its processes) every second.")
+    lines.append("")
+    lines.append("| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | load avg before -> after |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, res in results.items():
+        for r in res["runs"] + [res["soak"]]:
+            tag = f"{r['conns']}" + (f" ({r['seconds']} s soak)" if r is res["soak"] else "")
+            lines.append(f"| {name} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p99_us'])} | "
+                         f"{int(r['non2xx'])} | {int(r['socket_errors'])} | {r['load_before']:.2f} -> "
+                         f"{r['load_after']:.2f} |")
+    lines.append("")
+    lines.append("| server | RSS first | RSS last | RSS max | requests in the soak |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for name, res in results.items():
+        rss = res["soak"]["rss"]
+        lines.append(f"| {name} | {rss[0] / 2**20:.1f} MiB | {rss[-1] / 2**20:.1f} MiB | {max(rss) / 2**20:.1f} MiB | "
+                     f"{int(res['soak']['requests']):,} |")
+    lines.append("")
+    v64 = results["vigil"]["runs"][-1]
+    checks = []
+    if "fastapi" in results:
+        f64 = results["fastapi"]["runs"][-1]
+        ratio = v64["rps"] / f64["rps"] if f64["rps"] else float("inf")
+        checks.append(f"vigil/FastAPI requests/s at 64 connections: **{ratio:.1f}x** (target >= 20x: "
+                      f"{'met' if ratio >= 20 else 'NOT met'})")
+    checks.append(f"vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms** (target < 2 ms: "
+                  f"{'met' if v64['p99_us'] < 2000 else 'NOT met'})")
+    errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in results["vigil"]["runs"] + [results["vigil"]["soak"]])
+    checks.append(f"vigil errors over all runs: **{errs}** (target 0: {'met' if errs == 0 else 'NOT met'})")
+    rss = results["vigil"]["soak"]["rss"]
+    growth = (rss[-1] - rss[len(rss) // 4]) / 2**20
+    checks.append(f"vigil RSS over the soak: {rss[0] / 2**20:.1f} -> {rss[-1] / 2**20:.1f} MiB (max "
+                  f"{max(rss) / 2**20:.1f}); growth after the first quarter {growth:+.1f} MiB (target flat: "
+                  f"{'met' if abs(growth) < 2 else 'NOT met'})")
+    for c in checks:
+        lines.append(f"- {c}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+/* Alerts and the SQLite alert store (schema: docs/alerts.md).
+ *
+ * An alert is what a detector says about one line: when, where it came from
+ * (source, line_no), whose it is (entity), which model, the label and score,
+ * why (the top contributing fields as JSON, or none) and the raw line. The
+ * store appends alerts in batched transactions in WAL mode with
+ * synchronous=NORMAL: a batch is durable once vg_alert_store_commit returns
+ * (a crash loses at most the uncommitted batch, never the file). Several
+ * processes may write one store (each waits up to busy_timeout_ms for the
+ * lock). With `dedup`, an alert whose (source, line_no) is already stored is
+ * dropped: Redis consumers use it so an event scored twice after a takeover
+ * is stored once. */
+#ifndef VIGIL_ALERTS_H
+#define VIGIL_ALERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/buf.h"
+#include "vigil/core.h"
+
+/* Borrowed strings; lengths given where the text need not end in NUL. */
+typedef struct vg_alert {
+    double time;                    /* event time (unix seconds); arrival time if the line has none */
+    const char *source;             /* file path or shipped source name */
+    uint64_t line_no;
+    const char *entity;             /* may be NULL */
+    size_t entity_len;
+    const char *model;
+    const char *label;              /* predicted class (or the value for regression) */
+    const char *truth;              /* ground-truth label the line carried, or NULL (not stored) */
+    size_t truth_len;
+    double score;
+    const char *explanation_json;   /* [{"field":..,"contribution":..},...] or NULL */
+    const char *raw;                /* the line, possibly cut */
+    size_t raw_len;
+} vg_alert;
+
+/* One alert as a JSON object on one line (no newline), appended to w:
+ * {"time","source","line","entity","model","label","truth","score","top","raw"};
+ * entity, truth and top are left out when absent. */
+void vg_alert_json(const vg_alert *a, vg_wbuf *w);
+/* A JSON string literal of s[0..len) (escaped; invalid UTF-8 bytes become
+ * U+FFFD), appended to w. */
+void vg_json_string(vg_wbuf *w, const char *s, size_t len);
+
+typedef struct vg_alert_store_params {
+    size_t batch_rows;        /* commit after this many alerts; default 1000 */
+    double batch_seconds;     /* or when the open batch is this old (checked on add); default 0.5 */
+    int dedup;                /* drop alerts whose (source, line_no) is stored already */
+    int busy_timeout_ms;      /* wait for another writer's lock; default 10000 */
+    int read_only;
+} vg_alert_store_params;
+
+vg_alert_store_params vg_alert_store_params_default(void);
+
+typedef struct vg_alert_store vg_alert_store;
+
+/* Open (creating the file and schema if needed) a store. Fails with
+ * VG_ERR_IO if the file cannot be opened, VG_ERR_FORMAT if it is not a vigil
+ * alert store (an SQLite file with a foreign `alerts` table or a newer
+ * schema version). *out is new; close with vg_alert_store_close. */
+vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, vg_alert_store **out);
+/* Commit what is pending and close. Accepts NULL. Returns the commit status. */
+vg_status vg_alert_store_close(vg_alert_store *s);
+
+/* Add an alert to the open batch (committing it when full or old). Raw text
+ * is stored as given (the detector already cut it). */
+vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a);
+/* Commit the open batch now; no-op when nothing is pending. */
+vg_status vg_alert_store_commit(vg_alert_store *s);
+/* Alerts added and not yet committed; alerts stored since open (dedup drops excluded). */
+size_t vg_alert_store_pending(const vg_alert_store *s);
+uint64_t vg_alert_store_added(const vg_alert_store *s);
+
+/* Filters for listing; zero/NULL fields do not filter. */
+typedef struct vg_alert_query {
+    double since;             /* time >= since; NaN = no filter */
+    const char *entity;
+    const char *label;
+    double min_score;         /* NaN = no filter */
+    size_t limit;             /* 0 = no limit */
+} vg_alert_query;
+
+vg_alert_query vg_alert_query_default(void);
+
+/* One stored alert as listed (strings valid during the callback only). */
+typedef struct vg_alert_row {
+    int64_t id;
+    vg_alert alert;
+    double created;
+} vg_alert_row;
+
+/* Call fn for each matching alert, newest first. fn returns nonzero to stop. */
+vg_status vg_alert_store_query(vg_alert_store *s, const vg_alert_query *q,
+                               int (*fn)(const vg_alert_row *row, void *user), void *user);
+/* Number of alerts stored. */
+vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
+
+/* Parse a time for --since: unix seconds ("1700000000"), an ISO 8601 UTC
+ * date or date-time ("2024-05-01", "2024-05-01T12:00:00Z") or an age before
+ * `now` ("90s", "15m", "2h", "7d"). VG_ERR_PARSE otherwise. */
+vg_status vg_alert_parse_time(const char *s, double now, double *out);
+
+#endif

@@ -1,0 +1,86 @@
+/* vigil's detection service: an HTTP/JSON server (libmicrohttpd, epoll,
+ * a thread pool) that scores raw records with one or more loaded models.
+ *
+ * Endpoints (JSON in and out; errors are {"error": "..."} with a 4xx status
+ * naming the field and the problem, 5xx only for the server's own failures):
+ *   POST /v1/detect[?model=NAME&explain=1&top=N]   one record (an object of
+ *        raw field names and values) -> {"model","anomaly","score","label",
+ *        "probabilities"?,"warnings"?,"explanation"?}
+ *   POST /v1/detect/batch                          an array of records, or
+ *        {"records": [...]} -> an array of results, an item being
+ *        {"error": "..."} for a record that could not be scored
+ *   GET  /v1/models                                {"models": [...]}
+ *   GET  /v1/models/NAME                           schema, metrics, example
+ *        input, feature importance
+ *   POST /v1/models/NAME/reload                    reload the file from disk
+ *   GET  /v1/detections/recent?limit=N             {"detections": [...]} newest first
+ *   GET  /v1/stats                                 counters, last-minute rates
+ *        and latency for the dashboard
+ *   GET  /healthz  /readyz  /metrics (Prometheus)  and the dashboard at /
+ *
+ * Safety: every client-fed buffer has a limit in vg_server_params; with an
+ * API key file, every route but /healthz, /readyz, CORS preflights and the
+ * dashboard's static files needs "Authorization: Bearer KEY" or
+ * "X-API-Key: KEY" (compared in constant time). Models reload atomically:
+ * requests in flight finish on the model they started with.
+ *
+ * Threads: the server runs its own threads; vg_server_reload may be called
+ * from any thread while it serves. */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include <stddef.h>
+#include "vigil/core.h"
+
+typedef struct vg_server vg_server;
+
+typedef struct vg_server_params {
+    const char *host;              /* address to listen on; default "127.0.0.1" */
+    unsigned port;                 /* default 8080; 0 = pick a free port (see vg_server_port) */
+    int threads;                   /* server threads; 0 = one per CPU */
+    double threshold;              /* anomaly when score >= threshold; NaN = 0.5 for
+                                      classification, never for regression */
+    size_t max_body;               /* request body bytes (413 beyond); default 1 MiB */
+    size_t max_batch;              /* records per batch (413 beyond); default 1000 */
+    size_t max_fields;             /* fields per record (400 beyond); default 1024 */
+    size_t max_depth;              /* JSON nesting (400 beyond); default 16 */
+    size_t max_header;             /* request line + headers bytes (431 beyond); default 32 KiB */
+    size_t max_request_memory;     /* scratch memory per request; default 64 MiB */
+    unsigned timeout;              /* seconds a connection may stay idle; default 10 */
+    unsigned max_connections;      /* open connections; default 1024 */
+    const char *cors_origin;       /* Access-Control-Allow-Origin value; NULL = no CORS headers */
+    const char *api_key_file;      /* NULL = no authentication */
+    size_t recent;                 /* recent detections kept; default 200 */
+    size_t recent_record_bytes;    /* record text kept per recent detection; default 1024 */
+} vg_server_params;
+
+vg_server_params vg_server_params_default(void);
+/* NULL if the parameters are usable, else a static message. */
+const char *vg_server_params_check(const vg_server_params *p);
+
+/* A server that does not listen yet. Reads the API key file if one is given
+ * (failing with its message). Free with vg_server_free. */
+vg_status vg_server_new(const vg_server_params *p, vg_server **out);
+/* Load a model to serve as `name` (NULL: the file's base name without
+ * .vgm); the first one added is the default. Before vg_server_start only. */
+vg_status vg_server_add_model(vg_server *s, const char *name, const char *path);
+/* Start listening and serving. Fails (VG_ERR_IO) if the address cannot be
+ * bound, naming it. */
+vg_status vg_server_start(vg_server *s);
+/* The port actually listened on (useful with port 0), after start. */
+unsigned vg_server_port(const vg_server *s);
+
+size_t vg_server_n_models(const vg_server *s);
+const char *vg_server_model_name(const vg_server *s, size_t i);   /* borrowed */
+
+/* Reload model `name` (NULL: every model) from its file. A file that fails
+ * to load leaves the previous model serving; the error names the model and
+ * why (with NULL, every model is attempted and the first failure returned). */
+vg_status vg_server_reload(vg_server *s, const char *name);
+
+/* Stop serving: close the listening socket and connections, wait for the
+ * server threads. Safe to call twice; vg_server_free calls it. */
+void vg_server_stop(vg_server *s);
+void vg_server_free(vg_server *s);
+
+#endif

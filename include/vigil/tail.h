@@ -1,0 +1,54 @@
+/* Following files like `tail -F`: lines are delivered as they are appended
+ * to any of several files (or stdin), in order within each file. A file
+ * renamed away and replaced (rotation) is read to its end, then the new file
+ * from its start; a file that shrinks (truncation) is read again from 0; a
+ * file that does not exist yet is waited for. A last line without its newline
+ * is held until the newline arrives (or, at rotation, the old file ends).
+ * Lines longer than the limit are cut and flagged, never buffered whole, so
+ * memory is bounded by n_files x (max_line_bytes + 64 KiB). Polling, no
+ * inotify: simple, works on every filesystem, and a 50 ms sleep when idle
+ * costs nothing measurable. */
+#ifndef VIGIL_TAIL_H
+#define VIGIL_TAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/core.h"
+
+typedef struct vg_tail_params {
+    size_t max_line_bytes;    /* longer lines come out cut to this, flagged; default 65536 */
+    int from_start;           /* 1: read existing content; 0: only what is appended after opening */
+    int deliver_header;       /* with from_start = 0: still deliver line 1 of each file (csv headers) */
+} vg_tail_params;
+
+vg_tail_params vg_tail_params_default(void);
+
+/* One line. Borrowed: valid until the next vg_tail_next. */
+typedef struct vg_tail_line {
+    uint32_t source;          /* index into the paths given to vg_tail_open */
+    const char *path;
+    uint64_t line_no;         /* 1-based within the current file (restarts after rotation or truncation) */
+    const char *data;         /* no newline (a trailing \r is removed too) */
+    size_t len;
+    int truncated;            /* the line was longer than max_line_bytes */
+} vg_tail_line;
+
+typedef struct vg_tail vg_tail;
+
+/* paths: files, or "-" for standard input (at most once). The strings are
+ * copied. Files that do not exist yet are fine. At most 1024 paths. */
+vg_status vg_tail_open(const char *const *paths, size_t n, const vg_tail_params *p, vg_tail **out);
+void vg_tail_close(vg_tail *t);
+
+/* The next complete line from any input: *got = 1 and *line filled, or
+ * *got = 0 when nothing is available now (sleep a little and call again).
+ * Fails only on a read error of an open file (VG_ERR_IO). */
+vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
+/* 1 when every input has ended for good (only stdin can end). */
+int vg_tail_finished(const vg_tail *t);
+
+/* Counters: rotations and truncations noticed. */
+uint64_t vg_tail_rotations(const vg_tail *t);
+uint64_t vg_tail_truncations(const vg_tail *t);
+
+#endif

@@ -1,0 +1,97 @@
+/* Streaming detection: one line in, maybe one alert out.
+ *
+ * A line adapter turns one line into a feature record (a vg_log_event) for
+ * every format a model can have: the log formats of logformat.h (stateful,
+ * one state per watch process), and two tabular ones that vg_data_read reads
+ * as whole tables but that a stream meets line by line:
+ *   kdd - a KDD record (41 features, then an optional label and NSL-KDD's
+ *         difficulty); stateless; the entity is the `service` field, so
+ *         `vigil ship` has something to spread lines over shards with;
+ *   csv - a CSV line; the first line of every source (line_no 1) is its
+ *         header of column names. No entity.
+ * The detector runs an adapter and a model over lines and decides alerts:
+ * binary - score = probability of the positive class, alert if >= threshold;
+ * multiclass - score = probability of the predicted class, alert if that class
+ * is not the normal one ("normal", "benign", else the first class) and the
+ * score >= threshold; regression - score = the prediction, alert if >=
+ * threshold. Bad lines (too long, binary, malformed) are counted, the first
+ * one remembered, and never stop the stream. */
+#ifndef VIGIL_WATCH_H
+#define VIGIL_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "vigil/alerts.h"
+#include "vigil/core.h"
+#include "vigil/logformat.h"
+#include "vigil/model.h"
+
+/* ---- line adapters -------------------------------------------------------- */
+
+typedef struct vg_line_adapter vg_line_adapter;
+
+/* format: "kdd", "csv" or a log format name. label_column: the csv column
+ * that holds the ground truth (kept out of the features), or NULL. opt bounds
+ * line length (and for log formats the entity state). *out is new. Fails with
+ * VG_ERR_INVALID for an unknown format. */
+vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
+                              vg_line_adapter **out);
+void vg_line_adapter_free(vg_line_adapter *a);
+const char *vg_line_adapter_format(const vg_line_adapter *a);
+/* 1 if line 1 of every source must reach process() even when a follower
+ * skips the existing content of a file (csv: the header). */
+int vg_line_adapter_needs_header(const vg_line_adapter *a);
+/* Process one line (no newline) of source `source` (a small index the caller
+ * gives each input; csv keeps one header per source, at most 4096 sources).
+ * out->n_fields == 0 for a line to skip (a header). Malformed -> VG_ERR_PARSE
+ * (or VG_ERR_LIMIT) with a message; the state is unchanged. Everything in
+ * *out is valid until the next call and may point into `line`. */
+vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
+                                  vg_log_event *out);
+/* Per-entity state now held (log formats; 0 for kdd and csv). */
+size_t vg_line_adapter_state_bytes(const vg_line_adapter *a);
+size_t vg_line_adapter_state_entities(const vg_line_adapter *a);
+
+/* ---- the detector ---------------------------------------------------------- */
+
+typedef struct vg_watch_params {
+    const char *format;       /* NULL = the model's format */
+    double threshold;         /* NaN = default: 0.5 binary, 0 multiclass and regression */
+    int explain;              /* add the top contributing fields when the family can explain */
+    size_t top_features;      /* how many; default 3 */
+    size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
+    vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
+} vg_watch_params;
+
+/* Defaults for a model (its log options, default threshold). */
+vg_watch_params vg_watch_params_default(const vg_model *m);
+
+/* Counters since the detector was made. */
+typedef struct vg_watch_stats {
+    uint64_t lines, events, skipped, bad, alerts;
+    uint64_t first_bad_line;             /* 0 = no bad line yet */
+    char first_bad_source[256];
+    char first_bad_message[256];
+} vg_watch_stats;
+
+typedef struct vg_detector vg_detector;
+
+/* The detector borrows m (must outlive it); model_name is copied and goes
+ * into every alert. *out is new. */
+vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_watch_params *p, vg_detector **out);
+void vg_detector_free(vg_detector *d);
+
+/* Score one line from input `source` (index, named source_name) at line
+ * line_no. *fired = 1 and *alert filled (valid until the next call) when the
+ * line raises an alert. A bad line is counted and returns VG_OK with
+ * *fired = 0; only failures of the process itself (memory) are errors.
+ * `truncated` says the follower cut an over-long line (it is bad). */
+vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+                           const char *line, size_t len, int truncated, vg_alert *alert, int *fired);
+
+const vg_watch_stats *vg_detector_stats(const vg_detector *d);
+const vg_line_adapter *vg_detector_adapter(const vg_detector *d);
+/* The threshold in use (after defaults). */
+double vg_detector_threshold(const vg_detector *d);
+
+#endif

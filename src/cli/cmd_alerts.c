@@ -1,0 +1,134 @@
+/* vigil alerts: list and filter the alerts of an alert store. */
+#include "cli.h"
+#include "vigil/alerts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char help[] =
+    "usage: vigil alerts --db ALERTS.db [--since TIME] [--entity E] [--label L]\n"
+    "                    [--min-score S] [--limit N] [--json]\n"
+    "\n"
+    "List the alerts stored by `vigil watch --alerts`, newest first. TIME is unix\n"
+    "seconds, YYYY-MM-DD[THH:MM:SS[Z]] (UTC) or an age such as 90s, 15m, 2h, 7d.\n"
+    "--limit defaults to 100 (0 = all). Without --json a table; with it one JSON object\n"
+    "per line (the fields of `vigil watch`'s output plus id and created).\n";
+
+typedef struct list_ctx {
+    int json;
+    vg_wbuf buf;
+    uint64_t n;
+} list_ctx;
+
+static void fmt_time(double t, char *out, size_t n)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&s, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm)) snprintf(out, n, "%.0f", t);
+}
+
+/* Printable, one line, at most max bytes of s. */
+static void put_short(const char *s, size_t len, size_t max)
+{
+    size_t n = VG_MIN(len, max);
+    for (size_t i = 0; i < n; i++) putchar((unsigned char)s[i] < 0x20 ? ' ' : s[i]);
+    if (len > max) fputs("...", stdout);
+}
+
+static int row(const vg_alert_row *r, void *user)
+{
+    list_ctx *c = user;
+    const vg_alert *a = &r->alert;
+    c->n++;
+    if (c->json) {
+        c->buf.len = 0;
+        vg_alert_json(a, &c->buf);
+        if (c->buf.failed || c->buf.len == 0) return 1;
+        /* add id and created in front of the closing brace */
+        char tail[96];
+        int k = snprintf(tail, sizeof tail, ",\"id\":%lld,\"created\":%.3f}\n", (long long)r->id, r->created);
+        c->buf.len--;
+        vg_wbuf_bytes(&c->buf, tail, (size_t)k);
+        fwrite(c->buf.data, 1, c->buf.len, stdout);
+        return 0;
+    }
+    char when[40];
+    fmt_time(a->time, when, sizeof when);
+    printf("%-20s  %7.4f  %-14s  %-18.*s  %s:%llu  ", when, a->score, a->label ? a->label : "",
+           a->entity ? (int)VG_MIN(a->entity_len, 18) : 1, a->entity ? a->entity : "-", a->source ? a->source : "",
+           (unsigned long long)a->line_no);
+    put_short(a->raw ? a->raw : "", a->raw_len, 80);
+    putchar('\n');
+    return 0;
+}
+
+int cmd_alerts(int argc, char **argv)
+{
+    const char *db = NULL, *v;
+    vg_alert_query q = vg_alert_query_default();
+    q.limit = 100;
+    int json = 0, r;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            return VG_EXIT_OK;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--db", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            db = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--since", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            if (vg_alert_parse_time(v, (double)time(NULL), &q.since)) {
+                cli_error("alerts");
+                return VG_EXIT_USAGE;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--entity", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            q.entity = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--label", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            q.label = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--min-score", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            char *end;
+            errno = 0;
+            q.min_score = strtod(v, &end);
+            if (errno || end == v || *end || !isfinite(q.min_score)) {
+                cli_usage_error("alerts", "--min-score: '%s' is not a number", v);
+                return VG_EXIT_USAGE;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--limit", &v))) {
+            uint64_t n;
+            if (r < 0 || cli_parse_u64("alerts", "--limit", v, &n)) return VG_EXIT_USAGE;
+            q.limit = (size_t)n;
+        } else if (cli_flag(argv, i, "--json")) {
+            json = 1;
+        } else {
+            cli_usage_error("alerts", "unknown option '%s'", argv[i]);
+            return VG_EXIT_USAGE;
+        }
+    }
+    if (!db) {
+        cli_usage_error("alerts", "--db is required");
+        return VG_EXIT_USAGE;
+    }
+    vg_alert_store_params p = vg_alert_store_params_default();
+    p.read_only = 1;
+    vg_alert_store *s;
+    if (vg_alert_store_open(db, &p, &s)) {
+        cli_error("alerts");
+        return VG_EXIT_ERROR;
+    }
+    list_ctx c = { .json = json };
+    vg_wbuf_init(&c.buf);
+    if (!json) printf("%-20s  %7s  %-14s  %-18s  %s  %s\n", "time", "score", "label", "entity", "source:line", "raw");
+    vg_status st = vg_alert_store_query(s, &q, row, &c);
+    if (st) cli_error("alerts");
+    vg_wbuf_free(&c.buf);
+    vg_alert_store_close(s);
+    if (fflush(stdout) != 0) return VG_EXIT_ERROR;
+    return st ? VG_EXIT_ERROR : VG_EXIT_OK;
+}

@@ -1,0 +1,268 @@
+/* vigil ship: read log lines and spread them over Redis stream shards by
+ * entity, for `vigil watch redis://...` consumers. */
+#include "cli.h"
+#include "vigil/redis_stream.h"
+#include "vigil/tail.h"
+#include "vigil/watch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: vigil ship --format F --redis redis://HOST:PORT/STREAM [--shards N]\n"
+    "                  [--maxlen N] [--max-line BYTES] [--retry SECONDS] [-v] FILE... | -\n"
+    "\n"
+    "Read the lines of FILEs (or standard input) and XADD each one to STREAM:K with the\n"
+    "fields line, source (the file name as given), line_no and entity, where\n"
+    "K = xxh3(entity) % N (--shards, default 1). The entity comes from running the\n"
+    "format's own parser on the line (kdd: the service field; log formats: their\n"
+    "entity), so every event of an entity lands on one shard and the consumer owning\n"
+    "that shard sees the entity's whole history in order. Lines the parser rejects go\n"
+    "to shard 0 (the consumer counts them as bad); over-long lines are not shipped and\n"
+    "are counted here. Streams are capped with MAXLEN ~ --maxlen (default 1000000).\n"
+    "Lines are sent in pipelined batches; a lost connection is retried with backoff for\n"
+    "up to --retry seconds (default 60) and the unconfirmed batch sent again (consumers\n"
+    "drop the duplicates by source and line number). csv is not shipped: its header is per file.\n";
+
+static volatile sig_atomic_t stop_flag;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+#define SHIP_BATCH 1000
+
+/* Lines waiting for their XADD to be confirmed, copied out of the reader. */
+typedef struct pending {
+    vg_wbuf bytes;
+    struct {
+        size_t line_off, line_len, ent_off, ent_len;
+        uint32_t source, shard;
+        uint64_t line_no;
+    } item[SHIP_BATCH];
+    size_t n;
+} pending;
+
+static void nap(double s)
+{
+    struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
+    nanosleep(&ts, NULL);
+}
+
+/* Send the batch until the server confirms it (or we are told to stop). */
+static int send_batch(vg_redis **r, const vg_redis_url *u, size_t maxlen, pending *p, const char *const *sources,
+                      int verbose, double retry_for)
+{
+    double backoff = 0.1, give_up = vg_now() + retry_for;
+    while (p->n) {
+        vg_status st = *r ? VG_OK : vg_redis_connect(u->host, u->port, 5.0, NULL, r);
+        for (size_t i = 0; !st && i < p->n; i++) {
+            char stream[256], no[24];
+            snprintf(stream, sizeof stream, "%s:%u", u->stream, p->item[i].shard);
+            snprintf(no, sizeof no, "%llu", (unsigned long long)p->item[i].line_no);
+            const char *names[] = { "line", "source", "line_no", "entity" };
+            const char *values[] = { (const char *)p->bytes.data + p->item[i].line_off, sources[p->item[i].source], no,
+                                     (const char *)p->bytes.data + p->item[i].ent_off };
+            size_t lens[] = { p->item[i].line_len, strlen(sources[p->item[i].source]), strlen(no), p->item[i].ent_len };
+            st = vg_redis_xadd_queue(*r, stream, maxlen, names, values, lens, 4);
+        }
+        if (!st) st = vg_redis_flush(*r);
+        if (!st) {
+            p->n = 0;
+            p->bytes.len = 0;
+            return 0;
+        }
+        if (st != VG_ERR_IO) {
+            cli_error("ship");
+            return -1;
+        }
+        if (stop_flag || vg_now() + backoff > give_up) {
+            fprintf(stderr, "vigil ship: %s (%s with %zu lines unconfirmed)\n", vg_last_error(),
+                    stop_flag ? "stopped" : "gave up", p->n);
+            return -1;
+        }
+        if (verbose) fprintf(stderr, "vigil ship: %s (retrying in %.1f s)\n", vg_last_error(), backoff);
+        vg_redis_free(*r);
+        *r = NULL;
+        nap(backoff);
+        backoff = VG_MIN(backoff * 2, 5.0);
+    }
+    return 0;
+}
+
+int cmd_ship(int argc, char **argv)
+{
+    const char *format = NULL, *redis_url = NULL, *v;
+    uint64_t shards = 1, maxlen = 1000000, max_line = 65536;
+    int verbose = 0, r;
+    double retry_for = 60;
+    cli_list inputs = { 0 };
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            cli_list_free(&inputs);
+            return VG_EXIT_OK;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--format", &v))) {
+            if (r < 0) goto usage;
+            format = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--redis", &v))) {
+            if (r < 0) goto usage;
+            redis_url = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--shards", &v))) {
+            if (r < 0 || cli_parse_u64("ship", "--shards", v, &shards)) goto usage;
+            if (shards < 1 || shards > 4096) {
+                cli_usage_error("ship", "--shards: between 1 and 4096");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--maxlen", &v))) {
+            if (r < 0 || cli_parse_u64("ship", "--maxlen", v, &maxlen)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--max-line", &v))) {
+            if (r < 0 || cli_parse_u64("ship", "--max-line", v, &max_line)) goto usage;
+            if (max_line < 16 || max_line > (64u << 20)) {
+                cli_usage_error("ship", "--max-line: between 16 and 67108864 bytes");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--retry", &v))) {
+            char *end;
+            if (r < 0) goto usage;
+            retry_for = strtod(v, &end);
+            if (end == v || *end || !(retry_for >= 0 && retry_for <= 1e6)) {
+                cli_usage_error("ship", "--retry: '%s' is not a number of seconds", v);
+                goto usage;
+            }
+        } else if (cli_flag(argv, i, "-v") || cli_flag(argv, i, "--verbose")) {
+            verbose = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_usage_error("ship", "unknown option '%s'", argv[i]);
+            goto usage;
+        } else {
+            cli_list_add(&inputs, argv[i]);
+        }
+    }
+    if (!format || !redis_url) {
+        cli_usage_error("ship", "--format and --redis are required");
+        goto usage;
+    }
+    if (strcmp(format, "csv") == 0) {
+        cli_usage_error("ship", "csv cannot be shipped (its header is per file); use kdd or a log format");
+        goto usage;
+    }
+    vg_redis_url u;
+    if (vg_redis_url_parse(redis_url, &u)) {
+        cli_error("ship");
+        goto usage;
+    }
+    if (inputs.n == 0) cli_list_add(&inputs, "-");
+    for (size_t i = 0; i < inputs.n; i++)
+        if (strcmp(inputs.items[i], "-") != 0 && access(inputs.items[i], R_OK) != 0) {
+            fprintf(stderr, "vigil ship: %s: %s\n", inputs.items[i], strerror(errno));
+            cli_list_free(&inputs);
+            return VG_EXIT_ERROR;
+        }
+
+    vg_log_options lo = vg_log_options_default();
+    lo.max_line_bytes = (size_t)max_line;
+    vg_line_adapter *ad = NULL;
+    vg_tail *t = NULL;
+    vg_redis *rc_conn = NULL;
+    pending *p = calloc(1, sizeof *p);
+    int rc = VG_EXIT_ERROR;
+    vg_tail_params tp = vg_tail_params_default();
+    tp.from_start = 1;
+    tp.max_line_bytes = (size_t)max_line;
+    if (!p || vg_line_adapter_new(format, NULL, &lo, &ad) || vg_tail_open(inputs.items, inputs.n, &tp, &t)) {
+        cli_error("ship");
+        goto done;
+    }
+    vg_wbuf_init(&p->bytes);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int has_stdin = 0;
+    for (size_t i = 0; i < inputs.n; i++) has_stdin |= strcmp(inputs.items[i], "-") == 0;
+    uint64_t shipped = 0, too_long = 0, unparsed = 0, first_long = 0;
+    const char *first_long_src = NULL;
+    rc = VG_EXIT_OK;
+    while (!stop_flag) {
+        vg_tail_line ln;
+        int got;
+        if (vg_tail_next(t, &ln, &got)) {
+            cli_error("ship");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+        if (!got) {
+            if (!has_stdin || vg_tail_finished(t)) break;   /* files are shipped as they are now */
+            if (send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) {
+                rc = VG_EXIT_ERROR;
+                break;
+            }
+            nap(0.05);
+            continue;
+        }
+        if (ln.truncated) {
+            if (too_long++ == 0) {
+                first_long = ln.line_no;
+                first_long_src = ln.path;
+            }
+            continue;
+        }
+        vg_log_event ev;
+        const char *ent = "";
+        size_t ent_len = 0;
+        if (vg_line_adapter_process(ad, ln.source, ln.line_no, ln.data, ln.len, &ev) == VG_OK) {
+            if (ev.entity) {
+                ent = ev.entity;
+                ent_len = ev.entity_len;
+            }
+        } else {
+            unparsed++;
+        }
+        size_t k = p->n++;
+        p->item[k].line_off = p->bytes.len;
+        p->item[k].line_len = ln.len;
+        vg_wbuf_bytes(&p->bytes, ln.data, ln.len);
+        p->item[k].ent_off = p->bytes.len;
+        p->item[k].ent_len = ent_len;
+        vg_wbuf_bytes(&p->bytes, ent, ent_len);
+        p->item[k].source = ln.source;
+        p->item[k].line_no = ln.line_no;
+        p->item[k].shard = vg_redis_shard(ent, ent_len, (uint32_t)shards);
+        if (p->bytes.failed) {
+            fprintf(stderr, "vigil ship: out of memory\n");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+        shipped++;
+        if (p->n == SHIP_BATCH && send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) {
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+    }
+    if (rc == VG_EXIT_OK && send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) rc = VG_EXIT_ERROR;
+    if (too_long)
+        fprintf(stderr, "vigil ship: %llu over-long lines not shipped (first: %s:%llu)\n", (unsigned long long)too_long,
+                first_long_src, (unsigned long long)first_long);
+    if (verbose)
+        fprintf(stderr, "vigil ship: %llu lines to %llu shard(s) of %s (%llu the parser rejected)\n",
+                (unsigned long long)shipped, (unsigned long long)shards, u.stream, (unsigned long long)unparsed);
+done:
+    if (p) vg_wbuf_free(&p->bytes);
+    free(p);
+    vg_redis_free(rc_conn);
+    vg_tail_close(t);
+    vg_line_adapter_free(ad);
+    cli_list_free(&inputs);
+    return rc;
+usage:
+    cli_list_free(&inputs);
+    return VG_EXIT_USAGE;
+}

@@ -1,0 +1,392 @@
+/* vigil watch: follow logs (files, stdin or a Redis stream shard), score each
+ * line as it arrives and emit alerts as JSON lines and into the alert store. */
+#include "cli.h"
+#include "vigil/alerts.h"
+#include "vigil/redis_stream.h"
+#include "vigil/tail.h"
+#include "vigil/watch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: vigil watch --model MODEL.vgm [--format F] [FILE... | - | redis://HOST:PORT/STREAM]\n"
+    "                   [--alerts ALERTS.db] [--threshold P] [--from-start] [--explain]\n"
+    "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
+    "                   [--quiet] [-v] [--stats-every SECONDS]\n"
+    "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
+    "                   [--alerts-stream NAME]\n"
+    "\n"
+    "Follow FILEs like `tail -F` (appended lines; a rotated file is read to its end and\n"
+    "the new one from its start; a truncated file from its start; several files at once)\n"
+    "or standard input ('-', the default), and score each line with the model as it\n"
+    "arrives: features are computed online through the model's format (kdd, csv with a\n"
+    "header line, or a log format), with one per-entity state for the whole process.\n"
+    "Without --from-start only lines appended after the start are scored.\n"
+    "\n"
+    "An alert (binary: score >= threshold, default 0.5; multiclass: the predicted class\n"
+    "is not the normal one) is printed as one JSON line on standard output (time, source,\n"
+    "line, entity, model, label, truth, score, top contributing fields with --explain\n"
+    "when the model family can explain, and the raw line cut to 2048 bytes) and, with\n"
+    "--alerts, stored in an SQLite alert store (schema: docs/alerts.md). --quiet stops\n"
+    "the JSON lines. Bad lines (over-long, binary, malformed) are counted and reported on\n"
+    "standard error (the first one's file and line), never fatal. SIGINT/SIGTERM flush\n"
+    "and exit 0. -v prints statistics every --stats-every seconds (default 10).\n"
+    "\n"
+    "With redis://HOST:PORT/STREAM, read shard K (stream STREAM:K, see `vigil ship`) in\n"
+    "consumer group G as consumer C (the group is created if absent). Each batch's alerts\n"
+    "are committed to the store before the events are acknowledged; events pending on\n"
+    "another consumer for longer than --claim-idle ms (default 30000) are claimed.\n"
+    "--block is how long one read waits for new events (default 500 ms).\n"
+    "--alerts-stream also appends every alert (field 'alert', JSON) to that stream.\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;   /* no SA_RESTART: a blocked sleep or read returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct watch_ctx {
+    int quiet, verbose;
+    double stats_every, last_stats, last_bad_report, started;
+    uint64_t bad_reported, lines_at_last;
+    vg_wbuf json;
+    vg_detector *d;
+    vg_alert_store *store;
+} watch_ctx;
+
+static void emit(const vg_alert *a, void *user)
+{
+    watch_ctx *w = user;
+    if (w->quiet) return;
+    w->json.len = 0;
+    vg_alert_json(a, &w->json);
+    vg_wbuf_u8(&w->json, '\n');
+    if (!w->json.failed) fwrite(w->json.data, 1, w->json.len, stdout);
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (!f) return -1;
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = -1;
+    fclose(f);
+    return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void report_bad(watch_ctx *w, int final)
+{
+    const vg_watch_stats *s = vg_detector_stats(w->d);
+    if (s->bad == w->bad_reported && !(final && s->bad)) return;
+    fprintf(stderr, "vigil watch: %llu bad line%s%s (first: %s:%llu: %s)\n", (unsigned long long)s->bad,
+            s->bad == 1 ? "" : "s", final ? "" : " so far", s->first_bad_source, (unsigned long long)s->first_bad_line,
+            s->first_bad_message);
+    w->bad_reported = s->bad;
+}
+
+static void periodic(watch_ctx *w, int final)
+{
+    double now = vg_now();
+    if (!final && now - w->last_bad_report >= w->stats_every) {
+        report_bad(w, 0);
+        w->last_bad_report = now;
+    }
+    if (!w->verbose || (!final && now - w->last_stats < w->stats_every)) return;
+    const vg_watch_stats *s = vg_detector_stats(w->d);
+    double dt = now - w->last_stats;
+    const vg_line_adapter *a = vg_detector_adapter(w->d);
+    fprintf(stderr,
+            "vigil watch: %llu lines (%.0f/s), %llu events, %llu alerts, %llu bad, %zu entities (%zu KiB state), "
+            "%zu KiB held, RSS %ld KiB\n",
+            (unsigned long long)s->lines, dt > 0 ? (double)(s->lines - w->lines_at_last) / dt : 0.0,
+            (unsigned long long)s->events, (unsigned long long)s->alerts, (unsigned long long)s->bad,
+            vg_line_adapter_state_entities(a), vg_line_adapter_state_bytes(a) / 1024, vg_mem_in_use() / 1024,
+            rss_kib());
+    w->last_stats = now;
+    w->lines_at_last = s->lines;
+}
+
+static void nap(double s)
+{
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(s * 1e9) };
+    nanosleep(&ts, NULL);
+}
+
+static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_tail_params *tp)
+{
+    vg_tail *t;
+    if (vg_tail_open(paths, n, tp, &t)) {
+        cli_error("watch");
+        return VG_EXIT_ERROR;
+    }
+    int rc = VG_EXIT_OK;
+    unsigned tick = 0;
+    while (!stop_flag) {
+        vg_tail_line ln;
+        int got;
+        if (vg_tail_next(t, &ln, &got)) {
+            cli_error("watch");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+        if (got) {
+            vg_alert a;
+            int fired;
+            if (vg_detector_line(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len, ln.truncated, &a, &fired)) {
+                cli_error("watch");
+                rc = VG_EXIT_ERROR;
+                break;
+            }
+            if (fired) {
+                emit(&a, w);
+                if (w->store && vg_alert_store_add(w->store, &a)) {
+                    cli_error("watch");
+                    rc = VG_EXIT_ERROR;
+                    break;
+                }
+            }
+            if ((++tick & 4095) == 0) periodic(w, 0);
+            continue;
+        }
+        if (vg_tail_finished(t)) break;
+        /* Idle: make what we have visible and durable, then wait a little. */
+        if (w->store && vg_alert_store_commit(w->store)) {
+            cli_error("watch");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+        fflush(stdout);
+        periodic(w, 0);
+        nap(0.05);
+    }
+    vg_tail_close(t);
+    return rc;
+}
+
+static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_params *cp)
+{
+    vg_consumer *c;
+    if (vg_consumer_new(cp, w->d, w->store, &c)) {
+        cli_error("watch");
+        return VG_EXIT_ERROR;
+    }
+    int rc = VG_EXIT_OK;
+    while (!stop_flag) {
+        if (vg_consumer_step(c, emit, w)) {
+            cli_error("watch");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+        fflush(stdout);
+        periodic(w, 0);
+    }
+    if (w->verbose) {
+        const vg_consumer_stats *s = vg_consumer_stats_get(c);
+        fprintf(stderr, "vigil watch: %s: read %llu, claimed %llu, acked %llu, malformed %llu\n", cp->stream,
+                (unsigned long long)s->read, (unsigned long long)s->claimed, (unsigned long long)s->acked,
+                (unsigned long long)s->malformed);
+    }
+    (void)u;
+    vg_consumer_free(c);
+    return rc;
+}
+
+static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (errno || end == v || *end || !(x >= lo && x <= hi)) {
+        cli_usage_error("watch", "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+    const char *model_path = NULL, *format = NULL, *alerts = NULL, *group = NULL, *consumer = NULL,
+               *alerts_stream = NULL, *v;
+    double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
+    uint64_t max_line = 0, max_entities = 0, shard = 0;
+    int from_start = 0, explain = 0, quiet = 0, verbose = 0, r;
+    cli_list inputs = { 0 };
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            cli_list_free(&inputs);
+            return VG_EXIT_OK;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+            if (r < 0) goto usage;
+            model_path = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--format", &v))) {
+            if (r < 0) goto usage;
+            format = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--alerts", &v))) {
+            if (r < 0) goto usage;
+            alerts = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
+            if (r < 0 || parse_double("--threshold", v, -1e300, 1e300, &threshold)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--max-line", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--max-line", v, &max_line)) goto usage;
+            if (max_line < 16 || max_line > (64u << 20)) {
+                cli_usage_error("watch", "--max-line: between 16 and 67108864 bytes");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--max-entities", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--max-entities", v, &max_entities)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--entity-ttl", &v))) {
+            if (r < 0 || parse_double("--entity-ttl", v, 0, 1e12, &ttl)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--stats-every", &v))) {
+            if (r < 0 || parse_double("--stats-every", v, 0.01, 86400, &stats_every)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
+            if (r < 0) goto usage;
+            group = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--consumer", &v))) {
+            if (r < 0) goto usage;
+            consumer = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--shard", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--shard", v, &shard)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--claim-idle", &v))) {
+            if (r < 0 || parse_double("--claim-idle", v, 0, 1e12, &claim_idle)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--block", &v))) {
+            if (r < 0 || parse_double("--block", v, 1, 60000, &block_ms)) goto usage;
+        } else if ((r = cli_opt(argc, argv, &i, "--alerts-stream", &v))) {
+            if (r < 0) goto usage;
+            alerts_stream = v;
+        } else if (cli_flag(argv, i, "--from-start")) {
+            from_start = 1;
+        } else if (cli_flag(argv, i, "--explain")) {
+            explain = 1;
+        } else if (cli_flag(argv, i, "--quiet") || cli_flag(argv, i, "-q")) {
+            quiet = 1;
+        } else if (cli_flag(argv, i, "-v") || cli_flag(argv, i, "--verbose")) {
+            verbose = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_usage_error("watch", "unknown option '%s'", argv[i]);
+            goto usage;
+        } else {
+            cli_list_add(&inputs, argv[i]);
+        }
+    }
+    if (!model_path) {
+        cli_usage_error("watch", "--model is required");
+        goto usage;
+    }
+    if (inputs.n == 0) cli_list_add(&inputs, "-");
+    int redis = 0;
+    vg_redis_url url;
+    for (size_t i = 0; i < inputs.n; i++) redis |= vg_redis_is_url(inputs.items[i]);
+    if (redis) {
+        if (inputs.n != 1) {
+            cli_usage_error("watch", "a redis:// input cannot be mixed with other inputs");
+            goto usage;
+        }
+        if (vg_redis_url_parse(inputs.items[0], &url)) {
+            cli_error("watch");
+            goto usage;
+        }
+        if (!group || !consumer) {
+            cli_usage_error("watch", "a redis:// input needs --group and --consumer");
+            goto usage;
+        }
+    } else if (group || consumer || alerts_stream) {
+        cli_usage_error("watch", "--group, --consumer and --alerts-stream need a redis:// input");
+        goto usage;
+    }
+
+    vg_model *m = NULL;
+    if (vg_model_load(model_path, &m)) {
+        cli_error("watch");
+        cli_list_free(&inputs);
+        return VG_EXIT_ERROR;
+    }
+    vg_watch_params wp = vg_watch_params_default(m);
+    wp.format = format;
+    wp.threshold = threshold;
+    wp.explain = explain;
+    if (max_line) wp.log.max_line_bytes = (size_t)max_line;
+    if (max_entities) wp.log.max_entities = (size_t)max_entities;
+    if (ttl >= 0) wp.log.entity_ttl = ttl;
+    const char *base = strrchr(model_path, '/');
+    base = base ? base + 1 : model_path;
+    watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every };
+    vg_wbuf_init(&w.json);
+    w.started = w.last_stats = w.last_bad_report = vg_now();
+    int rc = VG_EXIT_ERROR;
+    if (vg_detector_new(m, base, &wp, &w.d)) {
+        cli_error("watch");
+        goto done;
+    }
+    if (alerts) {
+        vg_alert_store_params sp = vg_alert_store_params_default();
+        sp.dedup = redis;   /* a re-delivered event must not make a second alert */
+        if (vg_alert_store_open(alerts, &sp, &w.store)) {
+            cli_error("watch");
+            goto done;
+        }
+    }
+    install_signals();
+    if (redis) {
+        char stream[256];
+        snprintf(stream, sizeof stream, "%s:%llu", url.stream, (unsigned long long)shard);
+        vg_consumer_params cp = vg_consumer_params_default();
+        cp.host = url.host;
+        cp.port = url.port;
+        cp.stream = stream;
+        cp.group = group;
+        cp.consumer = consumer;
+        cp.alerts_stream = alerts_stream;
+        cp.claim_idle_ms = (long long)claim_idle;
+        cp.block_ms = (int)block_ms;
+        cp.claim_every = VG_MIN(1.0, VG_MAX(0.05, claim_idle / 2000.0));
+        cp.limits.max_field_bytes = wp.log.max_line_bytes + 1024;
+        rc = run_redis(&w, &url, &cp);
+    } else {
+        vg_tail_params tp = vg_tail_params_default();
+        tp.max_line_bytes = wp.log.max_line_bytes;
+        tp.from_start = from_start;
+        tp.deliver_header = vg_line_adapter_needs_header(vg_detector_adapter(w.d));
+        rc = run_files(&w, inputs.items, inputs.n, &tp);
+    }
+    if (w.store && vg_alert_store_commit(w.store)) {
+        cli_error("watch");
+        rc = VG_EXIT_ERROR;
+    }
+    fflush(stdout);
+    report_bad(&w, 1);
+    periodic(&w, 1);
+done:
+    if (vg_alert_store_close(w.store) && rc == VG_EXIT_OK) {
+        cli_error("watch");
+        rc = VG_EXIT_ERROR;
+    }
+    vg_detector_free(w.d);
+    vg_wbuf_free(&w.json);
+    vg_model_free(m);
+    cli_list_free(&inputs);
+    return rc;
+usage:
+    cli_list_free(&inputs);
+    return VG_EXIT_USAGE;
+}

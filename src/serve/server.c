@@ -1,0 +1,516 @@
+/* The HTTP side of the detection server: libmicrohttpd setup, the
+ * per-request life cycle (body accumulation under the limits, routing,
+ * authentication, CORS, the reply) and the server's life cycle. The route
+ * handlers are in routes.c. */
+#include "serve/server_impl.h"
+
+#include <math.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve/assets.h"
+
+vg_server_params vg_server_params_default(void)
+{
+    return (vg_server_params){
+        .host = "127.0.0.1",
+        .port = 8080,
+        .threads = 0,
+        .threshold = NAN,
+        .max_body = 1u << 20,
+        .max_batch = 1000,
+        .max_fields = 1024,
+        .max_depth = 16,
+        .max_header = 32u << 10,
+        .max_request_memory = 64u << 20,
+        .timeout = 10,
+        .max_connections = 1024,
+        .recent = 200,
+        .recent_record_bytes = 1024,
+    };
+}
+
+const char *vg_server_params_check(const vg_server_params *p)
+{
+    if (!p->host || !*p->host) return "the listen host is empty";
+    if (p->port > 65535) return "the port must be from 0 to 65535";
+    if (p->threads < 0 || p->threads > 1024) return "threads must be from 0 (one per CPU) to 1024";
+    if (!isnan(p->threshold) && !isfinite(p->threshold)) return "the threshold must be a finite number";
+    if (p->max_body < 2 || p->max_body > (1u << 30)) return "max body must be from 2 bytes to 1 GiB";
+    if (p->max_batch < 1 || p->max_batch > 1000000) return "max batch must be from 1 to 1000000";
+    if (p->max_fields < 1 || p->max_fields > 1000000) return "max fields must be from 1 to 1000000";
+    if (p->max_depth < 1 || p->max_depth > 1000) return "max depth must be from 1 to 1000";
+    if (p->max_header < 1024 || p->max_header > (64u << 20)) return "max header must be from 1 KiB to 64 MiB";
+    if (p->max_request_memory < (1u << 20)) return "max request memory must be at least 1 MiB";
+    if (p->timeout < 1 || p->timeout > 86400) return "the connection timeout must be from 1 to 86400 seconds";
+    if (p->max_connections < 1 || p->max_connections > 1000000) return "max connections must be from 1 to 1000000";
+    if (p->recent < 1 || p->recent > 100000) return "recent detections kept must be from 1 to 100000";
+    if (p->recent_record_bytes < 64 || p->recent_record_bytes > (1u << 20))
+        return "recent record bytes must be from 64 to 1 MiB";
+    if (p->cors_origin && (!*p->cors_origin || strpbrk(p->cors_origin, "\r\n")))
+        return "the CORS origin must be a non-empty single-line value";
+    return NULL;
+}
+
+double vg_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+vg_status vg_server_new(const vg_server_params *p, vg_server **out)
+{
+    *out = NULL;
+    const char *bad = vg_server_params_check(p);
+    if (bad) return vg_fail(VG_ERR_INVALID, "%s", bad);
+    vg_server *s = vg_calloc(1, sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    s->p = *p;
+    s->host = vg_strdup(p->host);
+    s->cors = p->cors_origin ? vg_strdup(p->cors_origin) : NULL;
+    s->p.host = s->host;
+    s->p.cors_origin = s->cors;
+    s->p.api_key_file = NULL;
+    vg_status st = s->host && (!p->cors_origin || s->cors) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st && p->api_key_file) {
+        st = vg_keyring_load(p->api_key_file, &s->keys);
+        s->has_keys = st == VG_OK;
+    }
+    if (!st) st = vg_catalog_new(&s->catalog);
+    if (st) {
+        vg_server_free(s);
+        return st;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s->threads = p->threads ? p->threads : (int)(cpus > 0 ? cpus : 1);
+    *out = s;
+    return VG_OK;
+}
+
+vg_status vg_server_add_model(vg_server *s, const char *name, const char *path)
+{
+    if (s->daemon) return vg_fail(VG_ERR_INVALID, "models can only be added before the server starts");
+    return vg_catalog_add(s->catalog, name, path);
+}
+
+size_t vg_server_n_models(const vg_server *s)
+{
+    return vg_catalog_count(s->catalog);
+}
+
+const char *vg_server_model_name(const vg_server *s, size_t i)
+{
+    return vg_catalog_name(s->catalog, i);
+}
+
+unsigned vg_server_port(const vg_server *s)
+{
+    return s->port;
+}
+
+vg_status vg_server_reload(vg_server *s, const char *name)
+{
+    size_t n = vg_catalog_count(s->catalog);
+    if (name) {
+        long i = vg_catalog_find(s->catalog, name, strlen(name));
+        if (i < 0) return vg_fail(VG_ERR_INVALID, "no model named '%s'", name);
+        vg_status st = vg_catalog_reload(s->catalog, (size_t)i);
+        if (s->reloads_ok) atomic_fetch_add(st ? &s->reloads_failed[i] : &s->reloads_ok[i], 1);
+        return st;
+    }
+    vg_status first = VG_OK;
+    char msg[512] = "";
+    for (size_t i = 0; i < n; i++) {
+        vg_status st = vg_catalog_reload(s->catalog, i);
+        if (s->reloads_ok) atomic_fetch_add(st ? &s->reloads_failed[i] : &s->reloads_ok[i], 1);
+        if (st && !first) {
+            first = st;
+            snprintf(msg, sizeof msg, "%s", vg_last_error());
+        }
+    }
+    if (first) return vg_fail(first, "%s", msg);
+    return VG_OK;
+}
+
+/* ---- one request -------------------------------------------------------- */
+
+typedef struct route_match {
+    vg_route route;
+    const char *method;   /* the method the route takes: "GET" or "POST" */
+    const char *name;     /* model name inside the URL (MODEL, RELOAD) */
+    size_t name_len;
+} route_match;
+
+static void match_route(const char *url, route_match *m)
+{
+    m->name = NULL;
+    m->name_len = 0;
+    m->method = "GET";
+    if (strcmp(url, "/v1/detect") == 0) m->route = VG_ROUTE_DETECT, m->method = "POST";
+    else if (strcmp(url, "/v1/detect/batch") == 0) m->route = VG_ROUTE_BATCH, m->method = "POST";
+    else if (strcmp(url, "/v1/models") == 0) m->route = VG_ROUTE_MODELS;
+    else if (strncmp(url, "/v1/models/", 11) == 0 && url[11]) {
+        const char *name = url + 11, *slash = strchr(name, '/');
+        m->name = name;
+        if (!slash) {
+            m->route = VG_ROUTE_MODEL;
+            m->name_len = strlen(name);
+        } else if (strcmp(slash, "/reload") == 0) {
+            m->route = VG_ROUTE_RELOAD;
+            m->method = "POST";
+            m->name_len = (size_t)(slash - name);
+        } else {
+            m->route = VG_ROUTE_OTHER;
+        }
+    } else if (strcmp(url, "/v1/detections/recent") == 0) m->route = VG_ROUTE_RECENT;
+    else if (strcmp(url, "/v1/stats") == 0) m->route = VG_ROUTE_STATS;
+    else if (strcmp(url, "/metrics") == 0) m->route = VG_ROUTE_METRICS;
+    else if (strcmp(url, "/healthz") == 0) m->route = VG_ROUTE_HEALTHZ;
+    else if (strcmp(url, "/readyz") == 0) m->route = VG_ROUTE_READYZ;
+    else if (strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0) m->route = VG_ROUTE_OTHER;
+    else m->route = VG_ROUTE_ASSET;
+}
+
+static int needs_auth(vg_route r)
+{
+    return r != VG_ROUTE_HEALTHZ && r != VG_ROUTE_READYZ && r != VG_ROUTE_ASSET;
+}
+
+static int authorized(vg_server *s, struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *key;
+    size_t len;
+    int ok = 0;
+    if (v && vg_auth_bearer(v, &key, &len)) ok |= vg_keyring_check(&s->keys, key, len);
+    v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+    if (v) ok |= vg_keyring_check(&s->keys, v, strlen(v));
+    return ok;
+}
+
+void vg_reply_error(vg_request *rq, unsigned status, const char *msg, vg_reply *out)
+{
+    vg_text t;
+    vg_text_init(&t, &rq->arena, 128 + strlen(msg));
+    vg_text_puts(&t, "{\"error\":");
+    vg_text_json_cstr(&t, msg);
+    vg_text_puts(&t, "}\n");
+    out->status = status;
+    out->content_type = "application/json";
+    out->data = t.failed ? "{\"error\":\"out of memory\"}\n" : t.data;
+    out->len = t.failed ? strlen(out->data) : t.len;
+}
+
+void vg_reply_json(vg_request *rq, unsigned status, const vg_text *t, vg_reply *out)
+{
+    if (t->failed) {
+        vg_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory building the response", out);
+        return;
+    }
+    out->status = status;
+    out->content_type = "application/json";
+    out->data = t->data;
+    out->len = t->len;
+}
+
+static enum MHD_Result respond(vg_server *s, struct MHD_Connection *c, vg_request *rq, const vg_reply *r)
+{
+    /* The body lives in the request's arena (or static memory) until the
+     * completion callback, after the response has been sent. */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+    if (s->cors) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cors);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    }
+    enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
+    MHD_destroy_response(resp);
+    rq->status = r->status;
+    rq->responded = 1;
+    return ret;
+}
+
+static enum MHD_Result respond_error(vg_server *s, struct MHD_Connection *c, vg_request *rq, unsigned status,
+                                     const char *msg)
+{
+    vg_reply r = { 0 };
+    vg_reply_error(rq, status, msg, &r);
+    return respond(s, c, rq, &r);
+}
+
+static enum MHD_Result preflight(vg_server *s, struct MHD_Connection *c, vg_request *rq)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cors);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, X-API-Key");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, resp);
+    MHD_destroy_response(resp);
+    rq->status = MHD_HTTP_NO_CONTENT;
+    rq->responded = 1;
+    return ret;
+}
+
+static enum MHD_Result serve_asset(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url)
+{
+    const vg_asset *a = vg_asset_find(url);
+    if (!a) return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, "no such page");
+    vg_reply r = { .status = MHD_HTTP_OK, .content_type = a->content_type, .data = (const char *)a->data,
+                   .len = a->size };
+    return respond(s, c, rq, &r);
+}
+
+/* The first call for a request: headers are in, the body is not. Routes
+ * without a body are answered here; so are requests refused before their
+ * body is read (auth, size), which also spares reading it. */
+static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url,
+                             const char *method)
+{
+    route_match m;
+    match_route(url, &m);
+    rq->route = m.route;
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(method, "OPTIONS") == 0 && s->cors) return preflight(s, c, rq);
+    if (m.route == VG_ROUTE_OTHER) return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    if (strcmp(m.method, "GET") == 0 ? !is_get : strcmp(method, "POST") != 0) {
+        vg_reply r = { 0 };
+        char msg[96];
+        snprintf(msg, sizeof msg, "method %.16s not allowed here: use %s", method, m.method);
+        vg_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, msg, &r);
+        r.allow = strcmp(m.method, "GET") == 0 ? "GET, HEAD" : "POST";
+        return respond(s, c, rq, &r);
+    }
+    if (s->has_keys && needs_auth(m.route) && !authorized(s, c))
+        return respond_error(s, c, rq, MHD_HTTP_UNAUTHORIZED,
+                             "missing or invalid API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
+    if (m.name) {
+        char *name = vg_arena_strndup(&rq->arena, m.name, m.name_len);
+        if (!name) return MHD_NO;
+        m.name = name;
+    }
+    vg_reply r = { 0 };
+    switch (m.route) {
+    case VG_ROUTE_MODELS: vg_route_models(s, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_MODEL: vg_route_model(s, rq, m.name, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_RECENT: vg_route_recent(s, c, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_STATS: vg_route_stats(s, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_METRICS: vg_route_metrics(s, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_HEALTHZ: vg_route_health(s, rq, 0, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_READYZ: vg_route_health(s, rq, 1, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_ASSET: return serve_asset(s, c, rq, url);
+    default: break;
+    }
+    /* A POST route: refuse an announced body over the limit before reading it. */
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end != cl && n > s->p.max_body) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "request body of %llu bytes exceeds the limit of %zu bytes (--max-body)", n,
+                     s->p.max_body);
+            return respond_error(s, c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+        }
+        if (end != cl && n > 0) {
+            rq->body = vg_arena_alloc(&rq->arena, n);
+            if (!rq->body) return MHD_NO;
+            rq->body_cap = n;
+        }
+    }
+    if (m.route == VG_ROUTE_RELOAD) {
+        /* Keep the name for the final call. */
+        rq->body_seen = 0;
+    }
+    return MHD_YES;
+}
+
+/* Append a chunk of the body. Past max_body the rest is only counted (a
+ * 413 follows); a client that keeps sending far beyond is disconnected. */
+static enum MHD_Result take_body(vg_server *s, vg_request *rq, const char *data, size_t n)
+{
+    rq->body_seen += n;
+    if (rq->body_over || rq->body_len + n > s->p.max_body) {
+        rq->body_over = 1;
+        return rq->body_seen > 16 * s->p.max_body ? MHD_NO : MHD_YES;
+    }
+    if (rq->body_len + n > rq->body_cap) {
+        size_t cap = VG_MAX(rq->body_cap * 2, rq->body_len + n);
+        if (cap > s->p.max_body) cap = s->p.max_body;
+        char *b = vg_arena_grow(&rq->arena, rq->body, rq->body_cap, cap);
+        if (!b) return MHD_NO;
+        rq->body = b;
+        rq->body_cap = cap;
+    }
+    memcpy(rq->body + rq->body_len, data, n);
+    rq->body_len += n;
+    return MHD_YES;
+}
+
+static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url)
+{
+    if (rq->body_over) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes (--max-body)", s->p.max_body);
+        return respond_error(s, c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+    }
+    vg_reply r = { 0 };
+    if (rq->route == VG_ROUTE_RELOAD) {
+        route_match m;
+        match_route(url, &m);
+        char *name = vg_arena_strndup(&rq->arena, m.name, m.name_len);
+        if (!name) return MHD_NO;
+        vg_route_reload(s, rq, name, &r);
+    } else {
+        vg_route_detect(s, c, rq, rq->route == VG_ROUTE_BATCH, &r);
+    }
+    return respond(s, c, rq, &r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+    vg_server *s = cls;
+    vg_request *rq = *ctx;
+    if (!rq) {
+        /* Not zeroed as a whole: the inline chunk is scratch. */
+        rq = vg_malloc(sizeof *rq);
+        if (!rq) return MHD_NO;
+        rq->srv = s;
+        rq->start = vg_now();
+        rq->route = VG_ROUTE_OTHER;
+        rq->status = 0;
+        rq->responded = 0;
+        rq->body_over = 0;
+        rq->body = NULL;
+        rq->body_len = rq->body_cap = rq->body_seen = 0;
+        vg_arena_init(&rq->arena, rq->inline_chunk, sizeof rq->inline_chunk, s->p.max_request_memory);
+        *ctx = rq;
+        return begin(s, c, rq, url, method);
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (rq->responded) return MHD_YES;
+        return take_body(s, rq, upload, n);
+    }
+    if (rq->responded) return MHD_YES;
+    return finish(s, c, rq, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode toe)
+{
+    vg_server *s = cls;
+    vg_request *rq = *ctx;
+    if (!rq) return;
+    if (rq->status) {
+        double now = vg_now();
+        vg_stats_request(vg_stats_shard_get(s->stats), rq->route, rq->status, now - rq->start, now);
+    }
+    vg_arena_free(&rq->arena);
+    vg_free(rq);
+    *ctx = NULL;
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    size_t n = strlen(buf);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+    /* Connection-level noise (resets, timeouts) is routine under load. */
+    vg_log(VG_LOG_INFO, "http: %s", buf);
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+vg_status vg_server_start(vg_server *s)
+{
+    if (s->daemon) return vg_fail(VG_ERR_INVALID, "the server is already running");
+    size_t n_models = vg_catalog_count(s->catalog);
+    size_t shards = (size_t)s->threads + 1;
+    vg_recent_params rp = { .capacity = s->p.recent, .record_bytes = s->p.recent_record_bytes };
+    vg_status st = vg_stats_new(shards, n_models, &s->stats);
+    if (!st) st = vg_recent_new(shards, &rp, &s->recent);
+    if (st) return st;
+    s->model_names = vg_calloc(n_models ? n_models : 1, sizeof *s->model_names);
+    s->reloads_ok = vg_calloc(n_models ? n_models : 1, sizeof *s->reloads_ok);
+    s->reloads_failed = vg_calloc(n_models ? n_models : 1, sizeof *s->reloads_failed);
+    if (!s->model_names || !s->reloads_ok || !s->reloads_failed) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_models; i++) s->model_names[i] = vg_catalog_name(s->catalog, i);
+
+    char port[16];
+    snprintf(port, sizeof port, "%u", s->p.port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(s->host, port, &hints, &ai);
+    if (gai != 0 || !ai)
+        return vg_fail(VG_ERR_IO, "cannot listen on %s:%u: %s", s->host, s->p.port, gai_strerror(gai));
+    struct sockaddr_storage addr;
+    memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+    int v6 = ai->ai_family == AF_INET6;
+    freeaddrinfo(ai);
+
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem opts[12];
+    size_t k = 0;
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &addr };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, s->p.timeout, NULL };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, s->p.max_connections, NULL };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->p.max_header, NULL };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, s };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
+    if (s->threads > 1) opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, s->threads, NULL };
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+    s->daemon = MHD_start_daemon(flags, (uint16_t)s->p.port, NULL, NULL, &on_request, s, MHD_OPTION_ARRAY, opts,
+                                 MHD_OPTION_END);
+    if (!s->daemon)
+        return vg_fail(VG_ERR_IO, "cannot listen on %s:%u (address in use or not available here?)", s->host,
+                       s->p.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : s->p.port;
+    s->started = vg_now();
+    s->started_wall = vg_wall_now();
+    return VG_OK;
+}
+
+void vg_server_stop(vg_server *s)
+{
+    if (s && s->daemon) {
+        MHD_stop_daemon(s->daemon);
+        s->daemon = NULL;
+    }
+}
+
+void vg_server_free(vg_server *s)
+{
+    if (!s) return;
+    vg_server_stop(s);
+    vg_catalog_free(s->catalog);
+    vg_stats_free(s->stats);
+    vg_recent_free(s->recent);
+    vg_free(s->model_names);
+    vg_free(s->reloads_ok);
+    vg_free(s->reloads_failed);
+    if (s->has_keys) vg_keyring_free(&s->keys);
+    vg_free(s->host);
+    vg_free(s->cors);
+    vg_free(s);
+}

@@ -1,0 +1,390 @@
+/* Alerts as JSON lines and the SQLite alert store (schema: docs/alerts.md).
+ * Inserts go through one prepared statement inside a transaction that stays
+ * open for a batch (BEGIN IMMEDIATE, so several writer processes queue on
+ * the lock instead of failing on a read-to-write upgrade); WAL with
+ * synchronous=NORMAL makes a commit cheap and the file safe after a crash. */
+#include "vigil/alerts.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCHEMA_VERSION 1
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+    else return 0;
+    if (avail < n) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return n;
+}
+
+void vg_json_string(vg_wbuf *w, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    vg_wbuf_u8(w, '"');
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = u[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            vg_wbuf_bytes(w, e, 2);
+            i++;
+        } else if (c < 0x20) {
+            char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            if (c == '\n') vg_wbuf_bytes(w, "\\n", 2);
+            else if (c == '\t') vg_wbuf_bytes(w, "\\t", 2);
+            else if (c == '\r') vg_wbuf_bytes(w, "\\r", 2);
+            else vg_wbuf_bytes(w, e, 6);
+            i++;
+        } else {
+            size_t n = utf8_seq(u + i, len - i);
+            if (n == 0) {
+                vg_wbuf_bytes(w, "\xEF\xBF\xBD", 3);  /* U+FFFD */
+                i++;
+            } else {
+                vg_wbuf_bytes(w, u + i, n);
+                i += n;
+            }
+        }
+    }
+    vg_wbuf_u8(w, '"');
+}
+
+static void put_cstr(vg_wbuf *w, const char *s) { vg_wbuf_bytes(w, s, strlen(s)); }
+
+void vg_alert_json(const vg_alert *a, vg_wbuf *w)
+{
+    char num[96];
+    snprintf(num, sizeof num, "{\"time\":%.3f,\"source\":", a->time);
+    put_cstr(w, num);
+    vg_json_string(w, a->source ? a->source : "", a->source ? strlen(a->source) : 0);
+    snprintf(num, sizeof num, ",\"line\":%llu", (unsigned long long)a->line_no);
+    put_cstr(w, num);
+    if (a->entity) {
+        put_cstr(w, ",\"entity\":");
+        vg_json_string(w, a->entity, a->entity_len);
+    }
+    put_cstr(w, ",\"model\":");
+    vg_json_string(w, a->model ? a->model : "", a->model ? strlen(a->model) : 0);
+    put_cstr(w, ",\"label\":");
+    vg_json_string(w, a->label ? a->label : "", a->label ? strlen(a->label) : 0);
+    if (a->truth) {
+        put_cstr(w, ",\"truth\":");
+        vg_json_string(w, a->truth, a->truth_len);
+    }
+    snprintf(num, sizeof num, ",\"score\":%.6g", a->score);
+    put_cstr(w, num);
+    if (a->explanation_json) {
+        put_cstr(w, ",\"top\":");
+        put_cstr(w, a->explanation_json);
+    }
+    put_cstr(w, ",\"raw\":");
+    vg_json_string(w, a->raw ? a->raw : "", a->raw ? a->raw_len : 0);
+    vg_wbuf_u8(w, '}');
+}
+
+/* ---- the store ------------------------------------------------------------- */
+
+struct vg_alert_store {
+    sqlite3 *db;
+    char *path;
+    vg_alert_store_params p;
+    sqlite3_stmt *insert;
+    size_t pending;
+    int in_txn;
+    double txn_started;
+    uint64_t added;
+};
+
+vg_alert_store_params vg_alert_store_params_default(void)
+{
+    return (vg_alert_store_params){ .batch_rows = 1000, .batch_seconds = 0.5, .dedup = 0, .busy_timeout_ms = 10000 };
+}
+
+static vg_status db_fail(vg_alert_store *s, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    vg_status st = code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? VG_ERR_FORMAT : VG_ERR_IO;
+    return vg_fail(st, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static vg_status exec(vg_alert_store *s, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        vg_status st = db_fail(s, sql);
+        sqlite3_free(err);
+        return st;
+    }
+    return VG_OK;
+}
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS alerts ("
+    " id INTEGER PRIMARY KEY,"
+    " time REAL NOT NULL,"
+    " source TEXT NOT NULL,"
+    " line_no INTEGER NOT NULL,"
+    " entity TEXT,"
+    " model TEXT NOT NULL,"
+    " label TEXT NOT NULL,"
+    " score REAL NOT NULL,"
+    " explanation_json TEXT,"
+    " raw TEXT NOT NULL,"
+    " created REAL NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS alerts_time ON alerts(time);"
+    "CREATE INDEX IF NOT EXISTS alerts_entity ON alerts(entity, time);"
+    "CREATE INDEX IF NOT EXISTS alerts_source_line ON alerts(source, line_no);";
+
+static vg_status int_query(vg_alert_store *s, const char *sql, long long *out)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, sql);
+    int rc = sqlite3_step(q);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_fail(s, sql);
+    return VG_OK;
+}
+
+/* Refuse a file that is someone else's database or from a newer vigil. */
+static vg_status check_schema(vg_alert_store *s)
+{
+    long long version, has_table;
+    vg_status st = int_query(s, "PRAGMA user_version", &version);
+    if (!st) st = int_query(s, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='alerts'", &has_table);
+    if (st) return st;
+    if (version > SCHEMA_VERSION)
+        return vg_fail(VG_ERR_FORMAT, "%s: alert store schema version %lld is newer than this vigil's (%d)", s->path,
+                       version, SCHEMA_VERSION);
+    if (has_table && version != SCHEMA_VERSION)
+        return vg_fail(VG_ERR_FORMAT, "%s: has an 'alerts' table that is not a vigil alert store", s->path);
+    if (!has_table && s->p.read_only)
+        return vg_fail(VG_ERR_FORMAT, "%s: not a vigil alert store (no alerts table)", s->path);
+    if (!has_table) {
+        if ((st = exec(s, "BEGIN IMMEDIATE"))) return st;
+        if ((st = exec(s, schema_sql)) || (st = exec(s, "PRAGMA user_version = 1"))) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return st;
+        }
+        return exec(s, "COMMIT");
+    }
+    return VG_OK;
+}
+
+vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, vg_alert_store **out)
+{
+    *out = NULL;
+    vg_alert_store *s = vg_calloc(1, sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    s->p = p ? *p : vg_alert_store_params_default();
+    if (!s->p.batch_rows) s->p.batch_rows = 1;
+    if (!(s->path = vg_strdup(path))) {
+        vg_free(s);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    int flags = s->p.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    vg_status st;
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        st = s->db ? db_fail(s, "open") : vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto err;
+    }
+    sqlite3_busy_timeout(s->db, s->p.busy_timeout_ms);
+    if (!s->p.read_only && ((st = exec(s, "PRAGMA journal_mode=WAL")) || (st = exec(s, "PRAGMA synchronous=NORMAL"))))
+        goto err;
+    if ((st = check_schema(s))) goto err;
+    if (!s->p.read_only) {
+        const char *sql =
+            s->p.dedup ? "INSERT INTO alerts(time,source,line_no,entity,model,label,score,explanation_json,raw,created)"
+                         " SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10"
+                         " WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE source=?2 AND line_no=?3)"
+                       : "INSERT INTO alerts(time,source,line_no,entity,model,label,score,explanation_json,raw,created)"
+                         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+        if (sqlite3_prepare_v2(s->db, sql, -1, &s->insert, NULL) != SQLITE_OK) {
+            st = db_fail(s, "prepare insert");
+            goto err;
+        }
+    }
+    *out = s;
+    return VG_OK;
+err:
+    sqlite3_finalize(s->insert);
+    sqlite3_close(s->db);
+    vg_free(s->path);
+    vg_free(s);
+    return st;
+}
+
+vg_status vg_alert_store_commit(vg_alert_store *s)
+{
+    if (!s->in_txn) return VG_OK;
+    vg_status st = exec(s, "COMMIT");
+    if (st) return st;
+    s->in_txn = 0;
+    s->pending = 0;
+    return VG_OK;
+}
+
+vg_status vg_alert_store_close(vg_alert_store *s)
+{
+    if (!s) return VG_OK;
+    vg_status st = vg_alert_store_commit(s);
+    if (st) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(s->insert);
+    sqlite3_close(s->db);
+    vg_free(s->path);
+    vg_free(s);
+    return st;
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a)
+{
+    if (!s->insert) return vg_fail(VG_ERR_INVALID, "%s: opened read-only", s->path);
+    vg_status st;
+    if (!s->in_txn) {
+        if ((st = exec(s, "BEGIN IMMEDIATE"))) return st;
+        s->in_txn = 1;
+        s->txn_started = vg_now();
+    }
+    sqlite3_stmt *q = s->insert;
+    const char *src = a->source ? a->source : "";
+    sqlite3_bind_double(q, 1, a->time);
+    sqlite3_bind_text(q, 2, src, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)a->line_no);
+    if (a->entity) sqlite3_bind_text(q, 4, a->entity, (int)a->entity_len, SQLITE_STATIC);
+    else sqlite3_bind_null(q, 4);
+    sqlite3_bind_text(q, 5, a->model ? a->model : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, a->label ? a->label : "", -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, 7, a->score);
+    if (a->explanation_json) sqlite3_bind_text(q, 8, a->explanation_json, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(q, 8);
+    sqlite3_bind_text(q, 9, a->raw ? a->raw : "", a->raw ? (int)a->raw_len : 0, SQLITE_STATIC);
+    sqlite3_bind_double(q, 10, wall_now());
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    if (rc != SQLITE_DONE) return db_fail(s, "insert");
+    s->added += (uint64_t)sqlite3_changes(s->db);
+    s->pending++;
+    if (s->pending >= s->p.batch_rows || vg_now() - s->txn_started >= s->p.batch_seconds)
+        return vg_alert_store_commit(s);
+    return VG_OK;
+}
+
+size_t vg_alert_store_pending(const vg_alert_store *s) { return s->pending; }
+uint64_t vg_alert_store_added(const vg_alert_store *s) { return s->added; }
+
+vg_alert_query vg_alert_query_default(void)
+{
+    return (vg_alert_query){ .since = NAN, .entity = NULL, .label = NULL, .min_score = NAN, .limit = 0 };
+}
+
+vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out)
+{
+    long long n;
+    vg_status st = int_query(s, "SELECT count(*) FROM alerts", &n);
+    *out = st ? 0 : (uint64_t)n;
+    return st;
+}
+
+vg_status vg_alert_store_query(vg_alert_store *s, const vg_alert_query *q,
+                               int (*fn)(const vg_alert_row *row, void *user), void *user)
+{
+    char sql[512] = "SELECT id,time,source,line_no,entity,model,label,score,explanation_json,raw,created"
+                    " FROM alerts WHERE 1";
+    if (!isnan(q->since)) strcat(sql, " AND time >= ?1");
+    if (q->entity) strcat(sql, " AND entity = ?2");
+    if (q->label) strcat(sql, " AND label = ?3");
+    if (!isnan(q->min_score)) strcat(sql, " AND score >= ?4");
+    strcat(sql, " ORDER BY time DESC, id DESC LIMIT ?5");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, "query");
+    if (!isnan(q->since)) sqlite3_bind_double(st, 1, q->since);
+    if (q->entity) sqlite3_bind_text(st, 2, q->entity, -1, SQLITE_STATIC);
+    if (q->label) sqlite3_bind_text(st, 3, q->label, -1, SQLITE_STATIC);
+    if (!isnan(q->min_score)) sqlite3_bind_double(st, 4, q->min_score);
+    sqlite3_bind_int64(st, 5, q->limit ? (sqlite3_int64)q->limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        vg_alert_row r = { 0 };
+        r.id = sqlite3_column_int64(st, 0);
+        r.alert.time = sqlite3_column_double(st, 1);
+        r.alert.source = (const char *)sqlite3_column_text(st, 2);
+        r.alert.line_no = (uint64_t)sqlite3_column_int64(st, 3);
+        r.alert.entity = (const char *)sqlite3_column_text(st, 4);
+        r.alert.entity_len = (size_t)sqlite3_column_bytes(st, 4);
+        r.alert.model = (const char *)sqlite3_column_text(st, 5);
+        r.alert.label = (const char *)sqlite3_column_text(st, 6);
+        r.alert.score = sqlite3_column_double(st, 7);
+        r.alert.explanation_json = (const char *)sqlite3_column_text(st, 8);
+        r.alert.raw = (const char *)sqlite3_column_text(st, 9);
+        r.alert.raw_len = (size_t)sqlite3_column_bytes(st, 9);
+        r.created = sqlite3_column_double(st, 10);
+        if (fn(&r, user)) break;
+    }
+    vg_status out = rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "query");
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* ---- times ----------------------------------------------------------------- */
+
+vg_status vg_alert_parse_time(const char *s, double now, double *out)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 64) return vg_fail(VG_ERR_PARSE, "time '%s': empty or too long", s ? s : "");
+    char *end;
+    double v = strtod(s, &end);
+    if (end != s && *end == '\0' && isfinite(v)) {
+        *out = v;
+        return VG_OK;
+    }
+    if (end != s && end[1] == '\0' && v >= 0 && isfinite(v) && strchr("smhd", *end)) {
+        double unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 86400;
+        *out = now - v * unit;
+        return VG_OK;
+    }
+    int y, mo, d, h = 0, mi = 0, sec = 0, used = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3) {
+        const char *r = s + used;
+        if ((*r == 'T' || *r == ' ') && sscanf(r + 1, "%2d:%2d:%2d%n", &h, &mi, &sec, &used) == 3) r += 1 + used;
+        if (*r == 'Z') r++;
+        if (*r == '\0' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 &&
+            sec >= 0 && sec <= 60) {
+            struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
+                             .tm_sec = sec };
+            *out = (double)timegm(&tm);
+            return VG_OK;
+        }
+    }
+    return vg_fail(VG_ERR_PARSE,
+                   "time '%s': expected unix seconds, YYYY-MM-DD[THH:MM:SS[Z]] or an age like 15m, 2h, 7d", s);
+}

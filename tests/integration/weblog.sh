@@ -1,0 +1,73 @@
+# End to end on web access logs: vigil synth writes two logs with ground truth
+# (seeds 1 and 2), a detector is trained on the first with --labels from its
+# truth file and predicts the second; precision and recall per attack kind
+# must reach a floor. Also the error paths of --format weblog.
+source "$(dirname "$0")/lib.sh"
+
+"$VIGIL" synth --help 2>&1 | grep -q weblog || { echo "SKIP: this vigil has no 'synth --format weblog'"; exit 0; }
+
+expect_ok "synth weblog seed 1" "$VIGIL" synth --format weblog --events 60000 --seed 1 --truth "$WORK/truth1.csv" -o "$WORK/train.log"
+expect_ok "synth weblog seed 2" "$VIGIL" synth --format weblog --events 30000 --seed 2 --truth "$WORK/truth2.csv" -o "$WORK/test.log"
+[[ $(wc -l <"$WORK/train.log") == 60000 ]] && pass "60000 lines written" || fail "line count $(wc -l <"$WORK/train.log")"
+cut -d, -f1 "$WORK/truth1.csv" >"$WORK/labels1.txt"
+cut -d, -f1 "$WORK/truth2.csv" >"$WORK/labels2.txt"
+for kind in scanner sqli xss traversal bruteforce; do
+  grep -q ",$kind\$" "$WORK/truth2.csv" || fail "no $kind lines in the test log"
+done
+
+models=(forest)
+"$VIGIL" train --help 2>&1 | grep -qw gbdt && models+=(gbdt)
+for model in "${models[@]}"; do
+  expect_ok "train $model on weblog (labels from line numbers)" \
+    "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --model "$model" \
+    --test "$WORK/test.log" --seed 1 --json -o "$WORK/$model.vgm"
+  # --test has no labels file of its own: score with predict and the truth.
+  expect_ok "predict $model on seed 2" "$VIGIL" predict --model "$WORK/$model.vgm" --data "$WORK/test.log" -o "$WORK/pred.csv"
+  # predict's row is the record's position; synth writes no bad lines, so it is the line number.
+  awk -F, -v model="$model" '
+    FNR == NR { kind[$1] = $2; next }
+    FNR == 1 { next }
+    { k = ($1 in kind) ? kind[$1] : "normal"; n[k]++; if ($3 == "attack") { p[k]++; pa++ } }
+    END {
+      printf "%-8s %-11s %7s %9s %7s\n", "model", "kind", "lines", "precision", "recall"
+      tp = 0; na = 0
+      for (k in n) if (k != "normal") { tp += p[k]; na += n[k] }
+      fp = p["normal"] + 0
+      for (k in n) {
+        if (k == "normal") continue
+        # Precision per kind: this kind'"'"'s hits against them plus every false alarm.
+        prec = (p[k] + fp) ? p[k] / (p[k] + fp) : 0
+        printf "%-8s %-11s %7d %9.4f %7.4f\n", model, k, n[k], prec, p[k] / n[k]
+        if (p[k] / n[k] < 0.70) bad = bad " " k
+      }
+      printf "%-8s %-11s %7d %9.4f %7.4f   (false alarms: %d of %d normal lines)\n", model, "all attacks", na, tp / pa, tp / na, fp, n["normal"]
+      if (tp / pa < 0.90 || tp / na < 0.90) bad = bad " overall"
+      if (bad) { print "below the floor:" bad; exit 1 }
+    }' "$WORK/truth2.csv" "$WORK/pred.csv" >"$WORK/table.txt"
+  rc=$?
+  cat "$WORK/table.txt"
+  ((rc == 0)) && pass "$model: precision and recall >= 0.90 overall, recall >= 0.70 per kind" \
+    || fail "$model: detection below the floor"
+done
+
+# Labels by request id in JSON lines, and bad lines counted, not fatal.
+{
+  echo '{"remote_addr":"8.8.8.8","time":"2026-01-01T00:00:00Z","method":"GET","uri":"/","status":200,"request_id":"a1"}'
+  echo 'not a log line'
+  echo '{"remote_addr":"8.8.8.8","time":"2026-01-01T00:00:01Z","method":"GET","uri":"/?id=1%27%20or%201=1--","status":500,"request_id":"a2"}'
+  printf '\x00\x01\x02 binary\n'
+  echo '{"remote_addr":"2001:db8::1","time":"2026-01-01T00:00:02Z","method":"GET","uri":"/x","status":200,"request_id":"a3"}'
+  echo '{"remote_addr":"9.9.9.9","time":"2026-01-01T00:00:03Z","method":"GET","uri":"/etc/passwd","status":404,"request_id":"a4"}'
+} >"$WORK/small.jsonl"
+printf 'a2\na4\n' >"$WORK/ids.txt"
+expect_ok "train on JSON lines with --labels by request id" \
+  "$VIGIL" train --data "$WORK/small.jsonl" --format weblog --labels "$WORK/ids.txt" --model tree -o "$WORK/small.vgm"
+grep -q "2 of 6 lines" "$WORK/err" && pass "bad lines reported: $(head -c 200 "$WORK/err")" \
+  || fail "bad lines not reported: $(cat "$WORK/err")"
+
+printf 'garbage\nmore garbage\n' >"$WORK/garbage.log"
+expect_error "a log with no valid line" "no valid weblog events" \
+  "$VIGIL" train --data "$WORK/garbage.log" --format weblog --labels "$WORK/ids.txt" -o "$WORK/x.vgm"
+expect_error "a missing --geoip file" "nonexistent" \
+  "$VIGIL" train --data "$WORK/small.jsonl" --format weblog --labels "$WORK/ids.txt" --geoip /nonexistent/geo.mmdb -o "$WORK/x.vgm"
+finish

@@ -1,0 +1,349 @@
+/* Unit tests for the stream layer's line side: the kdd and csv line
+ * adapters, the file follower (append, rotation by rename, truncation, a
+ * partial last line held until complete, over-long lines, several files) and
+ * the detector's alerts and bad-line counting with a real model. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vigil/core.h"
+#include "vigil/kdd.h"
+#include "vigil/model.h"
+#include "vigil/tail.h"
+#include "vigil/watch.h"
+#include "testutil.h"
+
+static const char kdd_line[] =
+    "0,tcp,private,REJ,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,229,10,0.00,0.00,1.00,1.00,0.04,0.06,0.00,255,10,0.04,"
+    "0.06,0.00,0.00,0.00,0.00,1.00,1.00,neptune.,21";
+
+static const vg_field *field(const vg_log_event *ev, const char *name)
+{
+    for (size_t i = 0; i < ev->n_fields; i++)
+        if (ev->fields[i].name_len == strlen(name) && memcmp(ev->fields[i].name, name, ev->fields[i].name_len) == 0)
+            return &ev->fields[i];
+    return NULL;
+}
+
+/* Position of the last comma before s[n]. */
+static size_t last_comma(const char *s, size_t n)
+{
+    while (n > 0 && s[n - 1] != ',') n--;
+    return n - 1;
+}
+
+static void test_kdd_adapter(void **state)
+{
+    (void)state;
+    vg_line_adapter *a;
+    assert_int_equal(vg_line_adapter_new("kdd", NULL, NULL, &a), VG_OK);
+    vg_log_event ev;
+    assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, strlen(kdd_line), &ev), VG_OK);
+    assert_int_equal(ev.n_fields, VG_KDD_N_FEATURES);
+    assert_int_equal(field(&ev, "protocol_type")->kind, VG_FIELD_TEXT);
+    assert_int_equal(field(&ev, "count")->kind, VG_FIELD_NUMBER);
+    assert_true(field(&ev, "count")->number == 229);
+    assert_true(field(&ev, "rerror_rate")->number == 1.0);
+    assert_int_equal(ev.label_len, 7);   /* "neptune", KDD'99 dot stripped */
+    assert_memory_equal(ev.label, "neptune", 7);
+    assert_int_equal(ev.entity_len, 7);  /* service */
+    assert_memory_equal(ev.entity, "private", 7);
+    /* 41 features without label: fine; 40 or 44 fields, text in a number, binary: errors */
+    char buf[512];
+    size_t n41 = last_comma(kdd_line, last_comma(kdd_line, strlen(kdd_line)));
+    assert_int_equal(vg_line_adapter_process(a, 0, 2, kdd_line, n41, &ev), VG_OK);
+    assert_null(ev.label);
+    size_t n40 = last_comma(kdd_line, n41);
+    assert_int_equal(vg_line_adapter_process(a, 0, 3, kdd_line, n40, &ev), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "40 fields"));
+    snprintf(buf, sizeof buf, "%s,1", kdd_line);
+    assert_int_equal(vg_line_adapter_process(a, 0, 4, buf, strlen(buf), &ev), VG_ERR_PARSE);
+    snprintf(buf, sizeof buf, "x%s", kdd_line);
+    assert_int_equal(vg_line_adapter_process(a, 0, 5, buf, strlen(buf), &ev), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "duration"));
+    memcpy(buf, kdd_line, sizeof kdd_line);
+    buf[10] = '\0';
+    assert_int_equal(vg_line_adapter_process(a, 0, 6, buf, strlen(kdd_line), &ev), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "binary"));
+    vg_line_adapter_free(a);
+
+    /* The line limit. */
+    vg_log_options lo = vg_log_options_default();
+    lo.max_line_bytes = 64;
+    assert_int_equal(vg_line_adapter_new("kdd", NULL, &lo, &a), VG_OK);
+    assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, strlen(kdd_line), &ev), VG_ERR_LIMIT);
+    vg_line_adapter_free(a);
+    assert_int_equal(vg_line_adapter_new("nope", NULL, NULL, &a), VG_ERR_INVALID);
+}
+
+static void test_csv_adapter(void **state)
+{
+    (void)state;
+    vg_line_adapter *a;
+    assert_int_equal(vg_line_adapter_new("csv", "label", NULL, &a), VG_OK);
+    assert_true(vg_line_adapter_needs_header(a));
+    vg_log_event ev;
+    const char *h = "user,bytes,\"the \"\"city\"\"\",label";
+    assert_int_equal(vg_line_adapter_process(a, 0, 1, h, strlen(h), &ev), VG_OK);
+    assert_int_equal(ev.n_fields, 0);   /* the header is skipped */
+    const char *l = "alice,12.5,\"Paris, FR\",bad";
+    assert_int_equal(vg_line_adapter_process(a, 0, 2, l, strlen(l), &ev), VG_OK);
+    assert_int_equal(ev.n_fields, 3);   /* the label is not a feature */
+    assert_int_equal(field(&ev, "user")->kind, VG_FIELD_TEXT);
+    assert_true(field(&ev, "bytes")->number == 12.5);
+    const vg_field *c = field(&ev, "the \"city\"");
+    assert_non_null(c);
+    assert_int_equal(c->text_len, 9);
+    assert_memory_equal(c->text, "Paris, FR", 9);
+    assert_memory_equal(ev.label, "bad", 3);
+    l = "bob,NA,,good";
+    assert_int_equal(vg_line_adapter_process(a, 0, 3, l, strlen(l), &ev), VG_OK);
+    assert_int_equal(field(&ev, "bytes")->kind, VG_FIELD_NULL);
+    assert_int_equal(field(&ev, "the \"city\"")->kind, VG_FIELD_NULL);
+    l = "bob,1,x";
+    assert_int_equal(vg_line_adapter_process(a, 0, 4, l, strlen(l), &ev), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "3 fields, the header has 4"));
+    l = "bob,1,\"open,x";
+    assert_int_equal(vg_line_adapter_process(a, 0, 5, l, strlen(l), &ev), VG_ERR_PARSE);
+    /* A second source has its own header; without one its lines are bad. */
+    l = "1,2";
+    assert_int_equal(vg_line_adapter_process(a, 1, 7, l, strlen(l), &ev), VG_ERR_PARSE);
+    assert_int_equal(vg_line_adapter_process(a, 1, 1, "x,y", 3, &ev), VG_OK);
+    assert_int_equal(vg_line_adapter_process(a, 1, 2, l, strlen(l), &ev), VG_OK);
+    assert_true(field(&ev, "y")->number == 2);
+    vg_line_adapter_free(a);
+}
+
+/* ---- the follower ------------------------------------------------------------ */
+
+static char dir[128];
+
+static const char *path_in(const char *name)
+{
+    static char p[4][256];
+    static int slot;
+    slot = (slot + 1) % 4;
+    snprintf(p[slot], sizeof p[slot], "%s/%s", dir, name);
+    return p[slot];
+}
+
+static void append(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void write_new(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Collect what is available now as "src:line:text|" into out. */
+static void drain(vg_tail *t, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (;;) {
+        vg_tail_line ln;
+        int got;
+        assert_int_equal(vg_tail_next(t, &ln, &got), VG_OK);
+        if (!got) return;
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%u:%llu:%.*s%s|", ln.source, (unsigned long long)ln.line_no, (int)ln.len, ln.data,
+                 ln.truncated ? "~" : "");
+    }
+}
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/vg_test_watch_%d", (int)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
+    return system(cmd);
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static void test_tail_append_partial(void **state)
+{
+    (void)state;
+    const char *p = path_in("a.log");
+    write_new(p, "old1\nold2\npart");
+    vg_tail_params tp = vg_tail_params_default();
+    vg_tail *t;
+    const char *paths[] = { p };
+    assert_int_equal(vg_tail_open(paths, 1, &tp, &t), VG_OK);
+    char got[1024];
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "");             /* existing lines are skipped; the partial one held */
+    append(p, "ial\nnew2\nhalf");
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:3:partial|0:4:new2|");   /* line numbers count the skipped lines */
+    append(p, "-done\r\n");
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:5:half-done|");          /* CR removed */
+    vg_tail_close(t);
+
+    tp.from_start = 1;
+    assert_int_equal(vg_tail_open(paths, 1, &tp, &t), VG_OK);
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:old1|0:2:old2|0:3:partial|0:4:new2|0:5:half-done|");
+    vg_tail_close(t);
+}
+
+static void test_tail_rotation_truncation(void **state)
+{
+    (void)state;
+    const char *p = path_in("r.log"), *old = path_in("r.log.1"), *late = path_in("late.log");
+    write_new(p, "a1\n");
+    vg_tail_params tp = vg_tail_params_default();
+    tp.from_start = 1;
+    vg_tail *t;
+    const char *paths[] = { p, late };
+    assert_int_equal(vg_tail_open(paths, 2, &tp, &t), VG_OK);
+    char got[1024];
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:a1|");
+    /* Rotation: the writer's last lines land in the old file, then a new file. */
+    append(p, "a2\na3-no-newline");
+    assert_int_equal(rename(p, old), 0);
+    write_new(p, "b1\nb2\n");
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:2:a2|0:3:a3-no-newline|0:1:b1|0:2:b2|");
+    assert_int_equal(vg_tail_rotations(t), 1);
+    /* Truncation: size falls below what was read; read again from 0. */
+    write_new(p, "c1\n");
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:c1|");
+    assert_int_equal(vg_tail_truncations(t), 1);
+    /* A file that did not exist at start is picked up when it appears. */
+    write_new(late, "l1\nl2\n");
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "1:1:l1|1:2:l2|");
+    assert_false(vg_tail_finished(t));
+    vg_tail_close(t);
+}
+
+static void test_tail_long_lines_and_header(void **state)
+{
+    (void)state;
+    const char *p = path_in("long.log");
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    write_new(p, "head\nskip\n");
+    vg_tail_params tp = vg_tail_params_default();
+    tp.max_line_bytes = 100;
+    tp.deliver_header = 1;
+    vg_tail *t;
+    const char *paths[] = { p };
+    assert_int_equal(vg_tail_open(paths, 1, &tp, &t), VG_OK);
+    char got[4096];
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:head|");    /* line 1 delivered even when skipping */
+    append(p, big);
+    append(p, "\nok\n");
+    drain(t, got, sizeof got);
+    char want[512];
+    snprintf(want, sizeof want, "0:3:%.100s~|0:4:ok|", big);
+    assert_string_equal(got, want);
+    /* A line far over the limit arriving in pieces: cut once, rest dropped. */
+    for (int i = 0; i < 50; i++) append(p, big);
+    append(p, "\nafter\n");
+    drain(t, got, sizeof got);
+    snprintf(want, sizeof want, "0:5:%.100s~|0:6:after|", big);
+    assert_string_equal(got, want);
+    vg_tail_close(t);
+    const char *twice[] = { "-", "-" };
+    assert_int_equal(vg_tail_open(twice, 2, &tp, &t), VG_ERR_INVALID);
+}
+
+/* ---- the detector ------------------------------------------------------------ */
+
+static vg_model *kdd_model(void)
+{
+    const char *train = vg_test_shared("nsl-kdd/KDDTrain+_20Percent.txt.gz");
+    assert_true(vg_test_exists(train));
+    vg_table *t;
+    vg_data_spec spec = { .format = "kdd", .task = VG_TASK_BINARY };
+    assert_int_equal(vg_data_read(train, &spec, &t), VG_OK);
+    vg_train_request rq = { .table = t, .data = spec, .model = "tree", .seed = 1, .threads = 1 };
+    vg_model *m;
+    assert_int_equal(vg_model_train(&rq, &m), VG_OK);
+    vg_table_free(t);
+    return m;
+}
+
+static void test_detector(void **state)
+{
+    (void)state;
+    vg_model *m = kdd_model();
+    vg_watch_params p = vg_watch_params_default(m);
+    p.explain = 1;
+    p.max_raw_bytes = 20;
+    vg_detector *d;
+    assert_int_equal(vg_detector_new(m, "tree.vgm", &p, &d), VG_OK);
+    assert_true(vg_detector_threshold(d) == 0.5);
+    vg_alert a;
+    int fired;
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, &a, &fired), VG_OK);
+    assert_true(fired);   /* a neptune SYN flood record */
+    assert_string_equal(a.label, "attack");
+    assert_true(a.score >= 0.5);
+    assert_int_equal(a.raw_len, 20);
+    assert_non_null(a.explanation_json);
+    assert_non_null(strstr(a.explanation_json, "\"field\":"));
+    assert_memory_equal(a.truth, "neptune", 7);
+    /* Bad lines: counted, the first remembered, never an error. */
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 2, "garbage", 7, 0, &a, &fired), VG_OK);
+    assert_false(fired);
+    assert_int_equal(vg_detector_line(d, "g.log", 0, 3, kdd_line, 10, 1, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 4, "\x01\x02\xff", 3, 0, &a, &fired), VG_OK);
+    const vg_watch_stats *s = vg_detector_stats(d);
+    assert_int_equal(s->lines, 4);
+    assert_int_equal(s->events, 1);
+    assert_int_equal(s->bad, 3);
+    assert_int_equal(s->alerts, 1);
+    assert_int_equal(s->first_bad_line, 2);
+    assert_string_equal(s->first_bad_source, "f.log");
+    assert_non_null(strstr(s->first_bad_message, "fields"));
+    vg_detector_free(d);
+    /* Threshold above every score: nothing fires. */
+    p.threshold = 1.5;
+    assert_int_equal(vg_detector_new(m, "tree.vgm", &p, &d), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, &a, &fired), VG_OK);
+    assert_false(fired);
+    vg_detector_free(d);
+    vg_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kdd_adapter),
+        cmocka_unit_test(test_csv_adapter),
+        cmocka_unit_test(test_tail_append_partial),
+        cmocka_unit_test(test_tail_rotation_truncation),
+        cmocka_unit_test(test_tail_long_lines_and_header),
+        cmocka_unit_test(test_detector),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
