@@ -200,6 +200,49 @@ static void test_save_load(void **state)
     vg_table_free(t);
 }
 
+static vg_field text_field(const char *name, const char *text)
+{
+    return (vg_field){ .name = name, .name_len = strlen(name), .kind = text ? VG_FIELD_TEXT : VG_FIELD_NULL,
+                       .text = text, .text_len = text ? strlen(text) : 0 };
+}
+
+static void test_record(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    vg_pipeline *p = fit(t, VG_ENCODING_ONEHOT_SCALED);
+    float row[4], ref[4];
+    /* In training order, as numbers: equals the table transform of row 2. */
+    vg_field in_order[2] = { { .name = "x", .name_len = 1, .kind = VG_FIELD_NUMBER, .number = 2 },
+                             text_field("proto", "udp") };
+    vg_record_report rep;
+    assert_int_equal(vg_pipeline_transform_record(p, in_order, 2, row, &rep), VG_OK);
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(p, t, &X), VG_OK);
+    memcpy(ref, X.data + 1 * 4, sizeof ref);
+    vg_matrix_free(&X);
+    assert_memory_equal(row, ref, sizeof ref);
+    assert_int_equal(rep.missing + rep.unknown + rep.unseen, 0);
+    /* Reordered, with a number as text, an unknown field and an unseen category. */
+    vg_field mixed[3] = { text_field("proto", "sctp"), text_field("extra", "1"), text_field("x", "2") };
+    assert_int_equal(vg_pipeline_transform_record(p, mixed, 3, row, &rep), VG_OK);
+    assert_float_equal(row[0], ref[0], 0);
+    assert_true(row[1] == 0 && row[2] == 0 && row[3] == 0);
+    assert_int_equal(rep.unknown, 1);
+    assert_int_equal(rep.unseen, 1);
+    /* Absent input: imputed and reported. */
+    vg_field only_proto[1] = { text_field("proto", "tcp") };
+    assert_int_equal(vg_pipeline_transform_record(p, only_proto, 1, row, &rep), VG_OK);
+    assert_int_equal(rep.missing, 1);
+    assert_float_equal(row[0], (2.0 - 2.5) / 1.5, 1e-6);
+    /* Text that is not a number in a numeric field names the field. */
+    vg_field bad[1] = { text_field("x", "abc") };
+    assert_int_equal(vg_pipeline_transform_record(p, bad, 1, row, NULL), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "field 'x'"));
+    vg_pipeline_free(p);
+    vg_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_missing_column_and_wrong_type),
         cmocka_unit_test(test_fit_uses_only_given_rows),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,6 +272,19 @@ static void test_tail_long_lines_and_header(void **state)
     snprintf(want, sizeof want, "0:5:%.100s~|0:6:after|", big);
     assert_string_equal(got, want);
     vg_tail_close(t);
+    /* no_follow: the file ends at its end, last line without newline included */
+    const char *q = path_in("once.log");
+    write_new(q, "x1\nx2-no-newline");
+    vg_tail_params once = vg_tail_params_default();
+    once.from_start = 1;
+    once.no_follow = 1;
+    const char *qp[] = { q };
+    assert_int_equal(vg_tail_open(qp, 1, &once, &t), VG_OK);
+    assert_false(vg_tail_finished(t));
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:x1|0:2:x2-no-newline|");
+    assert_true(vg_tail_finished(t));
+    vg_tail_close(t);
     const char *twice[] = { "-", "-" };
     assert_int_equal(vg_tail_open(twice, 2, &tp, &t), VG_ERR_INVALID);
 }

@@ -19,6 +19,8 @@ typedef struct vg_tail_params {
     size_t max_line_bytes;    /* longer lines come out cut to this, flagged; default 65536 */
     int from_start;           /* 1: read existing content; 0: only what is appended after opening */
     int deliver_header;       /* with from_start = 0: still deliver line 1 of each file (csv headers) */
+    int no_follow;            /* 1: a file ends at its end of file (its last line even without a newline),
+                                 as stdin does; for one-shot readers such as `vigil ship` */
 } vg_tail_params;
 
 vg_tail_params vg_tail_params_default(void);
@@ -44,7 +46,7 @@ void vg_tail_close(vg_tail *t);
  * *got = 0 when nothing is available now (sleep a little and call again).
  * Fails only on a read error of an open file (VG_ERR_IO). */
 vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
-/* 1 when every input has ended for good (only stdin can end). */
+/* 1 when every input has ended for good (stdin, or files with no_follow). */
 int vg_tail_finished(const vg_tail *t);
 
 /* Counters: rotations and truncations noticed. */

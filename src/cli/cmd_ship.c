@@ -175,6 +175,7 @@ int cmd_ship(int argc, char **argv)
     int rc = VG_EXIT_ERROR;
     vg_tail_params tp = vg_tail_params_default();
     tp.from_start = 1;
+    tp.no_follow = 1;
     tp.max_line_bytes = (size_t)max_line;
     if (!p || vg_line_adapter_new(format, NULL, &lo, &ad) || vg_tail_open(inputs.items, inputs.n, &tp, &t)) {
         cli_error("ship");
@@ -186,8 +187,6 @@ int cmd_ship(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    int has_stdin = 0;
-    for (size_t i = 0; i < inputs.n; i++) has_stdin |= strcmp(inputs.items[i], "-") == 0;
     uint64_t shipped = 0, too_long = 0, unparsed = 0, first_long = 0;
     const char *first_long_src = NULL;
     rc = VG_EXIT_OK;
@@ -200,7 +199,7 @@ int cmd_ship(int argc, char **argv)
             break;
         }
         if (!got) {
-            if (!has_stdin || vg_tail_finished(t)) break;   /* files are shipped as they are now */
+            if (vg_tail_finished(t)) break;   /* files are shipped as they are now */
             if (send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) {
                 rc = VG_EXIT_ERROR;
                 break;

@@ -519,9 +519,19 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
     if (!seen) return vg_fail(VG_ERR_NOMEM, "out of memory");
     if (seen == seen_small) memset(seen, 0, p->n_inputs);
     vg_status st = VG_OK;
+    /* Records usually list fields in the order the pipeline's inputs were
+     * seen in training (a log format always emits the same order), so the
+     * input after the previous match is tried before hashing the name. */
+    size_t guess = 0;
     for (size_t f = 0; f < n_fields && !st; f++) {
         const vg_field *fd = &fields[f];
-        long i = vg_pipeline_find_input(p, fd->name, fd->name_len);
+        long i;
+        if (guess < p->n_inputs && strncmp(p->inputs[guess].name, fd->name, fd->name_len) == 0 &&
+            p->inputs[guess].name[fd->name_len] == '\0')
+            i = (long)guess;
+        else
+            i = vg_pipeline_find_input(p, fd->name, fd->name_len);
+        if (i >= 0) guess = (size_t)i + 1;
         if (i < 0) {
             if (rep.unknown++ == 0) rep.first_unknown = f;
             continue;

@@ -17,7 +17,7 @@
 
 typedef struct tail_file {
     char *path;
-    int is_stdin, ended;      /* stdin only: it has closed */
+    int is_stdin, ended;      /* stdin (or a file with no_follow) has ended */
     int fd;                   /* -1 while the file does not exist */
     int opened_once;          /* later opens (new files, rotations) read from 0 */
     dev_t dev;
@@ -298,7 +298,11 @@ static int file_next(vg_tail *t, tail_file *f, uint32_t idx, vg_tail_line *out, 
     }
     for (int rounds = 0; rounds < 64; rounds++) {
         if (f->fd < 0) {
-            if (f->is_stdin || !file_try_open(t, f, st)) return 0;
+            if (f->ended || f->is_stdin) return 0;
+            if (!file_try_open(t, f, st)) {
+                f->ended = t->p.no_follow;   /* nothing to wait for */
+                return 0;
+            }
             if (*st) return 0;
         }
         if (take_line(t, f, idx, 0, out)) return 1;
@@ -318,7 +322,7 @@ static int file_next(vg_tail *t, tail_file *f, uint32_t idx, vg_tail_line *out, 
             *st = vg_fail(VG_ERR_IO, "%s: %s", f->path, strerror(errno));
             return 0;
         }
-        if (f->is_stdin) {
+        if (f->is_stdin || t->p.no_follow) {
             f->ended = 1;
             return take_line(t, f, idx, 1, out);
         }
@@ -367,7 +371,7 @@ vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got)
 int vg_tail_finished(const vg_tail *t)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (!t->files[i].is_stdin || !t->files[i].ended || t->files[i].end > t->files[i].start) return 0;
+        if (!t->files[i].ended || t->files[i].end > t->files[i].start) return 0;
     return 1;
 }
 

@@ -28,6 +28,7 @@ R ping | grep -q PONG && pass "redis-server on 127.0.0.1:$PORT" || { fail "redis
 expect_ok "train a tree" "$VIGIL" train --data "$TRAIN" --format kdd --model tree -o "$WORK/tree.vgm"
 zcat "$TEST" | head -n $N1 >"$WORK/part1.txt"
 zcat "$TEST" | sed -n "$((N1 + 1)),$((N))p" >"$WORK/part2.txt"
+truncate -s -1 "$WORK/part2.txt"   # its last line without a newline must be shipped too
 URL=redis://127.0.0.1:$PORT/ev
 expect_ok "ship part 1 to 2 shards" "$VIGIL" ship --format kdd --redis "$URL" --shards 2 "$WORK/part1.txt"
 s0=$(R xlen ev:0); s1=$(R xlen ev:1)
