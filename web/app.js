@@ -18,7 +18,7 @@
     seen: new Set(),           // recent detections already shown (to mark new ones)
     modelStats: {},            // name -> {detections, anomalies} since the server started
     recentTimer: null, statsTimer: null,
-    authOpen: false, started: false,
+    authOpen: false, authDismissed: false, started: false,
   };
 
   /* ---- DOM helpers ------------------------------------------------------------ */
@@ -43,7 +43,7 @@
   const h = (tag, attrs, ...kids) => build(document.createElement(tag), attrs, kids);
   const s = (tag, attrs, ...kids) => build(document.createElementNS(SVGNS, tag), attrs, kids);
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
-  const color = (i) => `var(--c${i % 8})`;
+  const color = (i) => `var(--c${Math.max(0, i) % 8})`;
 
   /* ---- formatting --------------------------------------------------------------- */
   const finite = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -125,10 +125,12 @@
   }
 
   /* ---- the API key ----------------------------------------------------------------- */
-  function askForKey(refused) {
+  // Opens the key dialog, unless the analyst closed it: then the top bar's
+  // "API key" button reopens it (force) and polls stay quiet meanwhile.
+  function askForKey(refused, force) {
     $('key-btn').hidden = false;
     setConn('down', 'API key needed');
-    if (state.authOpen) return;
+    if (state.authOpen || (state.authDismissed && !force)) return;
     state.authOpen = true;
     $('auth').hidden = false;
     const err = $('auth-error');
@@ -144,11 +146,12 @@
     const key = $('api-key').value.trim();
     if (!key) return;
     sessionStorage.setItem(KEY_STORE, key);
+    state.authDismissed = false;
     closeKey();
     start();
   });
-  $('auth-cancel').addEventListener('click', closeKey);
-  $('key-btn').addEventListener('click', () => { state.authOpen = false; askForKey(false); });
+  $('auth-cancel').addEventListener('click', () => { state.authDismissed = true; closeKey(); });
+  $('key-btn').addEventListener('click', () => askForKey(false, true));
 
   /* ---- charts ------------------------------------------------------------------------- */
   // A sparkline of one or more series in a fixed 100 x 40 box stretched to the tile.

@@ -45,6 +45,9 @@ int cmd_inspect(int argc, char **argv)
     const char *metrics = vg_model_metrics_json(m);
     if (metrics) {
         cJSON *o = cJSON_Parse(metrics);
+        /* Curve points and histograms are for plots (report, dashboard), not for reading. */
+        cJSON_DeleteItemFromObject(o, "curves");
+        cJSON_DeleteItemFromObject(o, "score_histogram");
         char *pretty = o ? cJSON_Print(o) : NULL;
         printf("\nmetrics at training time\n%s\n", pretty ? pretty : metrics);
         cJSON_free(pretty);
