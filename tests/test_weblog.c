@@ -130,6 +130,7 @@ static void test_bad_lines(void **state)
     static const char *const bad[] = {
         "",
         "1.2.3.4",
+        "1.2.3.4 - - ",  /* ends where [time] should start (found by fuzz_weblog) */
         "1.2.3.4 - - 10/Oct/2000:13:55:36 -0700 \"GET / HTTP/1.0\" 200 1",
         "1.2.3.4 - - [10/Oct/2000:13:55:36] \"GET / HTTP/1.0\" 200 1",
         "1.2.3.4 - - [32/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1",

@@ -28,12 +28,19 @@ typedef struct vg_data_spec {
     size_t n_ignore;
     const char *const *categorical;    /* columns read as categories even if they look numeric */
     size_t n_categorical;
+    const char *const *text;           /* csv: text columns (URLs, paths) turned into URL/text features */
+    size_t n_text;
     const vg_log_options *log;         /* log formats: options, NULL = defaults */
 } vg_data_spec;
 
 /* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).
  * Bad lines of a log are skipped, counted and reported through vg_log. */
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
+
+/* The label column `spec` means for table t: --label, else "label" for KDD
+ * and log formats, else the last column read from the file (not one made
+ * from a --text column). Borrowed from spec or t. */
+const char *vg_data_label(const vg_table *t, const vg_data_spec *spec);
 
 typedef struct vg_train_request {
     const vg_table *table;             /* training rows */

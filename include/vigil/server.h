@@ -18,6 +18,24 @@
  *        and latency for the dashboard
  *   GET  /healthz  /readyz  /metrics (Prometheus)  and the dashboard at /
  *
+ * Shapes the dashboard reads:
+ *   /v1/detections/recent: {"detections": [{"time" (Unix s), "model", "label",
+ *        "score", "anomaly", "record" (the object as sent, cut to whole fields
+ *        within a byte budget), "truncated"}, ...]} newest first (limit
+ *        default 50, at most the number kept);
+ *   /v1/stats: {"uptime_seconds", "started_at_unix", "requests", "errors",
+ *        "detections", "anomalies" (since start), "memory_bytes",
+ *        "memory_peak_bytes", "models_loaded", "threshold", "threads",
+ *        "last_minute": {"seconds", "requests", "errors", "detections",
+ *        "anomalies", "requests_per_second", "detections_per_second",
+ *        "anomalies_per_second", "latency_ms": {"p50", "p99"},
+ *        "per_second": {"requests": [60], "detections": [60],
+ *        "anomalies": [60]} (oldest first, the last is the current second)},
+ *        "models": {NAME: {"detections", "anomalies", "generation", "family"}}};
+ *   explanation (POST /v1/detect?explain=1): {"explained" (class), "raw_score",
+ *        "bias", "top": [{"field", "value", "imputed"?, "contribution"}],
+ *        "others"} with bias + contributions + others == raw_score.
+ *
  * Safety: every client-fed buffer has a limit in vg_server_params; with an
  * API key file, every route but /healthz, /readyz, CORS preflights and the
  * dashboard's static files needs "Authorization: Bearer KEY" or
@@ -44,7 +62,7 @@ typedef struct vg_server_params {
     size_t max_batch;              /* records per batch (413 beyond); default 1000 */
     size_t max_fields;             /* fields per record (400 beyond); default 1024 */
     size_t max_depth;              /* JSON nesting (400 beyond); default 16 */
-    size_t max_header;             /* request line + headers bytes (431 beyond); default 32 KiB */
+    size_t max_header;             /* request line + headers bytes (431 beyond); default 16 KiB */
     size_t max_request_memory;     /* scratch memory per request; default 64 MiB */
     unsigned timeout;              /* seconds a connection may stay idle; default 10 */
     unsigned max_connections;      /* open connections; default 1024 */

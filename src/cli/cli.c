@@ -201,8 +201,8 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
             cli_usage_error(cmd, "--format: '%s' is not one of csv, kdd, login, weblog", o->format);
         return -1;
     }
-    if (o->text.n) {
-        cli_usage_error(cmd, "--text is not available in this version");
+    if (o->text.n && o->format && strcmp(o->format, "csv") != 0) {
+        cli_usage_error(cmd, "--text goes with CSV data (--format csv)");
         return -1;
     }
     if (o->log.labels_path && !log_format) {
@@ -229,6 +229,8 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     spec->n_ignore = o->ignore.n;
     spec->categorical = o->categorical.items;
     spec->n_categorical = o->categorical.n;
+    spec->text = o->text.items;
+    spec->n_text = o->text.n;
     spec->log = log_format ? &o->log : NULL;
     return 0;
 }

@@ -34,7 +34,7 @@ static const char help[] =
     "  --max-batch N          records per batch request (default 1000; 413)\n"
     "  --max-fields N         fields per record (default 1024; 400)\n"
     "  --max-depth N          JSON nesting depth (default 16; 400)\n"
-    "  --max-header BYTES     request line and headers (default 32K; 431)\n"
+    "  --max-header BYTES     request line and headers (default 16K; 431)\n"
     "  --max-connections N    open connections (default 1024)\n"
     "  --timeout SECONDS      close connections idle this long (default 10)\n"
     "  --recent N             recent detections kept for the dashboard (default 200)\n"

@@ -26,6 +26,8 @@ static const char help[] =
     "  --positive VALUE     binary: the label value that is the positive (attack) class\n"
     "  --ignore COL,...     columns never used as features (ids, timestamps)\n"
     "  --categorical COL,.. read these columns as categories even if they look numeric\n"
+    "  --text COL,...       URL/text columns: replaced by URL features (length, entropy, SQL\n"
+    "                       injection / XSS / traversal tokens, hashed 3-grams, ...)\n"
     "logs (--format login | weblog):\n"
     "  --labels FILE        weblog: line numbers or request ids of attack events, one per line\n"
     "  --task rule-score    login: label events by the rule-based risk score (no labels needed)\n"

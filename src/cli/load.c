@@ -31,10 +31,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
         return 0;
     }
     int kdd = strcmp(spec->format, "kdd") == 0;
-    int log = vg_log_format_find(spec->format) != NULL;
-    const char *label = spec->label       ? spec->label
-                        : kdd || log      ? VG_KDD_LABEL
-                                          : vg_table_name(all, vg_table_cols(all) - 1);
+    const char *label = vg_data_label(all, spec);
     long col = vg_table_find(all, label);
     if (col < 0) {
         fprintf(stderr, "vigil %s: --label: %s has no column '%s'\n", cmd, o->data, label);

@@ -151,8 +151,8 @@ static vg_status label_set_read(const char *path, label_set *ls)
     }
     vg_free(data);
     if (st) return vg_fail(VG_ERR_NOMEM, "%s: out of memory", path);
-    qsort(ls->lines, ls->n_lines, sizeof *ls->lines, cmp_u64);
-    qsort(ls->ids, ls->n_ids, sizeof *ls->ids, cmp_str);
+    if (ls->n_lines) qsort(ls->lines, ls->n_lines, sizeof *ls->lines, cmp_u64);
+    if (ls->n_ids) qsort(ls->ids, ls->n_ids, sizeof *ls->ids, cmp_str);
     return VG_OK;
 }
 

@@ -171,7 +171,7 @@ static vg_status parse_text(const char *line, size_t len, vg_weblog_request *out
     if (!space(line, len, &i) || !token(line, len, &i, &s, &n) || !space(line, len, &i) ||
         !token(line, len, &i, &s, &n) || !space(line, len, &i))
         return vg_fail(VG_ERR_PARSE, "too few fields: expected host ident user [time] \"request\" status bytes");
-    if (line[i] != '[') return vg_fail(VG_ERR_PARSE, "expected [time] as the fourth field");
+    if (i >= len || line[i] != '[') return vg_fail(VG_ERR_PARSE, "expected [time] as the fourth field");
     const char *close = memchr(line + i, ']', len - i);
     if (!close) return vg_fail(VG_ERR_PARSE, "unterminated [time]");
     if (!parse_clf_time(line + i + 1, (size_t)(close - line - i - 1), &out->time))

@@ -3,6 +3,7 @@
 #include "vigil/csv.h"
 #include "vigil/kdd.h"
 #include "vigil/parallel.h"
+#include "vigil/urlfeat.h"
 
 #include <string.h>
 
@@ -37,6 +38,7 @@ void vg_model_free(vg_model *m)
     vg_free(m->positive);
     vg_string_list_free(&m->ignore);
     vg_string_list_free(&m->categorical);
+    vg_string_list_free(&m->text);
     vg_classes_free(&m->classes);
     vg_pipeline_free(m->pipeline);
     vg_string_list_free(&m->params);
@@ -50,6 +52,19 @@ void vg_model_free(vg_model *m)
 vg_label_spec vg_model_label_spec(const vg_model *m)
 {
     return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive };
+}
+
+/* --text columns: read as categories, then expanded into URL/text feature
+ * columns (the raw text itself is never a feature; see choose_features). */
+static vg_status add_text_features(vg_table *t, const char *const *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        long col = vg_table_find(t, text[i]);
+        if (col < 0) return vg_fail(VG_ERR_INVALID, "--text: %s has no column '%s'", vg_table_source(t), text[i]);
+        vg_status st = vg_urlfeat_add_columns(t, (size_t)col);
+        if (st) return st;
+    }
+    return VG_OK;
 }
 
 /* Labels are class names even when they look like numbers (0/1): make a
@@ -84,15 +99,52 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     }
     if (strcmp(format, "csv") != 0)
         return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of csv, kdd, login, weblog", format);
+    /* Text columns are read as categories, whatever they look like. */
+    const char **cat = vg_calloc(spec->n_categorical + spec->n_text + 1, sizeof *cat);
+    if (!cat) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t nc = 0;
+    for (size_t i = 0; i < spec->n_categorical; i++) cat[nc++] = spec->categorical[i];
+    for (size_t i = 0; i < spec->n_text; i++) cat[nc++] = spec->text[i];
     vg_csv_options opt = vg_csv_options_default();
-    opt.categorical = spec->categorical;
-    opt.n_categorical = spec->n_categorical;
+    opt.categorical = cat;
+    opt.n_categorical = nc;
     vg_status st = vg_csv_read(path, &opt, out);
-    if (!st && spec->task != VG_TASK_REGRESSION && (st = label_as_categories(*out, spec->label))) {
+    vg_free(cat);
+    if (!st && spec->task != VG_TASK_REGRESSION) st = label_as_categories(*out, spec->label);
+    if (!st) st = add_text_features(*out, spec->text, spec->n_text);
+    if (st && *out) {
         vg_table_free(*out);
         *out = NULL;
     }
     return st;
+}
+
+/* 1 if input `name` is a feature made from a --text column ("url.url_length"). */
+static int derived_from_text(const vg_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->text.n; i++) {
+        size_t n = strlen(m->text.items[i]);
+        if (strncmp(name, m->text.items[i], n) == 0 && strncmp(name + n, ".url_", 5) == 0) return 1;
+    }
+    return 0;
+}
+
+const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
+{
+    if (spec->label) return spec->label;
+    if ((spec->format && strcmp(spec->format, "kdd") == 0) || vg_log_format_find(spec->format)) return VG_KDD_LABEL;
+    size_t c = vg_table_cols(t);
+    while (c > 1) {
+        const char *name = vg_table_name(t, c - 1);
+        int derived = 0;
+        for (size_t i = 0; i < spec->n_text && !derived; i++) {
+            size_t n = strlen(spec->text[i]);
+            derived = strncmp(name, spec->text[i], n) == 0 && name[n] == '.';
+        }
+        if (!derived) break;
+        c--;
+    }
+    return vg_table_name(t, c - 1);
 }
 
 vg_log_options vg_model_log_options(const vg_model *m)
@@ -116,7 +168,7 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     /* Force the types the pipeline was fitted with, so the same text never
      * changes meaning between training and prediction. */
     size_t n_in = vg_pipeline_n_inputs(m->pipeline);
-    const char **cat = vg_calloc(n_in + 1, sizeof *cat);  /* +1: never zero bytes */
+    const char **cat = vg_calloc(n_in + m->text.n + 1, sizeof *cat);  /* +1: never zero bytes */
     const char **num = vg_calloc(n_in + 1, sizeof *num);
     if (!cat || !num) {
         vg_free(cat), vg_free(num);
@@ -125,9 +177,11 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     size_t nc = 0, nn = 0;
     for (size_t i = 0; i < n_in; i++) {
         const char *name = vg_pipeline_input_name(m->pipeline, i);
+        if (derived_from_text(m, name)) continue;  /* made from a --text column after reading */
         if (vg_pipeline_input_type(m->pipeline, i) == VG_COLUMN_CATEGORICAL) cat[nc++] = name;
         else num[nn++] = name;
     }
+    for (size_t i = 0; i < m->text.n; i++) cat[nc++] = m->text.items[i];
     vg_csv_options opt = vg_csv_options_default();
     opt.categorical = cat;
     opt.n_categorical = nc;
@@ -135,6 +189,11 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     opt.n_numeric = nn;
     vg_status st = vg_csv_read(path, &opt, out);
     vg_free(cat), vg_free(num);
+    if (!st) st = add_text_features(*out, (const char *const *)m->text.items, m->text.n);
+    if (st && *out) {
+        vg_table_free(*out);
+        *out = NULL;
+    }
     if (!st && m->task != VG_TASK_REGRESSION && vg_table_find(*out, m->label) >= 0 &&
         (st = label_as_categories(*out, m->label))) {
         vg_table_free(*out);

@@ -74,6 +74,7 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_str(&mw, "positive", m->positive);
     kv_list(&mw, "ignore", m->ignore.items, m->ignore.n);
     kv_list(&mw, "categorical", m->categorical.items, m->categorical.n);
+    kv_list(&mw, "text", m->text.items, m->text.n);
     kv_list(&mw, "classes", m->classes.names, m->classes.n);
     kv_str(&mw, "classes.positive_value", m->classes.positive_value);
     kv_str(&mw, "classes.negative_value", m->classes.negative_value);
@@ -232,6 +233,7 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     m->log_geoip = vg_strdup(meta_str(mt, "log.geoip"));
     vg_string_list classes = { 0 };
     if ((st = meta_list(mt, "ignore", file, &m->ignore)) || (st = meta_list(mt, "categorical", file, &m->categorical)) ||
+        (st = meta_list(mt, "text", file, &m->text)) ||
         (st = meta_list(mt, "params", file, &m->params)) || (st = meta_list(mt, "classes", file, &classes)))
         return st;
     m->classes.n = (uint32_t)classes.n;
@@ -370,6 +372,7 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     put_list(out, "parameters", &m->params);
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
+    put_list(out, "text columns", &m->text);
     put(out, "trained on      %zu rows of %s (checksum %016llx), seed %llu, %.3f s\n", m->train_rows,
         m->data_name ? m->data_name : "?", (unsigned long long)m->data_checksum, (unsigned long long)m->seed,
         m->train_seconds);

@@ -18,6 +18,7 @@ struct vg_model {
     char *positive;                 /* as given by the user, may be NULL */
     vg_string_list ignore;
     vg_string_list categorical;     /* columns forced categorical when reading */
+    vg_string_list text;            /* text columns expanded into URL features when reading */
     vg_classes classes;
     /* Log formats only. */
     char *log_label;

@@ -180,6 +180,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
     for (size_t c = 0; c < ncols; c++) {
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
+        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
         if (kdd && strcmp(name, VG_KDD_DIFFICULTY) == 0) continue;
         if (looks_like_id(t, c)) {
             vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct); not used as a "
@@ -204,6 +205,7 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     m->task = rq->data.task;
     vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
+    if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
     if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
     if (vg_log_format_find(m->format)) {
         vg_log_options lo = rq->data.log ? *rq->data.log : vg_log_options_default();
@@ -228,11 +230,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     vg_status st = vg_train_request_check(rq);
     if (st) return st;
     const vg_estimator_kind *kind = find_kind(rq->model);
-    int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
-    int log = vg_log_format_find(rq->data.format) != NULL;
-    const char *label = rq->data.label ? rq->data.label
-                        : kdd || log   ? VG_KDD_LABEL
-                                       : vg_table_name(t, vg_table_cols(t) - 1);
+    const char *label = vg_data_label(t, &rq->data);
     long label_col = vg_table_find(t, label);
     if (label_col < 0) return vg_fail(VG_ERR_INVALID, "--label: %s has no column '%s'", vg_table_source(t), label);
     size_t rows = vg_table_rows(t);

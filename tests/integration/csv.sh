@@ -39,4 +39,12 @@ expect_ok "multiclass CSV, label = last column" "$VIGIL" train --data "$SRC/test
   --task label --model logreg --split 0.3 --json -o "$WORK/w.vgm"
 acc=$(json_get "$WORK/out" accuracy)
 ge "$acc" 0.9 && pass "wine accuracy $acc >= 0.9" || fail "wine accuracy $acc"
+# --text: a URL column becomes URL features, at training and at prediction.
+printf 'url,label\n/index.html,0\n/login?user=admin%%27%%20or%%201%%3D1--,1\n/img/a.png,0\n/search?q=<script>alert(1)</script>,1\n/about,0\n/../../etc/passwd,1\n/products/42,0\n/cart?id=1%%20union%%20select%%20pw,1\n' >"$WORK/urls.csv"
+expect_ok "--text url" "$VIGIL" train --data "$WORK/urls.csv" --text url --model tree -o "$WORK/u.vgm"
+"$VIGIL" inspect "$WORK/u.vgm" | grep -q "url.url_length" && pass "URL features are model inputs" || fail "no url.url_length input"
+printf 'url\n/x?id=2%%20union%%20select%%20a\n/home\n' >"$WORK/urls2.csv"
+expect_ok "predict with --text model" "$VIGIL" predict --model "$WORK/u.vgm" --data "$WORK/urls2.csv"
+[[ $(sed -n 2p "$WORK/out" | cut -d, -f3) == 1 && $(sed -n 3p "$WORK/out" | cut -d, -f3) == 0 ]] \
+  && pass "injection URL flagged, plain URL not" || fail "--text predictions: $(cat "$WORK/out")"
 finish
