@@ -7,6 +7,7 @@
  *
  *   bench_gbdt TRAIN.gz TEST.gz binary|category THREADS [KEY=VALUE...]
  *
+ * VG_BENCH_REPS=N repeats the batch prediction N times (default 5).
  * The categorical columns (protocol_type, service, flag) are passed as
  * native categories, as the pipeline does; VG_BENCH_ORDINAL=1 passes their
  * codes as numbers instead. */
@@ -143,7 +144,8 @@ int main(int argc, char **argv)
     double fit = vg_now() - t0, fit_cpu = cpu_now() - c0;
     float *proba = malloc(te.rows * C * sizeof(float));
     double pred = INFINITY, pred_cpu = INFINITY;
-    for (int rep = 0; rep < 5; rep++) {
+    int reps = getenv("VG_BENCH_REPS") ? atoi(getenv("VG_BENCH_REPS")) : 5;
+    for (int rep = 0; rep < reps; rep++) {
         t0 = vg_now();
         c0 = cpu_now();
         k->predict(state, &Xte, threads, proba);
@@ -164,9 +166,9 @@ int main(int argc, char **argv)
     vg_wbuf_u8(&w, 0);
     for (char *p = (char *)w.data; *p; p++)
         if (*p == '\n') *p = ' ';
-    printf("%s threads %d: %zu train rows, fit %.3f s (cpu %.3f s); predict %zu rows best of 5 %.4f s "
+    printf("%s threads %d: %zu train rows, fit %.3f s (cpu %.3f s); predict %zu rows best of %d %.4f s "
            "(cpu %.4f s, %.0f rows/s); one row %.2f us; auc %.5f acc %.5f | %s\n",
-           argv[3], threads, tr.rows, fit, fit_cpu, te.rows, pred, pred_cpu, (double)te.rows / pred, per_row * 1e6,
+           argv[3], threads, tr.rows, fit, fit_cpu, te.rows, reps, pred, pred_cpu, (double)te.rows / pred, per_row * 1e6,
            m.roc_auc, m.accuracy, (char *)w.data);
     if (category) {
         printf("    per-class auc:");

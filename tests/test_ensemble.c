@@ -158,7 +158,9 @@ typedef struct gen {
 static void grow(gen *g, vg_rng *rng, uint32_t base, uint32_t j, uint32_t *next, uint32_t depth, int fill)
 {
     vg_ensemble *e = g->e;
-    int split = depth < 5 && vg_rng_uniform(rng) < (depth == 0 ? 1.0 : 0.6);
+    /* up to depth 7: every batch kernel (complete layouts of depth 6, the
+     * 7-deep fallback) meets some tree */
+    int split = depth < 7 && vg_rng_uniform(rng) < (depth == 0 ? 1.0 : 0.75);
     if (!split) {
         for (uint32_t k = 0; k < e->leaf_width; k++) {
             float v = (float)vg_rng_normal(rng);

@@ -1,6 +1,7 @@
 /* Unit tests for the "forest" estimator: determinism across thread counts,
  * accuracy against a single shallow tree, out-of-bag accuracy, parameters,
- * progress reports, save/load and hostile model bytes. */
+ * progress reports, save/load (explanations and importances included),
+ * hostile model bytes and foreign ensembles. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -426,6 +427,107 @@ static void test_oob_routing_matches_predict(void **state)
     dataset_free(&d);
 }
 
+/* Explanations and importances survive save/load unchanged; the vtable's
+ * explain fills (features + 1) x classes whose columns sum to the
+ * probabilities (tests/test_shap.c checks the values themselves). */
+static void test_explain_and_importance_after_load(void **state)
+{
+    (void)state;
+    dataset d = noisy(1200, 6, 14);
+    for (size_t r = 0; r < d.X.rows; r += 9) d.X.data[r * 6 + 3] = NAN;
+    const char *kv[] = { "n_estimators", "8", NULL };
+    void *f = fit_with(&vg_forest_kind, kv, &d, 2, 2, NULL, NULL);
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    assert_int_equal(vg_forest_kind.save(f, &w), VG_OK);
+    vg_rbuf r;
+    vg_rbuf_init(&r, w.data, w.len, "forest");
+    void *g;
+    assert_int_equal(vg_forest_kind.load(&r, &g), VG_OK);
+    assert_int_equal(vg_forest_kind.n_outputs(g), 2);
+    double a[7 * 2], b[7 * 2];
+    for (size_t i = 0; i < d.X.rows; i += 37) {
+        const float *row = d.X.data + i * 6;
+        assert_int_equal(vg_forest_kind.explain(f, row, a), VG_OK);
+        assert_int_equal(vg_forest_kind.explain(g, row, b), VG_OK);
+        assert_memory_equal(a, b, sizeof a);
+        float p[2];
+        vg_forest_kind.predict_row(g, row, p);
+        for (int k = 0; k < 2; k++) {
+            double sum = 0.0;
+            for (int j = 0; j <= 6; j++) sum += a[j * 2 + k];
+            assert_true(fabs(sum - p[k]) < 1e-6);
+        }
+    }
+    for (int kind = 0; kind < 3; kind++) {
+        double ia[6], ib[6];
+        vg_forest_kind.importance(f, kind, ia);
+        vg_forest_kind.importance(g, kind, ib);
+        assert_memory_equal(ia, ib, sizeof ia);
+        assert_true(ia[0] > 0.0);
+    }
+    vg_forest_kind.free(f);
+    vg_forest_kind.free(g);
+    vg_wbuf_free(&w);
+    dataset_free(&d);
+}
+
+/* An ensemble that is valid but not what a tree or forest compiles to
+ * (another link, a scale that is not 1/trees, a base score, two trees for
+ * "tree") is refused on load, not silently mis-scaled. */
+static vg_status load_ensemble_as(const vg_estimator_kind *k, const vg_ensemble *e)
+{
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    vg_wbuf_u32(&w, 2);  /* tree.c's and forest.c's format version */
+    if (k == &vg_forest_kind) vg_wbuf_f64(&w, NAN);
+    assert_int_equal(vg_ensemble_save(e, &w), VG_OK);
+    vg_rbuf r;
+    vg_rbuf_init(&r, w.data, w.len, k->name);
+    void *s = NULL;
+    vg_status st = k->load(&r, &s);
+    if (st == VG_OK) k->free(s);
+    else assert_null(s);
+    vg_wbuf_free(&w);
+    return st;
+}
+
+static void test_load_refuses_foreign_ensembles(void **state)
+{
+    (void)state;
+    /* Two stumps on feature 0, two classes. */
+    vg_ensemble *e;
+    assert_int_equal(vg_ensemble_alloc(2, 2, 2, 2, 2, 6, 4, 0, &e), VG_OK);
+    for (uint32_t t = 0; t < 2; t++) {
+        e->tree_start[t] = 3 * t;
+        e->nodes[3 * t] = (vg_ens_node){ 0, 1, { .threshold = 0.5f }, 0 };
+        e->nodes[3 * t + 1] = (vg_ens_node){ -1, 2 * t, { 0 }, 0 };
+        e->nodes[3 * t + 2] = (vg_ens_node){ -1, 2 * t + 1, { 0 }, 0 };
+        e->cover[3 * t] = 4.0f;
+        e->cover[3 * t + 1] = e->cover[3 * t + 2] = 2.0f;
+    }
+    e->tree_start[2] = 6;
+    for (uint32_t l = 0; l < 4; l++) {
+        e->leaves[2 * l] = l % 2 ? 0.25f : 1.0f;
+        e->leaves[2 * l + 1] = 1.0f - e->leaves[2 * l];
+    }
+    e->scale = 0.5f;
+    assert_int_equal(vg_ensemble_validate(e), VG_OK);
+    assert_int_equal(load_ensemble_as(&vg_forest_kind, e), VG_OK);
+    assert_int_equal(load_ensemble_as(&vg_tree_kind, e), VG_ERR_FORMAT);  /* two trees */
+    e->scale = 1.0f;
+    assert_int_equal(load_ensemble_as(&vg_forest_kind, e), VG_ERR_FORMAT);
+    assert_non_null(strstr(vg_last_error(), "scale"));
+    e->scale = 0.5f;
+    e->base[1] = 0.1f;
+    assert_int_equal(load_ensemble_as(&vg_forest_kind, e), VG_ERR_FORMAT);
+    e->base[1] = 0.0f;
+    e->link = VG_LINK_SOFTMAX;
+    assert_int_equal(vg_ensemble_validate(e), VG_OK);
+    assert_int_equal(load_ensemble_as(&vg_forest_kind, e), VG_ERR_FORMAT);
+    vg_ensemble_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +540,8 @@ int main(void)
         cmocka_unit_test(test_load_hostile_bytes),
         cmocka_unit_test(test_multiclass_and_weights),
         cmocka_unit_test(test_oob_routing_matches_predict),
+        cmocka_unit_test(test_explain_and_importance_after_load),
+        cmocka_unit_test(test_load_refuses_foreign_ensembles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

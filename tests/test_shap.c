@@ -5,7 +5,8 @@
  * categorical bitsets, missing and unseen values, zero-cover children,
  * leaf_width 1 with tree_output and the sigmoid/softmax links, deep trees
  * that outgrow the initial workspace), trees and forests grown by the CART
- * builder, the tree/forest/gbdt vtable hooks, and parallel calls. */
+ * builder, the tree/forest/gbdt vtable hooks, XGBoost's own TreeSHAP
+ * (golden values from tools/golden_shap.py), and parallel calls. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -400,6 +401,16 @@ static void test_deep_trees(void **state)
     check_rows(e, Y, 20, 0, "comb of 40 distinct features");
     vg_ensemble_free(e);
     free(chain);
+
+    /* No features at all: a constant, all bias. */
+    tree_spec leaf_only[] = { { tree_d, 1, 0 }, { tree_d, 1, 0 } };
+    e = build(0, NULL, 2, 2, 2, VG_LINK_PROBA, 0.5f, NULL, leaf_only, 2, 7);
+    double phi[2];
+    float raw[2];
+    assert_int_equal(vg_ensemble_shap(e, NULL, phi), VG_OK);
+    vg_ensemble_raw_row(e, NULL, raw);
+    assert_true(fabs(phi[0] - raw[0]) < 1e-7 && fabs(phi[1] - raw[1]) < 1e-7);
+    vg_ensemble_free(e);
     assert_int_equal(vg_mem_in_use(), before);
 }
 
@@ -567,6 +578,128 @@ static void test_kinds(void **state)
     free_data(&d);
 }
 
+/* ---- XGBoost's own TreeSHAP as an oracle ---- */
+
+/* Read tools/golden_shap.py's file: the booster as an ensemble, and per row
+ * the features, XGBoost's margins and its contributions. */
+static vg_ensemble *read_xgb(const char *rel, float **X, double **margin, double **contrib, size_t *rows)
+{
+    FILE *f = fopen(vg_test_source(rel), "r");
+    assert_non_null(f);
+    unsigned nf, C, K, link, T;
+    assert_int_equal(fscanf(f, " ensemble %u %u %u %u %u", &nf, &C, &K, &link, &T), 5);
+    float base[8];
+    assert_true(K <= 8);
+    for (unsigned k = 0; k < K; k++) {
+        double b;
+        assert_int_equal(fscanf(f, "%lf", &b), 1);
+        base[k] = (float)b;
+    }
+    /* Read the trees into temporary arrays, then size the ensemble. */
+    size_t cap = 4096, n = 0;
+    vg_ens_node *nodes = calloc(cap, sizeof *nodes);
+    float *cover = calloc(cap, sizeof *cover), *gain = calloc(cap, sizeof *gain), *leaf = calloc(cap, sizeof *leaf);
+    uint32_t *start = calloc(T + 1, sizeof *start);
+    int32_t *outp = calloc(T, sizeof *outp);
+    uint32_t n_leaves = 0;
+    for (unsigned t = 0; t < T; t++) {
+        unsigned nn;
+        int o;
+        assert_int_equal(fscanf(f, " tree %u %d", &nn, &o), 2);
+        start[t] = (uint32_t)n;
+        outp[t] = o;
+        for (unsigned j = 0; j < nn; j++, n++) {
+            assert_true(n < cap);
+            int feat;
+            unsigned child, ml;
+            double thr, cv, gn, lv;
+            assert_int_equal(fscanf(f, " node %d %u %lf %u %lf %lf %lf", &feat, &child, &thr, &ml, &cv, &gn, &lv), 7);
+            cover[n] = (float)cv;
+            gain[n] = (float)gn;
+            if (feat < 0) {
+                nodes[n] = (vg_ens_node){ -1, n_leaves, { 0 }, 0 };
+                leaf[n_leaves++] = (float)lv;
+            } else {
+                nodes[n] = (vg_ens_node){ feat, child, { .threshold = (float)thr }, ml ? VG_ENS_MISSING_LEFT : 0 };
+            }
+        }
+    }
+    start[T] = (uint32_t)n;
+    vg_ensemble *e;
+    assert_int_equal(vg_ensemble_alloc(nf, C, K, 1, T, (uint32_t)n, n_leaves, 0, &e), VG_OK);
+    e->link = (vg_link)link;
+    memcpy(e->base, base, K * sizeof *base);
+    memcpy(e->nodes, nodes, n * sizeof *nodes);
+    memcpy(e->cover, cover, n * sizeof *cover);
+    memcpy(e->gain, gain, n * sizeof *gain);
+    memcpy(e->leaves, leaf, n_leaves * sizeof *leaf);
+    memcpy(e->tree_start, start, (T + 1) * sizeof *start);
+    memcpy(e->tree_output, outp, T * sizeof *outp);
+    if (vg_ensemble_validate(e) != VG_OK) fail_msg("%s: %s", rel, vg_last_error());
+    free(nodes), free(cover), free(gain), free(leaf), free(start), free(outp);
+    size_t R;
+    assert_int_equal(fscanf(f, " rows %zu", &R), 1);
+    *X = malloc(R * nf * sizeof **X);
+    *margin = malloc(R * K * sizeof **margin);
+    *contrib = malloc(R * (nf + 1) * K * sizeof **contrib);
+    for (size_t r = 0; r < R; r++) {
+        char word[64];
+        assert_int_equal(fscanf(f, " row"), 0);
+        for (unsigned c = 0; c < nf; c++) {
+            assert_int_equal(fscanf(f, " %63s", word), 1);
+            (*X)[r * nf + c] = strcmp(word, "nan") == 0 ? NAN : strtof(word, NULL);
+        }
+        assert_int_equal(fscanf(f, " margin"), 0);
+        for (unsigned k = 0; k < K; k++) assert_int_equal(fscanf(f, "%lf", &(*margin)[r * K + k]), 1);
+        assert_int_equal(fscanf(f, " contrib"), 0);
+        for (unsigned i = 0; i < (nf + 1) * K; i++) assert_int_equal(fscanf(f, "%lf", &(*contrib)[r * (nf + 1) * K + i]), 1);
+    }
+    fclose(f);
+    *rows = R;
+    return e;
+}
+
+/* XGBoost computes in float32 and divides by its own node cover (the sum of
+ * the children's up to rounding): agreement to 1e-5 of the margin's scale. */
+static void xgb_case(const char *rel)
+{
+    float *X;
+    double *margin, *contrib;
+    size_t rows;
+    vg_ensemble *e = read_xgb(rel, &X, &margin, &contrib, &rows);
+    const uint32_t nf = e->n_features, K = e->n_outputs, width = (nf + 1) * K;
+    double *phi = malloc(width * sizeof *phi);
+    double worst_margin = 0.0, worst_phi = 0.0;
+    size_t missing = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = X + r * nf;
+        for (uint32_t c = 0; c < nf; c++) missing += isnan(row[c]);
+        float raw[8];
+        vg_ensemble_raw_row(e, row, raw);
+        assert_int_equal(vg_ensemble_shap(e, row, phi), VG_OK);
+        for (uint32_t k = 0; k < K; k++) worst_margin = fmax(worst_margin, fabs(raw[k] - margin[r * K + k]));
+        for (uint32_t i = 0; i < width; i++) worst_phi = fmax(worst_phi, fabs(phi[i] - contrib[r * width + i]));
+    }
+    check_rows(e, X, rows, 1, rel);
+    printf("%s: %zu rows (%zu missing values), max |raw - xgboost margin| %.3g, max |phi - xgboost "
+           "pred_contribs| %.3g\n", rel, rows, missing, worst_margin, worst_phi);
+    assert_true(missing > 0);
+    assert_true(worst_margin < 1e-5);
+    assert_true(worst_phi < 1e-5);
+    free(phi);
+    free(X);
+    free(margin);
+    free(contrib);
+    vg_ensemble_free(e);
+}
+
+static void test_xgboost_pred_contribs(void **state)
+{
+    (void)state;
+    xgb_case("tests/golden/shap_xgb_binary.txt");
+    xgb_case("tests/golden/shap_xgb_multi.txt");
+}
+
 /* ---- parallel calls ---- */
 
 typedef struct par_ctx {
@@ -613,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_deep_trees),
         cmocka_unit_test(test_grown_trees_and_forests),
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_xgboost_pred_contribs),
         cmocka_unit_test(test_parallel_same_as_serial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* Unit tests for the "tree" estimator and the pieces under it (quantile
- * binning, the CART builder, the packed model and its loader): golden
+ * binning, the CART builder, the compiled ensemble and its loader): golden
  * probabilities against scikit-learn, split rules, categorical subsets,
  * missing and unseen values, weights, parameters, save/load and hostile
  * model bytes. */

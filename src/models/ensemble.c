@@ -1,6 +1,7 @@
 /* The compiled tree ensemble (see ensemble.h): allocation, validation,
- * batch and single-row raw scores, link functions, save/load and the
- * description. TreeSHAP and importance live in ensemble_shap.c and
+ * single-row raw scores, link functions, save/load and the description.
+ * Batch prediction lives in ensemble_predict.c, the routing rules in
+ * ensemble_walk.h, TreeSHAP and importance in ensemble_shap.c and
  * ensemble_importance.c.
  *
  * Every path that produces a raw score sums the trees' leaf values in tree
@@ -9,12 +10,12 @@
  * so the batch path, the single-row path and any thread count agree to the
  * bit. */
 #include "models/ensemble.h"
+#include "models/ensemble_walk.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vigil/parallel.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ensemble.c assumes a little-endian host"
@@ -194,260 +195,18 @@ vg_status vg_ensemble_validate(const vg_ensemble *e)
     return validate(e, &depth);
 }
 
-/* ---- prediction ---- */
-
-/* 1 if category value x goes right at a categorical split on feature f
- * with its bitset at cats[off]. The range test comes first so that the
- * conversion to an integer is defined (NaN fails it too). */
-static inline uint32_t cat_right(const vg_ensemble *e, int32_t f, uint32_t off, uint32_t flags, float x)
-{
-    uint32_t ncat = e->n_categories[f];
-    if (x >= 0.0f && x < (float)ncat) {
-        uint32_t c = (uint32_t)x;
-        if ((float)c == x && c < ncat) return ((e->cats[off + (c >> 5)] >> (c & 31)) & 1u) ^ 1u;
-    }
-    return (flags & VG_ENS_MISSING_LEFT) ^ 1u;
-}
-
-/* 1 if the row goes to the right child of split nd. Numeric: NaN is the
- * only value for which both comparisons are false, so `x > t` sends it left
- * and `!(x <= t)` right; the missing flag picks one. Categorical: a code
- * that is not a whole number in [0, n_categories) is missing. */
-static inline uint32_t goes_right(const vg_ensemble *e, const vg_ens_node *nd, const float *row)
-{
-    float x = row[nd->feature];
-    if (!(nd->flags & VG_ENS_CATEGORICAL)) {
-        uint32_t right_if_nan = !(x <= nd->u.threshold), left_if_nan = x > nd->u.threshold;
-        return (nd->flags & VG_ENS_MISSING_LEFT) ? left_if_nan : right_if_nan;
-    }
-    return cat_right(e, nd->feature, nd->u.cats, nd->flags, x);
-}
-
-/* Leaf reached by one row in the tree whose root is `nodes`. */
-static inline uint32_t leaf_of(const vg_ensemble *e, const vg_ens_node *nodes, const float *row)
-{
-    uint32_t j = 0;
-    while (nodes[j].feature >= 0) j = nodes[j].child + goes_right(e, &nodes[j], row);
-    return nodes[j].child;
-}
-
-/* Leaves of up to LANES rows stepping down one tree together, so the memory
- * waits and mispredicted turns of one row overlap with the others' work. */
-#define LANES 16
-
-static void leaves_of(const vg_ensemble *e, const vg_ens_node *nodes, const float *rows, size_t cols, uint32_t n,
-                      uint32_t *leaf)
-{
-    uint32_t j[LANES] = { 0 };
-    for (;;) {
-        uint32_t moving = 0;
-        for (uint32_t k = 0; k < n; k++) {
-            const vg_ens_node *nd = &nodes[j[k]];
-            if (nd->feature < 0) continue;
-            moving = 1;
-            j[k] = nd->child + goes_right(e, nd, rows + k * cols);
-        }
-        if (!moving) break;
-    }
-    for (uint32_t k = 0; k < n; k++) leaf[k] = nodes[j[k]].child;
-}
-
-#define BLOCK_ROWS 256   /* rows per task */
-#define ACC_DOUBLES 4096 /* accumulator on the stack */
-
-/* ---- the batch layout ----
- * For batches, each shallow tree is laid out complete to its depth D:
- * internal node i (in breadth-first order, 2^D - 1 of them) has children
- * 2i + 1 and 2i + 2, and a leaf shallower than D is copied into every slot
- * below it. A row then takes exactly D steps with no test for leaves and no
- * branch on the direction, and LANES rows step through a tree together so
- * their loads overlap. Trees deeper than FAST_MAX_DEPTH (a forest's) keep
- * the general walk. The layout is made per call (it costs a pass over the
- * nodes, tiny next to a batch) so the ensemble itself stays one flat block. */
-#define FAST_MAX_DEPTH 8
-#define FAST_MIN_ROWS 64   /* smaller batches walk the nodes directly */
-#define FAST_RIGHT 1u      /* missing values go right */
-#define FAST_CAT 2u
-
-typedef struct fast_node {
-    uint32_t feature;
-    uint32_t flags;        /* FAST_RIGHT | FAST_CAT */
-    union {
-        float threshold;
-        uint32_t cats;
-    } u;
-} fast_node;
-
-typedef struct fast_tree {
-    uint32_t depth;        /* UINT32_MAX: walk the ensemble's nodes */
-    uint32_t node0, leaf0; /* its nodes and leaf slots in the fast arrays */
-} fast_tree;
-
-typedef struct fast_model {
-    fast_tree *trees;      /* n_trees */
-    fast_node *nodes;
-    uint32_t *leaf;        /* leaf slot -> the ensemble's leaf index */
-} fast_model;
-
-/* Fill the complete layout of a tree below slot pos (depth d of D) from
- * node j; a leaf above depth D fills its whole subtree. */
-static void fast_fill(const vg_ens_node *nodes, uint32_t j, uint32_t pos, uint32_t d, uint32_t D, fast_node *fn,
-                      uint32_t *fl)
-{
-    const vg_ens_node *nd = &nodes[j];
-    if (d == D) {
-        fl[pos - ((1u << D) - 1)] = nd->child;  /* a leaf: D is the deepest leaf's depth */
-        return;
-    }
-    if (nd->feature < 0) {
-        fn[pos] = (fast_node){ .feature = 0, .flags = 0, .u.threshold = 0.0f };  /* either way, the same leaf */
-        fast_fill(nodes, j, 2 * pos + 1, d + 1, D, fn, fl);
-        fast_fill(nodes, j, 2 * pos + 2, d + 1, D, fn, fl);
-        return;
-    }
-    fn[pos] = (fast_node){ .feature = (uint32_t)nd->feature,
-                           .flags = ((nd->flags & VG_ENS_MISSING_LEFT) ? 0u : FAST_RIGHT) |
-                                    ((nd->flags & VG_ENS_CATEGORICAL) ? FAST_CAT : 0u) };
-    fn[pos].u.cats = nd->u.cats;  /* or the threshold's bits */
-    fast_fill(nodes, nd->child, 2 * pos + 1, d + 1, D, fn, fl);
-    fast_fill(nodes, nd->child + 1, 2 * pos + 2, d + 1, D, fn, fl);
-}
-
-/* The batch layout of e, or NULL (out of memory: callers walk the nodes). */
-static fast_model *fast_make(const vg_ensemble *e)
-{
-    uint32_t largest = 0;
-    for (uint32_t t = 0; t < e->n_trees; t++)
-        largest = VG_MAX(largest, e->tree_start[t + 1] - e->tree_start[t]);
-    uint32_t *depth = vg_malloc(((size_t)largest + 1) * sizeof *depth);
-    fast_tree *trees = vg_malloc(((size_t)e->n_trees + 1) * sizeof *trees);
-    if (!depth || !trees) {
-        vg_free(depth);
-        vg_free(trees);
-        return NULL;
-    }
-    uint64_t n_nodes = 0, n_leaves = 0;
-    for (uint32_t t = 0; t < e->n_trees; t++) {
-        const vg_ens_node *nodes = e->nodes + e->tree_start[t];
-        uint32_t size = e->tree_start[t + 1] - e->tree_start[t], D = 0;
-        depth[0] = 0;
-        for (uint32_t j = 0; j < size; j++) {  /* children follow their parent */
-            if (nodes[j].feature < 0) {
-                D = VG_MAX(D, depth[j]);
-                continue;
-            }
-            depth[nodes[j].child] = depth[nodes[j].child + 1] = depth[j] + 1;
-        }
-        trees[t] = (fast_tree){ .depth = D <= FAST_MAX_DEPTH ? D : UINT32_MAX, .node0 = (uint32_t)n_nodes,
-                                .leaf0 = (uint32_t)n_leaves };
-        if (D <= FAST_MAX_DEPTH) {
-            n_nodes += (1u << D) - 1;
-            n_leaves += 1u << D;
-        }
-    }
-    vg_free(depth);
-    size_t size = sizeof(fast_model) + (size_t)n_nodes * sizeof(fast_node) + (size_t)n_leaves * sizeof(uint32_t);
-    fast_model *m = vg_malloc(size);
-    if (!m) {
-        vg_free(trees);
-        return NULL;
-    }
-    m->trees = trees;
-    m->nodes = (fast_node *)(m + 1);
-    m->leaf = (uint32_t *)(m->nodes + n_nodes);
-    for (uint32_t t = 0; t < e->n_trees; t++)
-        if (trees[t].depth != UINT32_MAX)
-            fast_fill(e->nodes + e->tree_start[t], 0, 0, 0, trees[t].depth, m->nodes + trees[t].node0,
-                      m->leaf + trees[t].leaf0);
-    return m;
-}
-
-static void fast_free(fast_model *m)
-{
-    if (!m) return;
-    vg_free(m->trees);
-    vg_free(m);
-}
-
-/* Leaves of n <= LANES rows in a complete tree of depth D. Numeric steps
- * without a branch: `x > t` and `!(x <= t)` differ only for NaN, where the
- * node's missing direction picks. */
-static void fast_leaves(const vg_ensemble *e, const fast_node *fn, const uint32_t *fl, uint32_t D, const float *rows,
-                        size_t cols, uint32_t n, uint32_t *leaf)
-{
-    uint32_t j[LANES] = { 0 };
-    for (uint32_t d = 0; d < D; d++) {
-        for (uint32_t k = 0; k < n; k++) {
-            const fast_node *nd = &fn[j[k]];
-            float x = rows[k * cols + nd->feature];
-            uint32_t right;
-            if (__builtin_expect(nd->flags & FAST_CAT, 0))
-                right = cat_right(e, (int32_t)nd->feature, nd->u.cats, (nd->flags & FAST_RIGHT) ? 0u : VG_ENS_MISSING_LEFT, x);
-            else
-                right = (uint32_t)(x > nd->u.threshold) | ((uint32_t)!(x <= nd->u.threshold) & nd->flags);
-            j[k] = 2 * j[k] + 1 + right;
-        }
-    }
-    uint32_t first_leaf = (1u << D) - 1;
-    for (uint32_t k = 0; k < n; k++) leaf[k] = fl[j[k] - first_leaf];
-}
-
-/* Raw scores of rows [r0, r1) of X into out ((r1 - r0) x n_outputs): trees
- * outer, rows inner, so a tree stays in cache while the rows pass through
- * it. fm: the batch layout, or NULL. */
-static void raw_block(const vg_ensemble *e, const fast_model *fm, const vg_matrix *X, size_t r0, size_t r1,
-                      float *out)
-{
-    const uint32_t K = e->n_outputs, W = e->leaf_width;
-    const size_t cols = X->cols;
-    double acc[ACC_DOUBLES];
-    if (K > ACC_DOUBLES) {
-        /* Very many outputs: one row at a time through raw_row. */
-        for (size_t r = r0; r < r1; r++) vg_ensemble_raw_row(e, X->data + r * cols, out + (r - r0) * K);
-        return;
-    }
-    size_t step = ACC_DOUBLES / K;
-    for (size_t a = r0; a < r1; a += step) {
-        size_t b = VG_MIN(a + step, r1);
-        memset(acc, 0, (b - a) * K * sizeof(double));
-        for (uint32_t t = 0; t < e->n_trees; t++) {
-            const vg_ens_node *nodes = e->nodes + e->tree_start[t];
-            const fast_tree *ft = fm ? &fm->trees[t] : NULL;
-            const uint32_t o = (uint32_t)e->tree_output[t];
-            for (size_t r = a; r < b; r += LANES) {
-                uint32_t n = (uint32_t)VG_MIN((size_t)LANES, b - r), leaf[LANES];
-                if (ft && ft->depth != UINT32_MAX)
-                    fast_leaves(e, fm->nodes + ft->node0, fm->leaf + ft->leaf0, ft->depth, X->data + r * cols, cols,
-                                n, leaf);
-                else
-                    leaves_of(e, nodes, X->data + r * cols, cols, n, leaf);
-                if (W == 1) {
-                    for (uint32_t q = 0; q < n; q++) acc[(r + q - a) * K + o] += e->leaves[leaf[q]];
-                } else {
-                    for (uint32_t q = 0; q < n; q++) {
-                        const float *v = e->leaves + (size_t)leaf[q] * W;
-                        double *s = acc + (r + q - a) * K;
-                        for (uint32_t k = 0; k < K; k++) s[k] += v[k];
-                    }
-                }
-            }
-        }
-        for (size_t r = a; r < b; r++)
-            for (uint32_t k = 0; k < K; k++)
-                out[(r - r0) * K + k] = (float)((double)e->base[k] + (double)e->scale * acc[(r - a) * K + k]);
-    }
-}
+/* ---- prediction (the batch path is in ensemble_predict.c) ---- */
 
 void vg_ensemble_raw_row(const vg_ensemble *e, const float *row, float *raw)
 {
     const uint32_t K = e->n_outputs, W = e->leaf_width;
-    double acc[ACC_DOUBLES];
-    if (K > ACC_DOUBLES) {
-        /* Very many outputs: accumulate in raw itself (raw_block sends this
-         * case here too, so both paths still agree). */
+    double acc[VG_ENS_ACC_OUTPUTS];
+    if (K > VG_ENS_ACC_OUTPUTS) {
+        /* Very many outputs: accumulate in raw itself (the batch path sends
+         * this case here too, so both paths still agree). */
         for (uint32_t k = 0; k < K; k++) raw[k] = 0.0f;
         for (uint32_t t = 0; t < e->n_trees; t++) {
-            uint32_t leaf = leaf_of(e, e->nodes + e->tree_start[t], row);
+            uint32_t leaf = vg_ens_leaf(e, e->nodes + e->tree_start[t], row);
             if (W == 1) {
                 raw[e->tree_output[t]] += e->leaves[leaf];
             } else {
@@ -460,7 +219,7 @@ void vg_ensemble_raw_row(const vg_ensemble *e, const float *row, float *raw)
     }
     memset(acc, 0, K * sizeof(double));
     for (uint32_t t = 0; t < e->n_trees; t++) {
-        uint32_t leaf = leaf_of(e, e->nodes + e->tree_start[t], row);
+        uint32_t leaf = vg_ens_leaf(e, e->nodes + e->tree_start[t], row);
         if (W == 1) {
             acc[e->tree_output[t]] += e->leaves[leaf];
         } else {
@@ -503,56 +262,6 @@ void vg_ensemble_link(const vg_ensemble *e, const float *raw, size_t rows, float
      * sigmoid, whose rows widen from 1 value to 2: row r writes at 2r and
      * 2r + 1, never below the raw values still to be read. */
     for (size_t r = rows; r-- > 0;) link_row(e, raw + r * K, proba + r * C);
-}
-
-typedef struct raw_ctx {
-    const vg_ensemble *e;
-    const fast_model *fm;
-    const vg_matrix *X;
-    float *out;
-    int link;   /* 1: write probabilities (n_classes per row), 0: raw scores */
-} raw_ctx;
-
-static void raw_task(void *ctx, size_t task, int worker)
-{
-    (void)worker;
-    const raw_ctx *c = ctx;
-    const vg_ensemble *e = c->e;
-    size_t r0 = task * BLOCK_ROWS, r1 = VG_MIN(r0 + BLOCK_ROWS, c->X->rows);
-    if (!c->link) {
-        raw_block(e, c->fm, c->X, r0, r1, c->out + r0 * e->n_outputs);
-        return;
-    }
-    float *proba = c->out + r0 * e->n_classes;
-    if (e->n_outputs == e->n_classes) {
-        raw_block(e, c->fm, c->X, r0, r1, proba);
-        vg_ensemble_link(e, proba, r1 - r0, proba);
-    } else {
-        float raw[BLOCK_ROWS];  /* the sigmoid: one raw value per row */
-        raw_block(e, c->fm, c->X, r0, r1, raw);
-        vg_ensemble_link(e, raw, r1 - r0, proba);
-    }
-}
-
-static void run_blocks(const vg_ensemble *e, const vg_matrix *X, int threads, float *out, int link)
-{
-    VG_ASSERT(X->cols == e->n_features);
-    VG_ASSERT(e->n_outputs == e->n_classes || e->n_outputs == 1);
-    fast_model *fm = X->rows >= FAST_MIN_ROWS ? fast_make(e) : NULL;
-    raw_ctx c = { e, fm, X, out, link };
-    size_t tasks = (X->rows + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    vg_parallel_for(tasks > 1 ? threads : 1, tasks, raw_task, &c);
-    fast_free(fm);
-}
-
-void vg_ensemble_raw(const vg_ensemble *e, const vg_matrix *X, int threads, float *raw)
-{
-    run_blocks(e, X, threads, raw, 0);
-}
-
-void vg_ensemble_predict(const vg_ensemble *e, const vg_matrix *X, int threads, float *proba)
-{
-    run_blocks(e, X, threads, proba, 1);
 }
 
 /* ---- save / load ----

@@ -5,8 +5,8 @@
  * The value of a feature subset S for one tree is the tree's expected output
  * when the features in S take the row's values and the others are unknown:
  * at a split on a feature in S the row goes where it really goes (the "hot"
- * child, routed exactly as prediction routes it: numeric, categorical
- * bitset, missing direction); at a split on another feature both children
+ * child, routed by prediction's own rules in ensemble_walk.h: numeric,
+ * categorical bitset, missing direction); at a split on another feature both children
  * are followed, weighted by their share of the node's training cover. The
  * Shapley values of that game are computed by walking every root-to-leaf
  * path once while maintaining, for the unique features on the path, the
@@ -19,8 +19,8 @@
  * stack. All scratch is one allocation per call, so calls on different
  * threads share nothing. */
 #include "models/ensemble.h"
+#include "models/ensemble_walk.h"
 
-#include <math.h>
 #include <string.h>
 
 /* The unique paths, as parallel arrays: a path of n entries at offset s is
@@ -28,11 +28,13 @@
  * splits on the path, that a share z[i] of the cover follows the path
  * when the feature is absent, and whether the row follows it when present
  * (o = fo[i] & 1: always 0 or 1 for a single row); w[i] is the path weight
- * of subsets of size i. Entry 0 is the root's placeholder (fo = -1). */
+ * of subsets of size i. Entry 0 is the root's placeholder (fo = ROOT_FO).
+ * Features are below INT32_MAX, so feature * 2 + 1 fits 32 unsigned bits. */
+#define ROOT_FO UINT32_MAX
 typedef struct pending {
     uint32_t node;      /* tree-local: the node to visit */
     uint32_t seg, count;/* its parent's path: offset and entries */
-    int32_t fo;         /* the parent's split (feature * 2 + o) this node extends the path with */
+    uint32_t fo;        /* the parent's split (feature * 2 + o) this node extends the path with */
     double z;
     double frac;        /* product of cover shares from the root: for the expected value */
 } pending;
@@ -43,7 +45,7 @@ typedef struct shap_ws {
     double *a, *q;      /* per leaf: a[j] = (ud+1)/(j+1), q[j] = (ud-j)/(j+1) */
     double *hz, *share; /* per leaf: z of the entries the row follows; every entry's share */
     uint32_t *hi;       /* per leaf: which entries the row follows */
-    int32_t *fo;        /* path_cap each: the paths */
+    uint32_t *fo;       /* path_cap each: the paths */
     double *z, *w;
     pending *stack;     /* stack_cap */
     size_t path_cap, stack_cap;
@@ -59,7 +61,7 @@ typedef struct shap_ws {
 static vg_status ws_reserve(shap_ws *ws, size_t path_cap, size_t stack_cap, size_t path_used, size_t stack_used)
 {
     const size_t ni = ws->n_inv;
-    size_t bytes = 5 * ni * sizeof(double) + path_cap * 2 * sizeof(double) + stack_cap * sizeof(pending) +
+    size_t bytes = (5 * ni + 4) * sizeof(double) + path_cap * 2 * sizeof(double) + stack_cap * sizeof(pending) +
                    (ni + path_cap) * 4 + 8;
     uint8_t *block = vg_malloc(bytes);
     if (!block) return vg_fail(VG_ERR_NOMEM, "shap: out of memory for a path of %zu entries", path_cap);
@@ -70,12 +72,12 @@ static vg_status ws_reserve(shap_ws *ws, size_t path_cap, size_t stack_cap, size
     n.a = d + ni;
     n.q = d + 2 * ni;
     n.hz = d + 3 * ni;
-    n.share = d + 4 * ni;
-    n.z = d + 5 * ni;
+    n.share = d + 4 * ni + 4;  /* hz has 4 more: a padded block */
+    n.z = n.share + ni;
     n.w = n.z + path_cap;
     n.stack = (pending *)(n.w + path_cap);
     n.hi = (uint32_t *)(n.stack + stack_cap);
-    n.fo = (int32_t *)(n.hi + ni);
+    n.fo = n.hi + ni;
     if (ws->block) {
         memcpy(n.inv, ws->inv, ni * sizeof *n.inv);
         memcpy(n.z, ws->z, path_used * sizeof *n.z);
@@ -91,36 +93,16 @@ static vg_status ws_reserve(shap_ws *ws, size_t path_cap, size_t stack_cap, size
     return VG_OK;
 }
 
-/* Prediction's routing (ensemble.c): 1 if the row goes to the right child
- * of split nd. Numeric NaN takes the missing side; a categorical value
- * that is not a whole number in [0, n_categories) is missing. Kept in step
- * with ensemble.c; tests/test_shap.c checks that contributions sum to the
- * raw score on rows with missing and unseen values, which fails if the two
- * ever route a row differently. */
-static inline uint32_t goes_right(const vg_ensemble *e, const vg_ens_node *nd, const float *row)
-{
-    float x = row[nd->feature];
-    if (!(nd->flags & VG_ENS_CATEGORICAL)) {
-        if (isnan(x)) return (nd->flags & VG_ENS_MISSING_LEFT) ^ 1u;
-        return x > nd->u.threshold;
-    }
-    if (x >= 0.0f && x < (float)e->n_categories[nd->feature] && x == floorf(x)) {
-        uint32_t c = (uint32_t)x;
-        return ((e->cats[nd->u.cats + (c >> 5)] >> (c & 31)) & 1u) ^ 1u;
-    }
-    return (nd->flags & VG_ENS_MISSING_LEFT) ^ 1u;
-}
-
 /* Copy the parent's path (n entries at ps) to cs and append (fo, zf): every
  * subset-size weight splits into "feature absent" (times zf) and "feature
  * present" (times o, one size up). Written as one pass from the parent's
  * weights, with no chain through memory:
  *     w'[i] = (zf w[i] (n - i) + o w[i-1] i) / (n + 1). */
-static void extend(shap_ws *ws, size_t ps, size_t cs, uint32_t n, int32_t fo, double zf)
+static void extend(shap_ws *ws, size_t ps, size_t cs, uint32_t n, uint32_t fo, double zf)
 {
-    const int32_t *pf = ws->fo + ps;
+    const uint32_t *pf = ws->fo + ps;
     const double *pz = ws->z + ps, *pw = ws->w + ps;
-    int32_t *cf = ws->fo + cs;
+    uint32_t *cf = ws->fo + cs;
     double *cz = ws->z + cs, *cw = ws->w + cs;
     cf[n] = fo;
     cz[n] = zf;
@@ -182,11 +164,11 @@ static void leaf_shares(const vg_ensemble *e, shap_ws *ws, size_t s, uint32_t ud
 {
     const uint32_t K = e->n_outputs;
     const double *w = ws->w + s, *z = ws->z + s, *inv = ws->inv;
-    const int32_t *fo = ws->fo + s;
+    const uint32_t *fo = ws->fo + s;
     double *a = ws->a, *q = ws->q, *hz = ws->hz, *share = ws->share;
     uint32_t *hi = ws->hi, H = 0;
     for (uint32_t i = 1; i <= ud; i++) {  /* branch-free: hot and cold alternate unpredictably */
-        uint32_t hot = (uint32_t)fo[i] & 1u;
+        uint32_t hot = fo[i] & 1u;
         hi[H] = i;
         hz[H] = z[i];
         H += hot;
@@ -203,9 +185,11 @@ static void leaf_shares(const vg_ensemble *e, shap_ws *ws, size_t s, uint32_t ud
             a[j] = n1 * inv[j + 1];
             q[j] = (double)(ud - j) * inv[j + 1];
         }
-        /* Four entries at a time in registers, then one at a time. */
-        uint32_t h = 0;
-        for (; h + 4 <= H; h += 4) {
+        /* Four entries at a time in registers; the last block is padded
+         * with entries of z = 0 whose results are dropped, cheaper than
+         * running the leftovers one at a time at the recurrence's latency. */
+        for (uint32_t h = H; h % 4; h++) hz[h] = 0.0;
+        for (uint32_t h = 0; h < H; h += 4) {
             const double z0 = hz[h], z1 = hz[h + 1], z2 = hz[h + 2], z3 = hz[h + 3];
             double n0 = w[ud], n1_ = w[ud], n2 = w[ud], n3 = w[ud];
             double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;
@@ -220,19 +204,8 @@ static void leaf_shares(const vg_ensemble *e, shap_ws *ws, size_t s, uint32_t ud
                 n2 = wj - n2 * (z2 * qj);
                 n3 = wj - n3 * (z3 * qj);
             }
-            share[hi[h]] = t0 * (1.0 - z0);
-            share[hi[h + 1]] = t1 * (1.0 - z1);
-            share[hi[h + 2]] = t2 * (1.0 - z2);
-            share[hi[h + 3]] = t3 * (1.0 - z3);
-        }
-        for (; h < H; h++) {
-            const double z0 = hz[h];
-            double n0 = w[ud], t0 = 0.0;
-            for (uint32_t j = ud; j-- > 0;) {
-                t0 += n0 * a[j];
-                n0 = w[j] - n0 * (z0 * q[j]);
-            }
-            share[hi[h]] = t0 * (1.0 - z0);
+            const double tt[4] = { t0 * (1.0 - z0), t1 * (1.0 - z1), t2 * (1.0 - z2), t3 * (1.0 - z3) };
+            for (uint32_t k = 0; k < 4 && h + k < H; k++) share[hi[h + k]] = tt[k];
         }
     }
     if (out >= 0) {
@@ -255,7 +228,7 @@ static vg_status tree_shap(const vg_ensemble *e, uint32_t t, const float *row, s
     const float *cover = e->cover + base;
     const int32_t out = W == 1 ? e->tree_output[t] : -1;
     size_t sp = 0;
-    ws->stack[sp++] = (pending){ 0, 0, 0, -1, 1.0, 1.0 };
+    ws->stack[sp++] = (pending){ 0, 0, 0, ROOT_FO, 1.0, 1.0 };
     while (sp > 0) {
         const pending q = ws->stack[--sp];
         /* The node's path goes right after its parent's, which stays intact
@@ -282,16 +255,16 @@ static vg_status tree_shap(const vg_ensemble *e, uint32_t t, const float *row, s
          * to 1 (half each when neither saw training weight). */
         const double cl = cover[nd->child], cr = cover[nd->child + 1], ct = cl + cr;
         const double sl = ct > 0.0 ? cl / ct : 0.5, sr = ct > 0.0 ? 1.0 - sl : 0.5;
-        const uint32_t right = goes_right(e, nd, row);
+        const uint32_t right = vg_ens_goes_right(e, nd, row);  /* the routing prediction uses */
         const uint32_t hot = nd->child + right, cold = nd->child + (right ^ 1u);
         const double s_hot = right ? sr : sl, s_cold = right ? sl : sr;
         /* A feature already on the path is taken off and comes back with
          * both splits' fractions multiplied. */
         double iz = 1.0;
-        int32_t io = 1;
-        const int32_t *fo = ws->fo + seg;
+        uint32_t io = 1;
+        const uint32_t *fo = ws->fo + seg, f = (uint32_t)nd->feature;
         for (uint32_t k = 1; k <= ud; k++) {
-            if ((fo[k] >> 1) == nd->feature) {
+            if ((fo[k] >> 1) == f) {
                 iz = ws->z[seg + k];
                 io = fo[k] & 1;
                 unwind(ws, seg, ud, k);
@@ -305,7 +278,7 @@ static vg_status tree_shap(const vg_ensemble *e, uint32_t t, const float *row, s
         }
         /* A child that neither the row nor the cover reaches (z = o = 0)
          * adds nothing to any subset's value: skip it. */
-        const int32_t f2 = nd->feature * 2;
+        const uint32_t f2 = f * 2;
         if (iz * s_cold != 0.0)
             ws->stack[sp++] = (pending){ cold, (uint32_t)seg, ud + 1, f2, iz * s_cold, q.frac * s_cold };
         if (iz * s_hot != 0.0 || io != 0)
