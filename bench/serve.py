@@ -263,6 +263,9 @@ def main():
     ap.add_argument("--skip-fastapi", action="store_true")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch the results file")
+    ap.add_argument("--wait-quiet", type=float, default=0, metavar="LOAD",
+                    help="first wait (at most 30 min) until the 1-minute load average is below LOAD: the machine "
+                         "may be shared, and other work skews every figure")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.soak = 5, 10
@@ -270,9 +273,18 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"serve.py: {tool} is needed (scripts/setup.sh --bench)")
     conns = [1, 16, 64]
+    if args.wait_quiet:
+        t0 = time.time()
+        while loadavg() >= args.wait_quiet and time.time() - t0 < 1800:
+            time.sleep(10)
+        log(f"load average {loadavg():.2f} after waiting {time.time() - t0:.0f} s")
     work = tempfile.mkdtemp(prefix="vigil-bench-serve.")
     procs = []
     try:
+        # A private copy: a rebuild of build/ during the run must not change
+        # (or break) the binary under test.
+        shutil.copy2(args.vigil, os.path.join(work, "vigil"))
+        args.vigil = os.path.join(work, "vigil")
         # The record every request sends: the first KDDTest+ line.
         rec = read_kdd(args.test)[0][0]
         body_file = os.path.join(work, "record.json")
@@ -357,14 +369,16 @@ def report(args, family, params, vigil_train, xgb_train, results, vcmd):
                  f"as the server. `{' '.join(['/usr/bin/python3', 'bench/serve.py'] + (['--quick'] if args.quick else []))}` "
                  "reproduces it.")
     lines.append("")
-    lines.append(f"- vigil: `{' '.join(vcmd).replace(args.vigil, 'build/vigil')}` serving a **{family}** model "
+    shown = ["build/vigil", "serve", "--model", f"{family}=MODEL.vgm", "--listen", "127.0.0.1:PORT", "--threads",
+             str(args.threads)]
+    lines.append(f"- vigil: `{' '.join(shown)}` serving a **{family}** model "
                  f"({', '.join(params)}) trained on KDDTrain+ (KDDTest+ accuracy {vigil_train['accuracy']:.4f}, "
                  f"ROC-AUC {vigil_train['roc_auc']:.4f}).")
     if xgb_train:
-        lines.append(f"- FastAPI: `uvicorn serve_fastapi:app --workers {args.threads} --no-access-log` "
+        lines.append(f"- FastAPI: `python3 -m uvicorn serve_fastapi:app --app-dir bench --workers {args.threads} --no-access-log` "
                      f"(bench/serve_fastapi.py), XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6) "
                      f"with one-hot categories, same data (KDDTest+ accuracy {xgb_train['accuracy']:.4f}, ROC-AUC "
-                     f"{xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba.")
+                     f"{xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba (n_jobs=1 at serving).")
     lines.append(f"- Load: `VG_BENCH_BODY=record.json wrk -t1 -cN -d{args.seconds}s --latency -s bench/serve.lua "
                  f"http://127.0.0.1:PORT` for N = 1, 16, 64 (a 3 s warm-up first), POSTing the first KDDTest+ "
                  f"record ({len(json.dumps(read_kdd(args.test)[0][0]))} bytes of JSON) to /v1/detect; then {args.soak} s at "

@@ -319,6 +319,11 @@ static void check_against_reference(vg_link link, uint32_t C, uint32_t K, uint32
     vg_ensemble_link(e, r1, rows, pl);
     assert_memory_equal(p1, p2, rows * C * sizeof *p1);
     assert_memory_equal(p1, pl, rows * C * sizeof *p1);
+    /* the plain kernels (VG_NO_SIMD) give the same bits as the vector ones */
+    setenv("VG_NO_SIMD", "1", 1);
+    vg_ensemble_raw(e, &X, 2, r3);
+    unsetenv("VG_NO_SIMD");
+    assert_memory_equal(r1, r3, rows * K * sizeof *r1);
     /* in place */
     memcpy(r2, r1, rows * K * sizeof *r1);
     if (C == K) {

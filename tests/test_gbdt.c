@@ -539,6 +539,39 @@ static void test_lossguide(void **state)
     dataset_free(&d);
 }
 
+/* Many columns: more histogram slots than 16 bits can number, and more
+ * features than the wide prediction kernel takes. */
+static void test_wide_data(void **state)
+{
+    (void)state;
+    const size_t rows = 3000, cols = 300;
+    dataset d;
+    dataset_alloc(&d, rows, cols, 2);
+    vg_rng rng;
+    vg_rng_seed(&rng, 13, 0);
+    for (size_t r = 0; r < rows; r++) {
+        float *x = d.X.data + r * cols;
+        for (size_t f = 0; f < cols; f++) x[f] = (float)vg_rng_normal(&rng);
+        d.y[r] = x[7] - x[250] + 0.5f * x[123] * x[299] + 0.5f * (float)vg_rng_normal(&rng) > 0.0f;
+    }
+    const char *kv[] = { "n_estimators", "30", "max_depth", "4", "learning_rate", "0.3", NULL };
+    void *s = fit(kv, &d, 2);
+    float *p = predict(s, &d.X, 2);
+    vg_metrics m;
+    assert_int_equal(vg_metrics_compute(d.y, p, rows, 2, &m), VG_OK);
+    printf("300 columns: training AUC %.4f\n", m.roc_auc);
+    assert_true(m.roc_auc > 0.95);
+    for (size_t r = 0; r < rows; r += 7) {
+        float one[2];
+        K->predict_row(s, d.X.data + r * cols, one);
+        assert_memory_equal(one, p + 2 * r, sizeof one);
+    }
+    vg_metrics_free(&m);
+    free(p);
+    K->free(s);
+    dataset_free(&d);
+}
+
 /* ---- determinism, save / load ---- */
 
 /* Mixed data: categorical and missing values, 3 classes. */
@@ -812,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping),
         cmocka_unit_test(test_weights),
         cmocka_unit_test(test_lossguide),
+        cmocka_unit_test(test_wide_data),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_params),

@@ -380,6 +380,42 @@ static void test_slow_client(void **state)
     vg_server_free(s);
 }
 
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    vg_server_params p = vg_server_params_default();
+    p.max_connections = 2;
+    p.host = "127.0.0.1";
+    p.port = 0;
+    p.threads = 1;
+    vg_server *s = NULL;
+    assert_int_equal(vg_server_new(&p, &s), VG_OK);
+    assert_int_equal(vg_server_add_model(s, "tree", model_path), VG_OK);
+    assert_int_equal(vg_server_start(s), VG_OK);
+    unsigned port = vg_server_port(s);
+    /* Two idle connections fill the limit: a third is not taken in (it waits
+     * in the kernel's listen queue) until one of them goes. */
+    int a = connect_to(port), b = connect_to(port);
+    assert_true(a >= 0 && b >= 0);
+    usleep(100000);
+    int c = connect_to(port);
+    assert_true(c >= 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    send_all(c, req, strlen(req));
+    struct pollfd pf = { .fd = c, .events = POLLIN };
+    assert_int_equal(poll(&pf, 1, 500), 0);  /* no answer while at the limit */
+    close(a);
+    assert_int_equal(poll(&pf, 1, 5000), 1);  /* admitted once a slot is free */
+    char buf[64];
+    ssize_t got = recv(c, buf, sizeof buf - 1, 0);
+    assert_true(got > 12);
+    buf[got] = '\0';
+    assert_non_null(strstr(buf, "200 OK"));
+    close(b);
+    close(c);
+    vg_server_free(s);
+}
+
 static void test_reload_corrupt_over_http(void **state)
 {
     (void)state;
@@ -419,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_auth_and_cors),
         cmocka_unit_test(test_slow_client),
+        cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_reload_corrupt_over_http),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

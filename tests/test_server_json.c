@@ -86,6 +86,23 @@ static void test_strings(void **state)
     assert_int_equal(parse("\"\\udc00\"", 4, &t), VG_ERR_PARSE);
     assert_int_equal(parse("\"a\tb\"", 4, &t), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), "control character"));
+    /* Every position of a long string, so the 8-byte scan is covered too. */
+    for (int at = 0; at < 24; at++) {
+        char doc[40];
+        memset(doc, 'a', sizeof doc);
+        doc[0] = '"';
+        doc[30] = '"';
+        doc[31] = '\0';
+        doc[1 + at] = '\x01';
+        assert_int_equal(parse(doc, 4, &t), VG_ERR_PARSE);
+        doc[1 + at] = '\x80';
+        assert_int_equal(parse(doc, 4, &t), VG_ERR_PARSE);
+        doc[1 + at] = '"';
+        assert_int_equal(parse(doc, 4, &t), VG_ERR_PARSE);  /* trailing data */
+        doc[1 + at] = 'b';
+        assert_int_equal(parse(doc, 4, &t), VG_OK);
+        assert_int_equal(t.nodes[0].len, 29);
+    }
     assert_int_equal(parse("\"\\x\"", 4, &t), VG_ERR_PARSE);
     assert_int_equal(parse("\"\\u12g4\"", 4, &t), VG_ERR_PARSE);
     assert_int_equal(parse("\"abc", 4, &t), VG_ERR_PARSE);

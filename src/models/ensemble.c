@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "ensemble.c assumes a little-endian host"
 #endif

@@ -23,10 +23,12 @@
  * two vector registers, so finding each row's node is a permute, and only
  * the feature values are gathered from memory. Both give the same leaves;
  * the plain kernel is the reference (tests compare the batch path with
- * vg_ensemble_raw_row, which walks the nodes). */
+ * vg_ensemble_raw_row, which walks the nodes). Setting VG_NO_SIMD=1 in the
+ * environment keeps to the plain kernels. */
 #include "models/ensemble.h"
 #include "models/ensemble_walk.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/parallel.h"
@@ -109,12 +111,16 @@ static void fast_fill(const vg_ensemble *e, fast_model *m, fast_tree *ft, const 
     fast_fill(e, m, ft, nodes, nd->child + 1, 2 * pos + 2, d + 1);
 }
 
-static int cpu_has_avx512(void)
+/* Whether to use the AVX-512 kernel: the CPU has it and VG_NO_SIMD is not
+ * set in the environment (which selects the plain reference kernels, for
+ * tests and for comparing). */
+static int use_wide(void)
 {
 #if HAVE_AVX512
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return known;
+    static int cpu = -1;
+    if (cpu < 0) cpu = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    const char *off = getenv("VG_NO_SIMD");
+    return cpu && !(off && *off && strcmp(off, "0") != 0);
 #else
     return 0;
 #endif
@@ -167,7 +173,7 @@ static fast_model *fast_make(const vg_ensemble *e)
     m->fi = (uint32_t *)(m->cats + n_cats);
     m->thr = (float *)(m->fi + n_nodes + PAD);
     m->leaf = (uint32_t *)(m->thr + n_nodes + PAD);
-    m->wide = cpu_has_avx512();
+    m->wide = use_wide();
     for (uint32_t t = 0; t < e->n_trees; t++)
         if (trees[t].depth != UINT32_MAX) fast_fill(e, m, &trees[t], e->nodes + e->tree_start[t], 0, 0, 0);
     return m;

@@ -90,6 +90,7 @@ typedef struct vg_gbdt_node {
     float cover;         /* hessian sum */
     float gain;          /* split gain (0 for a leaf) */
     uint32_t begin, end; /* the node's rows in the row list the tree was grown on */
+    double G, H;         /* gradient and hessian sums of those rows */
 } vg_gbdt_node;
 
 typedef struct vg_gbdt_tree {

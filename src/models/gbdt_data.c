@@ -6,8 +6,6 @@
  * third of its 41 codes. */
 #include "models/gbdt.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/parallel.h"
@@ -116,7 +114,6 @@ vg_status vg_gbdt_data_build(const vg_bins *bins, const uint8_t *codes, uint32_t
         return vg_fail(VG_ERR_NOMEM, "gbdt: out of memory for %llu binned values", (unsigned long long)nnz);
     }
     vg_parallel_for(threads, blocks, fill_task, &c);
-    if (getenv("X_DEBUG")) fprintf(stderr, "nnz %llu of %llu (%.3f), slots %u\n", (unsigned long long)nnz, (unsigned long long)n_rows * nf, (double)nnz / ((double)n_rows * nf), out->n_slots);
     return VG_OK;
 }
 

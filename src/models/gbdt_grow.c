@@ -5,8 +5,9 @@
  *
  * The tree grows in batches of leaves: depth-wise a whole level at a time,
  * loss-guided the single leaf of highest gain. Expanding a batch
- *   1. partitions each leaf's rows in place (stable, so rows stay ascending
- *      and every node's rows are a range of the row list), one task per leaf;
+ *   1. partitions each leaf's rows (stable, so rows stay ascending and every
+ *      node's rows are a range of the row list), in chunks of rows that are
+ *      partitioned in parallel and then joined in chunk order;
  *   2. builds the histogram of the smaller child of each split from its rows
  *      (the larger child's is the parent's minus the smaller's: the
  *      subtraction trick, so a level costs the rows of its smaller
@@ -39,6 +40,13 @@
  * into: a function of the node's size only, never of the thread count. */
 #define BLOCK_ROWS 16384u
 #define MAX_BLOCKS 16u
+/* Partitioning cuts a node's rows into chunks of this many, done in
+ * parallel and then joined in chunk order (stable either way). */
+#define PART_CHUNK 32768u
+/* vg_parallel_for starts its threads on every call (about 60 us here), so
+ * steps with less work than this run on the calling thread. */
+#define PAR_ROWS 16384u
+#define PAR_SLOTS 65536u
 
 typedef struct hpair {
     double g, h;
@@ -78,6 +86,13 @@ typedef struct item {
     split best[2];
 } item;
 
+/* A chunk of a split node's rows being partitioned: rows[begin..end) go,
+ * lefts first, to tmp at the same place, then to rows at left/right. */
+typedef struct chunk {
+    uint32_t node, begin, end, nl;
+    uint32_t left, right;    /* destinations in rows */
+} chunk;
+
 /* One block of one child's rows built into one buffer. */
 typedef struct build {
     uint32_t begin, end; /* rows[begin..end) */
@@ -103,6 +118,8 @@ struct vg_gbdt_grower {
     uint32_t n_parts, parts_cap;
     uint32_t *feats;         /* features this tree may split on */
     uint32_t n_feats;
+    struct chunk *chunks;    /* partition chunks of the current batch */
+    uint32_t n_chunks, chunks_cap;
     uint32_t *batch;         /* leaves chosen for expansion */
     uint32_t batch_cap;
     uint8_t *taken;
@@ -472,30 +489,45 @@ static void finish_task(void *ctx, size_t task, int worker)
     }
 }
 
-/* Stable partition of one split node's rows by its goes-left table. */
+/* Stable partition of a chunk of a split node's rows by its goes-left
+ * table, into tmp: lefts first. */
 static void part_task(void *ctx, size_t task, int worker)
 {
     (void)worker;
     vg_gbdt_grower *g = ctx;
-    vg_gbdt_node *nd = &g->tree->nodes[g->items[task].child[0]];  /* the split node, parked here */
+    chunk *c = &g->chunks[task];
+    const vg_gbdt_node *nd = &g->tree->nodes[c->node];
     const uint8_t *left = g->tree->left + nd->route;
     const uint8_t *col = g->d->codes + (size_t)nd->feature * g->d->n_rows;  /* col: (n_rows) codes */
-    uint32_t *rows = g->rows + nd->begin, *tmp = g->tmp + nd->begin;
-    uint32_t n = nd->end - nd->begin, nl = 0, nr = 0;
+    const uint32_t *rows = g->rows + c->begin;
+    uint32_t *tmp = g->tmp + c->begin;
+    uint32_t n = c->end - c->begin, nl = 0, nr = 0;
+    uint32_t *right = tmp + n;  /* rights are written backwards from the end, then reversed */
     for (uint32_t i = 0; i < n; i++) {
         uint32_t r = rows[i];
         uint32_t l = left[col[r]];
-        rows[nl] = r;   /* written to both sides, kept on one: no branch to mispredict */
-        tmp[nr] = r;
+        tmp[nl] = r;      /* written to both ends, kept at one: no branch to mispredict */
+        right[-1 - (int64_t)nr] = r;
         nl += l;
         nr += l ^ 1u;
     }
-    memcpy(rows + nl, tmp, (size_t)nr * sizeof *rows);
-    vg_gbdt_node *kids = &g->tree->nodes[nd->child];
-    kids[0].begin = nd->begin;
-    kids[0].end = nd->begin + nl;
-    kids[1].begin = nd->begin + nl;
-    kids[1].end = nd->end;
+    for (uint32_t i = 0, j = n - 1; i < nr / 2; i++, j--) {
+        uint32_t t = tmp[nl + i];
+        tmp[nl + i] = tmp[j];
+        tmp[j] = t;
+    }
+    c->nl = nl;
+}
+
+/* Copy a partitioned chunk back to its places in rows. */
+static void join_task(void *ctx, size_t task, int worker)
+{
+    (void)worker;
+    vg_gbdt_grower *g = ctx;
+    const chunk *c = &g->chunks[task];
+    const uint32_t *tmp = g->tmp + c->begin;
+    memcpy(g->rows + c->left, tmp, (size_t)c->nl * sizeof *tmp);
+    memcpy(g->rows + c->right, tmp + c->nl, (size_t)(c->end - c->begin - c->nl) * sizeof *tmp);
 }
 
 /* ---- growing ---- */
@@ -600,8 +632,11 @@ static vg_status run_items(vg_gbdt_grower *g, uint32_t n)
 {
     vg_status st = plan_builds(g, n);
     if (st == VG_OK) {
-        vg_parallel_for(g->threads, g->n_builds, build_task, g);
-        vg_parallel_for(g->threads, n, finish_task, g);
+        uint64_t rows = 0;
+        for (uint32_t i = 0; i < g->n_builds; i++) rows += g->builds[i].end - g->builds[i].begin;
+        vg_parallel_for(rows >= PAR_ROWS ? g->threads : 1, g->n_builds, build_task, g);
+        uint64_t slots = (uint64_t)n * 2 * g->d->n_slots;
+        vg_parallel_for(slots >= PAR_SLOTS ? g->threads : 1, n, finish_task, g);
     }
     for (uint32_t i = 0; i < g->n_parts; i++) hist_put(g, g->parts[i]);
     g->n_parts = 0;
@@ -636,12 +671,42 @@ static vg_status expand(vg_gbdt_grower *g, const uint32_t *batch, uint32_t n)
     vg_status st;
     if ((st = ensure_items(g, n)) != VG_OK) return st;
     vg_gbdt_tree *t = g->tree;
+    uint64_t total = 0;
+    g->n_chunks = 0;
     for (uint32_t i = 0; i < n; i++) {
         open_leaf *o = &g->open[batch[i]];
         if ((st = apply_split(g, o->id, &o->best)) != VG_OK) return st;
-        g->items[i].child[0] = o->id;  /* part_task finds the split node here */
+        const vg_gbdt_node *nd = &t->nodes[o->id];
+        uint32_t rows = nd->end - nd->begin, parts = (rows + PART_CHUNK - 1) / PART_CHUNK;
+        if (!grow_array((void **)&g->chunks, &g->chunks_cap, (size_t)g->n_chunks + VG_MAX(parts, 1u),
+                        sizeof *g->chunks))
+            return vg_fail(VG_ERR_NOMEM, "gbdt: out of memory");
+        for (uint32_t c = 0; c < VG_MAX(parts, 1u); c++)
+            g->chunks[g->n_chunks++] = (chunk){ .node = o->id, .begin = nd->begin + c * PART_CHUNK,
+                                                .end = VG_MIN(nd->begin + (c + 1) * PART_CHUNK, nd->end) };
+        total += rows;
     }
-    vg_parallel_for(g->threads, n, part_task, g);
+    int threads = total >= PAR_ROWS ? g->threads : 1;
+    vg_parallel_for(threads, g->n_chunks, part_task, g);
+    /* Each node's lefts, then its rights, in chunk order. */
+    for (uint32_t c = 0, i = 0; c < g->n_chunks; c = i) {
+        vg_gbdt_node *nd = &t->nodes[g->chunks[c].node];
+        uint32_t nl = 0;
+        for (i = c; i < g->n_chunks && g->chunks[i].node == g->chunks[c].node; i++) nl += g->chunks[i].nl;
+        uint32_t left = nd->begin, right = nd->begin + nl;
+        for (uint32_t k = c; k < i; k++) {
+            g->chunks[k].left = left;
+            g->chunks[k].right = right;
+            left += g->chunks[k].nl;
+            right += g->chunks[k].end - g->chunks[k].begin - g->chunks[k].nl;
+        }
+        vg_gbdt_node *kids = &t->nodes[nd->child];
+        kids[0].begin = nd->begin;
+        kids[0].end = nd->begin + nl;
+        kids[1].begin = nd->begin + nl;
+        kids[1].end = nd->end;
+    }
+    vg_parallel_for(threads, g->n_chunks, join_task, g);
 
     for (uint32_t i = 0; i < n; i++) {
         open_leaf *o = &g->open[batch[i]];
@@ -651,6 +716,10 @@ static vg_status expand(vg_gbdt_grower *g, const uint32_t *batch, uint32_t n)
         memset(it, 0, sizeof *it);
         uint32_t nl = kid[0].end - kid[0].begin, nr = kid[1].end - kid[1].begin;
         double G[2] = { o->best.GL, o->G - o->best.GL }, H[2] = { o->best.HL, o->H - o->best.HL };
+        for (int c = 0; c < 2; c++) {
+            t->nodes[nd->child + (uint32_t)c].G = G[c];
+            t->nodes[nd->child + (uint32_t)c].H = H[c];
+        }
         int small = nr < nl;
         it->depth = o->depth + 1;
         for (int s = 0; s < 2; s++) {
@@ -741,6 +810,8 @@ vg_status vg_gbdt_grow(vg_gbdt_grower *g, const float *gh, uint32_t *rows, uint3
     }
     out->nodes[root].begin = 0;
     out->nodes[root].end = n;
+    out->nodes[root].G = G;
+    out->nodes[root].H = H;
     if (can_split(g, 0, n, H) && g->n_feats > 0) {
         /* The root: the one child of a pseudo split with nothing to subtract. */
         if ((st = ensure_items(g, 1)) != VG_OK) return st;
@@ -783,23 +854,11 @@ fail:
     for (uint32_t i = 0; i < g->n_open; i++) hist_put(g, g->open[i].hist);
     g->n_open = 0;
     if (st != VG_OK) return st;
-    /* Leaf values from their rows' exact sums. */
+    /* Leaf values and covers from the sums the splits found. */
     for (uint32_t j = 0; j < out->n_nodes; j++) {
         vg_gbdt_node *nd = &out->nodes[j];
-        double sg = 0.0, sh = 0.0;
-        if (nd->feature < 0) {
-            for (uint32_t i = nd->begin; i < nd->end; i++) {
-                sg += gh[2 * (size_t)rows[i]];
-                sh += gh[2 * (size_t)rows[i] + 1];
-            }
-            nd->value = (float)(leaf_weight(p, sg, sh) * p->learning_rate);
-            nd->cover = (float)sh;
-        }
-    }
-    /* Split nodes' cover: the sum of their children's, children first. */
-    for (uint32_t j = out->n_nodes; j-- > 0;) {
-        vg_gbdt_node *nd = &out->nodes[j];
-        if (nd->feature >= 0) nd->cover = out->nodes[nd->child].cover + out->nodes[nd->child + 1].cover;
+        if (nd->feature < 0) nd->value = (float)(leaf_weight(p, nd->G, nd->H) * p->learning_rate);
+        nd->cover = (float)nd->H;
     }
     return VG_OK;
 }
@@ -838,6 +897,7 @@ void vg_gbdt_grower_free(vg_gbdt_grower *g)
     vg_free(g->items);
     vg_free(g->builds);
     vg_free(g->parts);
+    vg_free(g->chunks);
     vg_free(g->batch);
     vg_free(g->taken);
     vg_free(g);

@@ -15,6 +15,7 @@
 /* Class priors are floored here before their logarithm. */
 #define MIN_PRIOR 1e-12
 #define GRAD_BLOCK 4096
+#define SOFTMAX_STACK 64  /* classes whose exponentials are kept, not recomputed */
 
 const char *vg_gbdt_objective_name(vg_gbdt_objective o)
 {
@@ -112,11 +113,15 @@ static void grad_task(void *ctx, size_t task, int worker)
             uint32_t r = c->rows[i];
             double w = row_weight(lb, r);
             const double *z = c->raw + (size_t)r * K;   /* z: (K) raw scores of row r */
-            double mx = z[0], sum = 0.0;
+            double mx = z[0], sum = 0.0, ez[SOFTMAX_STACK];
             for (uint32_t k = 1; k < K; k++) mx = z[k] > mx ? z[k] : mx;
-            for (uint32_t k = 0; k < K; k++) sum += exp(z[k] - mx);
             for (uint32_t k = 0; k < K; k++) {
-                double pr = exp(z[k] - mx) / sum;
+                double v = exp(z[k] - mx);
+                if (k < SOFTMAX_STACK) ez[k] = v;
+                sum += v;
+            }
+            for (uint32_t k = 0; k < K; k++) {
+                double pr = (k < SOFTMAX_STACK ? ez[k] : exp(z[k] - mx)) / sum;
                 /* XGBoost's softmax hessian, 2p(1-p): an upper bound that keeps steps cautious */
                 gh[k * stride + 2 * (size_t)r] = (float)((pr - (double)((uint32_t)lb->y[r] == k)) * w);
                 gh[k * stride + 2 * (size_t)r + 1] = (float)(VG_MAX(2.0 * pr * (1.0 - pr), MIN_HESS) * w);

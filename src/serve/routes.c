@@ -129,7 +129,7 @@ void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int
     vg_stats_shard *sh = vg_stats_shard_get(s->stats);
     double now = vg_now(), wall = vg_wall_now();
     vg_text txt;
-    vg_text_init(&txt, &rq->arena, batch ? 256 * count + 64 : 512);
+    vg_text_init(&txt, &rq->arena, batch ? VG_MIN(256 * count + 64, (size_t)1 << 20) : 512);
     if (batch) vg_text_putc(&txt, '[');
     unsigned status = 200;
     size_t obj = first;

@@ -28,7 +28,7 @@ vg_server_params vg_server_params_default(void)
         .max_batch = 1000,
         .max_fields = 1024,
         .max_depth = 16,
-        .max_header = 32u << 10,
+        .max_header = 16u << 10,
         .max_request_memory = 64u << 20,
         .timeout = 10,
         .max_connections = 1024,
@@ -228,7 +228,10 @@ static enum MHD_Result respond(vg_server *s, struct MHD_Connection *c, vg_reques
     struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* POST replies are never cached; GET replies (stats, models, metrics)
+     * change from one call to the next. */
+    if (rq->route != VG_ROUTE_DETECT && rq->route != VG_ROUTE_BATCH)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
@@ -287,7 +290,11 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
     rq->route = m.route;
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     if (strcmp(method, "OPTIONS") == 0 && s->cors) return preflight(s, c, rq);
-    if (m.route == VG_ROUTE_OTHER) return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    if (m.route == VG_ROUTE_OTHER) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "no such endpoint: %.16s %.128s", method, url);
+        return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, msg);
+    }
     if (strcmp(m.method, "GET") == 0 ? !is_get : strcmp(method, "POST") != 0) {
         vg_reply r = { 0 };
         char msg[96];
@@ -302,7 +309,7 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
     if (m.name) {
         char *name = vg_arena_strndup(&rq->arena, m.name, m.name_len);
         if (!name) return MHD_NO;
-        m.name = name;
+        m.name = rq->name = name;
     }
     vg_reply r = { 0 };
     switch (m.route) {
@@ -333,10 +340,6 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
             rq->body_cap = n;
         }
     }
-    if (m.route == VG_ROUTE_RELOAD) {
-        /* Keep the name for the final call. */
-        rq->body_seen = 0;
-    }
     return MHD_YES;
 }
 
@@ -362,7 +365,7 @@ static enum MHD_Result take_body(vg_server *s, vg_request *rq, const char *data,
     return MHD_YES;
 }
 
-static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url)
+static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request *rq)
 {
     if (rq->body_over) {
         char msg[160];
@@ -371,11 +374,7 @@ static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request
     }
     vg_reply r = { 0 };
     if (rq->route == VG_ROUTE_RELOAD) {
-        route_match m;
-        match_route(url, &m);
-        char *name = vg_arena_strndup(&rq->arena, m.name, m.name_len);
-        if (!name) return MHD_NO;
-        vg_route_reload(s, rq, name, &r);
+        vg_route_reload(s, rq, rq->name, &r);
     } else {
         vg_route_detect(s, c, rq, rq->route == VG_ROUTE_BATCH, &r);
     }
@@ -394,6 +393,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->srv = s;
         rq->start = vg_now();
         rq->route = VG_ROUTE_OTHER;
+        rq->name = NULL;
         rq->status = 0;
         rq->responded = 0;
         rq->body_over = 0;
@@ -401,6 +401,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->body_len = rq->body_cap = rq->body_seen = 0;
         vg_arena_init(&rq->arena, rq->inline_chunk, sizeof rq->inline_chunk, s->p.max_request_memory);
         *ctx = rq;
+        atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
         return begin(s, c, rq, url, method);
     }
     if (*upload_size) {
@@ -410,7 +411,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return take_body(s, rq, upload, n);
     }
     if (rq->responded) return MHD_YES;
-    return finish(s, c, rq, url);
+    return finish(s, c, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode toe)
@@ -425,6 +426,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     vg_arena_free(&rq->arena);
     vg_free(rq);
     *ctx = NULL;
+    atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap)
@@ -467,15 +469,20 @@ vg_status vg_server_start(vg_server *s)
     int v6 = ai->ai_family == AF_INET6;
     freeaddrinfo(ai);
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    struct MHD_OptionItem opts[12];
+    /* ITC lets vg_server_stop quiesce the pool's threads (stop accepting). */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    struct MHD_OptionItem opts[16];
     size_t k = 0;
+    /* The logger first, or libmicrohttpd may print before it is set. */
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, s };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &addr };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, s->p.timeout, NULL };
+    /* At the limit libmicrohttpd stops accepting: newcomers wait in the
+     * listen queue (at most the backlog) until a connection ends or idles
+     * out, so a flood of idle sockets cannot exhaust descriptors. */
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, s->p.max_connections, NULL };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->p.max_header, NULL };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s };
-    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_log, s };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
     if (s->threads > 1) opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, s->threads, NULL };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
@@ -491,12 +498,21 @@ vg_status vg_server_start(vg_server *s)
     return VG_OK;
 }
 
+/* Requests in flight get this long to finish when the server stops. */
+#define DRAIN_SECONDS 5.0
+
 void vg_server_stop(vg_server *s)
 {
-    if (s && s->daemon) {
-        MHD_stop_daemon(s->daemon);
-        s->daemon = NULL;
-    }
+    if (!s || !s->daemon) return;
+    /* Stop accepting, let requests in flight finish (bounded), then close
+     * everything, idle keep-alive connections included. */
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET) close(listener);
+    double t0 = vg_now();
+    while (atomic_load_explicit(&s->in_flight, memory_order_acquire) > 0 && vg_now() - t0 < DRAIN_SECONDS)
+        usleep(2000);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
 }
 
 void vg_server_free(vg_server *s)

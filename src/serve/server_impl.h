@@ -29,6 +29,7 @@ struct vg_server {
     const char **model_names;    /* n_models, borrowed from the catalog */
     atomic_ullong *reloads_ok, *reloads_failed;  /* per model */
     struct MHD_Daemon *daemon;
+    atomic_long in_flight;       /* requests between their first callback and completion */
     unsigned port;
     double started, started_wall;
 };
@@ -42,6 +43,7 @@ typedef struct vg_request {
     vg_server *srv;
     double start;
     vg_route route;
+    const char *name;           /* model name from the URL (arena), or NULL */
     unsigned status;            /* 0 until a response is queued */
     int responded;              /* a response is queued; ignore further body */
     int body_over;              /* body beyond max_body: discarded, 413 at the end */

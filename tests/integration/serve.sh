@@ -42,6 +42,16 @@ EOF
 head -n1 "$WORK/recs.jsonl" > "$WORK/rec1.json"
 (( $(wc -l < "$WORK/recs.jsonl") == 30 )) && pass "30 KDD records as JSON" || fail "record conversion"
 
+# ---- command-line errors: one line on stderr, a non-zero exit -------------------
+expect_error "serve without --model" "--model is required" "$VIGIL" serve
+expect_error "serve a missing file" "nonexistent.vgm" "$VIGIL" serve --model "$WORK/nonexistent.vgm"
+expect_error "two models with one name" "used twice" "$VIGIL" serve --model "a=$WORK/forest.vgm" --model "a=$WORK/cat.vgm"
+expect_error "a bad port" "--listen" "$VIGIL" serve --model "$WORK/forest.vgm" --listen 127.0.0.1:70000
+expect_error "a missing key file" "nokeys" "$VIGIL" serve --model "$WORK/forest.vgm" --api-key-file "$WORK/nokeys"
+expect_error "a zero body limit" "--max-body" "$VIGIL" serve --model "$WORK/forest.vgm" --max-body 0
+expect_ok "serve --help" "$VIGIL" serve --help
+grep -q -- "--max-batch" "$WORK/out" && pass "help lists the limits" || fail "help lacks --max-batch"
+
 # ---- start ----------------------------------------------------------------
 KEY="k-$$-$RANDOM"
 printf '# API keys for the test\n\n  %s  \n' "$KEY" > "$WORK/keys"
@@ -58,6 +68,8 @@ fi
 grep -q "(models: kdd, cat)$" "$WORK/serve.out" && pass "started on port $PORT: $(cat "$WORK/serve.out")" \
   || fail "start line: $(cat "$WORK/serve.out")"
 BASE=http://127.0.0.1:$PORT
+expect_error "a port already in use" "cannot listen on 127.0.0.1:$PORT" \
+  timeout 10 "$VIGIL" serve --model "$WORK/forest.vgm" --listen "127.0.0.1:$PORT"
 
 # call METHOD PATH [curl args]: with the key; sets CODE, the body is in $WORK/body.
 call() {
@@ -187,6 +199,10 @@ nest() { $PY -c "import sys; d=int(sys.argv[1]); print('{\"x\": ' + '['*d + '1' 
 nest 7 > "$WORK/d8.json"; nest 8 > "$WORK/d9.json"
 call POST /v1/detect --data-binary @"$WORK/d8.json"; expect "depth 8 (the limit)" 200
 call POST /v1/detect --data-binary @"$WORK/d9.json"; expect "depth 9" 400 "deeper than 8 levels"
+
+# headers: the default --max-header of 16 KiB.
+anon GET /healthz -H "X-Pad: $(head -c 12000 /dev/zero | tr '\0' a)"; expect "12 KB of headers (under 16 KiB)" 200
+anon GET /healthz -H "X-Pad: $(head -c 20000 /dev/zero | tr '\0' a)"; expect "20 KB of headers" 431
 
 # ---- authentication -------------------------------------------------------------
 anon POST /v1/detect -H 'Content-Type: application/json' --data-binary @"$WORK/rec1.json"
