@@ -735,6 +735,18 @@ static uint32_t gbdt_n_outputs(const void *state)
     return ((const gbdt_state *)state)->e->n_outputs;
 }
 
+/* Exact TreeSHAP of the raw scores (log-odds, per-class margins or the
+ * regression value), from the compiled ensemble. */
+static vg_status gbdt_explain(const void *state, const float *row, double *contrib)
+{
+    return vg_ensemble_shap(((const gbdt_state *)state)->e, row, contrib);
+}
+
+static void gbdt_importance(const void *state, int kind, double *out)
+{
+    vg_ensemble_importance(((const gbdt_state *)state)->e, (vg_importance_kind)kind, out);
+}
+
 /* u32 version, objective, rounds, best_iteration (UINT32_MAX: none); f64
  * best_score; then the ensemble. */
 static vg_status gbdt_save(const void *state, vg_wbuf *w)
@@ -830,8 +842,6 @@ const vg_estimator_kind vg_gbdt_kind = {
     .regression = 1,
     .predict_row = gbdt_predict_row,
     .n_outputs = gbdt_n_outputs,
-    /* explain and importance: vg_ensemble_shap / vg_ensemble_importance on
-     * the state's ensemble (ensemble_shap.c, ensemble_importance.c). */
-    .explain = NULL,
-    .importance = NULL,
+    .explain = gbdt_explain,
+    .importance = gbdt_importance,
 };

@@ -334,7 +334,8 @@ static vg_status explain_row(const vg_model *m, const float *row, double *scratc
         sum += v;
         contrib[f == nf ? ni : vg_pipeline_feature_input(m->pipeline, f)] += v;
     }
-    *output = o;
+    /* One raw output for two classes is the positive class's log-odds. */
+    *output = n_out == 1 && m->classes.n == 2 ? 1 : o;
     *raw = sum;
     return VG_OK;
 }
