@@ -196,6 +196,37 @@ vg_status vg_ensemble_validate(const vg_ensemble *e)
 
 /* ---- prediction (the batch path is in ensemble_predict.c) ---- */
 
+#define ROW_LANES 4
+
+/* Leaves of trees t .. t + ROW_LANES - 1 for one row, walked in lockstep. */
+static void leaves_lockstep(const vg_ensemble *e, uint32_t t, const float *row, uint32_t *leaf)
+{
+    const vg_ens_node *nodes[ROW_LANES];
+    uint32_t j[ROW_LANES];
+    for (uint32_t i = 0; i < ROW_LANES; i++) nodes[i] = e->nodes + e->tree_start[t + i], j[i] = 0;
+    for (int moving = 1; moving;) {
+        moving = 0;
+        for (uint32_t i = 0; i < ROW_LANES; i++) {
+            const vg_ens_node *nd = &nodes[i][j[i]];
+            if (nd->feature >= 0) {
+                j[i] = nd->child + vg_ens_goes_right(e, nd, row);
+                moving = 1;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < ROW_LANES; i++) leaf[i] = nodes[i][j[i]].child;
+}
+
+static void add_leaf(const vg_ensemble *e, uint32_t t, uint32_t leaf, double *acc)
+{
+    if (e->leaf_width == 1) {
+        acc[e->tree_output[t]] += e->leaves[leaf];
+    } else {
+        const float *v = e->leaves + (size_t)leaf * e->leaf_width;
+        for (uint32_t k = 0; k < e->n_outputs; k++) acc[k] += v[k];
+    }
+}
+
 void vg_ensemble_raw_row(const vg_ensemble *e, const float *row, float *raw)
 {
     const uint32_t K = e->n_outputs, W = e->leaf_width;
@@ -217,15 +248,15 @@ void vg_ensemble_raw_row(const vg_ensemble *e, const float *row, float *raw)
         return;
     }
     memset(acc, 0, K * sizeof(double));
-    for (uint32_t t = 0; t < e->n_trees; t++) {
-        uint32_t leaf = vg_ens_leaf(e, e->nodes + e->tree_start[t], row);
-        if (W == 1) {
-            acc[e->tree_output[t]] += e->leaves[leaf];
-        } else {
-            const float *v = e->leaves + (size_t)leaf * W;
-            for (uint32_t k = 0; k < K; k++) acc[k] += v[k];
-        }
+    uint32_t t = 0, leaf[ROW_LANES];
+    /* Trees walked ROW_LANES at a time so their chains of dependent node
+     * loads overlap; leaves are still added in tree order, so the sum is the
+     * same as walking one tree after the other. */
+    for (; t + ROW_LANES <= e->n_trees; t += ROW_LANES) {
+        leaves_lockstep(e, t, row, leaf);
+        for (uint32_t i = 0; i < ROW_LANES; i++) add_leaf(e, t + i, leaf[i], acc);
     }
+    for (; t < e->n_trees; t++) add_leaf(e, t, vg_ens_leaf(e, e->nodes + e->tree_start[t], row), acc);
     for (uint32_t k = 0; k < K; k++) raw[k] = (float)((double)e->base[k] + (double)e->scale * acc[k]);
 }
 
