@@ -129,6 +129,22 @@ static void test_buf_roundtrip_and_truncation(void **state)
     vg_wbuf_free(&w);
 }
 
+static void test_wbuf_printf(void **state)
+{
+    (void)state;
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    vg_wbuf_printf(&w, "%s=%d;", "a", 1);
+    char long_text[2000];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    vg_wbuf_printf(&w, "%s|", long_text);  /* longer than the stack line: written whole */
+    assert_int_equal(w.len, 4 + 1999 + 1);
+    assert_memory_equal(w.data, "a=1;x", 5);
+    assert_int_equal(w.data[w.len - 1], '|');
+    vg_wbuf_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_rng),
         cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_buf_roundtrip_and_truncation),
+        cmocka_unit_test(test_wbuf_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

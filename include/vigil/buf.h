@@ -6,6 +6,7 @@
 #ifndef VIGIL_BUF_H
 #define VIGIL_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "vigil/core.h"
@@ -26,6 +27,9 @@ void vg_wbuf_u64(vg_wbuf *w, uint64_t v);
 void vg_wbuf_i32(vg_wbuf *w, int32_t v);
 void vg_wbuf_f32(vg_wbuf *w, float v);
 void vg_wbuf_f64(vg_wbuf *w, double v);
+/* Append formatted text (no terminating NUL), never truncated. */
+void vg_wbuf_printf(vg_wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vg_wbuf_vprintf(vg_wbuf *w, const char *fmt, va_list ap);
 /* Length-prefixed (u32) string; NULL is written as length 0xFFFFFFFF. */
 void vg_wbuf_str(vg_wbuf *w, const char *s);
 void vg_wbuf_f32s(vg_wbuf *w, const float *v, size_t n);

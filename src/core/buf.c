@@ -3,6 +3,7 @@
  * explicitly so files move between machines. */
 #include "vigil/buf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void vg_wbuf_init(vg_wbuf *w)
@@ -32,6 +33,36 @@ void vg_wbuf_bytes(vg_wbuf *w, const void *p, size_t n)
     }
     memcpy(w->data + w->len, p, n);
     w->len += n;
+}
+
+void vg_wbuf_vprintf(vg_wbuf *w, const char *fmt, va_list ap)
+{
+    char line[512];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    if (n >= 0 && (size_t)n < sizeof line) {
+        vg_wbuf_bytes(w, line, (size_t)n);
+    } else if (n >= 0) {
+        /* A long line is written whole rather than cut. */
+        char *big = vg_malloc((size_t)n + 1);
+        if (big) {
+            vsnprintf(big, (size_t)n + 1, fmt, again);
+            vg_wbuf_bytes(w, big, (size_t)n);
+            vg_free(big);
+        } else {
+            w->failed = 1;
+        }
+    }
+    va_end(again);
+}
+
+void vg_wbuf_printf(vg_wbuf *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vg_wbuf_vprintf(w, fmt, ap);
+    va_end(ap);
 }
 
 static void put_le(vg_wbuf *w, uint64_t v, int bytes)

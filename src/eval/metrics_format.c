@@ -5,7 +5,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,31 +16,6 @@
 /* Append printf-style text. Lines here are short (names are truncated before
  * they get here), so a stack buffer nearly always does; the heap path keeps
  * a long one whole rather than cutting it. */
-static void put(vg_wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(vg_wbuf *w, const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof line) {
-        vg_wbuf_bytes(w, line, (size_t)n);
-        return;
-    }
-    char *big = vg_malloc((size_t)n + 1);
-    if (!big) {
-        w->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    vg_wbuf_bytes(w, big, (size_t)n);
-    vg_free(big);
-}
-
 static void put_spaces(vg_wbuf *w, size_t n)
 {
     static const char spaces[] = "                                ";
@@ -55,8 +29,8 @@ static void put_spaces(vg_wbuf *w, size_t n)
 /* A figure in a fixed width; undefined ones read "n/a" rather than "nan". */
 static void put_fig(vg_wbuf *w, double v, int width)
 {
-    if (isnan(v)) put(w, "%*s", width, "n/a");
-    else put(w, "%*.4f", width, v);
+    if (isnan(v)) vg_wbuf_printf(w, "%*s", width, "n/a");
+    else vg_wbuf_printf(w, "%*.4f", width, v);
 }
 
 /* Class names come from the data, so they may be long, non-ASCII or hold
@@ -115,26 +89,26 @@ static size_t widest_name(const vg_metrics *m, const char *const *names, size_t 
 static void format_headline(const vg_metrics *m, const char *const *names, vg_wbuf *w)
 {
     char tmp[16];
-    put(w, "Metrics over %zu rows, %u classes", m->rows, m->n_classes);
+    vg_wbuf_printf(w, "Metrics over %zu rows, %u classes", m->rows, m->n_classes);
     if (m->n_classes == 2) {
         const char *pos = class_name(names, 1, tmp);
-        put(w, " (positive: ");
+        vg_wbuf_printf(w, " (positive: ");
         put_name(w, pos, VG_MIN(text_width(pos), FMT_ROW_NAME_MAX), 0);
-        put(w, ")");
+        vg_wbuf_printf(w, ")");
     } else {
-        put(w, " (precision, recall, F1, FPR: macro)");
+        vg_wbuf_printf(w, " (precision, recall, F1, FPR: macro)");
     }
-    put(w, "\n\n");
+    vg_wbuf_printf(w, "\n\n");
     const char *left[5] = { "accuracy", "precision", "recall", "F1", "FPR" };
     const double lv[5] = { m->accuracy, m->precision, m->recall, m->f1, m->fpr };
     const char *right[5] = { "ROC-AUC", "PR-AUC", "log loss", "macro F1", "weighted F1" };
     const double rv[5] = { m->roc_auc, m->pr_auc, m->log_loss, m->macro_f1, m->weighted_f1 };
     for (int i = 0; i < 5; i++) {
-        put(w, "  %-12s", left[i]);
+        vg_wbuf_printf(w, "  %-12s", left[i]);
         put_fig(w, lv[i], 8);
-        put(w, "      %-12s", right[i]);
+        vg_wbuf_printf(w, "      %-12s", right[i]);
         put_fig(w, rv[i], 8);
-        put(w, "\n");
+        vg_wbuf_printf(w, "\n");
     }
 }
 
@@ -161,25 +135,25 @@ static void format_confusion(const vg_metrics *m, const char *const *names, vg_w
     size_t per_band = (FMT_WIDTH - 2 - rw) / (cw + 2);
     if (per_band == 0) per_band = 1;
 
-    put(w, "\nConfusion matrix (rows = truth, columns = prediction%s)\n",
+    vg_wbuf_printf(w, "\nConfusion matrix (rows = truth, columns = prediction%s)\n",
         numbered ? " by class number" : "");
     for (uint32_t first = 0; first < k; first += (uint32_t)per_band) {
         uint32_t last = (uint32_t)VG_MIN((size_t)k, first + per_band);
-        if (per_band < k) put(w, "  predicted classes %u-%u of %u\n", first + 1, last, k);
+        if (per_band < k) vg_wbuf_printf(w, "  predicted classes %u-%u of %u\n", first + 1, last, k);
         put_spaces(w, 2 + rw);
         for (uint32_t c = first; c < last; c++) {
-            put(w, "  ");
-            if (numbered) put(w, "%*u", (int)cw, c + 1);
+            vg_wbuf_printf(w, "  ");
+            if (numbered) vg_wbuf_printf(w, "%*u", (int)cw, c + 1);
             else put_name(w, class_name(names, c, tmp), cw, 1);
         }
-        put(w, "\n");
+        vg_wbuf_printf(w, "\n");
         for (uint32_t t = 0; t < k; t++) {
-            put(w, "  ");
-            if (numbered) put(w, "%*u ", (int)num_w, t + 1);
+            vg_wbuf_printf(w, "  ");
+            if (numbered) vg_wbuf_printf(w, "%*u ", (int)num_w, t + 1);
             put_name(w, class_name(names, t, tmp), name_w, 0);
             for (uint32_t c = first; c < last; c++)
-                put(w, "  %*zu", (int)cw, m->confusion[(size_t)t * k + c]);
-            put(w, "\n");
+                vg_wbuf_printf(w, "  %*zu", (int)cw, m->confusion[(size_t)t * k + c]);
+            vg_wbuf_printf(w, "\n");
         }
     }
 }
@@ -188,20 +162,20 @@ static void format_per_class(const vg_metrics *m, const char *const *names, vg_w
 {
     char tmp[16];
     size_t rw = widest_name(m, names, FMT_ROW_NAME_MAX);
-    put(w, "\nPer class\n  ");
+    vg_wbuf_printf(w, "\nPer class\n  ");
     put_name(w, "class", rw, 0);
-    put(w, "%11s%8s%8s%10s%9s%9s\n", "precision", "recall", "F1", "support", "ROC-AUC", "PR-AUC");
+    vg_wbuf_printf(w, "%11s%8s%8s%10s%9s%9s\n", "precision", "recall", "F1", "support", "ROC-AUC", "PR-AUC");
     for (uint32_t c = 0; c < m->n_classes; c++) {
         const vg_class_report *r = &m->per_class[c];
-        put(w, "  ");
+        vg_wbuf_printf(w, "  ");
         put_name(w, class_name(names, c, tmp), rw, 0);
         put_fig(w, r->precision, 11);
         put_fig(w, r->recall, 8);
         put_fig(w, r->f1, 8);
-        put(w, "%10zu", r->support);
+        vg_wbuf_printf(w, "%10zu", r->support);
         put_fig(w, r->roc_auc, 9);
         put_fig(w, r->pr_auc, 9);
-        put(w, "\n");
+        vg_wbuf_printf(w, "\n");
     }
 }
 
@@ -209,7 +183,7 @@ void vg_metrics_format(const vg_metrics *m, const char *const *class_names, vg_w
 {
     VG_ASSERT(m && out);
     if (!m->confusion || !m->per_class) {
-        put(out, "no metrics\n");
+        vg_wbuf_printf(out, "no metrics\n");
         return;
     }
     format_headline(m, class_names, out);

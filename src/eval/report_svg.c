@@ -10,27 +10,10 @@
 
 void vg_html_put(vg_wbuf *w, const char *fmt, ...)
 {
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
+    vg_wbuf_vprintf(w, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof line) {
-        vg_wbuf_bytes(w, line, (size_t)n);
-        return;
-    }
-    /* Markup lines are short; a long one is kept whole rather than cut. */
-    char *big = vg_malloc((size_t)n + 1);
-    if (!big) {
-        w->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    vg_wbuf_bytes(w, big, (size_t)n);
-    vg_free(big);
 }
 
 void vg_html_text(vg_wbuf *w, const char *s)

@@ -11,7 +11,6 @@
 #include "model_internal.h"
 #include "vigil/vgm.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -336,24 +335,12 @@ vg_status vg_model_load(const char *path, vg_model **out)
 
 /* ---- describe --------------------------------------------------------- */
 
-static void put(vg_wbuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(vg_wbuf *out, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0) vg_wbuf_bytes(out, line, (size_t)VG_MIN(n, (int)sizeof line - 1));
-}
-
 static void put_list(vg_wbuf *out, const char *title, const vg_string_list *l)
 {
     if (!l->n) return;
-    put(out, "%-16s", title);
-    for (size_t i = 0; i < l->n; i++) put(out, "%s%s", i ? ", " : "", l->items[i]);
-    put(out, "\n");
+    vg_wbuf_printf(out, "%-16s", title);
+    for (size_t i = 0; i < l->n; i++) vg_wbuf_printf(out, "%s%s", i ? ", " : "", l->items[i]);
+    vg_wbuf_printf(out, "\n");
 }
 
 void vg_model_describe(const vg_model *m, vg_wbuf *out)
@@ -362,23 +349,23 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     time_t created = (time_t)m->created;
     struct tm tm;
     if (gmtime_r(&created, &tm)) strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    put(out, "model           %s (%s)\n", m->kind->name, m->kind->summary);
-    put(out, "task            %s on %s data, label column '%s'\n", vg_task_str(m->task), m->format, m->label);
-    put(out, "classes         ");
-    for (uint32_t c = 0; c < m->classes.n; c++) put(out, "%s%s", c ? ", " : "", m->classes.names[c]);
-    if (m->classes.positive_value) put(out, "  (positive: label '%s')", m->classes.positive_value);
-    else if (m->classes.negative_value) put(out, "  (positive: every label but '%s')", m->classes.negative_value);
-    put(out, "\n");
+    vg_wbuf_printf(out, "model           %s (%s)\n", m->kind->name, m->kind->summary);
+    vg_wbuf_printf(out, "task            %s on %s data, label column '%s'\n", vg_task_str(m->task), m->format, m->label);
+    vg_wbuf_printf(out, "classes         ");
+    for (uint32_t c = 0; c < m->classes.n; c++) vg_wbuf_printf(out, "%s%s", c ? ", " : "", m->classes.names[c]);
+    if (m->classes.positive_value) vg_wbuf_printf(out, "  (positive: label '%s')", m->classes.positive_value);
+    else if (m->classes.negative_value) vg_wbuf_printf(out, "  (positive: every label but '%s')", m->classes.negative_value);
+    vg_wbuf_printf(out, "\n");
     put_list(out, "parameters", &m->params);
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
     put_list(out, "text columns", &m->text);
-    put(out, "trained on      %zu rows of %s (checksum %016llx), seed %llu, %.3f s\n", m->train_rows,
+    vg_wbuf_printf(out, "trained on      %zu rows of %s (checksum %016llx), seed %llu, %.3f s\n", m->train_rows,
         m->data_name ? m->data_name : "?", (unsigned long long)m->data_checksum, (unsigned long long)m->seed,
         m->train_seconds);
-    put(out, "created         %s by vigil %s\n", when, m->vigil_version ? m->vigil_version : "?");
+    vg_wbuf_printf(out, "created         %s by vigil %s\n", when, m->vigil_version ? m->vigil_version : "?");
     if (m->kind->describe) {
-        put(out, "\nestimator\n");
+        vg_wbuf_printf(out, "\nestimator\n");
         vg_wbuf est;
         vg_wbuf_init(&est);
         m->kind->describe(m->state, &est);
@@ -386,11 +373,11 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
         size_t start = 0;
         for (size_t i = 0; i < est.len; i++)
             if (est.data[i] == '\n') {
-                put(out, "  %.*s\n", (int)(i - start), (const char *)est.data + start);
+                vg_wbuf_printf(out, "  %.*s\n", (int)(i - start), (const char *)est.data + start);
                 start = i + 1;
             }
         vg_wbuf_free(&est);
     }
-    put(out, "\npipeline\n");
+    vg_wbuf_printf(out, "\npipeline\n");
     vg_pipeline_describe(m->pipeline, out);
 }
