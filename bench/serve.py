@@ -320,6 +320,25 @@ def main():
         results["vigil"] = run_server_suite("vigil", vport, vp.pid, body_file, conns, args.seconds, args.soak)
         stop(vp)
 
+        # The same at 64 connections with one server thread: with wrk on the
+        # same 2 cores, two server threads make three busy threads for two
+        # cores, and the scheduler's time slices show up in the tail.
+        one = None
+        if args.threads != 1:
+            oport = free_port()
+            ocmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{oport}",
+                    "--threads", "1"]
+            op = subprocess.Popen(ocmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            procs.append(op)
+            wait_ready(oport, op)
+            wrk(oport, 16, 3, body_file)
+            one = wrk(oport, 64, args.seconds, body_file)
+            log(f"[vigil --threads 1] 64 conns: {one['rps']:10.1f} req/s  p50 {one['p50_us'] / 1e3:.3f} ms  "
+                f"p99 {one['p99_us'] / 1e3:.3f} ms  non-2xx {int(one['non2xx'])}  socket errors "
+                f"{int(one['socket_errors'])}  (load {one['load_before']:.2f} -> {one['load_after']:.2f})")
+            stop(op)
+        results["vigil"]["one_thread"] = one
+
         xgb_train = None
         if not args.skip_fastapi:
             xdir = os.path.join(work, "xgb")
@@ -387,8 +406,11 @@ def report(args, family, params, vigil_train, xgb_train, results, vcmd):
     lines.append("| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | load avg before -> after |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
     for name, res in results.items():
-        for r in res["runs"] + [res["soak"]]:
+        extra = [res["one_thread"]] if res.get("one_thread") else []
+        for r in res["runs"] + [res["soak"]] + extra:
             tag = f"{r['conns']}" + (f" ({r['seconds']} s soak)" if r is res["soak"] else "")
+            if extra and r is extra[0]:
+                tag += " (--threads 1)"
             lines.append(f"| {name} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p99_us'])} | "
                          f"{int(r['non2xx'])} | {int(r['socket_errors'])} | {r['load_before']:.2f} -> "
                          f"{r['load_after']:.2f} |")
@@ -409,6 +431,10 @@ def report(args, family, params, vigil_train, xgb_train, results, vcmd):
                       f"{'met' if ratio >= 20 else 'NOT met'})")
     checks.append(f"vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms** (target < 2 ms: "
                   f"{'met' if v64['p99_us'] < 2000 else 'NOT met'})")
+    if results["vigil"].get("one_thread"):
+        o = results["vigil"]["one_thread"]
+        checks.append(f"vigil p99 at 64 connections with --threads 1 (two busy threads for two cores): "
+                      f"**{fmt_ms(o['p99_us'])} ms** at {o['rps']:,.0f} requests/s")
     errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in results["vigil"]["runs"] + [results["vigil"]["soak"]])
     checks.append(f"vigil errors over all runs: **{errs}** (target 0: {'met' if errs == 0 else 'NOT met'})")
     rss = results["vigil"]["soak"]["rss"]

@@ -12,7 +12,7 @@
 static void write_value(vg_text *out, const vg_field *fd)
 {
     if (!fd || fd->kind == VG_FIELD_NULL) vg_text_puts(out, "null");
-    else if (fd->kind == VG_FIELD_NUMBER) vg_text_json_num(out, fd->number, 17);
+    else if (fd->kind == VG_FIELD_NUMBER) vg_text_json_num(out, fd->number, 15);  /* the decimal sent, not its binary tail */
     else vg_text_json_str(out, fd->text, fd->text_len);
 }
 
