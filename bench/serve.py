@@ -12,11 +12,17 @@ Models, trained here on NSL-KDD KDDTrain+ (binary: normal vs attack):
   FastAPI - XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6),
             categorical fields one-hot encoded.
 Runs: wrk -t1 at 1, 16 and 64 connections (30 s each), then 60 s at 64
-connections sampling the server's RSS every second. The servers get 2
-threads / 2 workers; wrk shares the same 2 cores. Results (requests/s,
-p50/p99 latency, non-2xx and socket errors, memory) are printed and written
-as the section "## Detection server: vigil vs FastAPI + uvicorn" of the
-results file, replacing that section if present and keeping the others.
+connections sampling the server's RSS every second, for each server in two
+layouts of the machine's CPUs:
+  shared - the server on every CPU (vigil --threads = CPUs, uvicorn
+           --workers = CPUs) and wrk on the same CPUs;
+  split  - the server pinned to CPU 0 (one thread / one worker) and wrk to
+           CPU 1 (taskset), so the load generator does not take turns with
+           the server on its cores.
+Results (requests/s, p50/p99 latency, non-2xx and socket errors, memory) are
+printed and written as the section "## Detection server: vigil vs FastAPI +
+uvicorn" of the results file, replacing that section if present and keeping
+the others.
 """
 import argparse
 import datetime
@@ -172,8 +178,8 @@ def wait_ready(port, proc, deadline=60):
     raise RuntimeError("server did not become ready")
 
 
-def wrk(port, conns, seconds, body_file, sample_pid=None):
-    cmd = ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", os.path.join(HERE, "serve.lua"),
+def wrk(port, conns, seconds, body_file, sample_pid=None, pin=()):
+    cmd = list(pin) + ["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", os.path.join(HERE, "serve.lua"),
            f"http://127.0.0.1:{port}"]
     env = dict(os.environ, VG_BENCH_BODY=body_file)
     samples = []
@@ -202,23 +208,23 @@ def wrk(port, conns, seconds, body_file, sample_pid=None):
     res["seconds"] = seconds
     res["load_before"] = load0
     res["load_after"] = loadavg()
-    res["command"] = " ".join(cmd[:-1]) + " http://127.0.0.1:PORT"
+    res["command"] = " ".join(cmd[len(pin):-1]) + " http://127.0.0.1:PORT"
     if sample_pid:
         res["rss"] = samples
     return res
 
 
-def run_server_suite(name, port, pid, body_file, conns_list, seconds, soak):
+def run_server_suite(name, port, pid, body_file, conns_list, seconds, soak, pin=()):
     log(f"[{name}] warm-up 3 s")
-    wrk(port, 16, 3, body_file)
+    wrk(port, 16, 3, body_file, pin=pin)
     runs = []
     for c in conns_list:
-        r = wrk(port, c, seconds, body_file)
+        r = wrk(port, c, seconds, body_file, pin=pin)
         log(f"[{name}] {c:3d} conns: {r['rps']:10.1f} req/s  p50 {r['p50_us'] / 1e3:.3f} ms  "
             f"p99 {r['p99_us'] / 1e3:.3f} ms  non-2xx {int(r['non2xx'])}  socket errors {int(r['socket_errors'])}  "
             f"(load {r['load_before']:.2f} -> {r['load_after']:.2f})")
         runs.append(r)
-    s = wrk(port, 64, soak, body_file, sample_pid=pid)
+    s = wrk(port, 64, soak, body_file, sample_pid=pid, pin=pin)
     rss = s["rss"]
     log(f"[{name}] soak {soak} s at 64 conns: {s['rps']:.1f} req/s, p99 {s['p99_us'] / 1e3:.3f} ms, "
         f"RSS first {rss[0] / 2**20:.1f} MiB last {rss[-1] / 2**20:.1f} MiB max {max(rss) / 2**20:.1f} MiB")
@@ -251,6 +257,30 @@ def write_section(path, text):
         f.write(new)
 
 
+def layouts_for(args):
+    """The CPU layouts to measure (see the module comment)."""
+    cpus = os.cpu_count() or 1
+    threads = args.threads or cpus
+    lays = [{"name": "shared", "server_pin": [], "wrk_pin": [], "threads": threads, "threads_flag": True,
+             "what": f"server on all {cpus} CPUs ({threads} threads / workers), wrk on the same CPUs"}]
+    if cpus >= 2 and shutil.which("taskset") and args.layout in ("all", "split"):
+        # No --threads for vigil here: its default is the CPUs it may run on,
+        # which taskset makes one.
+        lays.append({"name": "split", "server_pin": ["taskset", "-c", "0"], "wrk_pin": ["taskset", "-c", "1"],
+                     "threads": 1, "threads_flag": False,
+                     "what": "server pinned to CPU 0 (1 thread / 1 worker), wrk pinned to CPU 1"})
+    if args.layout == "split":
+        lays = lays[1:]
+    return lays
+
+
+def server_threads(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
@@ -258,7 +288,10 @@ def main():
     ap.add_argument("--test", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTest+.txt.gz"))
     ap.add_argument("--seconds", type=int, default=30, help="each wrk run (default 30)")
     ap.add_argument("--soak", type=int, default=60, help="the memory run at 64 connections (default 60)")
-    ap.add_argument("--threads", type=int, default=2, help="vigil threads and uvicorn workers (default 2)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="vigil threads and uvicorn workers in the shared layout (default: one per CPU)")
+    ap.add_argument("--layout", choices=("all", "shared", "split"), default="all",
+                    help="which CPU layouts to measure (default all)")
     ap.add_argument("--quick", action="store_true", help="5 s runs and a 10 s soak, for a smoke test")
     ap.add_argument("--skip-fastapi", action="store_true")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
@@ -306,62 +339,52 @@ def main():
         vigil_train = {"accuracy": tj["accuracy"], "roc_auc": tj["roc_auc"], "train_seconds": time.time() - t0}
         log(f"  accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}")
 
+        layouts = layouts_for(args)
         results = {}
-        vport = free_port()
-        vcmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{vport}",
-                "--threads", str(args.threads)]
-        log(f"starting: {' '.join(vcmd)}")
-        vp = subprocess.Popen(vcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        procs.append(vp)
-        log("  " + vp.stdout.readline().strip())
-        wait_ready(vport, vp)
-        st, reply = post(vport, body)
-        log(f"  reply: {json.dumps(reply)}")
-        results["vigil"] = run_server_suite("vigil", vport, vp.pid, body_file, conns, args.seconds, args.soak)
-        stop(vp)
-
-        # The same at 64 connections with one server thread: with wrk on the
-        # same 2 cores, two server threads make three busy threads for two
-        # cores, and the scheduler's time slices show up in the tail.
-        one = None
-        if args.threads != 1:
-            oport = free_port()
-            ocmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{oport}",
-                    "--threads", "1"]
-            op = subprocess.Popen(ocmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            procs.append(op)
-            wait_ready(oport, op)
-            wrk(oport, 16, 3, body_file)
-            one = wrk(oport, 64, args.seconds, body_file)
-            log(f"[vigil --threads 1] 64 conns: {one['rps']:10.1f} req/s  p50 {one['p50_us'] / 1e3:.3f} ms  "
-                f"p99 {one['p99_us'] / 1e3:.3f} ms  non-2xx {int(one['non2xx'])}  socket errors "
-                f"{int(one['socket_errors'])}  (load {one['load_before']:.2f} -> {one['load_after']:.2f})")
-            stop(op)
-        results["vigil"]["one_thread"] = one
+        vcmds = {}
+        for lay in layouts:
+            vport = free_port()
+            vcmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{vport}"]
+            if lay["threads_flag"]:
+                vcmd += ["--threads", str(lay["threads"])]
+            vcmds[lay["name"]] = lay["server_pin"] + vcmd
+            log(f"[{lay['name']}] starting: {' '.join(lay['server_pin'] + vcmd)}")
+            vp = subprocess.Popen(lay["server_pin"] + vcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            procs.append(vp)
+            log("  " + vp.stdout.readline().strip())
+            wait_ready(vport, vp)
+            log(f"  threads: {server_threads(vp.pid) - 1} serving (plus the main thread)")
+            st, reply = post(vport, body)
+            log(f"  reply: {json.dumps(reply)}")
+            results[("vigil", lay["name"])] = run_server_suite(f"vigil {lay['name']}", vport, vp.pid, body_file,
+                                                               conns, args.seconds, args.soak, lay["wrk_pin"])
+            stop(vp)
 
         xgb_train = None
         if not args.skip_fastapi:
             xdir = os.path.join(work, "xgb")
             os.makedirs(xdir)
             log("training XGBoost (hist, 200 trees, depth 6) for the FastAPI service")
-            xgb_train = train_xgboost(args.train, args.test, xdir, args.threads)
+            xgb_train = train_xgboost(args.train, args.test, xdir, args.threads or os.cpu_count())
             log(f"  accuracy {xgb_train['accuracy']:.4f}, ROC-AUC {xgb_train['roc_auc']:.4f}")
-            fport = free_port()
-            fcmd = ["/usr/bin/python3", "-m", "uvicorn", "serve_fastapi:app", "--app-dir", HERE, "--host",
-                    "127.0.0.1", "--port", str(fport), "--workers", str(args.threads), "--log-level", "warning",
-                    "--no-access-log"]
-            log(f"starting: VG_XGB_DIR=... {' '.join(fcmd)}")
-            fp = subprocess.Popen(fcmd, env=dict(os.environ, VG_XGB_DIR=xdir), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
-            procs.append(fp)
-            wait_ready(fport, fp)
-            st, reply = post(fport, body)
-            log(f"  reply: {json.dumps(reply)}")
-            results["fastapi"] = run_server_suite("fastapi", fport, fp.pid, body_file, conns, args.seconds,
-                                                  args.soak)
-            stop(fp)
+            for lay in layouts:
+                fport = free_port()
+                fcmd = ["/usr/bin/python3", "-m", "uvicorn", "serve_fastapi:app", "--app-dir", HERE, "--host",
+                        "127.0.0.1", "--port", str(fport), "--workers", str(lay["threads"]), "--log-level",
+                        "warning", "--no-access-log"]
+                log(f"[{lay['name']}] starting: VG_XGB_DIR=... {' '.join(lay['server_pin'] + fcmd)}")
+                fp = subprocess.Popen(lay["server_pin"] + fcmd, env=dict(os.environ, VG_XGB_DIR=xdir),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                procs.append(fp)
+                wait_ready(fport, fp)
+                st, reply = post(fport, body)
+                log(f"  reply: {json.dumps(reply)}")
+                results[("fastapi", lay["name"])] = run_server_suite(f"fastapi {lay['name']}", fport, fp.pid,
+                                                                     body_file, conns, args.seconds, args.soak,
+                                                                     lay["wrk_pin"])
+                stop(fp)
 
-        text = report(args, family, params, vigil_train, xgb_train, results, vcmd)
+        text = report(args, family, params, vigil_train, xgb_train, results, layouts)
         print()
         print(text)
         if not args.no_write:
@@ -373,7 +396,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(args, family, params, vigil_train, xgb_train, results, vcmd):
+def report(args, family, params, vigil_train, xgb_train, results, layouts):
     cpu = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo"):
@@ -382,66 +405,67 @@ def report(args, family, params, vigil_train, xgb_train, results, vcmd):
                 break
     except OSError:
         pass
+    cmd = " ".join(["/usr/bin/python3", "bench/serve.py"] + (["--quick"] if args.quick else []))
     lines = [SECTION, ""]
     lines.append(f"Measured {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores "
-                 f"({cpu}, Linux {platform.release()}), everything on 127.0.0.1; wrk runs on the same cores "
-                 f"as the server. `{' '.join(['/usr/bin/python3', 'bench/serve.py'] + (['--quick'] if args.quick else []))}` "
-                 "reproduces it.")
+                 f"({cpu}, Linux {platform.release()}), everything on 127.0.0.1. `{cmd}` reproduces it. "
+                 "Two layouts of the CPUs:")
     lines.append("")
-    shown = ["build/vigil", "serve", "--model", f"{family}=MODEL.vgm", "--listen", "127.0.0.1:PORT", "--threads",
-             str(args.threads)]
-    lines.append(f"- vigil: `{' '.join(shown)}` serving a **{family}** model "
-                 f"({', '.join(params)}) trained on KDDTrain+ (KDDTest+ accuracy {vigil_train['accuracy']:.4f}, "
-                 f"ROC-AUC {vigil_train['roc_auc']:.4f}).")
+    for lay in layouts:
+        lines.append(f"- **{lay['name']}**: {lay['what']}.")
+    lines.append("")
+    lines.append(f"- vigil: `[taskset -c 0] build/vigil serve --model {family}=MODEL.vgm --listen 127.0.0.1:PORT "
+                 f"[--threads N]` serving a **{family}** model ({', '.join(params)}) trained on KDDTrain+ (KDDTest+ "
+                 f"accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}); in the split "
+                 "layout without --threads: the default is one thread per CPU the process may use, which is one.")
     if xgb_train:
-        lines.append(f"- FastAPI: `python3 -m uvicorn serve_fastapi:app --app-dir bench --workers {args.threads} --no-access-log` "
-                     f"(bench/serve_fastapi.py), XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6) "
-                     f"with one-hot categories, same data (KDDTest+ accuracy {xgb_train['accuracy']:.4f}, ROC-AUC "
-                     f"{xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba (n_jobs=1 at serving).")
-    lines.append(f"- Load: `VG_BENCH_BODY=record.json wrk -t1 -cN -d{args.seconds}s --latency -s bench/serve.lua "
-                 f"http://127.0.0.1:PORT` for N = 1, 16, 64 (a 3 s warm-up first), POSTing the first KDDTest+ "
-                 f"record ({len(json.dumps(read_kdd(args.test)[0][0]))} bytes of JSON) to /v1/detect; then {args.soak} s at "
-                 "64 connections sampling the server's RSS (all its processes) every second.")
+        lines.append("- FastAPI: `[taskset -c 0] python3 -m uvicorn serve_fastapi:app --app-dir bench --workers N "
+                     "--no-access-log` (bench/serve_fastapi.py), XGBClassifier(tree_method='hist', n_estimators=200, "
+                     f"max_depth=6) with one-hot categories, same data (KDDTest+ accuracy {xgb_train['accuracy']:.4f}, "
+                     f"ROC-AUC {xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba "
+                     "(n_jobs=1 at serving).")
+    lines.append(f"- Load: `[taskset -c 1] wrk -t1 -cN -d{args.seconds}s --latency -s bench/serve.lua "
+                 f"http://127.0.0.1:PORT` (VG_BENCH_BODY=record.json) for N = 1, 16, 64 (a 3 s warm-up first), "
+                 f"POSTing the first KDDTest+ record ({len(json.dumps(read_kdd(args.test)[0][0]))} bytes of JSON) to "
+                 f"/v1/detect; then {args.soak} s at 64 connections sampling the server's RSS (all its processes) "
+                 "every second.")
     lines.append("")
-    lines.append("| server | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | load avg before -> after |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
-    for name, res in results.items():
-        extra = [res["one_thread"]] if res.get("one_thread") else []
-        for r in res["runs"] + [res["soak"]] + extra:
+    lines.append("| server | layout | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | "
+                 "load avg before -> after |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for (name, lay), res in results.items():
+        for r in res["runs"] + [res["soak"]]:
             tag = f"{r['conns']}" + (f" ({r['seconds']} s soak)" if r is res["soak"] else "")
-            if extra and r is extra[0]:
-                tag += " (--threads 1)"
-            lines.append(f"| {name} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p99_us'])} | "
-                         f"{int(r['non2xx'])} | {int(r['socket_errors'])} | {r['load_before']:.2f} -> "
-                         f"{r['load_after']:.2f} |")
+            lines.append(f"| {name} | {lay} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | "
+                         f"{fmt_ms(r['p99_us'])} | {int(r['non2xx'])} | {int(r['socket_errors'])} | "
+                         f"{r['load_before']:.2f} -> {r['load_after']:.2f} |")
     lines.append("")
-    lines.append("| server | RSS first | RSS last | RSS max | requests in the soak |")
-    lines.append("|---|---:|---:|---:|---:|")
-    for name, res in results.items():
+    lines.append("| server | layout | RSS first | RSS last | RSS max | requests in the soak |")
+    lines.append("|---|---|---:|---:|---:|---:|")
+    for (name, lay), res in results.items():
         rss = res["soak"]["rss"]
-        lines.append(f"| {name} | {rss[0] / 2**20:.1f} MiB | {rss[-1] / 2**20:.1f} MiB | {max(rss) / 2**20:.1f} MiB | "
-                     f"{int(res['soak']['requests']):,} |")
+        lines.append(f"| {name} | {lay} | {rss[0] / 2**20:.1f} MiB | {rss[-1] / 2**20:.1f} MiB | "
+                     f"{max(rss) / 2**20:.1f} MiB | {int(res['soak']['requests']):,} |")
     lines.append("")
-    v64 = results["vigil"]["runs"][-1]
     checks = []
-    if "fastapi" in results:
-        f64 = results["fastapi"]["runs"][-1]
-        ratio = v64["rps"] / f64["rps"] if f64["rps"] else float("inf")
-        checks.append(f"vigil/FastAPI requests/s at 64 connections: **{ratio:.1f}x** (target >= 20x: "
-                      f"{'met' if ratio >= 20 else 'NOT met'})")
-    checks.append(f"vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms** (target < 2 ms: "
-                  f"{'met' if v64['p99_us'] < 2000 else 'NOT met'})")
-    if results["vigil"].get("one_thread"):
-        o = results["vigil"]["one_thread"]
-        checks.append(f"vigil p99 at 64 connections with --threads 1 (two busy threads for two cores): "
-                      f"**{fmt_ms(o['p99_us'])} ms** at {o['rps']:,.0f} requests/s")
-    errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in results["vigil"]["runs"] + [results["vigil"]["soak"]])
-    checks.append(f"vigil errors over all runs: **{errs}** (target 0: {'met' if errs == 0 else 'NOT met'})")
-    rss = results["vigil"]["soak"]["rss"]
-    growth = (rss[-1] - rss[len(rss) // 4]) / 2**20
-    checks.append(f"vigil RSS over the soak: {rss[0] / 2**20:.1f} -> {rss[-1] / 2**20:.1f} MiB (max "
-                  f"{max(rss) / 2**20:.1f}); growth after the first quarter {growth:+.1f} MiB (target flat: "
-                  f"{'met' if abs(growth) < 2 else 'NOT met'})")
+    for lay in (l["name"] for l in layouts):
+        v = results[("vigil", lay)]
+        v64 = v["runs"][-1]
+        if ("fastapi", lay) in results:
+            f64 = results[("fastapi", lay)]["runs"][-1]
+            ratio = v64["rps"] / f64["rps"] if f64["rps"] else float("inf")
+            checks.append(f"{lay}: vigil/FastAPI requests/s at 64 connections: **{ratio:.1f}x** (target >= 20x: "
+                          f"{'met' if ratio >= 20 else 'NOT met'})")
+        checks.append(f"{lay}: vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms**, in the soak "
+                      f"{fmt_ms(v['soak']['p99_us'])} ms (target < 2 ms: "
+                      f"{'met' if max(v64['p99_us'], v['soak']['p99_us']) < 2000 else 'NOT met'})")
+        errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in v["runs"] + [v["soak"]])
+        checks.append(f"{lay}: vigil errors over all runs: **{errs}** (target 0: {'met' if errs == 0 else 'NOT met'})")
+        rss = v["soak"]["rss"]
+        growth = (rss[-1] - rss[len(rss) // 4]) / 2**20
+        checks.append(f"{lay}: vigil RSS over the soak: {rss[0] / 2**20:.1f} -> {rss[-1] / 2**20:.1f} MiB (max "
+                      f"{max(rss) / 2**20:.1f}); growth after the first quarter {growth:+.1f} MiB (target flat: "
+                      f"{'met' if abs(growth) < 2 else 'NOT met'})")
     for c in checks:
         lines.append(f"- {c}")
     lines.append("")

@@ -55,7 +55,7 @@ typedef struct vg_server vg_server;
 typedef struct vg_server_params {
     const char *host;              /* address to listen on; default "127.0.0.1" */
     unsigned port;                 /* default 8080; 0 = pick a free port (see vg_server_port) */
-    int threads;                   /* server threads; 0 = one per CPU */
+    int threads;                   /* server threads; 0 = one per CPU in the affinity mask */
     double threshold;              /* anomaly when score >= threshold; NaN = 0.5 for
                                       classification, never for regression */
     size_t max_body;               /* request body bytes (413 beyond); default 1 MiB */

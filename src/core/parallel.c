@@ -2,10 +2,12 @@
  * atomic counter. Threads are created per call; training calls it a handful
  * of times, so the ~20 us start-up does not matter, and there is no global
  * pool to configure or shut down. */
+#define _GNU_SOURCE  /* sched_getaffinity, CPU_COUNT */
 #include "vigil/parallel.h"
 #include "vigil/core.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -37,11 +39,20 @@ static void *worker_main(void *p)
     return NULL;
 }
 
+int vg_cpus_available(void)
+{
+    /* Threads beyond the CPUs we may use only take turns on them, and the
+     * turns show up as latency (a server) or as lost time (training). */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 int vg_threads_resolve(int threads)
 {
-    if (threads > 0) return threads > 256 ? 256 : threads;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+    if (threads <= 0) threads = vg_cpus_available();
+    return threads > 256 ? 256 : threads;
 }
 
 void vg_parallel_for(int threads, size_t n_tasks, vg_task_fn fn, void *ctx)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "serve/assets.h"
+#include "vigil/parallel.h"
 
 vg_server_params vg_server_params_default(void)
 {
@@ -89,8 +90,7 @@ vg_status vg_server_new(const vg_server_params *p, vg_server **out)
         vg_server_free(s);
         return st;
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s->threads = p->threads ? p->threads : (int)(cpus > 0 ? cpus : 1);
+    s->threads = p->threads ? p->threads : vg_cpus_available();
     *out = s;
     return VG_OK;
 }
