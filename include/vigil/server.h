@@ -62,7 +62,7 @@ typedef struct vg_server_params {
     size_t max_batch;              /* records per batch (413 beyond); default 1000 */
     size_t max_fields;             /* fields per record (400 beyond); default 1024 */
     size_t max_depth;              /* JSON nesting (400 beyond); default 16 */
-    size_t max_header;             /* request line + headers bytes (431 beyond); default 16 KiB */
+    size_t max_header;             /* request line + headers bytes (JSON 431 beyond); default 16 KiB */
     size_t max_request_memory;     /* scratch memory per request; default 64 MiB */
     unsigned timeout;              /* seconds a connection may stay idle; default 10 */
     unsigned max_connections;      /* open connections; default 1024 */

@@ -282,9 +282,36 @@ static enum MHD_Result serve_asset(vg_server *s, struct MHD_Connection *c, vg_re
 /* The first call for a request: headers are in, the body is not. Routes
  * without a body are answered here; so are requests refused before their
  * body is read (auth, size), which also spares reading it. */
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
+                                        const char *value, size_t value_len)
+{
+    (void)kind;
+    *(size_t *)cls += key_len + (value ? value_len : 0) + 4;  /* ": " and CRLF */
+    (void)key;
+    return MHD_YES;
+}
+
+/* Bytes of the request line and headers as the client sent them (give or
+ * take whitespace). libmicrohttpd answers headers past its connection memory
+ * with its own HTML page, so its limit is set to twice --max-header (see
+ * vg_server_start) and the limit proper is enforced here, with a JSON reply. */
+static size_t header_bytes(struct MHD_Connection *c, const char *url, const char *method)
+{
+    size_t n = strlen(method) + strlen(url) + sizeof " HTTP/1.1\r\n";
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, add_header_bytes, &n);
+    return n;
+}
+
 static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url,
                              const char *method)
 {
+    size_t hb = header_bytes(c, url, method);
+    if (hb > s->p.max_header) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "request line and headers of %zu bytes exceed the limit of %zu bytes (--max-header)",
+                 hb, s->p.max_header);
+        return respond_error(s, c, rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, msg);
+    }
     route_match m;
     match_route(url, &m);
     rq->route = m.route;
@@ -481,7 +508,10 @@ vg_status vg_server_start(vg_server *s)
      * listen queue (at most the backlog) until a connection ends or idles
      * out, so a flood of idle sockets cannot exhaust descriptors. */
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, s->p.max_connections, NULL };
-    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)s->p.max_header, NULL };
+    /* The connection's memory holds the headers and the read buffer; twice
+     * --max-header leaves room to parse headers just over the limit and
+     * refuse them in begin() with a JSON 431 rather than libmicrohttpd's page. */
+    opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)(2 * s->p.max_header), NULL };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s };
     opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL };
     if (s->threads > 1) opts[k++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, s->threads, NULL };

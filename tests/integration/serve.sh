@@ -202,7 +202,8 @@ call POST /v1/detect --data-binary @"$WORK/d9.json"; expect "depth 9" 400 "deepe
 
 # headers: the default --max-header of 16 KiB.
 anon GET /healthz -H "X-Pad: $(head -c 12000 /dev/zero | tr '\0' a)"; expect "12 KB of headers (under 16 KiB)" 200
-anon GET /healthz -H "X-Pad: $(head -c 20000 /dev/zero | tr '\0' a)"; expect "20 KB of headers" 431
+anon GET /healthz -H "X-Pad: $(head -c 20000 /dev/zero | tr '\0' a)"; expect "20 KB of headers: a JSON 431" 431 "exceed the limit of 16384 bytes"
+anon GET /healthz -H "X-Pad: $(head -c 40000 /dev/zero | tr '\0' a)"; expect "40 KB of headers (past twice the limit)" 431
 
 # ---- authentication -------------------------------------------------------------
 anon POST /v1/detect -H 'Content-Type: application/json' --data-binary @"$WORK/rec1.json"
