@@ -152,4 +152,8 @@ vg_status vg_alert_store_summarize(vg_alert_store *s, const vg_alert_filter *f, 
                                    vg_alert_summary *out);
 void vg_alert_summary_free(vg_alert_summary *sum);
 
+/* Earliest and latest alert time in the store (NaN, NaN when empty); two
+ * index lookups, so cheap on any size. */
+vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last);
+
 #endif

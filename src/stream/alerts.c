@@ -573,3 +573,18 @@ void vg_alert_summary_free(vg_alert_summary *sum)
     vg_free(sum->buckets);
     memset(sum, 0, sizeof *sum);
 }
+
+vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last)
+{
+    *first = *last = NAN;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT min(time), max(time) FROM alerts", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, "time range");
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *first = sqlite3_column_double(q, 0);
+        *last = sqlite3_column_double(q, 1);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "time range");
+}
