@@ -25,7 +25,8 @@ static const char help[] =
     "report compares them side by side on the same data. The file is self-contained\n"
     "(inline CSS and SVG, no scripts) and prints well.\n"
     "\n"
-    "Logs (the model's format, or --format, is login or weblog) also get a Sources\n"
+    "Logs (the model's format is login or weblog; --format, if given, must name it)\n"
+    "also get a Sources\n"
     "section with one block per --data file: events, bad lines, time span, the alerts\n"
     "the (first) model raises - those `vigil watch --from-start` would raise, at its\n"
     "threshold or --threshold - and the top entities (client IPs, users) by events\n"
@@ -175,7 +176,13 @@ int cmd_report(int argc, char **argv)
         in[k] = (vg_report_input){ .name = names[k], .source = models.items[k], .model = m[k],
                                    .eval = labelled ? &e[k] : NULL };
     }
-    /* Logs: one summary per file, scored by the first model. */
+    /* Logs: one summary per file, scored by the first model. Its features
+     * come from its own format: any other would feed it nothing it knows. */
+    if (format && n && strcmp(format, vg_model_format(m[0])) != 0) {
+        cli_usage_error("report", "--format %s: the model reads %s data", format, vg_model_format(m[0]));
+        rc = VG_EXIT_USAGE;
+        goto free_all;
+    }
     const char *fmt = format ? format : n ? vg_model_format(m[0]) : NULL;
     size_t n_sums = 0;
     if (n && vg_log_format_find(fmt)) {

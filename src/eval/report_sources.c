@@ -35,6 +35,7 @@ const char vg_report_sources_css[] =
     ".key{display:flex;gap:16px;font-size:12px;color:var(--muted);margin-top:6px;flex-wrap:wrap}"
     ".key span{display:inline-flex;align-items:center;gap:6px}"
     ".bad{color:#d55e00}"
+    "#sources-table a{color:inherit;text-decoration:none;border-bottom:1px dotted var(--faint)}"
     "@media (max-width:820px){.cards.five{grid-template-columns:repeat(2,minmax(0,1fr))}}"
     "@media print{.cards.five{grid-template-columns:repeat(5,minmax(0,1fr))}.src{break-inside:avoid}}";
 
@@ -276,6 +277,32 @@ void vg_report_put_sources(vg_wbuf *w, const vg_source_summary *const *s, size_t
                 "what the model raises on it: the alerts are those <code>vigil watch --from-start</code> would raise "
                 "on the same file (same features, same threshold). Bars are events; their orange end is the share "
                 "that raised an alert.</p><div class=\"srcs\">");
+    if (n > 1) {
+        /* Several files: one line each first, so the odd one out shows. */
+        vg_html_put(w, "<div class=\"scroll\"><table class=\"data\" id=\"sources-table\"><thead><tr><th>source</th>"
+                    "<th>events</th><th>bad lines</th><th>from</th><th>to</th><th>alerts</th><th>alert rate</th>"
+                    "<th>entities with alerts</th></tr></thead><tbody>");
+        for (size_t i = 0; i < n; i++) {
+            vg_html_put(w, "<tr><td><a href=\"#source-%zu\">", i + 1);
+            vg_html_text(w, s[i]->source);
+            vg_html_put(w, "</a></td><td>");
+            vg_html_count(w, (size_t)s[i]->events);
+            vg_html_put(w, "</td><td%s>", s[i]->bad ? " class=\"bad\"" : "");
+            vg_html_count(w, (size_t)s[i]->bad);
+            vg_html_put(w, "</td><td>");
+            put_time(w, s[i]->first_time);
+            vg_html_put(w, "</td><td>");
+            put_time(w, s[i]->last_time);
+            vg_html_put(w, "</td><td>");
+            vg_html_count(w, (size_t)s[i]->alerts);
+            vg_html_put(w, "</td><td>");
+            vg_html_num(w, pct(s[i]->alerts, s[i]->events), 2);
+            vg_html_put(w, "%%</td><td>");
+            vg_html_count(w, s[i]->entities.alerted);
+            vg_html_put(w, "</td></tr>");
+        }
+        vg_html_put(w, "</tbody></table></div>");
+    }
     for (size_t i = 0; i < n; i++) put_source(w, s[i], i);
     vg_html_put(w, "</div></section>");
 }

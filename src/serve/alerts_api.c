@@ -239,7 +239,8 @@ void vg_route_alerts(vg_alerts_api *a, struct MHD_Connection *c, vg_request *rq,
     vg_alert_store *db = acquire(a, rq, out);
     if (!db) return;
     vg_text t;
-    vg_text_init(&t, &rq->arena, 1024 + p.limit * 512);
+    /* Room for a typical page; the text grows for long raw lines. */
+    vg_text_init(&t, &rq->arena, 1024 + (p.limit < 50 ? p.limit : 50) * 768);
     vg_text_puts(&t, "{\"store\":");
     vg_text_json_cstr(&t, a->path);
     vg_text_puts(&t, ",\"alerts\":[");

@@ -79,11 +79,12 @@ code=$(get /v1/stats)
 # ---- watch writes while the server reads -------------------------------------------
 : >"$WORK/a.live"
 : >"$WORK/b.live"
-"$VIGIL" watch --model "$WORK/web.vgm" --quiet --explain --alerts "$WORK/alerts.db" "$WORK/a.live" "$WORK/b.live" \
-  2>"$WORK/watch.err" &
+# --from-start: whatever is appended before the watcher is up is scored too.
+"$VIGIL" watch --model "$WORK/web.vgm" --quiet --explain --from-start --alerts "$WORK/alerts.db" "$WORK/a.live" \
+  "$WORK/b.live" 2>"$WORK/watch.err" &
 WPID=$!
 PIDS+=($WPID)
-sleep 0.5
+for _ in $(seq 100); do [[ -e $WORK/alerts.db ]] && break; sleep 0.1; done
 codes=()
 for k in $(seq 0 9); do
   sed -n "$((k * 300 + 1)),$((k * 300 + 300))p" "$WORK/a.log" >>"$WORK/a.live"
@@ -174,6 +175,12 @@ for q in 'limit=0' 'limit=1001' 'limit=abc' 'min_score=high' 'since=yesterday' '
     fail "?$q -> $code $(cat "$WORK/body")"
   fi
 done
+long=$(head -c 257 /dev/zero | tr '\0' 'x')
+code=$(get "/v1/alerts?entity=$long")
+[[ $code == 400 ]] && grep -q "1 to 256 bytes" "$WORK/body" && pass "a 257-byte entity -> 400 (the limit is 256)" \
+  || fail "long entity: $code $(head -c 200 "$WORK/body")"
+code=$(get "/v1/alerts?entity=${long:0:256}")
+[[ $code == 200 ]] && pass "a 256-byte entity is accepted" || fail "256-byte entity: $code"
 code=$(get '/v1/alerts/summary?bucket=5')
 [[ $code == 400 ]] && grep -q "'bucket'" "$WORK/body" && pass "summary ?bucket=5 -> 400" || fail "summary bucket: $code"
 code=$(get '/v1/alerts/summary?limit=5')

@@ -108,7 +108,7 @@ distinct=$(awk '{ print $1 }' "$WORK/web2.log" | sort -u | wc -l)
 expect_ok "report on a weblog with --labels and two sources" "$VIGIL" report --model "$WORK/web.vgm" \
   --data "$WORK/web2.log" --labels "$WORK/wl2.txt" --data "$WORK/web1.log" -o "$WORK/logs2.html"
 check_report "$WORK/logs2.html" "report (labelled weblog, two sources)" 'id="roc"' 'id="confusion"' \
-  'id="source-1"' 'id="source-2"' 'data-source="[^"]*web1.log"'
+  'id="source-1"' 'id="source-2"' 'data-source="[^"]*web1.log"' 'id="sources-table"'
 grep -q 'id="no-labels"' "$WORK/logs2.html" && fail "labelled report says no labels" || pass "labelled: metrics shown"
 
 # Login: a bad line counted, outcomes add up.
@@ -128,6 +128,8 @@ ko=$(row_events "$WORK/login.html" source-1-login_success failure)
 ok_awk=$(grep -c ',True,[A-Za-z]*,[A-Za-z]*$' "$WORK/login2.csv")
 [[ $ok == "$ok_awk" && $((ok + ko)) == 1500 ]] && pass "login outcomes: $ok successes (as grep counts), $ko failures" \
   || fail "login outcomes $ok/$ko, grep $ok_awk"
+expect_error "report: --format other than the model's" "model reads weblog" "$VIGIL" report \
+  --model "$WORK/web.vgm" --data "$WORK/web2.log" --format login -o "$WORK/x.html"
 expect_error "report: several --data need a log format" "log format" "$VIGIL" report --model "$WORK/forest.vgm" \
   --data "$TEST" --data "$TEST" -o "$WORK/x.html"
 
