@@ -776,8 +776,8 @@
           key, h('b', { text: fmtCount(it.alerts) })));
       }
     };
-    chipList($('alerts-entities'), sm.entities, (k) => { $('af-entity').value = $('af-entity').value === k ? '' : k; pollAlerts(true); }, $('af-entity').value.trim());
-    chipList($('alerts-labels'), sm.labels, (k) => { $('af-label').value = $('af-label').value === k ? '' : k; pollAlerts(true); }, $('af-label').value);
+    chipList($('alerts-entities'), sm.entities, (k) => { $('af-entity').value = $('af-entity').value === k ? '' : k; refilter(); }, $('af-entity').value.trim());
+    chipList($('alerts-labels'), sm.labels, (k) => { $('af-label').value = $('af-label').value === k ? '' : k; refilter(); }, $('af-label').value);
     // The label menu keeps every label seen, so a filter never empties it.
     const sel = $('af-label');
     const have = new Set([...sel.options].map((o) => o.value));
@@ -806,7 +806,7 @@
       const tr = h('tr', { class: [!first && !alerts.seen.has(a.id) ? 'fresh' : '', open ? 'open' : ''].join(' ').trim() || null, 'data-id': a.id },
         h('td', { text: fmtUtc(a.time, true), title: finite(a.time) ? new Date(a.time * 1000).toString() : '' }),
         h('td', { class: 'src', title: `${a.source}:${a.line}`, text: `${baseName(a.source)}:${a.line}` }),
-        h('td', { class: 'ent' }, a.entity ? h('button', { class: 'link', type: 'button', title: 'Show only this entity', text: a.entity, onclick: () => { $('af-entity').value = a.entity; pollAlerts(true); } }) : h('span', { class: 'muted', text: '–' })),
+        h('td', { class: 'ent' }, a.entity ? h('button', { class: 'link', type: 'button', title: 'Show only this entity', text: a.entity, onclick: () => { $('af-entity').value = a.entity; refilter(); } }) : h('span', { class: 'muted', text: '–' })),
         h('td', { class: 'num' }, fmt(a.score, 3), h('span', { class: 'scorebar anomaly' }, h('i', { style: { width: (Math.min(1, Math.max(0, a.score || 0)) * 100).toFixed(0) + '%' } }))),
         h('td', null, h('span', { class: 'badge anomaly', text: a.label })),
         h('td', { class: 'feat' }, alertFeatures(a.top)),
@@ -824,14 +824,16 @@
     $('alerts-foot').textContent = `Newest ${rows.length}${r.more ? ' (more in the store: narrow the filters or use vigil alerts --db)' : ''} · times in UTC · refreshes every ${POLL_MS / 1000} s`;
   }
 
-  $('alert-filters').addEventListener('submit', (ev) => { ev.preventDefault(); pollAlerts(true); });
+  // A new filter shows other rows, not new alerts: nothing to highlight.
+  function refilter() { alerts.seen = new Set(); pollAlerts(true); }
+  $('alert-filters').addEventListener('submit', (ev) => { ev.preventDefault(); refilter(); });
   for (const id of ['af-entity', 'af-score']) {
-    $(id).addEventListener('input', () => { clearTimeout(alerts.typing); alerts.typing = setTimeout(() => pollAlerts(true), 300); });
+    $(id).addEventListener('input', () => { clearTimeout(alerts.typing); alerts.typing = setTimeout(refilter, 300); });
   }
-  $('af-label').addEventListener('change', () => pollAlerts(true));
+  $('af-label').addEventListener('change', refilter);
   $('af-clear').addEventListener('click', () => {
     $('af-entity').value = ''; $('af-label').value = ''; $('af-score').value = '';
-    pollAlerts(true);
+    refilter();
   });
 
   /* ---- start ------------------------------------------------------------------------------------ */

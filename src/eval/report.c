@@ -182,7 +182,8 @@ static void put_header(vg_wbuf *w, const vg_report_input *in, size_t n, const vg
         return;
     }
     const vg_model *m = in[0].model;
-    const char *title = p->title ? p->title : n > 1 ? "Model comparison" : "Evaluation report";
+    const char *title = p->title ? p->title : n > 1 ? "Model comparison" : in[0].eval ? "Evaluation report"
+                                                                                       : "Log report";
     vg_html_put(w, "<header class=\"top\"><div class=\"kicker\">vigil &middot; ");
     vg_html_text(w, title);
     vg_html_put(w, "</div><h1>");
