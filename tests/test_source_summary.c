@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "testutil.h"
 #include "vigil/alerts.h"
@@ -156,6 +157,35 @@ static void test_counts(void **state)
     assert_int_equal(s->entities.alerted, 0);
     assert_int_equal(s->entities.by_events[0].alerts, 0);
     vg_source_summary_free(s);
+
+    /* The same log gzipped, with an over-long line (bad, and the line after
+     * it still read) and no newline at the end. */
+    char gz_path[64];
+    snprintf(gz_path, sizeof gz_path, "/tmp/vg_test_summary_%d.csv.gz", (int)getpid());
+    gzFile gz = gzopen(gz_path, "wb");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, tiny, sizeof tiny - 2), (int)(sizeof tiny - 2));  /* no final newline */
+    gzclose(gz);
+    gz = gzopen(gz_path, "ab");  /* a second gzip member, as `cat a.gz b.gz` makes */
+    char longline[400];
+    memset(longline, 'x', sizeof longline);
+    gzwrite(gz, "\n", 1);
+    gzwrite(gz, longline, sizeof longline);
+    gzwrite(gz, "\n" EV(9, "2026-01-01 11:55:00", "dave", "NO", "True"), (unsigned)strlen("\n" EV(9, "2026-01-01 11:55:00", "dave", "NO", "True")));
+    gzclose(gz);
+    vg_log_options lo = vg_model_log_options(login_model());
+    lo.max_line_bytes = 300;
+    vg_summary_params p = vg_summary_params_default();
+    p.threshold = 0.0;
+    p.log = &lo;
+    assert_int_equal(vg_source_summarize(login_model(), gz_path, &p, &s), VG_OK);
+    assert_int_equal(s->lines, 12);
+    assert_int_equal(s->events, 8);
+    assert_int_equal(s->bad, 3);
+    assert_int_equal(s->entities.distinct, 4);
+    assert_non_null(find(&s->entities, "dave"));
+    vg_source_summary_free(s);
+    unlink(gz_path);
 
     /* Two distinct users kept, the third pooled. */
     s = summarize(path, 0.0, 2);

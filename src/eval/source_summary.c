@@ -3,18 +3,22 @@
  * detector's (which decides alerts exactly as `vigil watch` does) and our own
  * (whose event we read the entity and fields from, since the detector keeps
  * its event to itself). Both see identical lines in identical order, so their
- * per-entity states never diverge. Values are counted in string
- * dictionaries (codes in first-seen order) with parallel count arrays. */
+ * per-entity states never diverge. The file is streamed through a buffer of
+ * one line's limit (zlib reads plain and gzip files alike), so memory grows
+ * with the distinct values counted, never with the file. Values are counted
+ * in string dictionaries (codes in first-seen order) with parallel count
+ * arrays. */
 #define _GNU_SOURCE  /* qsort_r */
 #include "vigil/source_summary.h"
 #include "data/dict.h"
-#include "vigil/csv.h"
 #include "vigil/watch.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* Which fields each log format's summary counts, and how they read. */
 typedef struct dim_spec {
@@ -246,6 +250,103 @@ static vg_status timeline_add(timeline *tl, double t, int alert)
     return VG_OK;
 }
 
+/* One pass over a log: the two adapters' consumers and what they count. */
+typedef struct pass {
+    const format_spec *fs;
+    const char *path;
+    vg_detector *det;
+    vg_line_adapter *ad;
+    vg_source_summary *s;
+    counter ent, labels, dims[VG_SUMMARY_MAX_DIMS];
+    timeline tl;
+    uint64_t line_no;
+} pass;
+
+/* One line (no newline): through our adapter and the detector, then counted
+ * if the detector took it as an event. cut: longer than the limit (bad). */
+static vg_status one_line(pass *ps, const char *line, size_t n, int cut)
+{
+    ps->line_no++;
+    if (n && line[n - 1] == '\r') n--;
+    vg_log_event ev = { 0 };
+    int have = 0;
+    if (!cut) {
+        /* Our copy first: its event stays valid through the detector's call. */
+        vg_status st = vg_line_adapter_process(ps->ad, 0, ps->line_no, line, n, &ev);
+        if (st == VG_ERR_NOMEM) return st;
+        have = st == VG_OK && ev.n_fields > 0;
+        vg_clear_error();
+    }
+    const vg_watch_stats *ws = vg_detector_stats(ps->det);
+    uint64_t events_before = ws->events;
+    vg_alert a;
+    int fired = 0;
+    vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &a, &fired);
+    if (st || ws->events == events_before || !have) return st;
+    if ((st = counter_add(&ps->ent, ev.entity_len ? ev.entity : NULL, ev.entity_len, fired))) return st;
+    for (size_t d = 0; d < ps->fs->n_dims; d++) {
+        char buf[64];
+        size_t vl = 0;
+        const char *v = field_text(&ev, &ps->fs->dims[d], buf, sizeof buf, &vl);
+        if ((st = counter_add(&ps->dims[d], v, vl, fired))) return st;
+    }
+    if (fired && (st = counter_add(&ps->labels, a.label, strlen(a.label), 1))) return st;
+    vg_source_summary *s = ps->s;
+    if (ev.time > 0) {
+        if (isnan(s->first_time) || ev.time < s->first_time) s->first_time = ev.time;
+        if (isnan(s->last_time) || ev.time > s->last_time) s->last_time = ev.time;
+    }
+    return timeline_add(&ps->tl, ev.time, fired);
+}
+
+/* Stream the file (plain or gzip: zlib reads both) through one_line in a
+ * buffer of one line's limit, so memory stays flat however big the log.
+ * The rest of an over-long line is skipped up to its newline. */
+static vg_status read_lines(pass *ps, size_t max_line)
+{
+    gzFile gz = gzopen(ps->path, "rb");
+    if (!gz) return vg_fail(VG_ERR_IO, "%s: cannot open: %s", ps->path, errno ? strerror(errno) : "out of memory");
+    size_t limit = max_line ? max_line : (size_t)1 << 20, cap = limit + 2;  /* + '\r' and one byte to see it is too long */
+    char *buf = vg_malloc(cap);
+    if (!buf) {
+        gzclose(gz);
+        return vg_fail(VG_ERR_NOMEM, "summary: out of memory");
+    }
+    size_t have = 0;
+    int skipping = 0, eof = 0;
+    vg_status st = VG_OK;
+    while (!st && !eof) {
+        int r = gzread(gz, buf + have, (unsigned)(cap - have));
+        if (r < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            st = vg_fail(VG_ERR_IO, "%s: read failed: %s", ps->path, zerr == Z_ERRNO ? strerror(errno) : msg);
+            break;
+        }
+        eof = r == 0;
+        have += (size_t)r;
+        size_t start = 0;
+        char *nl;
+        while (!st && (nl = memchr(buf + start, '\n', have - start))) {
+            size_t n = (size_t)(nl - (buf + start));
+            if (skipping) skipping = 0;  /* the tail of a line already counted */
+            else st = one_line(ps, buf + start, n, max_line && n > max_line + (n && buf[start + n - 1] == '\r'));
+            start += n + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (!st && have == cap) {
+            if (!skipping) st = one_line(ps, buf, have, 1);
+            skipping = 1;
+            have = 0;
+        }
+        if (!st && eof && have && !skipping) st = one_line(ps, buf, have, max_line && have > max_line);
+    }
+    vg_free(buf);
+    gzclose(gz);
+    return st;
+}
+
 vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summary_params *params,
                               vg_source_summary **out)
 {
@@ -264,73 +365,25 @@ vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summ
     wp.format = format;
     wp.threshold = p.threshold;
     if (p.log) wp.log = *p.log;
-    char *data = NULL;
-    size_t len = 0;
-    vg_detector *det = NULL;
-    vg_line_adapter *ad = NULL;
-    vg_source_summary *s = vg_calloc(1, sizeof *s);
-    counter ent, labels, dims[VG_SUMMARY_MAX_DIMS];
-    counter_init(&ent, p.max_keys);
-    counter_init(&labels, p.max_keys);
-    for (size_t d = 0; d < VG_SUMMARY_MAX_DIMS; d++) counter_init(&dims[d], p.max_keys);
-    timeline tl = { .max = p.max_hours };
+    pass ps = { .fs = fs, .path = path, .tl = { .max = p.max_hours } };
+    counter_init(&ps.ent, p.max_keys);
+    counter_init(&ps.labels, p.max_keys);
+    for (size_t d = 0; d < VG_SUMMARY_MAX_DIMS; d++) counter_init(&ps.dims[d], p.max_keys);
+    vg_source_summary *s = ps.s = vg_calloc(1, sizeof *s);
     vg_status st;
-    if (!s) {
+    if (!s || !(s->source = dup_str(path))) {
         st = vg_fail(VG_ERR_NOMEM, "summary: out of memory");
         goto done;
     }
-    if ((st = vg_file_read_all(path, 0, &data, &len))) goto done;
-    if ((st = vg_detector_new(m, "report", &wp, &det))) goto done;
-    if ((st = vg_line_adapter_new(format, NULL, &wp.log, &ad))) goto done;
-    s->source = dup_str(path);
-    if (!s->source) {
-        st = vg_fail(VG_ERR_NOMEM, "summary: out of memory");
-        goto done;
-    }
+    if ((st = vg_detector_new(m, "report", &wp, &ps.det))) goto done;
+    if ((st = vg_line_adapter_new(format, NULL, &wp.log, &ps.ad))) goto done;
     s->format = fs->format;
     s->entity_name = fs->entity_name;
-    s->threshold = vg_detector_threshold(det);
+    s->threshold = vg_detector_threshold(ps.det);
     s->first_time = s->last_time = NAN;
+    if ((st = read_lines(&ps, wp.log.max_line_bytes))) goto done;
 
-    const vg_watch_stats *ws = vg_detector_stats(det);
-    uint64_t line_no = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - line) : len - pos;
-        pos += n + (nl != NULL);
-        line_no++;
-        if (n && line[n - 1] == '\r') n--;
-        int cut = wp.log.max_line_bytes && n > wp.log.max_line_bytes;
-        vg_log_event ev = { 0 };
-        int have = 0;
-        if (!cut) {
-            /* Our copy first: its event stays valid through the detector's call. */
-            vg_status ast = vg_line_adapter_process(ad, 0, line_no, line, n, &ev);
-            if (ast == VG_ERR_NOMEM) {
-                st = ast;
-                goto done;
-            }
-            have = ast == VG_OK && ev.n_fields > 0;
-        }
-        uint64_t events_before = ws->events;
-        vg_alert a;
-        int fired = 0;
-        if ((st = vg_detector_line(det, path, 0, line_no, line, n, cut, &a, &fired))) goto done;
-        if (ws->events == events_before || !have) continue;
-        if ((st = counter_add(&ent, ev.entity_len ? ev.entity : NULL, ev.entity_len, fired))) goto done;
-        for (size_t d = 0; d < fs->n_dims; d++) {
-            char buf[64];
-            size_t vl = 0;
-            const char *v = field_text(&ev, &fs->dims[d], buf, sizeof buf, &vl);
-            if ((st = counter_add(&dims[d], v, vl, fired))) goto done;
-        }
-        if (fired && (st = counter_add(&labels, a.label, strlen(a.label), 1))) goto done;
-        if (ev.time > 0) {
-            if (isnan(s->first_time) || ev.time < s->first_time) s->first_time = ev.time;
-            if (isnan(s->last_time) || ev.time > s->last_time) s->last_time = ev.time;
-        }
-        if ((st = timeline_add(&tl, ev.time, fired))) goto done;
-    }
+    const vg_watch_stats *ws = vg_detector_stats(ps.det);
     s->lines = ws->lines;
     s->events = ws->events;
     s->skipped = ws->skipped;
@@ -338,26 +391,25 @@ vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summ
     s->alerts = ws->alerts;
     s->first_bad_line = ws->first_bad_line;
     snprintf(s->first_bad_message, sizeof s->first_bad_message, "%s", ws->first_bad_message);
-    if ((st = finish_table(&ent, "Entities", "entity", p.top, &s->entities))) goto done;
+    if ((st = finish_table(&ps.ent, "Entities", "entity", p.top, &s->entities))) goto done;
     for (size_t d = 0; d < fs->n_dims; d++)
-        if ((st = finish_table(&dims[d], fs->dims[d].title, fs->dims[d].field, p.top, &s->dims[d]))) goto done;
+        if ((st = finish_table(&ps.dims[d], fs->dims[d].title, fs->dims[d].field, p.top, &s->dims[d]))) goto done;
     s->n_dims = fs->n_dims;
-    if ((st = finish_table(&labels, "Alert labels", "label", p.top, &s->labels))) goto done;
-    s->hour0 = (double)tl.h0 * 3600.0;
-    s->n_hours = tl.n;
-    s->hour_events = tl.ev;
-    s->hour_alerts = tl.al;
-    tl.ev = tl.al = NULL;
+    if ((st = finish_table(&ps.labels, "Alert labels", "label", p.top, &s->labels))) goto done;
+    s->hour0 = (double)ps.tl.h0 * 3600.0;
+    s->n_hours = ps.tl.n;
+    s->hour_events = ps.tl.ev;
+    s->hour_alerts = ps.tl.al;
+    ps.tl.ev = ps.tl.al = NULL;
 
 done:
-    vg_free(tl.ev);
-    vg_free(tl.al);
-    counter_free(&ent);
-    counter_free(&labels);
-    for (size_t d = 0; d < VG_SUMMARY_MAX_DIMS; d++) counter_free(&dims[d]);
-    vg_line_adapter_free(ad);
-    vg_detector_free(det);
-    vg_free(data);
+    vg_free(ps.tl.ev);
+    vg_free(ps.tl.al);
+    counter_free(&ps.ent);
+    counter_free(&ps.labels);
+    for (size_t d = 0; d < VG_SUMMARY_MAX_DIMS; d++) counter_free(&ps.dims[d]);
+    vg_line_adapter_free(ps.ad);
+    vg_detector_free(ps.det);
     if (st) vg_source_summary_free(s);
     else *out = s;
     return st;
