@@ -117,6 +117,7 @@ static void test_counts(void **state)
     assert_int_equal(s->bad, 2);
     assert_int_equal(s->first_bad_line, 5);
     assert_int_equal(s->alerts, 7);
+    assert_int_equal(s->labelled, 7);  /* the RBA columns carry the truth */
     assert_true(s->first_time == 1767261540.0);  /* 09:59, the out-of-order line */
     assert_true(s->last_time == 1767268200.0);   /* 11:50 */
 
@@ -232,6 +233,7 @@ static void test_weblog_matches_predict(void **state)
     assert_int_equal(s->events, 3000);
     assert_int_equal(s->bad, 0);
     assert_string_equal(s->entity_name, "client IP");
+    assert_int_equal(s->labelled, 0);  /* an access log carries no truth */
 
     vg_table *t = NULL;
     float *proba = NULL;

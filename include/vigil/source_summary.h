@@ -46,6 +46,7 @@ typedef struct vg_source_summary {
     const char *format;          /* the log format's name (static) */
     const char *entity_name;     /* "client IP", "user" (static) */
     uint64_t lines, events, skipped, bad, alerts;
+    uint64_t labelled;           /* events whose line carried a ground-truth label */
     uint64_t first_bad_line;     /* 0 = none */
     char first_bad_message[256];
     double first_time, last_time;/* event times (unix s); NaN without events */

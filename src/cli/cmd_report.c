@@ -156,25 +156,10 @@ int cmd_report(int argc, char **argv)
         goto free_all;
     }
     for (size_t k = 0; k < n; k++) {
-        /* Each model reads the data its own way (format, column types). */
-        vg_table *t = NULL;
-        vg_status st = vg_model_load(models.items[k], &m[k]);
-        if (!st) st = read_for_model(m[k], data.items[0], labels, &t);
-        int labelled = !st && vg_model_has_labels(m[k], t);
-        if (!st && !labelled && n > 1) {
-            vg_table_free(t);
-            fprintf(stderr, "vigil report: %s has no labels, so models cannot be compared on it\n", data.items[0]);
-            goto free_all;
-        }
-        if (!st && labelled) st = vg_evaluate(m[k], t, threads, &e[k]);
-        vg_table_free(t);
-        if (st) {
+        if (vg_model_load(models.items[k], &m[k])) {
             cli_error("report");
             goto free_all;
         }
-        if (n > 1) names[k] = short_name(models.items[k]);
-        in[k] = (vg_report_input){ .name = names[k], .source = models.items[k], .model = m[k],
-                                   .eval = labelled ? &e[k] : NULL };
     }
     /* Logs: one summary per file, scored by the first model. Its features
      * come from its own format: any other would feed it nothing it knows. */
@@ -199,6 +184,29 @@ int cmd_report(int argc, char **argv)
         cli_usage_error("report", "several --data files need a log format (login, weblog)");
         rc = VG_EXIT_USAGE;
         goto free_all;
+    }
+    /* A log whose lines carry no ground truth (and no --labels file) has
+     * nothing to evaluate: skip reading it whole into a table. */
+    int evaluate = n && (labels || n_sums == 0 || sums[0]->labelled > 0);
+    for (size_t k = 0; k < n; k++) {
+        /* Each model reads the data its own way (format, column types). */
+        vg_table *t = NULL;
+        vg_status st = evaluate ? read_for_model(m[k], data.items[0], labels, &t) : VG_OK;
+        int labelled = evaluate && !st && vg_model_has_labels(m[k], t);
+        if (!st && !labelled && n > 1) {
+            vg_table_free(t);
+            fprintf(stderr, "vigil report: %s has no labels, so models cannot be compared on it\n", data.items[0]);
+            goto free_all;
+        }
+        if (!st && labelled) st = vg_evaluate(m[k], t, threads, &e[k]);
+        vg_table_free(t);
+        if (st) {
+            cli_error("report");
+            goto free_all;
+        }
+        if (n > 1) names[k] = short_name(models.items[k]);
+        in[k] = (vg_report_input){ .name = names[k], .source = models.items[k], .model = m[k],
+                                   .eval = labelled ? &e[k] : NULL };
     }
     if (n && !in[0].eval && n_sums == 0) {
         fprintf(stderr, "vigil report: %s has no labels to evaluate against\n", data.items[0]);

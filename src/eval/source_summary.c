@@ -283,6 +283,7 @@ static vg_status one_line(pass *ps, const char *line, size_t n, int cut)
     int fired = 0;
     vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &a, &fired);
     if (st || ws->events == events_before || !have) return st;
+    ps->s->labelled += ev.label != NULL;
     if ((st = counter_add(&ps->ent, ev.entity_len ? ev.entity : NULL, ev.entity_len, fired))) return st;
     for (size_t d = 0; d < ps->fs->n_dims; d++) {
         char buf[64];
