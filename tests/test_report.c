@@ -312,9 +312,19 @@ static void test_report_single_sections_and_escaping(void **state)
     vg_wbuf w;
     vg_wbuf_init(&w);
     assert_int_equal(vg_report_html(&in, 0, &p, &w), VG_ERR_INVALID);
-    vg_report_input none = { .model = m };
+    vg_report_input none = { .eval = &e };
     assert_int_equal(vg_report_html(&none, 1, &p, &w), VG_ERR_INVALID);
     assert_int_equal(w.len, 0);
+    /* Two models, one without an evaluation: nothing to compare. */
+    vg_report_input two[2] = { in, { .model = m } };
+    assert_int_equal(vg_report_html(two, 2, &p, &w), VG_ERR_INVALID);
+    assert_int_equal(w.len, 0);
+    /* One model without an evaluation (unlabelled data): the page says so. */
+    vg_report_input unlabelled = { .model = m };
+    assert_int_equal(vg_report_html(&unlabelled, 1, &p, &w), VG_OK);
+    vg_wbuf_u8(&w, 0);
+    assert_non_null(strstr((const char *)w.data, "id=\"no-labels\""));
+    assert_null(strstr((const char *)w.data, "id=\"roc\""));
     vg_wbuf_free(&w);
     vg_evaluation_free(&e);
     vg_model_free(m);

@@ -1,7 +1,8 @@
 /* The vigil dashboard's behaviour: polls the server's /v1 API, draws the
-   live tiles, the model card (from the evaluation stored in the model file),
-   the scoring form generated from the model's schema with its verdict and
-   explanation, and the recent detections. No framework and no network
+   live tiles, the alerts of the server's alert store (filters, per-hour
+   chart, raw lines), the model card (from the evaluation stored in the model
+   file), the scoring form generated from the model's schema with its verdict
+   and explanation, and the recent detections. No framework and no network
    beyond this server. Text from the server (field, class and model names,
    record values) only ever enters the page as text nodes, never as markup. */
 'use strict';
@@ -269,6 +270,7 @@
     const ps = lm.per_second || {};
     const whole = (a) => (Array.isArray(a) ? a.slice(0, -1) : []);   // the last second is still filling
     if (finite(st.threshold)) state.threshold = st.threshold;
+    setAlertStore(typeof st.alert_store === 'string' ? st.alert_store : null);
     setConn('ok', 'live · up ' + fmtDuration(st.uptime_seconds));
 
     $('stat-requests').textContent = fmtRate(lm.requests_per_second);
@@ -681,6 +683,158 @@
     if (imp) charts.appendChild(h('figure', { id: 'card-importance' }, h('figcaption', { text: 'Feature importance (gain share)' }), imp));
     if (charts.childNodes.length) card.appendChild(charts);
   }
+
+  /* ---- alerts: the store `vigil watch --alerts` writes (vigil serve --alerts) ---------------------- */
+  const ALERT_ROWS = 50;
+  const alerts = {
+    store: undefined,          // path from /v1/stats: undefined = not known yet, null = none
+    open: new Set(),           // ids whose raw line is expanded
+    seen: new Set(),           // ids already shown (to mark new ones)
+    summaryAt: 0, timer: null, typing: null,
+  };
+
+  function alertQuery() {
+    const q = new URLSearchParams();
+    const ent = $('af-entity').value.trim();
+    if (ent) q.set('entity', ent);
+    if ($('af-label').value) q.set('label', $('af-label').value);
+    const sc = $('af-score').value.trim();
+    if (sc !== '' && Number.isFinite(Number(sc))) q.set('min_score', sc);
+    return q;
+  }
+
+  // Called from pollStats with the server's alert_store: shows the panel or
+  // the how-to, and starts or stops the polling.
+  function setAlertStore(path) {
+    if (path === alerts.store) return;
+    alerts.store = path;
+    const has = typeof path === 'string';
+    $('alerts-none').hidden = has;
+    $('alerts-body').hidden = !has;
+    $('alert-filters').hidden = !has;
+    $('alerts-store').hidden = !has;
+    $('alerts-store').textContent = has ? path : '';
+    clearInterval(alerts.timer);
+    alerts.timer = null;
+    if (has) {
+      pollAlerts(true);
+      alerts.timer = setInterval(() => pollAlerts(false), POLL_MS);
+    }
+  }
+
+  function fmtUtc(unix, withDate) {
+    if (!finite(unix)) return '–';
+    const iso = new Date(unix * 1000).toISOString();   // YYYY-MM-DDTHH:MM:SS.sssZ
+    return withDate ? iso.slice(0, 10) + ' ' + iso.slice(11, 19) : iso.slice(11, 16);
+  }
+  const baseName = (p) => String(p || '').split('/').pop() || String(p || '');
+
+  async function pollAlerts(force) {
+    if (typeof alerts.store !== 'string' || (document.hidden && !force)) return;
+    const q = alertQuery();
+    try {
+      // The counts change slowly; the list is what must feel live.
+      if (force || Date.now() - alerts.summaryAt > 3 * POLL_MS) {
+        renderAlertSummary(await api('v1/alerts/summary?' + q.toString()));
+        alerts.summaryAt = Date.now();
+      }
+      q.set('limit', String(ALERT_ROWS));
+      renderAlerts(await api('v1/alerts?' + q.toString()));
+    } catch (e) {
+      if (e instanceof AuthNeeded) return;
+      const body = clear(document.querySelector('#alerts tbody'));
+      body.appendChild(h('tr', { class: 'empty' }, h('td', { colspan: 7, class: 'err', text: 'Could not read the alert store: ' + e.message })));
+    }
+  }
+
+  function renderAlertSummary(sm) {
+    const tl = sm.timeline || {};
+    const counts = Array.isArray(tl.counts) ? tl.counts : [];
+    const bs = finite(tl.bucket_seconds) ? tl.bucket_seconds : 3600;
+    const unit = bs >= 86400 ? 'day' : bs === 3600 ? 'hour' : `${Math.round(bs / 60)} min`;
+    $('alerts-chart-h').textContent = `Alerts per ${unit}` + (counts.length ? `, ${fmtUtc(tl.start, true).slice(0, 16)} to ${fmtUtc(tl.start + bs * counts.length, true).slice(0, 16)} UTC` : '');
+    const svg = clear($('alerts-chart'));
+    const n = Math.max(1, counts.length), max = Math.max(1, ...counts);
+    svg.setAttribute('viewBox', `0 0 ${n * 10} 60`);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    svg.appendChild(s('line', { class: 'base', x1: 0, x2: n * 10, y1: 59.5, y2: 59.5 }));
+    counts.forEach((v, i) => {
+      const hgt = v > 0 ? Math.max(2, (v / max) * 56) : 1;
+      svg.appendChild(s('rect', { class: v > 0 ? null : 'zero', x: i * 10 + 1, y: 60 - hgt, width: 8, height: hgt },
+        s('title', { text: `${fmtUtc(tl.start + i * bs, true).slice(0, 16)} UTC: ${fmtCount(v)} alert${v === 1 ? '' : 's'}` })));
+    });
+    const xs = clear($('alerts-chart-x'));
+    if (counts.length) for (const f of [0, 0.5, 1]) xs.appendChild(h('span', { text: fmtUtc(tl.start + f * bs * counts.length, bs >= 86400).slice(0, bs >= 86400 ? 10 : 16) }));
+    $('alerts-total').textContent = fmtCount(sm.total);
+    $('alerts-total-d').textContent = `${fmtCount(sm.stored)} stored in all` + (finite(sm.last) ? ` · latest ${fmtUtc(sm.last, true)} UTC` : '');
+    const chipList = (el, items, onPick, current) => {
+      clear(el);
+      if (!items || !items.length) { el.appendChild(h('span', { class: 'muted small', text: 'none in the window' })); return; }
+      for (const it of items.slice(0, 6)) {
+        const key = it.key || '(none)';
+        el.appendChild(h('button', { type: 'button', class: current === it.key ? 'on' : null, title: `${key}: ${fmtCount(it.alerts)} alerts, max score ${fmt(it.max_score, 3)}`, onclick: () => onPick(it.key) },
+          key, h('b', { text: fmtCount(it.alerts) })));
+      }
+    };
+    chipList($('alerts-entities'), sm.entities, (k) => { $('af-entity').value = $('af-entity').value === k ? '' : k; refilter(); }, $('af-entity').value.trim());
+    chipList($('alerts-labels'), sm.labels, (k) => { $('af-label').value = $('af-label').value === k ? '' : k; refilter(); }, $('af-label').value);
+    // The label menu keeps every label seen, so a filter never empties it.
+    const sel = $('af-label');
+    const have = new Set([...sel.options].map((o) => o.value));
+    for (const it of sm.labels || []) if (it.key && !have.has(it.key)) sel.appendChild(h('option', { value: it.key, text: it.key }));
+  }
+
+  function alertFeatures(top) {
+    if (!Array.isArray(top) || !top.length) return h('span', { class: 'muted', text: '–' });
+    return top.slice(0, 3).map((t) => h('span', { class: finite(t.contribution) && t.contribution > 0 ? 'up' : null, title: `contribution ${fmtSigned(t.contribution)}` }, String(t.field)));
+  }
+
+  function renderAlerts(r) {
+    const rows = (r && r.alerts) || [];
+    const body = clear(document.querySelector('#alerts tbody'));
+    const filtered = alertQuery().toString() !== '';
+    if (!rows.length) {
+      body.appendChild(h('tr', { class: 'empty' }, h('td', { colspan: 7, text: filtered ? 'No alerts match these filters.' : 'The store holds no alerts yet. They appear here as vigil watch raises them.' })));
+      $('alerts-foot').textContent = '';
+      return;
+    }
+    const first = alerts.seen.size === 0;
+    const seen = new Set();
+    for (const a of rows) {
+      seen.add(a.id);
+      const open = alerts.open.has(a.id);
+      const tr = h('tr', { class: [!first && !alerts.seen.has(a.id) ? 'fresh' : '', open ? 'open' : ''].join(' ').trim() || null, 'data-id': a.id },
+        h('td', { text: fmtUtc(a.time, true), title: finite(a.time) ? new Date(a.time * 1000).toString() : '' }),
+        h('td', { class: 'src', title: `${a.source}:${a.line}`, text: `${baseName(a.source)}:${a.line}` }),
+        h('td', { class: 'ent' }, a.entity ? h('button', { class: 'link', type: 'button', title: 'Show only this entity', text: a.entity, onclick: () => { $('af-entity').value = a.entity; refilter(); } }) : h('span', { class: 'muted', text: '–' })),
+        h('td', { class: 'num' }, fmt(a.score, 3), h('span', { class: 'scorebar anomaly' }, h('i', { style: { width: (Math.min(1, Math.max(0, a.score || 0)) * 100).toFixed(0) + '%' } }))),
+        h('td', null, h('span', { class: 'badge anomaly', text: a.label })),
+        h('td', { class: 'feat' }, alertFeatures(a.top)),
+        h('td', null, h('button', { class: 'link', type: 'button', 'aria-expanded': open ? 'true' : 'false', text: open ? 'hide' : 'raw', onclick: () => {
+          if (alerts.open.has(a.id)) alerts.open.delete(a.id); else alerts.open.add(a.id);
+          renderAlerts(r);
+        } })));
+      body.appendChild(tr);
+      if (open) {
+        body.appendChild(h('tr', { class: 'raw' }, h('td', { colspan: 7 },
+          h('span', { class: 'meta', text: `#${a.id} · ${a.source} line ${a.line} · model ${a.model} · stored ${fmtUtc(a.created, true)} UTC` }), a.raw)));
+      }
+    }
+    alerts.seen = seen;
+    $('alerts-foot').textContent = `Newest ${rows.length}${r.more ? ' (more in the store: narrow the filters or use vigil alerts --db)' : ''} · times in UTC · refreshes every ${POLL_MS / 1000} s`;
+  }
+
+  // A new filter shows other rows, not new alerts: nothing to highlight.
+  function refilter() { alerts.seen = new Set(); pollAlerts(true); }
+  $('alert-filters').addEventListener('submit', (ev) => { ev.preventDefault(); refilter(); });
+  for (const id of ['af-entity', 'af-score']) {
+    $(id).addEventListener('input', () => { clearTimeout(alerts.typing); alerts.typing = setTimeout(refilter, 300); });
+  }
+  $('af-label').addEventListener('change', refilter);
+  $('af-clear').addEventListener('click', () => {
+    $('af-entity').value = ''; $('af-label').value = ''; $('af-score').value = '';
+    refilter();
+  });
 
   /* ---- start ------------------------------------------------------------------------------------ */
   async function start() {

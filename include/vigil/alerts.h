@@ -101,4 +101,59 @@ vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
  * `now` ("90s", "15m", "2h", "7d"). VG_ERR_PARSE otherwise. */
 vg_status vg_alert_parse_time(const char *s, double now, double *out);
 
+/* ---- reading for reports and the dashboard ---------------------------------
+ * Filters with an upper time bound and a source, and aggregate counts. Each
+ * call is one read transaction, so a watcher writing the store at the same
+ * time is never blocked (WAL) and the figures are consistent. Reads use the
+ * time and entity indexes; a label, source or score filter scans what the
+ * time bounds leave. */
+
+typedef struct vg_alert_filter {
+    double since, until;      /* since <= time < until; NaN = open */
+    const char *entity;       /* NULL = any */
+    const char *label;
+    const char *source;
+    double min_score;         /* NaN = any */
+    size_t limit;             /* rows listed; 0 = all */
+} vg_alert_filter;
+
+vg_alert_filter vg_alert_filter_default(void);
+
+/* Like vg_alert_store_query with the wider filter: newest first (time, id). */
+vg_status vg_alert_store_list(vg_alert_store *s, const vg_alert_filter *f,
+                              int (*fn)(const vg_alert_row *row, void *user), void *user);
+
+/* One group of an aggregate: a value and its alerts. */
+typedef struct vg_alert_group {
+    char *key;                /* owned; "" for alerts without the value (no entity) */
+    uint64_t n;
+    double max_score;
+} vg_alert_group;
+
+typedef struct vg_alert_summary {
+    uint64_t total;                   /* alerts matching the filter */
+    double first, last;               /* their earliest and latest time; NaN when none */
+    double bucket_seconds;            /* width of a timeline bucket */
+    double bucket0;                   /* start of bucket 0 (a multiple of bucket_seconds) */
+    size_t n_buckets;
+    uint64_t *buckets;                /* alerts per bucket, n_buckets (owned) */
+    vg_alert_group *labels, *sources, *entities, *models;   /* most first (owned) */
+    size_t n_labels, n_sources, n_entities, n_models;
+} vg_alert_summary;
+
+/* Count the alerts matching f (its limit is ignored): per label, source,
+ * model and entity (the `top` largest of each), and per time bucket of
+ * bucket_seconds from since (or the first alert) to until (or the last one);
+ * bucket_seconds 0 picks an hour, or a day when that would make more than 96
+ * buckets; buckets are widened so there are at most 2000. Errors: VG_ERR_IO
+ * (SQLite), VG_ERR_NOMEM. Free with vg_alert_summary_free (safe on a zeroed
+ * or failed summary). */
+vg_status vg_alert_store_summarize(vg_alert_store *s, const vg_alert_filter *f, size_t top, double bucket_seconds,
+                                   vg_alert_summary *out);
+void vg_alert_summary_free(vg_alert_summary *sum);
+
+/* Earliest and latest alert time in the store (NaN, NaN when empty); two
+ * index lookups, so cheap on any size. */
+vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last);
+
 #endif

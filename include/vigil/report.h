@@ -13,13 +13,17 @@
 #include "vigil/buf.h"
 #include "vigil/core.h"
 #include "vigil/evaluate.h"
+#include "vigil/source_summary.h"
+
+struct vg_alert_summary;
 
 /* One model and its evaluation on the report's data (both borrowed). */
 typedef struct vg_report_input {
     const char *name;            /* heading; NULL = the model's family */
     const char *source;          /* where the model came from (its file), shown; may be NULL */
     const vg_model *model;
-    const vg_evaluation *eval;   /* vg_evaluate of `model`, proba and y still held */
+    const vg_evaluation *eval;   /* vg_evaluate of `model`, proba and y still held; NULL for
+                                    unlabelled data (one model only: no metrics, the page says so) */
 } vg_report_input;
 
 typedef struct vg_report_params {
@@ -28,12 +32,20 @@ typedef struct vg_report_params {
     const char *train;           /* what they were trained on, when known; may be NULL */
     time_t created;              /* date shown; 0 = now */
     size_t top_features;         /* importance bars shown; default 15 */
+    /* Log sources: a "Sources" section with one block per summary (borrowed). */
+    const vg_source_summary *const *sources;
+    size_t n_sources;
+    /* An alert store's summary (borrowed) and its path: an "Alert store"
+     * section. With it, n may be 0: a report of the store alone. */
+    const struct vg_alert_summary *alerts;
+    const char *alerts_path;
 } vg_report_params;
 
 vg_report_params vg_report_params_default(void);
 
-/* The report as HTML appended to out. n >= 1; n > 1 makes a comparison.
- * Errors: VG_ERR_INVALID for n == 0 or a missing model or evaluation,
+/* The report as HTML appended to out. n >= 1 (or 0 with p->alerts); n > 1
+ * makes a comparison. Errors: VG_ERR_INVALID for n == 0 without an alert
+ * store, a missing model, or a missing evaluation in a comparison;
  * VG_ERR_NOMEM. */
 vg_status vg_report_html(const vg_report_input *in, size_t n, const vg_report_params *p, vg_wbuf *out);
 

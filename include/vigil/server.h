@@ -16,6 +16,18 @@
  *   GET  /v1/detections/recent?limit=N             {"detections": [...]} newest first
  *   GET  /v1/stats                                 counters, last-minute rates
  *        and latency for the dashboard
+ *   GET  /v1/alerts?since=&until=&entity=&label=&source=&min_score=&limit=
+ *        alerts from the --alerts store, newest first: {"store", "alerts":
+ *        [{"id", "created", "time", "source", "line", "entity"?, "model",
+ *        "label", "score", "top"?, "raw"}], "count", "limit", "more",
+ *        "filter"}; limit 1..1000, default 100; since/until as for
+ *        `vigil alerts` (unix s, ISO 8601, or an age like 2h)
+ *   GET  /v1/alerts/summary?since=&until=&entity=&label=&source=&min_score=&top=&bucket=
+ *        {"store", "stored", "total", "first", "last", "timeline": {"start",
+ *        "bucket_seconds", "counts": [...]}, "labels", "sources", "models",
+ *        "entities": [{"key", "alerts", "max_score"}], "filter"}; by default
+ *        the 24 hours up to the latest alert, per hour
+ *        (docs/alerts.md; 404 without --alerts, 503 until the file exists)
  *   GET  /healthz  /readyz  /metrics (Prometheus)  and the dashboard at /
  *
  * Shapes the dashboard reads:
@@ -26,6 +38,7 @@
  *   /v1/stats: {"uptime_seconds", "started_at_unix", "requests", "errors",
  *        "detections", "anomalies" (since start), "memory_bytes",
  *        "memory_peak_bytes", "models_loaded", "threshold", "threads",
+ *        "alert_store" (the --alerts path or null),
  *        "last_minute": {"seconds", "requests", "errors", "detections",
  *        "anomalies", "requests_per_second", "detections_per_second",
  *        "anomalies_per_second", "latency_ms": {"p50", "p99"},
@@ -82,6 +95,12 @@ vg_status vg_server_new(const vg_server_params *p, vg_server **out);
 /* Load a model to serve as `name` (NULL: the file's base name without
  * .vgm); the first one added is the default. Before vg_server_start only. */
 vg_status vg_server_add_model(vg_server *s, const char *name, const char *path);
+/* Serve the alert store at `path` (written by `vigil watch --alerts`),
+ * read-only, on GET /v1/alerts and /v1/alerts/summary. The file may not
+ * exist yet (it is opened once it does); if it exists it must be an alert
+ * store (VG_ERR_FORMAT). One store per server: a second call fails with
+ * VG_ERR_INVALID. Before vg_server_start only. */
+vg_status vg_server_add_alert_store(vg_server *s, const char *path);
 /* Start listening and serving. Fails (VG_ERR_IO) if the address cannot be
  * bound, naming it. */
 vg_status vg_server_start(vg_server *s);

@@ -29,6 +29,10 @@ static const char help[] =
     "                         (one key per line; blank and # lines ignored) on every\n"
     "                         route but /healthz, /readyz and the dashboard files\n"
     "  --cors ORIGIN          send Access-Control-Allow-Origin: ORIGIN (off by default)\n"
+    "  --alerts FILE.db       serve the alert store `vigil watch --alerts FILE.db` writes\n"
+    "                         (read-only; it may be written meanwhile, or created later)\n"
+    "                         on GET /v1/alerts and /v1/alerts/summary and the\n"
+    "                         dashboard's Alerts panel\n"
     "  -v, --verbose          log connection-level events from the HTTP layer\n"
     "limits (requests beyond them get a 4xx saying which):\n"
     "  --max-body BYTES       request body (default 1M; 413); K/M suffixes allowed\n"
@@ -43,7 +47,8 @@ static const char help[] =
     "\n"
     "endpoints: POST /v1/detect[?model=NAME&explain=1&top=N], POST /v1/detect/batch,\n"
     "GET /v1/models, GET /v1/models/NAME, POST /v1/models/NAME/reload,\n"
-    "GET /v1/detections/recent?limit=N, GET /v1/stats, GET /healthz, GET /readyz,\n"
+    "GET /v1/detections/recent?limit=N, GET /v1/stats, GET /v1/alerts?since=&until=&\n"
+    "entity=&label=&source=&min_score=&limit=, GET /v1/alerts/summary, GET /healthz, GET /readyz,\n"
     "GET /metrics (Prometheus), GET / (dashboard).\n";
 
 /* "123", "64K", "1M", "1G" (powers of 1024). */
@@ -115,7 +120,7 @@ int cmd_serve(int argc, char **argv)
 {
     vg_server_params p = vg_server_params_default();
     cli_list models = { 0 };
-    const char *v;
+    const char *v, *alerts = NULL;
     int r, verbose = 0;
     uint64_t n;
     for (int i = 1; i < argc; i++) {
@@ -145,6 +150,12 @@ int cmd_serve(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--api-key-file", &v))) {
             if (r < 0) bad = 1;
             else p.api_key_file = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--alerts", &v))) {
+            if (r < 0) bad = 1;
+            else if (alerts) {
+                cli_usage_error("serve", "--alerts: one alert store per server");
+                bad = 1;
+            } else alerts = v;
         } else if ((r = cli_opt(argc, argv, &i, "--cors", &v))) {
             if (r < 0) bad = 1;
             else p.cors_origin = v;
@@ -226,6 +237,10 @@ int cmd_serve(int argc, char **argv)
             cli_error("serve");
             rc = VG_EXIT_ERROR;
         }
+    }
+    if (rc == VG_EXIT_OK && alerts && vg_server_add_alert_store(s, alerts)) {
+        cli_error("serve");
+        rc = VG_EXIT_ERROR;
     }
     if (rc == VG_EXIT_OK && vg_server_start(s)) {
         cli_error("serve");

@@ -4,7 +4,9 @@
  * stores for the dashboard. */
 #include "vigil/report.h"
 #include "eval/report_data.h"
+#include "eval/report_sources.h"
 #include "eval/report_svg.h"
+#include "vigil/alerts.h"
 
 #include <errno.h>
 #include <math.h>
@@ -152,10 +154,36 @@ static size_t scored_rows(const vg_evaluation *e)
     return e->regression ? e->reg.rows : e->metrics.rows;
 }
 
+static void put_created(vg_wbuf *w, const vg_report_params *p)
+{
+    time_t now = p->created ? p->created : time(NULL);
+    struct tm tm;
+    char date[64] = "";
+    if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
+    meta_item(w, "Created", date);
+    meta_item(w, "vigil version", VG_VERSION_STRING);
+}
+
+/* A report of an alert store alone: no model to name. */
+static void put_store_header(vg_wbuf *w, const vg_report_params *p)
+{
+    vg_html_put(w, "<header class=\"top\"><div class=\"kicker\">vigil &middot; ");
+    vg_html_text(w, p->title ? p->title : "Alert report");
+    vg_html_put(w, "</div><h1>Alerts <span class=\"sub\">from the alert store</span></h1><dl class=\"meta\">");
+    meta_item(w, "Alert store", p->alerts_path);
+    put_created(w, p);
+    vg_html_put(w, "</dl></header>");
+}
+
 static void put_header(vg_wbuf *w, const vg_report_input *in, size_t n, const vg_report_params *p)
 {
+    if (n == 0) {
+        put_store_header(w, p);
+        return;
+    }
     const vg_model *m = in[0].model;
-    const char *title = p->title ? p->title : n > 1 ? "Model comparison" : "Evaluation report";
+    const char *title = p->title ? p->title : n > 1 ? "Model comparison" : in[0].eval ? "Evaluation report"
+                                                                                       : "Log report";
     vg_html_put(w, "<header class=\"top\"><div class=\"kicker\">vigil &middot; ");
     vg_html_text(w, title);
     vg_html_put(w, "</div><h1>");
@@ -189,14 +217,11 @@ static void put_header(vg_wbuf *w, const vg_report_input *in, size_t n, const vg
     }
     meta_item(w, "Evaluated on", p->data);
     if (p->train) meta_item(w, "Trained on", p->train);
-    meta_count(w, "Rows scored", scored_rows(in[0].eval), in[0].eval->excluded);
+    if (in[0].eval) meta_count(w, "Rows scored", scored_rows(in[0].eval), in[0].eval->excluded);
+    else meta_item(w, "Labels", "none in the data");
     meta_count(w, "Training rows", vg_model_train_rows(m), 0);
-    time_t now = p->created ? p->created : time(NULL);
-    struct tm tm;
-    char date[64] = "";
-    if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
-    meta_item(w, "Created", date);
-    meta_item(w, "vigil version", VG_VERSION_STRING);
+    if (p->alerts_path) meta_item(w, "Alert store", p->alerts_path);
+    put_created(w, p);
     vg_html_put(w, "</dl></header>");
 }
 
@@ -520,6 +545,18 @@ static void put_outcomes(vg_wbuf *w, const vg_model *m, const vg_metrics *mt, ui
     vg_html_put(w, "</dl>");
 }
 
+/* Unlabelled data: nothing to measure the model against, so the page says
+ * so instead of showing empty metrics, and keeps what needs no labels. */
+static void put_unlabelled(vg_wbuf *w, const vg_report_input *in, size_t n_sources, size_t top)
+{
+    vg_html_put(w, "<section id=\"no-labels\"><h2>No labels in the data</h2><p class=\"note\" style=\"margin:0\">"
+                "The data carries no ground truth, so there is nothing to measure the model against: no accuracy, "
+                "curves or confusion matrix. %s</p></section>",
+                n_sources ? "The per-source summary below shows what the model raises on it."
+                          : "Give labels (a log with a label column, or <code>--labels</code> for weblog) to evaluate.");
+    put_importance(w, in->model, top, 1, vg_svg_color(0));
+}
+
 static void put_single(vg_wbuf *w, const vg_report_input *in, const vg_eval_plots *pl, size_t top)
 {
     put_cards(w, in);
@@ -748,34 +785,43 @@ vg_report_params vg_report_params_default(void)
 
 vg_status vg_report_html(const vg_report_input *in, size_t n, const vg_report_params *params, vg_wbuf *out)
 {
-    if (!in || n == 0) return vg_fail(VG_ERR_INVALID, "report: no model to report on");
-    for (size_t i = 0; i < n; i++)
-        if (!in[i].model || !in[i].eval) return vg_fail(VG_ERR_INVALID, "report: model %zu has no evaluation", i + 1);
     vg_report_params p = params ? *params : vg_report_params_default();
+    if ((!in && n) || (n == 0 && !p.alerts)) return vg_fail(VG_ERR_INVALID, "report: no model to report on");
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].model) return vg_fail(VG_ERR_INVALID, "report: model %zu is missing", i + 1);
+        if (!in[i].eval && n > 1) return vg_fail(VG_ERR_INVALID, "report: model %zu has no evaluation", i + 1);
+    }
     if (p.top_features == 0) p.top_features = 15;
-    vg_eval_plots *pl = vg_calloc(n, sizeof *pl);
+    vg_eval_plots *pl = vg_calloc(n ? n : 1, sizeof *pl);
     if (!pl) return vg_fail(VG_ERR_NOMEM, "report: out of memory");
     vg_status st = VG_OK;
+    int evaluated = n > 0 && in[0].eval;
     for (size_t i = 0; i < n && !st; i++)
-        if (!in[i].eval->regression) st = vg_eval_plots_compute(in[i].model, in[i].eval, &pl[i]);
+        if (in[i].eval && !in[i].eval->regression) st = vg_eval_plots_compute(in[i].model, in[i].eval, &pl[i]);
     if (st) goto done;
     vg_wbuf *w = out;
     size_t start = w->len;
     vg_html_put(w, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                 "<meta name=\"generator\" content=\"vigil %s\"><title>", VG_VERSION_STRING);
-    if (n == 1) {
+    if (n == 0) {
+        vg_html_put(w, "vigil alert report");
+    } else if (n == 1) {
         vg_html_text(w, model_name(in));
-        vg_html_put(w, " &middot; vigil evaluation report");
+        vg_html_put(w, evaluated ? " &middot; vigil evaluation report" : " &middot; vigil log report");
     } else {
         vg_html_put(w, "vigil model comparison");
     }
-    vg_html_put(w, "</title><style>%s</style></head>\n<body><main>", css);
+    vg_html_put(w, "</title><style>%s%s</style></head>\n<body><main>", css, vg_report_sources_css);
     put_header(w, in, n, &p);
-    if (n == 1) put_single(w, in, pl, p.top_features);
-    else put_compare(w, in, pl, n, p.top_features);
-    vg_html_put(w, "<footer>Generated by vigil %s. Metrics follow scikit-learn's definitions.", VG_VERSION_STRING);
-    if (!in[0].eval->regression)
+    if (n == 1 && evaluated) put_single(w, in, pl, p.top_features);
+    else if (n == 1) put_unlabelled(w, in, p.n_sources, p.top_features);
+    else if (n > 1) put_compare(w, in, pl, n, p.top_features);
+    vg_report_put_sources(w, p.sources, p.n_sources);
+    if (p.alerts) vg_report_put_alert_store(w, p.alerts, p.alerts_path);
+    vg_html_put(w, "<footer>Generated by vigil %s.", VG_VERSION_STRING);
+    if (evaluated) vg_html_put(w, " Metrics follow scikit-learn's definitions.");
+    if (evaluated && !in[0].eval->regression)
         vg_html_put(w, " Curves are thinned to at most %d points each, below what the eye can tell.",
                     VG_PLOT_MAX_POINTS);
     vg_html_put(w, "</footer></main></body></html>\n");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "serve/alerts_api.h"
 #include "serve/detect.h"
 #include "serve/json_tape.h"
 #include "serve/prom.h"
@@ -273,6 +274,10 @@ void vg_route_stats(vg_server *s, vg_request *rq, vg_reply *out)
     vg_text_json_num(&t, isnan(s->p.threshold) ? 0.5 : s->p.threshold, 9);
     vg_text_puts(&t, ",\"threads\":");
     vg_text_u64(&t, (unsigned long long)s->threads);
+    /* The dashboard shows its Alerts panel, or how to get one, from this. */
+    vg_text_puts(&t, ",\"alert_store\":");
+    if (s->alerts) vg_text_json_cstr(&t, vg_alerts_api_path(s->alerts));
+    else vg_text_puts(&t, "null");
     vg_text_puts(&t, ",\"last_minute\":{\"seconds\":");
     vg_text_json_num(&t, w.seconds, 6);
     vg_text_puts(&t, ",\"requests\":");

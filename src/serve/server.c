@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "serve/alerts_api.h"
 #include "serve/assets.h"
 #include "vigil/parallel.h"
 
@@ -172,6 +173,8 @@ static void match_route(const char *url, route_match *m)
         }
     } else if (strcmp(url, "/v1/detections/recent") == 0) m->route = VG_ROUTE_RECENT;
     else if (strcmp(url, "/v1/stats") == 0) m->route = VG_ROUTE_STATS;
+    else if (strcmp(url, "/v1/alerts") == 0) m->route = VG_ROUTE_ALERTS;
+    else if (strcmp(url, "/v1/alerts/summary") == 0) m->route = VG_ROUTE_ALERTS_SUMMARY;
     else if (strcmp(url, "/metrics") == 0) m->route = VG_ROUTE_METRICS;
     else if (strcmp(url, "/healthz") == 0) m->route = VG_ROUTE_HEALTHZ;
     else if (strcmp(url, "/readyz") == 0) m->route = VG_ROUTE_READYZ;
@@ -344,6 +347,8 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
     case VG_ROUTE_MODEL: vg_route_model(s, rq, m.name, &r); return respond(s, c, rq, &r);
     case VG_ROUTE_RECENT: vg_route_recent(s, c, rq, &r); return respond(s, c, rq, &r);
     case VG_ROUTE_STATS: vg_route_stats(s, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_ALERTS: vg_route_alerts(s->alerts, c, rq, &r); return respond(s, c, rq, &r);
+    case VG_ROUTE_ALERTS_SUMMARY: vg_route_alerts_summary(s->alerts, c, rq, &r); return respond(s, c, rq, &r);
     case VG_ROUTE_METRICS: vg_route_metrics(s, rq, &r); return respond(s, c, rq, &r);
     case VG_ROUTE_HEALTHZ: vg_route_health(s, rq, 0, &r); return respond(s, c, rq, &r);
     case VG_ROUTE_READYZ: vg_route_health(s, rq, 1, &r); return respond(s, c, rq, &r);
@@ -552,6 +557,7 @@ void vg_server_free(vg_server *s)
     vg_catalog_free(s->catalog);
     vg_stats_free(s->stats);
     vg_recent_free(s->recent);
+    vg_alerts_api_free(s->alerts);
     vg_free(s->model_names);
     vg_free(s->reloads_ok);
     vg_free(s->reloads_failed);

@@ -32,6 +32,7 @@ struct vg_server {
     atomic_long in_flight;       /* requests between their first callback and completion */
     unsigned port;
     double started, started_wall;
+    struct vg_alerts_api *alerts; /* --alerts store, or NULL (alerts_api.c) */
 };
 
 /* The first arena chunk lives inside the request object: a typical detect

@@ -52,7 +52,7 @@ struct vg_stats {
 
 static const char *const route_names[VG_ROUTE_COUNT] = {
     "detect", "detect_batch", "models", "model", "reload", "recent",
-    "stats",  "metrics",      "healthz", "readyz", "asset", "other",
+    "stats",  "metrics",      "healthz", "readyz", "asset", "alerts", "alerts_summary", "other",
 };
 
 const char *vg_route_str(vg_route r)

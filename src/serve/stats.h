@@ -27,6 +27,8 @@ typedef enum vg_route {
     VG_ROUTE_HEALTHZ,
     VG_ROUTE_READYZ,
     VG_ROUTE_ASSET,
+    VG_ROUTE_ALERTS,
+    VG_ROUTE_ALERTS_SUMMARY,
     VG_ROUTE_OTHER,
     VG_ROUTE_COUNT
 } vg_route;

@@ -388,3 +388,203 @@ vg_status vg_alert_parse_time(const char *s, double now, double *out)
     return vg_fail(VG_ERR_PARSE,
                    "time '%s': expected unix seconds, YYYY-MM-DD[THH:MM:SS[Z]] or an age like 15m, 2h, 7d", s);
 }
+
+/* ---- reading for reports and the dashboard ---------------------------------- */
+
+vg_alert_filter vg_alert_filter_default(void)
+{
+    return (vg_alert_filter){ .since = NAN, .until = NAN, .min_score = NAN };
+}
+
+/* The WHERE clause of f with numbered parameters, so every statement that
+ * uses it binds the same way (bind_filter). */
+static void filter_sql(const vg_alert_filter *f, char *sql, size_t cap)
+{
+    snprintf(sql, cap, " WHERE 1%s%s%s%s%s%s", !isnan(f->since) ? " AND time >= ?1" : "",
+             !isnan(f->until) ? " AND time < ?2" : "", f->entity ? " AND entity = ?3" : "",
+             f->label ? " AND label = ?4" : "", f->source ? " AND source = ?5" : "",
+             !isnan(f->min_score) ? " AND score >= ?6" : "");
+}
+
+static void bind_filter(sqlite3_stmt *q, const vg_alert_filter *f)
+{
+    if (!isnan(f->since)) sqlite3_bind_double(q, 1, f->since);
+    if (!isnan(f->until)) sqlite3_bind_double(q, 2, f->until);
+    if (f->entity) sqlite3_bind_text(q, 3, f->entity, -1, SQLITE_STATIC);
+    if (f->label) sqlite3_bind_text(q, 4, f->label, -1, SQLITE_STATIC);
+    if (f->source) sqlite3_bind_text(q, 5, f->source, -1, SQLITE_STATIC);
+    if (!isnan(f->min_score)) sqlite3_bind_double(q, 6, f->min_score);
+}
+
+vg_status vg_alert_store_list(vg_alert_store *s, const vg_alert_filter *f,
+                              int (*fn)(const vg_alert_row *row, void *user), void *user)
+{
+    char where[256], sql[640];
+    filter_sql(f, where, sizeof where);
+    snprintf(sql, sizeof sql,
+             "SELECT id,time,source,line_no,entity,model,label,score,explanation_json,raw,created FROM alerts%s"
+             " ORDER BY time DESC, id DESC LIMIT ?7", where);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, "list");
+    bind_filter(q, f);
+    sqlite3_bind_int64(q, 7, f->limit ? (sqlite3_int64)f->limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        vg_alert_row r = { 0 };
+        r.id = sqlite3_column_int64(q, 0);
+        r.alert.time = sqlite3_column_double(q, 1);
+        r.alert.source = (const char *)sqlite3_column_text(q, 2);
+        r.alert.line_no = (uint64_t)sqlite3_column_int64(q, 3);
+        r.alert.entity = (const char *)sqlite3_column_text(q, 4);
+        r.alert.entity_len = (size_t)sqlite3_column_bytes(q, 4);
+        r.alert.model = (const char *)sqlite3_column_text(q, 5);
+        r.alert.label = (const char *)sqlite3_column_text(q, 6);
+        r.alert.score = sqlite3_column_double(q, 7);
+        r.alert.explanation_json = (const char *)sqlite3_column_text(q, 8);
+        r.alert.raw = (const char *)sqlite3_column_text(q, 9);
+        r.alert.raw_len = (size_t)sqlite3_column_bytes(q, 9);
+        r.created = sqlite3_column_double(q, 10);
+        if (fn(&r, user)) break;
+    }
+    vg_status out = rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "list");
+    sqlite3_finalize(q);
+    return out;
+}
+
+/* The `top` largest groups of column `col` (a fixed column name, never data). */
+static vg_status group_by(vg_alert_store *s, const char *col, const char *where, const vg_alert_filter *f,
+                          size_t top, vg_alert_group **out, size_t *n_out)
+{
+    char sql[640];
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce(%s,''), count(*), max(score) FROM alerts%s GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?7", col,
+             where);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return db_fail(s, "summary");
+    bind_filter(q, f);
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)top);
+    vg_alert_group *g = vg_calloc(top ? top : 1, sizeof *g);
+    vg_status st = g ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+    while (!st && n < top && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(q, 0);
+        g[n].key = vg_strdup(k ? k : "");
+        g[n].n = (uint64_t)sqlite3_column_int64(q, 1);
+        g[n].max_score = sqlite3_column_double(q, 2);
+        if (!g[n++].key) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    if (!st && rc != SQLITE_ROW && rc != SQLITE_DONE) st = db_fail(s, "summary");
+    sqlite3_finalize(q);
+    *out = g;
+    *n_out = n;
+    return st;
+}
+
+vg_status vg_alert_store_summarize(vg_alert_store *s, const vg_alert_filter *f, size_t top, double bucket_seconds,
+                                   vg_alert_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->first = out->last = NAN;
+    char where[256], sql[640];
+    filter_sql(f, where, sizeof where);
+    /* One read transaction: every figure comes from the same snapshot even
+     * while a watcher commits (a writer's own open batch is already one). */
+    int own_txn = sqlite3_get_autocommit(s->db);
+    vg_status st = own_txn ? exec(s, "BEGIN") : VG_OK;
+    if (st) return st;
+    sqlite3_stmt *q = NULL;
+    snprintf(sql, sizeof sql, "SELECT count(*), min(time), max(time) FROM alerts%s", where);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        st = db_fail(s, "summary");
+        goto done;
+    }
+    bind_filter(q, f);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        st = db_fail(s, "summary");
+        goto done;
+    }
+    out->total = (uint64_t)sqlite3_column_int64(q, 0);
+    if (out->total) {
+        out->first = sqlite3_column_double(q, 1);
+        out->last = sqlite3_column_double(q, 2);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if ((st = group_by(s, "label", where, f, top, &out->labels, &out->n_labels)) ||
+        (st = group_by(s, "source", where, f, top, &out->sources, &out->n_sources)) ||
+        (st = group_by(s, "model", where, f, top, &out->models, &out->n_models)) ||
+        (st = group_by(s, "entity", where, f, top, &out->entities, &out->n_entities)))
+        goto done;
+
+    /* The timeline spans the filter's window when it has one, else the data. */
+    double lo = !isnan(f->since) ? f->since : out->first, hi = !isnan(f->until) ? f->until : out->last;
+    if (isnan(lo) || isnan(hi) || hi < lo) goto done;
+    double bs = bucket_seconds > 0 ? bucket_seconds : (hi - lo) / 3600.0 > 96 ? 86400.0 : 3600.0;
+    while ((floor(hi / bs) - floor(lo / bs)) + 1 > 2000) bs *= 2;
+    out->bucket_seconds = bs;
+    out->bucket0 = floor(lo / bs) * bs;
+    /* An open upper bound includes the last alert; a given one excludes itself. */
+    size_t nb = (size_t)(floor(hi / bs) - floor(lo / bs)) + 1;
+    if (!isnan(f->until) && hi == floor(hi / bs) * bs && nb > 1) nb--;
+    out->buckets = vg_calloc(nb, sizeof *out->buckets);
+    if (!out->buckets) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    out->n_buckets = nb;
+    snprintf(sql, sizeof sql, "SELECT CAST((time - ?8) / ?9 AS INTEGER), count(*) FROM alerts%s GROUP BY 1", where);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        st = db_fail(s, "summary");
+        goto done;
+    }
+    bind_filter(q, f);
+    sqlite3_bind_double(q, 8, out->bucket0);
+    sqlite3_bind_double(q, 9, bs);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sqlite3_int64 b = sqlite3_column_int64(q, 0);
+        if (b >= 0 && (size_t)b < nb) out->buckets[b] += (uint64_t)sqlite3_column_int64(q, 1);
+    }
+    if (rc != SQLITE_DONE) st = db_fail(s, "summary");
+done:
+    sqlite3_finalize(q);
+    if (own_txn) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (st) {
+        vg_alert_summary_free(out);
+        out->first = out->last = NAN;
+    }
+    return st;
+}
+
+static void free_groups(vg_alert_group *g, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++) vg_free(g[i].key);
+    vg_free(g);
+}
+
+void vg_alert_summary_free(vg_alert_summary *sum)
+{
+    if (!sum) return;
+    free_groups(sum->labels, sum->n_labels);
+    free_groups(sum->sources, sum->n_sources);
+    free_groups(sum->models, sum->n_models);
+    free_groups(sum->entities, sum->n_entities);
+    vg_free(sum->buckets);
+    memset(sum, 0, sizeof *sum);
+}
+
+vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last)
+{
+    *first = *last = NAN;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT min(time), max(time) FROM alerts", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, "time range");
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *first = sqlite3_column_double(q, 0);
+        *last = sqlite3_column_double(q, 1);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "time range");
+}

@@ -2,14 +2,17 @@
 // browser) against a running `vigil serve`, the way an analyst would: load
 // the dashboard, wait for the model card and the form built from the schema,
 // type a record into the form, click "Score record" and read the verdict,
-// its explanation and the recent-detections table. Also checks the fallback
+// its explanation and the recent-detections table; with --expect-alerts N
+// (the server has an alert store of N alerts) the Alerts panel: its rows,
+// per-hour chart and totals, the entity and score filters and an expanded
+// raw line. Also checks the fallback
 // when explanations are refused, the API-key dialog, a phone-sized layout
 // and the dark theme, and saves screenshots. Prints "ok: ..." per check and
 // exits 1 if any failed.
 //
 // node dashboard.mjs --url http://127.0.0.1:PORT/ --record FILE.json
 //                    --expect-label attack --expect-anomaly 1 --out DIR
-//                    [--auth-url URL --key KEY]
+//                    [--auth-url URL --key KEY] [--expect-alerts N]
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,6 +95,44 @@ try {
   await page.waitForFunction((lbl) => [...document.querySelectorAll('#recent tbody tr td:nth-child(4)')].some((td) => td.textContent === lbl),
     label, { timeout: 10000 });
   ok('the scored record appears in the recent detections');
+  // The Alerts panel over the server's alert store.
+  if (args['expect-alerts']) {
+    const want = Number(args['expect-alerts']);
+    await page.waitForSelector('#alerts tbody tr[data-id]', { timeout: 15000 });
+    check(await page.locator('#alerts-none').isHidden(), 'alerts panel: no how-to when a store is attached');
+    const nRows = await page.locator('#alerts tbody tr[data-id]').count();
+    check(nRows === Math.min(50, want), `alerts panel lists the newest alerts (${nRows} rows of ${want})`);
+    await page.waitForFunction((n) => document.getElementById('alerts-total').textContent.replace(/,/g, '') === String(n), want, { timeout: 10000 })
+      .then(() => ok(`alerts panel total: ${want}`), () => fail('alerts panel total is not ' + want));
+    const bars = await page.locator('#alerts-chart rect:not(.zero)').count();
+    check(bars >= 1, `per-hour chart draws the alerts (${bars} non-empty hours)`);
+    check(await page.locator('#alerts tbody td.feat span').count() >= 1, 'alerts show their top features');
+    // Click the top entity chip: only its alerts remain.
+    const chip = page.locator('#alerts-entities button').first();
+    const chipText = (await chip.textContent()).trim();
+    await chip.click();
+    await page.waitForFunction(() => document.getElementById('af-entity').value !== '', null, { timeout: 5000 });
+    const entity = await page.locator('#af-entity').inputValue();
+    await page.waitForFunction((e) => {
+      const cells = [...document.querySelectorAll('#alerts tbody tr[data-id] td.ent')];
+      return cells.length > 0 && cells.every((td) => td.textContent === e);
+    }, entity, { timeout: 10000 }).then(() => ok(`entity filter (chip ${chipText}): only ${entity}`), () => fail(`entity filter ${entity}`));
+    // A minimum score on top: every score shown reaches it.
+    await page.fill('#af-score', '0.99');
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#alerts tbody tr[data-id] td.num')];
+      return cells.every((td) => parseFloat(td.textContent) >= 0.99) && document.querySelectorAll('#alerts tbody tr').length > 0;
+    }, null, { timeout: 10000 }).then(() => ok('score filter: every score >= 0.99'), () => fail('score filter'));
+    await page.click('#af-clear');
+    await page.waitForFunction((n) => document.querySelectorAll('#alerts tbody tr[data-id]').length === n, Math.min(50, want), { timeout: 10000 })
+      .then(() => ok('clearing the filters lists every alert again'), () => fail('clear filters'));
+    // Expand the first alert's raw line.
+    await page.locator('#alerts tbody tr[data-id] button:has-text("raw")').first().click();
+    await page.waitForSelector('#alerts tr.raw td', { timeout: 5000 });
+    const raw = await page.locator('#alerts tr.raw td').first().textContent();
+    check(/line \d+/.test(raw) && raw.split(',').length > 40, 'the raw line expands under its alert');
+    await page.locator('#alerts-panel').screenshot({ path: join(out, 'dashboard-alerts.png') });
+  }
   await page.waitForTimeout(2500);  // one more poll, so the sparklines show the traffic
   await page.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
 
@@ -140,6 +181,8 @@ try {
     await p3.click('#auth-save');
     await p3.waitForSelector('#fields .field', { timeout: 15000 });
     ok('with the key the models load');
+    await p3.waitForSelector('#alerts-none:not([hidden])', { timeout: 10000 });
+    check(/--alerts/.test(await p3.locator('#alerts-none').textContent()), 'without a store the Alerts panel says how to get one');
     const stored = await p3.evaluate(() => sessionStorage.getItem('vigil.apiKey'));
     check(stored === args.key, 'the key is kept in sessionStorage');
     await p3.click('#score-btn');

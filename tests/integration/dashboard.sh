@@ -3,8 +3,11 @@
 # headless chromium through playwright-core (tests/browser/) to type a
 # neptune (DoS) record into the form generated from the schema, click
 # "Score record" and check the verdict, label, explanation and recent
-# detections; then the explain-refused fallback, a phone-sized dark layout
-# and the API-key dialog against a second server started with a key file.
+# detections; the Alerts panel over an alert store `vigil watch` wrote from
+# KDD test lines (rows, the per-hour chart, the entity and score filters,
+# a raw line expanded); then the explain-refused fallback, a phone-sized
+# dark layout and the API-key dialog against a second server started with a
+# key file (and no store: the panel says how to get one).
 # Skipped (exit 0, "skipped:" line) only when chromium is not installed;
 # scripts/setup.sh --test installs it. VG_SCREENSHOT_DIR=DIR keeps the
 # screenshots.
@@ -57,7 +60,14 @@ start_server() {
 expect_ok "train forest (binary) with a test set" "$VIGIL" train --data "$TRAIN" --test "$TEST" --format kdd \
   --model forest --param n_estimators=20 --seed 1 -o "$WORK/forest.vgm"
 
-start_server "$WORK/serve.log" --model "forest=$WORK/forest.vgm"
+# An alert store as `vigil watch` writes it: 400 KDD test lines on stdin.
+zcat "$TEST" | head -n 400 >"$WORK/watched.txt"
+"$VIGIL" watch --model "$WORK/forest.vgm" --quiet --explain --alerts "$WORK/alerts.db" - <"$WORK/watched.txt" \
+  2>"$WORK/watch.err" || fail "vigil watch: $(tail -n 2 "$WORK/watch.err")"
+N_ALERTS=$("$VIGIL" alerts --db "$WORK/alerts.db" --limit 0 --json | wc -l)
+((N_ALERTS > 50)) && pass "vigil watch stored $N_ALERTS alerts" || fail "only $N_ALERTS alerts stored"
+
+start_server "$WORK/serve.log" --model "forest=$WORK/forest.vgm" --alerts "$WORK/alerts.db"
 URL=$SERVER_URL
 [[ -n $URL ]] && pass "vigil serve listening at $URL" || { fail "vigil serve did not start: $(cat "$WORK/serve.log")"; finish; }
 printf 'dashboard-test-key-4f1c\n' >"$WORK/keys"
@@ -93,14 +103,14 @@ SHOTS=${VG_SCREENSHOT_DIR:-$WORK}
 mkdir -p "$SHOTS"
 if CHROMIUM=$CHROMIUM timeout 240 node "$BROWSER_DIR/dashboard.mjs" --url "$URL/" --record "$WORK/neptune.json" \
      --expect-label attack --expect-anomaly 1 --out "$SHOTS" --auth-url "$AUTH_URL/" \
-     --key dashboard-test-key-4f1c >"$WORK/browser.log" 2>&1; then
+     --key dashboard-test-key-4f1c --expect-alerts "$N_ALERTS" >"$WORK/browser.log" 2>&1; then
   sed 's/^/  /' "$WORK/browser.log"
   pass "dashboard driven in headless chromium"
 else
   sed 's/^/  /' "$WORK/browser.log"
   fail "dashboard browser checks (see above)"
 fi
-for f in dashboard.png dashboard-phone-dark.png; do
+for f in dashboard.png dashboard-alerts.png dashboard-phone-dark.png; do
   [[ -s $SHOTS/$f ]] && pass "screenshot $f ($(stat -c %s "$SHOTS/$f") bytes)" || fail "no screenshot $f"
 done
 finish
