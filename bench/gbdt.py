@@ -140,7 +140,7 @@ def render(rows, repeat):
         "max_cat_threshold (the most categories one categorical split collects) is LightGBM's 32, which 3-fold "
         "cross-validation on KDDTrain+ alone also picks (section \"gbdt max_cat_threshold by cross-validation\"). "
         "Until 2026-11-21 it was 4, chosen with these test sets in view, which is leakage: with "
-        "`--param max_cat_threshold=4` vigil scored 0.9642 / 0.9513 on NSL-KDD binary / category (earlier table). "
+        "`--param max_cat_threshold=4` vigil scored 0.9642 / 0.9513 on NSL-KDD binary / category (the table before this one, in git history). "
         "(2) HistGradientBoosting's multiclass probabilities saturate to exactly 0 or 1 on these data (99.98% of "
         "them on NSL-KDD), so its one-vs-rest ROC-AUC is low although its accuracy is not. "
         "(3) Other processes shared the two cores during the runs (XGBoost's OpenMP threads slow down most when "

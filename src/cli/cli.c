@@ -9,8 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-void cli_list_add(cli_list *l, const char *s)
+/* Every item is the list's own copy, so lists built from argv, from split
+ * values or from other lists are all freed the same way. */
+static void add_copy(cli_list *l, const char *s, size_t len)
 {
+    char *copy = strndup(s, len);
+    if (!copy) {
+        fprintf(stderr, "vigil: out of memory\n");
+        exit(VG_EXIT_ERROR);
+    }
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 8;
         const char **items = realloc(l->items, l->cap * sizeof *items);
@@ -20,8 +27,10 @@ void cli_list_add(cli_list *l, const char *s)
         }
         l->items = items;
     }
-    l->items[l->n++] = s;
+    l->items[l->n++] = copy;
 }
+
+void cli_list_add(cli_list *l, const char *s) { add_copy(l, s, strlen(s)); }
 
 void cli_list_add_csv(cli_list *l, const char *s)
 {
@@ -29,13 +38,14 @@ void cli_list_add_csv(cli_list *l, const char *s)
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len) cli_list_add(l, strndup(p, len));
+        if (len) add_copy(l, p, len);
         p += len + (comma ? 1 : 0);
     }
 }
 
 void cli_list_free(cli_list *l)
 {
+    for (size_t i = 0; i < l->n; i++) free((char *)l->items[i]);
     free(l->items);
     memset(l, 0, sizeof *l);
 }

@@ -11,14 +11,15 @@
 
 enum { VG_EXIT_OK = 0, VG_EXIT_ERROR = 1, VG_EXIT_USAGE = 2 };
 
-/* A list of strings gathered from repeated or comma-separated options. */
+/* A list of strings gathered from repeated or comma-separated options; it
+ * keeps its own copies, freed by cli_list_free. */
 typedef struct cli_list {
     size_t n, cap;
     const char **items;
 } cli_list;
 
 void cli_list_add(cli_list *l, const char *s);
-/* Split "a,b,c" into l (the strings are new copies kept for the process). */
+/* Split "a,b,c" into l. */
 void cli_list_add_csv(cli_list *l, const char *s);
 void cli_list_free(cli_list *l);
 
