@@ -221,9 +221,13 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     }
     vg_task task = VG_TASK_BINARY;
     if (o->task && strcmp(o->task, "rule-score") == 0) {
-        /* The rule-based risk score of login events becomes the binary label. */
-        if (!o->format || strcmp(o->format, "login") != 0) {
-            cli_usage_error(cmd, "--task rule-score needs --format login");
+        /* The rule-based risk score of log events becomes the binary label. */
+        if (!log_format) {
+            cli_usage_error(cmd, "--task rule-score needs a log format (--format login or weblog)");
+            return -1;
+        }
+        if (o->log.labels_path) {
+            cli_usage_error(cmd, "--task rule-score makes the labels: it does not go with --labels");
             return -1;
         }
         o->log.label = "rule-score";

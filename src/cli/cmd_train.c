@@ -30,7 +30,7 @@ static const char help[] =
     "                       injection / XSS / traversal tokens, hashed 3-grams, ...)\n"
     "logs (--format login | weblog):\n"
     "  --labels FILE        weblog: line numbers or request ids of attack events, one per line\n"
-    "  --task rule-score    login: label events by the rule-based risk score (no labels needed)\n"
+    "  --task rule-score    login, weblog: label events by the format's rules (no labels needed)\n"
     "  --max-entities N     per-entity state kept (least recently seen dropped; default 1000000)\n"
     "  --entity-ttl SECONDS state idle this long (event time) is dropped (default 604800)\n"
     "  --geoip FILE         MaxMind .mmdb or IP-range file for client countries\n"

@@ -12,7 +12,18 @@
  *     counts and ratios, at 10-second granularity (the window is the current
  *     bucket and the five before it), never saturating below 65535;
  *   - lifetime counters and distinct-value sets (paths, user agents).
- * So a client costs about 480 bytes however much it sends. */
+ * So a client costs about 480 bytes however much it sends.
+ *
+ * Labels come from the record (a JSON line's "label"), from a side file
+ * (--labels), or, for logs nobody labelled, from rules (label "rule-score",
+ * `--task rule-score`): +2 each for a known scanner user agent and for any
+ * SQL injection, XSS, path traversal or command injection token in the URL;
+ * +1 each for an HTTP tool agent (curl, python-requests, ...), more than 20
+ * requests in the last 10 s, a 4xx share over 1/2 of at least 10 requests
+ * in the last 60 s, and more than 20 distinct paths in the last 60 s.
+ * "anomalous" at 2 or more, else "normal": one strong sign or two weak
+ * ones. The rules see the same online features the model does, so a model
+ * trained on them learns to generalise the rule, not a different truth. */
 #include "vigil/geo.h"
 #include "vigil/logformat.h"
 #include "vigil/urlfeat.h"
@@ -28,6 +39,7 @@
 #define WL_BUCKET_SECONDS 10.0
 #define WL_WINDOW 60.0
 #define WL_SHORT 10.0
+#define RULE_ANOMALOUS 2
 
 enum { SET_PATHS = 0, SET_AGENTS = 1, N_SETS = 2 };
 
@@ -93,6 +105,7 @@ typedef struct wl_state {
     vg_geo *geo;
     int geo_shared;
     size_t max_line;
+    int rule_label;                /* label each event by the rules above */
     char *scratch;                 /* JSON string copies: max_line + 1 bytes */
     char host[VG_WEBLOG_MAX_HOST + 1];
     char method[VG_WEBLOG_MAX_METHOD + 1];
@@ -154,6 +167,12 @@ static vg_status wl_new(const vg_log_options *opt, void **out)
     if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
     vg_status st = VG_OK;
     s->max_line = o.max_line_bytes ? o.max_line_bytes : 65536;
+    if (o.label && strcmp(o.label, "rule-score") != 0) {
+        vg_free(s);
+        return vg_fail(VG_ERR_INVALID, "weblog: unknown label '%s' (labels come from the record, --labels or "
+                                       "rule-score)", o.label);
+    }
+    s->rule_label = o.label != NULL;
     vg_entity_params ep = vg_entity_params_default();
     ep.value_size = sizeof(wl_client);
     ep.n_sets = N_SETS;
@@ -357,13 +376,22 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_log_ev
     vg_urlfeat_compute(r.uri, r.uri_len, s->url);
     for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) s->fields[F_URL0 + i].number = s->url[i];
 
+    if (s->rule_label) {
+        int score = 2 * (c->agent_class == UA_SCANNER) +
+                    2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] +
+                             s->url[VG_URLFEAT_CMDI] > 0) +
+                    (c->agent_class == UA_TOOL) + (req10 > 20) + (req60 >= 10 && e4 / req60 > 0.5) + (paths > 20);
+        const char *lab = score >= RULE_ANOMALOUS ? "anomalous" : "normal";
+        out->label = lab, out->label_len = strlen(lab);
+    }
+
     out->fields = s->fields;
     out->n_fields = N_FIELDS;
     out->entity = s->host;
     out->entity_len = r.host_len;
     out->time = r.time;
     if (r.id) out->event_id = s->id, out->event_id_len = r.id_len;
-    if (r.label) out->label = s->label, out->label_len = r.label_len;
+    if (r.label && !s->rule_label) out->label = s->label, out->label_len = r.label_len;
     return VG_OK;
 }
 

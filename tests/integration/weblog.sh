@@ -50,6 +50,32 @@ for model in "${models[@]}"; do
     || fail "$model: detection below the floor"
 done
 
+# No labels at all: --task rule-score labels seed 1 by the format's rules; the
+# model must find the request-level attacks of seed 2 (a brute force shows
+# only once its window fills, so it is not held to the floor) with no false alarms.
+expect_ok "train on rules, no labels" "$VIGIL" train --data "$WORK/train.log" --format weblog --task rule-score \
+  --model tree --seed 1 -o "$WORK/rules.vgm"
+expect_ok "predict with the rules model" "$VIGIL" predict --model "$WORK/rules.vgm" --data "$WORK/test.log" -o "$WORK/rpred.csv"
+awk -F, '
+  FNR == NR { kind[$1] = $2; next }
+  FNR == 1 { next }
+  { k = ($1 in kind) ? kind[$1] : "normal"; n[k]++; if ($3 == "anomalous") p[k]++ }
+  END {
+    for (k in n) printf "rules %-11s %7d lines, flagged %d\n", k, n[k], p[k]
+    for (k in n) if (k == "sqli" || k == "xss" || k == "traversal" || k == "scanner")
+      if (p[k] / n[k] < 0.90) bad = bad " " k
+    if (p["normal"] + 0 > 0.001 * n["normal"]) bad = bad " false-alarms"
+    if (bad) { print "below the floor:" bad; exit 1 }
+  }' "$WORK/truth2.csv" "$WORK/rpred.csv" >"$WORK/rtable.txt"
+rc=$?
+cat "$WORK/rtable.txt"
+((rc == 0)) && pass "rules: recall >= 0.90 for sqli, xss, traversal, scanner; false alarms <= 0.1% of normal lines" \
+  || fail "rules: detection below the floor"
+expect_error "rule-score with --labels" "does not go with --labels" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --task rule-score --labels "$WORK/labels1.txt" -o "$WORK/x.vgm"
+expect_error "rule-score on CSV" "needs a log format" \
+  "$VIGIL" train --data "$WORK/truth1.csv" --task rule-score -o "$WORK/x.vgm"
+
 # Labels by request id in JSON lines, and bad lines counted, not fatal.
 {
   echo '{"remote_addr":"8.8.8.8","time":"2026-01-01T00:00:00Z","method":"GET","uri":"/","status":200,"request_id":"a1"}'
