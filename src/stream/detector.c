@@ -1,6 +1,8 @@
 /* The detector: a line adapter and a model over a stream of lines, deciding
- * alerts (rules in watch.h). Everything per line reuses buffers made once,
- * so scoring allocates nothing and memory stays flat on endless input. */
+ * alerts (rules in watch.h). Everything per line reuses buffers made once
+ * (the held block and its text grow to their high-water mark and stay), so
+ * scoring allocates nothing in the steady state and memory stays flat on
+ * endless input. */
 #include "vigil/watch.h"
 
 #include <math.h>
@@ -8,6 +10,29 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include "vigil/estimator.h"
+
+#define DETECTOR_MAX_BATCH 4096
+
+/* What an alert needs of a held row once its line and event are gone:
+ * offsets into d->text (its buffer moves as it grows). */
+typedef struct held_row {
+    uint64_t line_no;
+    double time;                  /* event time, else the arrival time */
+    size_t source, raw, raw_len;
+    size_t entity, entity_len;    /* entity_len 0: none */
+    size_t truth, truth_len;
+    int has_truth;
+    size_t field0, n_fields;      /* --explain: the record, in d->saved */
+} held_row;
+
+/* A record field copied for --explain (texts in d->text). */
+typedef struct held_field {
+    size_t name, name_len, text, text_len;
+    vg_field_kind kind;
+    double number;
+} held_field;
 
 struct vg_detector {
     const vg_model *m;
@@ -24,11 +49,23 @@ struct vg_detector {
     size_t n_inputs;
     vg_wbuf expl;            /* explanation JSON of the current alert */
     char value[64];          /* regression: the predicted value as text */
+    /* the held block (vg_detector_push) */
+    size_t batch, n_held, n_features;
+    float *block;            /* batch x n_features */
+    float *block_proba;      /* batch x n_classes */
+    held_row *rows;          /* batch */
+    vg_wbuf text;            /* copied texts of the held rows */
+    size_t last_source, last_source_len;  /* the latest source name copied, reused while it repeats */
+    held_field *saved;       /* --explain */
+    size_t n_saved, saved_cap;
+    vg_field *fields;        /* --explain: one held record rebuilt */
+    size_t fields_cap;
 };
 
 vg_watch_params vg_watch_params_default(const vg_model *m)
 {
-    vg_watch_params p = { .format = NULL, .threshold = NAN, .explain = 0, .top_features = 3, .max_raw_bytes = 2048 };
+    vg_watch_params p = { .format = NULL, .threshold = NAN, .explain = 0, .top_features = 3, .max_raw_bytes = 2048,
+                          .batch_rows = 1024 };
     p.log = m ? vg_model_log_options(m) : vg_log_options_default();
     return p;
 }
@@ -49,7 +86,10 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     d->p = p ? *p : vg_watch_params_default(m);
     if (!d->p.top_features) d->p.top_features = 3;
     if (!d->p.max_raw_bytes) d->p.max_raw_bytes = 2048;
+    if (!d->p.batch_rows) d->p.batch_rows = 1024;
+    d->batch = VG_MIN(d->p.batch_rows, (size_t)DETECTOR_MAX_BATCH);
     vg_wbuf_init(&d->expl);
+    vg_wbuf_init(&d->text);
     const vg_classes *c = vg_model_classes(m);
     d->regression = vg_model_is_regression(m);
     d->n_classes = d->regression ? 1 : c->n;
@@ -59,9 +99,13 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     d->can_explain = d->p.explain && vg_model_can_explain(m);
     d->n_inputs = vg_pipeline_n_inputs(vg_model_pipeline(m));
     d->model_name = vg_strdup(model_name ? model_name : vg_model_family(m));
+    d->n_features = vg_pipeline_n_features(vg_model_pipeline(m));
     d->proba = vg_malloc(d->n_classes * sizeof *d->proba);
     d->contrib = vg_malloc((d->n_inputs + 1) * sizeof *d->contrib);
-    if (!d->model_name || !d->proba || !d->contrib) {
+    d->block = vg_malloc(d->batch * VG_MAX(d->n_features, (size_t)1) * sizeof *d->block);
+    d->block_proba = vg_malloc(d->batch * d->n_classes * sizeof *d->block_proba);
+    d->rows = vg_malloc(d->batch * sizeof *d->rows);
+    if (!d->model_name || !d->proba || !d->contrib || !d->block || !d->block_proba || !d->rows) {
         vg_detector_free(d);
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
@@ -82,6 +126,12 @@ void vg_detector_free(vg_detector *d)
     if (!d) return;
     vg_line_adapter_free(d->adapter);
     vg_wbuf_free(&d->expl);
+    vg_wbuf_free(&d->text);
+    vg_free(d->block);
+    vg_free(d->block_proba);
+    vg_free(d->rows);
+    vg_free(d->saved);
+    vg_free(d->fields);
     vg_free(d->proba);
     vg_free(d->contrib);
     vg_free(d->model_name);
@@ -90,6 +140,7 @@ void vg_detector_free(vg_detector *d)
 
 const vg_watch_stats *vg_detector_stats(const vg_detector *d) { return &d->stats; }
 const vg_line_adapter *vg_detector_adapter(const vg_detector *d) { return d->adapter; }
+size_t vg_detector_held(const vg_detector *d) { return d->n_held; }
 double vg_detector_threshold(const vg_detector *d) { return d->p.threshold; }
 
 static void count_bad(vg_detector *d, const char *source, uint64_t line_no, const char *msg)
@@ -111,11 +162,11 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 }
 
 /* The top contributing fields by absolute contribution, as JSON. */
-static vg_status explain(vg_detector *d, const vg_log_event *ev)
+static vg_status explain(vg_detector *d, const vg_field *fields, size_t n_fields)
 {
     uint32_t output;
     double raw;
-    vg_status st = vg_model_explain_record(d->m, ev->fields, ev->n_fields, d->contrib, &output, &raw);
+    vg_status st = vg_model_explain_record(d->m, fields, n_fields, d->contrib, &output, &raw);
     if (st) return st;
     const vg_pipeline *pl = vg_model_pipeline(d->m);
     size_t k = VG_MIN(d->p.top_features, d->n_inputs);
@@ -150,66 +201,86 @@ static vg_status explain(vg_detector *d, const vg_log_event *ev)
     return VG_OK;
 }
 
-vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_alert *alert, int *fired)
+/* Features of one line into ev: 1 to score it, 0 when the line is bad or
+ * skipped (counted here), or a failure of the process in *st. */
+static int line_event(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no, const char *line,
+                      size_t len, int truncated, vg_log_event *ev, vg_status *st)
 {
-    *fired = 0;
+    *st = VG_OK;
     d->stats.lines++;
     if (truncated) {
         char msg[96];
         snprintf(msg, sizeof msg, "line longer than the limit of %zu bytes", d->p.log.max_line_bytes);
         count_bad(d, source_name, line_no, msg);
-        return VG_OK;
+        return 0;
     }
-    vg_log_event ev;
-    vg_status st = vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev);
-    if (st == VG_ERR_NOMEM) return st;
-    if (st) {
-        count_bad(d, source_name, line_no, vg_last_error());
-        return VG_OK;
+    vg_status s = vg_line_adapter_process(d->adapter, source, line_no, line, len, ev);
+    if (s == VG_ERR_NOMEM) *st = s;
+    if (s) {
+        if (s != VG_ERR_NOMEM) count_bad(d, source_name, line_no, vg_last_error());
+        return 0;
     }
-    if (ev.n_fields == 0) {
+    if (ev->n_fields == 0) {
         d->stats.skipped++;
-        return VG_OK;
+        return 0;
     }
+    return 1;
+}
+
+/* The decision on one scored row (rules in watch.h): 1 if it alerts, with
+ * its score and label (regression: the value's text in d->value). */
+static int decide(vg_detector *d, const float *proba, double *score, const char **label)
+{
+    const vg_classes *c = vg_model_classes(d->m);
+    d->stats.events++;
+    if (d->regression) {
+        *score = proba[0];
+        int alert = *score >= d->p.threshold;
+        if (alert) snprintf(d->value, sizeof d->value, "%.6g", *score);
+        *label = d->value;
+        return alert;
+    }
+    if (d->positive >= 0) {
+        *score = proba[d->positive];
+        int alert = *score >= d->p.threshold;
+        *label = c->names[alert ? d->positive : 1 - d->positive];
+        return alert;
+    }
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < c->n; k++)
+        if (proba[k] > proba[best]) best = k;
+    *score = proba[best];
+    *label = c->names[best];
+    return (int)best != d->normal && *score >= d->p.threshold;
+}
+
+static double arrival_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+                           const char *line, size_t len, int truncated, vg_alert *alert, int *fired)
+{
+    VG_ASSERT(d->n_held == 0);   /* held rows first: the caller mixed the two paths */
+    *fired = 0;
+    vg_log_event ev;
+    vg_status st;
+    if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, d->proba, NULL);
     if (st == VG_ERR_NOMEM) return st;
     if (st) {
         count_bad(d, source_name, line_no, vg_last_error());
         return VG_OK;
     }
-    d->stats.events++;
-    const vg_classes *c = vg_model_classes(d->m);
     double score;
     const char *label;
-    int alert_now;
-    if (d->regression) {
-        score = d->proba[0];
-        snprintf(d->value, sizeof d->value, "%.6g", score);
-        label = d->value;
-        alert_now = score >= d->p.threshold;
-    } else if (d->positive >= 0) {
-        score = d->proba[d->positive];
-        alert_now = score >= d->p.threshold;
-        label = c->names[alert_now ? d->positive : 1 - d->positive];
-    } else {
-        uint32_t best = 0;
-        for (uint32_t k = 1; k < c->n; k++)
-            if (d->proba[k] > d->proba[best]) best = k;
-        score = d->proba[best];
-        label = c->names[best];
-        alert_now = (int)best != d->normal && score >= d->p.threshold;
-    }
-    if (!alert_now) return VG_OK;
+    if (!decide(d, d->proba, &score, &label)) return VG_OK;
     d->stats.alerts++;
     memset(alert, 0, sizeof *alert);
-    if (ev.time > 0) {
-        alert->time = ev.time;
-    } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        alert->time = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-    }
+    alert->time = ev.time > 0 ? ev.time : arrival_time();
     alert->source = source_name;
     alert->line_no = line_no;
     alert->entity = ev.entity_len ? ev.entity : NULL;
@@ -222,10 +293,138 @@ vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t sou
     alert->raw = line;
     alert->raw_len = utf8_cut(line, len, d->p.max_raw_bytes);
     if (d->can_explain) {
-        st = explain(d, &ev);
+        st = explain(d, ev.fields, ev.n_fields);
         if (st == VG_ERR_NOMEM) return st;
         if (!st) alert->explanation_json = (const char *)d->expl.data;
     }
     *fired = 1;
+    return VG_OK;
+}
+
+/* ---- the held block ------------------------------------------------------------ */
+
+static size_t put_text(vg_detector *d, const char *s, size_t len)
+{
+    size_t off = d->text.len;
+    vg_wbuf_bytes(&d->text, s, len);
+    return off;
+}
+
+/* Copy the record's fields for a later explanation. */
+static vg_status save_fields(vg_detector *d, const vg_log_event *ev, held_row *h)
+{
+    if (d->n_saved + ev->n_fields > d->saved_cap) {
+        size_t cap = VG_MAX(d->saved_cap * 2, d->n_saved + ev->n_fields);
+        held_field *s = vg_realloc(d->saved, cap * sizeof *s);
+        if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+        d->saved = s;
+        d->saved_cap = cap;
+    }
+    h->field0 = d->n_saved;
+    h->n_fields = ev->n_fields;
+    for (size_t i = 0; i < ev->n_fields; i++) {
+        const vg_field *f = &ev->fields[i];
+        held_field *s = &d->saved[d->n_saved++];
+        s->name = put_text(d, f->name, f->name_len);
+        s->name_len = f->name_len;
+        s->kind = f->kind;
+        s->number = f->number;
+        s->text_len = f->kind == VG_FIELD_TEXT ? f->text_len : 0;
+        s->text = put_text(d, f->text, s->text_len);
+    }
+    return VG_OK;
+}
+
+vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+                           const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user)
+{
+    vg_log_event ev;
+    vg_status st;
+    if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
+    float *row = d->block + d->n_held * d->n_features;
+    st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev.fields, ev.n_fields, row, NULL);
+    if (st == VG_ERR_NOMEM) return st;
+    if (st) {
+        count_bad(d, source_name, line_no, vg_last_error());
+        return VG_OK;
+    }
+    if (d->n_held == 0) d->text.len = d->n_saved = d->last_source_len = 0;
+    held_row *h = &d->rows[d->n_held];
+    h->line_no = line_no;
+    h->time = ev.time > 0 ? ev.time : arrival_time();
+    /* Most lines come from the same few sources: copy a name once while it repeats. */
+    const char *src = source_name ? source_name : "";
+    size_t sl = strlen(src);
+    if (!(d->last_source_len == sl + 1 && memcmp(d->text.data + d->last_source, src, sl) == 0)) {
+        d->last_source = put_text(d, src, sl + 1);
+        d->last_source_len = sl + 1;
+    }
+    h->source = d->last_source;
+    h->raw_len = utf8_cut(line, len, d->p.max_raw_bytes);
+    h->raw = put_text(d, line, h->raw_len);
+    h->entity_len = ev.entity_len;
+    h->entity = put_text(d, ev.entity, ev.entity_len);
+    h->has_truth = ev.label != NULL;
+    h->truth_len = ev.label ? ev.label_len : 0;
+    h->truth = put_text(d, ev.label, h->truth_len);
+    h->n_fields = 0;
+    if (d->can_explain && (st = save_fields(d, &ev, h))) return st;
+    if (d->text.failed) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (++d->n_held == d->batch) return vg_detector_flush(d, on_alert, user);
+    return VG_OK;
+}
+
+/* The held record of row h as fields again, for vg_model_explain_record. */
+static vg_status rebuild_fields(vg_detector *d, const held_row *h)
+{
+    if (h->n_fields > d->fields_cap) {
+        vg_field *f = vg_realloc(d->fields, h->n_fields * sizeof *f);
+        if (!f) return vg_fail(VG_ERR_NOMEM, "out of memory");
+        d->fields = f;
+        d->fields_cap = h->n_fields;
+    }
+    const char *base = (const char *)d->text.data;
+    for (size_t i = 0; i < h->n_fields; i++) {
+        const held_field *s = &d->saved[h->field0 + i];
+        d->fields[i] = (vg_field){ .name = base + s->name, .name_len = s->name_len, .kind = s->kind,
+                                   .number = s->number, .text = base + s->text, .text_len = s->text_len };
+    }
+    return VG_OK;
+}
+
+vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user)
+{
+    size_t n = d->n_held;
+    if (n == 0) return VG_OK;
+    d->n_held = 0;   /* whatever happens below, the block is done with */
+    const vg_estimator_kind *k = vg_model_kind(d->m);
+    vg_matrix X = { .rows = n, .cols = d->n_features, .data = d->block };
+    k->predict(vg_model_state(d->m), &X, 1, d->block_proba);
+    const char *base = (const char *)d->text.data;
+    for (size_t i = 0; i < n; i++) {
+        double score;
+        const char *label;
+        if (!decide(d, d->block_proba + i * d->n_classes, &score, &label)) continue;
+        d->stats.alerts++;
+        const held_row *h = &d->rows[i];
+        vg_alert a = { .time = h->time, .source = base + h->source, .line_no = h->line_no, .model = d->model_name,
+                       .label = label, .score = score, .raw = base + h->raw, .raw_len = h->raw_len };
+        if (h->entity_len) {
+            a.entity = base + h->entity;
+            a.entity_len = h->entity_len;
+        }
+        if (h->has_truth) {
+            a.truth = base + h->truth;
+            a.truth_len = h->truth_len;
+        }
+        if (d->can_explain) {
+            vg_status st = rebuild_fields(d, h);
+            if (!st) st = explain(d, d->fields, h->n_fields);
+            if (st == VG_ERR_NOMEM) return st;
+            if (!st) a.explanation_json = (const char *)d->expl.data;
+        }
+        vg_status st = on_alert ? on_alert(&a, user) : VG_OK;
+        if (st) return st;
+    }
     return VG_OK;
 }
