@@ -83,6 +83,32 @@ static void test_kdd_adapter(void **state)
     assert_int_equal(vg_line_adapter_new("nope", NULL, NULL, &a), VG_ERR_INVALID);
 }
 
+static void test_adapter_binary_anywhere(void **state)
+{
+    (void)state;
+    /* The binary check reads eight bytes at a time: a control byte or DEL at
+     * every position of a KDD line is refused as binary; TAB is not. */
+    vg_log_options o = vg_log_options_default();
+    vg_line_adapter *a;
+    assert_int_equal(vg_line_adapter_new("kdd", NULL, &o, &a), VG_OK);
+    vg_log_event ev;
+    size_t len = strlen(kdd_line);
+    char line[sizeof kdd_line];
+    assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, len, &ev), VG_OK);
+    static const unsigned char bytes[] = { 0x00, 0x01, 0x1f, 0x7f };
+    for (size_t b = 0; b < sizeof bytes; b++)
+        for (size_t k = 0; k < len; k++) {
+            memcpy(line, kdd_line, len);
+            line[k] = (char)bytes[b];
+            assert_int_equal(vg_line_adapter_process(a, 0, 1, line, len, &ev), VG_ERR_PARSE);
+            assert_non_null(strstr(vg_last_error(), "binary"));
+        }
+    memcpy(line, kdd_line, len);
+    line[len - 1] = '\t';   /* not binary (the record may still be refused, for another reason) */
+    if (vg_line_adapter_process(a, 0, 1, line, len, &ev)) assert_null(strstr(vg_last_error(), "binary"));
+    vg_line_adapter_free(a);
+}
+
 static void test_csv_adapter(void **state)
 {
     (void)state;
@@ -513,6 +539,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kdd_adapter),
         cmocka_unit_test(test_csv_adapter),
+        cmocka_unit_test(test_adapter_binary_anywhere),
         cmocka_unit_test(test_tail_append_partial),
         cmocka_unit_test(test_tail_rotation_truncation),
         cmocka_unit_test(test_tail_long_lines_and_header),
