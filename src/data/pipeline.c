@@ -541,7 +541,7 @@ static uint32_t find_category_n(const input *in, const char *s, size_t len)
     return UINT32_MAX;
 }
 
-static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
+static inline void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
 {
     float *out = row + in->first_feature;
     if (in->type == VG_COLUMN_NUMERIC) {
@@ -568,7 +568,7 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
     /* Records usually list fields in the order the pipeline's inputs were
      * seen in training (a log format always emits the same order), so the
      * input after the previous match is tried before hashing the name. */
-    size_t guess = 0;
+    size_t guess = 0, given = 0;
     for (size_t f = 0; f < n_fields && !st; f++) {
         const vg_field *fd = &fields[f];
         long i;
@@ -583,6 +583,7 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
             continue;
         }
         const input *in = &p->inputs[i];
+        given += !seen[i];
         seen[i] = 1;
         if (fd->kind == VG_FIELD_NULL) {
             encode_value(p, in, 1, 0, UINT32_MAX, row);
@@ -608,7 +609,8 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
             encode_value(p, in, 0, 0, cat, row);
         }
     }
-    for (size_t i = 0; i < p->n_inputs && !st; i++)
+    /* A full record (the usual case) needs no pass over the inputs. */
+    for (size_t i = 0; i < p->n_inputs && !st && given < p->n_inputs; i++)
         if (!seen[i]) {
             if (rep.missing++ == 0) rep.first_missing = i;
             encode_value(p, &p->inputs[i], 1, 0, UINT32_MAX, row);
