@@ -374,6 +374,43 @@ static void test_detector(void **state)
     vg_model_free(m);
 }
 
+static void test_tail_wait_stdin(void **state)
+{
+    (void)state;
+    /* Standard input is waited on, not slept on: the wait reports it
+     * readable as soon as a line (or the end) is there. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    int saved = dup(STDIN_FILENO);
+    assert_true(saved >= 0);
+    assert_int_equal(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+    const char *paths[] = { "-" };
+    vg_tail *t;
+    assert_int_equal(vg_tail_open(paths, 1, NULL, &t), VG_OK);
+    vg_tail_line ln;
+    int got, ready;
+    assert_int_equal(vg_tail_next(t, &ln, &got), VG_OK);
+    assert_false(got);
+    assert_int_equal(vg_tail_wait(t, 1, &ready), VG_OK);   /* nothing written: the timeout */
+    assert_false(ready);
+    assert_int_equal(write(fds[1], "hello\n", 6), 6);
+    assert_int_equal(vg_tail_wait(t, 60000, &ready), VG_OK);
+    assert_true(ready);
+    assert_int_equal(vg_tail_next(t, &ln, &got), VG_OK);
+    assert_true(got);
+    assert_int_equal(ln.len, 5);
+    close(fds[1]);   /* the end is a reason to wake up too */
+    assert_int_equal(vg_tail_wait(t, 60000, &ready), VG_OK);
+    assert_true(ready);
+    assert_int_equal(vg_tail_next(t, &ln, &got), VG_OK);
+    assert_false(got);
+    assert_true(vg_tail_finished(t));
+    vg_tail_close(t);
+    assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+    close(saved);
+}
+
 /* ---- the batched detector ------------------------------------------------- */
 
 typedef struct collected {
@@ -543,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_tail_append_partial),
         cmocka_unit_test(test_tail_rotation_truncation),
         cmocka_unit_test(test_tail_long_lines_and_header),
+        cmocka_unit_test(test_tail_wait_stdin),
         cmocka_unit_test(test_detector),
         cmocka_unit_test(test_detector_batched),
         cmocka_unit_test(test_detector_held_until_flush),

@@ -127,12 +127,6 @@ static void periodic(watch_ctx *w, int final)
     w->lines_at_last = s->lines;
 }
 
-static void nap(double s)
-{
-    struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(s * 1e9) };
-    nanosleep(&ts, NULL);
-}
-
 /* An alert of a scored block: printed, and added to the store's open batch. */
 static vg_status on_alert(const vg_alert *a, void *user)
 {
@@ -178,7 +172,12 @@ static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_
         fflush(stdout);
         if (vg_tail_finished(t)) break;
         periodic(w, 0);
-        nap(0.05);
+        int ready;
+        if (vg_tail_wait(t, 50, &ready)) {
+            cli_error("watch");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
     }
     /* Stopped by a signal: the lines already read still get their alerts. */
     if (rc == VG_EXIT_OK && vg_detector_flush(w->d, on_alert, w)) {
