@@ -468,7 +468,8 @@ static void test_detector_batched(void **state)
     (void)state;
     /* gbdt (the batch kernels, native categories) and the KDD test set:
      * scoring in blocks gives exactly the alerts of line-at-a-time scoring,
-     * with explanations, for block sizes that do and do not divide the input. */
+     * with explanations, for block sizes that do and do not divide the input,
+     * on the caller's thread or on a scoring thread. */
     const char *train = vg_test_shared("nsl-kdd/KDDTrain+_20Percent.txt.gz");
     vg_table *t;
     vg_data_spec spec = { .format = "kdd", .task = VG_TASK_BINARY };
@@ -483,9 +484,11 @@ static void test_detector_batched(void **state)
     char *lines = kdd_test_lines(3000, &n_lines);
     assert_int_equal(n_lines, 3000);
     static const size_t batches[] = { 1, 7, 256, 5000 };
-    for (int explain = 0; explain <= 1; explain++) {
+    for (int run = 0; run < 4; run++) {
+        int explain = run & 1, threads = 1 + (run >> 1);
         vg_watch_params p = vg_watch_params_default(m);
         p.explain = explain;
+        p.threads = 1;
         vg_detector *ref;
         assert_int_equal(vg_detector_new(m, "g.vgm", &p, &ref), VG_OK);
         collected *want = calloc(1, sizeof *want);
@@ -501,6 +504,7 @@ static void test_detector_batched(void **state)
         assert_true(want->n > 100 && ws->bad > 20);
         for (size_t b = 0; b < sizeof batches / sizeof *batches; b++) {
             p.batch_rows = batches[b];
+            p.threads = threads;
             vg_detector *d;
             assert_int_equal(vg_detector_new(m, "g.vgm", &p, &d), VG_OK);
             collected *got = calloc(1, sizeof *got);
@@ -539,35 +543,48 @@ static void test_detector_held_until_flush(void **state)
      * follower flushes when input goes idle); an alert callback's failure
      * comes back from the flush. */
     vg_model *m = kdd_model();
-    vg_watch_params p = vg_watch_params_default(m);
-    p.batch_rows = 3;
-    vg_detector *d;
-    assert_int_equal(vg_detector_new(m, "tree.vgm", &p, &d), VG_OK);
-    collected *c = calloc(1, sizeof *c);
-    vg_wbuf_init(&c->json);
-    for (uint64_t i = 1; i <= 2; i++)
-        assert_int_equal(vg_detector_push(d, "f.log", 0, i, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
-    assert_int_equal(vg_detector_held(d), 2);
-    assert_int_equal(c->n, 0);
-    assert_int_equal(vg_detector_stats(d)->events, 0);
-    assert_int_equal(vg_detector_flush(d, collect, c), VG_OK);   /* idle: out now */
-    assert_int_equal(vg_detector_held(d), 0);
-    assert_int_equal(c->n, 2);
-    assert_non_null(strstr((const char *)c->json.data, "\"line\":2,"));
-    assert_int_equal(vg_detector_flush(d, collect, c), VG_OK);   /* nothing held: nothing again */
-    assert_int_equal(c->n, 2);
-    /* A full block is scored by the push that fills it. */
-    for (uint64_t i = 3; i <= 5; i++)
-        assert_int_equal(vg_detector_push(d, "f.log", 0, i, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
-    assert_int_equal(vg_detector_held(d), 0);
-    assert_int_equal(c->n, 5);
-    c->fail_with = VG_ERR_IO;
-    assert_int_equal(vg_detector_push(d, "f.log", 0, 6, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
-    assert_int_equal(vg_detector_flush(d, collect, c), VG_ERR_IO);
-    assert_int_equal(vg_detector_held(d), 0);
-    vg_wbuf_free(&c->json);
-    free(c);
-    vg_detector_free(d);
+    for (int threads = 1; threads <= 2; threads++) {
+        vg_watch_params p = vg_watch_params_default(m);
+        p.batch_rows = 3;
+        p.threads = threads;
+        vg_detector *d;
+        assert_int_equal(vg_detector_new(m, "tree.vgm", &p, &d), VG_OK);
+        collected *c = calloc(1, sizeof *c);
+        vg_wbuf_init(&c->json);
+        for (uint64_t i = 1; i <= 2; i++)
+            assert_int_equal(vg_detector_push(d, "f.log", 0, i, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
+        assert_int_equal(vg_detector_held(d), 2);
+        assert_int_equal(c->n, 0);
+        assert_int_equal(vg_detector_stats(d)->events, 0);
+        assert_int_equal(vg_detector_flush(d, collect, c), VG_OK);   /* idle: out now */
+        assert_int_equal(vg_detector_held(d), 0);
+        assert_int_equal(c->n, 2);
+        assert_non_null(strstr((const char *)c->json.data, "\"line\":2,"));
+        assert_int_equal(vg_detector_flush(d, collect, c), VG_OK);   /* nothing held: nothing again */
+        assert_int_equal(c->n, 2);
+        /* A full block is scored by the push that fills it (by the scoring
+         * thread: the flush after it waits for that). */
+        for (uint64_t i = 3; i <= 5; i++)
+            assert_int_equal(vg_detector_push(d, "f.log", 0, i, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
+        if (threads == 1) {
+            assert_int_equal(vg_detector_held(d), 0);
+            assert_int_equal(c->n, 5);
+        }
+        assert_int_equal(vg_detector_flush(d, collect, c), VG_OK);
+        assert_int_equal(c->n, 5);
+        assert_int_equal(vg_detector_stats(d)->events, 5);
+        c->fail_with = VG_ERR_IO;
+        assert_int_equal(vg_detector_push(d, "f.log", 0, 6, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
+        assert_int_equal(vg_detector_flush(d, collect, c), VG_ERR_IO);
+        assert_int_equal(vg_detector_held(d), 0);
+        /* Freed with rows held: they are dropped, never delivered later. */
+        c->fail_with = VG_OK;
+        for (uint64_t i = 7; i <= 8; i++)
+            assert_int_equal(vg_detector_push(d, "f.log", 0, i, kdd_line, strlen(kdd_line), 0, collect, c), VG_OK);
+        vg_detector_free(d);
+        vg_wbuf_free(&c->json);
+        free(c);
+    }
     vg_model_free(m);
 }
 

@@ -72,6 +72,8 @@ typedef struct vg_watch_params {
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
     vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
     size_t batch_rows;        /* vg_detector_push: rows scored together; default 1024, at most 4096 */
+    int threads;              /* 1 (default), or 2: blocks are scored on a second thread while the
+                                 caller's thread reads lines and computes features */
 } vg_watch_params;
 
 /* Defaults for a model (its log options, default threshold). */
@@ -101,7 +103,10 @@ vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t sou
                            const char *line, size_t len, int truncated, vg_alert *alert, int *fired);
 
 /* Called for each alert of a scored block, in line order; the alert is valid
- * only during the call. A non-zero status stops the flush and is returned. */
+ * only during the call. A non-zero status stops the block and is returned by
+ * the push or flush that follows. With threads = 2 it runs on the scoring
+ * thread, possibly while the caller's thread is inside vg_detector_push, one
+ * alert at a time, and never after vg_detector_flush has returned. */
 typedef vg_status (*vg_alert_fn)(const vg_alert *a, void *user);
 
 /* Compute the features of one line (arguments as vg_detector_line) into the
@@ -113,8 +118,10 @@ typedef vg_status (*vg_alert_fn)(const vg_alert *a, void *user);
 vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user);
 /* Score the rows held now (none: nothing happens) and call on_alert for
- * their alerts, in order. Call it when input goes idle so alerts are not
- * held back. After a failure the held rows are dropped. */
+ * their alerts, in order; returns when every pushed row is scored and its
+ * alerts delivered (then the caller may commit a store the callback
+ * writes). Call it when input goes idle so alerts are not held back. After
+ * a failure the held rows are dropped. */
 vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user);
 /* Rows pushed and not yet scored. */
 size_t vg_detector_held(const vg_detector *d);

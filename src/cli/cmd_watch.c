@@ -18,7 +18,7 @@ static const char help[] =
     "usage: vigil watch --model MODEL.vgm [--format F] [FILE... | - | redis://HOST:PORT/STREAM]\n"
     "                   [--alerts ALERTS.db] [--threshold P] [--from-start] [--explain]\n"
     "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
-    "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS]\n"
+    "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS] [--threads 1|2]\n"
     "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
     "                   [--alerts-stream NAME]\n"
     "\n"
@@ -40,6 +40,8 @@ static const char help[] =
     "While lines keep coming (a backlog, a burst) they are scored in blocks of --batch\n"
     "rows (default 1024, 1 = each line alone); a block is scored as soon as input is\n"
     "idle, so a quiet stream sees each alert at once. Alerts are the same either way.\n"
+    "--threads 2 scores blocks on a second thread while the first reads lines and\n"
+    "computes features (which must stay in order, on one thread); default 1.\n"
     "\n"
     "With redis://HOST:PORT/STREAM, read shard K (stream STREAM:K, see `vigil ship`) in\n"
     "consumer group G as consumer C (the group is created if absent). Each batch's alerts\n"
@@ -234,7 +236,7 @@ int cmd_watch(int argc, char **argv)
     const char *model_path = NULL, *format = NULL, *alerts = NULL, *group = NULL, *consumer = NULL,
                *alerts_stream = NULL, *v;
     double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
-    uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0;
+    uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0, threads = 1;
     int from_start = 0, explain = 0, quiet = 0, verbose = 0, r;
     cli_list inputs = { 0 };
     for (int i = 1; i < argc; i++) {
@@ -264,6 +266,12 @@ int cmd_watch(int argc, char **argv)
             if (r < 0 || cli_parse_u64("watch", "--batch", v, &batch)) goto usage;
             if (batch < 1 || batch > 4096) {
                 cli_usage_error("watch", "--batch: between 1 and 4096 rows");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--threads", v, &threads)) goto usage;
+            if (threads < 1 || threads > 2) {
+                cli_usage_error("watch", "--threads: 1 or 2 (features on one thread, scoring on the other)");
                 goto usage;
             }
         } else if ((r = cli_opt(argc, argv, &i, "--max-entities", &v))) {
@@ -341,6 +349,7 @@ int cmd_watch(int argc, char **argv)
     if (max_line) wp.log.max_line_bytes = (size_t)max_line;
     if (max_entities) wp.log.max_entities = (size_t)max_entities;
     if (batch) wp.batch_rows = (size_t)batch;
+    wp.threads = (int)threads;
     if (ttl >= 0) wp.log.entity_ttl = ttl;
     const char *base = strrchr(model_path, '/');
     base = base ? base + 1 : model_path;
