@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -67,6 +68,14 @@ static void test_entropy(void **state)
             }
         vg_urlfeat_compute((const char *)text, len, f);
         assert_true(f[VG_URLFEAT_ENTROPY] == want);
+        /* The hashed 3-gram buckets, as the formula says, byte triple by triple. */
+        double ng[VG_URLFEAT_NGRAM_BUCKETS] = { 0 };
+        size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
+        for (size_t i = 2; i < scan; i++) {
+            uint32_t a = tolower(text[i - 2]), b = tolower(text[i - 1]), c = tolower(text[i]);
+            ng[((a | b << 8 | c << 16) * 2654435761u) >> 27] += 1;
+        }
+        for (size_t k = 0; k < VG_URLFEAT_NGRAM_BUCKETS; k++) assert_true(f[VG_URLFEAT_NGRAM0 + k] == ng[k]);
     }
 }
 

@@ -185,11 +185,16 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
         }
     }
     size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
-    for (size_t i = 2; i < scan; i++) {
+    if (scan >= 3) {
         /* A multiplicative hash of the lower-cased trigram: fixed here (not
-         * vg_hash) because the buckets are model inputs and must never move. */
-        uint32_t tri = (uint32_t)lower(u[i - 2]) | (uint32_t)lower(u[i - 1]) << 8 | (uint32_t)lower(u[i]) << 16;
-        ng[(tri * 2654435761u) >> 27]++;
+         * vg_hash) because the buckets are model inputs and must never move.
+         * tri = byte i-2 | byte i-1 << 8 | byte i << 16, rolled along so each
+         * byte is lower-cased once. */
+        uint32_t tri = (uint32_t)lower(u[0]) << 8 | (uint32_t)lower(u[1]) << 16;
+        for (size_t i = 2; i < scan; i++) {
+            tri = tri >> 8 | (uint32_t)lower(u[i]) << 16;
+            ng[(tri * 2654435761u) >> 27]++;
+        }
     }
     out[VG_URLFEAT_DIGITS] = (double)digits;
     out[VG_URLFEAT_LETTERS] = (double)letters;
