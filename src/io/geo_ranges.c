@@ -1,7 +1,7 @@
 /* GeoIP from IP-range files in Tor's format (geoip: "LOWINT,HIGHINT,CC";
  * geoip6: "LOWADDR,HIGHADDR,CC"), kept as sorted flat arrays and searched by
  * bisection: about 4.6 MB and 9.4 MB for Debian's full IPv4 and IPv6 files,
- * and ~20 probes per look-up. Start-up reads the whole files (~1.1 million
+ * and ~20 probes per look-up. Start-up reads the whole files (553,252
  * IPv6 bounds), so lines are cut with memchr and plain IPv6 text is parsed
  * here rather than copied for inet_pton. */
 #define _GNU_SOURCE  /* qsort_r */
