@@ -46,7 +46,7 @@ vg_status vg_tail_open(const char *const *paths, size_t n, const vg_tail_params 
 void vg_tail_close(vg_tail *t);
 
 /* The next complete line from any input: *got = 1 and *line filled, or
- * *got = 0 when nothing is available now (sleep a little and call again).
+ * *got = 0 when nothing is available now (vg_tail_wait, then call again).
  * Fails only on a read error of an open file (VG_ERR_IO). */
 vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
 /* Wait until there may be more to read: at most timeout_ms, less when

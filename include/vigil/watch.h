@@ -72,8 +72,8 @@ typedef struct vg_watch_params {
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
     vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
     size_t batch_rows;        /* vg_detector_push: rows scored together; default 1024, at most 4096 */
-    int threads;              /* 1 (default), or 2: blocks are scored on a second thread while the
-                                 caller's thread reads lines and computes features */
+    int threads;              /* 1 (default; 0 means 1), or 2: blocks are scored on a second thread while
+                                 the caller's thread reads lines and computes features; else VG_ERR_INVALID */
 } vg_watch_params;
 
 /* Defaults for a model (its log options, default threshold). */

@@ -18,7 +18,7 @@
 #define DETECTOR_MAX_BATCH 4096
 
 /* What an alert needs of a held row once its line and event are gone:
- * offsets into d->text (its buffer moves as it grows). */
+ * offsets into its block's text (the buffer moves as it grows). */
 typedef struct held_row {
     uint64_t line_no;
     double time;                  /* event time, else the arrival time */
@@ -26,7 +26,7 @@ typedef struct held_row {
     size_t entity, entity_len;    /* entity_len 0: none */
     size_t truth, truth_len;
     int has_truth;
-    size_t field0, n_fields;      /* --explain: the record, in d->saved */
+    size_t field0, n_fields;      /* --explain: the record, in the block's saved fields */
 } held_row;
 
 /* A record field copied for --explain (texts in the block's text). */
@@ -128,6 +128,7 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     d->m = m;
     d->p = p ? *p : vg_watch_params_default(m);
     d->pending = -1;
+    if (!d->p.threads) d->p.threads = 1;
     if (d->p.threads < 1 || d->p.threads > 2) {
         vg_free(d);
         return vg_fail(VG_ERR_INVALID, "threads must be 1 or 2 (one thread computes features, one scores)");
