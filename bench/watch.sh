@@ -100,8 +100,18 @@ file); lines are scored in blocks of 1024 while they keep coming (docs/streaming
 | lines per second per core (CPU) | {int(lps_cpu):,} | {int(lps_cpu2):,} |
 | wall seconds, best of 3 | {float(wall1):.2f} | {float(wall2):.2f} |
 | lines per second (wall) | {int(lps_wall):,} | {int(lps_wall2):,} |
+| CPUs used (CPU seconds / wall seconds of the best runs) | {float(cpu1)/float(wall1):.2f} | {float(cpu2)/float(wall2):.2f} |
 
-Target 500,000 lines/s per core (CPU, one thread): {met}. Alerts on the {int(base_lines):,} distinct lines
+With `--threads 2` the second thread scores the blocks while the first reads and computes features; a figure of
+about 1.0 CPUs used for it means the two threads found one free core between them (the machine's other work held
+the other), so its wall time cannot show the gain.
+
+Target 500,000 lines/s per core (CPU, one thread): {met}. Before scoring in blocks and the cheaper per-line work
+(commit 0f4033d, the same 1,000,000 lines, measured 2026-11-21 at load average 2.6): 4.55 CPU s (219,780 lines/s per
+core), 5.26 s wall; a steady writer through a pipe was held to one 64 KiB pipeful per 50 ms sleep (100,000 lines
+written at 100,000 lines/s took 10.9 s through `vigil watch -`; 2.0 s with the wait on stdin).
+
+Alerts on the {int(base_lines):,} distinct lines
 ({int(n_alerts):,} alerts, JSON with explanations) identical for `--batch 1` (each line scored alone), blocks,
 and `--threads 2`: {same}.
 
