@@ -81,6 +81,39 @@ static void test_range_file(void **state)
     assert_int_equal(vg_geo_open("/nonexistent/geoip", &g), VG_ERR_IO);
 }
 
+static void test_range_file_v6_forms(void **state)
+{
+    (void)state;
+    /* IPv6 bounds in every form: a plain parser reads hex groups with one
+     * "::" and leaves the rest (embedded IPv4) to inet_pton; both must give
+     * the same ranges. */
+    const char text[] = "::100,::1ff,AA\n"                                   /* "::" first */
+                        "1:2:3:4:5:6:7:0,1:2:3:4:5:6:7:FFFF,BB\n"            /* eight groups, upper case */
+                        "2001:db8::,2001:db8:0:0:0:0:0:ffff,CC\n"            /* "::" last, then spelled out */
+                        "2001:db8:1::7:0,2001:db8:1:0:0:0:7:ffff,DD\n"       /* "::" inside */
+                        "64:ff9b::1.2.3.0,64:ff9b::1.2.3.255,EE\n";          /* embedded IPv4: inet_pton */
+    vg_geo *g = NULL;
+    assert_int_equal(vg_geo_open(vg_test_tmpfile(text, sizeof text - 1, ".txt"), &g), VG_OK);
+    country(g, "::1a0", "AA");
+    country(g, "::200", "unknown");
+    country(g, "1:2:3:4:5:6:7:abcd", "BB");
+    country(g, "1:2:3:4:5:6:8:0", "unknown");
+    country(g, "2001:db8::1234", "CC");
+    country(g, "2001:db8::1:0", "unknown");
+    country(g, "2001:db8:1::7:42", "DD");
+    country(g, "2001:db8:1::8:0", "unknown");
+    country(g, "64:ff9b::102:3ff", "EE");
+    country(g, "64:ff9b::102:400", "unknown");
+    vg_geo_free(g);
+    static const char *const bad[] = { "1::2::3,1::4,US\n", "1:2:3:4:5:6:7:8:9,1::,US\n", "12345::,12345::1,US\n",
+                                       "1:,2::,US\n" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        g = NULL;
+        if (vg_geo_open(vg_test_tmpfile(bad[i], strlen(bad[i]), ".txt"), &g) != VG_ERR_PARSE)
+            fail_msg("range file '%s' accepted", bad[i]);
+    }
+}
+
 static void test_bundled(void **state)
 {
     (void)state;
@@ -127,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_private),
         cmocka_unit_test(test_range_file),
+        cmocka_unit_test(test_range_file_v6_forms),
         cmocka_unit_test(test_bundled),
         cmocka_unit_test(test_mmdb_routing),
     };

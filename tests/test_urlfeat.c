@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -47,6 +48,35 @@ static void test_entropy(void **state)
     assert_true(fabs(f[VG_URLFEAT_ENTROPY] - 1.0) < 1e-12);
     feat("abcdefgh", f);
     assert_true(fabs(f[VG_URLFEAT_ENTROPY] - 3.0) < 1e-12);
+    /* Bit for bit the sum over all 256 byte values in order (the features
+     * are model inputs: a last-bit change could flip a tree split), for
+     * texts with bytes in every quarter of the range. */
+    unsigned char text[600];
+    uint64_t x = 12345;
+    for (size_t len = 1; len < sizeof text; len += 37) {
+        for (size_t i = 0; i < len; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            text[i] = (unsigned char)(x >> 56) | 1;   /* no NUL: the helper below is a C string */
+        }
+        uint32_t hist[256] = { 0 };
+        for (size_t i = 0; i < len; i++) hist[text[i]]++;
+        double want = 0, inv = 1.0 / (double)len;
+        for (int c = 0; c < 256; c++)
+            if (hist[c]) {
+                double p = hist[c] * inv;
+                want -= p * log2(p);
+            }
+        vg_urlfeat_compute((const char *)text, len, f);
+        assert_true(f[VG_URLFEAT_ENTROPY] == want);
+        /* The hashed 3-gram buckets, as the formula says, byte triple by triple. */
+        double ng[VG_URLFEAT_NGRAM_BUCKETS] = { 0 };
+        size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
+        for (size_t i = 2; i < scan; i++) {
+            uint32_t a = tolower(text[i - 2]), b = tolower(text[i - 1]), c = tolower(text[i]);
+            ng[((a | b << 8 | c << 16) * 2654435761u) >> 27] += 1;
+        }
+        for (size_t k = 0; k < VG_URLFEAT_NGRAM_BUCKETS; k++) assert_true(f[VG_URLFEAT_NGRAM0 + k] == ng[k]);
+    }
 }
 
 static void test_encoding(void **state)

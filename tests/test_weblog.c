@@ -122,6 +122,34 @@ static void test_combined_common_json(void **state)
     vg_weblog_format.state_free(s);
 }
 
+static void test_control_bytes_anywhere(void **state)
+{
+    (void)state;
+    /* The control-byte check reads eight bytes at a time: a control byte or
+     * DEL at every position (word starts, middles and the tail) is found and
+     * located; TAB and bytes above 0x7f are not control bytes. */
+    void *s = new_state(0, 0);
+    vg_log_event ev;
+    const char *good = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 1 \"-\" \"Mozilla/5.0 \xc3\xa9t\xc3\xa9\"";
+    size_t len = strlen(good);
+    assert_int_equal(run(s, good, &ev), VG_OK);
+    char line[256];
+    static const unsigned char bytes[] = { 0x00, 0x01, 0x1f, 0x7f };
+    for (size_t b = 0; b < sizeof bytes; b++)
+        for (size_t k = 0; k < len; k++) {
+            memcpy(line, good, len);
+            line[k] = (char)bytes[b];
+            assert_int_equal(vg_weblog_format.process(s, line, len, &ev), VG_ERR_PARSE);
+            char want[64];
+            snprintf(want, sizeof want, "control byte 0x%02x at column %zu", bytes[b], k + 1);
+            if (!strstr(vg_last_error(), want)) fail_msg("byte %zu: %s (want %s)", k, vg_last_error(), want);
+        }
+    memcpy(line, good, len);
+    line[len - 3] = '\t';   /* inside the user agent: allowed */
+    assert_int_equal(vg_weblog_format.process(s, line, len, &ev), VG_OK);
+    vg_weblog_format.state_free(s);
+}
+
 static void test_bad_lines(void **state)
 {
     (void)state;
@@ -373,6 +401,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_combined_common_json),
         cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_control_bytes_anywhere),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_online_and_bad_lines_untouched),
         cmocka_unit_test(test_bounded_state),

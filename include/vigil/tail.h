@@ -5,9 +5,12 @@
  * file that does not exist yet is waited for. A last line without its newline
  * is held until the newline arrives (or, at rotation, the old file ends).
  * Lines longer than the limit are cut and flagged, never buffered whole, so
- * memory is bounded by n_files x (max_line_bytes + 64 KiB). Polling, no
- * inotify: simple, works on every filesystem, and a 50 ms sleep when idle
- * costs nothing measurable. */
+ * memory is bounded by n_files x (max_line_bytes + 64 KiB). Files are
+ * polled, no inotify: simple, works on every filesystem, and a 50 ms sleep
+ * when idle costs nothing measurable. Standard input is waited on with
+ * poll(2) instead (vg_tail_wait): a pipe holds only 64 KiB, so a reader that
+ * slept whenever it was empty would throttle a steady writer to a pipeful
+ * per sleep. */
 #ifndef VIGIL_TAIL_H
 #define VIGIL_TAIL_H
 
@@ -43,9 +46,14 @@ vg_status vg_tail_open(const char *const *paths, size_t n, const vg_tail_params 
 void vg_tail_close(vg_tail *t);
 
 /* The next complete line from any input: *got = 1 and *line filled, or
- * *got = 0 when nothing is available now (sleep a little and call again).
+ * *got = 0 when nothing is available now (vg_tail_wait, then call again).
  * Fails only on a read error of an open file (VG_ERR_IO). */
 vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
+/* Wait until there may be more to read: at most timeout_ms, less when
+ * standard input (if it is an input and has not ended) becomes readable or
+ * ends, or a signal arrives. *ready = 1 if stdin became readable, else 0.
+ * Files have no readiness to wait on: with only files this sleeps. */
+vg_status vg_tail_wait(vg_tail *t, int timeout_ms, int *ready);
 /* 1 when every input has ended for good (stdin, or files with no_follow). */
 int vg_tail_finished(const vg_tail *t);
 

@@ -15,7 +15,17 @@
  * is not the normal one ("normal", "benign", else the first class) and the
  * score >= threshold; regression - score = the prediction, alert if >=
  * threshold. Bad lines (too long, binary, malformed) are counted, the first
- * one remembered, and never stop the stream. */
+ * one remembered, and never stop the stream.
+ *
+ * Micro-batching: features must be computed one line at a time in arrival
+ * order (each event sees only its entity's past), but scoring need not be.
+ * vg_detector_push computes a line's features into a block of up to
+ * batch_rows rows and keeps what an alert needs (a copy of the line cut to
+ * max_raw_bytes, entity, truth, source); the block is scored with the
+ * model's batch path when full or when the caller flushes (input idle), and
+ * its alerts come out in line order. vg_detector_line is the one-line path:
+ * the same decisions, scored row by row (the reference the batched path is
+ * tested against). */
 #ifndef VIGIL_WATCH_H
 #define VIGIL_WATCH_H
 
@@ -61,6 +71,9 @@ typedef struct vg_watch_params {
     size_t top_features;      /* how many; default 3 */
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
     vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
+    size_t batch_rows;        /* vg_detector_push: rows scored together; default 1024, at most 4096 */
+    int threads;              /* 1 (default; 0 means 1), or 2: blocks are scored on a second thread while
+                                 the caller's thread reads lines and computes features; else VG_ERR_INVALID */
 } vg_watch_params;
 
 /* Defaults for a model (its log options, default threshold). */
@@ -88,6 +101,30 @@ void vg_detector_free(vg_detector *d);
  * `truncated` says the follower cut an over-long line (it is bad). */
 vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert *alert, int *fired);
+
+/* Called for each alert of a scored block, in line order; the alert is valid
+ * only during the call. A non-zero status stops the block and is returned by
+ * the push or flush that follows. With threads = 2 it runs on the scoring
+ * thread, possibly while the caller's thread is inside vg_detector_push, one
+ * alert at a time, and never after vg_detector_flush has returned. */
+typedef vg_status (*vg_alert_fn)(const vg_alert *a, void *user);
+
+/* Compute the features of one line (arguments as vg_detector_line) into the
+ * current block; when the block is full it is scored and on_alert called for
+ * its alerts. source_name is copied. Bad lines are counted here, as by
+ * vg_detector_line; `events` and `alerts` count when a block is scored.
+ * Fails on memory, or with on_alert's status. Do not mix with
+ * vg_detector_line while rows are held. */
+vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+                           const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user);
+/* Score the rows held now (none: nothing happens) and call on_alert for
+ * their alerts, in order; returns when every pushed row is scored and its
+ * alerts delivered (then the caller may commit a store the callback
+ * writes). Call it when input goes idle so alerts are not held back. After
+ * a failure the held rows are dropped. */
+vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user);
+/* Rows pushed and not yet scored. */
+size_t vg_detector_held(const vg_detector *d);
 
 const vg_watch_stats *vg_detector_stats(const vg_detector *d);
 const vg_line_adapter *vg_detector_adapter(const vg_detector *d);

@@ -18,7 +18,7 @@ static const char help[] =
     "usage: vigil watch --model MODEL.vgm [--format F] [FILE... | - | redis://HOST:PORT/STREAM]\n"
     "                   [--alerts ALERTS.db] [--threshold P] [--from-start] [--explain]\n"
     "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
-    "                   [--quiet] [-v] [--stats-every SECONDS]\n"
+    "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS] [--threads 1|2]\n"
     "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
     "                   [--alerts-stream NAME]\n"
     "\n"
@@ -37,6 +37,11 @@ static const char help[] =
     "the JSON lines. Bad lines (over-long, binary, malformed) are counted and reported on\n"
     "standard error (the first one's file and line), never fatal. SIGINT/SIGTERM flush\n"
     "and exit 0. -v prints statistics every --stats-every seconds (default 10).\n"
+    "While lines keep coming (a backlog, a burst) they are scored in blocks of --batch\n"
+    "rows (default 1024, 1 = each line alone); a block is scored as soon as input is\n"
+    "idle, so a quiet stream sees each alert at once. Alerts are the same either way.\n"
+    "--threads 2 scores blocks on a second thread while the first reads lines and\n"
+    "computes features (which must stay in order, on one thread); default 1.\n"
     "\n"
     "With redis://HOST:PORT/STREAM, read shard K (stream STREAM:K, see `vigil ship`) in\n"
     "consumer group G as consumer C (the group is created if absent). Each batch's alerts\n"
@@ -124,10 +129,12 @@ static void periodic(watch_ctx *w, int final)
     w->lines_at_last = s->lines;
 }
 
-static void nap(double s)
+/* An alert of a scored block: printed, and added to the store's open batch. */
+static vg_status on_alert(const vg_alert *a, void *user)
 {
-    struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(s * 1e9) };
-    nanosleep(&ts, NULL);
+    watch_ctx *w = user;
+    emit(a, w);
+    return w->store ? vg_alert_store_add(w->store, a) : VG_OK;
 }
 
 static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_tail_params *tp)
@@ -148,34 +155,36 @@ static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_
             break;
         }
         if (got) {
-            vg_alert a;
-            int fired;
-            if (vg_detector_line(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len, ln.truncated, &a, &fired)) {
+            /* Scored a block at a time while lines keep coming (backlog,
+             * a burst); the block is flushed below as soon as input idles. */
+            if (vg_detector_push(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len, ln.truncated, on_alert, w)) {
                 cli_error("watch");
                 rc = VG_EXIT_ERROR;
                 break;
             }
-            if (fired) {
-                emit(&a, w);
-                if (w->store && vg_alert_store_add(w->store, &a)) {
-                    cli_error("watch");
-                    rc = VG_EXIT_ERROR;
-                    break;
-                }
-            }
             if ((++tick & 4095) == 0) periodic(w, 0);
             continue;
         }
-        if (vg_tail_finished(t)) break;
-        /* Idle: make what we have visible and durable, then wait a little. */
-        if (w->store && vg_alert_store_commit(w->store)) {
+        /* Idle: score what is held, make it visible and durable, then wait. */
+        if (vg_detector_flush(w->d, on_alert, w) || (w->store && vg_alert_store_commit(w->store))) {
             cli_error("watch");
             rc = VG_EXIT_ERROR;
             break;
         }
         fflush(stdout);
+        if (vg_tail_finished(t)) break;
         periodic(w, 0);
-        nap(0.05);
+        int ready;
+        if (vg_tail_wait(t, 50, &ready)) {
+            cli_error("watch");
+            rc = VG_EXIT_ERROR;
+            break;
+        }
+    }
+    /* Stopped by a signal: the lines already read still get their alerts. */
+    if (rc == VG_EXIT_OK && vg_detector_flush(w->d, on_alert, w)) {
+        cli_error("watch");
+        rc = VG_EXIT_ERROR;
     }
     vg_tail_close(t);
     return rc;
@@ -227,7 +236,7 @@ int cmd_watch(int argc, char **argv)
     const char *model_path = NULL, *format = NULL, *alerts = NULL, *group = NULL, *consumer = NULL,
                *alerts_stream = NULL, *v;
     double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
-    uint64_t max_line = 0, max_entities = 0, shard = 0;
+    uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0, threads = 1;
     int from_start = 0, explain = 0, quiet = 0, verbose = 0, r;
     cli_list inputs = { 0 };
     for (int i = 1; i < argc; i++) {
@@ -251,6 +260,18 @@ int cmd_watch(int argc, char **argv)
             if (r < 0 || cli_parse_u64("watch", "--max-line", v, &max_line)) goto usage;
             if (max_line < 16 || max_line > (64u << 20)) {
                 cli_usage_error("watch", "--max-line: between 16 and 67108864 bytes");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--batch", v, &batch)) goto usage;
+            if (batch < 1 || batch > 4096) {
+                cli_usage_error("watch", "--batch: between 1 and 4096 rows");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--threads", v, &threads)) goto usage;
+            if (threads < 1 || threads > 2) {
+                cli_usage_error("watch", "--threads: 1 or 2 (features on one thread, scoring on the other)");
                 goto usage;
             }
         } else if ((r = cli_opt(argc, argv, &i, "--max-entities", &v))) {
@@ -327,6 +348,8 @@ int cmd_watch(int argc, char **argv)
     wp.explain = explain;
     if (max_line) wp.log.max_line_bytes = (size_t)max_line;
     if (max_entities) wp.log.max_entities = (size_t)max_entities;
+    if (batch) wp.batch_rows = (size_t)batch;
+    wp.threads = (int)threads;
     if (ttl >= 0) wp.log.entity_ttl = ttl;
     const char *base = strrchr(model_path, '/');
     base = base ? base + 1 : model_path;

@@ -12,12 +12,18 @@
 
 typedef struct input {
     char *name;
+    size_t name_len;
     vg_column_type type;
     double median;       /* numeric: imputation value */
     double mean, scale;  /* numeric, linear encoding: (x - mean) / scale */
     uint32_t n_cats;     /* categorical: kept categories, index = code */
     char **cats;
     uint32_t *sorted;    /* category indices in strcmp order, for lookup */
+    /* Records give categories as text of a known length: an open-addressing
+     * table (slot = index + 1, 0 = empty) finds one with a hash and one
+     * comparison instead of a binary search of string comparisons. */
+    uint32_t *cat_slot, cat_mask;
+    uint32_t *cat_len;
     size_t first_feature;
 } input;
 
@@ -49,6 +55,8 @@ void vg_pipeline_free(vg_pipeline *p)
         for (uint32_t k = 0; k < in->n_cats; k++) vg_free(in->cats[k]);
         vg_free(in->cats);
         vg_free(in->sorted);
+        vg_free(in->cat_slot);
+        vg_free(in->cat_len);
     }
     vg_free(p->inputs);
     for (size_t j = 0; j < p->n_features; j++) vg_free(p->feature_names[j]);
@@ -68,10 +76,28 @@ static int cmp_cat(const void *a, const void *b)
     return strcmp(sort_base[*(const uint32_t *)a], sort_base[*(const uint32_t *)b]);
 }
 
-/* Build in->sorted. qsort has no context argument, so a file-level pointer
- * carries the names; fit and load run it under the caller's thread only. */
+static uint64_t cat_hash(const char *s, size_t len)
+{
+    return vg_hash(s, len, 0x85ebca6bu);
+}
+
+/* Build in->sorted and the hash table. qsort has no context argument, so a
+ * file-level pointer carries the names; fit and load run it under the
+ * caller's thread only. */
 static vg_status index_categories(input *in)
 {
+    uint32_t slots = 16;
+    while (slots < 2 * (uint64_t)in->n_cats) slots *= 2;
+    in->cat_slot = vg_calloc(slots, sizeof *in->cat_slot);
+    in->cat_len = vg_malloc((in->n_cats ? in->n_cats : 1) * sizeof *in->cat_len);
+    if (!in->cat_slot || !in->cat_len) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    in->cat_mask = slots - 1;
+    for (uint32_t k = 0; k < in->n_cats; k++) {
+        in->cat_len[k] = (uint32_t)strlen(in->cats[k]);
+        uint32_t h = (uint32_t)cat_hash(in->cats[k], in->cat_len[k]) & in->cat_mask;
+        while (in->cat_slot[h]) h = (h + 1) & in->cat_mask;
+        in->cat_slot[h] = k + 1;
+    }
     in->sorted = vg_malloc((in->n_cats ? in->n_cats : 1) * sizeof *in->sorted);
     if (!in->sorted) return vg_fail(VG_ERR_NOMEM, "out of memory");
     for (uint32_t k = 0; k < in->n_cats; k++) in->sorted[k] = k;
@@ -204,7 +230,8 @@ static vg_status build_name_index(vg_pipeline *p)
     if (!p->name_index) return vg_fail(VG_ERR_NOMEM, "out of memory");
     p->name_slots = slots;
     for (size_t i = 0; i < p->n_inputs; i++) {
-        uint32_t h = (uint32_t)name_hash(p->inputs[i].name, strlen(p->inputs[i].name)) & (slots - 1);
+        p->inputs[i].name_len = strlen(p->inputs[i].name);
+        uint32_t h = (uint32_t)name_hash(p->inputs[i].name, p->inputs[i].name_len) & (slots - 1);
         while (p->name_index[h]) h = (h + 1) & (slots - 1);
         p->name_index[h] = (uint32_t)i + 1;
     }
@@ -215,8 +242,8 @@ long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len)
 {
     uint32_t h = (uint32_t)name_hash(name, len) & (p->name_slots - 1);
     while (p->name_index[h]) {
-        const char *n = p->inputs[p->name_index[h] - 1].name;
-        if (strncmp(n, name, len) == 0 && n[len] == '\0') return (long)p->name_index[h] - 1;
+        const input *in = &p->inputs[p->name_index[h] - 1];
+        if (in->name_len == len && memcmp(in->name, name, len) == 0) return (long)p->name_index[h] - 1;
         h = (h + 1) & (p->name_slots - 1);
     }
     return -1;
@@ -479,23 +506,42 @@ void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
 
 /* ---- single records ----------------------------------------------------- */
 
+/* a[0..n) == b[0..n) for the short names and categories of records: a call
+ * to memcmp costs more than the comparison itself at these lengths, and a
+ * record has dozens of fields. Overlapping word loads stay inside both. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8), memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8), memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4), memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4), memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return 0;
+        return 1;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* Category index of a string of known length (records are not NUL-terminated). */
 static uint32_t find_category_n(const input *in, const char *s, size_t len)
 {
-    size_t lo = 0, hi = in->n_cats;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *c = in->cats[in->sorted[mid]];
-        int cmp = strncmp(c, s, len);
-        if (cmp == 0) cmp = c[len] != '\0';
-        if (cmp == 0) return in->sorted[mid];
-        if (cmp < 0) lo = mid + 1;
-        else hi = mid;
-    }
+    if (in->n_cats == 0) return UINT32_MAX;
+    uint32_t h = (uint32_t)cat_hash(s, len) & in->cat_mask;
+    for (uint32_t k; (k = in->cat_slot[h]); h = (h + 1) & in->cat_mask)
+        if (in->cat_len[k - 1] == len && same_bytes(in->cats[k - 1], s, len)) return k - 1;
     return UINT32_MAX;
 }
 
-static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
+static inline void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
 {
     float *out = row + in->first_feature;
     if (in->type == VG_COLUMN_NUMERIC) {
@@ -522,12 +568,12 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
     /* Records usually list fields in the order the pipeline's inputs were
      * seen in training (a log format always emits the same order), so the
      * input after the previous match is tried before hashing the name. */
-    size_t guess = 0;
+    size_t guess = 0, given = 0;
     for (size_t f = 0; f < n_fields && !st; f++) {
         const vg_field *fd = &fields[f];
         long i;
-        if (guess < p->n_inputs && strncmp(p->inputs[guess].name, fd->name, fd->name_len) == 0 &&
-            p->inputs[guess].name[fd->name_len] == '\0')
+        if (guess < p->n_inputs && p->inputs[guess].name_len == fd->name_len &&
+            same_bytes(p->inputs[guess].name, fd->name, fd->name_len))
             i = (long)guess;
         else
             i = vg_pipeline_find_input(p, fd->name, fd->name_len);
@@ -537,6 +583,7 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
             continue;
         }
         const input *in = &p->inputs[i];
+        given += !seen[i];
         seen[i] = 1;
         if (fd->kind == VG_FIELD_NULL) {
             encode_value(p, in, 1, 0, UINT32_MAX, row);
@@ -562,7 +609,8 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
             encode_value(p, in, 0, 0, cat, row);
         }
     }
-    for (size_t i = 0; i < p->n_inputs && !st; i++)
+    /* A full record (the usual case) needs no pass over the inputs. */
+    for (size_t i = 0; i < p->n_inputs && !st && given < p->n_inputs; i++)
         if (!seen[i]) {
             if (rep.missing++ == 0) rep.first_missing = i;
             encode_value(p, &p->inputs[i], 1, 0, UINT32_MAX, row);

@@ -158,13 +158,23 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
     }
 
     /* Character classes, entropy, encodings, 3-grams over the raw bytes. */
-    uint32_t hist[256] = { 0 };
+    /* hist[c] is valid only where bit c of `present` is set: no 1 KB to
+     * clear per URL, and the entropy sum visits the few bytes present, in
+     * increasing order as a full scan would (same sum, bit for bit). */
+    uint32_t hist[256];
+    uint64_t present[4] = { 0, 0, 0, 0 };
     size_t digits = 0, letters = 0, upper = 0, pct = 0, dbl = 0;
     uint32_t ng[VG_URLFEAT_NGRAM_BUCKETS] = { 0 };
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = u[i];
-        hist[c]++;
+        uint64_t bit = (uint64_t)1 << (c & 63);
+        if (present[c >> 6] & bit) {
+            hist[c]++;
+        } else {
+            present[c >> 6] |= bit;
+            hist[c] = 1;
+        }
         if (c >= '0' && c <= '9') digits++;
         else if (c >= 'a' && c <= 'z') letters++;
         else if (c >= 'A' && c <= 'Z') letters++, upper++;
@@ -175,11 +185,16 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
         }
     }
     size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
-    for (size_t i = 2; i < scan; i++) {
+    if (scan >= 3) {
         /* A multiplicative hash of the lower-cased trigram: fixed here (not
-         * vg_hash) because the buckets are model inputs and must never move. */
-        uint32_t tri = (uint32_t)lower(u[i - 2]) | (uint32_t)lower(u[i - 1]) << 8 | (uint32_t)lower(u[i]) << 16;
-        ng[(tri * 2654435761u) >> 27]++;
+         * vg_hash) because the buckets are model inputs and must never move.
+         * tri = byte i-2 | byte i-1 << 8 | byte i << 16, rolled along so each
+         * byte is lower-cased once. */
+        uint32_t tri = (uint32_t)lower(u[0]) << 8 | (uint32_t)lower(u[1]) << 16;
+        for (size_t i = 2; i < scan; i++) {
+            tri = tri >> 8 | (uint32_t)lower(u[i]) << 16;
+            ng[(tri * 2654435761u) >> 27]++;
+        }
     }
     out[VG_URLFEAT_DIGITS] = (double)digits;
     out[VG_URLFEAT_LETTERS] = (double)letters;
@@ -190,8 +205,9 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
     double h = 0;
     if (len) {
         double inv = 1.0 / (double)len;
-        for (int c = 0; c < 256; c++)
-            if (hist[c]) {
+        for (int w = 0; w < 4; w++)
+            for (uint64_t m = present[w]; m; m &= m - 1) {
+                int c = w * 64 + __builtin_ctzll(m);
                 double p = hist[c] * inv;
                 h -= p * log2(p);
             }
@@ -217,7 +233,11 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
         unsigned char c = buf[i];
         for (size_t k = first[c]; k < first[c + 1]; k++) {
             const token *t = &tokens[by_first[k]];
-            if (t->len <= n - i && memcmp(buf + i, t->text, t->len) == 0) out[t->kind] += 1;
+            if (t->len > n - i) continue;
+            /* Tokens are a few bytes: a loop beats a call to memcmp. */
+            size_t j = 1;
+            while (j < t->len && buf[i + j] == (unsigned char)t->text[j]) j++;
+            if (j == t->len) out[t->kind] += 1;
         }
     }
 }

@@ -125,7 +125,35 @@ static vg_status ensure_connected(vg_consumer *c, int *ready)
     return VG_OK;
 }
 
-/* Score the batch, make its alerts durable, then acknowledge it. */
+typedef struct alert_sink {
+    vg_consumer *c;
+    void (*on_alert)(const vg_alert *, void *);
+    void *user;
+} alert_sink;
+
+/* An alert of a scored block: into the store's open batch, onto the alerts
+ * stream, and to the caller. */
+static vg_status sink_alert(const vg_alert *a, void *arg)
+{
+    alert_sink *k = arg;
+    vg_consumer *c = k->c;
+    vg_status st;
+    if (c->store && (st = vg_alert_store_add(c->store, a))) return st;
+    if (c->alerts_stream && c->r) {
+        c->json.len = 0;
+        vg_alert_json(a, &c->json);
+        if (c->json.failed) return vg_fail(VG_ERR_NOMEM, "out of memory");
+        const char *names[] = { "alert" };
+        const char *values[] = { (const char *)c->json.data };
+        size_t lens[] = { c->json.len };
+        if (vg_redis_xadd_queue(c->r, c->alerts_stream, c->p.alerts_maxlen, names, values, lens, 1)) lost(c);
+    }
+    if (k->on_alert) k->on_alert(a, k->user);
+    return VG_OK;
+}
+
+/* Score the batch (in the detector's blocks, flushed before the commit),
+ * make its alerts durable, then acknowledge it. */
 static vg_status process(vg_consumer *c, void (*on_alert)(const vg_alert *, void *), void *user)
 {
     vg_redis_entries *b = &c->batch;
@@ -137,6 +165,7 @@ static vg_status process(vg_consumer *c, void (*on_alert)(const vg_alert *, void
         c->ids_cap = b->n;
     }
     vg_status st;
+    alert_sink sink = { c, on_alert, user };
     for (size_t i = 0; i < b->n; i++) {
         vg_redis_entry *e = &b->items[i];
         c->ids[i] = e->id;
@@ -145,25 +174,12 @@ static vg_status process(vg_consumer *c, void (*on_alert)(const vg_alert *, void
             continue;
         }
         size_t sl = VG_MIN(e->source_len, sizeof c->source_buf - 1);
-        memcpy(c->source_buf, e->source, sl);
+        memcpy(c->source_buf, e->source, sl);   /* the detector copies it */
         c->source_buf[sl] = '\0';
-        vg_alert a;
-        int fired;
-        if ((st = vg_detector_line(c->d, c->source_buf, 0, e->line_no, e->line, e->line_len, 0, &a, &fired)))
+        if ((st = vg_detector_push(c->d, c->source_buf, 0, e->line_no, e->line, e->line_len, 0, sink_alert, &sink)))
             return st;
-        if (!fired) continue;
-        if (c->store && (st = vg_alert_store_add(c->store, &a))) return st;
-        if (c->alerts_stream && c->r) {
-            c->json.len = 0;
-            vg_alert_json(&a, &c->json);
-            if (c->json.failed) return vg_fail(VG_ERR_NOMEM, "out of memory");
-            const char *names[] = { "alert" };
-            const char *values[] = { (const char *)c->json.data };
-            size_t lens[] = { c->json.len };
-            if (vg_redis_xadd_queue(c->r, c->alerts_stream, c->p.alerts_maxlen, names, values, lens, 1)) lost(c);
-        }
-        if (on_alert) on_alert(&a, user);
     }
+    if ((st = vg_detector_flush(c->d, sink_alert, &sink))) return st;   /* every alert of the batch is in the store */
     if (c->store && (st = vg_alert_store_commit(c->store))) return st;   /* durable before the ack */
     if (!c->r) return VG_OK;
     if (c->alerts_stream && vg_redis_flush(c->r) == VG_ERR_IO) {

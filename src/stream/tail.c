@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TAIL_MAX_PATHS 1024
@@ -365,6 +366,25 @@ vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got)
         if (st) return st;
         t->cur = (t->cur + 1) % t->n;
     }
+    return VG_OK;
+}
+
+vg_status vg_tail_wait(vg_tail *t, int timeout_ms, int *ready)
+{
+    *ready = 0;
+    int fd = -1;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->files[i].is_stdin && !t->files[i].ended) fd = t->files[i].fd;
+    if (fd < 0) {
+        struct timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);   /* a signal cuts it short: the caller looks at its flag */
+        return VG_OK;
+    }
+    /* Files beside stdin are still looked at every timeout_ms. */
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int r = poll(&pfd, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) return vg_fail(VG_ERR_IO, "standard input: %s", strerror(errno));
+    *ready = r > 0;
     return VG_OK;
 }
 
