@@ -4,7 +4,7 @@
  * events, a column that turns categorical after numbers (numbers become
  * their "%.17g" text, as the pipeline matches them at prediction), a field
  * repeated in one event (the last value wins), header lines, bad lines,
- * labels, and the row -> source line map. */
+ * labels, the row -> source line map, and the limits on feature fields. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -203,6 +203,27 @@ static void test_no_events_is_an_error_naming_the_file(void **unused)
     assert_non_null(strstr(vg_last_error(), "no toy events"));
 }
 
+static void test_field_limits_are_errors_naming_file_and_line(void **unused)
+{
+    (void)unused;
+    /* One new field name per line: line 4097 brings column 4097. */
+    size_t cap = 4200 * 16, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (int i = 0; i < 4200; i++) n += (size_t)snprintf(text + n, cap - n, "f%d=1\n", i);
+    const char *path = vg_test_tmpfile(text, n, ".log");
+    free(text);
+    vg_table *t = NULL;
+    vg_log_report rep;
+    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_LIMIT);
+    assert_null(t);
+    assert_non_null(strstr(vg_last_error(), ":4097: field 'f4096': more than 4096 feature fields"));
+    static const char nul_name[] = "a=1\nb\0c=2\n";
+    path = vg_test_tmpfile(nul_name, sizeof nul_name - 1, ".log");
+    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), ":2: feature field name contains a NUL byte"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_repeated_field_last_value_wins),
         cmocka_unit_test(test_label_column_added_when_first_seen),
         cmocka_unit_test(test_no_events_is_an_error_naming_the_file),
+        cmocka_unit_test(test_field_limits_are_errors_naming_file_and_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
