@@ -283,7 +283,11 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
     b.reserve = count_lines(data, len);
     size_t label_col = 0;
     int have_label_col = 0;
-    for (size_t i = 0; i < len && !st;) {
+    /* A UTF-8 byte order mark (editors and Windows exports write one) is not
+     * part of the first line: left in, it would glue itself to the first
+     * field, a client address that then no longer parses as one. */
+    size_t start = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    for (size_t i = start; i < len && !st;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
         size_t n = j - i;
