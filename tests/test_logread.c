@@ -218,7 +218,7 @@ static void test_field_limits_are_errors_naming_file_and_line(void **unused)
     assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_LIMIT);
     assert_null(t);
     assert_non_null(strstr(vg_last_error(), ":4097: field 'f4096': more than 4096 feature fields"));
-    static const char nul_name[] = "a=1\nb\0c=2\n";
+    static const char nul_name[] = "a=1\na\0c=2\n";  /* "a" then a NUL: not column a, and no overread */
     path = vg_test_tmpfile(nul_name, sizeof nul_name - 1, ".log");
     assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), ":2: feature field name contains a NUL byte"));

@@ -75,18 +75,24 @@ static vg_status grow_columns(builder *b)
     return VG_OK;
 }
 
+/* 1 if NUL-terminated z is exactly [name, name+len). Stops at z's end, so a
+ * name with a NUL byte inside never makes it read past z. */
+static int name_is(const char *z, const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (z[i] == '\0' || z[i] != name[i]) return 0;
+    return z[len] == '\0';
+}
+
 /* Index of the column named [name, name+len), added (with a missing value
  * for every row so far) if new. hint is where the name usually is: formats
  * emit their fields in a fixed order, so the lookup is one compare. */
 static vg_status find_or_add_column(builder *b, const char *name, size_t len, size_t hint, uint64_t line,
                                     size_t *out)
 {
-    if (hint < b->n_cols) {
-        const char *h = vg_table_name(b->t, hint);
-        if (strncmp(h, name, len) == 0 && h[len] == '\0') {
-            *out = hint;
-            return VG_OK;
-        }
+    if (hint < b->n_cols && name_is(vg_table_name(b->t, hint), name, len)) {
+        *out = hint;
+        return VG_OK;
     }
     char small[128];
     char *z = len < sizeof small ? small : vg_malloc(len + 1);
