@@ -336,6 +336,8 @@ static void test_bad_lines(void **unused)
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,u\001a,Chrome 1,Win,desktop,True,False,False", "User Agent String" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,Maybe,False,False", "Login Successful" },
         { "1,2020-02-03 12:00:01,u,abc,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "Round-Trip Time" },
+        /* An overflowing literal parses as inf (found by fuzz_login). */
+        { "1,2020-02-03 12:00:01,u,1e999,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "Round-Trip Time" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,AS1,ua,Chrome 1,Win,desktop,True,False,False", "ASN" },
         { "1,2020-02-03 12:00:01,,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "User ID" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,\"ua,Chrome 1,Win,desktop,True,False,False", "unterminated quote" },
