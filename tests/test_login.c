@@ -419,9 +419,10 @@ static void test_read_limits(void **unused)
 
     /* Nothing usable: an error naming the file (and the first bad line). */
     static const struct { const char *text; size_t len; const char *msg; } none[] = {
-        { "", 0, ": no login events" },
-        { HEADER "\n", sizeof HEADER, ": no login events" },
-        { "\xEF\xBB\xBF", 3, ": no login events" },
+        { "", 0, ": no login events (empty file)" },
+        { HEADER "\n", sizeof HEADER, ": no login events (1 line: 1 header, 0 blank)" },
+        { "\xEF\xBB\xBF", 3, ": no login events (empty file)" },
+        { "\r\n\n", 3, ": no login events (2 lines: 0 header, 2 blank)" },
         { "\x00\x01\x02\xfe\xff\n\x1f\x8c\x00zz\n", 11, ":1: no valid login events (2 bad lines; first: no header line" },
     };
     for (size_t i = 0; i < sizeof none / sizeof *none; i++) {

@@ -293,6 +293,7 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
      * part of the first line: left in, it would glue itself to the first
      * field, a client address that then no longer parses as one. */
     size_t start = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t skipped = 0;  /* lines the format passed over (headers) */
     for (size_t i = start; i < len && !st;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
@@ -313,7 +314,10 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
             }
             continue;
         }
-        if (ev.n_fields == 0) continue;
+        if (ev.n_fields == 0) {
+            skipped++;
+            continue;
+        }
         for (size_t f = 0; f < ev.n_fields && !st; f++) {
             size_t col;
             st = find_or_add_column(&b, ev.fields[f].name, ev.fields[f].name_len, f, rep.lines, &col);
@@ -340,7 +344,10 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
         st = rep.bad ? vg_fail(VG_ERR_PARSE, "%s:%llu: no valid %s events (%llu bad lines; first: %s)", path,
                                (unsigned long long)rep.first_bad_line, fmt->name, (unsigned long long)rep.bad,
                                rep.first_bad_message)
-                     : vg_fail(VG_ERR_PARSE, "%s: no %s events", path, fmt->name);
+                     : start == len ? vg_fail(VG_ERR_PARSE, "%s: no %s events (empty file)", path, fmt->name)
+                                    : vg_fail(VG_ERR_PARSE, "%s: no %s events (%llu line%s: %llu header, %llu blank)",
+                                              path, fmt->name, (unsigned long long)rep.lines, rep.lines == 1 ? "" : "s",
+                                              (unsigned long long)skipped, (unsigned long long)(rep.lines - skipped));
     if (!st) {
         vg_table_shrink(b.t);
         vg_table_set_checksum(b.t, vg_hash(data, len, 0));
