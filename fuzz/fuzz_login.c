@@ -4,17 +4,46 @@
  * VG_ERR_PARSE/VG_ERR_LIMIT with a one-line message, never a crash, and the
  * per-user state must stay within its bound. The first byte picks the label
  * mode, because "rule-score" takes a different path (no rule_score field)
- * from the two label columns. */
+ * from the two label columns. The same bytes then go through vg_log_read as
+ * a whole file (an in-memory file, so no disk I/O per run), which builds the
+ * training table: an error must be a parse, limit or (gzip) I/O error on one
+ * line, and a table must have one row per event. */
+#define _GNU_SOURCE  /* memfd_create */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "vigil/logformat.h"
+#include "vigil/table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ENTITIES 8
+
+static void read_whole(const vg_log_options *o, const uint8_t *data, size_t size)
+{
+    static int fd = -1;
+    static char path[64];
+    if (fd < 0) {
+        fd = memfd_create("fuzz_login", 0);
+        if (fd < 0) __builtin_trap();
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size) __builtin_trap();
+    vg_table *t = NULL;
+    vg_log_report rep;
+    vg_status st = vg_log_read(path, &vg_login_format, o, &t, &rep);
+    if (st == VG_OK) {
+        if (!t || vg_table_rows(t) != rep.events || rep.events + rep.bad > rep.lines) __builtin_trap();
+    } else if (t || (st != VG_ERR_PARSE && st != VG_ERR_LIMIT && st != VG_ERR_IO) || strchr(vg_last_error(), '\n')) {
+        __builtin_trap();
+    }
+    vg_table_free(t);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,5 +83,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i = j + 1;
     }
     vg_login_format.state_free(state);
+    read_whole(&o, data, size);
     return 0;
 }
