@@ -1,7 +1,7 @@
 /* Unit tests for the bounded per-entity store: LRU eviction order, the event
  * time TTL (lazy and incremental), the distinct-value sets (exact for the
- * first values, estimated after), key limits, and memory that stays flat
- * over a million distinct keys. */
+ * first values, estimated after), key limits, memory that stays flat
+ * over a million distinct keys, and the TTL and the count bound together. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -191,11 +191,61 @@ static void test_memory_flat(void **unused)
     assert_int_equal(vg_mem_in_use(), base);
 }
 
+/* TTL and the count bound together: expired entries at the LRU tail make
+ * room before any live entry is evicted, and over a long mixed stream every
+ * entity ever created is accounted for exactly once (still held, evicted,
+ * or expired), with the count never above the bound. */
+static void test_ttl_and_bound_together(void **unused)
+{
+    (void)unused;
+    vg_entity_store *s = store(3, 10, 0);
+    get(s, "a", 0, NULL);
+    get(s, "b", 1, NULL);
+    get(s, "c", 2, NULL);
+    /* Full, and a and b are idle past the TTL at 20: they go, not c. */
+    get(s, "d", 20, NULL);
+    assert_int_equal(vg_entity_store_evicted(s), 0);
+    assert_int_equal(vg_entity_store_expired(s), 2);
+    assert_true(present(s, "c", 11) && present(s, "d", 20));
+    get(s, "e", 21, NULL);  /* c expires from the tail */
+    assert_int_equal(vg_entity_store_expired(s), 3);
+    assert_int_equal(vg_entity_store_count(s), 2);
+    get(s, "f", 22, NULL);
+    get(s, "g", 23, NULL);  /* nothing expired now: the least recent live one, d, is evicted */
+    assert_int_equal(vg_entity_store_evicted(s), 1);
+    assert_false(present(s, "d", 23));
+    assert_true(present(s, "e", 23) && present(s, "f", 23) && present(s, "g", 23));
+    vg_entity_store_free(s);
+
+    s = store(50, 30, 1);
+    uint64_t created_total = 0, x = 12345;
+    char key[32];
+    for (int i = 0; i < 200000; i++) {
+        /* Keys from a skewed mix (a few hot, many cold) fill the store and
+         * evict; a quiet minute every 10,000 gets lets entries expire. */
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned k = (unsigned)(x >> 33) % ((x >> 20) & 1 ? 20u : 5000u);
+        int n = snprintf(key, sizeof key, "k%u", k);
+        vg_entity *e;
+        int c;
+        assert_int_equal(vg_entity_get(s, key, (size_t)n, i * 0.05 + (i / 10000) * 60.0, &e, &c), VG_OK);
+        vg_entity_set_add(s, e, 0, x);
+        created_total += (uint64_t)c;
+        assert_true(vg_entity_store_count(s) <= 50);
+    }
+    uint64_t ev = vg_entity_store_evicted(s), ex = vg_entity_store_expired(s);
+    print_message("200k gets: %llu created, %llu evicted, %llu expired, %zu held\n", (unsigned long long)created_total,
+                  (unsigned long long)ev, (unsigned long long)ex, vg_entity_store_count(s));
+    assert_true(ev > 0 && ex > 0);
+    assert_int_equal(created_total, ev + ex + vg_entity_store_count(s));
+    vg_entity_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eviction_order), cmocka_unit_test(test_ttl), cmocka_unit_test(test_sets),
-        cmocka_unit_test(test_limits), cmocka_unit_test(test_memory_flat),
+        cmocka_unit_test(test_limits), cmocka_unit_test(test_memory_flat), cmocka_unit_test(test_ttl_and_bound_together),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

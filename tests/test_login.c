@@ -3,7 +3,8 @@
  * same features as the same events in the whole log), the labels and the
  * rule score (and that rule_score is withheld when it is the label), bad
  * lines (counted, named, state untouched), the 9-column and headerless
- * layouts, and bounded state. */
+ * layouts, bounded state, and whole-file limits (CRLF, byte order mark,
+ * truncated, binary, empty and header-only files). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -335,6 +336,8 @@ static void test_bad_lines(void **unused)
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,u\001a,Chrome 1,Win,desktop,True,False,False", "User Agent String" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,Maybe,False,False", "Login Successful" },
         { "1,2020-02-03 12:00:01,u,abc,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "Round-Trip Time" },
+        /* An overflowing literal parses as inf (found by fuzz_login). */
+        { "1,2020-02-03 12:00:01,u,1e999,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "Round-Trip Time" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,AS1,ua,Chrome 1,Win,desktop,True,False,False", "ASN" },
         { "1,2020-02-03 12:00:01,,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "User ID" },
         { "1,2020-02-03 12:00:01,u,,1.1.1.1,NO,-,-,1,\"ua,Chrome 1,Win,desktop,True,False,False", "unterminated quote" },
@@ -348,6 +351,87 @@ static void test_bad_lines(void **unused)
     assert_int_equal(vg_login_format.state_entities(st), 0);
     assert_int_equal(feed(st, big, &ev), VG_ERR_LIMIT);
     vg_login_format.state_free(st);
+}
+
+static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_report *rep, const char **path)
+{
+    *path = vg_test_tmpfile(text, len, ".csv");
+    *t = NULL;
+    return vg_log_read(*path, &vg_login_format, NULL, t, rep);
+}
+
+#define ROW1 "0,2020-02-03 12:00:00.000,u,12.5,1.1.1.1,NO,-,-,1,\"Mozilla/5.0 (X11, Linux)\",Chrome 1,Win,desktop,True,False,False"
+#define ROW2 "1,2020-02-03 12:00:09.000,u,,2.2.2.2,DE,-,-,2,curl/8,Chrome 1,Win,desktop,False,True,False"
+#define RED_HEADER "Login Timestamp,User ID,IP Address,Country,Region,City,Browser Name and Version,Device Type,Login Successful"
+#define RED_ROW "2020-02-03 12:43:30.772,-43,10.0.65.171,NO,-,-,Firefox 20.0.0.1618,mobile,False"
+
+/* Whole-file limits through vg_log_read: CRLF line ends and a UTF-8 byte
+ * order mark (in either layout) change nothing; truncated lines, NUL bytes
+ * and binary garbage are bad lines counted with the first one named; an
+ * empty or header-only file is an error naming the file. */
+static void test_read_limits(void **unused)
+{
+    (void)unused;
+    vg_table *ref, *t;
+    vg_log_report rep;
+    const char *path;
+    const char lf[] = HEADER "\n" ROW1 "\n" ROW2 "\n";
+    assert_int_equal(read_text(lf, sizeof lf - 1, &ref, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_int_equal(vg_table_rows(ref), 2);
+    const char crlf[] = HEADER "\r\n" ROW1 "\r\n" ROW2 "\r\n";
+    assert_int_equal(read_text(crlf, sizeof crlf - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_same_rows(ref, t, 2);
+    vg_table_free(t);
+    const char bom[] = "\xEF\xBB\xBF" HEADER "\n" ROW1 "\n" ROW2;  /* no newline at the end either */
+    assert_int_equal(read_text(bom, sizeof bom - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_same_rows(ref, t, 2);
+    vg_table_free(t);
+
+    /* Truncated mid-field and at the end of the file, NUL bytes, binary. */
+    static const char mixed[] = HEADER "\n" ROW1 "\n"
+                                "1,2020-02-03 12:00:05.000,u,,2.2.2.2,DE,-,-,2,curl/8,Chr\n"
+                                "1,2020-02-03 12:00:06.000,u,,2.2.2.2,DE,-,-,2,curl\0/8,Chrome 1,Win,desktop,True,False,False\n"
+                                "\x8f\xff\x01,\x02,garbage\x7f\n" ROW2 "\n"
+                                "1,2020-02-03 12:00:1";
+    assert_int_equal(read_text(mixed, sizeof mixed - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.lines, 7);
+    assert_int_equal(rep.events, 2);
+    assert_int_equal(rep.bad, 4);
+    assert_int_equal(rep.first_bad_line, 3);
+    assert_non_null(strstr(rep.first_bad_message, "expected 16 fields, found 11"));
+    assert_same_rows(ref, t, 2);
+    vg_table_free(t);
+    vg_table_free(ref);
+
+    /* The 9-column layout behind a byte order mark still finds its columns
+     * by name (the BOM would otherwise hide "Login Timestamp"). */
+    const char red[] = RED_HEADER "\n" RED_ROW "\n";
+    const char red_bom[] = "\xEF\xBB\xBF" RED_HEADER "\r\n" RED_ROW "\r\n";
+    assert_int_equal(read_text(red, sizeof red - 1, &ref, &rep, &path), VG_OK);
+    assert_int_equal(read_text(red_bom, sizeof red_bom - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_same_rows(ref, t, 1);
+    vg_table_free(t);
+    vg_table_free(ref);
+
+    /* Nothing usable: an error naming the file (and the first bad line). */
+    static const struct { const char *text; size_t len; const char *msg; } none[] = {
+        { "", 0, ": no login events (empty file)" },
+        { HEADER "\n", sizeof HEADER, ": no login events (1 line: 1 header, 0 blank)" },
+        { "\xEF\xBB\xBF", 3, ": no login events (empty file)" },
+        { "\r\n\n", 3, ": no login events (2 lines: 0 header, 2 blank)" },
+        { "\x00\x01\x02\xfe\xff\n\x1f\x8c\x00zz\n", 11, ":1: no valid login events (2 bad lines; first: no header line" },
+    };
+    for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
+        assert_int_equal(read_text(none[i].text, none[i].len, &t, &rep, &path), VG_ERR_PARSE);
+        assert_null(t);
+        if (strncmp(vg_last_error(), path, strlen(path)) != 0 || !strstr(vg_last_error(), none[i].msg))
+            fail_msg("case %zu: '%s' lacks '%s%s'", i, vg_last_error(), path, none[i].msg);
+        assert_null(strchr(vg_last_error(), '\n'));
+    }
 }
 
 /* The 9-column reduction with its header, and headerless full lines. */
@@ -407,7 +491,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample),   cmocka_unit_test(test_features), cmocka_unit_test(test_rule_score),
         cmocka_unit_test(test_online),   cmocka_unit_test(test_bad_lines), cmocka_unit_test(test_layouts),
-        cmocka_unit_test(test_bounded),
+        cmocka_unit_test(test_bounded),   cmocka_unit_test(test_read_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -352,6 +352,103 @@ static void test_log_read(void **state)
     vg_table_free(t);
 }
 
+/* Two tables hold the same columns, values and categories (and, if asked,
+ * source lines). */
+static void assert_same_table(const vg_table *a, const vg_table *b, int same_lines)
+{
+    size_t rows = vg_table_rows(a);
+    assert_int_equal(vg_table_rows(b), rows);
+    assert_int_equal(vg_table_cols(b), vg_table_cols(a));
+    for (size_t j = 0; j < vg_table_cols(a); j++) {
+        assert_string_equal(vg_table_name(a, j), vg_table_name(b, j));
+        assert_int_equal(vg_table_type(a, j), vg_table_type(b, j));
+        if (vg_table_type(a, j) == VG_COLUMN_NUMERIC) {
+            assert_memory_equal(vg_table_numbers(a, j), vg_table_numbers(b, j), rows * sizeof(double));
+            continue;
+        }
+        const uint32_t *ca = vg_table_codes(a, j), *cb = vg_table_codes(b, j);
+        for (size_t r = 0; r < rows; r++) {
+            const char *x = ca[r] == VG_CODE_MISSING ? "(missing)" : vg_table_category(a, j, ca[r]);
+            const char *y = cb[r] == VG_CODE_MISSING ? "(missing)" : vg_table_category(b, j, cb[r]);
+            assert_string_equal(x, y);
+        }
+    }
+    for (size_t r = 0; r < rows && same_lines; r++) assert_int_equal(vg_table_line(a, r), vg_table_line(b, r));
+}
+
+static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_report *rep, const char **path)
+{
+    *path = vg_test_tmpfile(text, len, ".log");
+    *t = NULL;
+    return vg_log_read(*path, &vg_weblog_format, NULL, t, rep);
+}
+
+#define GOOD1 "1.1.1.1 - - [01/Jan/2026:00:00:00 +0000] \"GET /a?q=1 HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0\""
+#define GOOD2 "2.2.2.2 - - [01/Jan/2026:00:00:01 +0000] \"POST /login HTTP/1.1\" 401 5 \"-\" \"curl/8\""
+
+/* Whole-file limits through vg_log_read: each bad line is counted and named
+ * (line and problem), a file with no event is an error naming the file, and
+ * CRLF line ends or a UTF-8 byte order mark change nothing. */
+static void test_log_read_limits(void **state)
+{
+    (void)state;
+    vg_table *ref, *t;
+    vg_log_report rep;
+    const char *path;
+    const char lf[] = GOOD1 "\n" GOOD2 "\n";
+    assert_int_equal(read_text(lf, sizeof lf - 1, &ref, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_int_equal(vg_table_rows(ref), 2);
+
+    const char crlf[] = GOOD1 "\r\n" GOOD2 "\r\n";
+    assert_int_equal(read_text(crlf, sizeof crlf - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_same_table(ref, t, 1);
+    vg_table_free(t);
+    const char bom[] = "\xEF\xBB\xBF" GOOD1 "\n" GOOD2;  /* and no newline at the end */
+    assert_int_equal(read_text(bom, sizeof bom - 1, &t, &rep, &path), VG_OK);
+    assert_int_equal(rep.bad, 0);
+    assert_same_table(ref, t, 1);
+    vg_table_free(t);
+
+    /* Over-long, truncated (the file ends mid-line), NUL bytes, binary. */
+    size_t big = 70000, n = 0;
+    char *text = malloc(big + 1024);
+    assert_non_null(text);
+    n += (size_t)sprintf(text + n, "%s\n1.1.1.1 - - [01/Jan/2026:00:00:00 +0000] \"GET /", GOOD1);
+    memset(text + n, 'a', big);
+    n += big;
+    n += (size_t)sprintf(text + n, " HTTP/1.1\" 200 1\n");
+    static const char nul_line[] = "3.3.3.3 - - [01/Jan/2026:00:00:02 +0000] \"GET /\0x HTTP/1.1\" 200 1\n";
+    memcpy(text + n, nul_line, sizeof nul_line - 1);
+    n += sizeof nul_line - 1;
+    n += (size_t)sprintf(text + n, "\x8f\xff\x01\x02garbage\x7f\n%s\n2.2.2.2 - - [01/Jan/2026:00:0", GOOD2);
+    assert_int_equal(read_text(text, n, &t, &rep, &path), VG_OK);
+    free(text);
+    assert_int_equal(rep.lines, 6);
+    assert_int_equal(rep.events, 2);
+    assert_int_equal(rep.bad, 4);
+    assert_int_equal(rep.first_bad_line, 2);
+    assert_non_null(strstr(rep.first_bad_message, "line longer than 65536 bytes"));
+    assert_same_table(ref, t, 0);
+    assert_int_equal(vg_table_line(t, 0), 1);
+    assert_int_equal(vg_table_line(t, 1), 5);
+    vg_table_free(t);
+    vg_table_free(ref);
+
+    /* Nothing usable: an error that names the file (and the first bad line). */
+    assert_int_equal(read_text("", 0, &t, &rep, &path), VG_ERR_PARSE);
+    assert_null(t);
+    assert_non_null(strstr(vg_last_error(), path));
+    assert_non_null(strstr(vg_last_error(), "no weblog events (empty file)"));
+    const char garbage[] = "\x00\x01\x02\xfe\xff\n\x1f\x8c\x00zz\n";
+    assert_int_equal(read_text(garbage, sizeof garbage - 1, &t, &rep, &path), VG_ERR_PARSE);
+    assert_null(t);
+    assert_non_null(strstr(vg_last_error(), path));
+    assert_non_null(strstr(vg_last_error(), ":1: no valid weblog events (2 bad lines"));
+    assert_null(strchr(vg_last_error(), '\n'));
+}
+
 static void test_synth(void **state)
 {
     (void)state;
@@ -406,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_online_and_bad_lines_untouched),
         cmocka_unit_test(test_bounded_state),
         cmocka_unit_test(test_log_read),
+        cmocka_unit_test(test_log_read_limits),
         cmocka_unit_test(test_synth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,6 +185,30 @@ vg_status vg_table_reserve(vg_table *t, size_t rows)
     return lines_reserve(t, rows);
 }
 
+/* Shrinking realloc cannot fail in a way that matters: on failure the old,
+ * larger block is still valid and still ours. */
+void vg_table_shrink(vg_table *t)
+{
+    for (size_t i = 0; i < t->n_cols; i++) {
+        column *c = &t->cols[i];
+        size_t n = c->len ? c->len : 1;
+        if (n >= c->cap) continue;
+        void **p = c->type == VG_COLUMN_NUMERIC ? (void **)&c->num : (void **)&c->codes;
+        void *q = vg_realloc(*p, n * (c->type == VG_COLUMN_NUMERIC ? sizeof *c->num : sizeof *c->codes));
+        if (!q) continue;
+        *p = q;
+        c->cap = n;
+    }
+    size_t n = t->n_lines ? t->n_lines : 1;
+    if (n < t->cap_lines) {
+        uint64_t *q = vg_realloc(t->lines, n * sizeof *q);
+        if (q) {
+            t->lines = q;
+            t->cap_lines = n;
+        }
+    }
+}
+
 vg_status vg_table_reset_column(vg_table *t, size_t col, vg_column_type type)
 {
     VG_ASSERT(t && col < t->n_cols);

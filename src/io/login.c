@@ -476,7 +476,9 @@ static vg_status process_line(login_state *s, size_t len, vg_log_event *out)
     if ((v = get(s, C_ATO, &n)) && (ato = parse_bool(v, n)) < 0)
         return vg_fail(VG_ERR_PARSE, "Is Account Takeover: '%.*s' is not True or False", (int)VG_MIN(n, 20), v);
     double rtt = NAN;
-    if ((v = get(s, C_RTT, &n)) && (!vg_parse_number(v, n, &rtt) || !(rtt >= 0)))
+    /* isfinite: the number parser reads an overflowing literal (1e999) as
+     * inf, as strtod does, and an inf feature breaks scaling downstream. */
+    if ((v = get(s, C_RTT, &n)) && (!vg_parse_number(v, n, &rtt) || !(rtt >= 0) || !isfinite(rtt)))
         return vg_fail(VG_ERR_PARSE, "Round-Trip Time [ms]: '%.*s' is not a number of milliseconds",
                        (int)VG_MIN(n, 20), v);
     size_t asn_n, ip_n, country_n, dev_n, br_n, ua_n, os_n;

@@ -1,9 +1,14 @@
 /* Reading a whole log into a table by running its format line by line (the
- * same online features `vigil watch` computes). Cells are gathered per
- * column first, because the columns are only known from the events, and a
- * column's type only once every event is seen. */
+ * same online features `vigil watch` computes). Values go straight into the
+ * table's columns as each event is read: numbers into double arrays, text
+ * interned into the column's dictionary, so memory is the table itself plus
+ * the file's bytes, never a heap object per cell. The columns are only known
+ * from the events, so a column first seen late is back-filled with missing
+ * values, and a column that met only numbers so far becomes categorical at
+ * its first text value (its numbers turned into their text). */
 #include "vigil/csv.h"
 #include "vigil/logformat.h"
+#include "data/table_build.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,28 +16,154 @@
 #include <string.h>
 
 #define MAX_COLUMNS 4096
+#define RESERVED_COLUMNS 256
 
-typedef struct cell {
-    double number;      /* NUMBER */
-    uint32_t off, len;  /* TEXT: bytes in the text arena */
-    uint8_t kind;       /* vg_field_kind; NULL = missing */
-} cell;
-
+/* A column being built, and the value the current event gives it. Values are
+ * held until the event ends, because a format may name a field twice (the
+ * last value wins) and a column's type can change mid-event. */
 typedef struct column {
-    char *name;
-    cell *cells;        /* one per event; events before the column appeared are NULL cells */
-    size_t cap;
-    int has_text;
+    int text;                   /* categorical: met a text value */
+    int set;                    /* the current event gave a value */
+    vg_field_kind kind;
+    double number;
+    const char *str;            /* points into the format's state or the labels; valid for this event */
+    size_t len;
 } column;
 
-typedef struct collector {
+typedef struct builder {
+    vg_table *t;
     column *cols;
-    size_t n_cols, rows;
-    char *text;         /* arena of text values */
-    size_t text_len, text_cap;
-    int failed;
-} collector;
+    size_t n_cols, cap_cols;
+    size_t rows;                /* events stored */
+    size_t reserve;             /* rows reserved in every column: the file's line count, an upper bound */
+} builder;
 
+/* A number in a categorical column is stored as this text, the form the
+ * pipeline matches a number against a column's categories at prediction. */
+static int number_text(double v, char *buf, size_t cap)
+{
+    return snprintf(buf, cap, "%.17g", v);
+}
+
+/* Turn numeric column j into a categorical one, its numbers so far becoming
+ * categories in row order, so codes keep first-seen order over the rows. */
+static vg_status make_text(builder *b, size_t j)
+{
+    size_t n = vg_table_column_len(b->t, j);
+    double *saved = vg_malloc((n ? n : 1) * sizeof *saved);
+    if (!saved) return vg_fail(VG_ERR_NOMEM, "%s: out of memory", vg_table_source(b->t));
+    if (n) memcpy(saved, vg_table_numbers(b->t, j), n * sizeof *saved);
+    vg_status st = vg_table_reset_column(b->t, j, VG_COLUMN_CATEGORICAL);
+    for (size_t r = 0; r < n && !st; r++) {
+        char num[64];
+        st = isnan(saved[r]) ? vg_table_push_category(b->t, j, NULL, 0)
+                             : vg_table_push_category(b->t, j, num, (size_t)number_text(saved[r], num, sizeof num));
+    }
+    vg_free(saved);
+    b->cols[j].text = 1;
+    return st;
+}
+
+static vg_status grow_columns(builder *b)
+{
+    if (b->n_cols < b->cap_cols) return VG_OK;
+    size_t cap = b->cap_cols ? 2 * b->cap_cols : 64;
+    column *c = vg_realloc(b->cols, cap * sizeof *c);
+    if (!c) return vg_fail(VG_ERR_NOMEM, "%s: out of memory", vg_table_source(b->t));
+    b->cols = c;
+    b->cap_cols = cap;
+    return VG_OK;
+}
+
+/* 1 if NUL-terminated z is exactly [name, name+len). Stops at z's end, so a
+ * name with a NUL byte inside never makes it read past z. */
+static int name_is(const char *z, const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (z[i] == '\0' || z[i] != name[i]) return 0;
+    return z[len] == '\0';
+}
+
+/* Index of the column named [name, name+len), added (with a missing value
+ * for every row so far) if new. hint is where the name usually is: formats
+ * emit their fields in a fixed order, so the lookup is one compare. */
+static vg_status find_or_add_column(builder *b, const char *name, size_t len, size_t hint, uint64_t line,
+                                    size_t *out)
+{
+    if (hint < b->n_cols && name_is(vg_table_name(b->t, hint), name, len)) {
+        *out = hint;
+        return VG_OK;
+    }
+    char small[128];
+    char *z = len < sizeof small ? small : vg_malloc(len + 1);
+    if (!z) return vg_fail(VG_ERR_NOMEM, "%s: out of memory", vg_table_source(b->t));
+    memcpy(z, name, len);
+    z[len] = '\0';
+    vg_status st = VG_OK;
+    long found = memchr(name, '\0', len) ? -2 : vg_table_find(b->t, z);
+    if (found >= 0) {
+        *out = (size_t)found;
+    } else if (found == -2) {
+        st = vg_fail(VG_ERR_PARSE, "%s:%llu: feature field name contains a NUL byte", vg_table_source(b->t),
+                     (unsigned long long)line);
+    } else if (b->n_cols >= MAX_COLUMNS) {
+        st = vg_fail(VG_ERR_LIMIT, "%s:%llu: field '%.64s': more than %d feature fields", vg_table_source(b->t),
+                     (unsigned long long)line, z, MAX_COLUMNS);
+    } else if ((st = grow_columns(b)) == VG_OK && (st = vg_table_add_column(b->t, z, VG_COLUMN_NUMERIC, out)) == VG_OK) {
+        memset(&b->cols[*out], 0, sizeof b->cols[*out]);
+        b->n_cols++;
+        /* Past a few hundred columns (only a format with free-form field
+         * names gets there) reserving the line count for each could ask for
+         * more than the machine has; those columns grow as they fill. */
+        if (b->n_cols <= RESERVED_COLUMNS) st = vg_table_reserve(b->t, b->reserve);
+        for (size_t r = 0; r < b->rows && !st; r++) st = vg_table_push_number(b->t, *out, NAN);
+    }
+    if (z != small) vg_free(z);
+    return st;
+}
+
+/* Hold field f as the current event's value of column j. */
+static vg_status put_field(builder *b, size_t j, const vg_field *f)
+{
+    column *k = &b->cols[j];
+    if (f->kind == VG_FIELD_TEXT && !k->text) {
+        vg_status st = make_text(b, j);
+        if (st) return st;
+    }
+    k->set = 1;
+    k->kind = f->kind;
+    k->number = f->number;
+    k->str = f->text;
+    k->len = f->text_len;
+    return VG_OK;
+}
+
+/* Store the current event as a row: every column gets its held value or a
+ * missing one. */
+static vg_status end_row(builder *b, uint64_t line)
+{
+    vg_status st = VG_OK;
+    for (size_t j = 0; j < b->n_cols && !st; j++) {
+        column *k = &b->cols[j];
+        int have = k->set;
+        k->set = 0;
+        if (!k->text) {
+            st = vg_table_push_number(b->t, j, have && k->kind == VG_FIELD_NUMBER ? k->number : NAN);
+        } else if (have && k->kind == VG_FIELD_TEXT) {
+            st = vg_table_push_category(b->t, j, k->str, k->len);
+        } else if (have && k->kind == VG_FIELD_NUMBER) {
+            char num[64];
+            st = vg_table_push_category(b->t, j, num, (size_t)number_text(k->number, num, sizeof num));
+        } else {
+            st = vg_table_push_category(b->t, j, NULL, 0);
+        }
+    }
+    if (!st) st = vg_table_push_line(b->t, line);
+    if (!st) b->rows++;
+    return st;
+}
+
+/* Room for `need` elements of `elem` bytes in *p (doubling). */
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 1;
@@ -40,61 +171,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     while (c < need) c *= 2;
     void *q = vg_realloc(*p, c * elem);
     if (!q) return 0;
-    memset((char *)q + *cap * elem, 0, (c - *cap) * elem);
     *p = q;
     *cap = c;
     return 1;
-}
-
-static long find_or_add_column(collector *c, const char *name, size_t len, size_t hint)
-{
-    if (hint < c->n_cols && strncmp(c->cols[hint].name, name, len) == 0 && c->cols[hint].name[len] == '\0')
-        return (long)hint;
-    for (size_t i = 0; i < c->n_cols; i++)
-        if (strncmp(c->cols[i].name, name, len) == 0 && c->cols[i].name[len] == '\0') return (long)i;
-    if (c->n_cols >= MAX_COLUMNS) return -1;
-    column *nc = vg_realloc(c->cols, (c->n_cols + 1) * sizeof *nc);
-    if (!nc) return -1;
-    c->cols = nc;
-    column *col = &c->cols[c->n_cols];
-    memset(col, 0, sizeof *col);
-    col->name = vg_malloc(len + 1);
-    if (!col->name) return -1;
-    memcpy(col->name, name, len);
-    col->name[len] = '\0';
-    return (long)c->n_cols++;
-}
-
-static int put_text(collector *c, const char *s, size_t len, cell *out)
-{
-    if (!grow((void **)&c->text, &c->text_cap, c->text_len + len + 1, 1)) return 0;
-    memcpy(c->text + c->text_len, s, len);
-    out->off = (uint32_t)c->text_len;
-    out->len = (uint32_t)len;
-    c->text_len += len;
-    return c->text_len < UINT32_MAX;
-}
-
-/* Store field f of event row `row` into column `col`. */
-static int put_field(collector *c, size_t col, size_t row, const vg_field *f)
-{
-    column *k = &c->cols[col];
-    if (!grow((void **)&k->cells, &k->cap, row + 1, sizeof *k->cells)) return 0;
-    cell *x = &k->cells[row];
-    x->kind = (uint8_t)f->kind;
-    if (f->kind == VG_FIELD_NUMBER) x->number = f->number;
-    else if (f->kind == VG_FIELD_TEXT) {
-        k->has_text = 1;
-        return put_text(c, f->text, f->text_len, x);
-    }
-    return 1;
-}
-
-static void collector_free(collector *c)
-{
-    for (size_t i = 0; i < c->n_cols; i++) vg_free(c->cols[i].name), vg_free(c->cols[i].cells);
-    vg_free(c->cols);
-    vg_free(c->text);
 }
 
 /* Line numbers and event ids listed in a --labels side file. */
@@ -177,39 +256,12 @@ static void label_set_free(label_set *ls)
     vg_free(ls->lines);
 }
 
-/* Build the table once every event is collected. */
-static vg_status build_table(collector *c, const char *path, const uint64_t *lines, vg_table **out)
+/* Upper bound on the rows a file can give: one per line. */
+static size_t count_lines(const char *data, size_t len)
 {
-    vg_table *t = vg_table_new(path);
-    if (!t) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    vg_status st = VG_OK;
-    for (size_t i = 0; i < c->n_cols && !st; i++) {
-        column *k = &c->cols[i];
-        size_t idx;
-        vg_column_type type = k->has_text ? VG_COLUMN_CATEGORICAL : VG_COLUMN_NUMERIC;
-        if ((st = vg_table_add_column(t, k->name, type, &idx))) break;
-        for (size_t r = 0; r < c->rows && !st; r++) {
-            cell x = r < k->cap ? k->cells[r] : (cell){ 0 };
-            if (type == VG_COLUMN_NUMERIC) {
-                st = vg_table_push_number(t, idx, x.kind == VG_FIELD_NUMBER ? x.number : NAN);
-            } else if (x.kind == VG_FIELD_TEXT) {
-                st = vg_table_push_category(t, idx, c->text + x.off, x.len);
-            } else if (x.kind == VG_FIELD_NUMBER) {
-                char num[64];
-                int n = snprintf(num, sizeof num, "%.17g", x.number);
-                st = vg_table_push_category(t, idx, num, (size_t)n);
-            } else {
-                st = vg_table_push_category(t, idx, NULL, 0);
-            }
-        }
-    }
-    for (size_t r = 0; r < c->rows && !st; r++) st = vg_table_push_line(t, lines[r]);
-    if (st) {
-        vg_table_free(t);
-        return st;
-    }
-    *out = t;
-    return VG_OK;
+    size_t n = 1;
+    for (const char *p = data, *end = data + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) n++;
+    return n;
 }
 
 vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
@@ -221,76 +273,92 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
     char *data = NULL;
     size_t len = 0;
     label_set ls = { 0 };
-    collector c = { 0 };
-    uint64_t *lines = NULL;
-    size_t lines_cap = 0;
+    builder b = { 0 };
     void *state = NULL;
     vg_status st = vg_file_read_all(path, 0, &data, &len);
     if (st) return st;
     if (o.labels_path && (st = label_set_read(o.labels_path, &ls))) goto done;
     if ((st = fmt->state_new(&o, &state))) goto done;
-    long label_col = -1;
-    for (size_t i = 0; i < len;) {
+    if (!(b.t = vg_table_new(path))) {
+        st = vg_fail(VG_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    /* Reserving every column for the line count up front means no column is
+     * ever regrown (a regrown array briefly exists twice); what bad and
+     * header lines leave unused is given back at the end. */
+    b.reserve = count_lines(data, len);
+    size_t label_col = 0;
+    int have_label_col = 0;
+    /* A UTF-8 byte order mark (editors and Windows exports write one) is not
+     * part of the first line: left in, it would glue itself to the first
+     * field, a client address that then no longer parses as one. */
+    size_t start = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t skipped = 0;  /* lines the format passed over (headers) */
+    for (size_t i = start; i < len && !st;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
         size_t n = j - i;
         if (n && data[i + n - 1] == '\r') n--;
         rep.lines++;
-        if (n == 0) {
-            i = j + 1;
-            continue;
-        }
+        const char *line = data + i;
+        i = j + 1;
+        if (n == 0) continue;
         vg_log_event ev;
-        vg_status ls_st = n > o.max_line_bytes
-                              ? vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", o.max_line_bytes)
-                              : fmt->process(state, data + i, n, &ev);
-        if (ls_st) {
+        vg_status line_st = n > o.max_line_bytes
+                                ? vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", o.max_line_bytes)
+                                : fmt->process(state, line, n, &ev);
+        if (line_st) {
             if (rep.bad++ == 0) {
                 rep.first_bad_line = rep.lines;
                 snprintf(rep.first_bad_message, sizeof rep.first_bad_message, "%s", vg_last_error());
             }
-        } else if (ev.n_fields) {
-            size_t row = c.rows;
-            for (size_t f = 0; f < ev.n_fields && !st; f++) {
-                long col = find_or_add_column(&c, ev.fields[f].name, ev.fields[f].name_len, f);
-                if (col < 0 || !put_field(&c, (size_t)col, row, &ev.fields[f]))
-                    st = vg_fail(VG_ERR_NOMEM, "%s: out of memory or too many feature fields", path);
-            }
-            const char *label = ev.label;
-            size_t label_len = ev.label_len;
-            if (ls.n_lines || ls.n_ids) {
-                int hit = label_set_has(&ls, rep.lines, ev.event_id, ev.event_id_len);
-                label = hit ? "attack" : "normal";
-                label_len = strlen(label);
-            }
-            if (!st && label) {
-                if (label_col < 0) label_col = find_or_add_column(&c, "label", 5, 0);
-                vg_field lf = { .name = "label", .name_len = 5, .kind = VG_FIELD_TEXT, .text = label,
-                                .text_len = label_len };
-                if (label_col < 0 || !put_field(&c, (size_t)label_col, row, &lf))
-                    st = vg_fail(VG_ERR_NOMEM, "%s: out of memory", path);
-            }
-            if (!st && !grow((void **)&lines, &lines_cap, row + 1, sizeof *lines))
-                st = vg_fail(VG_ERR_NOMEM, "%s: out of memory", path);
-            if (st) break;
-            lines[row] = rep.lines;
-            c.rows++;
-            rep.events++;
+            continue;
         }
-        i = j + 1;
+        if (ev.n_fields == 0) {
+            skipped++;
+            continue;
+        }
+        for (size_t f = 0; f < ev.n_fields && !st; f++) {
+            size_t col;
+            st = find_or_add_column(&b, ev.fields[f].name, ev.fields[f].name_len, f, rep.lines, &col);
+            if (!st) st = put_field(&b, col, &ev.fields[f]);
+        }
+        const char *label = ev.label;
+        size_t label_len = ev.label_len;
+        if (ls.n_lines || ls.n_ids) {
+            int hit = label_set_has(&ls, rep.lines, ev.event_id, ev.event_id_len);
+            label = hit ? "attack" : "normal";
+            label_len = strlen(label);
+        }
+        if (!st && label) {
+            if (!have_label_col) st = find_or_add_column(&b, "label", 5, 0, rep.lines, &label_col);
+            have_label_col = !st;
+            vg_field lf = { .name = "label", .name_len = 5, .kind = VG_FIELD_TEXT, .text = label,
+                            .text_len = label_len };
+            if (!st) st = put_field(&b, label_col, &lf);
+        }
+        if (!st) st = end_row(&b, rep.lines);
+        if (!st) rep.events++;
     }
-    if (!st && c.rows == 0)
+    if (!st && b.rows == 0)
         st = rep.bad ? vg_fail(VG_ERR_PARSE, "%s:%llu: no valid %s events (%llu bad lines; first: %s)", path,
                                (unsigned long long)rep.first_bad_line, fmt->name, (unsigned long long)rep.bad,
                                rep.first_bad_message)
-                     : vg_fail(VG_ERR_PARSE, "%s: no %s events", path, fmt->name);
-    if (!st) st = build_table(&c, path, lines, out);
-    if (!st) vg_table_set_checksum(*out, vg_hash(data, len, 0));
+                     : start == len ? vg_fail(VG_ERR_PARSE, "%s: no %s events (empty file)", path, fmt->name)
+                                    : vg_fail(VG_ERR_PARSE, "%s: no %s events (%llu line%s: %llu header, %llu blank)",
+                                              path, fmt->name, (unsigned long long)rep.lines, rep.lines == 1 ? "" : "s",
+                                              (unsigned long long)skipped, (unsigned long long)(rep.lines - skipped));
+    if (!st) {
+        vg_table_shrink(b.t);
+        vg_table_set_checksum(b.t, vg_hash(data, len, 0));
+        *out = b.t;
+        b.t = NULL;
+    }
 done:
     if (state) fmt->state_free(state);
-    collector_free(&c);
+    vg_table_free(b.t);
+    vg_free(b.cols);
     label_set_free(&ls);
-    vg_free(lines);
     vg_free(data);
     if (report) *report = rep;
     return st;
