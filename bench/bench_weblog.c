@@ -68,10 +68,11 @@ int main(int argc, char **argv)
         i = j + 1;
     }
     double dt = vg_now() - t0, ct = cpu_now() - c0;
+    vg_log_state_stats held;
+    vg_weblog_format.state_stats(state, &held);
     printf("mode=process lines=%zu bad=%zu seconds=%.3f cpu_seconds=%.3f lines_per_s=%.0f lines_per_cpu_s=%.0f "
            "state_new_s=%.3f entities=%zu state_bytes=%zu check=%g\n",
-           lines, bad, dt, ct, lines / dt, lines / ct, setup, vg_weblog_format.state_entities(state),
-           vg_weblog_format.state_bytes(state), sum);
+           lines, bad, dt, ct, lines / dt, lines / ct, setup, held.entities, held.bytes, sum);
     vg_weblog_format.state_free(state);
     vg_free(data);
     return 0;

@@ -79,7 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if ((st != VG_ERR_PARSE && st != VG_ERR_LIMIT) || strchr(vg_last_error(), '\n')) {
             __builtin_trap();
         }
-        if (vg_login_format.state_entities(state) > MAX_ENTITIES) __builtin_trap();
+        vg_log_state_stats held;
+        vg_login_format.state_stats(state, &held);
+        if (held.entities > MAX_ENTITIES) __builtin_trap();
         i = j + 1;
     }
     vg_login_format.state_free(state);

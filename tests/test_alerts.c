@@ -129,22 +129,22 @@ static void test_query_and_dedup(void **state)
     assert_int_equal(vg_alert_store_count(s, &n), VG_OK);
     assert_int_equal(n, 20);
     long long ids[64] = { 0 };
-    vg_alert_query q = vg_alert_query_default();
+    vg_alert_filter q = vg_alert_filter_default();
     q.entity = "bob";
     q.min_score = 0.5;
-    assert_int_equal(vg_alert_store_query(s, &q, print_row, ids), VG_OK);
+    assert_int_equal(vg_alert_store_list(s, &q, print_row, ids), VG_OK);
     assert_int_equal(ids[0], 6);   /* bob = even lines; score >= 0.5 -> lines 10..20 */
     assert_true(ids[1] > ids[2]);  /* newest first */
     memset(ids, 0, sizeof ids);
-    q = vg_alert_query_default();
+    q = vg_alert_filter_default();
     q.since = 1700000000.0 + 15;
     q.limit = 3;
-    assert_int_equal(vg_alert_store_query(s, &q, print_row, ids), VG_OK);
+    assert_int_equal(vg_alert_store_list(s, &q, print_row, ids), VG_OK);
     assert_int_equal(ids[0], 3);
     memset(ids, 0, sizeof ids);
-    q = vg_alert_query_default();
+    q = vg_alert_filter_default();
     q.label = "normal";
-    assert_int_equal(vg_alert_store_query(s, &q, print_row, ids), VG_OK);
+    assert_int_equal(vg_alert_store_list(s, &q, print_row, ids), VG_OK);
     assert_int_equal(ids[0], 0);
     assert_int_equal(vg_alert_store_close(s), VG_OK);
 }

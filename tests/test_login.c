@@ -54,6 +54,13 @@ static void assert_text(const vg_log_event *ev, const char *name, const char *wa
         fail_msg("%s: '%.*s', wanted '%s'", name, (int)f->text_len, f->text, want);
 }
 
+static vg_log_state_stats state_stats(const void *st)
+{
+    vg_log_state_stats out;
+    vg_login_format.state_stats(st, &out);
+    return out;
+}
+
 static void *state_with(const char *label, size_t max_entities)
 {
     vg_log_options o = vg_log_options_default();
@@ -195,7 +202,7 @@ static void test_features(void **unused)
     feed_ok(st, ev_line(b, sizeof b, 181, "u3", "4.4.4.5", "NO", "29695", "Mozilla/5.0 (Linux; Android 9; CUBOT_X19) Chrome/86.0",
                         "Chrome Mobile 86.0", "mobile", "True", "False"), &ev);
     assert_float_equal(num(&ev, "bot_browser"), 0, 0);
-    assert_int_equal(vg_login_format.state_entities(st), 3);
+    assert_int_equal(state_stats(st).entities, 3);
     vg_login_format.state_free(st);
 }
 
@@ -348,7 +355,7 @@ static void test_bad_lines(void **unused)
         if (!strstr(vg_last_error(), cases[i].msg)) fail_msg("'%s' lacks '%s'", vg_last_error(), cases[i].msg);
         assert_int_equal(ev.n_fields, 0);
     }
-    assert_int_equal(vg_login_format.state_entities(st), 0);
+    assert_int_equal(state_stats(st).entities, 0);
     assert_int_equal(feed(st, big, &ev), VG_ERR_LIMIT);
     vg_login_format.state_free(st);
 }
@@ -477,12 +484,14 @@ static void test_bounded(void **unused)
         snprintf(line, sizeof line, "%d,2020-02-03 %02d:%02d:%02d.000,user%d,,10.%d.%d.1,NO,-,-,29695,ua%d,Chrome 1,"
                  "Win,desktop,True,False,False", i, (i / 3600) % 24, (i / 60) % 60, i % 60, i, i % 200, i % 100, i % 7);
         feed_ok(st, line, &ev);
-        if (i == 999) bytes_early = vg_login_format.state_bytes(st);
+        if (i == 999) bytes_early = state_stats(st).bytes;
     }
     print_message("login state: %zu bytes after 1k users, %zu after 200k (500 kept)\n", bytes_early,
-                  vg_login_format.state_bytes(st));
-    assert_int_equal(vg_login_format.state_entities(st), 500);
-    assert_int_equal(vg_login_format.state_bytes(st), bytes_early);
+                  state_stats(st).bytes);
+    assert_int_equal(state_stats(st).entities, 500);
+    assert_int_equal(state_stats(st).bytes, bytes_early);
+    assert_int_equal(state_stats(st).evicted, 200000 - 500);  /* one day of logins: the week's TTL never fires */
+    assert_int_equal(state_stats(st).expired, 0);
     vg_login_format.state_free(st);
 }
 

@@ -78,13 +78,13 @@ static vg_status toy_process(void *state, const char *line, size_t len, vg_log_e
     return VG_OK;
 }
 
-static size_t toy_zero(const void *s)
+static void toy_stats(const void *s, vg_log_state_stats *out)
 {
     (void)s;
-    return 0;
+    *out = (vg_log_state_stats){ 0 };
 }
 
-static const vg_log_format toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_zero, toy_zero };
+static const vg_log_format toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_stats };
 
 static vg_table *read_toy(const char *text, vg_log_report *rep)
 {

@@ -18,6 +18,13 @@
 #include "vigil/table.h"
 #include "testutil.h"
 
+static vg_log_state_stats state_stats(const void *s)
+{
+    vg_log_state_stats out;
+    vg_weblog_format.state_stats(s, &out);
+    return out;
+}
+
 static void *new_state(size_t max_entities, double ttl)
 {
     vg_log_options o = vg_log_options_default();
@@ -182,7 +189,7 @@ static void test_bad_lines(void **state)
         if (st != VG_ERR_PARSE) fail_msg("accepted or wrong status %d: %s", st, bad[i]);
         assert_true(strlen(vg_last_error()) > 0 && strchr(vg_last_error(), '\n') == NULL);
     }
-    assert_int_equal(vg_weblog_format.state_entities(s), 0);  /* no bad line created state */
+    assert_int_equal(state_stats(s).entities, 0);  /* no bad line created state */
     /* Limits: a host past 255 bytes, a line past max_line_bytes. */
     char line[600];
     memset(line, 'h', 300);
@@ -304,11 +311,13 @@ static void test_bounded_state(void **state)
         snprintf(line, sizeof line, "11.%u.%u.%u - - [01/Jan/2026:00:%02u:%02u +0000] \"GET /x HTTP/1.1\" 200 1",
                  i >> 16, (i >> 8) & 255, i & 255, (i / 60) % 60, i % 60);
         ok(s, line, &ev);
-        assert_true(vg_weblog_format.state_entities(s) <= 100);
-        if (i == 999) bytes_at_1000 = vg_weblog_format.state_bytes(s);
+        assert_true(state_stats(s).entities <= 100);
+        if (i == 999) bytes_at_1000 = state_stats(s).bytes;
     }
-    assert_int_equal(vg_weblog_format.state_entities(s), 100);
-    assert_int_equal(vg_weblog_format.state_bytes(s), bytes_at_1000);
+    assert_int_equal(state_stats(s).entities, 100);
+    assert_int_equal(state_stats(s).bytes, bytes_at_1000);
+    assert_int_equal(state_stats(s).evicted, 20000 - 100);  /* every client is new: all but the last 100 dropped */
+    assert_int_equal(state_stats(s).expired, 0);
     vg_weblog_format.state_free(s);
 
     /* TTL: a client idle longer than the TTL starts afresh. */

@@ -72,17 +72,6 @@ vg_status vg_alert_store_commit(vg_alert_store *s);
 size_t vg_alert_store_pending(const vg_alert_store *s);
 uint64_t vg_alert_store_added(const vg_alert_store *s);
 
-/* Filters for listing; zero/NULL fields do not filter. */
-typedef struct vg_alert_query {
-    double since;             /* time >= since; NaN = no filter */
-    const char *entity;
-    const char *label;
-    double min_score;         /* NaN = no filter */
-    size_t limit;             /* 0 = no limit */
-} vg_alert_query;
-
-vg_alert_query vg_alert_query_default(void);
-
 /* One stored alert as listed (strings valid during the callback only). */
 typedef struct vg_alert_row {
     int64_t id;
@@ -90,9 +79,6 @@ typedef struct vg_alert_row {
     double created;
 } vg_alert_row;
 
-/* Call fn for each matching alert, newest first. fn returns nonzero to stop. */
-vg_status vg_alert_store_query(vg_alert_store *s, const vg_alert_query *q,
-                               int (*fn)(const vg_alert_row *row, void *user), void *user);
 /* Number of alerts stored. */
 vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
 
@@ -119,7 +105,8 @@ typedef struct vg_alert_filter {
 
 vg_alert_filter vg_alert_filter_default(void);
 
-/* Like vg_alert_store_query with the wider filter: newest first (time, id). */
+/* Call fn for each matching alert, newest first (time, then id); fn
+ * returns nonzero to stop. */
 vg_status vg_alert_store_list(vg_alert_store *s, const vg_alert_filter *f,
                               int (*fn)(const vg_alert_row *row, void *user), void *user);
 

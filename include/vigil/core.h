@@ -68,6 +68,11 @@ size_t vg_mem_peak(void);
 /* Seconds from a monotonic clock. */
 double vg_now(void);
 
+/* Offset of the first control byte (below 0x20 but TAB, or 0x7f) in
+ * s[0..len), or len if there is none. No log format has them in a record,
+ * so one means binary garbage or a torn write. */
+size_t vg_find_control(const char *s, size_t len);
+
 /* 64-bit hash of a byte string (xxHash XXH3). */
 uint64_t vg_hash(const void *data, size_t len, uint64_t seed);
 

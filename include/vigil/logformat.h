@@ -43,6 +43,15 @@ typedef struct vg_log_event {
     size_t event_id_len;
 } vg_log_event;
 
+/* The per-entity state of a log format: bytes held and entities tracked now;
+ * entities dropped so far by the max_entities bound (evicted, least recently
+ * seen first) and by the TTL (expired). A dropped entity's features start
+ * over if it comes back, so a growing `evicted` says the bound is too small. */
+typedef struct vg_log_state_stats {
+    size_t bytes, entities;
+    uint64_t evicted, expired;
+} vg_log_state_stats;
+
 typedef struct vg_log_format {
     const char *name;           /* --format NAME */
     const char *summary;
@@ -54,9 +63,8 @@ typedef struct vg_log_format {
      * VG_ERR_PARSE with a message naming the field or problem (the caller
      * adds file:line) and leaves the state as if the line never came. */
     vg_status (*process)(void *state, const char *line, size_t len, vg_log_event *out);
-    /* Bytes held by the per-entity state now, and entities tracked. */
-    size_t (*state_bytes)(const void *state);
-    size_t (*state_entities)(const void *state);
+    /* What the per-entity state holds now and has dropped so far. */
+    void (*state_stats)(const void *state, vg_log_state_stats *out);
 } vg_log_format;
 
 /* Registry: "login", "weblog"; NULL for other names. */

@@ -58,9 +58,8 @@ int vg_line_adapter_needs_header(const vg_line_adapter *a);
  * *out is valid until the next call and may point into `line`. */
 vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
                                   vg_log_event *out);
-/* Per-entity state now held (log formats; 0 for kdd and csv). */
-size_t vg_line_adapter_state_bytes(const vg_line_adapter *a);
-size_t vg_line_adapter_state_entities(const vg_line_adapter *a);
+/* Per-entity state held and dropped (log formats; all 0 for kdd and csv). */
+vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
 
 /* ---- the detector ---------------------------------------------------------- */
 

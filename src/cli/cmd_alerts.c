@@ -9,11 +9,12 @@
 #include <time.h>
 
 static const char help[] =
-    "usage: vigil alerts --db ALERTS.db [--since TIME] [--entity E] [--label L]\n"
-    "                    [--min-score S] [--limit N] [--json]\n"
+    "usage: vigil alerts --db ALERTS.db [--since TIME] [--until TIME] [--entity E]\n"
+    "                    [--label L] [--source FILE] [--min-score S] [--limit N] [--json]\n"
     "\n"
-    "List the alerts stored by `vigil watch --alerts`, newest first. TIME is unix\n"
-    "seconds, YYYY-MM-DD[THH:MM:SS[Z]] (UTC) or an age such as 90s, 15m, 2h, 7d.\n"
+    "List the alerts stored by `vigil watch --alerts`, newest first: event time in\n"
+    "[--since, --until), and the given entity, label, source and least score. TIME is\n"
+    "unix seconds, YYYY-MM-DD[THH:MM:SS[Z]] (UTC) or an age such as 90s, 15m, 2h, 7d.\n"
     "--limit defaults to 100 (0 = all). Without --json a table; with it one JSON object\n"
     "per line (the fields of `vigil watch`'s output plus id and created).\n";
 
@@ -65,10 +66,17 @@ static int row(const vg_alert_row *r, void *user)
     return 0;
 }
 
+static int parse_time(const char *v, double *out)
+{
+    if (!vg_alert_parse_time(v, (double)time(NULL), out)) return 0;
+    cli_error("alerts");
+    return -1;
+}
+
 int cmd_alerts(int argc, char **argv)
 {
     const char *db = NULL, *v;
-    vg_alert_query q = vg_alert_query_default();
+    vg_alert_filter q = vg_alert_filter_default();
     q.limit = 100;
     int json = 0, r;
     for (int i = 1; i < argc; i++) {
@@ -80,11 +88,12 @@ int cmd_alerts(int argc, char **argv)
             if (r < 0) return VG_EXIT_USAGE;
             db = v;
         } else if ((r = cli_opt(argc, argv, &i, "--since", &v))) {
+            if (r < 0 || parse_time(v, &q.since)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--until", &v))) {
+            if (r < 0 || parse_time(v, &q.until)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--source", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
-            if (vg_alert_parse_time(v, (double)time(NULL), &q.since)) {
-                cli_error("alerts");
-                return VG_EXIT_USAGE;
-            }
+            q.source = v;
         } else if ((r = cli_opt(argc, argv, &i, "--entity", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             q.entity = v;
@@ -125,7 +134,7 @@ int cmd_alerts(int argc, char **argv)
     list_ctx c = { .json = json };
     vg_wbuf_init(&c.buf);
     if (!json) printf("%-20s  %7s  %-14s  %-18s  %s  %s\n", "time", "score", "label", "entity", "source:line", "raw");
-    vg_status st = vg_alert_store_query(s, &q, row, &c);
+    vg_status st = vg_alert_store_list(s, &q, row, &c);
     if (st) cli_error("alerts");
     vg_wbuf_free(&c.buf);
     vg_alert_store_close(s);

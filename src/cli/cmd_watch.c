@@ -27,7 +27,10 @@ static const char help[] =
     "or standard input ('-', the default), and score each line with the model as it\n"
     "arrives: features are computed online through the model's format (kdd, csv with a\n"
     "header line, or a log format), with one per-entity state for the whole process.\n"
-    "Without --from-start only lines appended after the start are scored.\n"
+    "Without --from-start only lines appended after the start are scored. The state\n"
+    "holds at most --max-entities entities, each for at most --entity-ttl seconds of\n"
+    "event time (defaults from the model); when the bound first drops an entity, standard\n"
+    "error says so once.\n"
     "\n"
     "An alert (binary: score >= threshold, default 0.5; multiclass: the predicted class\n"
     "is not the normal one) is printed as one JSON line on standard output (time, source,\n"
@@ -69,7 +72,7 @@ static void install_signals(void)
 }
 
 typedef struct watch_ctx {
-    int quiet, verbose;
+    int quiet, verbose, eviction_told;
     double stats_every, last_stats, last_bad_report, started;
     uint64_t bad_reported, lines_at_last;
     vg_wbuf json;
@@ -107,23 +110,38 @@ static void report_bad(watch_ctx *w, int final)
     w->bad_reported = s->bad;
 }
 
+/* Said once, even with --quiet: from the first eviction on, entities that
+ * come back after being dropped have their behaviour features start over. */
+static void report_eviction(watch_ctx *w)
+{
+    if (w->eviction_told) return;
+    vg_log_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
+    if (!st.evicted) return;
+    fprintf(stderr,
+            "vigil watch: per-entity state is full at %zu entities: the least recently seen are being dropped and "
+            "their features start over if they return (raise --max-entities to keep more)\n",
+            st.entities);
+    w->eviction_told = 1;
+}
+
 static void periodic(watch_ctx *w, int final)
 {
     double now = vg_now();
     if (!final && now - w->last_bad_report >= w->stats_every) {
         report_bad(w, 0);
+        report_eviction(w);
         w->last_bad_report = now;
     }
     if (!w->verbose || (!final && now - w->last_stats < w->stats_every)) return;
     const vg_watch_stats *s = vg_detector_stats(w->d);
     double dt = now - w->last_stats;
-    const vg_line_adapter *a = vg_detector_adapter(w->d);
+    vg_log_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
     fprintf(stderr,
-            "vigil watch: %llu lines (%.0f/s), %llu events, %llu alerts, %llu bad, %zu entities (%zu KiB state), "
-            "%zu KiB held, RSS %ld KiB\n",
+            "vigil watch: %llu lines (%.0f/s), %llu events, %llu alerts, %llu bad, %zu entities (%zu KiB state, "
+            "%llu evicted, %llu expired), %zu KiB held, RSS %ld KiB\n",
             (unsigned long long)s->lines, dt > 0 ? (double)(s->lines - w->lines_at_last) / dt : 0.0,
-            (unsigned long long)s->events, (unsigned long long)s->alerts, (unsigned long long)s->bad,
-            vg_line_adapter_state_entities(a), vg_line_adapter_state_bytes(a) / 1024, vg_mem_in_use() / 1024,
+            (unsigned long long)s->events, (unsigned long long)s->alerts, (unsigned long long)s->bad, st.entities,
+            st.bytes / 1024, (unsigned long long)st.evicted, (unsigned long long)st.expired, vg_mem_in_use() / 1024,
             rss_kib());
     w->last_stats = now;
     w->lines_at_last = s->lines;
@@ -398,6 +416,7 @@ int cmd_watch(int argc, char **argv)
     }
     fflush(stdout);
     report_bad(&w, 1);
+    report_eviction(&w);
     periodic(&w, 1);
 done:
     if (vg_alert_store_close(w.store) && rc == VG_EXIT_OK) {

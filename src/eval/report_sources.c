@@ -83,8 +83,7 @@ static void put_top(vg_wbuf *w, const char *id, const char *title, const char *k
     if (by_alerts) {
         vg_html_count(w, t->alerted);
         vg_html_put(w, " with alerts");
-    }
-    else {
+    } else {
         vg_html_count(w, t->distinct);
         vg_html_put(w, " distinct");
         if (t->missing) {

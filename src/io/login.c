@@ -157,15 +157,13 @@ static void login_state_free(void *state)
     vg_free(s);
 }
 
-static size_t login_state_bytes(const void *state)
+static void login_state_stats(const void *state, vg_log_state_stats *out)
 {
     const login_state *s = state;
-    return sizeof *s + 2 * (s->opt.max_line_bytes + 1) + vg_entity_store_bytes(s->users);
-}
-
-static size_t login_state_entities(const void *state)
-{
-    return vg_entity_store_count(((const login_state *)state)->users);
+    *out = (vg_log_state_stats){ .bytes = sizeof *s + 2 * (s->opt.max_line_bytes + 1) + vg_entity_store_bytes(s->users),
+                                 .entities = vg_entity_store_count(s->users),
+                                 .evicted = vg_entity_store_evicted(s->users),
+                                 .expired = vg_entity_store_expired(s->users) };
 }
 
 /* ---- the line ------------------------------------------------------------ */
@@ -593,6 +591,5 @@ const vg_log_format vg_login_format = {
     .state_new = login_state_new,
     .state_free = login_state_free,
     .process = login_process,
-    .state_bytes = login_state_bytes,
-    .state_entities = login_state_entities,
+    .state_stats = login_state_stats,
 };

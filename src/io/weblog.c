@@ -198,15 +198,13 @@ static vg_status wl_new(const vg_log_options *opt, void **out)
     return VG_OK;
 }
 
-static size_t wl_bytes(const void *state)
+static void wl_state_stats(const void *state, vg_log_state_stats *out)
 {
     const wl_state *s = state;
-    return sizeof *s + s->max_line + 1 + vg_entity_store_bytes(s->store);
-}
-
-static size_t wl_entities(const void *state)
-{
-    return vg_entity_store_count(((const wl_state *)state)->store);
+    *out = (vg_log_state_stats){ .bytes = sizeof *s + s->max_line + 1 + vg_entity_store_bytes(s->store),
+                                 .entities = vg_entity_store_count(s->store),
+                                 .evicted = vg_entity_store_evicted(s->store),
+                                 .expired = vg_entity_store_expired(s->store) };
 }
 
 static void classify_agent(const char *ua, size_t len, uint8_t *cls, uint8_t *name)
@@ -401,6 +399,5 @@ const vg_log_format vg_weblog_format = {
     .state_new = wl_new,
     .state_free = wl_free,
     .process = wl_process,
-    .state_bytes = wl_bytes,
-    .state_entities = wl_entities,
+    .state_stats = wl_state_stats,
 };

@@ -12,17 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 if the word holds a byte below 0x20 or equal to 0x7f (exact as an
- * answer for the whole word, though not for which byte). */
-static inline int word_may_have_control(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t below = (x - ones * 0x20) & ~x & highs;
-    uint64_t del = x ^ (ones * 0x7f);
-    del = (del - ones) & ~del & highs;
-    return (below | del) != 0;
-}
-
 long vg_weblog_days_from_civil(long y, unsigned m, unsigned d)
 {
     /* Eras of 400 years, with March as the first month so leap days fall last. */
@@ -342,21 +331,10 @@ vg_status vg_weblog_parse(const char *line, size_t len, char *scratch, size_t sc
     memset(out, 0, sizeof *out);
     /* Control bytes never appear in a server's own log lines (both servers
      * escape them), so they mean binary garbage or a truncated write. */
-    /* Eight bytes at a time (every line pays this); a word that may hold
-     * one is searched byte by byte below, which also locates it. */
-    int bad = 0;
-    size_t w = 0;
-    for (; w + 8 <= len && !bad; w += 8) {
-        uint64_t x;
-        memcpy(&x, line + w, 8);
-        bad = word_may_have_control(x);
-    }
-    for (; w < len && !bad; w++) bad = (unsigned char)line[w] < 0x20 || (unsigned char)line[w] == 0x7f;
-    for (size_t i = 0; bad && i < len; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return vg_fail(VG_ERR_PARSE, "control byte 0x%02x at column %zu (binary data?)", c, i + 1);
-    }
+    size_t bad = vg_find_control(line, len);
+    if (bad < len)
+        return vg_fail(VG_ERR_PARSE, "control byte 0x%02x at column %zu (binary data?)", (unsigned char)line[bad],
+                       bad + 1);
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
     if (i == len) return vg_fail(VG_ERR_PARSE, "blank line");

@@ -104,49 +104,11 @@ void vg_line_adapter_free(vg_line_adapter *a)
 const char *vg_line_adapter_format(const vg_line_adapter *a) { return a->format; }
 int vg_line_adapter_needs_header(const vg_line_adapter *a) { return a->kind == ADAPT_CSV; }
 
-size_t vg_line_adapter_state_bytes(const vg_line_adapter *a)
+vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a)
 {
-    return a->kind == ADAPT_LOG && a->log->state_bytes ? a->log->state_bytes(a->log_state) : 0;
-}
-
-size_t vg_line_adapter_state_entities(const vg_line_adapter *a)
-{
-    return a->kind == ADAPT_LOG && a->log->state_entities ? a->log->state_entities(a->log_state) : 0;
-}
-
-/* 1 if the word holds a byte below 0x20 or equal to 0x7f (exact as an
- * answer for the whole word, though not for which byte). */
-static inline int word_may_have_control(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t below = (x - ones * 0x20) & ~x & highs;
-    uint64_t del = x ^ (ones * 0x7f);
-    del = (del - ones) & ~del & highs;
-    return (below | del) != 0;
-}
-
-/* Binary garbage (NUL and other control bytes but TAB) never makes a valid
- * record in any format; catching it here gives one clear message. Eight
- * bytes at a time: every line goes through here, and only a word that may
- * hold a control byte (or a TAB) is looked at byte by byte. */
-static int has_binary(const char *s, size_t len)
-{
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        if (!word_may_have_control(x)) continue;
-        for (size_t k = i; k < i + 8; k++) {
-            unsigned char c = (unsigned char)s[k];
-            if ((c < 0x20 && c != '\t') || c == 0x7f) return 1;
-        }
-    }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 && c != '\t') return 1;
-        if (c == 0x7f) return 1;
-    }
-    return 0;
+    vg_log_state_stats st = { 0 };
+    if (a->kind == ADAPT_LOG) a->log->state_stats(a->log_state, &st);
+    return st;
 }
 
 /* ---- kdd ------------------------------------------------------------------ */
@@ -329,7 +291,8 @@ vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t 
     memset(out, 0, sizeof *out);
     if (len > a->opt.max_line_bytes)
         return vg_fail(VG_ERR_LIMIT, "line of %zu bytes is longer than the limit of %zu", len, a->opt.max_line_bytes);
-    if (has_binary(line, len)) return vg_fail(VG_ERR_PARSE, "binary data (control bytes) in the line");
+    /* Binary garbage never makes a valid record in any format: one clear message. */
+    if (vg_find_control(line, len) < len) return vg_fail(VG_ERR_PARSE, "binary data (control bytes) in the line");
     switch (a->kind) {
     case ADAPT_KDD: return kdd_process(a, line, len, out);
     case ADAPT_CSV: return csv_process(a, source, line_no, line, len, out);

@@ -302,57 +302,12 @@ vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a)
 size_t vg_alert_store_pending(const vg_alert_store *s) { return s->pending; }
 uint64_t vg_alert_store_added(const vg_alert_store *s) { return s->added; }
 
-vg_alert_query vg_alert_query_default(void)
-{
-    return (vg_alert_query){ .since = NAN, .entity = NULL, .label = NULL, .min_score = NAN, .limit = 0 };
-}
-
 vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out)
 {
     long long n;
     vg_status st = int_query(s, "SELECT count(*) FROM alerts", &n);
     *out = st ? 0 : (uint64_t)n;
     return st;
-}
-
-vg_status vg_alert_store_query(vg_alert_store *s, const vg_alert_query *q,
-                               int (*fn)(const vg_alert_row *row, void *user), void *user)
-{
-    char sql[512] = "SELECT id,time,source,line_no,entity,model,label,score,explanation_json,raw,created"
-                    " FROM alerts WHERE 1";
-    if (!isnan(q->since)) strcat(sql, " AND time >= ?1");
-    if (q->entity) strcat(sql, " AND entity = ?2");
-    if (q->label) strcat(sql, " AND label = ?3");
-    if (!isnan(q->min_score)) strcat(sql, " AND score >= ?4");
-    strcat(sql, " ORDER BY time DESC, id DESC LIMIT ?5");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, "query");
-    if (!isnan(q->since)) sqlite3_bind_double(st, 1, q->since);
-    if (q->entity) sqlite3_bind_text(st, 2, q->entity, -1, SQLITE_STATIC);
-    if (q->label) sqlite3_bind_text(st, 3, q->label, -1, SQLITE_STATIC);
-    if (!isnan(q->min_score)) sqlite3_bind_double(st, 4, q->min_score);
-    sqlite3_bind_int64(st, 5, q->limit ? (sqlite3_int64)q->limit : -1);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        vg_alert_row r = { 0 };
-        r.id = sqlite3_column_int64(st, 0);
-        r.alert.time = sqlite3_column_double(st, 1);
-        r.alert.source = (const char *)sqlite3_column_text(st, 2);
-        r.alert.line_no = (uint64_t)sqlite3_column_int64(st, 3);
-        r.alert.entity = (const char *)sqlite3_column_text(st, 4);
-        r.alert.entity_len = (size_t)sqlite3_column_bytes(st, 4);
-        r.alert.model = (const char *)sqlite3_column_text(st, 5);
-        r.alert.label = (const char *)sqlite3_column_text(st, 6);
-        r.alert.score = sqlite3_column_double(st, 7);
-        r.alert.explanation_json = (const char *)sqlite3_column_text(st, 8);
-        r.alert.raw = (const char *)sqlite3_column_text(st, 9);
-        r.alert.raw_len = (size_t)sqlite3_column_bytes(st, 9);
-        r.created = sqlite3_column_double(st, 10);
-        if (fn(&r, user)) break;
-    }
-    vg_status out = rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "query");
-    sqlite3_finalize(st);
-    return out;
 }
 
 /* ---- times ----------------------------------------------------------------- */

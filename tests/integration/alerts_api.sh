@@ -12,31 +12,6 @@ PY=/usr/bin/python3
 command -v curl >/dev/null || { echo "FAIL: curl is needed (scripts/setup.sh --test installs it)"; exit 1; }
 [[ -x $PY ]] || { echo "FAIL: $PY is needed to read JSON replies"; exit 1; }
 
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start_server LOG ARGS...: vigil serve on a free port; SERVER_URL once it listens.
-start_server() {
-  local log=$1; shift
-  SERVER_URL=
-  "$VIGIL" serve --listen 127.0.0.1:0 --threads 2 "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-  local i
-  for i in $(seq 100); do
-    if grep -q "listening on http://" "$log"; then
-      SERVER_URL=$(grep -oE "http://[0-9.]+:[0-9]+" "$log" | head -n1)
-      return
-    fi
-    sleep 0.1
-  done
-}
-
 # get PATH [curl args...]: body to $WORK/body, HTTP status to stdout.
 get() {
   local path=$1; shift
@@ -124,6 +99,8 @@ get "/v1/alerts?limit=1000&source=$WORK/a.live" >/dev/null
 n_a=$(jq_py "j['count']")
 [[ $n_a == "$flag_a" ]] && pass "source=a.live: $n_a alerts, as vigil predict flags on its lines" \
   || fail "source=a.live: $n_a, predict flags $flag_a"
+[[ $(alerts_n --source "$WORK/a.live") == "$flag_a" ]] && pass "vigil alerts --source a.live lists the same $flag_a" \
+  || fail "vigil alerts --source a.live: $(alerts_n --source "$WORK/a.live"), predict flags $flag_a"
 get "/v1/alerts?limit=1000&entity=$entity" >/dev/null
 [[ $(jq_py "j['count']") == "$(alerts_n --entity "$entity")" ]] \
   && pass "entity=$entity: $(jq_py "j['count']") alerts, as vigil alerts --entity lists" || fail "entity filter"
@@ -142,6 +119,8 @@ want=$(jq_py "sum(1 for a in j['alerts'] if $t_old <= a['time'] < $t_new)")
 get "/v1/alerts?limit=1000&since=$t_old&until=$t_new" >/dev/null
 [[ $(jq_py "j['count']") == "$want" ]] && pass "since/until window: $want alerts" \
   || fail "since/until: $(jq_py "j['count']") != $want"
+[[ $(alerts_n --since "$t_old" --until "$t_new") == "$want" ]] && pass "vigil alerts --since --until: the same $want" \
+  || fail "vigil alerts --since --until: $(alerts_n --since "$t_old" --until "$t_new") != $want"
 
 # ---- the summary ----------------------------------------------------------------------
 code=$(get '/v1/alerts/summary?top=5')

@@ -8,54 +8,22 @@
 # a raw line expanded); then the explain-refused fallback, a phone-sized
 # dark layout and the API-key dialog against a second server started with a
 # key file (and no store: the panel says how to get one).
-# Skipped (exit 0, "skipped:" line) only when chromium is not installed;
-# scripts/setup.sh --test installs it. VG_SCREENSHOT_DIR=DIR keeps the
-# screenshots.
+# Fails when chromium, node or npm is missing (scripts/setup.sh --test
+# installs them). VG_SCREENSHOT_DIR=DIR keeps the screenshots.
 source "$(dirname "$0")/lib.sh"
 TRAIN=$SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz
 TEST=$SHARED/nsl-kdd/KDDTest+.txt.gz
 BROWSER_DIR=$SRC/tests/browser
 
-if ! "$VIGIL" serve --help >/dev/null 2>&1; then
-  echo "skipped: no server yet (vigil serve --help fails)"
-  exit 0
-fi
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z $CHROMIUM ]]; then
-  echo "skipped: chromium is not installed (scripts/setup.sh --test installs it)"
-  exit 0
+  fail "chromium is needed for the browser test (scripts/setup.sh --test installs it)"
+  finish
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   fail "node and npm are needed to drive the browser (scripts/setup.sh --test installs them)"
   finish
 fi
-
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# start_server LOG ARGS...: run vigil serve in the background on a free port
-# and set SERVER_URL once it says it listens (empty if it never does). Not
-# in a subshell: the pid must reach PIDS for the cleanup.
-start_server() {
-  local log=$1; shift
-  SERVER_URL=
-  "$VIGIL" serve --listen 127.0.0.1:0 --threads 2 "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-  local i
-  for i in $(seq 100); do
-    if grep -q "listening on http://" "$log"; then
-      SERVER_URL=$(grep -oE "http://[0-9.]+:[0-9]+" "$log" | head -n1)
-      return
-    fi
-    sleep 0.1
-  done
-}
 
 expect_ok "train forest (binary) with a test set" "$VIGIL" train --data "$TRAIN" --test "$TEST" --format kdd \
   --model forest --param n_estimators=20 --seed 1 -o "$WORK/forest.vgm"

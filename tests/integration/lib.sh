@@ -6,8 +6,36 @@ VIGIL=${1:?usage: script PATH/TO/vigil}
 SHARED=${VG_SHARED_DATA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/data}
 SRC=${VG_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/vigil-it.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
 FAILS=0
+
+# Background processes whose pids are added to PIDS are stopped (and waited
+# for) when the script exits, before the work folder goes.
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server LOG ARGS...: vigil serve in the background on a free port;
+# SERVER_URL is set once it says it listens (empty if it never does within
+# 10 s). Not to be run in a subshell: the pid must reach PIDS.
+start_server() {
+  local log=$1; shift
+  SERVER_URL=
+  "$VIGIL" serve --listen 127.0.0.1:0 --threads 2 "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+  local i
+  for i in $(seq 100); do
+    if grep -q "listening on http://" "$log"; then
+      SERVER_URL=$(grep -oE "http://[0-9.]+:[0-9]+" "$log" | head -n1)
+      return
+    fi
+    sleep 0.1
+  done
+}
 
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 pass() { echo "ok:   $*"; }

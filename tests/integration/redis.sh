@@ -5,8 +5,8 @@
 # every event is an alert; (source, line_no) unique; count = N).
 source "$(dirname "$0")/lib.sh"
 if ! command -v redis-server >/dev/null 2>&1; then
-  echo "skipped: redis-server not installed"
-  exit 0
+  fail "redis-server is needed (scripts/setup.sh --test installs it)"
+  finish
 fi
 TRAIN=$SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz
 TEST=$SHARED/nsl-kdd/KDDTest+.txt.gz

@@ -5,8 +5,8 @@
 # numbers must match counts made with awk on the files and the alerts
 # `vigil predict` flags; the same with --labels (metrics and summary); the
 # summary of an alert store written by `vigil watch`. Headless chromium
-# renders each to a DOM, a screenshot and a PDF (the browser part is skipped
-# only when chromium is not installed: scripts/setup.sh --test installs it).
+# renders each to a DOM, a screenshot and a PDF (scripts/setup.sh --test
+# installs chromium; without it the test fails).
 source "$(dirname "$0")/lib.sh"
 TRAIN=$SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz
 TEST=$SHARED/nsl-kdd/KDDTest+.txt.gz
@@ -152,7 +152,7 @@ expect_error "report --alerts: not a store" "not a vigil alert store|not a datab
 # The browser: each report renders, screenshots and prints.
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [[ -z $CHROMIUM ]]; then
-  echo "skipped: chromium is not installed (scripts/setup.sh --test installs it); browser checks not run"
+  fail "chromium is needed for the browser checks (scripts/setup.sh --test installs it)"
   finish
 fi
 chrome() {  # chrome OUTPUT-FLAG... URL: one headless run in a fresh profile, bounded in time

@@ -44,12 +44,20 @@ watch_stream() {
 }
 
 # stat NAME FIELD: FIELD of the last statistics line (lines, entities,
-# state_kib, held_kib, rss_kib); statmax NAME FIELD: its largest value.
+# state_kib, evicted, expired, held_kib, rss_kib); statmax NAME FIELD: its
+# largest value.
 stats_table() {
-  sed -nE 's/^vigil watch: ([0-9]+) lines .* ([0-9]+) entities \(([0-9]+) KiB state\), ([0-9]+) KiB held, RSS ([0-9]+) KiB$/\1 \2 \3 \4 \5/p' \
+  sed -nE 's/^vigil watch: ([0-9]+) lines .* ([0-9]+) entities \(([0-9]+) KiB state, ([0-9]+) evicted, ([0-9]+) expired\), ([0-9]+) KiB held, RSS ([0-9]+) KiB$/\1 \2 \3 \4 \5 \6 \7/p' \
     "$WORK/$1.err"
 }
-col_of() { case $1 in lines) echo 1 ;; entities) echo 2 ;; state_kib) echo 3 ;; held_kib) echo 4 ;; rss_kib) echo 5 ;; esac; }
+col_of() {
+  case $1 in
+    lines) echo 1 ;; entities) echo 2 ;; state_kib) echo 3 ;; evicted) echo 4 ;; expired) echo 5 ;;
+    held_kib) echo 6 ;; rss_kib) echo 7 ;;
+  esac
+}
+# notices NAME: how many times the run said the state is full.
+notices() { grep -c 'per-entity state is full at' "$WORK/$1.err"; }
 stat() { stats_table "$1" | tail -n 1 | cut -d' ' -f"$(col_of "$2")"; }
 statmax() { stats_table "$1" | cut -d' ' -f"$(col_of "$2")" | sort -n | tail -n 1; }
 
@@ -64,8 +72,13 @@ if [[ -n $(stat long lines) && -n $(stat short lines) ]]; then
   max_ent=$(statmax long entities)
   ((max_ent == 1000)) && pass "entities never above --max-entities 1000 in $n_stats statistics lines" \
     || fail "entities reached $max_ent (bound 1000)"
-  # 400,000 distinct clients seen, 1000 held: the rest were evicted by the bound.
-  pass "evicted at least $((400000 - $(stat long entities))) entities (400000 distinct clients, $(stat long entities) held)"
+  # 400,000 distinct clients seen, 1000 held: the rest were evicted by the
+  # bound (none expired), and the run said so once.
+  [[ $(stat long evicted) == 399000 && $(stat long expired) == 0 ]] \
+    && pass "399000 of 400000 distinct clients evicted, none expired" \
+    || fail "evicted $(stat long evicted), expired $(stat long expired) (want 399000 and 0)"
+  [[ $(notices long) == 1 ]] && pass "the state-full notice came once" \
+    || fail "the state-full notice came $(notices long) times"
   [[ $(statmax long state_kib) == "$(stat short state_kib)" ]] \
     && pass "state stays at $(stat short state_kib) KiB from 20,000 to 400,000 clients" \
     || fail "state grew: $(stat short state_kib) KiB after 20,000 clients, up to $(statmax long state_kib) KiB after 400,000"
@@ -81,9 +94,10 @@ fi
 # checks above would catch a bound that was not applied.
 watch_stream control 50000 --max-entities 1000000
 if [[ -n $(stat control lines) && -n $(stat short state_kib) ]]; then
-  ((($(stat control entities) == 50000) && ($(stat control state_kib) > 10 * $(stat short state_kib)))) \
+  ((($(stat control entities) == 50000) && ($(stat control state_kib) > 10 * $(stat short state_kib)) &&
+    ($(stat control evicted) == 0) && ($(notices control) == 0))) \
     && pass "control: unbounded, 50000 clients hold $(stat control state_kib) KiB of state" \
-    || fail "control: $(stat control entities) entities, $(stat control state_kib) KiB state"
+    || fail "control: $(stat control entities) entities, $(stat control state_kib) KiB state, $(stat control evicted) evicted"
 fi
 
 # TTL alone: at five new clients per second of event time and a 60 s TTL,
@@ -94,6 +108,9 @@ if [[ -n $(stat ttl lines) ]]; then
   ((ent >= 250 && ent <= 310 && $(statmax ttl entities) <= 310)) \
     && pass "--entity-ttl 60: $ent clients held at the end (at most $(statmax ttl entities)) of 50000" \
     || fail "--entity-ttl 60: $ent entities at the end, at most $(statmax ttl entities)"
+  (($(stat ttl expired) == 50000 - ent && $(stat ttl evicted) == 0)) \
+    && pass "--entity-ttl 60: the other $(stat ttl expired) expired, none evicted" \
+    || fail "--entity-ttl 60: $(stat ttl expired) expired, $(stat ttl evicted) evicted (want $((50000 - ent)) and 0)"
 fi
 
 # ---- (2) a CSV model watching a CSV file ------------------------------------
