@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 
+from results import put_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
 DATASETS = {
@@ -97,7 +99,7 @@ def main():
             rows.append((name, task, cell))
     table = render(rows, args.repeat)
     print(table)
-    write_results(table)
+    put_section(table)
 
 
 def render(rows, repeat):
@@ -148,19 +150,6 @@ def render(rows, repeat):
         "",
     ]
     return "\n".join(lines)
-
-
-def write_results(section):
-    path = os.path.join(ROOT, "bench", "RESULTS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmark results\n\nWritten by the scripts in bench/.\n\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":

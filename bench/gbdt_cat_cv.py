@@ -13,10 +13,11 @@ import gzip
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
+
+from results import put_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -101,10 +102,7 @@ def main():
     text = "\n".join(lines_out)
     print(text)
     if not args.no_write:
-        old = open(args.results).read()
-        pat = re.compile(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-        new = pat.sub(lambda _: text + "\n", old) if pat.search(old) else old.rstrip("\n") + "\n\n" + text + "\n"
-        open(args.results, "w").write(new)
+        put_section(text, args.results)
 
 
 if __name__ == "__main__":

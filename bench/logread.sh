@@ -51,20 +51,5 @@ End to end, \`vigil train --data W.LOG --format weblog --labels LABELS --model g
 Before the columns were built in place (commit 10f3512, a 24-byte cell per value plus a copy of every text value, then the table built from them), the same program measured: weblog 2,583 MB peak RSS (4.75x the table) and 5.8 CPU s, login 1,135 MB (5.79x) and 2.7-2.9 CPU s (against 2.6 and 2.1-2.2 CPU s after, run back to back); the end-to-end \`vigil train\` peaked at 2,618 MB (46.9 s wall, 17.1 s user, against 1,237 MB, 30.4 s, 15.8 s after, back to back); the tables were bit-identical (same table_hash) and so were the models trained on them.
 EOS
 )
-/usr/bin/python3 - "$section" <<'PY'
-import re, sys
-path = "bench/RESULTS.md"
-section = sys.argv[1].rstrip() + "\n"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmark results\n"
-head = "## Reading logs for training: memory"
-m = re.search(r"^" + re.escape(head) + r"\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + section + ("\n" if text[m.end():] else "") + text[m.end():]
-else:
-    text = text.rstrip() + "\n\n" + section
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" | /usr/bin/python3 bench/results.py
 echo "$section"

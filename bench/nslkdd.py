@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from results import put_section
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data", "nsl-kdd")
 TRAIN = os.path.join(SHARED, "KDDTrain+.txt.gz")
@@ -105,20 +107,7 @@ def main():
               "(`build/bench_load ../shared/data/nsl-kdd/KDDTrain+.txt.gz`).", ""]
     table = "\n".join(lines)
     print(table)
-    write_results(table)
-
-
-def write_results(section):
-    path = os.path.join(ROOT, "bench", "RESULTS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmark results\n\nWritten by the scripts in bench/.\n\n"
-    start = text.find("## NSL-KDD: vigil vs scikit-learn")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w") as f:
-        f.write(text)
+    put_section(table)
 
 
 if __name__ == "__main__":

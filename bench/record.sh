@@ -32,16 +32,4 @@ END
 )
 printf '%s\n' "${runs[@]}"
 printf '%s\n' "$section"
-/usr/bin/python3 - "$section" <<'PY'
-import os, sys
-section = sys.argv[1]
-path = os.path.join("bench", "RESULTS.md")
-text = open(path).read()
-start = text.find("## Single-record prediction")
-if start >= 0:
-    end = text.find("\n## ", start + 1)
-    text = text[:start] + section + "\n" + (text[end + 1:] if end >= 0 else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" | /usr/bin/python3 bench/results.py

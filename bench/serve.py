@@ -41,6 +41,8 @@ import threading
 import time
 import urllib.request
 
+from results import put_section
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SECTION = "## Detection server: vigil vs FastAPI + uvicorn"
@@ -245,18 +247,6 @@ def fmt_ms(us):
     return f"{us / 1e3:.3f}"
 
 
-def write_section(path, text):
-    old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    # The section runs from its heading to the next "## " heading or the end.
-    pat = re.compile(r"^" + re.escape(SECTION) + r"\n.*?(?=^## |\Z)", re.S | re.M)
-    if pat.search(old):
-        new = pat.sub(lambda _: text, old)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    with open(path, "w") as f:
-        f.write(new)
-
-
 def layouts_for(args):
     """The CPU layouts to measure (see the module comment)."""
     cpus = os.cpu_count() or 1
@@ -388,7 +378,7 @@ def main():
         print()
         print(text)
         if not args.no_write:
-            write_section(args.results, text)
+            put_section(text, args.results)
             log(f"wrote the section to {args.results}")
     finally:
         for p in procs:

@@ -79,7 +79,7 @@ met=$(awk -v l="$lps_cpu" 'BEGIN { print (l >= 500000) ? "met" : "not met" }')
 /usr/bin/python3 - "$WORKLOAD" "$N" "$cpu1" "$wall1" "$lps_cpu" "$lps_wall" "$cpu2" "$wall2" "$lps_cpu2" "$lps_wall2" \
   "$lines_done" "$samples" "$rss_first" "$rss_max" "$rss_last" "$met" "$WORK/rss" "$load_before" "$load_after" \
   "$base_lines" "$n_alerts" "$same" <<'PY'
-import re, sys
+import sys
 (workload, n, cpu1, wall1, lps_cpu, lps_wall, cpu2, wall2, lps_cpu2, lps_wall2, lines, samples, rss_first, rss_max,
  rss_last, met, rss_file, load_before, load_after, base_lines, n_alerts, same) = sys.argv[1:]
 curve = [l.split() for l in open(rss_file) if l.strip()]
@@ -119,10 +119,8 @@ Memory over {int(lines):,} lines ({samples} RSS samples, one per second, stdin f
 {int(rss_first)/1024:.1f} MiB at the 2nd sample, max {int(rss_max)/1024:.1f} MiB, {int(rss_last)/1024:.1f} MiB
 at the end (MiB by lines read: {pts}).
 """
-path = "bench/RESULTS.md"
-text = open(path).read()
-pat = re.compile(r"^## Streaming detection: lines per second\n.*?(?=^## |\Z)", re.S | re.M)
-text = pat.sub(lambda _: sec + "\n", text) if pat.search(text) else text.rstrip("\n") + "\n\n" + sec
-open(path, "w").write(text)
-print("wrote the section to", path)
+sys.path.insert(0, "bench")
+from results import put_section
+put_section(sec)
+print("wrote the section to bench/RESULTS.md")
 PY

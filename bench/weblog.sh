@@ -44,22 +44,7 @@ Command: \`bench/weblog.sh $BUILD $LINES\` on this machine (2 cores), one thread
 Per-client state after the run: $(get state_bytes "$best_line") bytes for $(get entities "$best_line") clients (one fixed slot each, bounded by --max-entities); loading the built-in GeoIP ranges took $(get state_new_s "$best_line") s once. The issue's target, 500,000 lines/s per core through parse, features and a 200-tree model, includes the model, which \`vigil watch\` adds; this section measures parse + features only. The \`process\` peak RSS includes the whole log held in memory ($size_mb MiB); the table build's is the column store of $(get columns "$read_line") feature columns for every line.
 EOS
 )
-/usr/bin/python3 - "$section" <<'PY'
-import re, sys
-path = "bench/RESULTS.md"
-section = sys.argv[1].rstrip() + "\n"
-try:
-    text = open(path).read()
-except FileNotFoundError:
-    text = "# Benchmark results\n"
-head = "## Web access logs: lines per second"
-m = re.search(r"^" + re.escape(head) + r"\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
-if m:
-    text = text[:m.start()] + section + ("\n" if text[m.end():] else "") + text[m.end():]
-else:
-    text = text.rstrip() + "\n\n" + section
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" | /usr/bin/python3 bench/results.py
 echo "$best_line"
 echo "$read_line"
 echo "peak RSS: process $((rss_p / 1024)) MiB, read $((rss_r / 1024)) MiB"
