@@ -65,6 +65,22 @@ json_get() {
   grep -oE "\"$2\":(\"[^\"]*\"|[-0-9.eE+]+|null)" "$1" | head -n1 | cut -d: -f2- | tr -d '"'
 }
 
+# per_kind TRUTH PRED POSITIVE OFFSET: detection per attack kind
+# (tools/per_kind.awk, which says what the figures are) into $WORK/kinds as
+# "kind lines detected recall precision" lines, and shown as a table.
+per_kind() {
+  awk -F, -v positive="$3" -v offset="$4" -f "$SRC/tools/per_kind.awk" "$1" "$2" >"$WORK/kinds"
+  awk 'BEGIN { printf "  %-20s %7s %8s %7s %9s\n", "kind", "lines", "detected", "recall", "precision" }
+       $1 == "normal" { printf "  %-20s %7d %8d  false alarms (rate %s)\n", $1, $2, $3, $4; next }
+       { printf "  %-20s %7d %8d %7s %9s\n", $1, $2, $3, $4, $5 }' "$WORK/kinds"
+}
+# kind_figure KIND COLUMN: a figure of $WORK/kinds (lines, detected, recall,
+# precision; for "normal": lines, detected = false alarms, recall = their rate).
+kind_figure() {
+  awk -v k="$1" -v c="$2" '$1 == k { print $(c == "lines" ? 2 : c == "detected" ? 3 : c == "recall" ? 4 : 5) }' \
+    "$WORK/kinds"
+}
+
 # ge A B: A >= B as floating point.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
