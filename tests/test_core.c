@@ -145,6 +145,39 @@ static void test_wbuf_printf(void **state)
     vg_wbuf_free(&w);
 }
 
+/* vg_find_control against a byte-by-byte scan: every control byte at every
+ * offset of lines of every length up to 40 (so inside a word, in the tail,
+ * first and last), with TAB, 0x7f and bytes >= 0x80 around it. */
+static size_t control_slow(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return i;
+    }
+    return len;
+}
+
+static void test_find_control(void **state)
+{
+    (void)state;
+    char line[40] = { 0 };
+    const unsigned char fill[] = { 'a', '\t', 0x80, 0xff, ' ', '~', 0x9f, 0xe2 };
+    for (size_t len = 0; len <= sizeof line; len++) {
+        for (size_t i = 0; i < len; i++) line[i] = (char)fill[(i * 7 + len) % sizeof fill];
+        assert_int_equal(vg_find_control(line, len), len);  /* none: TAB and high bytes are not control */
+        const unsigned char bad[] = { 0x00, 0x01, '\n', '\r', 0x1f, 0x7f };
+        for (size_t at = 0; at < len; at++) {
+            for (size_t b = 0; b < sizeof bad; b++) {
+                char saved = line[at];
+                line[at] = (char)bad[b];
+                assert_int_equal(vg_find_control(line, len), at);
+                assert_int_equal(control_slow(line, len), at);
+                line[at] = saved;
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_buf_roundtrip_and_truncation),
         cmocka_unit_test(test_wbuf_printf),
+        cmocka_unit_test(test_find_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
