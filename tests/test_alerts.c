@@ -150,7 +150,9 @@ static void test_query_and_dedup(void **state)
 }
 
 /* A writer killed in the middle of a batch: the committed batches survive,
- * the open one is gone, the file opens and takes more alerts. */
+ * the open one is gone, the file opens and takes more alerts. A position
+ * written with each alert (as `watch --resume` does) is the one committed
+ * with the last surviving alert. */
 static void test_crash_safe_reopen(void **state)
 {
     (void)state;
@@ -164,6 +166,8 @@ static void test_crash_safe_reopen(void **state)
         if (vg_alert_store_open(db_path, &p, &s)) _exit(3);
         for (int i = 1; i <= 250; i++) {
             vg_alert a = make((uint64_t)i, 0.9, "x");
+            vg_tail_position pos = { .known = 1, .dev = 7, .ino = 42, .offset = (uint64_t)i * 100, .line_no = (uint64_t)i };
+            if (vg_alert_store_put_position(s, "app.log", &pos)) _exit(4);
             if (vg_alert_store_add(s, &a)) _exit(4);
         }
         kill(getpid(), SIGKILL);   /* 50 alerts uncommitted */
@@ -177,6 +181,11 @@ static void test_crash_safe_reopen(void **state)
     uint64_t n;
     assert_int_equal(vg_alert_store_count(s, &n), VG_OK);
     assert_int_equal(n, 200);
+    vg_tail_position pos;
+    assert_int_equal(vg_alert_store_get_position(s, "app.log", &pos), VG_OK);
+    assert_true(pos.known && pos.line_no == 200 && pos.offset == 20000 && pos.dev == 7 && pos.ino == 42);
+    assert_int_equal(vg_alert_store_get_position(s, "other.log", &pos), VG_OK);
+    assert_false(pos.known);
     vg_alert a = make(999, 0.9, "x");
     assert_int_equal(vg_alert_store_add(s, &a), VG_OK);
     assert_int_equal(vg_alert_store_close(s), VG_OK);

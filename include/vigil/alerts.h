@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include "vigil/buf.h"
 #include "vigil/core.h"
+#include "vigil/tail.h"
 
 /* Borrowed strings; lengths given where the text need not end in NUL. */
 typedef struct vg_alert {
@@ -71,6 +72,15 @@ vg_status vg_alert_store_commit(vg_alert_store *s);
 /* Alerts added and not yet committed; alerts stored since open (dedup drops excluded). */
 size_t vg_alert_store_pending(const vg_alert_store *s);
 uint64_t vg_alert_store_added(const vg_alert_store *s);
+
+/* Where `vigil watch --resume` got to in each file it follows (table
+ * watch_positions, one row per path as given). A position is written into
+ * the open batch, so it is committed in the same transaction as the alerts of
+ * the lines before it: the store never holds an alert past its file's
+ * position, nor a position past a line whose alert it lacks. */
+vg_status vg_alert_store_put_position(vg_alert_store *s, const char *path, const vg_tail_position *pos);
+/* The committed position of path; pos->known = 0 if there is none. */
+vg_status vg_alert_store_get_position(vg_alert_store *s, const char *path, vg_tail_position *pos);
 
 /* One stored alert as listed (strings valid during the callback only). */
 typedef struct vg_alert_row {

@@ -18,12 +18,26 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+/* How far a file was read: its identity and the byte offset and number of
+ * the last line delivered. Saved by `vigil watch --resume` to pick up where
+ * it stopped. */
+typedef struct vg_tail_position {
+    int known;                /* 0: none (standard input, a file not open yet) */
+    uint64_t dev, ino;
+    uint64_t offset;          /* bytes through the last delivered line */
+    uint64_t line_no;         /* that line's number */
+} vg_tail_position;
+
 typedef struct vg_tail_params {
     size_t max_line_bytes;    /* longer lines come out cut to this, flagged; default 65536 */
     int from_start;           /* 1: read existing content; 0: only what is appended after opening */
     int deliver_header;       /* with from_start = 0: still deliver line 1 of each file (csv headers) */
     int no_follow;            /* 1: a file ends at its end of file (its last line even without a newline),
                                  as stdin does; for one-shot readers such as `vigil ship` */
+    const vg_tail_position *resume;  /* NULL, or one per path: where a known position's file (same device
+                                 and inode, at least `offset` bytes long) is still at the path, it is read
+                                 from its start with lines up to line_no marked `replay`; a file that
+                                 has been replaced or cut since is read from its start, all of it new */
 } vg_tail_params;
 
 vg_tail_params vg_tail_params_default(void);
@@ -36,6 +50,7 @@ typedef struct vg_tail_line {
     const char *data;         /* no newline (a trailing \r is removed too) */
     size_t len;
     int truncated;            /* the line was longer than max_line_bytes */
+    int replay;               /* read before (params.resume): for state only */
 } vg_tail_line;
 
 typedef struct vg_tail vg_tail;
@@ -60,5 +75,14 @@ int vg_tail_finished(const vg_tail *t);
 /* Counters: rotations and truncations noticed. */
 uint64_t vg_tail_rotations(const vg_tail *t);
 uint64_t vg_tail_truncations(const vg_tail *t);
+
+/* Where input `source` is now: the file being read (after a rotation, the
+ * old one until it is done) and its last delivered line. */
+vg_tail_position vg_tail_get_position(const vg_tail *t, uint32_t source);
+/* What happened to input `source`'s params.resume position at open:
+ * VG_TAIL_RESUMED (replayed up to it), VG_TAIL_REPLACED (the file changed:
+ * read whole) or VG_TAIL_NEW (no position, or not opened yet). */
+enum { VG_TAIL_NEW, VG_TAIL_RESUMED, VG_TAIL_REPLACED };
+int vg_tail_resume_outcome(const vg_tail *t, uint32_t source);
 
 #endif

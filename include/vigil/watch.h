@@ -81,6 +81,7 @@ vg_watch_params vg_watch_params_default(const vg_model *m);
 /* Counters since the detector was made. */
 typedef struct vg_watch_stats {
     uint64_t lines, events, skipped, bad, alerts;
+    uint64_t replayed;                   /* lines through vg_detector_replay */
     uint64_t first_bad_line;             /* 0 = no bad line yet */
     char first_bad_source[256];
     char first_bad_message[256];
@@ -116,6 +117,12 @@ typedef vg_status (*vg_alert_fn)(const vg_alert *a, void *user);
  * vg_detector_line while rows are held. */
 vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user);
+/* A line scored in an earlier run (`vigil watch --resume`): only its
+ * features are computed, so the per-entity state is what it was when that
+ * run read it; nothing is scored or counted but `replayed` (a bad line was
+ * reported then). Fails only on memory. */
+vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
+                             int truncated);
 /* Score the rows held now (none: nothing happens) and call on_alert for
  * their alerts, in order; returns when every pushed row is scored and its
  * alerts delivered (then the caller may commit a store the callback

@@ -16,7 +16,7 @@
 
 static const char help[] =
     "usage: vigil watch --model MODEL.vgm [--format F] [FILE... | - | redis://HOST:PORT/STREAM]\n"
-    "                   [--alerts ALERTS.db] [--threshold P] [--from-start] [--explain]\n"
+    "                   [--alerts ALERTS.db [--resume]] [--threshold P] [--from-start] [--explain]\n"
     "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
     "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS] [--threads 1|2]\n"
     "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
@@ -46,6 +46,13 @@ static const char help[] =
     "--threads 2 scores blocks on a second thread while the first reads lines and\n"
     "computes features (which must stay in order, on one thread); default 1.\n"
     "\n"
+    "--resume (files only, with --alerts) keeps in the store, committed together with\n"
+    "the alerts, how far each file was scored. A restart picks each file up there: its\n"
+    "earlier lines are read again for the per-entity state only, so features are what\n"
+    "they would have been, and every line gets its alert once across the restart, even\n"
+    "after a crash. A file replaced or cut while vigil was stopped is read from its\n"
+    "start; the rest of a file rotated away while it was stopped is not looked for.\n"
+    "\n"
     "With redis://HOST:PORT/STREAM, read shard K (stream STREAM:K, see `vigil ship`) in\n"
     "consumer group G as consumer C (the group is created if absent). Each batch's alerts\n"
     "are committed to the store before the events are acknowledged; events pending on\n"
@@ -72,12 +79,13 @@ static void install_signals(void)
 }
 
 typedef struct watch_ctx {
-    int quiet, verbose, eviction_told;
-    double stats_every, last_stats, last_bad_report, started;
+    int quiet, verbose, eviction_told, resume;
+    double stats_every, last_stats, last_bad_report, started, last_checkpoint;
     uint64_t bad_reported, lines_at_last;
     vg_wbuf json;
     vg_detector *d;
     vg_alert_store *store;
+    vg_tail_position *saved;   /* with --resume: per input, the position last put into the store */
 } watch_ctx;
 
 static void emit(const vg_alert *a, void *user)
@@ -155,15 +163,69 @@ static vg_status on_alert(const vg_alert *a, void *user)
     return w->store ? vg_alert_store_add(w->store, a) : VG_OK;
 }
 
-static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_tail_params *tp)
+/* Every line read so far scored and its alerts handed to the store, then
+ * (with --resume) each file's position added to the same batch, and the
+ * batch committed: alerts and positions become durable together. */
+static vg_status checkpoint(watch_ctx *w, vg_tail *t, const char *const *paths, size_t n)
 {
-    vg_tail *t;
-    if (vg_tail_open(paths, n, tp, &t)) {
-        cli_error("watch");
-        return VG_EXIT_ERROR;
+    vg_status st = vg_detector_flush(w->d, on_alert, w);
+    if (st || !w->store) return st;
+    for (size_t i = 0; w->resume && i < n; i++) {
+        vg_tail_position pos = vg_tail_get_position(t, (uint32_t)i);
+        const vg_tail_position *old = &w->saved[i];
+        if (!pos.known || (old->known && pos.dev == old->dev && pos.ino == old->ino && pos.offset == old->offset &&
+                           pos.line_no == old->line_no))
+            continue;   /* a quiet file writes nothing */
+        if ((st = vg_alert_store_put_position(w->store, paths[i], &pos))) return st;
+        w->saved[i] = pos;
     }
+    w->last_checkpoint = vg_now();
+    return vg_alert_store_commit(w->store);
+}
+
+/* With --resume: where each file was left, and what became of it. */
+static vg_status load_positions(watch_ctx *w, const char *const *paths, size_t n, vg_tail_position *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        vg_status st = strcmp(paths[i], "-") ? vg_alert_store_get_position(w->store, paths[i], &out[i]) : VG_OK;
+        if (st) return st;
+    }
+    return VG_OK;
+}
+
+static void report_resume(const vg_tail *t, const char *const *paths, size_t n, const vg_tail_position *pos)
+{
+    for (size_t i = 0; i < n; i++) {
+        int how = vg_tail_resume_outcome(t, (uint32_t)i);
+        if (how == VG_TAIL_RESUMED)
+            fprintf(stderr, "vigil watch: %s: resuming after line %llu (earlier lines are read again for the state)\n",
+                    paths[i], (unsigned long long)pos[i].line_no);
+        else if (how == VG_TAIL_REPLACED)
+            fprintf(stderr, "vigil watch: %s: not the file scored up to line %llu before (replaced or cut since): "
+                    "reading it from its start\n", paths[i], (unsigned long long)pos[i].line_no);
+    }
+}
+
+static int run_files(watch_ctx *w, const char *const *paths, size_t n, vg_tail_params *tp)
+{
+    vg_tail_position *resume = NULL;
+    vg_tail *t = NULL;
+    if (w->resume) {
+        resume = vg_calloc(n, sizeof *resume);
+        w->saved = vg_calloc(n, sizeof *w->saved);
+        if (!resume || !w->saved) {
+            vg_fail(VG_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        if (load_positions(w, paths, n, resume)) goto fail;
+        memcpy(w->saved, resume, n * sizeof *resume);
+        tp->resume = resume;
+    }
+    if (vg_tail_open(paths, n, tp, &t)) goto fail;
+    if (w->resume) report_resume(t, paths, n, resume);
     int rc = VG_EXIT_OK;
     unsigned tick = 0;
+    w->last_checkpoint = vg_now();
     while (!stop_flag) {
         vg_tail_line ln;
         int got;
@@ -175,16 +237,29 @@ static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_
         if (got) {
             /* Scored a block at a time while lines keep coming (backlog,
              * a burst); the block is flushed below as soon as input idles. */
-            if (vg_detector_push(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len, ln.truncated, on_alert, w)) {
+            vg_status st = ln.replay ? vg_detector_replay(w->d, ln.source, ln.line_no, ln.data, ln.len, ln.truncated)
+                                     : vg_detector_push(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len,
+                                                        ln.truncated, on_alert, w);
+            if (st) {
                 cli_error("watch");
                 rc = VG_EXIT_ERROR;
                 break;
             }
-            if ((++tick & 4095) == 0) periodic(w, 0);
+            if ((++tick & 4095) == 0) {
+                periodic(w, 0);
+                /* A stream that never idles still commits alerts and
+                 * positions twice a second (the store's own batches are
+                 * off with --resume, so the two stay together). */
+                if (w->resume && vg_now() - w->last_checkpoint >= 0.5 && checkpoint(w, t, paths, n)) {
+                    cli_error("watch");
+                    rc = VG_EXIT_ERROR;
+                    break;
+                }
+            }
             continue;
         }
         /* Idle: score what is held, make it visible and durable, then wait. */
-        if (vg_detector_flush(w->d, on_alert, w) || (w->store && vg_alert_store_commit(w->store))) {
+        if (checkpoint(w, t, paths, n)) {
             cli_error("watch");
             rc = VG_EXIT_ERROR;
             break;
@@ -200,12 +275,17 @@ static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_
         }
     }
     /* Stopped by a signal: the lines already read still get their alerts. */
-    if (rc == VG_EXIT_OK && vg_detector_flush(w->d, on_alert, w)) {
+    if (rc == VG_EXIT_OK && checkpoint(w, t, paths, n)) {
         cli_error("watch");
         rc = VG_EXIT_ERROR;
     }
     vg_tail_close(t);
+    vg_free(resume);
     return rc;
+fail:
+    cli_error("watch");
+    vg_free(resume);
+    return VG_EXIT_ERROR;
 }
 
 static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_params *cp)
@@ -255,7 +335,7 @@ int cmd_watch(int argc, char **argv)
                *alerts_stream = NULL, *v;
     double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
     uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0, threads = 1;
-    int from_start = 0, explain = 0, quiet = 0, verbose = 0, r;
+    int from_start = 0, explain = 0, quiet = 0, verbose = 0, resume = 0, r;
     cli_list inputs = { 0 };
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -315,6 +395,8 @@ int cmd_watch(int argc, char **argv)
             alerts_stream = v;
         } else if (cli_flag(argv, i, "--from-start")) {
             from_start = 1;
+        } else if (cli_flag(argv, i, "--resume")) {
+            resume = 1;
         } else if (cli_flag(argv, i, "--explain")) {
             explain = 1;
         } else if (cli_flag(argv, i, "--quiet") || cli_flag(argv, i, "-q")) {
@@ -353,6 +435,11 @@ int cmd_watch(int argc, char **argv)
         cli_usage_error("watch", "--group, --consumer and --alerts-stream need a redis:// input");
         goto usage;
     }
+    if (resume && (!alerts || redis)) {
+        cli_usage_error("watch", "--resume needs --alerts (positions are kept in the store) and file inputs "
+                                 "(a Redis group keeps its own)");
+        goto usage;
+    }
 
     vg_model *m = NULL;
     if (vg_model_load(model_path, &m)) {
@@ -371,7 +458,7 @@ int cmd_watch(int argc, char **argv)
     if (ttl >= 0) wp.log.entity_ttl = ttl;
     const char *base = strrchr(model_path, '/');
     base = base ? base + 1 : model_path;
-    watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every };
+    watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every, .resume = resume };
     vg_wbuf_init(&w.json);
     w.started = w.last_stats = w.last_bad_report = vg_now();
     int rc = VG_EXIT_ERROR;
@@ -382,6 +469,10 @@ int cmd_watch(int argc, char **argv)
     if (alerts) {
         vg_alert_store_params sp = vg_alert_store_params_default();
         sp.dedup = redis;   /* a re-delivered event must not make a second alert */
+        if (resume) {       /* commits only at checkpoints, with the positions */
+            sp.batch_rows = SIZE_MAX;
+            sp.batch_seconds = INFINITY;
+        }
         if (vg_alert_store_open(alerts, &sp, &w.store)) {
             cli_error("watch");
             goto done;
@@ -425,6 +516,7 @@ done:
     }
     vg_detector_free(w.d);
     vg_wbuf_free(&w.json);
+    vg_free(w.saved);
     vg_model_free(m);
     cli_list_free(&inputs);
     return rc;

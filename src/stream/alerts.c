@@ -157,6 +157,17 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS alerts_entity ON alerts(entity, time);"
     "CREATE INDEX IF NOT EXISTS alerts_source_line ON alerts(source, line_no);";
 
+/* Optional beside the alerts (older stores lack it until a writer opens
+ * them; readers never need it), so the schema version stays 1. */
+static const char positions_sql[] =
+    "CREATE TABLE IF NOT EXISTS watch_positions ("
+    " path TEXT PRIMARY KEY,"
+    " dev INTEGER NOT NULL,"
+    " ino INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL,"
+    " line_no INTEGER NOT NULL,"
+    " updated REAL NOT NULL)";
+
 static vg_status int_query(vg_alert_store *s, const char *sql, long long *out)
 {
     sqlite3_stmt *q;
@@ -214,6 +225,7 @@ vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, 
     if (!s->p.read_only && ((st = exec(s, "PRAGMA journal_mode=WAL")) || (st = exec(s, "PRAGMA synchronous=NORMAL"))))
         goto err;
     if ((st = check_schema(s))) goto err;
+    if (!s->p.read_only && (st = exec(s, positions_sql))) goto err;
     if (!s->p.read_only) {
         const char *sql =
             s->p.dedup ? "INSERT INTO alerts(time,source,line_no,entity,model,label,score,explanation_json,raw,created)"
@@ -265,15 +277,22 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a)
+/* The open batch's transaction, begun if there is none. */
+static vg_status begin(vg_alert_store *s)
 {
     if (!s->insert) return vg_fail(VG_ERR_INVALID, "%s: opened read-only", s->path);
-    vg_status st;
-    if (!s->in_txn) {
-        if ((st = exec(s, "BEGIN IMMEDIATE"))) return st;
-        s->in_txn = 1;
-        s->txn_started = vg_now();
-    }
+    if (s->in_txn) return VG_OK;
+    vg_status st = exec(s, "BEGIN IMMEDIATE");
+    if (st) return st;
+    s->in_txn = 1;
+    s->txn_started = vg_now();
+    return VG_OK;
+}
+
+vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a)
+{
+    vg_status st = begin(s);
+    if (st) return st;
     sqlite3_stmt *q = s->insert;
     const char *src = a->source ? a->source : "";
     sqlite3_bind_double(q, 1, a->time);
@@ -308,6 +327,49 @@ vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out)
     vg_status st = int_query(s, "SELECT count(*) FROM alerts", &n);
     *out = st ? 0 : (uint64_t)n;
     return st;
+}
+
+/* ---- positions ------------------------------------------------------------- */
+
+vg_status vg_alert_store_put_position(vg_alert_store *s, const char *path, const vg_tail_position *pos)
+{
+    vg_status st = begin(s);
+    if (st) return st;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO watch_positions(path,dev,ino,offset,line_no,updated)"
+                           " VALUES (?1,?2,?3,?4,?5,?6)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, "prepare position");
+    sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)pos->dev);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)pos->ino);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)pos->offset);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)pos->line_no);
+    sqlite3_bind_double(q, 6, wall_now());
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? VG_OK : db_fail(s, "position");
+}
+
+vg_status vg_alert_store_get_position(vg_alert_store *s, const char *path, vg_tail_position *pos)
+{
+    *pos = (vg_tail_position){ 0 };
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT dev,ino,offset,line_no FROM watch_positions WHERE path = ?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, "read position");
+    sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        pos->known = 1;
+        pos->dev = (uint64_t)sqlite3_column_int64(q, 0);
+        pos->ino = (uint64_t)sqlite3_column_int64(q, 1);
+        pos->offset = (uint64_t)sqlite3_column_int64(q, 2);
+        pos->line_no = (uint64_t)sqlite3_column_int64(q, 3);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? VG_OK : db_fail(s, "read position");
 }
 
 /* ---- times ----------------------------------------------------------------- */

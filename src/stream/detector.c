@@ -580,6 +580,15 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
     return VG_OK;
 }
 
+vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
+                             int truncated)
+{
+    d->stats.replayed++;
+    if (truncated) return VG_OK;
+    vg_log_event ev;
+    return vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev) == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
+}
+
 vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user)
 {
     vg_status st = VG_OK;

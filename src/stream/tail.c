@@ -27,6 +27,8 @@ typedef struct tail_file {
     char *buf;
     size_t cap, start, end;   /* unread bytes: buf[start, end) */
     uint64_t line_no;
+    uint64_t replay_until;    /* lines up to this one are replayed (params.resume) */
+    int resume_outcome;       /* VG_TAIL_NEW, _RESUMED or _REPLACED */
     int discarding;           /* inside the rest of a cut over-long line */
     char *header;             /* line 1 to deliver first (deliver_header), or NULL */
     size_t header_len;
@@ -53,6 +55,7 @@ static void file_close(tail_file *f)
     f->start = f->end = 0;
     f->pos = 0;
     f->line_no = 0;
+    f->replay_until = 0;
     f->discarding = 0;
 }
 
@@ -129,7 +132,19 @@ static int file_try_open(vg_tail *t, tail_file *f, vg_status *st)
     f->line_no = 0;
     f->start = f->end = 0;
     f->discarding = 0;
-    if (!f->opened_once && !t->p.from_start && S_ISREG(sb.st_mode)) *st = skip_existing(t, f);
+    f->replay_until = 0;
+    const vg_tail_position *r = t->p.resume && !f->opened_once ? &t->p.resume[f - t->files] : NULL;
+    if (r && r->known) {
+        /* The file it was reading is still there (not replaced, not cut
+         * below the saved offset): read it again from its start for the
+         * state, and go on from there. Otherwise all of it is new. */
+        int same = (uint64_t)sb.st_dev == r->dev && (uint64_t)sb.st_ino == r->ino && S_ISREG(sb.st_mode) &&
+                   (uint64_t)sb.st_size >= r->offset;
+        f->replay_until = same ? r->line_no : 0;
+        f->resume_outcome = same ? VG_TAIL_RESUMED : VG_TAIL_REPLACED;
+    } else if (!f->opened_once && !t->p.from_start && S_ISREG(sb.st_mode)) {
+        *st = skip_existing(t, f);
+    }
     f->opened_once = 1;
     return 1;
 }
@@ -199,6 +214,7 @@ static void set_line(tail_file *f, uint32_t idx, const char *data, size_t len, i
     out->data = data;
     out->len = len;
     out->truncated = cut;
+    out->replay = f->line_no <= f->replay_until;
 }
 
 /* A complete line from the buffer (1), or 0. An over-long line comes out cut
@@ -274,6 +290,7 @@ static int check_file(vg_tail *t, tail_file *f, vg_status *st)
         f->pos = 0;
         f->start = f->end = 0;
         f->line_no = 0;
+        f->replay_until = 0;
         f->discarding = 0;
         return 1;
     }
@@ -293,6 +310,7 @@ static int file_next(vg_tail *t, tail_file *f, uint32_t idx, vg_tail_line *out, 
         out->data = f->header;
         out->len = f->header_len;
         out->truncated = f->header_truncated;
+        out->replay = 0;
         /* freed on the next call (the caller holds a pointer until then) */
         f->header_len = (size_t)-1;
         return 1;
@@ -397,3 +415,14 @@ int vg_tail_finished(const vg_tail *t)
 
 uint64_t vg_tail_rotations(const vg_tail *t) { return t->rotations; }
 uint64_t vg_tail_truncations(const vg_tail *t) { return t->truncations; }
+
+vg_tail_position vg_tail_get_position(const vg_tail *t, uint32_t source)
+{
+    const tail_file *f = &t->files[source];
+    if (f->is_stdin || f->fd < 0) return (vg_tail_position){ 0 };
+    /* What was read but not delivered is still in the buffer. */
+    return (vg_tail_position){ .known = 1, .dev = (uint64_t)f->dev, .ino = (uint64_t)f->ino,
+                               .offset = (uint64_t)f->pos - (f->end - f->start), .line_no = f->line_no };
+}
+
+int vg_tail_resume_outcome(const vg_tail *t, uint32_t source) { return t->files[source].resume_outcome; }
