@@ -176,7 +176,8 @@ static void write_new(const char *path, const char *text)
     fclose(f);
 }
 
-/* Collect what is available now as "src:line:text|" into out. */
+/* Collect what is available now as "src:line:text|" into out ("~" after a
+ * cut line's text, "^" after a replayed one's). */
 static void drain(vg_tail *t, char *out, size_t cap)
 {
     out[0] = '\0';
@@ -186,8 +187,8 @@ static void drain(vg_tail *t, char *out, size_t cap)
         assert_int_equal(vg_tail_next(t, &ln, &got), VG_OK);
         if (!got) return;
         size_t n = strlen(out);
-        snprintf(out + n, cap - n, "%u:%llu:%.*s%s|", ln.source, (unsigned long long)ln.line_no, (int)ln.len, ln.data,
-                 ln.truncated ? "~" : "");
+        snprintf(out + n, cap - n, "%u:%llu:%.*s%s%s|", ln.source, (unsigned long long)ln.line_no, (int)ln.len,
+                 ln.data, ln.truncated ? "~" : "", ln.replay ? "^" : "");
     }
 }
 
@@ -265,6 +266,60 @@ static void test_tail_rotation_truncation(void **state)
     drain(t, got, sizeof got);
     assert_string_equal(got, "1:1:l1|1:2:l2|");
     assert_false(vg_tail_finished(t));
+    vg_tail_close(t);
+}
+
+/* Resuming from saved positions: the same file is replayed up to the saved
+ * line (and read on after it), a replaced or shorter file is read whole, an
+ * input without a position behaves as without resume; the position follows
+ * what was delivered. */
+static void test_tail_resume(void **state)
+{
+    (void)state;
+    const char *same = path_in("same.log"), *swapped = path_in("swapped.log"), *cut = path_in("cut.log"),
+               *fresh = path_in("fresh.log");
+    write_new(same, "s1\ns2\ns3\ns4\n");
+    write_new(swapped, "w1\nw2\n");
+    write_new(cut, "c1\nc2\nc3\n");
+    write_new(fresh, "f1\n");
+    const char *paths[] = { same, swapped, cut, fresh };
+    vg_tail_params tp = vg_tail_params_default();
+    tp.from_start = 1;
+    vg_tail *t;
+    assert_int_equal(vg_tail_open(paths, 4, &tp, &t), VG_OK);
+    char got[1024];
+    drain(t, got, sizeof got);
+    vg_tail_position saved[4];
+    for (uint32_t i = 0; i < 4; i++) saved[i] = vg_tail_get_position(t, i);
+    assert_true(saved[0].known && saved[0].line_no == 4 && saved[0].offset == 12);
+    vg_tail_close(t);
+    /* What a watcher saved after two lines of same.log; then, while it is
+     * stopped, same.log grows, swapped.log is replaced, cut.log shrinks. */
+    saved[0].line_no = 2;
+    saved[0].offset = 6;
+    saved[3].known = 0;
+    append(same, "s5\n");
+    char old_name[300];
+    snprintf(old_name, sizeof old_name, "%s.old", swapped);   /* not path_in: its four slots are in use */
+    assert_int_equal(rename(swapped, old_name), 0);
+    write_new(swapped, "x1\n");
+    write_new(cut, "d1\n");
+    tp.from_start = 0;
+    tp.resume = saved;
+    assert_int_equal(vg_tail_open(paths, 4, &tp, &t), VG_OK);
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:1:s1^|0:2:s2^|0:3:s3|0:4:s4|0:5:s5|1:1:x1|2:1:d1|");  /* fresh.log: f1 was there */
+    assert_int_equal(vg_tail_resume_outcome(t, 0), VG_TAIL_RESUMED);
+    assert_int_equal(vg_tail_resume_outcome(t, 1), VG_TAIL_REPLACED);
+    assert_int_equal(vg_tail_resume_outcome(t, 2), VG_TAIL_REPLACED);
+    assert_int_equal(vg_tail_resume_outcome(t, 3), VG_TAIL_NEW);
+    vg_tail_position now = vg_tail_get_position(t, 0);
+    assert_true(now.known && now.line_no == 5 && now.offset == 15);
+    append(same, "s6\npart");   /* a partial line is not delivered, so not in the position */
+    drain(t, got, sizeof got);
+    assert_string_equal(got, "0:6:s6|");
+    now = vg_tail_get_position(t, 0);
+    assert_true(now.line_no == 6 && now.offset == 18);
     vg_tail_close(t);
 }
 
@@ -596,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_adapter_binary_anywhere),
         cmocka_unit_test(test_tail_append_partial),
         cmocka_unit_test(test_tail_rotation_truncation),
+        cmocka_unit_test(test_tail_resume),
         cmocka_unit_test(test_tail_long_lines_and_header),
         cmocka_unit_test(test_tail_wait_stdin),
         cmocka_unit_test(test_detector),
