@@ -398,7 +398,7 @@ static void test_detector(void **state)
     assert_true(vg_detector_threshold(d) == 0.5);
     vg_alert a;
     int fired;
-    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, NULL, &a, &fired), VG_OK);
     assert_true(fired);   /* a neptune SYN flood record */
     assert_string_equal(a.label, "attack");
     assert_true(a.score >= 0.5);
@@ -407,10 +407,10 @@ static void test_detector(void **state)
     assert_non_null(strstr(a.explanation_json, "\"field\":"));
     assert_memory_equal(a.truth, "neptune", 7);
     /* Bad lines: counted, the first remembered, never an error. */
-    assert_int_equal(vg_detector_line(d, "f.log", 0, 2, "garbage", 7, 0, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 2, "garbage", 7, 0, NULL, &a, &fired), VG_OK);
     assert_false(fired);
-    assert_int_equal(vg_detector_line(d, "g.log", 0, 3, kdd_line, 10, 1, &a, &fired), VG_OK);
-    assert_int_equal(vg_detector_line(d, "f.log", 0, 4, "\x01\x02\xff", 3, 0, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "g.log", 0, 3, kdd_line, 10, 1, NULL, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 4, "\x01\x02\xff", 3, 0, NULL, &a, &fired), VG_OK);
     const vg_watch_stats *s = vg_detector_stats(d);
     assert_int_equal(s->lines, 4);
     assert_int_equal(s->events, 1);
@@ -423,7 +423,7 @@ static void test_detector(void **state)
     /* Threshold above every score: nothing fires. */
     p.threshold = 1.5;
     assert_int_equal(vg_detector_new(m, "tree.vgm", &p, &d), VG_OK);
-    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, &a, &fired), VG_OK);
+    assert_int_equal(vg_detector_line(d, "f.log", 0, 1, kdd_line, strlen(kdd_line), 0, NULL, &a, &fired), VG_OK);
     assert_false(fired);
     vg_detector_free(d);
     vg_model_free(m);
@@ -552,7 +552,7 @@ static void test_detector_batched(void **state)
         for (size_t i = 0; i < n_lines; s += strlen(s) + 1, i++) {
             vg_alert a;
             int fired;
-            assert_int_equal(vg_detector_line(ref, "t.log", 0, i + 1, s, strlen(s), i == 10, &a, &fired), VG_OK);
+            assert_int_equal(vg_detector_line(ref, "t.log", 0, i + 1, s, strlen(s), i == 10, NULL, &a, &fired), VG_OK);
             if (fired) assert_int_equal(collect(&a, want), VG_OK);
         }
         const vg_watch_stats *ws = vg_detector_stats(ref);

@@ -89,6 +89,10 @@ typedef struct vg_alert_row {
     double created;
 } vg_alert_row;
 
+/* A stored alert as JSON (no newline), appended to w: vg_alert_json's
+ * fields, then "id" and "created". */
+void vg_alert_row_json(const vg_alert_row *r, vg_wbuf *w);
+
 /* Number of alerts stored. */
 vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
 

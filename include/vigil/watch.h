@@ -81,7 +81,6 @@ vg_watch_params vg_watch_params_default(const vg_model *m);
 /* Counters since the detector was made. */
 typedef struct vg_watch_stats {
     uint64_t lines, events, skipped, bad, alerts;
-    uint64_t replayed;                   /* lines through vg_detector_replay */
     uint64_t first_bad_line;             /* 0 = no bad line yet */
     char first_bad_source[256];
     char first_bad_message[256];
@@ -98,9 +97,12 @@ void vg_detector_free(vg_detector *d);
  * line_no. *fired = 1 and *alert filled (valid until the next call) when the
  * line raises an alert. A bad line is counted and returns VG_OK with
  * *fired = 0; only failures of the process itself (memory) are errors.
- * `truncated` says the follower cut an over-long line (it is bad). */
+ * `truncated` says the follower cut an over-long line (it is bad). event
+ * (may be NULL) gets the line's event when it was scored, else n_fields 0;
+ * valid until the next call. */
 vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_alert *alert, int *fired);
+                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           int *fired);
 
 /* Called for each alert of a scored block, in line order; the alert is valid
  * only during the call. A non-zero status stops the block and is returned by
@@ -119,8 +121,8 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user);
 /* A line scored in an earlier run (`vigil watch --resume`): only its
  * features are computed, so the per-entity state is what it was when that
- * run read it; nothing is scored or counted but `replayed` (a bad line was
- * reported then). Fails only on memory. */
+ * run read it; nothing is scored or counted (a bad line was reported then).
+ * Fails only on memory. */
 vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
                              int truncated);
 /* Score the rows held now (none: nothing happens) and call on_alert for

@@ -3,6 +3,7 @@
 #include "vigil/labels.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -100,6 +101,20 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
     unsigned long long v = strtoull(s, &end, 10);
     if (!*s || *end || errno || *s == '-') {
         cli_usage_error(cmd, "%s: '%s' is not a whole number", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi) {
+        if (isinf(lo) && isinf(hi)) cli_usage_error(cmd, "%s: '%s' is not a number", opt, s);
+        else cli_usage_error(cmd, "%s: '%s' is not a number in [%g, %g]", opt, s, lo, hi);
         return -1;
     }
     *out = v;

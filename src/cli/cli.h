@@ -61,9 +61,11 @@ void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((forma
 void cli_progress(void *user, const char *stage, size_t done, size_t total);
 void cli_progress_end(void);
 
-/* Parse whole-number options. */
+/* Parse numeric options: one line naming the option on a bad value, -1. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out);
+/* A finite number in [lo, hi] (pass -INFINITY, INFINITY for any number). */
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -2,7 +2,6 @@
 #include "cli.h"
 #include "vigil/alerts.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +45,9 @@ static int row(const vg_alert_row *r, void *user)
     c->n++;
     if (c->json) {
         c->buf.len = 0;
-        vg_alert_json(a, &c->buf);
-        if (c->buf.failed || c->buf.len == 0) return 1;
-        /* add id and created in front of the closing brace */
-        char tail[96];
-        int k = snprintf(tail, sizeof tail, ",\"id\":%lld,\"created\":%.3f}\n", (long long)r->id, r->created);
-        c->buf.len--;
-        vg_wbuf_bytes(&c->buf, tail, (size_t)k);
+        vg_alert_row_json(r, &c->buf);
+        vg_wbuf_u8(&c->buf, '\n');
+        if (c->buf.failed) return 1;
         fwrite(c->buf.data, 1, c->buf.len, stdout);
         return 0;
     }
@@ -101,14 +96,8 @@ int cmd_alerts(int argc, char **argv)
             if (r < 0) return VG_EXIT_USAGE;
             q.label = v;
         } else if ((r = cli_opt(argc, argv, &i, "--min-score", &v))) {
-            if (r < 0) return VG_EXIT_USAGE;
-            char *end;
-            errno = 0;
-            q.min_score = strtod(v, &end);
-            if (errno || end == v || *end || !isfinite(q.min_score)) {
-                cli_usage_error("alerts", "--min-score: '%s' is not a number", v);
+            if (r < 0 || cli_parse_double("alerts", "--min-score", v, -INFINITY, INFINITY, &q.min_score))
                 return VG_EXIT_USAGE;
-            }
         } else if ((r = cli_opt(argc, argv, &i, "--limit", &v))) {
             uint64_t n;
             if (r < 0 || cli_parse_u64("alerts", "--limit", v, &n)) return VG_EXIT_USAGE;

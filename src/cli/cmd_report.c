@@ -118,13 +118,7 @@ int cmd_report(int argc, char **argv)
             if (r < 0) goto done;
             alerts = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
-            char *end;
-            if (r < 0) goto done;
-            threshold = strtod(v, &end);
-            if (!*v || *end || !isfinite(threshold)) {
-                cli_usage_error("report", "--threshold: '%s' is not a number", v);
-                goto done;
-            }
+            if (r < 0 || cli_parse_double("report", "--threshold", v, -INFINITY, INFINITY, &threshold)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--top", &v))) {
             if (r < 0 || cli_parse_u64("report", "--top", v, &top)) goto done;
             if (top < 1 || top > 1000) {

@@ -138,15 +138,7 @@ int cmd_serve(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             bad = r < 0 || cli_parse_int("serve", "--threads", v, 0, 1024, &p.threads);
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
-            char *end;
-            if (r < 0) bad = 1;
-            else {
-                p.threshold = strtod(v, &end);
-                if (!*v || *end || !isfinite(p.threshold)) {
-                    cli_usage_error("serve", "--threshold: '%s' is not a number", v);
-                    bad = 1;
-                }
-            }
+            bad = r < 0 || cli_parse_double("serve", "--threshold", v, -INFINITY, INFINITY, &p.threshold);
         } else if ((r = cli_opt(argc, argv, &i, "--api-key-file", &v))) {
             if (r < 0) bad = 1;
             else p.api_key_file = v;

@@ -6,7 +6,6 @@
 #include "vigil/tail.h"
 #include "vigil/watch.h"
 
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -316,19 +315,6 @@ static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_para
     return rc;
 }
 
-static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (errno || end == v || *end || !(x >= lo && x <= hi)) {
-        cli_usage_error("watch", "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
-}
-
 int cmd_watch(int argc, char **argv)
 {
     const char *model_path = NULL, *format = NULL, *alerts = NULL, *group = NULL, *consumer = NULL,
@@ -353,7 +339,7 @@ int cmd_watch(int argc, char **argv)
             if (r < 0) goto usage;
             alerts = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
-            if (r < 0 || parse_double("--threshold", v, -1e300, 1e300, &threshold)) goto usage;
+            if (r < 0 || cli_parse_double("watch", "--threshold", v, -1e300, 1e300, &threshold)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--max-line", &v))) {
             if (r < 0 || cli_parse_u64("watch", "--max-line", v, &max_line)) goto usage;
             if (max_line < 16 || max_line > (64u << 20)) {
@@ -375,9 +361,9 @@ int cmd_watch(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--max-entities", &v))) {
             if (r < 0 || cli_parse_u64("watch", "--max-entities", v, &max_entities)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--entity-ttl", &v))) {
-            if (r < 0 || parse_double("--entity-ttl", v, 0, 1e12, &ttl)) goto usage;
+            if (r < 0 || cli_parse_double("watch", "--entity-ttl", v, 0, 1e12, &ttl)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--stats-every", &v))) {
-            if (r < 0 || parse_double("--stats-every", v, 0.01, 86400, &stats_every)) goto usage;
+            if (r < 0 || cli_parse_double("watch", "--stats-every", v, 0.01, 86400, &stats_every)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
             if (r < 0) goto usage;
             group = v;
@@ -387,9 +373,9 @@ int cmd_watch(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--shard", &v))) {
             if (r < 0 || cli_parse_u64("watch", "--shard", v, &shard)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--claim-idle", &v))) {
-            if (r < 0 || parse_double("--claim-idle", v, 0, 1e12, &claim_idle)) goto usage;
+            if (r < 0 || cli_parse_double("watch", "--claim-idle", v, 0, 1e12, &claim_idle)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--block", &v))) {
-            if (r < 0 || parse_double("--block", v, 1, 60000, &block_ms)) goto usage;
+            if (r < 0 || cli_parse_double("watch", "--block", v, 1, 60000, &block_ms)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--alerts-stream", &v))) {
             if (r < 0) goto usage;
             alerts_stream = v;

@@ -18,7 +18,6 @@ typedef struct input {
     double mean, scale;  /* numeric, linear encoding: (x - mean) / scale */
     uint32_t n_cats;     /* categorical: kept categories, index = code */
     char **cats;
-    uint32_t *sorted;    /* category indices in strcmp order, for lookup */
     /* Records give categories as text of a known length: an open-addressing
      * table (slot = index + 1, 0 = empty) finds one with a hash and one
      * comparison instead of a binary search of string comparisons. */
@@ -54,7 +53,6 @@ void vg_pipeline_free(vg_pipeline *p)
         vg_free(in->name);
         for (uint32_t k = 0; k < in->n_cats; k++) vg_free(in->cats[k]);
         vg_free(in->cats);
-        vg_free(in->sorted);
         vg_free(in->cat_slot);
         vg_free(in->cat_len);
     }
@@ -69,21 +67,38 @@ void vg_pipeline_free(vg_pipeline *p)
 
 /* ---- lookup of category strings ------------------------------------- */
 
-static const char *const *sort_base;
-
-static int cmp_cat(const void *a, const void *b)
-{
-    return strcmp(sort_base[*(const uint32_t *)a], sort_base[*(const uint32_t *)b]);
-}
-
 static uint64_t cat_hash(const char *s, size_t len)
 {
     return vg_hash(s, len, 0x85ebca6bu);
 }
 
-/* Build in->sorted and the hash table. qsort has no context argument, so a
- * file-level pointer carries the names; fit and load run it under the
- * caller's thread only. */
+/* a[0..n) == b[0..n) for the short names and categories of records: a call
+ * to memcmp costs more than the comparison itself at these lengths, and a
+ * record has dozens of fields. Overlapping word loads stay inside both. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8), memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8), memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4), memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4), memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return 0;
+        return 1;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* Build the hash table of the categories (a category given twice is a
+ * corrupt pipeline). */
 static vg_status index_categories(input *in)
 {
     uint32_t slots = 16;
@@ -93,34 +108,24 @@ static vg_status index_categories(input *in)
     if (!in->cat_slot || !in->cat_len) return vg_fail(VG_ERR_NOMEM, "out of memory");
     in->cat_mask = slots - 1;
     for (uint32_t k = 0; k < in->n_cats; k++) {
-        in->cat_len[k] = (uint32_t)strlen(in->cats[k]);
-        uint32_t h = (uint32_t)cat_hash(in->cats[k], in->cat_len[k]) & in->cat_mask;
-        while (in->cat_slot[h]) h = (h + 1) & in->cat_mask;
+        uint32_t len = in->cat_len[k] = (uint32_t)strlen(in->cats[k]);
+        uint32_t h = (uint32_t)cat_hash(in->cats[k], len) & in->cat_mask;
+        for (uint32_t o; (o = in->cat_slot[h]); h = (h + 1) & in->cat_mask)
+            if (in->cat_len[o - 1] == len && memcmp(in->cats[o - 1], in->cats[k], len) == 0)
+                return vg_fail(VG_ERR_FORMAT, "column '%s': category '%s' appears twice", in->name, in->cats[k]);
         in->cat_slot[h] = k + 1;
     }
-    in->sorted = vg_malloc((in->n_cats ? in->n_cats : 1) * sizeof *in->sorted);
-    if (!in->sorted) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    for (uint32_t k = 0; k < in->n_cats; k++) in->sorted[k] = k;
-    sort_base = (const char *const *)in->cats;
-    qsort(in->sorted, in->n_cats, sizeof *in->sorted, cmp_cat);
-    for (uint32_t k = 1; k < in->n_cats; k++)
-        if (strcmp(in->cats[in->sorted[k - 1]], in->cats[in->sorted[k]]) == 0)
-            return vg_fail(VG_ERR_FORMAT, "column '%s': category '%s' appears twice", in->name,
-                           in->cats[in->sorted[k]]);
     return VG_OK;
 }
 
-/* Index of category s in `in`, or UINT32_MAX. */
-static uint32_t find_category(const input *in, const char *s)
+/* Category index of a string of known length (records are not
+ * NUL-terminated), or UINT32_MAX. */
+static uint32_t find_category_n(const input *in, const char *s, size_t len)
 {
-    size_t lo = 0, hi = in->n_cats;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(in->cats[in->sorted[mid]], s);
-        if (c == 0) return in->sorted[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
+    if (in->n_cats == 0) return UINT32_MAX;
+    uint32_t h = (uint32_t)cat_hash(s, len) & in->cat_mask;
+    for (uint32_t k; (k = in->cat_slot[h]); h = (h + 1) & in->cat_mask)
+        if (in->cat_len[k - 1] == len && same_bytes(in->cats[k - 1], s, len)) return k - 1;
     return UINT32_MAX;
 }
 
@@ -354,7 +359,10 @@ static vg_status transform_categorical(const vg_pipeline *p, const input *in, co
     uint32_t n = vg_table_n_categories(t, col);
     uint32_t *remap = vg_malloc((n ? n : 1) * sizeof *remap);
     if (!remap) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    for (uint32_t k = 0; k < n; k++) remap[k] = find_category(in, vg_table_category(t, col, k));
+    for (uint32_t k = 0; k < n; k++) {
+        const char *c = vg_table_category(t, col, k);
+        remap[k] = find_category_n(in, c, strlen(c));
+    }
     const uint32_t *codes = vg_table_codes(t, col);
     float *out = m->data + in->first_feature;
     int onehot = p->encoding == VG_ENCODING_ONEHOT_SCALED;
@@ -505,41 +513,6 @@ void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
 }
 
 /* ---- single records ----------------------------------------------------- */
-
-/* a[0..n) == b[0..n) for the short names and categories of records: a call
- * to memcmp costs more than the comparison itself at these lengths, and a
- * record has dozens of fields. Overlapping word loads stay inside both. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8), memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8), memcpy(&b1, b + n - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t a0, a1, b0, b1;
-        memcpy(&a0, a, 4), memcpy(&b0, b, 4);
-        memcpy(&a1, a + n - 4, 4), memcpy(&b1, b + n - 4, 4);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n < 4) {
-        for (size_t i = 0; i < n; i++)
-            if (a[i] != b[i]) return 0;
-        return 1;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
-/* Category index of a string of known length (records are not NUL-terminated). */
-static uint32_t find_category_n(const input *in, const char *s, size_t len)
-{
-    if (in->n_cats == 0) return UINT32_MAX;
-    uint32_t h = (uint32_t)cat_hash(s, len) & in->cat_mask;
-    for (uint32_t k; (k = in->cat_slot[h]); h = (h + 1) & in->cat_mask)
-        if (in->cat_len[k - 1] == len && same_bytes(in->cats[k - 1], s, len)) return k - 1;
-    return UINT32_MAX;
-}
 
 static inline void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
 {

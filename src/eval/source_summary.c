@@ -1,9 +1,7 @@
 /* Per-source summaries of logs (see vigil/source_summary.h). Each line goes
- * through two copies of the same stateful line adapter in lockstep: the
- * detector's (which decides alerts exactly as `vigil watch` does) and our own
- * (whose event we read the entity and fields from, since the detector keeps
- * its event to itself). Both see identical lines in identical order, so their
- * per-entity states never diverge. The file is streamed through a buffer of
+ * through a detector, which decides alerts exactly as `vigil watch` does and
+ * hands back the event it scored, whose entity and fields are counted. The
+ * file is streamed through a buffer of
  * one line's limit (zlib reads plain and gzip files alike), so memory grows
  * with the distinct values counted, never with the file. Values are counted
  * in string dictionaries (codes in first-seen order) with parallel count
@@ -250,39 +248,28 @@ static vg_status timeline_add(timeline *tl, double t, int alert)
     return VG_OK;
 }
 
-/* One pass over a log: the two adapters' consumers and what they count. */
+/* One pass over a log: its detector and what is counted. */
 typedef struct pass {
     const format_spec *fs;
     const char *path;
     vg_detector *det;
-    vg_line_adapter *ad;
     vg_source_summary *s;
     counter ent, labels, dims[VG_SUMMARY_MAX_DIMS];
     timeline tl;
     uint64_t line_no;
 } pass;
 
-/* One line (no newline): through our adapter and the detector, then counted
- * if the detector took it as an event. cut: longer than the limit (bad). */
+/* One line (no newline): through the detector, then counted if it was
+ * scored as an event. cut: longer than the limit (bad). */
 static vg_status one_line(pass *ps, const char *line, size_t n, int cut)
 {
     ps->line_no++;
     if (n && line[n - 1] == '\r') n--;
-    vg_log_event ev = { 0 };
-    int have = 0;
-    if (!cut) {
-        /* Our copy first: its event stays valid through the detector's call. */
-        vg_status st = vg_line_adapter_process(ps->ad, 0, ps->line_no, line, n, &ev);
-        if (st == VG_ERR_NOMEM) return st;
-        have = st == VG_OK && ev.n_fields > 0;
-        vg_clear_error();
-    }
-    const vg_watch_stats *ws = vg_detector_stats(ps->det);
-    uint64_t events_before = ws->events;
+    vg_log_event ev;
     vg_alert a;
     int fired = 0;
-    vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &a, &fired);
-    if (st || ws->events == events_before || !have) return st;
+    vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &ev, &a, &fired);
+    if (st || ev.n_fields == 0) return st;
     ps->s->labelled += ev.label != NULL;
     if ((st = counter_add(&ps->ent, ev.entity_len ? ev.entity : NULL, ev.entity_len, fired))) return st;
     for (size_t d = 0; d < ps->fs->n_dims; d++) {
@@ -377,7 +364,6 @@ vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summ
         goto done;
     }
     if ((st = vg_detector_new(m, "report", &wp, &ps.det))) goto done;
-    if ((st = vg_line_adapter_new(format, NULL, &wp.log, &ps.ad))) goto done;
     s->format = fs->format;
     s->entity_name = fs->entity_name;
     s->threshold = vg_detector_threshold(ps.det);
@@ -409,7 +395,6 @@ done:
     counter_free(&ps.ent);
     counter_free(&ps.labels);
     for (size_t d = 0; d < VG_SUMMARY_MAX_DIMS; d++) counter_free(&ps.dims[d]);
-    vg_line_adapter_free(ps.ad);
     vg_detector_free(ps.det);
     if (st) vg_source_summary_free(s);
     else *out = s;

@@ -200,15 +200,13 @@ static int list_row(const vg_alert_row *r, void *user)
         return 1;
     }
     l->row.len = 0;
-    vg_alert_json(&r->alert, &l->row);
-    if (l->row.failed || l->row.len < 2) {
+    vg_alert_row_json(r, &l->row);
+    if (l->row.failed || l->row.len == 0) {
         l->t->failed = 1;
         return 1;
     }
     if (l->n++) vg_text_putc(l->t, ',');
-    /* The id and the write time first, then the alert's own fields. */
-    vg_text_printf(l->t, "{\"id\":%lld,\"created\":%.3f,", (long long)r->id, r->created);
-    vg_text_put(l->t, (const char *)l->row.data + 1, l->row.len - 1);
+    vg_text_put(l->t, (const char *)l->row.data, l->row.len);
     return 0;
 }
 

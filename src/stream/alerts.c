@@ -104,6 +104,15 @@ void vg_alert_json(const vg_alert *a, vg_wbuf *w)
     vg_wbuf_u8(w, '}');
 }
 
+void vg_alert_row_json(const vg_alert_row *r, vg_wbuf *w)
+{
+    size_t start = w->len;
+    vg_alert_json(&r->alert, w);
+    if (w->failed || w->len == start) return;
+    w->len--;   /* the closing brace: the row's own fields go before it */
+    vg_wbuf_printf(w, ",\"id\":%lld,\"created\":%.3f}", (long long)r->id, r->created);
+}
+
 /* ---- the store ------------------------------------------------------------- */
 
 struct vg_alert_store {

@@ -339,10 +339,12 @@ static double arrival_time(void)
 }
 
 vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_alert *alert, int *fired)
+                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           int *fired)
 {
     VG_ASSERT(vg_detector_held(d) == 0);   /* held rows first: the caller mixed the two paths */
     *fired = 0;
+    if (event) event->n_fields = 0;
     vg_log_event ev;
     vg_status st;
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
@@ -355,6 +357,7 @@ vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t sou
     double score;
     const char *label;
     d->stats.events++;
+    if (event) *event = ev;
     if (!decide(d, d->proba, &score, &label)) return VG_OK;
     d->stats.alerts++;
     memset(alert, 0, sizeof *alert);
@@ -583,7 +586,6 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
 vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
                              int truncated)
 {
-    d->stats.replayed++;
     if (truncated) return VG_OK;
     vg_log_event ev;
     return vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev) == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
