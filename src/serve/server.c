@@ -282,15 +282,11 @@ static enum MHD_Result serve_asset(vg_server *s, struct MHD_Connection *c, vg_re
     return respond(s, c, rq, &r);
 }
 
-/* The first call for a request: headers are in, the body is not. Routes
- * without a body are answered here; so are requests refused before their
- * body is read (auth, size), which also spares reading it. */
 static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
                                         const char *value, size_t value_len)
 {
-    (void)kind;
+    (void)kind, (void)key;
     *(size_t *)cls += key_len + (value ? value_len : 0) + 4;  /* ": " and CRLF */
-    (void)key;
     return MHD_YES;
 }
 
@@ -305,6 +301,9 @@ static size_t header_bytes(struct MHD_Connection *c, const char *url, const char
     return n;
 }
 
+/* The first call for a request: headers are in, the body is not. Routes
+ * without a body are answered here; so are requests refused before their
+ * body is read (auth, size), which also spares reading it. */
 static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url,
                              const char *method)
 {

@@ -291,8 +291,12 @@ vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t 
     memset(out, 0, sizeof *out);
     if (len > a->opt.max_line_bytes)
         return vg_fail(VG_ERR_LIMIT, "line of %zu bytes is longer than the limit of %zu", len, a->opt.max_line_bytes);
-    /* Binary garbage never makes a valid record in any format: one clear message. */
-    if (vg_find_control(line, len) < len) return vg_fail(VG_ERR_PARSE, "binary data (control bytes) in the line");
+    /* Binary garbage never makes a valid record: one clear message for kdd
+     * and csv, whose fields would otherwise pass as odd text. The log
+     * formats refuse control bytes themselves, naming the column or field,
+     * so their lines are not scanned twice. */
+    if (a->kind != ADAPT_LOG && vg_find_control(line, len) < len)
+        return vg_fail(VG_ERR_PARSE, "binary data (control bytes) in the line");
     switch (a->kind) {
     case ADAPT_KDD: return kdd_process(a, line, len, out);
     case ADAPT_CSV: return csv_process(a, source, line_no, line, len, out);
