@@ -213,6 +213,17 @@ static vg_status check_schema(vg_alert_store *s)
     return VG_OK;
 }
 
+/* WAL mode, the schema checked (created in a new file) and the positions
+ * table, all idempotent. */
+static vg_status prepare_file(vg_alert_store *s)
+{
+    vg_status st = VG_OK;
+    if (!s->p.read_only && ((st = exec(s, "PRAGMA journal_mode=WAL")) || (st = exec(s, "PRAGMA synchronous=NORMAL"))))
+        return st;
+    if ((st = check_schema(s))) return st;
+    return s->p.read_only ? VG_OK : exec(s, positions_sql);
+}
+
 vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, vg_alert_store **out)
 {
     *out = NULL;
@@ -231,10 +242,18 @@ vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, 
         goto err;
     }
     sqlite3_busy_timeout(s->db, s->p.busy_timeout_ms);
-    if (!s->p.read_only && ((st = exec(s, "PRAGMA journal_mode=WAL")) || (st = exec(s, "PRAGMA synchronous=NORMAL"))))
-        goto err;
-    if ((st = check_schema(s))) goto err;
-    if (!s->p.read_only && (st = exec(s, positions_sql))) goto err;
+    /* Two processes opening a new store at once (consumers started
+     * together) race for the switch to WAL, which SQLite refuses at once
+     * with "database is locked" instead of calling the busy handler: try
+     * again within busy_timeout_ms. */
+    for (double t0 = vg_now();;) {
+        st = prepare_file(s);
+        int code = sqlite3_errcode(s->db) & 0xff;
+        if (!st || (code != SQLITE_BUSY && code != SQLITE_LOCKED) || vg_now() - t0 > s->p.busy_timeout_ms / 1000.0)
+            break;
+        nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+    }
+    if (st) goto err;
     if (!s->p.read_only) {
         const char *sql =
             s->p.dedup ? "INSERT INTO alerts(time,source,line_no,entity,model,label,score,explanation_json,raw,created)"
