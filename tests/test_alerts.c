@@ -215,6 +215,8 @@ static void test_times_and_json(void **state)
 {
     (void)state;
     double t;
+    assert_int_equal(vg_alert_parse_time("2004-26-\n1", 0, &t), VG_ERR_PARSE);   /* found by fuzz_alert_time */
+    assert_null(strchr(vg_last_error(), '\n'));
     assert_int_equal(vg_alert_parse_time("1700000000", 0, &t), VG_OK);
     assert_true(t == 1700000000.0);
     assert_int_equal(vg_alert_parse_time("2024-05-01", 0, &t), VG_OK);
@@ -227,6 +229,14 @@ static void test_times_and_json(void **state)
     assert_true(t == 10000 - 7200);
     assert_int_equal(vg_alert_parse_time("yesterday", 0, &t), VG_ERR_PARSE);
     assert_int_equal(vg_alert_parse_time("2024-13-01", 0, &t), VG_ERR_PARSE);
+    /* Limits: 64 characters at most, none empty. */
+    char longest[66];
+    memset(longest, '0', 64), longest[64] = '\0';
+    assert_int_equal(vg_alert_parse_time(longest, 0, &t), VG_OK);
+    longest[64] = '0', longest[65] = '\0';
+    assert_int_equal(vg_alert_parse_time(longest, 0, &t), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "too long"));
+    assert_int_equal(vg_alert_parse_time("", 0, &t), VG_ERR_PARSE);
 
     vg_alert a = make(7, 0.75, "al\"ice");
     a.raw = "x\ty\x01\xff";

@@ -405,7 +405,9 @@ vg_status vg_alert_store_get_position(vg_alert_store *s, const char *path, vg_ta
 vg_status vg_alert_parse_time(const char *s, double now, double *out)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 64) return vg_fail(VG_ERR_PARSE, "time '%s': empty or too long", s ? s : "");
+    /* The value is echoed in the messages below, which must stay one line. */
+    if (n && vg_find_control(s, n) < n) return vg_fail(VG_ERR_PARSE, "time: a control byte in the value");
+    if (n == 0 || n > 64) return vg_fail(VG_ERR_PARSE, "time '%.64s': empty or too long", s ? s : "");
     char *end;
     double v = strtod(s, &end);
     if (end != s && *end == '\0' && isfinite(v)) {
