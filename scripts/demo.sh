@@ -16,4 +16,4 @@ head -n 9 out/predictions.csv | column -t -s,
 echo "   ... all $(($(wc -l < out/predictions.csv) - 1)) predictions are in out/predictions.csv"
 echo
 echo "== vigil inspect out/nsl-kdd-forest.vgm (first lines)"
-build/vigil inspect out/nsl-kdd-forest.vgm | head -n 14
+build/vigil inspect out/nsl-kdd-forest.vgm | sed -n 1,14p   # sed reads it all: head would close the pipe early and, under pipefail, fail the demo (SIGPIPE)
