@@ -11,7 +11,7 @@
 #include "vigil/table.h"
 
 typedef struct vg_csv_options {
-    char delimiter;            /* ',' by default; 0 = detect from the first line (, ; TAB |) */
+    char delimiter;            /* 0 (default) = detect from the first lines (, ; TAB |); or the separator */
     int header;                /* 1 yes, 0 no, -1 detect (default) */
     const char *const *names;  /* column names when there is no header; NULL -> "c1", "c2", ... */
     size_t n_names;

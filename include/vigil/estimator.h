@@ -55,6 +55,9 @@ typedef struct vg_estimator_kind {
     vg_status (*params_set)(void *params, const char *key, const char *value);
     /* NULL if the parameter set is consistent, else a static message. */
     const char *(*params_check)(const void *params);
+    /* Every parameter as "key=value" separated by ", ", in the text
+     * params_set reads (so `inspect` shows the defaults a model used too). */
+    void (*params_describe)(const void *params, vg_wbuf *out);
 
     /* Train. *out_state is a new fitted state owned by the caller (free with
      * ->free). Must be deterministic for a given opt->seed whatever opt->threads. */

@@ -65,6 +65,10 @@ typedef struct vg_log_format {
     vg_status (*process)(void *state, const char *line, size_t len, vg_log_event *out);
     /* What the per-entity state holds now and has dropped so far. */
     void (*state_stats)(const void *state, vg_log_state_stats *out);
+    /* Columns that carry or derive the truth (the label column vg_log_read
+     * adds, a rule score): never features, whatever the task and label, so a
+     * regression on one cannot learn from another. NULL-terminated. */
+    const char *const *label_columns;
 } vg_log_format;
 
 /* Registry: "login", "weblog"; NULL for other names. */

@@ -31,6 +31,7 @@ typedef struct vg_data_spec {
     const char *const *text;           /* csv: text columns (URLs, paths) turned into URL/text features */
     size_t n_text;
     const vg_log_options *log;         /* log formats: options, NULL = defaults */
+    char delimiter;                    /* csv: field separator, 0 = detect (, ; TAB |) */
 } vg_data_spec;
 
 /* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).

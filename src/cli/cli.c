@@ -3,11 +3,13 @@
 #include "vigil/labels.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Every item is the list's own copy, so lists built from argv, from split
@@ -134,6 +136,37 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int h
     return 0;
 }
 
+int cli_parse_delimiter(const char *cmd, const char *s, char *out)
+{
+    if (strcmp(s, "auto") == 0) *out = 0;
+    else if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0) *out = '\t';
+    else if (strlen(s) == 1 && strchr(",;|\t :", s[0])) *out = s[0];
+    else {
+        cli_usage_error(cmd, "--delimiter: '%s' is not one of , ; | tab (or auto)", s);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_check_output(const char *cmd, const char *path)
+{
+    if (strcmp(path, "-") == 0) return 0;
+    char *copy = strdup(path);
+    if (!copy) return -1;
+    const char *dir = dirname(copy);
+    struct stat sb;
+    int rc = 0;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "vigil %s: %s: the folder '%s' does not exist\n", cmd, path, dir);
+        rc = -1;
+    } else if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "vigil %s: %s: the folder '%s' is not writable\n", cmd, path, dir);
+        rc = -1;
+    }
+    free(copy);
+    return rc;
+}
+
 void cli_data_opts_init(cli_data_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -173,6 +206,11 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
             cli_usage_error("train", "--split: '%s' is not a fraction between 0 and 1", v);
             return -1;
         }
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--delimiter", &v))) {
+        if (r < 0) return r;
+        if (cli_parse_delimiter("train", v, &o->delimiter)) return -1;
         return 1;
     }
     if ((r = cli_opt(argc, argv, i, "--labels", &v))) return r > 0 ? (o->log.labels_path = v, 1) : r;
@@ -230,6 +268,10 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "--text goes with CSV data (--format csv)");
         return -1;
     }
+    if (o->delimiter && o->format && strcmp(o->format, "csv") != 0) {
+        cli_usage_error(cmd, "--delimiter goes with CSV data (--format csv)");
+        return -1;
+    }
     if (o->log.labels_path && !log_format) {
         cli_usage_error(cmd, "--labels goes with a log format (--format weblog or login)");
         return -1;
@@ -247,7 +289,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         }
         o->log.label = "rule-score";
     } else if (o->task && vg_task_parse(o->task, &task)) {
-        cli_usage_error(cmd, "%s", vg_last_error());
+        cli_usage_error(cmd, "--task: '%s' is not one of binary, category, label, regression, rule-score", o->task);
         return -1;
     }
     spec->format = o->format ? o->format : "csv";
@@ -261,6 +303,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     spec->text = o->text.items;
     spec->n_text = o->text.n;
     spec->log = log_format ? &o->log : NULL;
+    spec->delimiter = o->delimiter;
     return 0;
 }
 

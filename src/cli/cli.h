@@ -34,6 +34,7 @@ int cli_is_help(const char *arg);
 typedef struct cli_data_opts {
     const char *data, *test, *format, *task, *label, *positive;
     double split;  /* 0 = none */
+    char delimiter; /* CSV field separator; 0 = detect */
     cli_list ignore, categorical, text;
     uint64_t seed;
     int threads;
@@ -52,6 +53,10 @@ void cli_data_opts_free(cli_data_opts *o);
 int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_spec *spec, vg_table **train,
                         vg_table **test);
 
+/* Before any work: the folder an output file goes to exists and is writable
+ * ("-" = stdout passes). Prints one line naming the path; returns 0 or -1. */
+int cli_check_output(const char *cmd, const char *path);
+
 /* "vigil CMD: message" on stderr, where message is the library's last error. */
 void cli_error(const char *cmd);
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,6 +68,8 @@ void cli_progress_end(void);
 
 /* Parse numeric options: one line naming the option on a bad value, -1. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
+/* --delimiter VALUE: , ; | tab (or \t) or auto (0 = detect). */
+int cli_parse_delimiter(const char *cmd, const char *s, char *out);
 int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out);
 /* A finite number in [lo, hi] (pass -INFINITY, INFINITY for any number). */
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);

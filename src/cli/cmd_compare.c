@@ -62,6 +62,7 @@ int cmd_compare(int argc, char **argv)
     }
     vg_data_spec spec;
     if (cli_data_opts_finish(&o, "compare", &spec)) goto done;
+    if (report && cli_check_output("compare", report)) goto done;
     if (models.n == 0) {
         cli_usage_error("compare", "--models NAME,NAME,... is required");
         goto done;

@@ -66,6 +66,7 @@ int cmd_predict(int argc, char **argv)
         cli_usage_error("predict", "--model and --data are required");
         return VG_EXIT_USAGE;
     }
+    if (out && cli_check_output("predict", out)) return VG_EXIT_USAGE;
     vg_model *m = NULL;
     vg_table *t = NULL;
     float *proba = NULL;

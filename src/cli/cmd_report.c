@@ -136,6 +136,7 @@ int cmd_report(int argc, char **argv)
         cli_usage_error("report", "--model, --data and -o are required (or --alerts and -o)");
         goto done;
     }
+    if (cli_check_output("report", output)) goto done;
     rc = VG_EXIT_ERROR;
     size_t n = models.n;
     vg_model **m = calloc(n + 1, sizeof *m);

@@ -22,6 +22,7 @@ static const char help[] =
     "  --task TASK          binary (default; KDD: attack vs normal), category (KDD: normal,\n"
     "                       DoS, Probe, R2L, U2R), label (every label value is a class) or\n"
     "                       regression (a numeric label; gbdt)\n"
+    "  --delimiter SEP      CSV field separator: , ; | tab (default: detected from the first lines)\n"
     "  --label COL          the label column (default: 'label' for kdd, else the last column)\n"
     "  --positive VALUE     binary: the label value that is the positive (attack) class\n"
     "  --ignore COL,...     columns never used as features (ids, timestamps)\n"
@@ -35,7 +36,7 @@ static const char help[] =
     "  --entity-ttl SECONDS state idle this long (event time) is dropped (default 604800)\n"
     "  --geoip FILE         MaxMind .mmdb or IP-range file for client countries\n"
     "model:\n"
-    "  --model NAME         logreg, tree or forest (default forest)\n"
+    "  --model NAME         one of the models listed below (default forest)\n"
     "  --param KEY=VALUE    model parameter, scikit-learn names (repeatable), e.g.\n"
     "                       n_estimators=200 max_depth=12 C=0.5 class_weight=balanced\n"
     "  --seed N             random seed (default 42); results are reproducible per seed\n"
@@ -124,6 +125,7 @@ int cmd_train(int argc, char **argv)
         cli_usage_error("train", "-o MODEL.vgm is required");
         goto done;
     }
+    if (cli_check_output("train", out)) goto done;
     vg_train_request rq = { .data = spec, .model = model_name, .params = params.items, .n_params = params.n,
                             .seed = o.seed, .threads = o.threads, .progress = cli_progress };
     /* Check the model and its parameters before reading any data. */

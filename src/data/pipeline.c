@@ -199,6 +199,15 @@ static vg_status fit_categorical(input *in, const vg_table *t, size_t col, uint3
     qsort(cc, n, sizeof *cc, cmp_count_desc);
     uint32_t keep = 0;
     while (keep < n && keep < max_categories && cc[keep].count > 0) keep++;
+    if (keep < n && cc[keep].count > 0) {
+        /* Capped: say so, and what becomes of the rest, rather than drop them silently. */
+        uint32_t used = keep;
+        size_t rest_rows = 0;
+        for (; used < n && cc[used].count > 0; used++) rest_rows += cc[used].count;
+        vg_log(VG_LOG_WARN, "column '%s': %u distinct values in the training rows; the %u most frequent are "
+                            "kept as categories, the other %u (%zu of %zu rows) are treated as unseen values",
+               vg_table_name(t, col), used, keep, used - keep, rest_rows, rows);
+    }
     /* Store kept categories in first-seen order for stable, readable output. */
     uint32_t *codes_kept = vg_malloc((keep ? keep : 1) * sizeof *codes_kept);
     in->cats = vg_calloc(keep ? keep : 1, sizeof *in->cats);

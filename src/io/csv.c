@@ -32,7 +32,7 @@ vg_csv_options vg_csv_options_default(void)
 {
     vg_csv_options o;
     memset(&o, 0, sizeof o);
-    o.delimiter = ',';
+    o.delimiter = 0;  /* detect: the README promises , ; TAB and | alike */
     o.header = -1;
     o.max_line_bytes = 1u << 20;
     o.max_columns = 4096;

@@ -25,7 +25,9 @@
  *   rule_score           the rule-based risk score below; NOT emitted when the
  *                        label is "rule-score", because the label is a
  *                        threshold of it and the model would learn the rule
- *                        from the leak instead of from the features.
+ *                        from the leak instead of from the features. It is
+ *                        a label column (never a feature): a regression
+ *                        target, or a second truth beside the label.
  * A "device" is the user agent string when there is one (the most specific
  * fingerprint the data carries), else OS + device type + browser.
  *
@@ -585,6 +587,8 @@ static vg_status process_line(login_state *s, size_t len, vg_log_event *out)
     return VG_OK;
 }
 
+static const char *const login_label_columns[] = { "label", "rule_score", NULL };
+
 const vg_log_format vg_login_format = {
     .name = "login",
     .summary = "login events (RBA data set CSV) with online per-user features",
@@ -592,4 +596,5 @@ const vg_log_format vg_login_format = {
     .state_free = login_state_free,
     .process = login_process,
     .state_stats = login_state_stats,
+    .label_columns = login_label_columns,
 };

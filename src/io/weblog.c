@@ -393,6 +393,8 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_log_ev
     return VG_OK;
 }
 
+static const char *const weblog_label_columns[] = { "label", NULL };
+
 const vg_log_format vg_weblog_format = {
     .name = "weblog",
     .summary = "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP",
@@ -400,4 +402,5 @@ const vg_log_format vg_weblog_format = {
     .state_free = wl_free,
     .process = wl_process,
     .state_stats = wl_state_stats,
+    .label_columns = weblog_label_columns,
 };

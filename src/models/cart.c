@@ -44,6 +44,22 @@ static int looks_fractional(const char *s)
     return strpbrk(s, ".eE") != NULL;
 }
 
+void vg_cart_params_describe(const vg_cart_params *p, vg_wbuf *out)
+{
+    vg_wbuf_printf(out, "criterion=%s, ", p->criterion == VG_CART_GINI ? "gini" : "entropy");
+    if (p->max_depth) vg_wbuf_printf(out, "max_depth=%u, ", p->max_depth);
+    else vg_wbuf_printf(out, "max_depth=none, ");
+    vg_wbuf_printf(out, "min_samples_split=%u, min_samples_leaf=%u, ", p->min_samples_split, p->min_samples_leaf);
+    switch (p->max_features) {
+    case VG_CART_MAXF_ALL: vg_wbuf_printf(out, "max_features=none"); break;
+    case VG_CART_MAXF_SQRT: vg_wbuf_printf(out, "max_features=sqrt"); break;
+    case VG_CART_MAXF_LOG2: vg_wbuf_printf(out, "max_features=log2"); break;
+    case VG_CART_MAXF_COUNT: vg_wbuf_printf(out, "max_features=%.0f", p->max_features_value); break;
+    case VG_CART_MAXF_FRACTION: vg_wbuf_printf(out, "max_features=%.15g", p->max_features_value); break;
+    }
+    vg_wbuf_printf(out, ", min_impurity_decrease=%.15g, max_bins=%u", p->min_impurity_decrease, p->max_bins);
+}
+
 vg_status vg_cart_params_set(vg_cart_params *p, const char *key, const char *value, int *known)
 {
     long v;

@@ -58,6 +58,8 @@ typedef struct vg_cart_params {
 } vg_cart_params;
 
 void vg_cart_params_default(vg_cart_params *p);
+/* The keys vg_cart_params_set reads, "key=value, ..." (no trailing separator). */
+void vg_cart_params_describe(const vg_cart_params *p, vg_wbuf *out);
 /* Set one of the keys above from text. Returns VG_OK and *known = 1 when
  * set; VG_ERR_INVALID with a message for a bad value; VG_OK with *known = 0
  * (and nothing set) for a key this function does not know. */

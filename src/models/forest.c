@@ -87,6 +87,18 @@ static vg_status forest_params_set(void *params, const char *key, const char *va
     return VG_OK;
 }
 
+static void forest_params_describe(const void *params, vg_wbuf *out)
+{
+    const vg_forest_params *p = params;
+    vg_wbuf_printf(out, "n_estimators=%u, ", p->n_estimators);
+    vg_cart_params_describe(&p->tree, out);
+    vg_wbuf_printf(out, ", bootstrap=%s, ", p->bootstrap ? "true" : "false");
+    if (p->max_samples_mode == MAX_SAMPLES_ALL) vg_wbuf_printf(out, "max_samples=none");
+    else if (p->max_samples_mode == MAX_SAMPLES_FRACTION) vg_wbuf_printf(out, "max_samples=%.15g", p->max_samples);
+    else vg_wbuf_printf(out, "max_samples=%.0f", p->max_samples);
+    vg_wbuf_printf(out, ", oob_score=%s", p->oob_score ? "true" : "false");
+}
+
 static const char *forest_params_check(const void *params)
 {
     const vg_forest_params *p = params;
@@ -381,6 +393,7 @@ const vg_estimator_kind vg_forest_kind = {
     .params_default = forest_params_default,
     .params_set = forest_params_set,
     .params_check = forest_params_check,
+    .params_describe = forest_params_describe,
     .fit = forest_fit,
     .predict = forest_predict,
     .n_classes = forest_n_classes,

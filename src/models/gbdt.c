@@ -189,6 +189,26 @@ static vg_status gbdt_params_set(void *params, const char *key, const char *valu
     return VG_OK;
 }
 
+static void gbdt_params_describe(const void *params, vg_wbuf *out)
+{
+    const vg_gbdt_params *p = params;
+    static const char *const objective[] = { "auto", "binary", "multiclass", "regression" };
+    vg_wbuf_printf(out, "n_estimators=%u, learning_rate=%.15g, ", p->n_estimators, p->learning_rate);
+    if (p->max_depth) vg_wbuf_printf(out, "max_depth=%u, ", p->max_depth);
+    else vg_wbuf_printf(out, "max_depth=none, ");
+    vg_wbuf_printf(out, "max_leaves=%u, grow_policy=%s, min_child_weight=%.15g, reg_lambda=%.15g, "
+                   "reg_alpha=%.15g, gamma=%.15g, subsample=%.15g, colsample_bytree=%.15g, max_bins=%u, "
+                   "scale_pos_weight=%.15g, early_stopping=%u, validation_fraction=%.15g, max_cat_to_onehot=%u, "
+                   "max_cat_threshold=%u, cat_smooth=%.15g, cat_l2=%.15g, min_data_per_group=%.15g, objective=%s, ",
+                   p->max_leaves, p->grow_policy == VG_GBDT_LOSSGUIDE ? "lossguide" : "depthwise",
+                   p->min_child_weight, p->reg_lambda, p->reg_alpha, p->gamma, p->subsample, p->colsample_bytree,
+                   p->max_bins, p->scale_pos_weight, p->early_stopping, p->validation_fraction,
+                   p->max_cat_to_onehot, p->max_cat_threshold, p->cat_smooth, p->cat_l2, p->min_data_per_group,
+                   objective[p->objective]);
+    if (p->base_score_auto) vg_wbuf_printf(out, "base_score=auto");
+    else vg_wbuf_printf(out, "base_score=%.15g", p->base_score);
+}
+
 static const char *gbdt_params_check(const void *params)
 {
     const vg_gbdt_params *p = params;
@@ -831,6 +851,7 @@ const vg_estimator_kind vg_gbdt_kind = {
     .params_default = gbdt_params_default,
     .params_set = gbdt_params_set,
     .params_check = gbdt_params_check,
+    .params_describe = gbdt_params_describe,
     .fit = gbdt_fit,
     .predict = gbdt_predict,
     .n_classes = gbdt_n_classes,

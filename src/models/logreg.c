@@ -100,6 +100,14 @@ static vg_status logreg_params_set(void *params, const char *key, const char *va
     return VG_OK;
 }
 
+static void logreg_params_describe(const void *params, vg_wbuf *out)
+{
+    const vg_logreg_params *p = params;
+    static const char *const multi[] = { "auto", "multinomial", "ovr" };
+    vg_wbuf_printf(out, "C=%.15g, max_iter=%ld, tol=%.15g, fit_intercept=%s, multi_class=%s", p->C, p->max_iter,
+                   p->tol, p->fit_intercept ? "true" : "false", multi[p->multi_class]);
+}
+
 static const char *logreg_params_check(const void *params)
 {
     const vg_logreg_params *p = params;
@@ -1099,6 +1107,7 @@ const vg_estimator_kind vg_logreg_kind = {
     .params_default = logreg_params_default,
     .params_set = logreg_params_set,
     .params_check = logreg_params_check,
+    .params_describe = logreg_params_describe,
     .fit = logreg_fit,
     .predict = logreg_predict,
     .n_classes = logreg_n_classes,

@@ -106,6 +106,7 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     for (size_t i = 0; i < spec->n_categorical; i++) cat[nc++] = spec->categorical[i];
     for (size_t i = 0; i < spec->n_text; i++) cat[nc++] = spec->text[i];
     vg_csv_options opt = vg_csv_options_default();
+    opt.delimiter = spec->delimiter;
     opt.categorical = cat;
     opt.n_categorical = nc;
     vg_status st = vg_csv_read(path, &opt, out);

@@ -356,7 +356,10 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     if (m->classes.positive_value) vg_wbuf_printf(out, "  (positive: label '%s')", m->classes.positive_value);
     else if (m->classes.negative_value) vg_wbuf_printf(out, "  (positive: every label but '%s')", m->classes.negative_value);
     vg_wbuf_printf(out, "\n");
-    put_list(out, "parameters", &m->params);
+    vg_wbuf_printf(out, "parameters      ");
+    vg_model_params_describe(m, out);
+    vg_wbuf_printf(out, "\n");
+    put_list(out, "given", &m->params);
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
     put_list(out, "text columns", &m->text);

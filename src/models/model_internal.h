@@ -45,5 +45,8 @@ struct vg_model {
 vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n);
 void vg_string_list_free(vg_string_list *l);
 vg_label_spec vg_model_label_spec(const vg_model *m);
+/* Every parameter the model was fitted with, defaults included, as
+ * "key=value, ..." (train.c, where parameters are built). */
+void vg_model_params_describe(const vg_model *m, vg_wbuf *out);
 
 #endif

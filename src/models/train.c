@@ -44,6 +44,22 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
     return VG_OK;
 }
 
+void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
+{
+    const vg_train_request rq = { .params = (const char *const *)m->params.items, .n_params = m->params.n };
+    void *params = vg_calloc(1, m->kind->params_size);
+    const char *cw = NULL;
+    /* The stored parameters were accepted at training; should a newer vigil
+     * refuse one, the list as given is all there is to show. */
+    if (!params || build_params(&rq, m->kind, params, &cw) || !m->kind->params_describe) {
+        for (size_t i = 0; i < m->params.n; i++) vg_wbuf_printf(out, "%s%s", i ? ", " : "", m->params.items[i]);
+    } else {
+        m->kind->params_describe(params, out);
+        vg_wbuf_printf(out, ", class_weight=%s", cw ? cw : "none");
+    }
+    vg_free(params);
+}
+
 static const vg_estimator_kind *find_kind(const char *name)
 {
     const vg_estimator_kind *kind = vg_estimator_find(name ? name : "forest");
@@ -151,13 +167,34 @@ static int in_list(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
-/* A categorical column whose every value is distinct (a session or event id)
- * cannot generalise and would only make the model memorise rows. */
+static int in_null_list(const char *name, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(name, *list) == 0) return 1;
+    return 0;
+}
+
+/* A categorical column whose every value is distinct in the training rows (a
+ * session or event id) cannot generalise and would only make the model
+ * memorise rows. The training rows decide: after --split the table holds the
+ * whole file's categories, which a row count of the training part would never
+ * match. */
 static int looks_like_id(const vg_table *t, size_t col)
 {
     size_t rows = vg_table_rows(t);
-    return vg_table_type(t, col) == VG_COLUMN_CATEGORICAL && rows >= 50 &&
-           vg_table_n_categories(t, col) == rows;
+    if (vg_table_type(t, col) != VG_COLUMN_CATEGORICAL || rows < 50) return 0;
+    uint32_t n = vg_table_n_categories(t, col);
+    if (n < rows) return 0;
+    unsigned char *seen = vg_calloc(n, 1);
+    if (!seen) return 0;  /* out of memory: keep the column, the pipeline's fit will say so */
+    const uint32_t *codes = vg_table_codes(t, col);
+    int distinct = 1;
+    for (size_t r = 0; r < rows && distinct; r++) {
+        if (codes[r] == VG_CODE_MISSING || seen[codes[r]]) distinct = 0;
+        else seen[codes[r]] = 1;
+    }
+    vg_free(seen);
+    return distinct;
 }
 
 /* The feature columns: everything but the label, ignored columns, the KDD
@@ -173,6 +210,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
             return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
                            rq->data.categorical[i]);
     int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
+    const vg_log_format *lf = vg_log_format_find(rq->data.format);
     size_t ncols = vg_table_cols(t);
     *cols = vg_malloc(ncols * sizeof **cols);
     if (!*cols) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -181,16 +219,18 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
         if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
-        if (kdd && strcmp(name, VG_KDD_DIFFICULTY) == 0) continue;
+        if (kdd && (strcmp(name, VG_KDD_DIFFICULTY) == 0 || strcmp(name, VG_KDD_LABEL) == 0)) continue;
+        if (lf && in_null_list(name, lf->label_columns)) continue;  /* truth, whatever the task */
         if (looks_like_id(t, c)) {
-            vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct); not used as a "
-                                "feature (use --ignore to say so explicitly)", name, vg_table_rows(t));
+            vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct in the training "
+                                "rows); not used as a feature (use --ignore to say so explicitly)", name, vg_table_rows(t));
             continue;
         }
         (*cols)[(*n)++] = c;
     }
     if (*n == 0) {
         vg_free(*cols);
+        *cols = NULL;  /* the caller frees it on every error path */
         return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
                        vg_table_source(t));
     }

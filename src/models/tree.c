@@ -23,6 +23,11 @@ static const char *tree_params_check(const void *params)
     return vg_cart_params_check(params);
 }
 
+static void tree_params_describe(const void *params, vg_wbuf *out)
+{
+    vg_cart_params_describe(params, out);
+}
+
 static vg_status tree_fit(const void *params, const vg_train_set *ts, const vg_fit_options *opt, void **out_state)
 {
     *out_state = NULL;
@@ -140,6 +145,7 @@ const vg_estimator_kind vg_tree_kind = {
     .params_default = tree_params_default,
     .params_set = tree_params_set,
     .params_check = tree_params_check,
+    .params_describe = tree_params_describe,
     .fit = tree_fit,
     .predict = tree_predict,
     .n_classes = tree_n_classes,
