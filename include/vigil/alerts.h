@@ -110,6 +110,8 @@ vg_status vg_alert_parse_time(const char *s, double now, double *out);
 
 typedef struct vg_alert_filter {
     double since, until;      /* since <= time < until; NaN = open */
+    int by_stored;            /* 1: since/until bound when the alert was stored (created), not the
+                                 event time (a replayed log's events are old; no index: a scan) */
     const char *entity;       /* NULL = any */
     const char *label;
     const char *source;

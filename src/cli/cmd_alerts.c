@@ -8,12 +8,14 @@
 #include <time.h>
 
 static const char help[] =
-    "usage: vigil alerts --db ALERTS.db [--since TIME] [--until TIME] [--entity E]\n"
-    "                    [--label L] [--source FILE] [--min-score S] [--limit N] [--json]\n"
+    "usage: vigil alerts --db ALERTS.db [--since TIME] [--until TIME] [--by event|stored]\n"
+    "                    [--entity E] [--label L] [--source FILE] [--min-score S] [--limit N] [--json]\n"
     "\n"
-    "List the alerts stored by `vigil watch --alerts`, newest first: event time in\n"
-    "[--since, --until), and the given entity, label, source and least score. TIME is\n"
+    "List the alerts stored by `vigil watch --alerts`, newest first (by event time): time\n"
+    "in [--since, --until), and the given entity, label, source and least score. TIME is\n"
     "unix seconds, YYYY-MM-DD[THH:MM:SS[Z]] (UTC) or an age such as 90s, 15m, 2h, 7d.\n"
+    "--by event (default) bounds the time of the event, as the log line gives it;\n"
+    "--by stored the time watch stored the alert (for a replayed or old log).\n"
     "--limit defaults to 100 (0 = all). Without --json a table; with it one JSON object\n"
     "per line (the fields of `vigil watch`'s output plus id and created).\n";
 
@@ -61,6 +63,19 @@ static int row(const vg_alert_row *r, void *user)
     return 0;
 }
 
+/* Nothing in an event-time range: say which time that was and where the
+ * store's events lie, because a replayed log's events are rarely recent. */
+static void hint_event_time(vg_alert_store *s)
+{
+    double first, last;
+    if (vg_alert_store_time_range(s, &first, &last) || isnan(first)) return;
+    char a[40], b[40];
+    fmt_time(first, a, sizeof a);
+    fmt_time(last, b, sizeof b);
+    fprintf(stderr, "vigil alerts: no alert has an event time in that range; the stored events run from %s to %s "
+                    "(--by stored filters on when alerts were stored)\n", a, b);
+}
+
 static int parse_time(const char *v, double *out)
 {
     if (!vg_alert_parse_time(v, (double)time(NULL), out)) return 0;
@@ -86,6 +101,13 @@ int cmd_alerts(int argc, char **argv)
             if (r < 0 || parse_time(v, &q.since)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--until", &v))) {
             if (r < 0 || parse_time(v, &q.until)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--by", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            if (strcmp(v, "event") != 0 && strcmp(v, "stored") != 0) {
+                cli_usage_error("alerts", "--by: '%s' is not event or stored", v);
+                return VG_EXIT_USAGE;
+            }
+            q.by_stored = strcmp(v, "stored") == 0;
         } else if ((r = cli_opt(argc, argv, &i, "--source", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             q.source = v;
@@ -125,6 +147,7 @@ int cmd_alerts(int argc, char **argv)
     if (!json) printf("%-20s  %7s  %-14s  %-18s  %s  %s\n", "time", "score", "label", "entity", "source:line", "raw");
     vg_status st = vg_alert_store_list(s, &q, row, &c);
     if (st) cli_error("alerts");
+    else if (c.n == 0 && !q.by_stored && (!isnan(q.since) || !isnan(q.until))) hint_event_time(s);
     vg_wbuf_free(&c.buf);
     vg_alert_store_close(s);
     if (fflush(stdout) != 0) return VG_EXIT_ERROR;

@@ -447,8 +447,11 @@ vg_alert_filter vg_alert_filter_default(void)
  * uses it binds the same way (bind_filter). */
 static void filter_sql(const vg_alert_filter *f, char *sql, size_t cap)
 {
-    snprintf(sql, cap, " WHERE 1%s%s%s%s%s%s", !isnan(f->since) ? " AND time >= ?1" : "",
-             !isnan(f->until) ? " AND time < ?2" : "", f->entity ? " AND entity = ?3" : "",
+    const char *col = f->by_stored ? "created" : "time";
+    char since[32] = "", until[32] = "";
+    if (!isnan(f->since)) snprintf(since, sizeof since, " AND %s >= ?1", col);
+    if (!isnan(f->until)) snprintf(until, sizeof until, " AND %s < ?2", col);
+    snprintf(sql, cap, " WHERE 1%s%s%s%s%s%s", since, until, f->entity ? " AND entity = ?3" : "",
              f->label ? " AND label = ?4" : "", f->source ? " AND source = ?5" : "",
              !isnan(f->min_score) ? " AND score >= ?6" : "");
 }
