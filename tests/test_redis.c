@@ -1,6 +1,6 @@
 /* Unit tests for the Redis Streams layer: address parsing and sharding, then
  * against a private redis-server (127.0.0.1, a free port, no persistence;
- * skipped if the binary is missing): XADD pipelining, consumer groups,
+ * failing if the binary is missing): XADD pipelining, consumer groups,
  * pending re-reads, XAUTOCLAIM, every reply checked (malformed entries and
  * reply limits), a consumer that scores into the alert store before acking,
  * and a server that goes away and comes back. */
@@ -27,60 +27,12 @@
 #include "vigil/watch.h"
 #include "testutil.h"
 
-static pid_t server_pid = -1;
 static int port;
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) || getsockname(s, (struct sockaddr *)&a, &len)) return -1;
-    int p = ntohs(a.sin_port);
-    close(s);
-    return p;
-}
 
 static void nap(double s)
 {
     struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
     nanosleep(&ts, NULL);
-}
-
-static int start_server(void)
-{
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    server_pid = fork();
-    if (server_pid == 0) {
-        freopen("/dev/null", "w", stdout);
-        execlp("redis-server", "redis-server", "--port", ps, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 100; i++) {   /* up to 5 s */
-        vg_redis *r;
-        if (vg_redis_connect("127.0.0.1", port, 1, NULL, &r) == VG_OK) {
-            vg_redis_free(r);
-            return 0;
-        }
-        nap(0.05);
-    }
-    return -1;
-}
-
-static void stop_server(void)
-{
-    if (server_pid > 0) {
-        kill(server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-    }
-    server_pid = -1;
-}
-
-static int have_server(void)
-{
-    return system("command -v redis-server >/dev/null 2>&1") == 0;
 }
 
 static void test_url_and_shard(void **state)
@@ -128,10 +80,6 @@ static void xadd_event(vg_redis *r, const char *stream, uint64_t no, const char 
 static void test_groups_claims_limits(void **state)
 {
     (void)state;
-    if (server_pid < 0) {
-        print_message("skipped: redis-server not installed\n");
-        return;
-    }
     vg_redis *r;
     assert_int_equal(vg_redis_connect("127.0.0.1", port, 2, NULL, &r), VG_OK);
     assert_int_equal(vg_redis_group_create(r, "s1", "g"), VG_OK);
@@ -210,10 +158,6 @@ static const char kdd_line[] =
 static void test_consumer(void **state)
 {
     (void)state;
-    if (server_pid < 0) {
-        print_message("skipped: redis-server not installed\n");
-        return;
-    }
     const char *train = vg_test_shared("nsl-kdd/KDDTrain+_20Percent.txt.gz");
     assert_true(vg_test_exists(train));
     vg_table *t;
@@ -275,11 +219,11 @@ static void test_consumer(void **state)
 
     /* The server goes away: steps keep returning OK (backing off), and
      * when it is back the consumer reconnects and carries on. */
-    stop_server();
+    vg_test_redis_stop();
     vg_log_set_level(VG_LOG_ERROR);
     double t0 = vg_now();
     while (vg_now() - t0 < 0.5) assert_int_equal(vg_consumer_step(c, NULL, NULL), VG_OK);
-    assert_int_equal(start_server(), 0);   /* fresh, empty server */
+    assert_int_equal(vg_test_redis_start(port), port);   /* fresh, empty server */
     vg_redis_free(r);
     assert_int_equal(vg_redis_connect("127.0.0.1", port, 2, NULL, &r), VG_OK);
     assert_int_equal(vg_redis_group_create(r, "k:0", "g"), VG_OK);
@@ -301,16 +245,18 @@ static void test_consumer(void **state)
 static int setup(void **state)
 {
     (void)state;
-    if (!have_server()) return 0;
-    port = free_port();
-    if (port <= 0) return -1;
-    return start_server();
+    if (!vg_test_redis_available()) {
+        print_message("redis-server is not installed (scripts/setup.sh --test installs it)\n");
+        return -1;
+    }
+    port = vg_test_redis_start(0);
+    return port > 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    stop_server();
+    vg_test_redis_stop();
     return 0;
 }
 

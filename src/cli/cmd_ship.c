@@ -2,6 +2,7 @@
  * entity, for `vigil watch redis://...` consumers. */
 #include "cli.h"
 #include "vigil/redis_stream.h"
+#include "vigil/shipper.h"
 #include "vigil/tail.h"
 #include "vigil/watch.h"
 
@@ -29,70 +30,16 @@ static const char help[] =
     "drop the duplicates by source and line number). csv is not shipped: its header is per file.\n";
 
 static volatile sig_atomic_t stop_flag;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
-#define SHIP_BATCH 1000
-
-/* Lines waiting for their XADD to be confirmed, copied out of the reader. */
-typedef struct pending {
-    vg_wbuf bytes;
-    struct {
-        size_t line_off, line_len, ent_off, ent_len;
-        uint32_t source, shard;
-        uint64_t line_no;
-    } item[SHIP_BATCH];
-    size_t n;
-} pending;
 
 static void nap(double s)
 {
     struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9) };
     nanosleep(&ts, NULL);
 }
-
-/* Send the batch until the server confirms it (or we are told to stop). */
-static int send_batch(vg_redis **r, const vg_redis_url *u, size_t maxlen, pending *p, const char *const *sources,
-                      int verbose, double retry_for)
+static void on_signal(int sig)
 {
-    double backoff = 0.1, give_up = vg_now() + retry_for;
-    while (p->n) {
-        vg_status st = *r ? VG_OK : vg_redis_connect(u->host, u->port, 5.0, NULL, r);
-        for (size_t i = 0; !st && i < p->n; i++) {
-            char stream[256], no[24];
-            snprintf(stream, sizeof stream, "%s:%u", u->stream, p->item[i].shard);
-            snprintf(no, sizeof no, "%llu", (unsigned long long)p->item[i].line_no);
-            const char *names[] = { "line", "source", "line_no", "entity" };
-            const char *values[] = { (const char *)p->bytes.data + p->item[i].line_off, sources[p->item[i].source], no,
-                                     (const char *)p->bytes.data + p->item[i].ent_off };
-            size_t lens[] = { p->item[i].line_len, strlen(sources[p->item[i].source]), strlen(no), p->item[i].ent_len };
-            st = vg_redis_xadd_queue(*r, stream, maxlen, names, values, lens, 4);
-        }
-        if (!st) st = vg_redis_flush(*r);
-        if (!st) {
-            p->n = 0;
-            p->bytes.len = 0;
-            return 0;
-        }
-        if (st != VG_ERR_IO) {
-            cli_error("ship");
-            return -1;
-        }
-        if (stop_flag || vg_now() + backoff > give_up) {
-            fprintf(stderr, "vigil ship: %s (%s with %zu lines unconfirmed)\n", vg_last_error(),
-                    stop_flag ? "stopped" : "gave up", p->n);
-            return -1;
-        }
-        if (verbose) fprintf(stderr, "vigil ship: %s (retrying in %.1f s)\n", vg_last_error(), backoff);
-        vg_redis_free(*r);
-        *r = NULL;
-        nap(backoff);
-        backoff = VG_MIN(backoff * 2, 5.0);
-    }
-    return 0;
+    (void)sig;
+    stop_flag = 1;
 }
 
 int cmd_ship(int argc, char **argv)
@@ -170,40 +117,38 @@ int cmd_ship(int argc, char **argv)
     lo.max_line_bytes = (size_t)max_line;
     vg_line_adapter *ad = NULL;
     vg_tail *t = NULL;
-    vg_redis *rc_conn = NULL;
-    pending *p = calloc(1, sizeof *p);
+    vg_shipper *sh = NULL;
     int rc = VG_EXIT_ERROR;
     vg_tail_params tp = vg_tail_params_default();
     tp.from_start = 1;
     tp.no_follow = 1;
     tp.max_line_bytes = (size_t)max_line;
-    if (!p || vg_line_adapter_new(format, NULL, &lo, &ad) || vg_tail_open(inputs.items, inputs.n, &tp, &t)) {
+    vg_shipper_params sp = vg_shipper_params_default();
+    sp.shards = (uint32_t)shards;
+    sp.maxlen = (size_t)maxlen;
+    sp.retry_for = retry_for;
+    sp.stop = &stop_flag;
+    if (verbose) vg_log_set_level(VG_LOG_INFO);   /* the shipper's retries */
+    if (vg_shipper_new(&u, &sp, &sh) || vg_line_adapter_new(format, NULL, &lo, &ad) ||
+        vg_tail_open(inputs.items, inputs.n, &tp, &t)) {
         cli_error("ship");
         goto done;
     }
-    vg_wbuf_init(&p->bytes);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    uint64_t shipped = 0, too_long = 0, unparsed = 0, first_long = 0;
+    uint64_t too_long = 0, unparsed = 0, first_long = 0;
     const char *first_long_src = NULL;
-    rc = VG_EXIT_OK;
-    while (!stop_flag) {
+    vg_status st = VG_OK;
+    while (!stop_flag && !st) {
         vg_tail_line ln;
         int got;
-        if (vg_tail_next(t, &ln, &got)) {
-            cli_error("ship");
-            rc = VG_EXIT_ERROR;
-            break;
-        }
+        if ((st = vg_tail_next(t, &ln, &got))) break;
         if (!got) {
             if (vg_tail_finished(t)) break;   /* files are shipped as they are now */
-            if (send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) {
-                rc = VG_EXIT_ERROR;
-                break;
-            }
+            if ((st = vg_shipper_flush(sh))) break;
             nap(0.05);
             continue;
         }
@@ -225,38 +170,20 @@ int cmd_ship(int argc, char **argv)
         } else {
             unparsed++;
         }
-        size_t k = p->n++;
-        p->item[k].line_off = p->bytes.len;
-        p->item[k].line_len = ln.len;
-        vg_wbuf_bytes(&p->bytes, ln.data, ln.len);
-        p->item[k].ent_off = p->bytes.len;
-        p->item[k].ent_len = ent_len;
-        vg_wbuf_bytes(&p->bytes, ent, ent_len);
-        p->item[k].source = ln.source;
-        p->item[k].line_no = ln.line_no;
-        p->item[k].shard = vg_redis_shard(ent, ent_len, (uint32_t)shards);
-        if (p->bytes.failed) {
-            fprintf(stderr, "vigil ship: out of memory\n");
-            rc = VG_EXIT_ERROR;
-            break;
-        }
-        shipped++;
-        if (p->n == SHIP_BATCH && send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) {
-            rc = VG_EXIT_ERROR;
-            break;
-        }
+        st = vg_shipper_add(sh, inputs.items[ln.source], ln.line_no, ln.data, ln.len, ent, ent_len);
     }
-    if (rc == VG_EXIT_OK && send_batch(&rc_conn, &u, (size_t)maxlen, p, inputs.items, verbose, retry_for)) rc = VG_EXIT_ERROR;
+    if (!st) st = vg_shipper_flush(sh);
+    if (st) cli_error("ship");
+    else rc = VG_EXIT_OK;
     if (too_long)
         fprintf(stderr, "vigil ship: %llu over-long lines not shipped (first: %s:%llu)\n", (unsigned long long)too_long,
                 first_long_src, (unsigned long long)first_long);
     if (verbose)
         fprintf(stderr, "vigil ship: %llu lines to %llu shard(s) of %s (%llu the parser rejected)\n",
-                (unsigned long long)shipped, (unsigned long long)shards, u.stream, (unsigned long long)unparsed);
+                (unsigned long long)vg_shipper_stats_get(sh)->shipped, (unsigned long long)shards, u.stream,
+                (unsigned long long)unparsed);
 done:
-    if (p) vg_wbuf_free(&p->bytes);
-    free(p);
-    vg_redis_free(rc_conn);
+    vg_shipper_free(sh);
     vg_tail_close(t);
     vg_line_adapter_free(ad);
     cli_list_free(&inputs);
