@@ -2,6 +2,7 @@
  * line as it arrives and emit alerts as JSON lines and into the alert store. */
 #include "cli.h"
 #include "vigil/alerts.h"
+#include "vigil/follower.h"
 #include "vigil/redis_stream.h"
 #include "vigil/tail.h"
 #include "vigil/watch.h"
@@ -78,13 +79,12 @@ static void install_signals(void)
 }
 
 typedef struct watch_ctx {
-    int quiet, verbose, eviction_told, resume;
-    double stats_every, last_stats, last_bad_report, started, last_checkpoint;
+    int quiet, verbose, eviction_told;
+    double stats_every, last_stats, last_bad_report, started;
     uint64_t bad_reported, lines_at_last;
     vg_wbuf json;
     vg_detector *d;
     vg_alert_store *store;
-    vg_tail_position *saved;   /* with --resume: per input, the position last put into the store */
 } watch_ctx;
 
 static void emit(const vg_alert *a, void *user)
@@ -154,137 +154,42 @@ static void periodic(watch_ctx *w, int final)
     w->lines_at_last = s->lines;
 }
 
-/* An alert of a scored block: printed, and added to the store's open batch. */
-static vg_status on_alert(const vg_alert *a, void *user)
-{
-    watch_ctx *w = user;
-    emit(a, w);
-    return w->store ? vg_alert_store_add(w->store, a) : VG_OK;
-}
-
-/* Every line read so far scored and its alerts handed to the store, then
- * (with --resume) each file's position added to the same batch, and the
- * batch committed: alerts and positions become durable together. */
-static vg_status checkpoint(watch_ctx *w, vg_tail *t, const char *const *paths, size_t n)
-{
-    vg_status st = vg_detector_flush(w->d, on_alert, w);
-    if (st || !w->store) return st;
-    for (size_t i = 0; w->resume && i < n; i++) {
-        vg_tail_position pos = vg_tail_get_position(t, (uint32_t)i);
-        const vg_tail_position *old = &w->saved[i];
-        if (!pos.known || (old->known && pos.dev == old->dev && pos.ino == old->ino && pos.offset == old->offset &&
-                           pos.line_no == old->line_no))
-            continue;   /* a quiet file writes nothing */
-        if ((st = vg_alert_store_put_position(w->store, paths[i], &pos))) return st;
-        w->saved[i] = pos;
-    }
-    w->last_checkpoint = vg_now();
-    return vg_alert_store_commit(w->store);
-}
-
-/* With --resume: where each file was left, and what became of it. */
-static vg_status load_positions(watch_ctx *w, const char *const *paths, size_t n, vg_tail_position *out)
+static void report_resume(const vg_follower *f, const char *const *paths, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        vg_status st = strcmp(paths[i], "-") ? vg_alert_store_get_position(w->store, paths[i], &out[i]) : VG_OK;
-        if (st) return st;
-    }
-    return VG_OK;
-}
-
-static void report_resume(const vg_tail *t, const char *const *paths, size_t n, const vg_tail_position *pos)
-{
-    for (size_t i = 0; i < n; i++) {
-        int how = vg_tail_resume_outcome(t, (uint32_t)i);
+        uint64_t line_no;
+        int how = vg_follower_resume_outcome(f, i, &line_no);
         if (how == VG_TAIL_RESUMED)
             fprintf(stderr, "vigil watch: %s: resuming after line %llu (earlier lines are read again for the state)\n",
-                    paths[i], (unsigned long long)pos[i].line_no);
+                    paths[i], (unsigned long long)line_no);
         else if (how == VG_TAIL_REPLACED)
             fprintf(stderr, "vigil watch: %s: not the file scored up to line %llu before (replaced or cut since): "
-                    "reading it from its start\n", paths[i], (unsigned long long)pos[i].line_no);
+                    "reading it from its start\n", paths[i], (unsigned long long)line_no);
     }
 }
 
-static int run_files(watch_ctx *w, const char *const *paths, size_t n, vg_tail_params *tp)
+static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_follower_params *fp)
 {
-    vg_tail_position *resume = NULL;
-    vg_tail *t = NULL;
-    if (w->resume) {
-        resume = vg_calloc(n, sizeof *resume);
-        w->saved = vg_calloc(n, sizeof *w->saved);
-        if (!resume || !w->saved) {
-            vg_fail(VG_ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        if (load_positions(w, paths, n, resume)) goto fail;
-        memcpy(w->saved, resume, n * sizeof *resume);
-        tp->resume = resume;
+    vg_follower *f;
+    if (vg_follower_new(paths, n, fp, w->d, w->store, &f)) {
+        cli_error("watch");
+        return VG_EXIT_ERROR;
     }
-    if (vg_tail_open(paths, n, tp, &t)) goto fail;
-    if (w->resume) report_resume(t, paths, n, resume);
-    int rc = VG_EXIT_OK;
-    unsigned tick = 0;
-    w->last_checkpoint = vg_now();
-    while (!stop_flag) {
-        vg_tail_line ln;
-        int got;
-        if (vg_tail_next(t, &ln, &got)) {
-            cli_error("watch");
-            rc = VG_EXIT_ERROR;
-            break;
-        }
-        if (got) {
-            /* Scored a block at a time while lines keep coming (backlog,
-             * a burst); the block is flushed below as soon as input idles. */
-            vg_status st = ln.replay ? vg_detector_replay(w->d, ln.source, ln.line_no, ln.data, ln.len, ln.truncated)
-                                     : vg_detector_push(w->d, ln.path, ln.source, ln.line_no, ln.data, ln.len,
-                                                        ln.truncated, on_alert, w);
-            if (st) {
-                cli_error("watch");
-                rc = VG_EXIT_ERROR;
-                break;
-            }
-            if ((++tick & 4095) == 0) {
-                periodic(w, 0);
-                /* A stream that never idles still commits alerts and
-                 * positions twice a second (the store's own batches are
-                 * off with --resume, so the two stay together). */
-                if (w->resume && vg_now() - w->last_checkpoint >= 0.5 && checkpoint(w, t, paths, n)) {
-                    cli_error("watch");
-                    rc = VG_EXIT_ERROR;
-                    break;
-                }
-            }
-            continue;
-        }
-        /* Idle: score what is held, make it visible and durable, then wait. */
-        if (checkpoint(w, t, paths, n)) {
-            cli_error("watch");
-            rc = VG_EXIT_ERROR;
-            break;
-        }
-        fflush(stdout);
-        if (vg_tail_finished(t)) break;
+    if (fp->resume) report_resume(f, paths, n);
+    vg_status st = VG_OK;
+    while (!stop_flag && !st) {
+        vg_follow_state state;
+        if ((st = vg_follower_step(f, emit, w, &state))) break;
+        if (state != VG_FOLLOW_LINES) fflush(stdout);
+        if (state == VG_FOLLOW_DONE) break;
         periodic(w, 0);
-        int ready;
-        if (vg_tail_wait(t, 50, &ready)) {
-            cli_error("watch");
-            rc = VG_EXIT_ERROR;
-            break;
-        }
+        if (state == VG_FOLLOW_IDLE) st = vg_follower_wait(f, 50);
     }
     /* Stopped by a signal: the lines already read still get their alerts. */
-    if (rc == VG_EXIT_OK && checkpoint(w, t, paths, n)) {
-        cli_error("watch");
-        rc = VG_EXIT_ERROR;
-    }
-    vg_tail_close(t);
-    vg_free(resume);
-    return rc;
-fail:
-    cli_error("watch");
-    vg_free(resume);
-    return VG_EXIT_ERROR;
+    if (!st) st = vg_follower_checkpoint(f, emit, w);
+    if (st) cli_error("watch");
+    vg_follower_free(f);
+    return st ? VG_EXIT_ERROR : VG_EXIT_OK;
 }
 
 static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_params *cp)
@@ -444,7 +349,7 @@ int cmd_watch(int argc, char **argv)
     if (ttl >= 0) wp.log.entity_ttl = ttl;
     const char *base = strrchr(model_path, '/');
     base = base ? base + 1 : model_path;
-    watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every, .resume = resume };
+    watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every };
     vg_wbuf_init(&w.json);
     w.started = w.last_stats = w.last_bad_report = vg_now();
     int rc = VG_EXIT_ERROR;
@@ -481,11 +386,12 @@ int cmd_watch(int argc, char **argv)
         cp.limits.max_field_bytes = wp.log.max_line_bytes + 1024;
         rc = run_redis(&w, &url, &cp);
     } else {
-        vg_tail_params tp = vg_tail_params_default();
-        tp.max_line_bytes = wp.log.max_line_bytes;
-        tp.from_start = from_start;
-        tp.deliver_header = vg_line_adapter_needs_header(vg_detector_adapter(w.d));
-        rc = run_files(&w, inputs.items, inputs.n, &tp);
+        vg_follower_params fp = vg_follower_params_default();
+        fp.tail.max_line_bytes = wp.log.max_line_bytes;
+        fp.tail.from_start = from_start;
+        fp.tail.deliver_header = vg_line_adapter_needs_header(vg_detector_adapter(w.d));
+        fp.resume = resume;
+        rc = run_files(&w, inputs.items, inputs.n, &fp);
     }
     if (w.store && vg_alert_store_commit(w.store)) {
         cli_error("watch");
@@ -502,7 +408,6 @@ done:
     }
     vg_detector_free(w.d);
     vg_wbuf_free(&w.json);
-    vg_free(w.saved);
     vg_model_free(m);
     cli_list_free(&inputs);
     return rc;
