@@ -202,6 +202,18 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     return st;
 }
 
+vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out)
+{
+    if (!labels_path) return vg_model_read_data(m, path, out);
+    *out = NULL;
+    const vg_log_format *lf = vg_log_format_find(m->format);
+    if (!lf)
+        return vg_fail(VG_ERR_INVALID, "--labels goes with a log format; this model reads %s data", m->format);
+    vg_log_options lo = vg_model_log_options(m);
+    lo.labels_path = labels_path;
+    return read_log(path, lf, &lo, out);
+}
+
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba)
 {
     *proba = NULL;

@@ -14,10 +14,19 @@ for kind in scanner sqli xss traversal bruteforce; do
 done
 
 for model in forest gbdt; do
+  # Each log has its own labels: --labels names lines of --data only, and
+  # --test-labels those of --test (once the first labelled both: accuracy
+  # 0.92 and ROC-AUC 0.49, the test log scored against the training log's lines).
   expect_ok "train $model on weblog (labels from line numbers)" \
     "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --model "$model" \
-    --test "$WORK/test.log" --seed 1 --json -o "$WORK/$model.vgm"
-  # --test has no labels file of its own: score with predict and the truth.
+    --test "$WORK/test.log" --test-labels "$WORK/labels2.txt" --seed 1 --json -o "$WORK/$model.vgm"
+  acc=$(json_get "$WORK/out" accuracy) auc=$(json_get "$WORK/out" roc_auc)
+  ge "$acc" 0.99 && ge "$auc" 0.99 && pass "$model: test log scored against its own labels: accuracy $acc, ROC-AUC $auc" \
+    || fail "$model: accuracy $acc, ROC-AUC $auc on the test log (>= 0.99 expected)"
+  expect_ok "eval $model with the test log's --labels" "$VIGIL" eval --model "$WORK/$model.vgm" --data "$WORK/test.log" \
+    --labels "$WORK/labels2.txt" --json
+  [[ $(json_get "$WORK/out" accuracy) == "$acc" ]] && pass "eval --labels reproduces the train-time accuracy" \
+    || fail "eval accuracy $(json_get "$WORK/out" accuracy) != $acc"
   expect_ok "predict $model on seed 2" "$VIGIL" predict --model "$WORK/$model.vgm" --data "$WORK/test.log" -o "$WORK/pred.csv"
   # predict's row is the record's position; synth writes no bad lines, so it is the line number.
   per_kind "$WORK/truth2.csv" "$WORK/pred.csv" attack 0
@@ -40,6 +49,26 @@ low=$(awk '$1 ~ /^(sqli|xss|traversal|scanner)$/ && $4 < 0.90 { printf " %s", $1
 ge 0.001 "$(kind_figure normal recall)" \
   && pass "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines (at most 0.1%)" \
   || fail "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines"
+# A test log without labels has nothing to be evaluated against: refused
+# before training, in train, compare and eval, naming the option to use.
+expect_error "train: --test log without labels" "test.log has no labels.*--test-labels FILE" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --model tree -o "$WORK/x.vgm"
+[[ -e $WORK/x.vgm ]] && fail "a model was saved after the refusal" || pass "nothing saved"
+expect_error "compare: --test log without labels" "test.log has no labels.*--test-labels FILE" \
+  "$VIGIL" compare --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --models tree
+expect_ok "compare with --test-labels" "$VIGIL" compare --data "$WORK/train.log" --format weblog \
+  --labels "$WORK/labels1.txt" --test "$WORK/test.log" --test-labels "$WORK/labels2.txt" --models tree --json
+ge "$(json_get "$WORK/out" accuracy)" 0.99 && pass "compare: tree accuracy $(json_get "$WORK/out" accuracy) on the test log" \
+  || fail "compare: tree accuracy $(json_get "$WORK/out" accuracy) on the test log"
+expect_error "eval: a log without labels" "test.log has no labels.*--labels FILE" \
+  "$VIGIL" eval --model "$WORK/forest.vgm" --data "$WORK/test.log"
+expect_error "--test-labels without --test" "give --test FILE" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test-labels "$WORK/labels2.txt" \
+  -o "$WORK/x.vgm"
+expect_error "--test-labels on CSV" "goes with a log format" \
+  "$VIGIL" train --data "$WORK/truth1.csv" --test "$WORK/truth2.csv" --test-labels "$WORK/labels2.txt" -o "$WORK/x.vgm"
 expect_error "rule-score with --labels" "does not go with --labels" \
   "$VIGIL" train --data "$WORK/train.log" --format weblog --task rule-score --labels "$WORK/labels1.txt" -o "$WORK/x.vgm"
 expect_error "rule-score on CSV" "needs a log format" \
