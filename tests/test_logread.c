@@ -139,6 +139,45 @@ static void test_columns_in_first_seen_order_with_missing_cells(void **unused)
     vg_table_free(t);
 }
 
+/* Every refused line is counted and the first VG_LOG_REPORT_LINES are named,
+ * so a user can find them all, not only the first; rows keep their lines. */
+static void test_bad_lines_named(void **unused)
+{
+    (void)unused;
+    vg_log_report rep;
+    char buf[128];
+    vg_table *t = read_toy("a=1\na=2\n!x\na=3\n!y\n!z\na=4\n", &rep);
+    assert_int_equal(rep.bad, 3);
+    assert_int_equal(rep.first_bad_line, 3);
+    assert_int_equal(rep.bad_lines[0], 3);
+    assert_int_equal(rep.bad_lines[1], 5);
+    assert_int_equal(rep.bad_lines[2], 6);
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "3, 5, 6");
+    assert_int_equal(vg_table_line(t, 2), 4);
+    assert_int_equal(vg_table_line(t, 3), 7);
+    vg_table_free(t);
+
+    /* Past the named ones: how many more. */
+    char text[256] = "a=1\n";
+    for (int i = 0; i < VG_LOG_REPORT_LINES + 3; i++) strcat(text, "!bad\n");
+    t = read_toy(text, &rep);
+    assert_int_equal(rep.bad, VG_LOG_REPORT_LINES + 3);
+    assert_int_equal(rep.bad_lines[VG_LOG_REPORT_LINES - 1], VG_LOG_REPORT_LINES + 1);
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... and 3 more");
+    vg_table_free(t);
+
+    /* A short buffer is cut, never overrun; no bad line gives "". */
+    vg_log_report_lines(&rep, buf, 8);
+    assert_string_equal(buf, "2, 3, 4");
+    vg_log_report_lines(&rep, buf, 22);
+    assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8");
+    rep.bad = 0;
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "");
+}
+
 static void test_numbers_then_text_make_a_categorical_column(void **unused)
 {
     (void)unused;
@@ -228,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns_in_first_seen_order_with_missing_cells),
+        cmocka_unit_test(test_bad_lines_named),
         cmocka_unit_test(test_numbers_then_text_make_a_categorical_column),
         cmocka_unit_test(test_repeated_field_last_value_wins),
         cmocka_unit_test(test_label_column_added_when_first_seen),

@@ -73,12 +73,20 @@ extern const vg_log_format vg_login_format;   /* src/io/login.c */
 extern const vg_log_format vg_weblog_format;  /* src/io/weblog.c */
 
 /* Bad lines met while reading a whole log: counted and reported, never
- * silently skipped, never fatal. */
+ * silently skipped, never fatal. bad_lines holds the line numbers of the
+ * first VG_LOG_REPORT_LINES of them (min(bad, VG_LOG_REPORT_LINES) set), so
+ * a message can name them, not just the first. */
+#define VG_LOG_REPORT_LINES 10
 typedef struct vg_log_report {
     uint64_t lines, events, bad;
     uint64_t first_bad_line;
     char first_bad_message[256];
+    uint64_t bad_lines[VG_LOG_REPORT_LINES];
 } vg_log_report;
+
+/* "6, 9, 12" or "6, 9, ... and 7 more" (the lines in rep->bad_lines and how
+ * many more there were) into buf; "" when there is no bad line. */
+void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap);
 
 /* Read a log file (plain or gzip, "-" = stdin) into a table: one row per
  * event, one column per feature field (numeric if the field is a number in

@@ -256,6 +256,24 @@ static void label_set_free(label_set *ls)
     vg_free(ls->lines);
 }
 
+/* Entries that do not fit whole are left out (a cut "12" would read "1"). */
+void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap)
+{
+    if (!cap) return;
+    buf[0] = '\0';
+    size_t shown = rep->bad < VG_LOG_REPORT_LINES ? (size_t)rep->bad : VG_LOG_REPORT_LINES, len = 0;
+    for (size_t i = 0; i <= shown; i++) {
+        char item[64];
+        int n = i < shown ? snprintf(item, sizeof item, "%s%llu", i ? ", " : "", (unsigned long long)rep->bad_lines[i])
+                : rep->bad > shown ? snprintf(item, sizeof item, ", ... and %llu more",
+                                              (unsigned long long)(rep->bad - shown))
+                                   : 0;
+        if (n <= 0 || (size_t)n >= cap - len) return;
+        memcpy(buf + len, item, (size_t)n + 1);
+        len += (size_t)n;
+    }
+}
+
 /* Upper bound on the rows a file can give: one per line. */
 static size_t count_lines(const char *data, size_t len)
 {
@@ -308,10 +326,12 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
                                 ? vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", o.max_line_bytes)
                                 : fmt->process(state, line, n, &ev);
         if (line_st) {
-            if (rep.bad++ == 0) {
+            if (rep.bad == 0) {
                 rep.first_bad_line = rep.lines;
                 snprintf(rep.first_bad_message, sizeof rep.first_bad_message, "%s", vg_last_error());
             }
+            if (rep.bad < VG_LOG_REPORT_LINES) rep.bad_lines[rep.bad] = rep.lines;
+            rep.bad++;
             continue;
         }
         if (ev.n_fields == 0) {

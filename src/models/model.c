@@ -81,10 +81,13 @@ static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_l
 {
     vg_log_report rep;
     vg_status st = vg_log_read(path, fmt, opt, out, &rep);
-    if (!st && rep.bad)
-        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped (first, line %llu: %s)",
-               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name,
-               (unsigned long long)rep.first_bad_line, rep.first_bad_message);
+    if (!st && rep.bad) {
+        char lines[256];
+        vg_log_report_lines(&rep, lines, sizeof lines);
+        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped: line%s %s (line %llu: %s)",
+               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name, rep.bad == 1 ? "" : "s",
+               lines, (unsigned long long)rep.first_bad_line, rep.first_bad_message);
+    }
     return st;
 }
 

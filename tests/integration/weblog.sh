@@ -28,7 +28,7 @@ for model in forest gbdt; do
   [[ $(json_get "$WORK/out" accuracy) == "$acc" ]] && pass "eval --labels reproduces the train-time accuracy" \
     || fail "eval accuracy $(json_get "$WORK/out" accuracy) != $acc"
   expect_ok "predict $model on seed 2" "$VIGIL" predict --model "$WORK/$model.vgm" --data "$WORK/test.log" -o "$WORK/pred.csv"
-  # predict's row is the record's position; synth writes no bad lines, so it is the line number.
+  # predict names a log's events by their line in the file, as the truth file does.
   per_kind "$WORK/truth2.csv" "$WORK/pred.csv" attack 0
   low=$(awk '$1 != "all" && $1 != "normal" && $4 < 0.70 { printf " %s", $1 }' "$WORK/kinds")
   [[ -z $low ]] && pass "$model: recall >= 0.70 for every kind" || fail "$model: recall under 0.70 for$low"
@@ -88,6 +88,24 @@ expect_ok "train on JSON lines with --labels by request id" \
   "$VIGIL" train --data "$WORK/small.jsonl" --format weblog --labels "$WORK/ids.txt" --model tree -o "$WORK/small.vgm"
 grep -q "2 of 6 lines" "$WORK/err" && pass "bad lines reported: $(head -c 200 "$WORK/err")" \
   || fail "bad lines not reported: $(cat "$WORK/err")"
+
+# predict names each event by its file line, whatever lines were refused
+# before it (garbage on line 6 once made line 9's row say 8), and the
+# warning names every refused line, not only the first.
+head -n 14 "$WORK/test.log" | sed -e '6s/.*/garbage/' -e '10s/.*/more garbage/' -e '11s/.*/\x01/' >"$WORK/bad.log"
+expect_ok "predict a log with refused lines" "$VIGIL" predict --model "$WORK/forest.vgm" --data "$WORK/bad.log" \
+  -o "$WORK/bad.csv"
+[[ $(head -n1 "$WORK/bad.csv") == "line,score,prediction" ]] && pass "the header says line" \
+  || fail "header: $(head -n1 "$WORK/bad.csv")"
+got=$(tail -n +2 "$WORK/bad.csv" | cut -d, -f1 | paste -sd' ')
+[[ $got == "1 2 3 4 5 7 8 9 12 13 14" ]] && pass "events named by their lines: $got" || fail "lines: $got"
+grep -q "3 of 14 lines are not valid weblog events and were skipped: lines 6, 10, 11 (line 6: " "$WORK/err" \
+  && pass "every refused line named: $(cat "$WORK/err")" || fail "refused lines not all named: $(cat "$WORK/err")"
+{ head -n 2 "$WORK/test.log"; for i in $(seq 15); do echo junk; done; } >"$WORK/bad2.log"
+expect_ok "predict a log with 15 refused lines" "$VIGIL" predict --model "$WORK/forest.vgm" --data "$WORK/bad2.log" \
+  -o "$WORK/bad2.csv"
+grep -q "skipped: lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, ... and 5 more (line 3: " "$WORK/err" \
+  && pass "the first 10 named and the rest counted" || fail "15 refused lines: $(cat "$WORK/err")"
 
 printf 'garbage\nmore garbage\n' >"$WORK/garbage.log"
 expect_error "a log with no valid line" "no valid weblog events" \
