@@ -312,6 +312,7 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
      * field, a client address that then no longer parses as one. */
     size_t start = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     uint64_t skipped = 0;  /* lines the format passed over (headers) */
+    uint64_t labelled = 0; /* events the labels file marks */
     for (size_t i = start; i < len && !st;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
@@ -345,8 +346,9 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
         }
         const char *label = ev.label;
         size_t label_len = ev.label_len;
-        if (ls.n_lines || ls.n_ids) {
+        if (o.labels_path) {  /* an empty file too: a log without attacks */
             int hit = label_set_has(&ls, rep.lines, ev.event_id, ev.event_id_len);
+            labelled += hit;
             label = hit ? "attack" : "normal";
             label_len = strlen(label);
         }
@@ -368,6 +370,16 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
                                     : vg_fail(VG_ERR_PARSE, "%s: no %s events (%llu line%s: %llu header, %llu blank)",
                                               path, fmt->name, (unsigned long long)rep.lines, rep.lines == 1 ? "" : "s",
                                               (unsigned long long)skipped, (unsigned long long)(rep.lines - skipped));
+    /* Labels that match nothing are another file's (or a truth file's
+     * "LINE,KIND" lines, read as ids): training or scoring against them
+     * would call every event normal without a word. */
+    if (!st && (ls.n_lines || ls.n_ids) && labelled == 0)
+        st = vg_fail(VG_ERR_INVALID,
+                     "%s: labels file %s matches no event (%zu line numbers, %zu ids%s%.40s%s): it must list this "
+                     "log's attack line numbers or request ids, one per line",
+                     path, o.labels_path, ls.n_lines, ls.n_ids, ls.n_ids ? " such as '" : "",
+                     ls.n_ids ? ls.ids[0] : "", ls.n_ids ? "'" : "");
+    for (size_t k = ls.n_lines; k > 0 && ls.lines[k - 1] > rep.lines; k--) rep.labels_past_end++;
     if (!st) {
         vg_table_shrink(b.t);
         vg_table_set_checksum(b.t, vg_hash(data, len, 0));

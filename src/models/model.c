@@ -88,6 +88,9 @@ static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_l
                path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name, rep.bad == 1 ? "" : "s",
                lines, (unsigned long long)rep.first_bad_line, rep.first_bad_message);
     }
+    if (!st && rep.labels_past_end)
+        vg_log(VG_LOG_WARN, "%s: %llu line numbers of labels file %s are past its last line (%llu): another file's?",
+               path, (unsigned long long)rep.labels_past_end, opt->labels_path, (unsigned long long)rep.lines);
     return st;
 }
 

@@ -64,6 +64,11 @@ ge "$(json_get "$WORK/out" accuracy)" 0.99 && pass "compare: tree accuracy $(jso
   || fail "compare: tree accuracy $(json_get "$WORK/out" accuracy) on the test log"
 expect_error "eval: a log without labels" "test.log has no labels.*--labels FILE" \
   "$VIGIL" eval --model "$WORK/forest.vgm" --data "$WORK/test.log"
+# A labels file that matches nothing (here the truth file itself, whose
+# "LINE,KIND" lines are no line numbers) once scored every event normal.
+expect_error "labels that match no event" "test.log: labels file .*truth2.csv matches no event" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --test-labels "$WORK/truth2.csv" --model tree -o "$WORK/x.vgm"
 expect_error "--test-labels without --test" "give --test FILE" \
   "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test-labels "$WORK/labels2.txt" \
   -o "$WORK/x.vgm"
