@@ -34,10 +34,10 @@ for seed in 1 2; do
   "$VIGIL" synth --format weblog --events "$WEB_N" --seed "$seed" --truth "$WORK/weblog.truth$seed" -o "$WORK/weblog.$seed"
 done
 cut -d, -f1 "$WORK/weblog.truth1" >"$WORK/weblog.labels1"
-# Login truth lines count the header as line 1 (offset 1); weblog has none.
-run login forest attack 1 --model forest --param n_estimators=100
-run login gbdt attack 1 --model gbdt
-run login "tree on rule-score labels" anomalous 1 --task rule-score --positive anomalous --model tree
+# predict names log events by their file line, as the truth files do (offset 0).
+run login forest attack 0 --model forest --param n_estimators=100
+run login gbdt attack 0 --model gbdt
+run login "tree on rule-score labels" anomalous 0 --task rule-score --positive anomalous --model tree
 run weblog forest attack 0 --labels "$WORK/weblog.labels1" --model forest --param n_estimators=100
 run weblog gbdt attack 0 --labels "$WORK/weblog.labels1" --model gbdt
 run weblog "tree on rule-score labels" anomalous 0 --task rule-score --model tree

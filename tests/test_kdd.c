@@ -161,12 +161,15 @@ static void test_errors(void **state)
     char text[1024];
     vg_table *t = (vg_table *)&t;
 
-    /* 41 fields on the first row: not a KDD file. */
-    snprintf(text, sizeof text, "%s\n", row41);
+    /* 40 or 44 fields on the first row: not a KDD file. */
+    snprintf(text, sizeof text, "%s\n", strchr(row41, ',') + 1);
     assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_ERR_PARSE);
     assert_null(t);
-    assert_non_null(strstr(vg_last_error(), "t.kdd:1: expected 42 fields"));
-    assert_non_null(strstr(vg_last_error(), "found 41"));
+    assert_non_null(strstr(vg_last_error(), "t.kdd:1: expected 41 fields"));
+    assert_non_null(strstr(vg_last_error(), "found 40"));
+    snprintf(text, sizeof text, "%s,normal,20,x\n", row41);
+    assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_ERR_PARSE);
+    assert_non_null(strstr(vg_last_error(), "found 44"));
 
     /* A short row later on. */
     snprintf(text, sizeof text, "%s,normal,20\n%s,neptune,21\n%s\n", row41, row41, row41);
@@ -189,6 +192,40 @@ static void test_errors(void **state)
     assert_int_equal(vg_kdd_read("/nonexistent.kdd", &t), VG_ERR_IO);
     assert_string_equal(vg_last_error(), "/nonexistent.kdd: No such file or directory");
     assert_null(t);
+}
+
+/* Records without a label (41 fields) are records to score: the features
+ * only, no label column; 42 and 43 fields add label and difficulty. */
+static void test_field_counts(void **state)
+{
+    (void)state;
+    char text[2048];
+    vg_table *t;
+    snprintf(text, sizeof text, "%s\n\n%s\n", row41, row41);
+    assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_OK);
+    assert_int_equal(vg_table_rows(t), 2);
+    assert_int_equal(vg_table_cols(t), VG_KDD_N_FEATURES);
+    assert_true(vg_table_find(t, VG_KDD_LABEL) < 0);
+    assert_string_equal(vg_table_name(t, 40), "dst_host_srv_rerror_rate");
+    assert_int_equal(vg_table_line(t, 1), 3);
+    vg_table_free(t);
+
+    snprintf(text, sizeof text, "%s,smurf.\n", row41);
+    assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_OK);
+    assert_int_equal(vg_table_cols(t), 42);
+    assert_string_equal(vg_table_category(t, 41, vg_table_codes(t, 41)[0]), "smurf");
+    vg_table_free(t);
+
+    snprintf(text, sizeof text, "%s,smurf,12\n", row41);
+    assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_OK);
+    assert_int_equal(vg_table_cols(t), 43);
+    assert_string_equal(vg_table_name(t, 42), VG_KDD_DIFFICULTY);
+    vg_table_free(t);
+
+    /* Unlabelled then labelled in one file: the rows disagree, named. */
+    snprintf(text, sizeof text, "%s\n%s,normal\n", row41, row41);
+    assert_int_equal(vg_kdd_read_memory(text, strlen(text), "t.kdd", &t), VG_ERR_PARSE);
+    assert_string_equal(vg_last_error(), "t.kdd:2: expected 41 fields, found 42");
 }
 
 static void test_small_and_gzip(void **state)
@@ -262,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_kdd99_dots_stripped),
         cmocka_unit_test(test_taxonomy),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_field_counts),
         cmocka_unit_test(test_small_and_gzip),
         cmocka_unit_test(test_load_time),
     };

@@ -139,6 +139,79 @@ static void test_columns_in_first_seen_order_with_missing_cells(void **unused)
     vg_table_free(t);
 }
 
+/* Every refused line is counted and the first VG_LOG_REPORT_LINES are named,
+ * so a user can find them all, not only the first; rows keep their lines. */
+static void test_bad_lines_named(void **unused)
+{
+    (void)unused;
+    vg_log_report rep;
+    char buf[128];
+    vg_table *t = read_toy("a=1\na=2\n!x\na=3\n!y\n!z\na=4\n", &rep);
+    assert_int_equal(rep.bad, 3);
+    assert_int_equal(rep.first_bad_line, 3);
+    assert_int_equal(rep.bad_lines[0], 3);
+    assert_int_equal(rep.bad_lines[1], 5);
+    assert_int_equal(rep.bad_lines[2], 6);
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "3, 5, 6");
+    assert_int_equal(vg_table_line(t, 2), 4);
+    assert_int_equal(vg_table_line(t, 3), 7);
+    vg_table_free(t);
+
+    /* Past the named ones: how many more. */
+    char text[256] = "a=1\n";
+    for (int i = 0; i < VG_LOG_REPORT_LINES + 3; i++) strcat(text, "!bad\n");
+    t = read_toy(text, &rep);
+    assert_int_equal(rep.bad, VG_LOG_REPORT_LINES + 3);
+    assert_int_equal(rep.bad_lines[VG_LOG_REPORT_LINES - 1], VG_LOG_REPORT_LINES + 1);
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... and 3 more");
+    vg_table_free(t);
+
+    /* A short buffer is cut, never overrun; no bad line gives "". */
+    vg_log_report_lines(&rep, buf, 8);
+    assert_string_equal(buf, "2, 3, 4");
+    vg_log_report_lines(&rep, buf, 22);
+    assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8");
+    rep.bad = 0;
+    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_string_equal(buf, "");
+}
+
+/* A labels file marks the lines it lists; one that matches no event (another
+ * file's, or a truth file's "LINE,KIND" lines read as ids) is refused, and
+ * line numbers past the log's end are counted. */
+static void test_labels_file_must_match(void **unused)
+{
+    (void)unused;
+    const char *log = vg_test_tmpfile("a=1\na=2\n!x\na=3\n", strlen("a=1\na=2\n!x\na=3\n"), ".log");
+    vg_log_options o = vg_log_options_default();
+    vg_log_report rep;
+    vg_table *t = NULL;
+    o.labels_path = vg_test_tmpfile("2\n4\n9\n", strlen("2\n4\n9\n"), ".txt");
+    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_OK);
+    assert_int_equal(rep.labels_past_end, 1);
+    assert_string_equal(cat(t, "label", 0), "normal");
+    assert_string_equal(cat(t, "label", 1), "attack");
+    assert_string_equal(cat(t, "label", 2), "attack");
+    vg_table_free(t);
+
+    o.labels_path = vg_test_tmpfile("2,sqli\n4,xss\n", strlen("2,sqli\n4,xss\n"), ".csv");
+    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
+    assert_null(t);
+    assert_non_null(strstr(vg_last_error(), "matches no event (0 line numbers, 2 ids such as '2,sqli')"));
+    o.labels_path = vg_test_tmpfile("3\n7\n", strlen("3\n7\n"), ".txt");  /* a bad line and one past the end */
+    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "(2 line numbers, 0 ids)"));
+
+    /* An empty labels file: a log with no attack, every event normal. */
+    o.labels_path = vg_test_tmpfile("# none\n", strlen("# none\n"), ".txt");
+    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_OK);
+    assert_string_equal(cat(t, "label", 0), "normal");
+    assert_string_equal(cat(t, "label", 2), "normal");
+    vg_table_free(t);
+}
+
 static void test_numbers_then_text_make_a_categorical_column(void **unused)
 {
     (void)unused;
@@ -228,6 +301,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_columns_in_first_seen_order_with_missing_cells),
+        cmocka_unit_test(test_bad_lines_named),
+        cmocka_unit_test(test_labels_file_must_match),
         cmocka_unit_test(test_numbers_then_text_make_a_categorical_column),
         cmocka_unit_test(test_repeated_field_last_value_wins),
         cmocka_unit_test(test_label_column_added_when_first_seen),

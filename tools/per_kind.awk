@@ -4,10 +4,11 @@
 #   awk -F, -v positive=LABEL [-v offset=N] -f tools/per_kind.awk TRUTH PRED
 #
 # TRUTH is `vigil synth --truth`: "line,kind" for each attack line, every other
-# line is normal. PRED is `vigil predict -o`: a header, then "row,score,
-# prediction"; a row's file line is row + offset (1 for a log with a header
-# line, 0 without), true when the log has no bad line. An event is detected
-# when its prediction is LABEL.
+# line is normal. PRED is `vigil predict -o`: a header, then "line,score,
+# prediction" for a log (line: the event's line in the file, header counted)
+# or "row,score,prediction" for a table, whose row's file line is row + offset
+# (1 for a file with a header line, 0 without). An event is detected when its
+# prediction is LABEL.
 #
 # Prints space-separated lines: one per attack kind, sorted by name,
 #   kind lines detected recall precision
@@ -16,9 +17,10 @@
 # then "all" over every attack line the same way; then
 #   normal lines false_alarms false_alarm_rate
 FNR == NR { kind[$1] = $2; next }
-FNR == 1 { next }
+FNR == 1 { by_line = $1 == "line"; next }
 {
-    k = (($1 + offset) in kind) ? kind[$1 + offset] : "normal"
+    at = by_line ? $1 : $1 + offset
+    k = (at in kind) ? kind[at] : "normal"
     lines[k]++
     if ($3 == positive) hits[k]++
 }

@@ -17,8 +17,9 @@ const char *const *vg_kdd_feature_names(void);
 /* 1 if feature column i (0-based) is categorical (protocol_type, service, flag). */
 int vg_kdd_feature_is_categorical(size_t i);
 
-/* Read a KDD file (42 or 43 fields per row, plain or gzip) into a table with
- * the 41 named features, "label" (dot stripped) and, if present, "difficulty".
+/* Read a KDD file (plain or gzip) into a table with the 41 named features,
+ * then, if the rows have them, "label" (42 fields; dot stripped) and
+ * "difficulty" (43). 41 fields is an unlabelled file: records to score.
  * Rows must all have the same field count; text in a numeric field is an error. */
 vg_status vg_kdd_read(const char *path, vg_table **out);
 vg_status vg_kdd_read_memory(const void *data, size_t len, const char *name, vg_table **out);

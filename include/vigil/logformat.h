@@ -77,17 +77,28 @@ extern const vg_log_format vg_login_format;   /* src/io/login.c */
 extern const vg_log_format vg_weblog_format;  /* src/io/weblog.c */
 
 /* Bad lines met while reading a whole log: counted and reported, never
- * silently skipped, never fatal. */
+ * silently skipped, never fatal. bad_lines holds the line numbers of the
+ * first VG_LOG_REPORT_LINES of them (min(bad, VG_LOG_REPORT_LINES) set), so
+ * a message can name them, not just the first. */
+#define VG_LOG_REPORT_LINES 10
 typedef struct vg_log_report {
     uint64_t lines, events, bad;
     uint64_t first_bad_line;
     char first_bad_message[256];
+    uint64_t bad_lines[VG_LOG_REPORT_LINES];
+    uint64_t labels_past_end;   /* line numbers of the labels file past the log's last line */
 } vg_log_report;
+
+/* "6, 9, 12" or "6, 9, ... and 7 more" (the lines in rep->bad_lines and how
+ * many more there were) into buf; "" when there is no bad line. */
+void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap);
 
 /* Read a log file (plain or gzip, "-" = stdin) into a table: one row per
  * event, one column per feature field (numeric if the field is a number in
  * every event that has it, else categorical), plus a "label" column when
- * events carry labels or opt->labels_path marks them. */
+ * events carry labels or opt->labels_path marks them. A labels file that
+ * lists entries of which no event matches one is VG_ERR_INVALID: it belongs
+ * to another file, or is not a list of line numbers and ids. */
 vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
                       vg_log_report *report);
 

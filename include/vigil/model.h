@@ -67,6 +67,11 @@ void vg_model_free(vg_model *m);
 /* Read a data file the way the model's training data was read (same format,
  * the model's column types forced, so text in a numeric field is an error). */
 vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out);
+/* The same, the ground truth of a log model's data taken from labels_path, a
+ * side file of that file's attack line numbers or event ids (as `--labels`);
+ * NULL reads as vg_model_read_data. A labels file for a model whose format is
+ * not a log format is VG_ERR_INVALID. */
+vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out);
 
 /* Class probabilities for every row of t (regression: the prediction, one
  * value per row): *proba is rows x n_classes, new

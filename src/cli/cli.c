@@ -214,6 +214,7 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
         return 1;
     }
     if ((r = cli_opt(argc, argv, i, "--labels", &v))) return r > 0 ? (o->log.labels_path = v, 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--test-labels", &v))) return r > 0 ? (o->test_labels = v, 1) : r;
     if ((r = cli_opt(argc, argv, i, "--geoip", &v))) return r > 0 ? (o->log.geoip_path = v, 1) : r;
     if ((r = cli_opt(argc, argv, i, "--max-entities", &v))) {
         uint64_t n;
@@ -276,6 +277,14 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "--labels goes with a log format (--format weblog or login)");
         return -1;
     }
+    if (o->test_labels && !log_format) {
+        cli_usage_error(cmd, "--test-labels goes with a log format (--format weblog or login)");
+        return -1;
+    }
+    if (o->test_labels && !o->test) {
+        cli_usage_error(cmd, "--test-labels labels the --test log: give --test FILE too");
+        return -1;
+    }
     vg_task task = VG_TASK_BINARY;
     if (o->task && strcmp(o->task, "rule-score") == 0) {
         /* The rule-based risk score of log events becomes the binary label. */
@@ -283,8 +292,9 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
             cli_usage_error(cmd, "--task rule-score needs a log format (--format login or weblog)");
             return -1;
         }
-        if (o->log.labels_path) {
-            cli_usage_error(cmd, "--task rule-score makes the labels: it does not go with --labels");
+        if (o->log.labels_path || o->test_labels) {
+            cli_usage_error(cmd, "--task rule-score makes the labels: it does not go with --%s",
+                            o->log.labels_path ? "labels" : "test-labels");
             return -1;
         }
         o->log.label = "rule-score";

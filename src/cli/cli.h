@@ -39,6 +39,10 @@ typedef struct cli_data_opts {
     uint64_t seed;
     int threads;
     vg_log_options log;   /* --labels, --geoip, --max-entities, --entity-ttl, --task rule-score */
+    /* --test-labels: the labels side file of the --test log. log.labels_path
+     * is --data's alone: line numbers and event ids mean nothing in another
+     * file. */
+    const char *test_labels;
 } cli_data_opts;
 
 void cli_data_opts_init(cli_data_opts *o);
@@ -49,7 +53,9 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec);
 void cli_data_opts_free(cli_data_opts *o);
 
 /* Read --data and the test part (--test file or --split fraction; *test is
- * NULL when neither is given). Prints errors; returns 0 or -1. */
+ * NULL when neither is given). A --test file is read with --test-labels as
+ * its labels side file, and must have labels to evaluate against. Prints
+ * errors; returns 0 or -1. */
 int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_spec *spec, vg_table **train,
                         vg_table **test);
 

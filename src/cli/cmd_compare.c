@@ -16,7 +16,9 @@ static const char help[] =
     "print one table: train and test accuracy, precision, recall, F1, ROC-AUC, train\n"
     "and predict seconds. --param KEY=VALUE applies to every model, MODEL:KEY=VALUE to\n"
     "one. Without --test or --split, 0.25 of --data is held out. --report also writes\n"
-    "the comparison on the test rows as a self-contained HTML report.\n";
+    "the comparison on the test rows as a self-contained HTML report.\n"
+    "Logs: --labels FILE labels --data, --test-labels FILE the --test log (attack line\n"
+    "numbers or request ids, one per line); a --test log without labels is refused.\n";
 
 /* The parameters of `model`: unscoped ones and those scoped "model:". */
 static void params_for(const cli_list *all, const char *model, cli_list *out)

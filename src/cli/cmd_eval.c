@@ -6,7 +6,8 @@
 #include <stdlib.h>
 
 static const char help[] =
-    "usage: vigil eval --model MODEL.vgm --data FILE [--json] [--report OUT.html] [--threads N]\n"
+    "usage: vigil eval --model MODEL.vgm --data FILE [--labels FILE] [--json] [--report OUT.html]\n"
+    "                  [--threads N]\n"
     "\n"
     "Evaluate a saved model on labelled data read the way its training data was\n"
     "(format, label column and column types come from the model). Prints accuracy,\n"
@@ -14,11 +15,15 @@ static const char help[] =
     "per-class report; --json prints them as one JSON object. Rows whose label the\n"
     "model never saw (e.g. attacks absent from training, with --task label) are\n"
     "counted and left out of the scores. --report also writes the evaluation as a\n"
-    "self-contained HTML report (as `vigil report` does).\n";
+    "self-contained HTML report (as `vigil report` does).\n"
+    "\n"
+    "--labels FILE  a log model (login, weblog): the attack lines of --data, as line\n"
+    "               numbers or event ids, one per line (as train's --labels); a log\n"
+    "               whose lines carry no labels needs it.\n";
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model_path = NULL, *data = NULL, *report = NULL, *v;
+    const char *model_path = NULL, *data = NULL, *labels = NULL, *report = NULL, *v;
     int json = 0, threads = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -31,6 +36,9 @@ int cmd_eval(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--data", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             data = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--labels", &v))) {
+            if (r < 0) return VG_EXIT_USAGE;
+            labels = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("eval", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
@@ -50,7 +58,21 @@ int cmd_eval(int argc, char **argv)
     vg_model *m = NULL;
     vg_table *t = NULL;
     vg_evaluation e;
-    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_evaluate(m, t, threads, &e)) {
+    if (vg_model_load(model_path, &m) || vg_model_read_labelled(m, data, labels, &t)) {
+        cli_error("eval");
+        vg_table_free(t);
+        vg_model_free(m);
+        return VG_EXIT_ERROR;
+    }
+    /* A log usually carries no truth of its own: say where it comes from. */
+    if (!vg_model_has_labels(m, t) && vg_log_format_find(vg_model_format(m))) {
+        fprintf(stderr, "vigil eval: %s has no labels to evaluate against: give its attack lines or event ids "
+                        "with --labels FILE\n", data);
+        vg_table_free(t);
+        vg_model_free(m);
+        return VG_EXIT_ERROR;
+    }
+    if (vg_evaluate(m, t, threads, &e)) {
         cli_error("eval");
         vg_table_free(t);
         vg_model_free(m);

@@ -12,6 +12,10 @@ static const char help[] =
     "record's 1-based position in FILE, score the probability of the positive class\n"
     "(binary) or of the predicted class (multiclass), prediction the class name;\n"
     "for a regression model both are the predicted value.\n"
+    "A log (login, weblog) has lines that are no events: a header, blank lines and\n"
+    "bad lines, which are skipped, counted and named on standard error. So for a log\n"
+    "the first column is line instead of row: the event's 1-based line number in\n"
+    "FILE (a header counted), the number an editor or a --labels file uses.\n"
     "Without -o the CSV goes to standard output.\n"
     "\n"
     "--explain adds why: explained (the class whose raw score is explained: the\n"
@@ -87,7 +91,12 @@ int cmd_predict(int argc, char **argv)
         const vg_classes *c = vg_model_classes(m);
         int pos = vg_model_positive_class(m);
         const vg_pipeline *pl = vg_model_pipeline(m);
-        fputs("row,score,prediction", f);
+        /* A log's refused and header lines have no row: its records are
+         * named by their line in the file, and the header says so. A CSV
+         * or KDD file is refused whole on a bad record, so a record's
+         * position there never drifts from what the user counts. */
+        int by_line = vg_log_format_find(vg_model_format(m)) != NULL;
+        fputs(by_line ? "line,score,prediction" : "row,score,prediction", f);
         if (explain) {
             fputs(",explained,raw_score,bias", f);
             for (size_t k = 0; k < ex.n_inputs; k++) {
@@ -97,14 +106,15 @@ int cmd_predict(int argc, char **argv)
         }
         fputc('\n', f);
         for (size_t i = 0; i < vg_table_rows(t); i++) {
+            unsigned long long id = by_line ? (unsigned long long)vg_table_line(t, i) : (unsigned long long)i + 1;
             if (vg_model_is_regression(m)) {
-                fprintf(f, "%zu,%.9g,%.9g", i + 1, (double)proba[i], (double)proba[i]);
+                fprintf(f, "%llu,%.9g,%.9g", id, (double)proba[i], (double)proba[i]);
             } else {
                 const float *p = proba + i * c->n;
                 uint32_t best = 0;
                 for (uint32_t k = 1; k < c->n; k++)
                     if (p[k] > p[best]) best = k;
-                fprintf(f, "%zu,%.6f,", i + 1, (double)(pos >= 0 ? p[pos] : p[best]));
+                fprintf(f, "%llu,%.6f,", id, (double)(pos >= 0 ? p[pos] : p[best]));
                 put_field(f, c->names[best]);
             }
             if (explain) {

@@ -33,7 +33,7 @@ static const char help[] =
     "and by alerts, countries, status codes or login outcomes, user-agent classes or\n"
     "ASNs, and events and alerts per hour. Logs need no labels: unlabelled data gets\n"
     "the summary without metrics, and the page says so. With several --data files the\n"
-    "metrics are those of the first. --labels FILE gives a weblog's labelled line\n"
+    "metrics are those of the first. --labels FILE gives the first log's labelled line\n"
     "numbers or request ids (as for `vigil train`). --top N values per list (default 10).\n"
     "\n"
     "--alerts ALERTS.db adds the summary of an alert store (opened read-only; a watcher\n"
@@ -50,17 +50,6 @@ static char *short_name(const char *path)
     size_t len = name ? strlen(name) : 0;
     if (len > 4 && strcmp(name + len - 4, ".vgm") == 0) name[len - 4] = '\0';
     return name;
-}
-
-/* The data a model evaluates on: as it was trained, or with a weblog's
- * labels side file. */
-static vg_status read_for_model(const vg_model *m, const char *path, const char *labels, vg_table **t)
-{
-    if (!labels) return vg_model_read_data(m, path, t);
-    vg_log_options lo = vg_model_log_options(m);
-    lo.labels_path = labels;
-    vg_data_spec spec = { .format = vg_model_format(m), .log = &lo, .task = vg_model_task(m) };
-    return vg_data_read(path, &spec, t);
 }
 
 /* The alert store's counts, from a read-only handle that waits briefly for
@@ -186,7 +175,7 @@ int cmd_report(int argc, char **argv)
     for (size_t k = 0; k < n; k++) {
         /* Each model reads the data its own way (format, column types). */
         vg_table *t = NULL;
-        vg_status st = evaluate ? read_for_model(m[k], data.items[0], labels, &t) : VG_OK;
+        vg_status st = evaluate ? vg_model_read_labelled(m[k], data.items[0], labels, &t) : VG_OK;
         int labelled = evaluate && !st && vg_model_has_labels(m[k], t);
         if (!st && !labelled && n > 1) {
             vg_table_free(t);

@@ -18,8 +18,34 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
         return -1;
     }
     if (o->test) {
-        if (vg_data_read(o->test, spec, test)) {
+        /* The test log gets its own labels file or none: --labels names
+         * lines of --data, and applied to another file it would label
+         * whatever happens to sit on those line numbers. */
+        vg_data_spec ts = *spec;
+        vg_log_options tlo;
+        if (spec->log) {
+            tlo = *spec->log;
+            tlo.labels_path = o->test_labels;
+            ts.log = &tlo;
+        }
+        if (vg_data_read(o->test, &ts, test)) {
             cli_error(cmd);
+            vg_table_free(all);
+            return -1;
+        }
+        /* Refused before training: metrics need the truth of every test row. */
+        const char *label = vg_data_label(all, spec);
+        if (vg_table_find(*test, label) < 0) {
+            if (spec->log)
+                fprintf(stderr,
+                        "vigil %s: --test: %s has no labels to evaluate against: give its attack lines or "
+                        "event ids with --test-labels FILE (--labels is for --data only)\n",
+                        cmd, o->test);
+            else
+                fprintf(stderr, "vigil %s: --test: %s has no label column '%s' to evaluate against\n", cmd, o->test,
+                        label);
+            vg_table_free(*test);
+            *test = NULL;
             vg_table_free(all);
             return -1;
         }

@@ -1,6 +1,8 @@
 /* NSL-KDD / KDD Cup 99 records: the CSV reader with the format's fixed
  * schema (names, which columns are categories, which must be numbers), the
- * KDD'99 trailing dot stripped from labels, and the attack taxonomy. */
+ * KDD'99 trailing dot stripped from labels, and the attack taxonomy. A file
+ * without labels (41 fields: records to score) is read as well as a labelled
+ * one, as `vigil watch` reads such lines one at a time. */
 #include "vigil/kdd.h"
 #include "vigil/csv.h"
 #include "io/file_read.h"
@@ -91,10 +93,10 @@ static vg_status read_text(const char *text, size_t len, const char *name, vg_ta
     unsigned long long line;
     size_t nf = first_line_fields(text, len, &line);
     if (nf == 0) return vg_fail(VG_ERR_PARSE, "%s: no data rows", name);
-    if (nf != VG_KDD_N_FEATURES + 1 && nf != VG_KDD_N_FEATURES + 2)
+    if (nf < VG_KDD_N_FEATURES || nf > VG_KDD_N_FEATURES + 2)
         return vg_fail(VG_ERR_PARSE,
-                       "%s:%llu: expected 42 fields (KDD'99: 41 features and the label) or 43 "
-                       "(NSL-KDD: and the difficulty), found %zu",
+                       "%s:%llu: expected 41 fields (the features, unlabelled), 42 (KDD'99: and the label) "
+                       "or 43 (NSL-KDD: and the difficulty), found %zu",
                        name, line, nf);
 
     const char *names[VG_KDD_N_FEATURES + 2];
@@ -108,8 +110,10 @@ static vg_status read_text(const char *text, size_t len, const char *name, vg_ta
         else
             numeric[n_num++] = feature_names[i];
     }
-    names[VG_KDD_N_FEATURES] = VG_KDD_LABEL;
-    categorical[n_cat++] = VG_KDD_LABEL;
+    if (nf > VG_KDD_N_FEATURES) {
+        names[VG_KDD_N_FEATURES] = VG_KDD_LABEL;
+        categorical[n_cat++] = VG_KDD_LABEL;
+    }
     if (nf == VG_KDD_N_FEATURES + 2) {
         names[VG_KDD_N_FEATURES + 1] = VG_KDD_DIFFICULTY;
         numeric[n_num++] = VG_KDD_DIFFICULTY;
@@ -127,7 +131,7 @@ static vg_status read_text(const char *text, size_t len, const char *name, vg_ta
     vg_table *t;
     vg_status st = vg_csv_read_memory(text, len, name, &opt, &t);
     if (st != VG_OK) return st;
-    st = vg_table_map_categories(t, VG_KDD_N_FEATURES, strip_dot, NULL);
+    if (nf > VG_KDD_N_FEATURES) st = vg_table_map_categories(t, VG_KDD_N_FEATURES, strip_dot, NULL);
     if (st != VG_OK) {
         vg_table_free(t);
         return st;

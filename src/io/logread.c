@@ -256,6 +256,24 @@ static void label_set_free(label_set *ls)
     vg_free(ls->lines);
 }
 
+/* Entries that do not fit whole are left out (a cut "12" would read "1"). */
+void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap)
+{
+    if (!cap) return;
+    buf[0] = '\0';
+    size_t shown = rep->bad < VG_LOG_REPORT_LINES ? (size_t)rep->bad : VG_LOG_REPORT_LINES, len = 0;
+    for (size_t i = 0; i <= shown; i++) {
+        char item[64];
+        int n = i < shown ? snprintf(item, sizeof item, "%s%llu", i ? ", " : "", (unsigned long long)rep->bad_lines[i])
+                : rep->bad > shown ? snprintf(item, sizeof item, ", ... and %llu more",
+                                              (unsigned long long)(rep->bad - shown))
+                                   : 0;
+        if (n <= 0 || (size_t)n >= cap - len) return;
+        memcpy(buf + len, item, (size_t)n + 1);
+        len += (size_t)n;
+    }
+}
+
 /* Upper bound on the rows a file can give: one per line. */
 static size_t count_lines(const char *data, size_t len)
 {
@@ -294,6 +312,7 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
      * field, a client address that then no longer parses as one. */
     size_t start = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     uint64_t skipped = 0;  /* lines the format passed over (headers) */
+    uint64_t labelled = 0; /* events the labels file marks */
     for (size_t i = start; i < len && !st;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
@@ -308,10 +327,12 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
                                 ? vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", o.max_line_bytes)
                                 : fmt->process(state, line, n, &ev);
         if (line_st) {
-            if (rep.bad++ == 0) {
+            if (rep.bad == 0) {
                 rep.first_bad_line = rep.lines;
                 snprintf(rep.first_bad_message, sizeof rep.first_bad_message, "%s", vg_last_error());
             }
+            if (rep.bad < VG_LOG_REPORT_LINES) rep.bad_lines[rep.bad] = rep.lines;
+            rep.bad++;
             continue;
         }
         if (ev.n_fields == 0) {
@@ -325,8 +346,9 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
         }
         const char *label = ev.label;
         size_t label_len = ev.label_len;
-        if (ls.n_lines || ls.n_ids) {
+        if (o.labels_path) {  /* an empty file too: a log without attacks */
             int hit = label_set_has(&ls, rep.lines, ev.event_id, ev.event_id_len);
+            labelled += hit;
             label = hit ? "attack" : "normal";
             label_len = strlen(label);
         }
@@ -348,6 +370,16 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
                                     : vg_fail(VG_ERR_PARSE, "%s: no %s events (%llu line%s: %llu header, %llu blank)",
                                               path, fmt->name, (unsigned long long)rep.lines, rep.lines == 1 ? "" : "s",
                                               (unsigned long long)skipped, (unsigned long long)(rep.lines - skipped));
+    /* Labels that match nothing are another file's (or a truth file's
+     * "LINE,KIND" lines, read as ids): training or scoring against them
+     * would call every event normal without a word. */
+    if (!st && (ls.n_lines || ls.n_ids) && labelled == 0)
+        st = vg_fail(VG_ERR_INVALID,
+                     "%s: labels file %s matches no event (%zu line numbers, %zu ids%s%.40s%s): it must list this "
+                     "log's attack line numbers or request ids, one per line",
+                     path, o.labels_path, ls.n_lines, ls.n_ids, ls.n_ids ? " such as '" : "",
+                     ls.n_ids ? ls.ids[0] : "", ls.n_ids ? "'" : "");
+    for (size_t k = ls.n_lines; k > 0 && ls.lines[k - 1] > rep.lines; k--) rep.labels_past_end++;
     if (!st) {
         vg_table_shrink(b.t);
         vg_table_set_checksum(b.t, vg_hash(data, len, 0));

@@ -81,10 +81,16 @@ static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_l
 {
     vg_log_report rep;
     vg_status st = vg_log_read(path, fmt, opt, out, &rep);
-    if (!st && rep.bad)
-        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped (first, line %llu: %s)",
-               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name,
-               (unsigned long long)rep.first_bad_line, rep.first_bad_message);
+    if (!st && rep.bad) {
+        char lines[256];
+        vg_log_report_lines(&rep, lines, sizeof lines);
+        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped: line%s %s (line %llu: %s)",
+               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name, rep.bad == 1 ? "" : "s",
+               lines, (unsigned long long)rep.first_bad_line, rep.first_bad_message);
+    }
+    if (!st && rep.labels_past_end)
+        vg_log(VG_LOG_WARN, "%s: %llu line numbers of labels file %s are past its last line (%llu): another file's?",
+               path, (unsigned long long)rep.labels_past_end, opt->labels_path, (unsigned long long)rep.lines);
     return st;
 }
 
@@ -201,6 +207,18 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
         *out = NULL;
     }
     return st;
+}
+
+vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out)
+{
+    if (!labels_path) return vg_model_read_data(m, path, out);
+    *out = NULL;
+    const vg_log_format *lf = vg_log_format_find(m->format);
+    if (!lf)
+        return vg_fail(VG_ERR_INVALID, "--labels goes with a log format; this model reads %s data", m->format);
+    vg_log_options lo = vg_model_log_options(m);
+    lo.labels_path = labels_path;
+    return read_log(path, lf, &lo, out);
 }
 
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba)

@@ -21,6 +21,10 @@ expect_error "bad --split" "--split" "$VIGIL" train --data "$GOLD" --split 2 -o 
 expect_error "unknown option" "unknown option" "$VIGIL" train --data "$GOLD" --frobnicate -o "$WORK/x.vgm"
 expect_error "--test and --split together" "either --test or --split" "$VIGIL" train --data "$GOLD" --test "$GOLD" --split 0.2 -o "$WORK/x.vgm"
 
+# A labels file is a log's: a CSV model's eval refuses it (it once went unread).
+expect_error "eval --labels with a CSV model" "--labels goes with a log format" \
+  "$VIGIL" eval --model "$WORK/m.vgm" --data "$GOLD" --labels /dev/null
+
 # Over-long line (the reader's limit is 1 MiB).
 { echo "a,label"; head -c 1100000 /dev/zero | tr '\0' '7'; echo ",x"; echo "1,y"; } >"$WORK/long.csv"
 expect_error "over-long line" "long.csv:2" "$VIGIL" train --data "$WORK/long.csv" -o "$WORK/x.vgm"
@@ -32,7 +36,7 @@ expect_error "text in numeric field" "text.csv:4.*mean_radius" "$VIGIL" predict 
 cut -d, -f2- "$GOLD" >"$WORK/nocol.csv"
 expect_error "missing feature column" "mean_radius" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/nocol.csv"
 
-# KDD: 41 fields where 42 or 43 are expected, and text in a numeric field.
+# KDD: a row of 41 fields in a file of 43-field rows, and text in a numeric field.
 zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | head -n 5 >"$WORK/k.txt"
 zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | sed -n 6p | cut -d, -f1-41 >>"$WORK/k.txt"
 expect_error "KDD row with 41 fields" "k.txt:6" "$VIGIL" train --data "$WORK/k.txt" --format kdd -o "$WORK/x.vgm"

@@ -36,6 +36,21 @@ awk -F, 'NR > 1 && ($2 < 0 || $2 > 1 || ($3 != "attack" && $3 != "normal")) { ba
   && pass "scores in [0,1], predictions are class names" || fail "bad prediction rows"
 cmp -s "$WORK/pred.csv" "$WORK/pred2.csv" && pass "predictions identical for 1 and 2 threads" || fail "thread count changed predictions"
 
+# Records without a label (41 fields) score like labelled ones (42: KDD'99
+# style, 43: NSL-KDD); eval on them says there is nothing to evaluate against.
+zcat "$TEST" | head -n 2000 >"$WORK/t43.txt"
+cut -d, -f1-41 "$WORK/t43.txt" >"$WORK/t41.txt"
+cut -d, -f1-42 "$WORK/t43.txt" >"$WORK/t42.txt"
+head -n 2001 "$WORK/pred.csv" >"$WORK/pred_head.csv"
+for n in 41 42 43; do
+  expect_ok "predict $n-field KDD records" "$VIGIL" predict --model "$WORK/forest.vgm" --data "$WORK/t$n.txt" --threads 1 \
+    -o "$WORK/pred$n.csv"
+  cmp -s "$WORK/pred$n.csv" "$WORK/pred_head.csv" && pass "$n fields: the same predictions as the whole file's first 2000" \
+    || fail "$n fields: predictions differ from the labelled file's"
+done
+expect_error "eval on unlabelled KDD records" "t41.txt: no label column 'label'" \
+  "$VIGIL" eval --model "$WORK/forest.vgm" --data "$WORK/t41.txt"
+
 # The same seed gives the same model whatever the thread count.
 expect_ok "retrain with 1 thread" "$VIGIL" train --data "$TRAIN" --format kdd --model forest --param n_estimators=30 \
   --seed 1 --threads 1 -o "$WORK/forest1.vgm"

@@ -31,7 +31,7 @@ check_model() {  # check_model NAME [--param ...]
     "recall $(json_get "$WORK/out" recall)"
   ge "$(json_get "$WORK/out" roc_auc)" 0.97 && pass "$name ROC-AUC >= 0.97" || fail "$name ROC-AUC $(json_get "$WORK/out" roc_auc)"
   expect_ok "predict $name" "$VIGIL" predict --model "$WORK/$name.vgm" --data "$WORK/test.csv" -o "$WORK/$name.pred"
-  per_kind "$WORK/test.truth" "$WORK/$name.pred" attack 1
+  per_kind "$WORK/test.truth" "$WORK/$name.pred" attack 0
   while read -r kind _ _ recall precision; do
     [[ $kind == all || $kind == normal ]] && continue
     local floor=0.8

@@ -14,12 +14,21 @@ for kind in scanner sqli xss traversal bruteforce; do
 done
 
 for model in forest gbdt; do
+  # Each log has its own labels: --labels names lines of --data only, and
+  # --test-labels those of --test (once the first labelled both: accuracy
+  # 0.92 and ROC-AUC 0.49, the test log scored against the training log's lines).
   expect_ok "train $model on weblog (labels from line numbers)" \
     "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --model "$model" \
-    --test "$WORK/test.log" --seed 1 --json -o "$WORK/$model.vgm"
-  # --test has no labels file of its own: score with predict and the truth.
+    --test "$WORK/test.log" --test-labels "$WORK/labels2.txt" --seed 1 --json -o "$WORK/$model.vgm"
+  acc=$(json_get "$WORK/out" accuracy) auc=$(json_get "$WORK/out" roc_auc)
+  ge "$acc" 0.99 && ge "$auc" 0.99 && pass "$model: test log scored against its own labels: accuracy $acc, ROC-AUC $auc" \
+    || fail "$model: accuracy $acc, ROC-AUC $auc on the test log (>= 0.99 expected)"
+  expect_ok "eval $model with the test log's --labels" "$VIGIL" eval --model "$WORK/$model.vgm" --data "$WORK/test.log" \
+    --labels "$WORK/labels2.txt" --json
+  [[ $(json_get "$WORK/out" accuracy) == "$acc" ]] && pass "eval --labels reproduces the train-time accuracy" \
+    || fail "eval accuracy $(json_get "$WORK/out" accuracy) != $acc"
   expect_ok "predict $model on seed 2" "$VIGIL" predict --model "$WORK/$model.vgm" --data "$WORK/test.log" -o "$WORK/pred.csv"
-  # predict's row is the record's position; synth writes no bad lines, so it is the line number.
+  # predict names a log's events by their line in the file, as the truth file does.
   per_kind "$WORK/truth2.csv" "$WORK/pred.csv" attack 0
   low=$(awk '$1 != "all" && $1 != "normal" && $4 < 0.70 { printf " %s", $1 }' "$WORK/kinds")
   [[ -z $low ]] && pass "$model: recall >= 0.70 for every kind" || fail "$model: recall under 0.70 for$low"
@@ -40,6 +49,31 @@ low=$(awk '$1 ~ /^(sqli|xss|traversal|scanner)$/ && $4 < 0.90 { printf " %s", $1
 ge 0.001 "$(kind_figure normal recall)" \
   && pass "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines (at most 0.1%)" \
   || fail "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines"
+# A test log without labels has nothing to be evaluated against: refused
+# before training, in train, compare and eval, naming the option to use.
+expect_error "train: --test log without labels" "test.log has no labels.*--test-labels FILE" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --model tree -o "$WORK/x.vgm"
+[[ -e $WORK/x.vgm ]] && fail "a model was saved after the refusal" || pass "nothing saved"
+expect_error "compare: --test log without labels" "test.log has no labels.*--test-labels FILE" \
+  "$VIGIL" compare --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --models tree
+expect_ok "compare with --test-labels" "$VIGIL" compare --data "$WORK/train.log" --format weblog \
+  --labels "$WORK/labels1.txt" --test "$WORK/test.log" --test-labels "$WORK/labels2.txt" --models tree --json
+ge "$(json_get "$WORK/out" accuracy)" 0.99 && pass "compare: tree accuracy $(json_get "$WORK/out" accuracy) on the test log" \
+  || fail "compare: tree accuracy $(json_get "$WORK/out" accuracy) on the test log"
+expect_error "eval: a log without labels" "test.log has no labels.*--labels FILE" \
+  "$VIGIL" eval --model "$WORK/forest.vgm" --data "$WORK/test.log"
+# A labels file that matches nothing (here the truth file itself, whose
+# "LINE,KIND" lines are no line numbers) once scored every event normal.
+expect_error "labels that match no event" "test.log: labels file .*truth2.csv matches no event" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test "$WORK/test.log" \
+  --test-labels "$WORK/truth2.csv" --model tree -o "$WORK/x.vgm"
+expect_error "--test-labels without --test" "give --test FILE" \
+  "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels1.txt" --test-labels "$WORK/labels2.txt" \
+  -o "$WORK/x.vgm"
+expect_error "--test-labels on CSV" "goes with a log format" \
+  "$VIGIL" train --data "$WORK/truth1.csv" --test "$WORK/truth2.csv" --test-labels "$WORK/labels2.txt" -o "$WORK/x.vgm"
 expect_error "rule-score with --labels" "does not go with --labels" \
   "$VIGIL" train --data "$WORK/train.log" --format weblog --task rule-score --labels "$WORK/labels1.txt" -o "$WORK/x.vgm"
 expect_error "rule-score on CSV" "needs a log format" \
@@ -59,6 +93,24 @@ expect_ok "train on JSON lines with --labels by request id" \
   "$VIGIL" train --data "$WORK/small.jsonl" --format weblog --labels "$WORK/ids.txt" --model tree -o "$WORK/small.vgm"
 grep -q "2 of 6 lines" "$WORK/err" && pass "bad lines reported: $(head -c 200 "$WORK/err")" \
   || fail "bad lines not reported: $(cat "$WORK/err")"
+
+# predict names each event by its file line, whatever lines were refused
+# before it (garbage on line 6 once made line 9's row say 8), and the
+# warning names every refused line, not only the first.
+head -n 14 "$WORK/test.log" | sed -e '6s/.*/garbage/' -e '10s/.*/more garbage/' -e '11s/.*/\x01/' >"$WORK/bad.log"
+expect_ok "predict a log with refused lines" "$VIGIL" predict --model "$WORK/forest.vgm" --data "$WORK/bad.log" \
+  -o "$WORK/bad.csv"
+[[ $(head -n1 "$WORK/bad.csv") == "line,score,prediction" ]] && pass "the header says line" \
+  || fail "header: $(head -n1 "$WORK/bad.csv")"
+got=$(tail -n +2 "$WORK/bad.csv" | cut -d, -f1 | paste -sd' ')
+[[ $got == "1 2 3 4 5 7 8 9 12 13 14" ]] && pass "events named by their lines: $got" || fail "lines: $got"
+grep -q "3 of 14 lines are not valid weblog events and were skipped: lines 6, 10, 11 (line 6: " "$WORK/err" \
+  && pass "every refused line named: $(cat "$WORK/err")" || fail "refused lines not all named: $(cat "$WORK/err")"
+{ head -n 2 "$WORK/test.log"; for i in $(seq 15); do echo junk; done; } >"$WORK/bad2.log"
+expect_ok "predict a log with 15 refused lines" "$VIGIL" predict --model "$WORK/forest.vgm" --data "$WORK/bad2.log" \
+  -o "$WORK/bad2.csv"
+grep -q "skipped: lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, ... and 5 more (line 3: " "$WORK/err" \
+  && pass "the first 10 named and the rest counted" || fail "15 refused lines: $(cat "$WORK/err")"
 
 printf 'garbage\nmore garbage\n' >"$WORK/garbage.log"
 expect_error "a log with no valid line" "no valid weblog events" \
