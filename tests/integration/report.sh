@@ -52,7 +52,7 @@ expect_ok "report comparing two saved models" "$VIGIL" report --model "$WORK/for
 check_report "$WORK/two.html" "two-model report" 'Forest &amp; logreg' '>forest<' '>lr<'
 
 expect_error "report without -o" "usage|required" "$VIGIL" report --model "$WORK/forest.vgm" --data "$TEST"
-expect_error "report to an unwritable path" "cannot write" "$VIGIL" report --model "$WORK/forest.vgm" --data "$TEST" \
+expect_error "report to a missing folder (checked before work)" "the folder .* does not exist" "$VIGIL" report --model "$WORK/forest.vgm" --data "$TEST" \
   -o /nonexistent-dir/r.html
 expect_error "eval --report needs a value" "report" "$VIGIL" eval --model "$WORK/forest.vgm" --data "$TEST" --report
 expect_ok "report --help" "$VIGIL" report --help
