@@ -3,10 +3,12 @@
 #include "vigil/evaluate.h"
 #include "vigil/report.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static const char help[] =
-    "usage: vigil eval --model MODEL.vgm --data FILE [--json] [--report OUT.html] [--threads N]\n"
+    "usage: vigil eval --model MODEL.vgm --data FILE [--threshold P] [--json] [--report OUT.html]\n"
+    "                  [--threads N]\n"
     "\n"
     "Evaluate a saved model on labelled data read the way its training data was\n"
     "(format, label column and column types come from the model). Prints accuracy,\n"
@@ -14,12 +16,17 @@ static const char help[] =
     "per-class report; --json prints them as one JSON object. Rows whose label the\n"
     "model never saw (e.g. attacks absent from training, with --task label) are\n"
     "counted and left out of the scores. --report also writes the evaluation as a\n"
-    "self-contained HTML report (as `vigil report` does).\n";
+    "self-contained HTML report (as `vigil report` does).\n"
+    "A row's predicted class is the decision predict, serve and watch make: an anomaly\n"
+    "(score >= --threshold, default 0.5; score = probability of the positive class, or\n"
+    "1 - P(normal class)) gets its most probable non-normal class, any other row the\n"
+    "normal class. The areas under the curves do not depend on the threshold.\n";
 
 int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *data = NULL, *report = NULL, *v;
     int json = 0, threads = 0, r;
+    double threshold = NAN;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -33,6 +40,8 @@ int cmd_eval(int argc, char **argv)
             data = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("eval", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
+            if (r < 0 || cli_parse_double("eval", "--threshold", v, -1e300, 1e300, &threshold)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             report = v;
@@ -50,7 +59,7 @@ int cmd_eval(int argc, char **argv)
     vg_model *m = NULL;
     vg_table *t = NULL;
     vg_evaluation e;
-    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_evaluate(m, t, threads, &e)) {
+    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_evaluate_at(m, t, threads, threshold, &e)) {
         cli_error("eval");
         vg_table_free(t);
         vg_model_free(m);

@@ -99,22 +99,20 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     if (st) return st;
 
     size_t mark = out->len;
-    uint32_t best = 0;
-    for (uint32_t j = 1; j < k; j++)
-        if (proba[j] > proba[best]) best = j;
-    double score;
+    vg_decision_rule rule = s->rule;
+    if (!isnan(dp->threshold)) rule.threshold = dp->threshold;
+    vg_decision d = vg_decision_make(&rule, proba);
+    double score = d.score;
     if (s->regression) {
-        score = proba[0];
         vg_text lt;
         vg_text_init(&lt, a, 32);
         vg_text_json_num(&lt, score, 9);
         res->label = lt.failed ? "" : lt.data;
     } else {
-        score = s->multiclass ? 1.0 - (double)proba[s->score_class] : (double)proba[s->score_class];
-        res->label = c->names[best];
+        res->label = c->names[d.label];
     }
     res->score = score;
-    res->anomaly = (!s->regression || dp->regression_threshold) && score >= dp->threshold;
+    res->anomaly = d.anomaly;
 
     vg_text_puts(out, "{\"model\":");
     vg_text_json_cstr(out, s->name);

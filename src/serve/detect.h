@@ -2,11 +2,11 @@
  * object: {"model","anomaly","score","label","probabilities"?,"warnings"?,
  * "explanation"?}.
  *
- * score: binary - the probability of the positive class; multiclass -
- * 1 - P(normal class) (a class named normal/benign/0, else class 0);
- * regression - the prediction. anomaly: score >= threshold (regression:
- * only when a threshold was configured, else false). label: the most
- * probable class (regression: the prediction as text). */
+ * score, anomaly and label are the model's decision rule's (vigil/decision.h):
+ * binary - the probability of the positive class; multiclass - 1 - P(normal
+ * class); regression - the prediction (label: its text; an anomaly only when
+ * a threshold was configured). anomaly: score >= threshold; label: the most
+ * probable non-normal class of an anomaly, else the normal class. */
 #ifndef VG_SERVE_DETECT_H
 #define VG_SERVE_DETECT_H
 
@@ -19,8 +19,7 @@
 #include "vigil/core.h"
 
 typedef struct vg_detect_params {
-    double threshold;          /* anomaly when score >= threshold */
-    int regression_threshold;  /* 1: the threshold also applies to regression models */
+    double threshold;          /* anomaly when score >= threshold; NaN = the rule's default (0.5, none for regression) */
     size_t max_fields;         /* fields per record */
     size_t max_warnings;       /* warning strings per record */
     int explain;               /* add "explanation" */

@@ -90,8 +90,7 @@ void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int
         return;
     }
     vg_detect_params dp = {
-        .threshold = isnan(s->p.threshold) ? 0.5 : s->p.threshold,
-        .regression_threshold = !isnan(s->p.threshold),
+        .threshold = s->p.threshold,
         .max_fields = s->p.max_fields,
         .max_warnings = MAX_WARNINGS,
         .top = DEFAULT_TOP,
