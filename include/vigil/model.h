@@ -112,6 +112,11 @@ vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
 /* 1 for a regression model: predict gives one value per row, the prediction. */
 int vg_model_is_regression(const vg_model *m);
 
+/* 1 if `name` (len bytes) is a column of the model's data that is read but
+ * not an input: the label column, an --ignore'd column, KDD's label and
+ * difficulty. A record may carry these without them being unknown fields. */
+int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len);
+
 /* 1 if t carries the model's label column. */
 int vg_model_has_labels(const vg_model *m, const vg_table *t);
 

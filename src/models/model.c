@@ -49,6 +49,20 @@ void vg_model_free(vg_model *m)
     vg_free(m);
 }
 
+static int name_is(const char *s, const char *name, size_t len)
+{
+    return s && strlen(s) == len && memcmp(s, name, len) == 0;
+}
+
+int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
+{
+    if (name_is(m->label, name, len) || name_is(m->log_label, name, len)) return 1;
+    for (size_t i = 0; i < m->ignore.n; i++)
+        if (name_is(m->ignore.items[i], name, len)) return 1;
+    /* KDD records end with the label and NSL-KDD's difficulty. */
+    return strcmp(m->format, "kdd") == 0 && (name_is("label", name, len) || name_is("difficulty", name, len));
+}
+
 vg_label_spec vg_model_label_spec(const vg_model *m)
 {
     return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive };

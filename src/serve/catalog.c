@@ -22,6 +22,7 @@ typedef struct slot {
     atomic_uint epoch;
     atomic_long readers[2];
     uint64_t generation;
+    int missing;         /* vg_missing_policy; set before serving, read only afterwards */
     pthread_mutex_t reload_lock;
 } slot;
 
@@ -270,6 +271,16 @@ long vg_catalog_find(const vg_catalog *c, const char *name, size_t len)
     for (size_t i = 0; i < c->n; i++)
         if (strncmp(c->slots[i]->name, name, len) == 0 && c->slots[i]->name[len] == '\0') return (long)i;
     return -1;
+}
+
+void vg_catalog_set_missing(vg_catalog *c, size_t i, int policy)
+{
+    c->slots[i]->missing = policy;
+}
+
+int vg_catalog_missing(const vg_catalog *c, size_t i)
+{
+    return c->slots[i]->missing;
 }
 
 vg_served *vg_catalog_acquire(vg_catalog *c, size_t i)

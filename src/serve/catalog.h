@@ -57,6 +57,10 @@ const char *vg_catalog_name(const vg_catalog *c, size_t i);
 /* Slot index of name[0..len), or -1. */
 long vg_catalog_find(const vg_catalog *c, const char *name, size_t len);
 
+/* The missing-field policy of slot i (vigil/server.h; reject until set). */
+void vg_catalog_set_missing(vg_catalog *c, size_t i, int policy);
+int vg_catalog_missing(const vg_catalog *c, size_t i);
+
 /* The current model of slot i with a reference taken; never NULL. */
 vg_served *vg_catalog_acquire(vg_catalog *c, size_t i);
 void vg_served_release(vg_served *s);

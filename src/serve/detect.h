@@ -24,6 +24,7 @@ typedef struct vg_detect_params {
     size_t max_warnings;       /* warning strings per record */
     int explain;               /* add "explanation" */
     size_t top;                /* fields listed in the explanation */
+    int missing;               /* vg_missing_policy (vigil/server.h) of the model */
 } vg_detect_params;
 
 typedef struct vg_detect_outcome {
@@ -35,8 +36,9 @@ typedef struct vg_detect_outcome {
 /* Score the record at node obj of t with s and append its result object to
  * out. Errors the client caused: VG_ERR_INVALID / VG_ERR_PARSE (wrong type,
  * text that is not a number), VG_ERR_LIMIT (too many fields),
- * VG_ERR_UNSUPPORTED (explanation asked of a model that cannot explain);
- * the message names the field. On error out is left as it was. */
+ * VG_ERR_UNSUPPORTED (explanation asked of a model that cannot explain),
+ * VG_ERR_DATA (refused by the reject policy: unknown field names or more than
+ * half the inputs missing, all named); the message names the field. On error out is left as it was. */
 vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, const vg_detect_params *dp,
                            vg_arena *a, vg_text *out, vg_detect_outcome *res);
 
