@@ -130,7 +130,7 @@ vg_status vg_server_set_missing(vg_server *s, const char *name, vg_missing_polic
 {
     if (s->daemon) return vg_fail(VG_ERR_INVALID, "policies can only be set before the server starts");
     long i = vg_catalog_find(s->catalog, name, strlen(name));
-    if (i < 0) return vg_fail(VG_ERR_INVALID, "no model named '%s' (add it with --model before its policy)", name);
+    if (i < 0) return vg_fail(VG_ERR_INVALID, "no model named '%s' is served", name);
     vg_catalog_set_missing(s->catalog, (size_t)i, p);
     return VG_OK;
 }
