@@ -86,7 +86,8 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
  * columns summed into their field): for each row, contrib holds one value per
  * input field plus the bias (last), and they sum to the raw score explained:
  * binary - the positive class (gbdt: its log-odds; forest/tree: its
- * probability); multiclass - the predicted class; regression - the value. */
+ * probability); multiclass - the class the decision rule labels the row with
+ * (vigil/decision.h, default threshold); regression - the value. */
 typedef struct vg_explanation {
     size_t rows, n_inputs;
     double *contrib;    /* rows x (n_inputs + 1), owned */

@@ -22,7 +22,7 @@ static const char help[] =
     "Without -o the CSV goes to standard output.\n"
     "\n"
     "--explain adds why: explained (the class whose raw score is explained: the\n"
-    "positive class, or the predicted one), raw_score (gbdt: log-odds; forest and\n"
+    "positive class, or the decided one), raw_score (gbdt: log-odds; forest and\n"
     "tree: probability), bias (the average raw score) and one contrib_FIELD column\n"
     "per input field (exact TreeSHAP values; one-hot columns folded into their\n"
     "field). bias plus the contributions equals raw_score.\n";

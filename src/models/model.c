@@ -1,10 +1,12 @@
 /* vg_model: reading data the model's way, predicting, accessors. */
 #include "model_internal.h"
+#include "vigil/decision.h"
 #include "vigil/csv.h"
 #include "vigil/kdd.h"
 #include "vigil/parallel.h"
 #include "vigil/urlfeat.h"
 
+#include <math.h>
 #include <string.h>
 
 vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n)
@@ -311,15 +313,18 @@ int vg_model_can_explain(const vg_model *m)
     return m->kind->explain != NULL && m->kind->n_outputs != NULL;
 }
 
-/* Which raw output to explain for a row whose probabilities are p. */
+/* Which raw output to explain for a row whose probabilities are p: binary,
+ * the positive class (the score); multiclass, the class the decision rule
+ * labels the row with at the default threshold (vigil/decision.h), so an
+ * alert labelled DoS is explained as DoS even where "normal" has the largest
+ * probability below one half. */
 static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p)
 {
     if (n_outputs == 1) return 0;
-    if (m->classes.n == 2) return 1;
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < m->classes.n; k++)
-        if (p[k] > p[best]) best = k;
-    return best;
+    vg_decision_rule r;
+    if (vg_decision_rule_for_model(m, NAN, &r)) return m->classes.n == 2 ? 1 : 0;
+    if (r.kind == VG_OUTPUT_BINARY) return (uint32_t)r.positive;
+    return (uint32_t)vg_decision_make(&r, p).label;
 }
 
 /* Explain one encoded row into contrib (n_inputs + 1); scratch holds
