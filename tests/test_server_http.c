@@ -179,14 +179,15 @@ static void test_routes(void **state)
     assert_int_equal(http(port, "POST", "/v1/detect", NULL, "\xff\xfe"), 400);
 
     /* Batches: a plain array or {"records": [...]}; per-record errors. */
-    assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "[{\"bytes\": 900}, 7, {\"bytes\": \"x\"}]"), 200);
+    assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL,
+                          "[{\"bytes\": 900, \"proto\": \"tcp\"}, 7, {\"bytes\": \"x\"}]"), 200);
     j = body_json();
     assert_int_equal(cJSON_GetArraySize(j), 3);
     assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "score"));
     assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 1), "error"));
     assert_non_null(strstr(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 2), "error")->valuestring, "field 'bytes'"));
     cJSON_Delete(j);
-    assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "{\"records\": [{\"bytes\": 1}]}"), 200);
+    assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "{\"records\": [{\"bytes\": 1, \"proto\": \"udp\"}]}"), 200);
     assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "{\"rows\": []}"), 400);
     assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "[]"), 200);
     assert_string_equal(R.body, "[]\n");
@@ -255,6 +256,9 @@ static void test_limits(void **state)
 {
     (void)state;
     vg_server_params p = vg_server_params_default();
+    /* The limits are about bytes and counts: the records here are padding
+     * and made-up names, which the default policy would refuse first. */
+    p.missing = VG_MISSING_IMPUTE;
     p.max_body = 2048;
     p.max_batch = 3;
     p.max_fields = 4;
@@ -380,6 +384,84 @@ static void test_slow_client(void **state)
     vg_server_free(s);
 }
 
+/* The missing-field policy: by default a record with an unknown name or
+ * more than half of the inputs missing is a 422 naming them; warn scores it
+ * and says so; impute scores it as before the policy; per model. */
+static void test_missing_policy(void **state)
+{
+    (void)state;
+    vg_server_params p = vg_server_params_default();
+    assert_int_equal(p.missing, VG_MISSING_REJECT);
+    p.host = "127.0.0.1";
+    p.port = 0;
+    p.threads = 2;
+    vg_server *s = NULL;
+    assert_int_equal(vg_server_new(&p, &s), VG_OK);
+    assert_int_equal(vg_server_add_model(s, "tree", model_path), VG_OK);
+    assert_int_equal(vg_server_add_model(s, "w", model_path), VG_OK);
+    assert_int_equal(vg_server_add_model(s, "i", model_path), VG_OK);
+    assert_int_equal(vg_server_set_missing(s, "w", VG_MISSING_WARN), VG_OK);
+    assert_int_equal(vg_server_set_missing(s, "i", VG_MISSING_IMPUTE), VG_OK);
+    assert_int_equal(vg_server_set_missing(s, "nope", VG_MISSING_WARN), VG_ERR_INVALID);
+    assert_int_equal(vg_server_start(s), VG_OK);
+    unsigned port = vg_server_port(s);
+
+    /* {}: every input missing, each named. */
+    assert_int_equal(http(port, "POST", "/v1/detect", NULL, "{}"), 422);
+    cJSON *j = body_json();
+    const char *e = cJSON_GetObjectItem(j, "error")->valuestring;
+    assert_non_null(strstr(e, "3 of 3 inputs missing 'bytes', 'proto', 'rate'"));
+    assert_non_null(strstr(e, "--missing"));
+    cJSON_Delete(j);
+    /* Misspelled names: unknown, named, even though few. */
+    assert_int_equal(http(port, "POST", "/v1/detect", NULL, "{\"bytez\": 900, \"proto\": \"tcp\", \"rate\": 0.2}"),
+                     422);
+    assert_non_null(strstr(R.body, "1 unknown field 'bytez'"));
+    assert_non_null(strstr(R.body, "1 of 3 inputs missing 'bytes'"));
+    /* Nulls count as missing: 2 of 3. */
+    assert_int_equal(http(port, "POST", "/v1/detect", NULL, "{\"bytes\": 900, \"proto\": null, \"rate\": null}"), 422);
+    assert_non_null(strstr(R.body, "2 of 3 inputs missing 'proto', 'rate'"));
+    /* One of three missing is not more than half: scored, with a warning. */
+    assert_int_equal(http(port, "POST", "/v1/detect", NULL, "{\"bytes\": 900, \"proto\": \"tcp\"}"), 200);
+    assert_non_null(strstr(R.body, "missing field 'rate': imputed"));
+    assert_null(strstr(R.body, "incomplete record"));
+    /* The label column is not an unknown field. */
+    assert_int_equal(http(port, "POST", "/v1/detect", NULL,
+                          "{\"bytes\": 900, \"proto\": \"tcp\", \"rate\": 0.2, \"label\": \"attack\"}"), 200);
+    /* A batch: the refused record keeps its place, with its status. */
+    assert_int_equal(http(port, "POST", "/v1/detect/batch", NULL, "[{\"bytes\": 900, \"proto\": \"tcp\"}, {}]"), 200);
+    j = body_json();
+    assert_int_equal(cJSON_GetArraySize(j), 2);
+    assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "score"));
+    cJSON *bad = cJSON_GetArrayItem(j, 1);
+    assert_null(cJSON_GetObjectItem(bad, "score"));
+    assert_int_equal(cJSON_GetObjectItem(bad, "status")->valueint, 422);
+    assert_non_null(strstr(cJSON_GetObjectItem(bad, "error")->valuestring, "3 of 3 inputs missing"));
+    cJSON_Delete(j);
+
+    /* warn: scored, and the first warning says what it rests on. */
+    assert_int_equal(http(port, "POST", "/v1/detect?model=w", NULL, "{\"bytez\": 900}"), 200);
+    j = body_json();
+    assert_non_null(cJSON_GetObjectItem(j, "score"));
+    cJSON *w = cJSON_GetObjectItem(j, "warnings");
+    assert_non_null(strstr(cJSON_GetArrayItem(w, 0)->valuestring,
+                           "incomplete record (--missing warn): 3 of 3 inputs missing, 1 unknown field"));
+    assert_non_null(strstr(R.body, "unknown field 'bytez' ignored"));
+    cJSON_Delete(j);
+    /* impute: scored with the per-field warnings only (the old behaviour). */
+    assert_int_equal(http(port, "POST", "/v1/detect?model=i", NULL, "{\"bytez\": 900}"), 200);
+    assert_non_null(strstr(R.body, "unknown field 'bytez' ignored"));
+    assert_null(strstr(R.body, "incomplete record"));
+    assert_int_equal(http(port, "POST", "/v1/detect?model=i", NULL, "{}"), 200);
+    vg_server_free(s);
+
+    vg_missing_policy mp;
+    assert_int_equal(vg_missing_policy_parse("warn", &mp), VG_OK);
+    assert_int_equal(mp, VG_MISSING_WARN);
+    assert_int_equal(vg_missing_policy_parse("drop", &mp), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "impute, warn or reject"));
+}
+
 static void test_connection_limit(void **state)
 {
     (void)state;
@@ -453,6 +535,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_missing_policy),
         cmocka_unit_test(test_auth_and_cors),
         cmocka_unit_test(test_slow_client),
         cmocka_unit_test(test_connection_limit),

@@ -20,6 +20,7 @@ typedef struct vg_evaluation {
     float *proba;              /* rows x n_classes (owned); regression: the predictions */
     int32_t *y;                /* true class per row, -1 if excluded (owned) */
     float *target;             /* regression: the true values (owned) */
+    double threshold;          /* the decision rule's threshold the counts were made at (NaN: none) */
 } vg_evaluation;
 
 /* The readable report (metrics table, or regression errors) appended to out. */
@@ -27,7 +28,10 @@ void vg_evaluation_format(const vg_model *m, const vg_evaluation *e, vg_wbuf *ou
 
 /* Predict every row of t and score the predictions. Fails if t has no
  * label column or no row with a known label. Free with vg_evaluation_free. */
+/* Predicted classes follow the model's decision rule (vigil/decision.h) at
+ * the default threshold; vg_evaluate_at takes another (NaN = default). */
 vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out);
+vg_status vg_evaluate_at(const vg_model *m, const vg_table *t, int threads, double threshold, vg_evaluation *out);
 void vg_evaluation_free(vg_evaluation *e);
 
 /* The evaluation as JSON text (DESIGN.md's --json keys: model, task, classes,

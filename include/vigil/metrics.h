@@ -41,6 +41,12 @@ typedef struct vg_metrics {
  * a class index out of range. */
 vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
                              uint32_t n_classes, vg_metrics *out);
+/* The same with the predicted class of each row given (decided: rows
+ * entries, e.g. from vg_decision_labels, so every count follows the model's
+ * decision rule and threshold); NULL = the argmax. The areas and log loss
+ * still come from proba. */
+vg_status vg_metrics_compute_decided(const int32_t *y, const float *proba, const int32_t *decided, size_t rows,
+                                     uint32_t n_classes, vg_metrics *out);
 void vg_metrics_free(vg_metrics *m);
 
 /* Binary building blocks. is_pos: 1 for positive rows. Return NaN when only

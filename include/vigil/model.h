@@ -92,7 +92,8 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
  * columns summed into their field): for each row, contrib holds one value per
  * input field plus the bias (last), and they sum to the raw score explained:
  * binary - the positive class (gbdt: its log-odds; forest/tree: its
- * probability); multiclass - the predicted class; regression - the value. */
+ * probability); multiclass - the class the decision rule labels the row with
+ * (vigil/decision.h, default threshold); regression - the value. */
 typedef struct vg_explanation {
     size_t rows, n_inputs;
     double *contrib;    /* rows x (n_inputs + 1), owned */
@@ -117,6 +118,11 @@ vg_status vg_model_importance(const vg_model *m, int kind, double *out);
 vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
 /* 1 for a regression model: predict gives one value per row, the prediction. */
 int vg_model_is_regression(const vg_model *m);
+
+/* 1 if `name` (len bytes) is a column of the model's data that is read but
+ * not an input: the label column, an --ignore'd column, KDD's label and
+ * difficulty. A record may carry these without them being unknown fields. */
+int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len);
 
 /* 1 if t carries the model's label column. */
 int vg_model_has_labels(const vg_model *m, const vg_table *t);

@@ -65,6 +65,29 @@
 
 typedef struct vg_server vg_server;
 
+/* What the server does with a record that lacks inputs of the model or
+ * names fields it does not know (each model has one; --missing):
+ *   reject - 422 when more than half of the model's inputs are missing (absent
+ *            or null) or any field name is unknown (not an input, nor a
+ *            column the model sets aside such as its label), naming them;
+ *            other records are scored as with warn. The default: a record
+ *            of misspelled names would otherwise be scored on imputed values
+ *            alone, with confidence;
+ *   warn   - score it (missing inputs imputed, unknown fields ignored) with
+ *            warnings naming each, and, for a record reject would refuse, a
+ *            first warning saying the score rests mostly on imputed values;
+ *   impute - score it, with the per-field warnings only (the behaviour
+ *            before the policy existed). */
+typedef enum vg_missing_policy {
+    VG_MISSING_REJECT = 0,
+    VG_MISSING_WARN = 1,
+    VG_MISSING_IMPUTE = 2
+} vg_missing_policy;
+
+const char *vg_missing_policy_str(vg_missing_policy p);
+/* "reject", "warn" or "impute"; VG_ERR_INVALID otherwise. */
+vg_status vg_missing_policy_parse(const char *s, vg_missing_policy *out);
+
 typedef struct vg_server_params {
     const char *host;              /* address to listen on; default "127.0.0.1" */
     unsigned port;                 /* default 8080; 0 = pick a free port (see vg_server_port) */
@@ -83,6 +106,7 @@ typedef struct vg_server_params {
     const char *api_key_file;      /* NULL = no authentication */
     size_t recent;                 /* recent detections kept; default 200 */
     size_t recent_record_bytes;    /* record text kept per recent detection; default 1024 */
+    vg_missing_policy missing;     /* every model's policy unless set per model; default reject */
 } vg_server_params;
 
 vg_server_params vg_server_params_default(void);
@@ -106,6 +130,11 @@ vg_status vg_server_add_alert_store(vg_server *s, const char *path);
 vg_status vg_server_start(vg_server *s);
 /* The port actually listened on (useful with port 0), after start. */
 unsigned vg_server_port(const vg_server *s);
+
+/* The missing-field policy of model `name` (added before), instead of
+ * the server's default. VG_ERR_INVALID for an unknown name. Before
+ * vg_server_start only. */
+vg_status vg_server_set_missing(vg_server *s, const char *name, vg_missing_policy p);
 
 size_t vg_server_n_models(const vg_server *s);
 const char *vg_server_model_name(const vg_server *s, size_t i);   /* borrowed */

@@ -9,12 +9,11 @@
  *         `vigil ship` has something to spread lines over shards with;
  *   csv - a CSV line; the first line of every source (line_no 1) is its
  *         header of column names. No entity.
- * The detector runs an adapter and a model over lines and decides alerts:
- * binary - score = probability of the positive class, alert if >= threshold;
- * multiclass - score = probability of the predicted class, alert if that class
- * is not the normal one ("normal", "benign", else the first class) and the
- * score >= threshold; regression - score = the prediction, alert if >=
- * threshold. Bad lines (too long, binary, malformed) are counted, the first
+ * The detector runs an adapter and a model over lines and decides alerts
+ * with the model's decision rule (vigil/decision.h), as predict and serve do:
+ * an alert is a record whose score (binary: probability of the positive
+ * class; multiclass: 1 - P(normal class); regression: the prediction) is >=
+ * the threshold, labelled with its most probable non-normal class. Bad lines (too long, binary, malformed) are counted, the first
  * one remembered, and never stop the stream.
  *
  * Micro-batching: features must be computed one line at a time in arrival
@@ -65,7 +64,7 @@ vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
 
 typedef struct vg_watch_params {
     const char *format;       /* NULL = the model's format */
-    double threshold;         /* NaN = default: 0.5 binary, 0 multiclass and regression */
+    double threshold;         /* NaN = default: 0.5 for classes; a regression model alerts only with one */
     int explain;              /* add the top contributing fields when the family can explain */
     size_t top_features;      /* how many; default 3 */
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */

@@ -3,10 +3,12 @@
 #include "vigil/evaluate.h"
 #include "vigil/report.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static const char help[] =
-    "usage: vigil eval --model MODEL.vgm --data FILE [--labels FILE] [--json] [--report OUT.html]\n"
+    "usage: vigil eval --model MODEL.vgm --data FILE [--labels FILE] [--threshold P] [--json]\n"
+    "                  [--report OUT.html]\n"
     "                  [--threads N]\n"
     "\n"
     "Evaluate a saved model on labelled data read the way its training data was\n"
@@ -16,6 +18,10 @@ static const char help[] =
     "model never saw (e.g. attacks absent from training, with --task label) are\n"
     "counted and left out of the scores. --report also writes the evaluation as a\n"
     "self-contained HTML report (as `vigil report` does).\n"
+    "A row's predicted class is the decision predict, serve and watch make: an anomaly\n"
+    "(score >= --threshold, default 0.5; score = probability of the positive class, or\n"
+    "1 - P(normal class)) gets its most probable non-normal class, any other row the\n"
+    "normal class. The areas under the curves do not depend on the threshold.\n"
     "\n"
     "--labels FILE  a log model (login, weblog): the attack lines of --data, as line\n"
     "               numbers or event ids, one per line (as train's --labels); a log\n"
@@ -25,6 +31,7 @@ int cmd_eval(int argc, char **argv)
 {
     const char *model_path = NULL, *data = NULL, *labels = NULL, *report = NULL, *v;
     int json = 0, threads = 0, r;
+    double threshold = NAN;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -41,6 +48,8 @@ int cmd_eval(int argc, char **argv)
             labels = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("eval", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
+            if (r < 0 || cli_parse_double("eval", "--threshold", v, -1e300, 1e300, &threshold)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             report = v;
@@ -72,7 +81,7 @@ int cmd_eval(int argc, char **argv)
         vg_model_free(m);
         return VG_EXIT_ERROR;
     }
-    if (vg_evaluate(m, t, threads, &e)) {
+    if (vg_evaluate_at(m, t, threads, threshold, &e)) {
         cli_error("eval");
         vg_table_free(t);
         vg_model_free(m);

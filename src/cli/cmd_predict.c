@@ -2,16 +2,23 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
+#include "vigil/decision.h"
+
 static const char help[] =
-    "usage: vigil predict --model MODEL.vgm --data FILE [--explain] [-o OUT.csv] [--threads N]\n"
+    "usage: vigil predict --model MODEL.vgm --data FILE [--explain] [--threshold P]\n"
+    "                     [-o OUT.csv] [--threads N]\n"
     "\n"
     "Score every record of FILE (read the way the training data was; a label column\n"
     "is not needed) and write CSV with a header: row,score,prediction. row is the\n"
-    "record's 1-based position in FILE, score the probability of the positive class\n"
-    "(binary) or of the predicted class (multiclass), prediction the class name;\n"
-    "for a regression model both are the predicted value.\n"
+    "record's 1-based position in FILE, score the anomaly score (binary: probability\n"
+    "of the positive class; several classes: 1 - P(normal class)), prediction the\n"
+    "decided class: a record with score >= --threshold (default 0.5) is an anomaly\n"
+    "and gets its most probable class that is not the normal one, any other record\n"
+    "the normal class - the decision serve and watch make. For a regression model\n"
+    "both are the predicted value.\n"
     "A log (login, weblog) has lines that are no events: a header, blank lines and\n"
     "bad lines, which are skipped, counted and named on standard error. So for a log\n"
     "the first column is line instead of row: the event's 1-based line number in\n"
@@ -19,7 +26,7 @@ static const char help[] =
     "Without -o the CSV goes to standard output.\n"
     "\n"
     "--explain adds why: explained (the class whose raw score is explained: the\n"
-    "positive class, or the predicted one), raw_score (gbdt: log-odds; forest and\n"
+    "positive class, or the decided one), raw_score (gbdt: log-odds; forest and\n"
     "tree: probability), bias (the average raw score) and one contrib_FIELD column\n"
     "per input field (exact TreeSHAP values; one-hot columns folded into their\n"
     "field). bias plus the contributions equals raw_score.\n";
@@ -43,6 +50,7 @@ int cmd_predict(int argc, char **argv)
 {
     const char *model_path = NULL, *data = NULL, *out = NULL, *v;
     int threads = 0, explain = 0, r;
+    double threshold = NAN;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -59,6 +67,8 @@ int cmd_predict(int argc, char **argv)
             out = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("predict", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
+            if (r < 0 || cli_parse_double("predict", "--threshold", v, -1e300, 1e300, &threshold)) return VG_EXIT_USAGE;
         } else if (cli_flag(argv, i, "--explain")) {
             explain = 1;
         } else {
@@ -75,7 +85,8 @@ int cmd_predict(int argc, char **argv)
     vg_table *t = NULL;
     float *proba = NULL;
     vg_explanation ex = { 0 };
-    if (vg_model_load(model_path, &m) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
+    vg_decision_rule rule;
+    if (vg_model_load(model_path, &m) || vg_decision_rule_for_model(m, threshold, &rule) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
         (explain && vg_model_explain(m, t, threads, &ex))) {
         cli_error("predict");
         vg_table_free(t);
@@ -89,7 +100,6 @@ int cmd_predict(int argc, char **argv)
         rc = VG_EXIT_ERROR;
     } else {
         const vg_classes *c = vg_model_classes(m);
-        int pos = vg_model_positive_class(m);
         const vg_pipeline *pl = vg_model_pipeline(m);
         /* A log's refused and header lines have no row: its records are
          * named by their line in the file, and the header says so. A CSV
@@ -110,12 +120,9 @@ int cmd_predict(int argc, char **argv)
             if (vg_model_is_regression(m)) {
                 fprintf(f, "%llu,%.9g,%.9g", id, (double)proba[i], (double)proba[i]);
             } else {
-                const float *p = proba + i * c->n;
-                uint32_t best = 0;
-                for (uint32_t k = 1; k < c->n; k++)
-                    if (p[k] > p[best]) best = k;
-                fprintf(f, "%llu,%.6f,", id, (double)(pos >= 0 ? p[pos] : p[best]));
-                put_field(f, c->names[best]);
+                vg_decision d = vg_decision_make(&rule, proba + i * c->n);
+                fprintf(f, "%llu,%.6f,", id, d.score);
+                put_field(f, c->names[d.label]);
             }
             if (explain) {
                 const double *ct = ex.contrib + i * (ex.n_inputs + 1);

@@ -25,6 +25,14 @@ static const char help[] =
     "                         so `taskset -c 0 vigil serve` runs one)\n"
     "  --threshold P          anomaly when score >= P (default 0.5; for regression\n"
     "                         models anomalies are flagged only when P is given)\n"
+    "  --missing [NAME=]POLICY what to do with a record that misses inputs or names\n"
+    "                         unknown fields: reject (the default: 422 naming them when\n"
+    "                         a field name is unknown or more than half of the model's\n"
+    "                         inputs are absent or null), warn (score it on imputed\n"
+    "                         values and say so in \"warnings\") or impute (score it, with\n"
+    "                         the per-field warnings only). With NAME= for one model;\n"
+    "                         may be repeated. In a batch a refused record's place in\n"
+    "                         the reply holds {\"error\": ..., \"status\": 422}\n"
     "  --api-key-file FILE    require 'Authorization: Bearer KEY' or 'X-API-Key: KEY'\n"
     "                         (one key per line; blank and # lines ignored) on every\n"
     "                         route but /healthz, /readyz and the dashboard files\n"
@@ -119,7 +127,7 @@ static int valid_name_char(char c)
 int cmd_serve(int argc, char **argv)
 {
     vg_server_params p = vg_server_params_default();
-    cli_list models = { 0 };
+    cli_list models = { 0 }, missing = { 0 };
     const char *v, *alerts = NULL;
     int r, verbose = 0;
     uint64_t n;
@@ -127,6 +135,7 @@ int cmd_serve(int argc, char **argv)
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
             cli_list_free(&models);
+            cli_list_free(&missing);
             return VG_EXIT_OK;
         }
         int bad = 0;
@@ -139,6 +148,20 @@ int cmd_serve(int argc, char **argv)
             bad = r < 0 || cli_parse_int("serve", "--threads", v, 0, 1024, &p.threads);
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
             bad = r < 0 || cli_parse_double("serve", "--threshold", v, -INFINITY, INFINITY, &p.threshold);
+        } else if ((r = cli_opt(argc, argv, &i, "--missing", &v))) {
+            if (r < 0) bad = 1;
+            else {
+                const char *eq = strchr(v, '=');
+                vg_missing_policy mp;
+                if (vg_missing_policy_parse(eq ? eq + 1 : v, &mp)) {
+                    cli_usage_error("serve", "--missing: %s", vg_last_error());
+                    bad = 1;
+                } else if (eq) {
+                    cli_list_add(&missing, v);
+                } else {
+                    p.missing = mp;
+                }
+            }
         } else if ((r = cli_opt(argc, argv, &i, "--api-key-file", &v))) {
             if (r < 0) bad = 1;
             else p.api_key_file = v;
@@ -183,17 +206,20 @@ int cmd_serve(int argc, char **argv)
         }
         if (bad) {
             cli_list_free(&models);
+            cli_list_free(&missing);
             return VG_EXIT_USAGE;
         }
     }
     if (models.n == 0) {
         cli_usage_error("serve", "--model is required (repeat it to serve several models)");
+        cli_list_free(&missing);
         return VG_EXIT_USAGE;
     }
     const char *bad = vg_server_params_check(&p);
     if (bad) {
         cli_usage_error("serve", "%s", bad);
         cli_list_free(&models);
+        cli_list_free(&missing);
         return VG_EXIT_USAGE;
     }
     if (verbose) vg_log_set_level(VG_LOG_INFO);
@@ -213,6 +239,7 @@ int cmd_serve(int argc, char **argv)
     if (vg_server_new(&p, &s)) {
         cli_error("serve");
         cli_list_free(&models);
+        cli_list_free(&missing);
         return VG_EXIT_ERROR;
     }
     for (size_t k = 0; k < models.n && rc == VG_EXIT_OK; k++) {
@@ -230,6 +257,16 @@ int cmd_serve(int argc, char **argv)
             rc = VG_EXIT_ERROR;
         }
     }
+    for (size_t k = 0; k < missing.n && rc == VG_EXIT_OK; k++) {
+        const char *spec = missing.items[k], *eq = strchr(spec, '=');
+        char name[128];
+        vg_missing_policy mp = VG_MISSING_REJECT;
+        snprintf(name, sizeof name, "%.*s", (int)VG_MIN((size_t)(eq - spec), sizeof name - 1), spec);
+        if (vg_missing_policy_parse(eq + 1, &mp) || vg_server_set_missing(s, name, mp)) {
+            fprintf(stderr, "vigil serve: --missing %s: %s\n", spec, vg_last_error());
+            rc = VG_EXIT_USAGE;
+        }
+    }
     if (rc == VG_EXIT_OK && alerts && vg_server_add_alert_store(s, alerts)) {
         cli_error("serve");
         rc = VG_EXIT_ERROR;
@@ -239,6 +276,7 @@ int cmd_serve(int argc, char **argv)
         rc = VG_EXIT_ERROR;
     }
     cli_list_free(&models);
+    cli_list_free(&missing);
     if (rc != VG_EXIT_OK) {
         vg_server_free(s);
         return rc;

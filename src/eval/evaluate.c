@@ -1,8 +1,10 @@
 /* Predict-and-score for labelled data (see evaluate.h). */
 #include "vigil/evaluate.h"
 #include "eval/report_data.h"
+#include "vigil/decision.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +26,16 @@ static vg_status evaluate_regression(const vg_model *m, const vg_table *t, int t
 
 vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out)
 {
+    return vg_evaluate_at(m, t, threads, NAN, out);
+}
+
+vg_status vg_evaluate_at(const vg_model *m, const vg_table *t, int threads, double threshold, vg_evaluation *out)
+{
     memset(out, 0, sizeof *out);
+    vg_decision_rule rule;
+    vg_status st = vg_decision_rule_for_model(m, threshold, &rule);
+    if (st) return st;
+    out->threshold = rule.threshold;
     if (vg_model_is_regression(m)) {
         vg_status rs = evaluate_regression(m, t, threads, out);
         if (rs) vg_evaluation_free(out);
@@ -35,7 +46,7 @@ vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_eval
     out->rows = rows;
     out->y = vg_malloc((rows ? rows : 1) * sizeof *out->y);
     if (!out->y) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    vg_status st = vg_model_true_classes(m, t, out->y, &out->excluded);
+    st = vg_model_true_classes(m, t, out->y, &out->excluded);
     if (st) goto err;
     double t0 = vg_now();
     if ((st = vg_model_predict(m, t, threads, &out->proba))) goto err;
@@ -67,7 +78,17 @@ vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_eval
             }
         y = yk, p = pk;
     }
-    st = vg_metrics_compute(y, p, n, k, &out->metrics);
+    /* The confusion matrix and every count from it follow the decision
+     * rule (the threshold, the label of an anomaly), not the argmax. */
+    int32_t *decided = vg_malloc((n ? n : 1) * sizeof *decided);
+    if (!decided) {
+        vg_free(yk), vg_free(pk);
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto err;
+    }
+    vg_decision_labels(&rule, p, n, decided);
+    st = vg_metrics_compute_decided(y, p, decided, n, k, &out->metrics);
+    vg_free(decided);
     vg_free(yk), vg_free(pk);
     if (st) goto err;
     return VG_OK;
@@ -161,6 +182,7 @@ char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e)
     } else {
         cJSON_AddNumberToObject(o, "rows", (double)e->metrics.rows);
         cJSON_AddNumberToObject(o, "excluded_rows", (double)e->excluded);
+        cJSON_AddNumberToObject(o, "threshold", e->threshold);
         vg_metrics_to_json(&e->metrics, (const char *const *)c->names, o);
     }
     vg_importance_to_json(m, o);

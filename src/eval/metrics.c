@@ -89,15 +89,19 @@ static vg_status check_input(const int32_t *y, const float *proba, size_t rows, 
 
 /* proba: (rows, k). Fills the confusion matrix (k, k), rows = truth, and
  * returns the mean log loss. */
-static double count_rows(const int32_t *y, const float *proba, size_t rows, uint32_t k,
+static double count_rows(const int32_t *y, const float *proba, const int32_t *decided, size_t rows, uint32_t k,
                          size_t *confusion)
 {
     double loss = 0.0;
     for (size_t i = 0; i < rows; i++) {
         const float *p = proba + i * k;
         uint32_t pred = 0;
-        for (uint32_t j = 1; j < k; j++)
-            if (p[j] > p[pred]) pred = j;  /* strict: the lowest index wins ties */
+        if (decided) {
+            pred = (uint32_t)decided[i];
+        } else {
+            for (uint32_t j = 1; j < k; j++)
+                if (p[j] > p[pred]) pred = j;  /* strict: the lowest index wins ties */
+        }
         confusion[(size_t)y[i] * k + pred]++;
 
         /* Clip every probability, then renormalise the row, in that order,
@@ -207,10 +211,20 @@ static vg_status fill_areas(const int32_t *y, const float *proba, vg_metrics *m,
 vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
                              uint32_t n_classes, vg_metrics *out)
 {
+    return vg_metrics_compute_decided(y, proba, NULL, rows, n_classes, out);
+}
+
+vg_status vg_metrics_compute_decided(const int32_t *y, const float *proba, const int32_t *decided, size_t rows,
+                                     uint32_t n_classes, vg_metrics *out)
+{
     VG_ASSERT(out);
     memset(out, 0, sizeof *out);
     vg_status st = check_input(y, proba, rows, n_classes);
     if (st != VG_OK) return st;
+    for (size_t i = 0; decided && i < rows; i++)
+        if (decided[i] < 0 || (uint32_t)decided[i] >= n_classes)
+            return vg_fail(VG_ERR_INVALID, "metrics: row %zu is decided as class %d, expected 0..%u", i,
+                           (int)decided[i], n_classes - 1);
 
     size_t k = n_classes;
     out->n_classes = n_classes;
@@ -222,7 +236,7 @@ vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
         st = vg_fail(VG_ERR_NOMEM, "metrics: out of memory for %zu rows x %zu classes", rows, k);
         goto err;
     }
-    out->log_loss = count_rows(y, proba, rows, n_classes, out->confusion);
+    out->log_loss = count_rows(y, proba, decided, rows, n_classes, out->confusion);
     fill_class_reports(out->confusion, rows, n_classes, out->per_class);
     summarise(out);
     st = fill_areas(y, proba, out, is_pos);

@@ -3,6 +3,7 @@
  * histograms they draw from report_data.c - the same ones the evaluation JSON
  * stores for the dashboard. */
 #include "vigil/report.h"
+#include "vigil/decision.h"
 #include "eval/report_data.h"
 #include "eval/report_sources.h"
 #include "eval/report_svg.h"
@@ -414,19 +415,25 @@ static void put_scores(vg_wbuf *w, const vg_report_input *in, const vg_eval_plot
     }
     for (uint32_t c = 0; c < k; c++) colors[c] = vg_svg_color(c);
     vg_html_put(w, "<section id=\"scores\"><h2>Score distribution per class</h2><p class=\"note\">");
+    vg_decision_rule rule;
+    int known = vg_decision_rule_for_model(in->model, pl->threshold, &rule) == VG_OK;
     if (pl->binary) {
         vg_html_put(w, "How the probability of <b>");
-        vg_html_text(w, names[1]);
-        vg_html_put(w, "</b> spreads over the rows of each true class. Well separated classes pile up at opposite "
-                    "ends; the dashed line is the decision threshold, 0.5.");
+        vg_html_text(w, names[known ? rule.positive : 1]);
+        vg_html_put(w, "</b> (the anomaly score)");
     } else {
-        vg_html_put(w, "The probability of the predicted class (the model's confidence) over the rows of each true "
-                    "class.");
+        vg_html_put(w, "How 1 - the probability of <b>");
+        vg_html_text(w, names[known ? rule.normal : 0]);
+        vg_html_put(w, "</b> (the anomaly score)");
     }
-    vg_html_put(w, " Bar heights grow with the square root of the class's share, so thin tails stay "
+    vg_html_put(w, " spreads over the rows of each true class. Well separated classes pile up at opposite ends; "
+                "the dashed line is the decision threshold, ");
+    vg_html_num(w, pl->threshold, 2);
+    vg_html_put(w, ". Bar heights grow with the square root of the class's share, so thin tails stay "
                 "visible; hover a bar for its count.</p>");
-    const char *xl = pl->binary ? "Probability of the positive class" : "Probability of the predicted class";
-    vg_svg_histograms(w, pl->hist, k, VG_PLOT_BINS, names, colors, xl, pl->binary ? 0.5 : -1);
+    const char *xl = pl->binary ? "Probability of the positive class" : "1 - probability of the normal class";
+    vg_svg_histograms(w, pl->hist, k, VG_PLOT_BINS, names, colors, xl,
+                      pl->threshold >= 0 && pl->threshold <= 1 ? pl->threshold : -1);
     vg_html_put(w, "</section>");
     vg_free(colors);
 }

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 #include "vigil/curves.h"
+#include "vigil/decision.h"
 
 /* Distance from p to the segment a-b (not the infinite line: a PR curve
  * can fold back, and a point past the segment's end must count as far). */
@@ -120,6 +121,10 @@ vg_status vg_eval_plots_compute(const vg_model *m, const vg_evaluation *e, vg_ev
     uint32_t k = vg_model_classes(m)->n;
     out->n_classes = k;
     out->binary = k == 2;
+    vg_decision_rule rule;
+    vg_status rs = vg_decision_rule_for_model(m, e->threshold, &rule);
+    if (rs) return rs;
+    out->threshold = rule.threshold;
     size_t rows = e->rows, n = 0;
     float *score = vg_malloc((rows ? rows : 1) * sizeof *score);
     uint8_t *is_pos = vg_malloc(rows ? rows : 1);
@@ -135,10 +140,7 @@ vg_status vg_eval_plots_compute(const vg_model *m, const vg_evaluation *e, vg_ev
     for (size_t r = 0; r < rows; r++) {
         int32_t y = e->y[r];
         if (y < 0 || (uint32_t)y >= k) continue;
-        const float *p = e->proba + r * k;
-        float s = p[out->binary ? 1 : 0];
-        if (!out->binary)
-            for (uint32_t c = 1; c < k; c++) s = p[c] > s ? p[c] : s;
+        double s = vg_decision_make(&rule, e->proba + r * k).score;
         if (s == s) {
             int bin = (int)(s * VG_PLOT_BINS);
             bin = bin < 0 ? 0 : bin >= VG_PLOT_BINS ? VG_PLOT_BINS - 1 : bin;
@@ -214,7 +216,8 @@ vg_status vg_eval_plots_to_json(const vg_eval_plots *p, const char *const *class
     cJSON *h = cJSON_AddObjectToObject(obj, "score_histogram");
     if (!h) return vg_fail(VG_ERR_NOMEM, "out of memory");
     cJSON_AddStringToObject(h, "score", p->binary ? "probability of the positive class"
-                                                  : "probability of the predicted class");
+                                                  : "1 - probability of the normal class");
+    cJSON_AddNumberToObject(h, "threshold", p->threshold);
     cJSON_AddNumberToObject(h, "bins", VG_PLOT_BINS);
     cJSON *counts = cJSON_AddObjectToObject(h, "counts");
     for (uint32_t c = 0; counts && c < p->n_classes; c++) {

@@ -28,9 +28,10 @@ typedef struct vg_eval_plots {
     vg_plot_line *roc;  /* n_curves entries: x = FPR, y = TPR (owned) */
     vg_plot_line *pr;   /* n_curves entries: x = recall, y = precision (owned) */
     /* Rows of each true class by score bin, n_classes x VG_PLOT_BINS. The
-     * score is the one `vigil predict` prints: binary - the probability of
-     * the positive class; multiclass - that of the predicted class. */
+     * score is the decision rule's, the one `vigil predict` prints: binary -
+     * the probability of the positive class; multiclass - 1 - P(normal). */
     size_t *hist;
+    double threshold;   /* the evaluation's decision threshold (drawn as a line) */
 } vg_eval_plots;
 
 /* Curves and histograms of a classification evaluation (rows with an

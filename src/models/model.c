@@ -1,10 +1,12 @@
 /* vg_model: reading data the model's way, predicting, accessors. */
 #include "model_internal.h"
+#include "vigil/decision.h"
 #include "vigil/csv.h"
 #include "vigil/kdd.h"
 #include "vigil/parallel.h"
 #include "vigil/urlfeat.h"
 
+#include <math.h>
 #include <string.h>
 
 vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n)
@@ -47,6 +49,20 @@ void vg_model_free(vg_model *m)
     vg_free(m->vigil_version);
     vg_free(m->metrics_json);
     vg_free(m);
+}
+
+static int name_is(const char *s, const char *name, size_t len)
+{
+    return s && strlen(s) == len && memcmp(s, name, len) == 0;
+}
+
+int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
+{
+    if (name_is(m->label, name, len) || name_is(m->log_label, name, len)) return 1;
+    for (size_t i = 0; i < m->ignore.n; i++)
+        if (name_is(m->ignore.items[i], name, len)) return 1;
+    /* KDD records end with the label and NSL-KDD's difficulty. */
+    return strcmp(m->format, "kdd") == 0 && (name_is("label", name, len) || name_is("difficulty", name, len));
 }
 
 vg_label_spec vg_model_label_spec(const vg_model *m)
@@ -316,15 +332,18 @@ int vg_model_can_explain(const vg_model *m)
     return m->kind->explain != NULL && m->kind->n_outputs != NULL;
 }
 
-/* Which raw output to explain for a row whose probabilities are p. */
+/* Which raw output to explain for a row whose probabilities are p: binary,
+ * the positive class (the score); multiclass, the class the decision rule
+ * labels the row with at the default threshold (vigil/decision.h), so an
+ * alert labelled DoS is explained as DoS even where "normal" has the largest
+ * probability below one half. */
 static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p)
 {
     if (n_outputs == 1) return 0;
-    if (m->classes.n == 2) return 1;
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < m->classes.n; k++)
-        if (p[k] > p[best]) best = k;
-    return best;
+    vg_decision_rule r;
+    if (vg_decision_rule_for_model(m, NAN, &r)) return m->classes.n == 2 ? 1 : 0;
+    if (r.kind == VG_OUTPUT_BINARY) return (uint32_t)r.positive;
+    return (uint32_t)vg_decision_make(&r, p).label;
 }
 
 /* Explain one encoded row into contrib (n_inputs + 1); scratch holds

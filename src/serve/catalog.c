@@ -22,6 +22,7 @@ typedef struct slot {
     atomic_uint epoch;
     atomic_long readers[2];
     uint64_t generation;
+    int missing;         /* vg_missing_policy; set before serving, read only afterwards */
     pthread_mutex_t reload_lock;
 } slot;
 
@@ -43,15 +44,6 @@ static void iso_time(double t, char *buf, size_t size)
     struct tm tm;
     gmtime_r(&s, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-int vg_catalog_normal_class(const vg_classes *c)
-{
-    for (uint32_t k = 0; k < c->n; k++)
-        if (strcasecmp(c->names[k], "normal") == 0 || strcasecmp(c->names[k], "benign") == 0 ||
-            strcmp(c->names[k], "0") == 0)
-            return (int)k;
-    return 0;
 }
 
 static void served_free(vg_served *s)
@@ -89,7 +81,7 @@ static void add_common(cJSON *o, const vg_served *s)
     cJSON *classes = cJSON_AddArrayToObject(o, "classes");
     for (uint32_t k = 0; k < c->n && !s->regression; k++) cJSON_AddItemToArray(classes, cJSON_CreateString(c->names[k]));
     if (!s->regression)
-        cJSON_AddStringToObject(o, s->multiclass ? "normal_class" : "positive_class", c->names[s->score_class]);
+        cJSON_AddStringToObject(o, s->multiclass ? "normal_class" : "positive_class", c->names[s->multiclass ? s->rule.normal : s->rule.positive]);
     cJSON_AddStringToObject(o, "file", s->path);
     cJSON_AddNumberToObject(o, "inputs", (double)s->n_inputs);
     cJSON_AddStringToObject(o, "loaded_at", when);
@@ -170,11 +162,12 @@ static vg_status load_served(slot *sl, size_t index, vg_served **out)
     s->path = sl->path;
     s->loaded_at = wall_now();
     s->generation = sl->generation + 1;
-    s->regression = vg_model_is_regression(m);
-    const vg_classes *c = vg_model_classes(m);
-    s->multiclass = !s->regression && c->n > 2;
-    int pos = vg_model_positive_class(m);
-    s->score_class = s->regression ? 0 : s->multiclass ? vg_catalog_normal_class(c) : (pos >= 0 ? pos : 1);
+    if ((st = vg_decision_rule_for_model(m, NAN, &s->rule))) {
+        served_free(s);
+        return st;
+    }
+    s->regression = s->rule.kind == VG_OUTPUT_VALUE;
+    s->multiclass = s->rule.kind == VG_OUTPUT_MULTICLASS;
     s->can_explain = vg_model_can_explain(m);
     s->n_inputs = vg_pipeline_n_inputs(vg_model_pipeline(m));
     s->summary_json = summary_json(s);
@@ -278,6 +271,16 @@ long vg_catalog_find(const vg_catalog *c, const char *name, size_t len)
     for (size_t i = 0; i < c->n; i++)
         if (strncmp(c->slots[i]->name, name, len) == 0 && c->slots[i]->name[len] == '\0') return (long)i;
     return -1;
+}
+
+void vg_catalog_set_missing(vg_catalog *c, size_t i, int policy)
+{
+    c->slots[i]->missing = policy;
+}
+
+int vg_catalog_missing(const vg_catalog *c, size_t i)
+{
+    return c->slots[i]->missing;
 }
 
 vg_served *vg_catalog_acquire(vg_catalog *c, size_t i)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "vigil/core.h"
+#include "vigil/decision.h"
 #include "vigil/model.h"
 
 typedef struct vg_served {
@@ -33,7 +34,7 @@ typedef struct vg_served {
     uint64_t generation;     /* 1 for the first load, +1 per successful reload */
     int regression;
     int multiclass;
-    int score_class;         /* binary: the positive class; multiclass: the normal class */
+    vg_decision_rule rule;   /* score, label and anomaly (threshold: the default; the server may override) */
     int can_explain;
     size_t n_inputs;
     char *summary_json;      /* this model's entry in GET /v1/models (vg_malloc'd) */
@@ -56,6 +57,10 @@ const char *vg_catalog_name(const vg_catalog *c, size_t i);
 /* Slot index of name[0..len), or -1. */
 long vg_catalog_find(const vg_catalog *c, const char *name, size_t len);
 
+/* The missing-field policy of slot i (vigil/server.h; reject until set). */
+void vg_catalog_set_missing(vg_catalog *c, size_t i, int policy);
+int vg_catalog_missing(const vg_catalog *c, size_t i);
+
 /* The current model of slot i with a reference taken; never NULL. */
 vg_served *vg_catalog_acquire(vg_catalog *c, size_t i);
 void vg_served_release(vg_served *s);
@@ -64,10 +69,5 @@ void vg_served_release(vg_served *s);
  * request that starts afterwards; on failure (message says why) the old one
  * keeps serving. Reloads of one slot are serialised. */
 vg_status vg_catalog_reload(vg_catalog *c, size_t i);
-
-/* Index of the class whose probability `score` complements for a
- * multiclass model: a class named normal/benign/0 (any case), else 0.
- * Exposed for tests. */
-int vg_catalog_normal_class(const vg_classes *c);
 
 #endif

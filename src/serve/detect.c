@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "serve/record.h"
+#include "vigil/server.h"
 
 /* Class probabilities live on the stack up to this many classes. */
 #define STACK_CLASSES 64
@@ -80,6 +81,82 @@ static vg_status write_explanation(const vg_served *s, const vg_field *fields, s
     return VG_OK;
 }
 
+/* Names listed per kind in a refusal, and the bytes of each shown. */
+#define LISTED_NAMES 8
+#define LISTED_NAME_BYTES 48
+
+/* How complete a record is: inputs absent or null, and field names that are
+ * neither an input nor a column the model sets aside (its label...). */
+typedef struct completeness {
+    size_t missing, unknown;
+    unsigned char *given;      /* n_inputs flags: a non-null value was given */
+} completeness;
+
+static vg_status measure(const vg_served *s, const vg_field *fields, size_t n, vg_arena *a, completeness *c)
+{
+    const vg_pipeline *p = vg_model_pipeline(s->model);
+    size_t ni = s->n_inputs, present = 0;
+    c->unknown = 0;
+    c->given = vg_arena_alloc(a, ni ? ni : 1);
+    if (!c->given) return vg_fail(VG_ERR_NOMEM, "out of memory for the record");
+    memset(c->given, 0, ni);
+    for (size_t f = 0; f < n; f++) {
+        long i = vg_pipeline_find_input(p, fields[f].name, fields[f].name_len);
+        if (i < 0) c->unknown += !vg_model_column_set_aside(s->model, fields[f].name, fields[f].name_len);
+        else if (fields[f].kind != VG_FIELD_NULL && !c->given[i]) c->given[i] = 1, present++;
+    }
+    c->missing = ni - present;
+    return VG_OK;
+}
+
+/* The reject policy's rule: any unknown name, or more than half the inputs
+ * missing (a record that is mostly imputed values says little about itself). */
+static int incomplete(const vg_served *s, const completeness *c)
+{
+    return c->unknown > 0 || 2 * c->missing > s->n_inputs;
+}
+
+static void put_name(vg_text *m, const char *name, size_t len, size_t *listed)
+{
+    if ((*listed)++) vg_text_puts(m, ", ");
+    vg_text_putc(m, '\'');
+    vg_text_put(m, name, VG_MIN(len, (size_t)LISTED_NAME_BYTES));
+    vg_text_putc(m, '\'');
+}
+
+/* The 422 message: which names are unknown, which inputs are missing. */
+static vg_status refuse(const vg_served *s, const vg_field *fields, size_t n, const completeness *c, vg_arena *a)
+{
+    const vg_pipeline *p = vg_model_pipeline(s->model);
+    vg_text m;
+    vg_text_init(&m, a, 512);
+    vg_text_puts(&m, "record refused (--missing reject): ");
+    if (c->unknown) {
+        size_t listed = 0;
+        vg_text_printf(&m, "%zu unknown field%s ", c->unknown, c->unknown == 1 ? "" : "s");
+        for (size_t f = 0; f < n && listed < LISTED_NAMES; f++)
+            if (vg_pipeline_find_input(p, fields[f].name, fields[f].name_len) < 0 &&
+                !vg_model_column_set_aside(s->model, fields[f].name, fields[f].name_len))
+                put_name(&m, fields[f].name, fields[f].name_len, &listed);
+        if (c->unknown > listed) vg_text_printf(&m, " and %zu more", c->unknown - listed);
+        vg_text_puts(&m, c->missing ? "; " : "");
+    }
+    if (c->missing) {
+        size_t listed = 0;
+        vg_text_printf(&m, "%zu of %zu inputs missing ", c->missing, s->n_inputs);
+        for (size_t i = 0; i < s->n_inputs && listed < LISTED_NAMES; i++)
+            if (!c->given[i]) {
+                const char *name = vg_pipeline_input_name(p, i);
+                put_name(&m, name, strlen(name), &listed);
+            }
+        if (c->missing > listed) vg_text_printf(&m, " and %zu more", c->missing - listed);
+    }
+    vg_text_printf(&m, " (model '%s' takes the field names of GET /v1/models/%s; a server started with "
+                   "--missing warn or impute scores such records on imputed values)", s->name, s->name);
+    if (m.failed) return vg_fail(VG_ERR_NOMEM, "out of memory for the error message");
+    return vg_fail(VG_ERR_DATA, "%s", m.data);
+}
+
 vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, const vg_detect_params *dp,
                            vg_arena *a, vg_text *out, vg_detect_outcome *res)
 {
@@ -97,24 +174,32 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     vg_record_report rep;
     st = vg_model_predict_record(m, fields, n, proba, &rep);
     if (st) return st;
+    /* After scoring, so a value of the wrong type is reported as such first. */
+    completeness cm = { 0 };
+    int warn_incomplete = 0;
+    if (dp->missing != VG_MISSING_IMPUTE) {
+        if ((st = measure(s, fields, n, a, &cm))) return st;
+        if (incomplete(s, &cm)) {
+            if (dp->missing == VG_MISSING_REJECT) return refuse(s, fields, n, &cm, a);
+            warn_incomplete = 1;
+        }
+    }
 
     size_t mark = out->len;
-    uint32_t best = 0;
-    for (uint32_t j = 1; j < k; j++)
-        if (proba[j] > proba[best]) best = j;
-    double score;
+    vg_decision_rule rule = s->rule;
+    if (!isnan(dp->threshold)) rule.threshold = dp->threshold;
+    vg_decision d = vg_decision_make(&rule, proba);
+    double score = d.score;
     if (s->regression) {
-        score = proba[0];
         vg_text lt;
         vg_text_init(&lt, a, 32);
         vg_text_json_num(&lt, score, 9);
         res->label = lt.failed ? "" : lt.data;
     } else {
-        score = s->multiclass ? 1.0 - (double)proba[s->score_class] : (double)proba[s->score_class];
-        res->label = c->names[best];
+        res->label = c->names[d.label];
     }
     res->score = score;
-    res->anomaly = (!s->regression || dp->regression_threshold) && score >= dp->threshold;
+    res->anomaly = d.anomaly;
 
     vg_text_puts(out, "{\"model\":");
     vg_text_json_cstr(out, s->name);
@@ -132,19 +217,23 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
         }
         vg_text_putc(out, '}');
     }
-    if (rep.unknown || rep.missing || rep.unseen) {
+    /* Nulls are imputed without the pipeline counting them. */
+    int nulls = 0;
+    for (size_t f = 0; f < n && !nulls; f++) nulls = fields[f].kind == VG_FIELD_NULL;
+    if (rep.unknown || rep.missing || rep.unseen || nulls || warn_incomplete) {
         vg_text_puts(out, ",\"warnings\":[");
+        if (warn_incomplete) {
+            vg_text msg;
+            vg_text_init(&msg, a, 160);
+            vg_text_printf(&msg, "incomplete record (--missing warn): %zu of %zu inputs missing, %zu unknown "
+                           "field%s; the score rests mostly on imputed values", cm.missing, s->n_inputs, cm.unknown,
+                           cm.unknown == 1 ? "" : "s");
+            if (msg.failed) out->failed = 1;
+            else vg_text_json_str(out, msg.data, msg.len);
+            if (rep.unknown || rep.missing || rep.unseen || nulls) vg_text_putc(out, ',');
+        }
         vg_record_warnings(p, fields, n, &rep, dp->max_warnings, a, out);
         vg_text_putc(out, ']');
-    } else {
-        /* Nulls are imputed without the pipeline counting them. */
-        for (size_t f = 0; f < n; f++)
-            if (fields[f].kind == VG_FIELD_NULL) {
-                vg_text_puts(out, ",\"warnings\":[");
-                vg_record_warnings(p, fields, n, &rep, dp->max_warnings, a, out);
-                vg_text_putc(out, ']');
-                break;
-            }
     }
     if (dp->explain) {
         st = write_explanation(s, fields, n, dp, a, out);

@@ -2,11 +2,11 @@
  * object: {"model","anomaly","score","label","probabilities"?,"warnings"?,
  * "explanation"?}.
  *
- * score: binary - the probability of the positive class; multiclass -
- * 1 - P(normal class) (a class named normal/benign/0, else class 0);
- * regression - the prediction. anomaly: score >= threshold (regression:
- * only when a threshold was configured, else false). label: the most
- * probable class (regression: the prediction as text). */
+ * score, anomaly and label are the model's decision rule's (vigil/decision.h):
+ * binary - the probability of the positive class; multiclass - 1 - P(normal
+ * class); regression - the prediction (label: its text; an anomaly only when
+ * a threshold was configured). anomaly: score >= threshold; label: the most
+ * probable non-normal class of an anomaly, else the normal class. */
 #ifndef VG_SERVE_DETECT_H
 #define VG_SERVE_DETECT_H
 
@@ -19,12 +19,12 @@
 #include "vigil/core.h"
 
 typedef struct vg_detect_params {
-    double threshold;          /* anomaly when score >= threshold */
-    int regression_threshold;  /* 1: the threshold also applies to regression models */
+    double threshold;          /* anomaly when score >= threshold; NaN = the rule's default (0.5, none for regression) */
     size_t max_fields;         /* fields per record */
     size_t max_warnings;       /* warning strings per record */
     int explain;               /* add "explanation" */
     size_t top;                /* fields listed in the explanation */
+    int missing;               /* vg_missing_policy (vigil/server.h) of the model */
 } vg_detect_params;
 
 typedef struct vg_detect_outcome {
@@ -36,8 +36,9 @@ typedef struct vg_detect_outcome {
 /* Score the record at node obj of t with s and append its result object to
  * out. Errors the client caused: VG_ERR_INVALID / VG_ERR_PARSE (wrong type,
  * text that is not a number), VG_ERR_LIMIT (too many fields),
- * VG_ERR_UNSUPPORTED (explanation asked of a model that cannot explain);
- * the message names the field. On error out is left as it was. */
+ * VG_ERR_UNSUPPORTED (explanation asked of a model that cannot explain),
+ * VG_ERR_DATA (refused by the reject policy: unknown field names or more than
+ * half the inputs missing, all named); the message names the field. On error out is left as it was. */
 vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, const vg_detect_params *dp,
                            vg_arena *a, vg_text *out, vg_detect_outcome *res);
 

@@ -71,7 +71,8 @@ static void unknown_model(vg_server *s, vg_request *rq, const char *name, vg_rep
 /* HTTP status for a failure caused by the request's content. */
 static unsigned client_status(vg_status st)
 {
-    return st == VG_ERR_NOMEM || st == VG_ERR_IO ? 500 : 400;
+    /* 422: well-formed JSON whose record the missing-field policy refuses. */
+    return st == VG_ERR_NOMEM || st == VG_ERR_IO ? 500 : st == VG_ERR_DATA ? 422 : 400;
 }
 
 void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out)
@@ -90,11 +91,11 @@ void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int
         return;
     }
     vg_detect_params dp = {
-        .threshold = isnan(s->p.threshold) ? 0.5 : s->p.threshold,
-        .regression_threshold = !isnan(s->p.threshold),
+        .threshold = s->p.threshold,
         .max_fields = s->p.max_fields,
         .max_warnings = MAX_WARNINGS,
         .top = DEFAULT_TOP,
+        .missing = vg_catalog_missing(s->catalog, slot),
     };
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "explain");
     if (v && query_bool(rq, "explain", v, &dp.explain, out)) return;
@@ -143,9 +144,11 @@ void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int
                 status = client_status(st);
                 break;
             }
+            /* A refused record keeps its place in the reply (the others
+             * are scored) with the status a single request would get. */
             vg_text_puts(&txt, "{\"error\":");
             vg_text_json_cstr(&txt, vg_last_error());
-            vg_text_putc(&txt, '}');
+            vg_text_printf(&txt, ",\"status\":%u}", client_status(st));
         } else {
             vg_stats_detection(sh, slot, res.score, res.anomaly, now);
             vg_recent_push(s->recent, wall, slot, res.label, res.score, res.anomaly, &t, obj);

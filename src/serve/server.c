@@ -56,6 +56,8 @@ const char *vg_server_params_check(const vg_server_params *p)
     if (p->recent < 1 || p->recent > 100000) return "recent detections kept must be from 1 to 100000";
     if (p->recent_record_bytes < 64 || p->recent_record_bytes > (1u << 20))
         return "recent record bytes must be from 64 to 1 MiB";
+    if (p->missing != VG_MISSING_REJECT && p->missing != VG_MISSING_WARN && p->missing != VG_MISSING_IMPUTE)
+        return "the missing-field policy must be reject, warn or impute";
     if (p->cors_origin && (!*p->cors_origin || strpbrk(p->cors_origin, "\r\n")))
         return "the CORS origin must be a non-empty single-line value";
     return NULL;
@@ -99,7 +101,38 @@ vg_status vg_server_new(const vg_server_params *p, vg_server **out)
 vg_status vg_server_add_model(vg_server *s, const char *name, const char *path)
 {
     if (s->daemon) return vg_fail(VG_ERR_INVALID, "models can only be added before the server starts");
-    return vg_catalog_add(s->catalog, name, path);
+    vg_status st = vg_catalog_add(s->catalog, name, path);
+    if (!st) vg_catalog_set_missing(s->catalog, vg_catalog_count(s->catalog) - 1, s->p.missing);
+    return st;
+}
+
+const char *vg_missing_policy_str(vg_missing_policy p)
+{
+    switch (p) {
+    case VG_MISSING_REJECT: return "reject";
+    case VG_MISSING_WARN: return "warn";
+    case VG_MISSING_IMPUTE: return "impute";
+    }
+    return "unknown";
+}
+
+vg_status vg_missing_policy_parse(const char *s, vg_missing_policy *out)
+{
+    for (int p = VG_MISSING_REJECT; p <= VG_MISSING_IMPUTE; p++)
+        if (strcmp(s, vg_missing_policy_str((vg_missing_policy)p)) == 0) {
+            *out = (vg_missing_policy)p;
+            return VG_OK;
+        }
+    return vg_fail(VG_ERR_INVALID, "'%s' is not a missing-field policy (use impute, warn or reject)", s);
+}
+
+vg_status vg_server_set_missing(vg_server *s, const char *name, vg_missing_policy p)
+{
+    if (s->daemon) return vg_fail(VG_ERR_INVALID, "policies can only be set before the server starts");
+    long i = vg_catalog_find(s->catalog, name, strlen(name));
+    if (i < 0) return vg_fail(VG_ERR_INVALID, "no model named '%s' is served", name);
+    vg_catalog_set_missing(s->catalog, (size_t)i, p);
+    return VG_OK;
 }
 
 size_t vg_server_n_models(const vg_server *s)

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 
+#include "vigil/decision.h"
 #include "vigil/estimator.h"
 
 #define DETECTOR_MAX_BATCH 4096
@@ -62,8 +63,7 @@ struct vg_detector {
     vg_line_adapter *adapter;
     vg_watch_stats stats;
     uint32_t n_classes;
-    int positive;            /* binary: index of the positive class; -1 otherwise */
-    int normal;              /* multiclass: the normal class */
+    vg_decision_rule rule;   /* score, label and anomaly (vigil/decision.h) */
     int regression, can_explain;
     float *proba;
     double *contrib;         /* n_inputs + 1 */
@@ -91,13 +91,6 @@ vg_watch_params vg_watch_params_default(const vg_model *m)
                           .batch_rows = 1024, .threads = 1 };
     p.log = m ? vg_model_log_options(m) : vg_log_options_default();
     return p;
-}
-
-static int find_normal(const vg_classes *c)
-{
-    for (uint32_t k = 0; k < c->n; k++)
-        if (strcasecmp(c->names[k], "normal") == 0 || strcasecmp(c->names[k], "benign") == 0) return (int)k;
-    return 0;
 }
 
 static void *scorer_main(void *arg);
@@ -138,12 +131,14 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     if (!d->p.batch_rows) d->p.batch_rows = 1024;
     d->batch = VG_MIN(d->p.batch_rows, (size_t)DETECTOR_MAX_BATCH);
     vg_wbuf_init(&d->expl);
-    const vg_classes *c = vg_model_classes(m);
-    d->regression = vg_model_is_regression(m);
-    d->n_classes = d->regression ? 1 : c->n;
-    d->positive = d->regression ? -1 : vg_model_positive_class(m);
-    d->normal = d->regression ? -1 : find_normal(c);
-    if (isnan(d->p.threshold)) d->p.threshold = d->positive >= 0 ? 0.5 : 0.0;
+    vg_status st = vg_decision_rule_for_model(m, d->p.threshold, &d->rule);
+    if (st) {
+        vg_free(d);
+        return st;
+    }
+    d->p.threshold = d->rule.threshold;
+    d->regression = d->rule.kind == VG_OUTPUT_VALUE;
+    d->n_classes = d->rule.n_outputs;
     d->can_explain = d->p.explain && vg_model_can_explain(m);
     d->n_inputs = vg_pipeline_n_inputs(vg_model_pipeline(m));
     d->n_features = vg_pipeline_n_features(vg_model_pipeline(m));
@@ -158,7 +153,7 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     }
     const char *format = d->p.format ? d->p.format : vg_model_format(m);
     const char *label = strcmp(format, "csv") == 0 ? vg_model_label(m) : NULL;
-    vg_status st = vg_line_adapter_new(format, label, &d->p.log, &d->adapter);
+    st = vg_line_adapter_new(format, label, &d->p.log, &d->adapter);
     if (st) {
         vg_detector_free(d);
         return st;
@@ -305,30 +300,19 @@ static int line_event(vg_detector *d, const char *source_name, uint32_t source, 
     return 1;
 }
 
-/* The decision on one scored row (rules in watch.h): 1 if it alerts, with
+/* The decision on one scored row (vigil/decision.h): 1 if it alerts, with
  * its score and label (regression: the value's text in d->value). */
 static int decide(vg_detector *d, const float *proba, double *score, const char **label)
 {
-    const vg_classes *c = vg_model_classes(d->m);
+    vg_decision dc = vg_decision_make(&d->rule, proba);
+    *score = dc.score;
     if (d->regression) {
-        *score = proba[0];
-        int alert = *score >= d->p.threshold;
-        if (alert) snprintf(d->value, sizeof d->value, "%.6g", *score);
+        if (dc.anomaly) snprintf(d->value, sizeof d->value, "%.6g", dc.score);
         *label = d->value;
-        return alert;
+    } else {
+        *label = vg_model_classes(d->m)->names[dc.label];
     }
-    if (d->positive >= 0) {
-        *score = proba[d->positive];
-        int alert = *score >= d->p.threshold;
-        *label = c->names[alert ? d->positive : 1 - d->positive];
-        return alert;
-    }
-    uint32_t best = 0;
-    for (uint32_t k = 1; k < c->n; k++)
-        if (proba[k] > proba[best]) best = k;
-    *score = proba[best];
-    *label = c->names[best];
-    return (int)best != d->normal && *score >= d->p.threshold;
+    return dc.anomaly;
 }
 
 static double arrival_time(void)

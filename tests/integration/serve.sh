@@ -49,6 +49,10 @@ expect_error "two models with one name" "used twice" "$VIGIL" serve --model "a=$
 expect_error "a bad port" "--listen" "$VIGIL" serve --model "$WORK/forest.vgm" --listen 127.0.0.1:70000
 expect_error "a missing key file" "nokeys" "$VIGIL" serve --model "$WORK/forest.vgm" --api-key-file "$WORK/nokeys"
 expect_error "a zero body limit" "--max-body" "$VIGIL" serve --model "$WORK/forest.vgm" --max-body 0
+expect_error "an unknown --missing policy" "--missing: 'drop' is not a missing-field policy" \
+  "$VIGIL" serve --model "$WORK/forest.vgm" --missing drop
+expect_error "--missing for a model not given" "no model named 'other'" \
+  "$VIGIL" serve --model "$WORK/forest.vgm" --missing other=warn --listen 127.0.0.1:0
 expect_ok "serve --help" "$VIGIL" serve --help
 grep -q -- "--max-batch" "$WORK/out" && pass "help lists the limits" || fail "help lacks --max-batch"
 
@@ -56,6 +60,7 @@ grep -q -- "--max-batch" "$WORK/out" && pass "help lists the limits" || fail "he
 KEY="k-$$-$RANDOM"
 printf '# API keys for the test\n\n  %s  \n' "$KEY" > "$WORK/keys"
 "$VIGIL" serve --model "kdd=$WORK/live.vgm" --model "cat=$WORK/cat.vgm" --listen 127.0.0.1:0 --threads 2 \
+  --missing kdd=warn \
   --api-key-file "$WORK/keys" --max-body 8192 --max-batch 5 --max-fields 50 --max-depth 8 --timeout 2 \
   --cors http://dash.test >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SPID=$!
@@ -163,6 +168,20 @@ call POST "/v1/detect?model=cat" --data-binary @"$WORK/rec1.json"; expect "?mode
 jcheck "category label and score = 1 - P(normal)" \
   'j["label"] in ("normal","DoS","Probe","R2L","U2R") and abs(j["score"] - (1 - j["probabilities"]["normal"])) < 1e-6'
 call POST "/v1/detect?model=other" --data-binary @"$WORK/rec1.json"; expect "?model=unknown" 404 "unknown model"
+
+# The missing-field policy: model cat has the default (reject), kdd warn.
+call POST /v1/detect?model=cat --data '{}'; expect "{} is refused by default" 422 "41 of 41 inputs missing 'duration'"
+sed 's/"src_bytes"/"src_bytez"/; s/"dst_bytes"/"dst_bytez"/' "$WORK/rec1.json" >"$WORK/typo.json"
+call POST /v1/detect?model=cat --data-binary @"$WORK/typo.json"
+expect "misspelled names are refused, named" 422 "2 unknown fields 'src_bytez', 'dst_bytez'; 2 of 41 inputs missing 'src_bytes', 'dst_bytes'"
+call POST /v1/detect?model=cat --data-binary @"$WORK/rec1.json"; expect "a whole record passes the default policy" 200
+call GET /v1/models/cat
+$PY -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['example']))" "$WORK/body" > "$WORK/example_cat.json"
+call POST /v1/detect?model=cat --data-binary @"$WORK/example_cat.json"; expect "the example input passes the default policy" 200
+call POST /v1/detect/batch?model=cat --data "[$(cat "$WORK/rec1.json"), {}]"; expect "a batch with a refused record" 200
+jcheck "the refused record keeps its place with status 422" \
+  '"score" in j[0] and j[1]["status"] == 422 and "41 of 41 inputs missing" in j[1]["error"]'
+call POST /v1/detect --data '{}'; expect "--missing kdd=warn scores {}" 200 '"incomplete record \(--missing warn\): 41 of 41 inputs missing'
 
 # Warnings: unknown fields, nulls, unseen categories, missing fields.
 call POST /v1/detect --data '{"duration": null, "service": "gopher2", "colour": "red", "src_bytes": "491"}'

@@ -1,0 +1,89 @@
+/* The decision rule (see vigil/decision.h).
+ *
+ * Why `score >= threshold` and not `>`: an operating point is read off the
+ * ROC / PR curves (vigil/curves.h), which call a row positive when its score
+ * is >= the curve's threshold, as scikit-learn does; deciding with the same
+ * comparison makes a threshold taken from a curve reproduce that point's
+ * counts exactly. It also keeps threshold 0 meaning "every record" (tests
+ * and users replay streams that way), and on an exact tie a detector should
+ * rather raise an alert than drop one. Before this module `predict` and
+ * `eval` broke a 0.5 tie towards the negative class (argmax, lowest index)
+ * while `serve` and `watch` used >=. */
+#include "vigil/decision.h"
+
+#include <math.h>
+#include <strings.h>
+
+const char *vg_output_kind_str(vg_output_kind k)
+{
+    switch (k) {
+    case VG_OUTPUT_BINARY: return "binary";
+    case VG_OUTPUT_MULTICLASS: return "multiclass";
+    case VG_OUTPUT_VALUE: return "value";
+    }
+    return "unknown";
+}
+
+int32_t vg_decision_normal_class(const vg_classes *c)
+{
+    /* A binary task chose its positive class (--positive, or "attack" for
+     * KDD): the other one is normal whatever its name. */
+    if (c->n == 2 && (c->positive_value || c->negative_value)) return 0;
+    for (uint32_t k = 0; k < c->n; k++)
+        if (strcasecmp(c->names[k], "normal") == 0 || strcasecmp(c->names[k], "benign") == 0) return (int32_t)k;
+    return 0;
+}
+
+vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double threshold, vg_decision_rule *out)
+{
+    *out = (vg_decision_rule){ .kind = kind, .n_outputs = 1, .normal = -1, .positive = -1, .threshold = threshold };
+    if (isinf(threshold)) return vg_fail(VG_ERR_INVALID, "the threshold must be a finite number");
+    if (kind == VG_OUTPUT_VALUE) return VG_OK;
+    if (kind != VG_OUTPUT_BINARY && kind != VG_OUTPUT_MULTICLASS)
+        return vg_fail(VG_ERR_INVALID, "decision: unknown output kind %d", (int)kind);
+    uint32_t n = c ? c->n : 0;
+    if (kind == VG_OUTPUT_BINARY ? n != 2 : n < 3)
+        return vg_fail(VG_ERR_INVALID, "decision: %s output with %u classes", vg_output_kind_str(kind), n);
+    out->n_outputs = n;
+    out->normal = vg_decision_normal_class(c);
+    if (kind == VG_OUTPUT_BINARY) out->positive = 1 - out->normal;
+    if (isnan(threshold)) out->threshold = VG_DECISION_DEFAULT_THRESHOLD;
+    return VG_OK;
+}
+
+vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_decision_rule *out)
+{
+    const vg_classes *c = vg_model_classes(m);
+    vg_output_kind kind = vg_model_is_regression(m) ? VG_OUTPUT_VALUE
+                          : c->n == 2              ? VG_OUTPUT_BINARY
+                                                   : VG_OUTPUT_MULTICLASS;
+    return vg_decision_rule_init(kind, c, threshold, out);
+}
+
+vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs)
+{
+    vg_decision d = { .label = -1 };
+    if (r->kind == VG_OUTPUT_VALUE) {
+        d.score = outputs[0];
+        d.anomaly = !isnan(r->threshold) && d.score >= r->threshold;
+        return d;
+    }
+    /* Binary reads the positive class's probability as it is (not 1 - P(normal)),
+     * so the score keeps the bits the estimator wrote. */
+    d.score = r->kind == VG_OUTPUT_BINARY ? (double)outputs[r->positive] : 1.0 - (double)outputs[r->normal];
+    d.anomaly = d.score >= r->threshold;
+    if (!d.anomaly) {
+        d.label = r->normal;
+        return d;
+    }
+    int32_t best = -1;
+    for (uint32_t k = 0; k < r->n_outputs; k++)
+        if ((int32_t)k != r->normal && (best < 0 || outputs[k] > outputs[best])) best = (int32_t)k;
+    d.label = best;
+    return d;
+}
+
+void vg_decision_labels(const vg_decision_rule *r, const float *outputs, size_t rows, int32_t *labels)
+{
+    for (size_t i = 0; i < rows; i++) labels[i] = vg_decision_make(r, outputs + i * r->n_outputs).label;
+}
