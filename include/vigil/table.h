@@ -71,4 +71,10 @@ vg_status vg_table_map_categories(vg_table *t, size_t col, vg_category_map_fn ma
  * look numeric (0/1). */
 vg_status vg_table_make_categorical(vg_table *t, size_t col);
 
+/* Give t's columns the types of the same-named columns of `like` (test data
+ * read like its training data, so the same text never changes meaning):
+ * numbers where `like` has categories become categories; text where `like`
+ * has numbers is VG_ERR_PARSE naming t's file, line and column. */
+vg_status vg_table_match_types(vg_table *t, const vg_table *like);
+
 #endif

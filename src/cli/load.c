@@ -28,8 +28,12 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
             tlo.labels_path = o->test_labels;
             ts.log = &tlo;
         }
-        if (vg_data_read(o->test, &ts, test)) {
+        /* Each file's column types are inferred alone; the test file takes
+         * the training file's, as a model's data always does. */
+        if (vg_data_read(o->test, &ts, test) || vg_table_match_types(*test, all)) {
             cli_error(cmd);
+            vg_table_free(*test);
+            *test = NULL;
             vg_table_free(all);
             return -1;
         }

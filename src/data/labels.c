@@ -75,12 +75,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The class index of label code `code` for a task whose classes are known. */
+/* 1 when a binary task's negative class is "every label but the positive
+ * one" (--positive on a column of more than two values: class 0 is named
+ * "not POSITIVE"), 0 when it is the one other value training saw. */
+static int negative_is_rest(const vg_classes *c)
+{
+    const char *n = c->names[0], *p = c->positive_value;
+    return strncmp(n, "not ", 4) == 0 && strcmp(n + 4, p) == 0;
+}
+
+/* The class index of label code `code` for a task whose classes are known;
+ * -1 for a label the classes do not hold (counted as unseen, not scored). */
 static int32_t class_of(const vg_classes *c, const vg_label_spec *spec, const char *label)
 {
     switch (spec->task) {
     case VG_TASK_BINARY:
-        if (c->positive_value) return strcmp(label, c->positive_value) == 0;
+        if (c->positive_value) {
+            if (strcmp(label, c->positive_value) == 0) return 1;
+            /* A test label neither training value (yes/no against 0/1) is
+             * unseen, not silently the negative class. */
+            return negative_is_rest(c) || strcmp(label, c->names[0]) == 0 ? 0 : -1;
+        }
         return strcmp(label, c->negative_value) != 0;
     case VG_TASK_CATEGORY: {
         const char *cat = vg_kdd_category(label);

@@ -429,3 +429,37 @@ vg_status vg_table_make_categorical(vg_table *t, size_t col)
     c->type = VG_COLUMN_CATEGORICAL;
     return VG_OK;
 }
+
+vg_status vg_table_match_types(vg_table *t, const vg_table *like)
+{
+    for (size_t col = 0; col < t->n_cols; col++) {
+        long lc = vg_table_find(like, t->cols[col].name);
+        if (lc < 0 || like->cols[lc].type == t->cols[col].type) continue;
+        if (like->cols[lc].type == VG_COLUMN_CATEGORICAL) {
+            vg_status st = vg_table_make_categorical(t, col);
+            if (st) return st;
+            continue;
+        }
+        /* Text where training saw numbers: name the first value that does
+         * not read as one (the reader's rules are stricter than strtod's, so
+         * the first value at all if every one does). */
+        const column *c = &t->cols[col];
+        size_t bad = c->len;
+        for (size_t r = 0; r < c->len; r++) {
+            if (c->codes[r] == VG_CODE_MISSING) continue;
+            if (bad == c->len) bad = r;
+            const char *s = vg_table_category(t, col, c->codes[r]);
+            char *end;
+            strtod(s, &end);
+            if (end == s || *end) {
+                bad = r;
+                break;
+            }
+        }
+        if (bad == c->len) continue;   /* no value at all: nothing to disagree with */
+        return vg_fail(VG_ERR_PARSE, "%s:%llu: column '%s': '%.40s' is not a number, and %s has numbers there",
+                       t->source, (unsigned long long)vg_table_line(t, bad), c->name,
+                       vg_table_category(t, col, c->codes[bad]), like->source);
+    }
+    return VG_OK;
+}

@@ -52,7 +52,9 @@ vg_status vg_evaluate_at(const vg_model *m, const vg_table *t, int threads, doub
     if ((st = vg_model_predict(m, t, threads, &out->proba))) goto err;
     out->predict_seconds = vg_now() - t0;
     if (out->excluded == rows) {
-        st = vg_fail(VG_ERR_DATA, "%s: no row has a label the model knows", vg_table_source(t));
+        const vg_classes *c = vg_model_classes(m);
+        st = vg_fail(VG_ERR_DATA, "%s: no row has a label the model knows (its classes: %s, %s%s)",
+                     vg_table_source(t), c->names[0], c->names[1], c->n > 2 ? ", ..." : "");
         goto err;
     }
     /* Score only rows with known labels; compact them when some are unseen. */

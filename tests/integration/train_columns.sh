@@ -73,4 +73,22 @@ expect_ok "login classification" "$VIGIL" train --data "$WORK/logins.csv" --form
 "$VIGIL" inspect "$WORK/lc.vgm" | grep -qE "^  rule_score " && fail "rule_score is an input of a classifier" \
   || pass "login classification: rule_score is not an input"
 
+# The --test file is read like the training file: its column types are the
+# training file's, and a label value training never saw is unseen, not negative.
+printf 'a,b,label\n1,x,0\n2,y,1\n3,x,0\n4,y,1\n5,x,0\n6,y,1\n' >"$WORK/tr.csv"
+printf 'a,b,label\n1,1,0\n2,2,1\n' >"$WORK/te-numbers.csv"
+expect_ok "--test: numbers in a categorical column" "$VIGIL" train --data "$WORK/tr.csv" --test "$WORK/te-numbers.csv" \
+  --model tree -o "$WORK/x.vgm"
+printf 'a,b,label\n1,x,0\nz,y,1\n' >"$WORK/te-text.csv"
+expect_error "--test: text in a numeric column, before training" "te-text.csv:3: column 'a': 'z' is not a number" \
+  "$VIGIL" train --data "$WORK/tr.csv" --test "$WORK/te-text.csv" --model tree -o "$WORK/x.vgm"
+printf 'a,b,label\n1,x,no\n2,y,yes\n3,x,no\n4,y,1\n' >"$WORK/te-labels.csv"
+expect_ok "--test: labels training never saw" "$VIGIL" train --data "$WORK/tr.csv" --test "$WORK/te-labels.csv" \
+  --model tree --json -o "$WORK/x.vgm"
+[[ $(json_get "$WORK/out" rows) == 1 ]] && pass "yes/no against 0/1: 1 row scored, 3 unseen" \
+  || fail "rows scored with unseen labels: $(head -c 300 "$WORK/out")"
+printf 'a,b,label\n1,x,no\n2,y,yes\n' >"$WORK/te-none.csv"
+expect_error "eval: no label the model knows" "no row has a label the model knows \\(its classes: 0, 1\\)" \
+  "$VIGIL" eval --model "$WORK/x.vgm" --data "$WORK/te-none.csv"
+
 exit $((FAILS > 0))
