@@ -82,6 +82,52 @@ static void test_csv_binary_positive(void **state)
     vg_table_free(t);
 }
 
+/* A binary test label neither training value is unseen (-1), not the
+ * negative class; with --positive over more values, the rest is negative. */
+static void test_binary_unseen(void **state)
+{
+    (void)state;
+    const char *v[] = { "0", "1", "1", "0" }, *w[] = { "yes", "1", "0", "no" };
+    vg_table *t = labels_table(v, 4), *u = labels_table(w, 4);
+    int32_t y[4];
+    size_t unseen;
+    vg_classes c;
+    vg_label_spec spec = { .task = VG_TASK_BINARY };
+    assert_int_equal(vg_classes_fit(t, 0, &spec, &c, y), VG_OK);
+    assert_int_equal(vg_classes_assign(&c, &spec, u, 0, y, &unseen), VG_OK);
+    const int32_t want[] = { -1, 1, 0, -1 };
+    assert_memory_equal(y, want, sizeof want);
+    assert_int_equal(unseen, 2);
+    vg_classes_free(&c);
+    const char *x[] = { "a", "b", "c", "a" };
+    vg_table *m = labels_table(x, 4);
+    spec.positive = "a";
+    assert_int_equal(vg_classes_fit(m, 0, &spec, &c, y), VG_OK);
+    assert_string_equal(c.names[0], "not a");
+    assert_int_equal(vg_classes_assign(&c, &spec, u, 0, y, &unseen), VG_OK);
+    assert_int_equal(unseen, 0);   /* every label but 'a' is the negative class */
+    vg_classes_free(&c);
+    vg_table_free(t), vg_table_free(u), vg_table_free(m);
+}
+
+/* Two label classes, one normal: normal is class 0, so class 1 (the one a
+ * binary evaluation reports on) is the attack, whatever the sort says. */
+static void test_label_normal_first(void **state)
+{
+    (void)state;
+    const char *v[] = { "attack", "normal", "normal", "attack" };
+    vg_table *t = labels_table(v, 4);
+    int32_t y[4];
+    vg_classes c;
+    vg_label_spec spec = { .task = VG_TASK_LABEL };
+    assert_int_equal(vg_classes_fit(t, 0, &spec, &c, y), VG_OK);
+    assert_string_equal(c.names[0], "normal");
+    assert_string_equal(c.names[1], "attack");
+    assert_int_equal(y[0], 1);
+    vg_classes_free(&c);
+    vg_table_free(t);
+}
+
 static void test_bad_labels(void **state)
 {
     (void)state;
@@ -181,6 +227,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kdd_binary_and_category),
         cmocka_unit_test(test_csv_binary_positive),
+        cmocka_unit_test(test_binary_unseen),
+        cmocka_unit_test(test_label_normal_first),
         cmocka_unit_test(test_bad_labels),
         cmocka_unit_test(test_split_stratified),
         cmocka_unit_test(test_regression_targets),

@@ -54,8 +54,9 @@ vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spe
                          vg_classes *out, int32_t *y);
 
 /* Map the label column of new data onto fitted classes. Rows whose label is
- * not a known class get -1 and are counted in *unseen (task label only:
- * e.g. attacks absent from the training set). A missing label is an error. */
+ * not a known class get -1 and are counted in *unseen (attacks absent from
+ * the training set; a binary label neither training value, unless the
+ * negative class is every label but --positive). A missing label is an error. */
 vg_status vg_classes_assign(const vg_classes *c, const vg_label_spec *spec, const vg_table *t,
                             size_t label_col, int32_t *y, size_t *unseen);
 

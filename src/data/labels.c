@@ -188,6 +188,11 @@ static vg_status fit_binary(const vg_table *t, size_t col, const vg_label_spec *
     return VG_OK;
 }
 
+static int names_normal(const char *s)
+{
+    return s && (strcasecmp(s, "normal") == 0 || strcasecmp(s, "benign") == 0);
+}
+
 static vg_status fit_label(const vg_table *t, size_t col, vg_classes *out)
 {
     uint32_t n = vg_table_n_categories(t, col);
@@ -195,6 +200,14 @@ static vg_status fit_label(const vg_table *t, size_t col, vg_classes *out)
     for (uint32_t k = 0; k < n; k++) out->names[k] = vg_strdup(vg_table_category(t, col, k));
     /* Sorted names make class order independent of row order. */
     qsort(out->names, n, sizeof *out->names, cmp_str);
+    /* Two classes, one of them normal: it goes first, so class 1, whose
+     * precision, recall and curves a binary evaluation reports, is the
+     * attack (["attack", "normal"] sorted would report on normal rows). */
+    if (n == 2 && names_normal(out->names[1]) && !names_normal(out->names[0])) {
+        char *tmp = out->names[0];
+        out->names[0] = out->names[1];
+        out->names[1] = tmp;
+    }
     return VG_OK;
 }
 
