@@ -187,9 +187,14 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     opt.n_categorical = nc;
     opt.numeric = num;
     opt.n_numeric = nn;
+    opt.forced_may_be_absent = 1;  /* absent inputs are imputed, with a warning, by the pipeline */
     vg_status st = vg_csv_read(path, &opt, out);
     vg_free(cat), vg_free(num);
-    if (!st) st = add_text_features(*out, (const char *const *)m->text.items, m->text.n);
+    /* A --text column the file lacks leaves its URL features absent, and
+     * those are imputed like any other absent input. */
+    for (size_t i = 0; i < m->text.n && !st; i++)
+        if (vg_table_find(*out, m->text.items[i]) >= 0)
+            st = add_text_features(*out, (const char *const *)&m->text.items[i], 1);
     if (st && *out) {
         vg_table_free(*out);
         *out = NULL;
