@@ -18,7 +18,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
         return -1;
     }
     if (o->test) {
-        if (vg_data_read(o->test, spec, test)) {
+        if (vg_data_read_like(o->test, spec, all, test)) {
             cli_error(cmd);
             vg_table_free(all);
             return -1;
