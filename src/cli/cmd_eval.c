@@ -14,7 +14,9 @@ static const char help[] =
     "per-class report; --json prints them as one JSON object. Rows whose label the\n"
     "model never saw (e.g. attacks absent from training, with --task label) are\n"
     "counted and left out of the scores. --report also writes the evaluation as a\n"
-    "self-contained HTML report (as `vigil report` does).\n";
+    "self-contained HTML report (as `vigil report` does). Input columns FILE lacks\n"
+    "or leaves empty are imputed as missing, with one warning naming them, as in\n"
+    "`vigil predict`.\n";
 
 int cmd_eval(int argc, char **argv)
 {
