@@ -11,6 +11,9 @@ packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmic
 packages+=(libmaxminddb-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libcmocka-dev redis-server curl python3)
+  # The fuzz targets (build-fuzz): clang, and its libFuzzer and sanitizer
+  # runtimes, which clang-14 only recommends.
+  packages+=(clang libclang-rt-14-dev)
   # The report and dashboard tests render pages in headless chromium, driven
   # through playwright-core from npm (tests/browser/); a node already
   # installed is kept (it may be newer than Debian's).

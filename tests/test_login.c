@@ -371,6 +371,8 @@ static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_re
 #define ROW2 "1,2020-02-03 12:00:09.000,u,,2.2.2.2,DE,-,-,2,curl/8,Chrome 1,Win,desktop,False,True,False"
 #define RED_HEADER "Login Timestamp,User ID,IP Address,Country,Region,City,Browser Name and Version,Device Type,Login Successful"
 #define RED_ROW "2020-02-03 12:43:30.772,-43,10.0.65.171,NO,-,-,Firefox 20.0.0.1618,mobile,False"
+#define NOUSER_HEADER "Login Timestamp,IP Address,Country,Region,City,Browser Name and Version,Device Type,Login Successful"
+#define NOUSER_ROW "2020-02-03 12:43:30.772,10.0.65.171,NO,-,-,Firefox 20.0.0.1618,mobile,False"
 
 /* Whole-file limits through vg_log_read: CRLF line ends and a UTF-8 byte
  * order mark (in either layout) change nothing; truncated lines, NUL bytes
@@ -431,6 +433,12 @@ static void test_read_limits(void **unused)
         { "\xEF\xBB\xBF", 3, ": no login events (empty file)" },
         { "\r\n\n", 3, ": no login events (2 lines: 0 header, 2 blank)" },
         { "\x00\x01\x02\xfe\xff\n\x1f\x8c\x00zz\n", 11, ":1: no valid login events (2 bad lines; first: no header line" },
+        /* A header without a required column says which, rather than
+         * passing for a data line of 8 fields. */
+        { NOUSER_HEADER "\n" NOUSER_ROW "\n", sizeof NOUSER_HEADER + sizeof NOUSER_ROW - 1,
+          ":1: no valid login events (2 bad lines; first: header lacks the required column 'User ID'" },
+        { "IP Address,Country,Login Successful\n1.1.1.1,NO,True\n", 52,
+          "first: header lacks the required columns 'Login Timestamp' and 'User ID'" },
     };
     for (size_t i = 0; i < sizeof none / sizeof *none; i++) {
         assert_int_equal(read_text(none[i].text, none[i].len, &t, &rep, &path), VG_ERR_PARSE);

@@ -150,6 +150,26 @@ static void test_corrupt_model_files(void **state)
     vg_table_free(bin);
 }
 
+/* A second file is read with the first one's categorical columns kept
+ * categorical, in its own text, even when it holds only numbers there. */
+static void test_data_read_like(void **state)
+{
+    (void)state;
+    static const char train[] = "port,x,label\n080,1,normal\nssh,2,attack\n22,3,attack\n";
+    static const char test[] = "port,x,label\n080,1,normal\n22,3,attack\n";
+    vg_data_spec spec = { .format = "csv" };
+    vg_table *a = NULL, *b = NULL, *plain = NULL;
+    assert_int_equal(vg_data_read(vg_test_tmpfile(train, sizeof train - 1, ".csv"), &spec, &a), VG_OK);
+    const char *path = vg_test_tmpfile(test, sizeof test - 1, ".csv");
+    assert_int_equal(vg_data_read(path, &spec, &plain), VG_OK);
+    assert_int_equal(vg_table_type(plain, 0), VG_COLUMN_NUMERIC);  /* on its own: numbers */
+    assert_int_equal(vg_data_read_like(path, &spec, a, &b), VG_OK);
+    assert_int_equal(vg_table_type(b, 0), VG_COLUMN_CATEGORICAL);
+    assert_string_equal(vg_table_category(b, 0, vg_table_codes(b, 0)[0]), "080");
+    assert_int_equal(vg_table_type(b, 1), VG_COLUMN_NUMERIC);  /* x stays numeric */
+    vg_table_free(a), vg_table_free(b), vg_table_free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_request_checks),
         cmocka_unit_test(test_class_weight_changes_model),
         cmocka_unit_test(test_corrupt_model_files),
+        cmocka_unit_test(test_data_read_like),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vigil/pipeline.h"
@@ -109,21 +110,89 @@ static void test_native_and_unseen(void **state)
     vg_table_free(t);
 }
 
-static void test_missing_column_and_wrong_type(void **state)
+/* Warnings the library logs, captured. */
+static char logged[2048];
+static int n_logged;
+
+static void capture(vg_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    if (level != VG_LOG_WARN) return;
+    n_logged++;
+    snprintf(logged, sizeof logged, "%s", msg);
+}
+
+static void start_capture(void)
+{
+    logged[0] = '\0';
+    n_logged = 0;
+    vg_log_set_sink(capture, NULL);
+}
+
+static void test_absent_and_empty_columns_imputed(void **state)
 {
     (void)state;
     vg_table *t = small_table("train.csv", 0);
     vg_pipeline *p = fit(t, VG_ENCODING_NATIVE);
-    vg_table *n = vg_table_new("new.csv");
+    vg_matrix X;
     size_t c;
+    start_capture();
+
+    /* 'proto' not in the file: imputed as missing, one warning naming it. */
+    vg_table *n = vg_table_new("new.csv");
     vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &c);
     vg_table_push_number(n, c, 1);
-    vg_matrix X;
-    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_ERR_INVALID);
-    assert_non_null(strstr(vg_last_error(), "new.csv"));
-    assert_non_null(strstr(vg_last_error(), "'proto' is missing"));
+    vg_table_push_number(n, c, 7);
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+    assert_float_equal(X.data[0], 1, 0);
+    assert_true(isnan(X.data[1]) && isnan(X.data[3]));
+    vg_matrix_free(&X);
+    assert_int_equal(n_logged, 1);
+    assert_non_null(strstr(logged, "new.csv"));
+    assert_non_null(strstr(logged, "proto (not in the file)"));
     vg_table_free(n);
 
+    /* 'proto' present but without a value in any row, and typed numeric by
+     * the reader (a login file without the ASN column): the model's schema
+     * says categorical, so it is imputed, not refused as "read as numbers". */
+    start_capture();
+    n = vg_table_new("login9.csv");
+    vg_table_add_column(n, "proto", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(n, c, NAN);
+    vg_table_push_number(n, c, NAN);
+    vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(n, c, NAN);
+    vg_table_push_number(n, c, 5);
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+    assert_float_equal(X.data[0], 2, 0);  /* the training median */
+    assert_float_equal(X.data[2], 5, 0);
+    assert_true(isnan(X.data[1]) && isnan(X.data[3]));
+    vg_matrix_free(&X);
+    assert_int_equal(n_logged, 1);
+    assert_non_null(strstr(logged, "login9.csv"));
+    assert_non_null(strstr(logged, "proto (no value in any row)"));
+    vg_table_free(n);
+
+    /* Both kinds at once: still one warning, naming both. */
+    start_capture();
+    n = vg_table_new("both.csv");
+    vg_table_add_column(n, "x", VG_COLUMN_CATEGORICAL, &c);
+    vg_table_push_category(n, c, NULL, 0);
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+    vg_matrix_free(&X);
+    assert_int_equal(n_logged, 1);
+    assert_non_null(strstr(logged, "proto (not in the file) and x (no value in any row)"));
+    vg_table_free(n);
+
+    /* More than half of the inputs absent: the wrong file, an error. */
+    n = vg_table_new("other.csv");
+    vg_table_add_column(n, "y", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(n, c, 1);
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "other.csv: 2 of the model's 2 input columns are missing (x, proto)"));
+    vg_table_free(n);
+
+    /* A column with values of the wrong type is still refused. */
     n = vg_table_new("typed.csv");
     vg_table_add_column(n, "x", VG_COLUMN_CATEGORICAL, &c);
     vg_table_push_category(n, c, "abc", 3);
@@ -132,7 +201,52 @@ static void test_missing_column_and_wrong_type(void **state)
     assert_int_equal(vg_pipeline_transform(p, n, &X), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), "'x' holds text"));
     vg_table_free(n);
+    vg_log_set_sink(NULL, NULL);
     vg_pipeline_free(p);
+    vg_table_free(t);
+}
+
+/* A column without a value in any training row is not an input (its type
+ * was a guess), so a later file that fills it with text is still scored. */
+static void test_fit_skips_empty_columns(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train9.csv", 0);
+    size_t c;
+    vg_table_add_column(t, "asn", VG_COLUMN_NUMERIC, &c);
+    for (int i = 0; i < 4; i++) vg_table_push_number(t, c, NAN);
+    size_t cols[3] = { 0, 2, 1 };
+    vg_pipeline_params pp = vg_pipeline_params_default();
+    vg_pipeline *p = NULL;
+    start_capture();
+    assert_int_equal(vg_pipeline_fit(t, cols, 3, &pp, &p), VG_OK);
+    assert_int_equal(n_logged, 1);
+    assert_non_null(strstr(logged, "train9.csv: not used as feature, no value in any training row: asn"));
+    assert_int_equal(vg_pipeline_n_inputs(p), 2);
+    assert_string_equal(vg_pipeline_input_name(p, 0), "x");
+    assert_string_equal(vg_pipeline_input_name(p, 1), "proto");
+
+    vg_table *n = vg_table_new("full16.csv");
+    vg_table_add_column(n, "asn", VG_COLUMN_CATEGORICAL, &c);
+    vg_table_push_category(n, c, "AS29695", 7);
+    vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &c);
+    vg_table_push_number(n, c, 2.5);
+    vg_table_add_column(n, "proto", VG_COLUMN_CATEGORICAL, &c);
+    vg_table_push_category(n, c, "udp", 3);
+    vg_matrix X;
+    start_capture();
+    assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+    assert_int_equal(n_logged, 0);
+    vg_matrix_free(&X);
+    vg_table_free(n);
+    vg_pipeline_free(p);
+
+    /* Nothing but empty columns: nothing to learn from. */
+    size_t only[1] = { 2 };
+    assert_int_equal(vg_pipeline_fit(t, only, 1, &pp, &p), VG_ERR_DATA);
+    assert_null(p);
+    assert_non_null(strstr(vg_last_error(), "train9.csv: no feature column has a value in any training row (asn)"));
+    vg_log_set_sink(NULL, NULL);
     vg_table_free(t);
 }
 
@@ -248,7 +362,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_onehot_scaled),
         cmocka_unit_test(test_native_and_unseen),
-        cmocka_unit_test(test_missing_column_and_wrong_type),
+        cmocka_unit_test(test_absent_and_empty_columns_imputed),
+        cmocka_unit_test(test_fit_skips_empty_columns),
         cmocka_unit_test(test_fit_uses_only_given_rows),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_record),

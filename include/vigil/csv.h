@@ -19,6 +19,8 @@ typedef struct vg_csv_options {
     size_t n_categorical;
     const char *const *numeric;      /* columns forced numeric: text there is an error */
     size_t n_numeric;
+    int forced_may_be_absent;  /* 0: a forced name the file lacks is an error; 1: ignored (prediction,
+                                  where the pipeline imputes the model's absent columns) */
     size_t max_line_bytes;     /* default 1 MiB; a longer line is an error */
     size_t max_columns;        /* default 4096 */
     size_t max_rows;           /* 0 = no limit */

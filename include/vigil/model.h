@@ -38,6 +38,13 @@ typedef struct vg_data_spec {
  * Bad lines of a log are skipped, counted and reported through vg_log. */
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
 
+/* Read a second file of the same data (a --test file) as `spec` says, but
+ * with the columns that `like` (the training table) holds as categories
+ * read as categories too: typed on its own, a test file whose port column
+ * happens to hold only numbers would come out numeric, and a model fitted
+ * on the training table's categories would refuse it. */
+vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out);
+
 /* The label column `spec` means for table t: --label, else "label" for KDD
  * and log formats, else the last column read from the file (not one made
  * from a --text column). Borrowed from spec or t. */

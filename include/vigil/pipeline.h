@@ -31,14 +31,20 @@ typedef struct vg_pipeline_params {
 
 vg_pipeline_params vg_pipeline_params_default(void);
 
-/* Fit on columns cols[0..n_cols) of t. *out is new (free with vg_pipeline_free). */
+/* Fit on columns cols[0..n_cols) of t. A column with no value in any row of
+ * t is left out (with a warning naming it): it teaches nothing, and its type
+ * could only be guessed. Fails when no column is left. *out is new (free
+ * with vg_pipeline_free). */
 vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
                           const vg_pipeline_params *params, vg_pipeline **out);
 void vg_pipeline_free(vg_pipeline *p);
 
 /* Encode t (any column order, extra columns ignored) into a new matrix
- * (free with vg_matrix_free). Fails naming the file and column when a
- * needed column is absent or has the wrong type. */
+ * (free with vg_matrix_free). An input column that t lacks, or has without a
+ * value in any row, is imputed as missing in every row whatever type t
+ * gave it, with one warning naming those columns. Fails naming the file and
+ * column when a column with values has the wrong type, and when more than
+ * half of the inputs are absent (the wrong file). */
 vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
 
 /* The raw input columns the pipeline expects. */

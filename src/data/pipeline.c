@@ -129,6 +129,41 @@ static uint32_t find_category_n(const input *in, const char *s, size_t len)
     return UINT32_MAX;
 }
 
+/* ---- columns without values ------------------------------------------- */
+
+/* 1 if column col of t has no value in any row. A log format emits a field
+ * it cannot fill as missing (the ASN of a 9-column login file, which has no
+ * ASN column), and such a column's type was never seen, only guessed: the
+ * model's schema decides what it is, so it is imputed, not type-checked. */
+static int column_empty(const vg_table *t, size_t col)
+{
+    size_t rows = vg_table_rows(t);
+    if (rows == 0) return 0;  /* nothing to impute, nothing to say */
+    if (vg_table_type(t, col) == VG_COLUMN_NUMERIC) {
+        const double *v = vg_table_numbers(t, col);
+        for (size_t r = 0; r < rows; r++)
+            if (!isnan(v[r])) return 0;
+    } else {
+        const uint32_t *c = vg_table_codes(t, col);
+        for (size_t r = 0; r < rows; r++)
+            if (c[r] != VG_CODE_MISSING) return 0;
+    }
+    return 1;
+}
+
+/* Append name to a comma-separated list shown in a message: the first
+ * LIST_NAMES names, then "...". */
+#define LIST_NAMES 8
+static void list_name(char *buf, size_t cap, size_t *n, const char *name)
+{
+    size_t len = strlen(buf);
+    if (*n < LIST_NAMES && len < cap)
+        snprintf(buf + len, cap - len, "%s%s", *n ? ", " : "", name);
+    else if (*n == LIST_NAMES && len < cap)
+        snprintf(buf + len, cap - len, ", ...");
+    ++*n;
+}
+
 /* ---- fitting ------------------------------------------------------------ */
 
 static int cmp_double(const void *a, const void *b)
@@ -319,17 +354,32 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
     vg_status st = VG_OK;
-    for (size_t i = 0; i < n_cols && !st; i++) {
-        input *in = &p->inputs[i];
-        p->n_inputs = i + 1;
-        in->name = vg_strdup(vg_table_name(t, cols[i]));
-        in->type = vg_table_type(t, cols[i]);
+    /* A column without a value in any training row teaches nothing, and its
+     * type was only guessed (a log format's field that this file cannot
+     * fill, such as the ASN of a 9-column login file, comes out numeric):
+     * kept, it would refuse a later file that does fill it. */
+    char empty[512] = "";
+    size_t n_empty = 0;
+    for (size_t c = 0; c < n_cols && !st; c++) {
+        if (column_empty(t, cols[c])) {
+            list_name(empty, sizeof empty, &n_empty, vg_table_name(t, cols[c]));
+            continue;
+        }
+        input *in = &p->inputs[p->n_inputs++];
+        in->name = vg_strdup(vg_table_name(t, cols[c]));
+        in->type = vg_table_type(t, cols[c]);
         if (!in->name) st = vg_fail(VG_ERR_NOMEM, "out of memory");
         else if (in->type == VG_COLUMN_NUMERIC)
-            st = fit_numeric(in, vg_table_numbers(t, cols[i]), vg_table_rows(t));
+            st = fit_numeric(in, vg_table_numbers(t, cols[c]), vg_table_rows(t));
         else
-            st = fit_categorical(in, t, cols[i], params->max_categories ? params->max_categories : 1000);
+            st = fit_categorical(in, t, cols[c], params->max_categories ? params->max_categories : 1000);
     }
+    if (!st && p->n_inputs == 0)
+        st = vg_fail(VG_ERR_DATA, "%s: no feature column has a value in any training row (%s)", vg_table_source(t),
+                     empty);
+    else if (!st && n_empty)
+        vg_log(VG_LOG_WARN, "%s: not used as feature%s, no value in any training row: %s", vg_table_source(t),
+               n_empty > 1 ? "s" : "", empty);
     if (!st) st = build_features(p);
     if (st) {
         vg_pipeline_free(p);
@@ -387,23 +437,53 @@ static vg_status transform_categorical(const vg_pipeline *p, const input *in, co
     return VG_OK;
 }
 
+static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row);
+
+/* Every row of input in as missing: the median, or no category. */
+static void impute_column(const vg_pipeline *p, const input *in, vg_matrix *m)
+{
+    for (size_t r = 0; r < m->rows; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * m->cols);
+}
+
 vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
 {
     vg_status st = vg_matrix_alloc(out, vg_table_rows(t), p->n_features);
     if (st) return st;
+    /* Inputs the file does not have (absent), or has without a value in any
+     * row (empty), are imputed as missing, as a record's missing field is:
+     * a 9-column login file scores with a model of the 16-column one. More
+     * than half of the inputs absent is the wrong file, not a sparse one. */
+    char absent[512] = "", empty[512] = "";
+    size_t n_absent = 0, n_empty = 0;
     for (size_t i = 0; i < p->n_inputs && !st; i++) {
         const input *in = &p->inputs[i];
         long col = vg_table_find(t, in->name);
-        if (col < 0)
-            st = vg_fail(VG_ERR_INVALID, "%s: column '%s' is missing (the model was trained with it)",
-                         vg_table_source(t), in->name);
-        else if (in->type == VG_COLUMN_NUMERIC)
+        if (col < 0 || column_empty(t, (size_t)col)) {
+            if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
+            else list_name(empty, sizeof empty, &n_empty, in->name);
+            impute_column(p, in, out);
+        } else if (in->type == VG_COLUMN_NUMERIC) {
             st = transform_numeric(p, in, t, (size_t)col, out);
-        else
+        } else {
             st = transform_categorical(p, in, t, (size_t)col, out);
+        }
     }
-    if (st) vg_matrix_free(out);
-    return st;
+    if (!st && 2 * n_absent > p->n_inputs)
+        st = vg_fail(VG_ERR_INVALID, "%s: %zu of the model's %zu input columns are missing (%s): not the kind of "
+                     "data the model was trained on", vg_table_source(t), n_absent, p->n_inputs, absent);
+    if (st) {
+        vg_matrix_free(out);
+        return st;
+    }
+    /* One warning per file, naming the columns, not one per row. */
+    if (n_absent && n_empty)
+        vg_log(VG_LOG_WARN, "%s: imputed as missing in every row: the model's input columns %s (not in the file) "
+               "and %s (no value in any row)", vg_table_source(t), absent, empty);
+    else if (n_absent || n_empty)
+        vg_log(VG_LOG_WARN, "%s: imputed as missing in every row: the model's input column%s %s (%s)",
+               vg_table_source(t), n_absent + n_empty > 1 ? "s" : "", n_absent ? absent : empty,
+               n_absent ? "not in the file" : "no value in any row");
+    return VG_OK;
 }
 
 /* ---- accessors -------------------------------------------------------- */

@@ -552,12 +552,12 @@ static vg_status make_columns(reader *r, char **header, uint64_t header_line)
         vg_status st = vg_table_add_column(r->t, nm, cat ? VG_COLUMN_CATEGORICAL : VG_COLUMN_NUMERIC, NULL);
         if (st != VG_OK) return st;
     }
-    for (size_t i = 0; i < o->n_categorical; i++) {
+    for (size_t i = 0; i < o->n_categorical && !o->forced_may_be_absent; i++) {
         if (o->categorical[i] && vg_table_find(r->t, o->categorical[i]) < 0)
             return vg_fail(VG_ERR_INVALID, "%s: no column named '%s' (asked to read it as categorical)",
                            r->name, o->categorical[i]);
     }
-    for (size_t i = 0; i < o->n_numeric; i++) {
+    for (size_t i = 0; i < o->n_numeric && !o->forced_may_be_absent; i++) {
         if (o->numeric[i] && vg_table_find(r->t, o->numeric[i]) < 0)
             return vg_fail(VG_ERR_INVALID, "%s: no column named '%s' (asked to read it as numeric)",
                            r->name, o->numeric[i]);

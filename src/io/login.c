@@ -213,14 +213,19 @@ static vg_status split_fields(login_state *s, size_t len)
     return VG_OK;
 }
 
+/* A header names at least two RBA columns (no data line does). It need not
+ * name the two required ones: a header without 'User ID' is refused as a
+ * header saying so, not read as a data line of the wrong field count. */
 static int is_header(const login_state *s)
 {
-    int time = 0, user = 0;
-    for (size_t i = 0; i < s->n_fv; i++) {
-        if (s->fl[i] == 15 && memcmp(s->fv[i], "Login Timestamp", 15) == 0) time = 1;
-        if (s->fl[i] == 7 && memcmp(s->fv[i], "User ID", 7) == 0) user = 1;
-    }
-    return time && user;
+    int known = 0;
+    for (size_t i = 0; i < s->n_fv && known < 2; i++)
+        for (int c = 0; c < N_COLS; c++)
+            if (strlen(col_names[c]) == s->fl[i] && memcmp(col_names[c], s->fv[i], s->fl[i]) == 0) {
+                known++;
+                break;
+            }
+    return known >= 2;
 }
 
 static void read_header(login_state *s)
@@ -432,7 +437,11 @@ static vg_status process_line(login_state *s, size_t len, vg_log_event *out)
     if (is_header(s)) {
         read_header(s);
         if (s->pos[C_TIME] < 0 || s->pos[C_USER] < 0)
-            return vg_fail(VG_ERR_PARSE, "header lacks 'Login Timestamp' or 'User ID'");
+            return vg_fail(VG_ERR_PARSE, "header lacks the required column%s %s%s%s (the other columns are optional)",
+                           s->pos[C_TIME] < 0 && s->pos[C_USER] < 0 ? "s" : "",
+                           s->pos[C_TIME] < 0 ? "'Login Timestamp'" : "",
+                           s->pos[C_TIME] < 0 && s->pos[C_USER] < 0 ? " and " : "",
+                           s->pos[C_USER] < 0 ? "'User ID'" : "");
         return VG_OK;  /* n_fields 0: nothing to learn from a header */
     }
     if (!s->have_layout) {

@@ -142,6 +142,39 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     return st;
 }
 
+vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out)
+{
+    vg_status st = vg_data_read(path, spec, out);
+    if (st || (spec->format && strcmp(spec->format, "csv") != 0)) return st;  /* other formats fix their types */
+    /* Columns categorical in `like` but read as numbers here. Only then is
+     * the file read again, with them forced, so categories keep the file's
+     * own text ("1.50" stays "1.50", as in training). */
+    size_t n_like = vg_table_cols(like), n = 0;
+    const char **cat = vg_calloc(spec->n_categorical + n_like + 1, sizeof *cat);
+    if (!cat) {
+        vg_table_free(*out);
+        *out = NULL;
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < spec->n_categorical; i++) cat[n++] = spec->categorical[i];
+    size_t base = n;
+    for (size_t j = 0; j < n_like; j++) {
+        if (vg_table_type(like, j) != VG_COLUMN_CATEGORICAL) continue;
+        long c = vg_table_find(*out, vg_table_name(like, j));
+        if (c >= 0 && vg_table_type(*out, (size_t)c) == VG_COLUMN_NUMERIC) cat[n++] = vg_table_name(like, j);
+    }
+    if (n > base) {
+        vg_data_spec again = *spec;
+        again.categorical = cat;
+        again.n_categorical = n;
+        vg_table_free(*out);
+        *out = NULL;
+        st = vg_data_read(path, &again, out);
+    }
+    vg_free(cat);
+    return st;
+}
+
 /* 1 if input `name` is a feature made from a --text column ("url.url_length"). */
 static int derived_from_text(const vg_model *m, const char *name)
 {
@@ -210,9 +243,14 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     opt.n_categorical = nc;
     opt.numeric = num;
     opt.n_numeric = nn;
+    opt.forced_may_be_absent = 1;  /* absent inputs are imputed, with a warning, by the pipeline */
     vg_status st = vg_csv_read(path, &opt, out);
     vg_free(cat), vg_free(num);
-    if (!st) st = add_text_features(*out, (const char *const *)m->text.items, m->text.n);
+    /* A --text column the file lacks leaves its URL features absent, and
+     * those are imputed like any other absent input. */
+    for (size_t i = 0; i < m->text.n && !st; i++)
+        if (vg_table_find(*out, m->text.items[i]) >= 0)
+            st = add_text_features(*out, (const char *const *)&m->text.items[i], 1);
     if (st && *out) {
         vg_table_free(*out);
         *out = NULL;

@@ -47,4 +47,23 @@ printf 'url\n/x?id=2%%20union%%20select%%20a\n/home\n' >"$WORK/urls2.csv"
 expect_ok "predict with --text model" "$VIGIL" predict --model "$WORK/u.vgm" --data "$WORK/urls2.csv"
 [[ $(sed -n 2p "$WORK/out" | cut -d, -f3) == 1 && $(sed -n 3p "$WORK/out" | cut -d, -f3) == 0 ]] \
   && pass "injection URL flagged, plain URL not" || fail "--text predictions: $(cat "$WORK/out")"
+# A --text model on a file without its text column: every input absent is the
+# wrong file, an error, not scores from imputed values.
+printf 'path\n/home\n' >"$WORK/nourl.csv"
+expect_error "--text column missing" "nourl.csv: [0-9]+ of the model's [0-9]+ input columns are missing \\(url\\.url_" \
+  "$VIGIL" predict --model "$WORK/u.vgm" --data "$WORK/nourl.csv"
+
+# A --test file is typed like the training file: a port column with "ssh"
+# among the numbers is categorical in training, and the test file's ports,
+# all numbers ("080" kept as written), are read as categories too, as eval
+# reads them (it stopped with "'port' was read as numbers").
+{ echo "port,x,label"; for i in $(seq 30); do echo "080,0.$i,normal"; echo "ssh,0.$i,attack"; echo "22,0.$i,attack"; done; } \
+  >"$WORK/ports.csv"
+{ echo "port,x,label"; for i in $(seq 10); do echo "080,0.$i,normal"; echo "22,0.$i,attack"; done; } >"$WORK/ports_test.csv"
+expect_ok "train --test types the test file like the training file" "$VIGIL" train --data "$WORK/ports.csv" \
+  --test "$WORK/ports_test.csv" --model tree --json -o "$WORK/port.vgm"
+[[ $(json_get "$WORK/out" accuracy) == 1 ]] && pass "the test file's ports match the training categories" \
+  || fail "test accuracy $(json_get "$WORK/out" accuracy)"
+expect_ok "compare --test too" "$VIGIL" compare --data "$WORK/ports.csv" --test "$WORK/ports_test.csv" \
+  --models tree,logreg
 finish

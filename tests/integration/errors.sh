@@ -32,9 +32,15 @@ expect_error "over-long line" "long.csv:2" "$VIGIL" train --data "$WORK/long.csv
 # Text in a numeric column at prediction time names line and field.
 { head -n 3 "$GOLD"; head -n 4 "$GOLD" | tail -n 1 | sed 's/^[^,]*,/abc,/'; } >"$WORK/text.csv"
 expect_error "text in numeric field" "text.csv:4.*mean_radius" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/text.csv"
-# A missing feature column at prediction time.
+# A feature column missing at prediction time is imputed, with one warning
+# naming it; most of them missing is the wrong file, an error.
 cut -d, -f2- "$GOLD" >"$WORK/nocol.csv"
-expect_error "missing feature column" "mean_radius" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/nocol.csv"
+expect_ok "missing feature column imputed" "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/nocol.csv"
+[[ $(wc -l <"$WORK/err") == 1 ]] && grep -q "nocol.csv: imputed as missing in every row: the model's input column mean_radius (not in the file)" "$WORK/err" \
+  && pass "one warning names it: $(cat "$WORK/err")" || fail "missing column warning: $(cat "$WORK/err")"
+cut -d, -f20- "$GOLD" >"$WORK/fewcols.csv"
+expect_error "most feature columns missing" "fewcols.csv: 19 of the model's 30 input columns are missing \(mean_radius, " \
+  "$VIGIL" predict --model "$WORK/m.vgm" --data "$WORK/fewcols.csv"
 
 # KDD: a row of 41 fields in a file of 43-field rows, and text in a numeric field.
 zcat "$SHARED/nsl-kdd/KDDTest+.txt.gz" | head -n 5 >"$WORK/k.txt"
