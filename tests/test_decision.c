@@ -129,6 +129,10 @@ static void test_normal_class(void **state)
     c = classes(pos, 2);
     c.positive_value = "normal";
     assert_int_equal(vg_decision_normal_class(&c), 0);
+    /* A class named at training (--normal) wins over every rule. */
+    c = classes(a, 3);
+    c.normal_value = "Probe";
+    assert_int_equal(vg_decision_normal_class(&c), 2);
 }
 
 static void test_value(void **state)

@@ -128,6 +128,39 @@ static void test_label_normal_first(void **state)
     vg_table_free(t);
 }
 
+/* --normal: binary over two values makes the other positive, over more
+ * every label but it; a label task keeps the name; not a value: an error. */
+static void test_normal_named(void **state)
+{
+    (void)state;
+    const char *two[] = { "ok", "bad", "ok", "bad" }, *three[] = { "dos", "ok", "probe", "ok" };
+    vg_table *t2 = labels_table(two, 4), *t3 = labels_table(three, 4);
+    int32_t y[4];
+    vg_classes c;
+    vg_label_spec spec = { .task = VG_TASK_BINARY, .normal = "ok" };
+    assert_int_equal(vg_classes_fit(t2, 0, &spec, &c, y), VG_OK);
+    assert_string_equal(c.positive_value, "bad");
+    assert_string_equal(c.normal_value, "ok");
+    const int32_t want2[] = { 0, 1, 0, 1 };
+    assert_memory_equal(y, want2, sizeof want2);
+    vg_classes_free(&c);
+    assert_int_equal(vg_classes_fit(t3, 0, &spec, &c, y), VG_OK);
+    assert_string_equal(c.negative_value, "ok");
+    const int32_t want3[] = { 1, 0, 1, 0 };
+    assert_memory_equal(y, want3, sizeof want3);
+    vg_classes_free(&c);
+    spec.positive = "bad";
+    assert_int_equal(vg_classes_fit(t2, 0, &spec, &c, y), VG_ERR_INVALID);
+    spec = (vg_label_spec){ .task = VG_TASK_LABEL, .normal = "probe" };
+    assert_int_equal(vg_classes_fit(t3, 0, &spec, &c, y), VG_OK);
+    assert_string_equal(c.normal_value, "probe");
+    vg_classes_free(&c);
+    spec.normal = "none";
+    assert_int_equal(vg_classes_fit(t3, 0, &spec, &c, y), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "--normal: 'none' is not a class"));
+    vg_table_free(t2), vg_table_free(t3);
+}
+
 static void test_bad_labels(void **state)
 {
     (void)state;
@@ -229,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_csv_binary_positive),
         cmocka_unit_test(test_binary_unseen),
         cmocka_unit_test(test_label_normal_first),
+        cmocka_unit_test(test_normal_named),
         cmocka_unit_test(test_bad_labels),
         cmocka_unit_test(test_split_stratified),
         cmocka_unit_test(test_regression_targets),

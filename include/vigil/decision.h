@@ -16,11 +16,15 @@
  * So the label and the anomaly flag never disagree: label != normal exactly
  * when anomaly is set.
  *
- * The normal class is named once, here: for a binary task (--task binary)
- * its negative class, class 0 (the task chose the positive one, e.g. with
- * --positive); otherwise a class called "normal" or "benign" (any case) when
- * there is one, else class 0 (the first in the model's order). A two-class
- * model of --task label is binary with that normal class. */
+ * The normal class is named once, here: the class named at training with
+ * --normal (kept in the model's classes); else for a binary task (--task
+ * binary) its negative class, class 0 (the task chose the positive one, e.g.
+ * with --positive); otherwise a class called "normal" or "benign" (any case)
+ * when there is one, else class 0 (the first in the model's order). A
+ * two-class model of --task label is binary with that normal class.
+ *
+ * The operating point: the threshold given to a command (--threshold), else
+ * the one saved in the model at training (train --threshold), else 0.5. */
 #ifndef VIGIL_DECISION_H
 #define VIGIL_DECISION_H
 
@@ -71,7 +75,8 @@ int32_t vg_decision_normal_class(const vg_classes *c);
 vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double threshold, vg_decision_rule *out);
 
 /* The rule of model m (its output kind and classes) at `threshold` (NaN =
- * default). Errors as vg_decision_rule_init. */
+ * the model's saved operating point, or the default). Errors as
+ * vg_decision_rule_init. */
 vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_decision_rule *out);
 
 /* The decision on one output row (r->n_outputs floats, as vg_model_predict

@@ -30,6 +30,8 @@ typedef struct vg_label_spec {
     vg_task task;
     int kdd;                /* labels are KDD attack names (taxonomy known) */
     const char *positive;   /* binary: the positive label value, or NULL to choose */
+    const char *normal;     /* the normal label value (--normal), or NULL: the decision module's default
+                               (binary: the class that is not positive) */
 } vg_label_spec;
 
 /* The classes of a task, owned (vg_malloc'd strings). */
@@ -40,6 +42,8 @@ typedef struct vg_classes {
      * positive class is "every label but the negative one" (KDD: not normal). */
     char *positive_value;
     char *negative_value;   /* binary with a named negative (KDD: "normal") */
+    char *normal_value;     /* the normal class as named at training (--normal); NULL: the default rule
+                               of vigil/decision.h */
 } vg_classes;
 
 void vg_classes_free(vg_classes *c);

@@ -24,6 +24,7 @@ typedef struct vg_data_spec {
     const char *label;                 /* label column; NULL = "label" for kdd, the last column for csv */
     vg_task task;                      /* regression keeps a numeric label */
     const char *positive;              /* binary: positive label value, or NULL to choose */
+    const char *normal;                /* the normal label value (--normal), or NULL: see vigil/decision.h */
     const char *const *ignore;         /* columns never used as features */
     size_t n_ignore;
     const char *const *categorical;    /* columns read as categories even if they look numeric */
@@ -52,6 +53,8 @@ const char *vg_data_label(const vg_table *t, const vg_data_spec *spec);
 
 typedef struct vg_train_request {
     const vg_table *table;             /* training rows */
+    int threshold_set;                 /* 1: save `threshold` as the model's operating point */
+    double threshold;                  /* anomaly when score >= threshold (vigil/decision.h) */
     vg_data_spec data;
     const char *model;                 /* estimator family name, e.g. "forest" */
     const char *const *params;         /* "key=value" strings (scikit-learn/XGBoost names) */
@@ -136,6 +139,9 @@ int vg_model_has_labels(const vg_model *m, const vg_table *t);
 
 /* Accessors (borrowed; valid while m lives). */
 const vg_classes *vg_model_classes(const vg_model *m);
+/* The operating point saved at training (NaN: none, the decision default
+ * applies) and, when by is not NULL, how it was chosen (borrowed; NULL if none). */
+double vg_model_threshold(const vg_model *m, const char **by);
 const char *vg_model_family(const vg_model *m);
 const vg_estimator_kind *vg_model_kind(const vg_model *m);
 const void *vg_model_state(const vg_model *m);

@@ -197,6 +197,7 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
     STRING_OPT("--task", task)
     STRING_OPT("--label", label)
     STRING_OPT("--positive", positive)
+    STRING_OPT("--normal", normal)
 #undef STRING_OPT
     if ((r = cli_opt(argc, argv, i, "--split", &v))) {
         if (r < 0) return r;
@@ -302,10 +303,15 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "--task: '%s' is not one of binary, category, label, regression, rule-score", o->task);
         return -1;
     }
+    if (o->normal && task == VG_TASK_REGRESSION) {
+        cli_usage_error(cmd, "--normal names a class: it does not go with --task regression");
+        return -1;
+    }
     spec->format = o->format ? o->format : "csv";
     spec->label = o->label;
     spec->task = task;
     spec->positive = o->positive;
+    spec->normal = o->normal;
     spec->ignore = o->ignore.items;
     spec->n_ignore = o->ignore.n;
     spec->categorical = o->categorical.items;

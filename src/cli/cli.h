@@ -32,7 +32,7 @@ int cli_is_help(const char *arg);
 
 /* Options shared by train and compare. */
 typedef struct cli_data_opts {
-    const char *data, *test, *format, *task, *label, *positive;
+    const char *data, *test, *format, *task, *label, *positive, *normal;
     double split;  /* 0 = none */
     char delimiter; /* CSV field separator; 0 = detect */
     cli_list ignore, categorical, text;

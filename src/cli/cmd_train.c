@@ -25,6 +25,8 @@ static const char help[] =
     "  --delimiter SEP      CSV field separator: , ; | tab (default: detected from the first lines)\n"
     "  --label COL          the label column (default: 'label' for kdd, else the last column)\n"
     "  --positive VALUE     binary: the label value that is the positive (attack) class\n"
+    "  --normal VALUE       the normal class (default: 'normal' or 'benign' when present, else\n"
+    "                       the negative class of a binary task); saved in the model\n"
     "  --ignore COL,...     columns never used as features (ids, timestamps)\n"
     "  --categorical COL,.. read these columns as categories even if they look numeric\n"
     "  --text COL,...       URL/text columns: replaced by URL features (length, entropy, SQL\n"
@@ -46,6 +48,9 @@ static const char help[] =
     "output:\n"
     "  -o, --output FILE    where to save the model (.vgm)\n"
     "  --json               print the evaluation as one JSON object\n"
+    "  --threshold P        the operating point saved in the model: a record is an anomaly\n"
+    "                       when its score >= P (default 0.5); predict, eval, report, serve\n"
+    "                       and watch use it unless given their own --threshold\n"
     "\n"
     "models:\n";
 
@@ -95,7 +100,8 @@ int cmd_train(int argc, char **argv)
     cli_data_opts_init(&o);
     cli_list params = { 0 };
     const char *model_name = "forest", *out = NULL, *v;
-    int json = 0, rc = VG_EXIT_USAGE, r;
+    int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0;
+    double threshold = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -114,6 +120,9 @@ int cmd_train(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
+            if (r < 0 || cli_parse_double("train", "--threshold", v, -1e300, 1e300, &threshold)) goto done;
+            threshold_set = 1;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
         } else {
@@ -129,7 +138,8 @@ int cmd_train(int argc, char **argv)
     }
     if (cli_check_output("train", out)) goto done;
     vg_train_request rq = { .data = spec, .model = model_name, .params = params.items, .n_params = params.n,
-                            .seed = o.seed, .threads = o.threads, .progress = cli_progress };
+                            .seed = o.seed, .threads = o.threads, .progress = cli_progress,
+                            .threshold_set = threshold_set, .threshold = threshold };
     /* Check the model and its parameters before reading any data. */
     if (vg_train_request_check(&rq)) {
         cli_error("train");

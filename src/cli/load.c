@@ -73,7 +73,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
     size_t rows = vg_table_rows(all);
     int32_t *y = vg_malloc((rows ? rows : 1) * sizeof *y);
     vg_classes classes = { 0 };
-    vg_label_spec ls = { .task = spec->task, .kdd = kdd, .positive = spec->positive };
+    vg_label_spec ls = { .task = spec->task, .kdd = kdd, .positive = spec->positive, .normal = spec->normal };
     size_t *tr = NULL, *te = NULL, ntr = 0, nte = 0;
     int rc = -1;
     if (!y) vg_fail(VG_ERR_NOMEM, "out of memory");

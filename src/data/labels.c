@@ -39,6 +39,7 @@ void vg_classes_free(vg_classes *c)
     vg_free(c->names);
     vg_free(c->positive_value);
     vg_free(c->negative_value);
+    vg_free(c->normal_value);
     memset(c, 0, sizeof *c);
 }
 
@@ -57,6 +58,12 @@ vg_status vg_classes_copy(const vg_classes *src, vg_classes *dst)
     for (uint32_t i = 0; i < src->n; i++) dst->names[i] = vg_strdup(src->names[i]);
     dst->positive_value = vg_strdup(src->positive_value);
     dst->negative_value = vg_strdup(src->negative_value);
+    dst->normal_value = vg_strdup(src->normal_value);
+    if ((src->positive_value && !dst->positive_value) || (src->negative_value && !dst->negative_value) ||
+        (src->normal_value && !dst->normal_value)) {
+        vg_classes_free(dst);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
     return VG_OK;
 }
 
@@ -157,7 +164,27 @@ static vg_status fit_binary(const vg_table *t, size_t col, const vg_label_spec *
         return VG_OK;
     }
     const char *pos = spec->positive;
-    if (pos) {
+    if (spec->normal) {
+        /* --normal names the negative side: with two values the other one is
+         * positive, with more every label but the normal one is. */
+        if (pos)
+            return vg_fail(VG_ERR_INVALID, "--normal and --positive: give one (a binary task's positive class is "
+                                           "every label but the normal one)");
+        uint32_t code = vg_table_category_code(t, col, spec->normal);
+        if (code == VG_CODE_MISSING)
+            return vg_fail(VG_ERR_INVALID, "--normal: '%s' is not a value of label column '%s'", spec->normal,
+                           vg_table_name(t, col));
+        if (n_codes != 2) {
+            if (classes_alloc(out, 2)) return VG_ERR_NOMEM;
+            size_t len = strlen(spec->normal) + 5;
+            out->names[0] = vg_strdup(spec->normal);
+            out->names[1] = vg_malloc(len);
+            if (out->names[1]) snprintf(out->names[1], len, "not %s", spec->normal);
+            out->negative_value = vg_strdup(spec->normal);
+            return out->negative_value ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+        }
+        pos = vg_table_category(t, col, code == 0 ? 1 : 0);
+    } else if (pos) {
         if (vg_table_category_code(t, col, pos) == VG_CODE_MISSING)
             return vg_fail(VG_ERR_INVALID, "--positive: '%s' is not a value of label column '%s'",
                            pos, vg_table_name(t, col));
@@ -193,17 +220,18 @@ static int names_normal(const char *s)
     return s && (strcasecmp(s, "normal") == 0 || strcasecmp(s, "benign") == 0);
 }
 
-static vg_status fit_label(const vg_table *t, size_t col, vg_classes *out)
+static vg_status fit_label(const vg_table *t, size_t col, const char *normal, vg_classes *out)
 {
     uint32_t n = vg_table_n_categories(t, col);
     if (classes_alloc(out, n)) return VG_ERR_NOMEM;
     for (uint32_t k = 0; k < n; k++) out->names[k] = vg_strdup(vg_table_category(t, col, k));
     /* Sorted names make class order independent of row order. */
     qsort(out->names, n, sizeof *out->names, cmp_str);
-    /* Two classes, one of them normal: it goes first, so class 1, whose
+    /* Two classes, one of them normal (--normal, else by name): it goes first, so class 1, whose
      * precision, recall and curves a binary evaluation reports, is the
      * attack (["attack", "normal"] sorted would report on normal rows). */
-    if (n == 2 && names_normal(out->names[1]) && !names_normal(out->names[0])) {
+    if (n == 2 && (normal ? strcmp(out->names[1], normal) == 0
+                          : names_normal(out->names[1]) && !names_normal(out->names[0]))) {
         char *tmp = out->names[0];
         out->names[0] = out->names[1];
         out->names[1] = tmp;
@@ -216,6 +244,19 @@ static vg_status fit_category(vg_classes *out)
     if (classes_alloc(out, 5)) return VG_ERR_NOMEM;
     for (int i = 0; i < 5; i++) out->names[i] = vg_strdup(kdd_categories[i]);
     return VG_OK;
+}
+
+/* --normal: the class it names (for binary, the negative class fit_binary
+ * made of it) is kept by name, so every decision finds it again. */
+static vg_status name_normal(vg_classes *c, const char *normal)
+{
+    uint32_t k = 0;
+    while (k < c->n && strcmp(c->names[k], normal) != 0) k++;
+    if (k == c->n)
+        return vg_fail(VG_ERR_INVALID, "--normal: '%s' is not a class (classes: %s, %s%s)", normal, c->names[0],
+                       c->names[1], c->n > 2 ? ", ..." : "");
+    c->normal_value = vg_strdup(normal);
+    return c->normal_value ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
 }
 
 vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spec *spec,
@@ -231,9 +272,13 @@ vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spe
     switch (spec->task) {
     case VG_TASK_BINARY: st = fit_binary(t, label_col, spec, out); break;
     case VG_TASK_CATEGORY: st = fit_category(out); break;
-    default: st = fit_label(t, label_col, out); break;
+    default: st = fit_label(t, label_col, spec->normal, out); break;
     }
-    if (st) return st;
+    if (!st && spec->normal) st = name_normal(out, spec->normal);
+    if (st) {
+        vg_classes_free(out);
+        return st;
+    }
     for (uint32_t i = 0; i < out->n; i++)
         if (!out->names[i]) {
             vg_classes_free(out);

@@ -12,6 +12,7 @@
 #include "vigil/decision.h"
 
 #include <math.h>
+#include <string.h>
 #include <strings.h>
 
 const char *vg_output_kind_str(vg_output_kind k)
@@ -26,6 +27,8 @@ const char *vg_output_kind_str(vg_output_kind k)
 
 int32_t vg_decision_normal_class(const vg_classes *c)
 {
+    for (uint32_t k = 0; c->normal_value && k < c->n; k++)   /* named at training */
+        if (strcmp(c->names[k], c->normal_value) == 0) return (int32_t)k;
     /* A binary task chose its positive class (--positive, or "attack" for
      * KDD): the other one is normal whatever its name. */
     if (c->n == 2 && (c->positive_value || c->negative_value)) return 0;
@@ -57,7 +60,7 @@ vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_dec
     vg_output_kind kind = vg_model_is_regression(m) ? VG_OUTPUT_VALUE
                           : c->n == 2              ? VG_OUTPUT_BINARY
                                                    : VG_OUTPUT_MULTICLASS;
-    return vg_decision_rule_init(kind, c, threshold, out);
+    return vg_decision_rule_init(kind, c, isnan(threshold) ? vg_model_threshold(m, NULL) : threshold, out);
 }
 
 vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs)

@@ -38,6 +38,7 @@ void vg_model_free(vg_model *m)
     vg_free(m->log_label);
     vg_free(m->log_geoip);
     vg_free(m->positive);
+    vg_free(m->threshold_by);
     vg_string_list_free(&m->ignore);
     vg_string_list_free(&m->categorical);
     vg_string_list_free(&m->text);
@@ -67,7 +68,8 @@ int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
 
 vg_label_spec vg_model_label_spec(const vg_model *m)
 {
-    return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive };
+    return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive,
+                            .normal = m->classes.normal_value };
 }
 
 /* --text columns: read as categories, then expanded into URL/text feature
@@ -318,6 +320,12 @@ vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target)
 }
 
 const vg_classes *vg_model_classes(const vg_model *m) { return &m->classes; }
+
+double vg_model_threshold(const vg_model *m, const char **by)
+{
+    if (by) *by = m->threshold_by;
+    return m->threshold;
+}
 const char *vg_model_family(const vg_model *m) { return m->kind->name; }
 const vg_estimator_kind *vg_model_kind(const vg_model *m) { return m->kind; }
 const void *vg_model_state(const vg_model *m) { return m->state; }

@@ -9,8 +9,10 @@
  *   ESTM  the estimator: family name string, then its fitted state
  *   METR  evaluation metrics, JSON text (optional) */
 #include "model_internal.h"
+#include "vigil/decision.h"
 #include "vigil/vgm.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +79,9 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_list(&mw, "classes", m->classes.names, m->classes.n);
     kv_str(&mw, "classes.positive_value", m->classes.positive_value);
     kv_str(&mw, "classes.negative_value", m->classes.negative_value);
+    kv_str(&mw, "classes.normal_value", m->classes.normal_value);
+    if (!isnan(m->threshold)) kv_f64(&mw, "decision.threshold", m->threshold);
+    kv_str(&mw, "decision.threshold_by", m->threshold_by);
     kv_str(&mw, "log.label", m->log_label);
     kv_str(&mw, "log.geoip", m->log_geoip);
     kv_int(&mw, "log.max_entities", (int64_t)m->log_max_entities);
@@ -239,11 +244,27 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     m->classes.names = classes.items;
     m->classes.positive_value = vg_strdup(meta_str(mt, "classes.positive_value"));
     m->classes.negative_value = vg_strdup(meta_str(mt, "classes.negative_value"));
+    m->classes.normal_value = vg_strdup(meta_str(mt, "classes.normal_value"));
+    /* Files written before the operating point was saved have none: the
+     * decision default applies, as it did when they were written. */
+    m->threshold = NAN;
+    m->threshold_by = vg_strdup(meta_str(mt, "decision.threshold_by"));
     if (m->task == VG_TASK_REGRESSION ? m->classes.n != 1 : m->classes.n < 2)
         return vg_fail(VG_ERR_FORMAT, "%s: model has %u classes for task %s", file, m->classes.n, task);
     if (m->task == VG_TASK_BINARY && (m->classes.n != 2 || (!m->classes.positive_value && !m->classes.negative_value)))
         return vg_fail(VG_ERR_FORMAT, "%s: binary model without its positive class", file);
+    if (m->classes.normal_value) {
+        uint32_t k = 0;
+        while (k < m->classes.n && strcmp(m->classes.names[k], m->classes.normal_value) != 0) k++;
+        if (k == m->classes.n)
+            return vg_fail(VG_ERR_FORMAT, "%s: the normal class '%s' is not one of the model's classes", file,
+                           m->classes.normal_value);
+    }
     const kv *e;
+    if ((e = meta_get(mt, "decision.threshold", KV_F64))) {
+        if (!isfinite(e->d)) return vg_fail(VG_ERR_FORMAT, "%s: the saved threshold is not a finite number", file);
+        m->threshold = e->d;
+    }
     if ((e = meta_get(mt, "log.max_entities", KV_INT)) && e->i >= 0) m->log_max_entities = (uint64_t)e->i;
     if ((e = meta_get(mt, "log.entity_ttl", KV_F64)) && e->d >= 0) m->log_entity_ttl = e->d;
     if ((e = meta_get(mt, "seed", KV_INT))) m->seed = (uint64_t)e->i;
@@ -356,6 +377,16 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     if (m->classes.positive_value) vg_wbuf_printf(out, "  (positive: label '%s')", m->classes.positive_value);
     else if (m->classes.negative_value) vg_wbuf_printf(out, "  (positive: every label but '%s')", m->classes.negative_value);
     vg_wbuf_printf(out, "\n");
+    if (m->task != VG_TASK_REGRESSION) {
+        const vg_classes *c = &m->classes;
+        vg_wbuf_printf(out, "decision        normal class '%s'%s; anomaly when score >= ", c->names[vg_decision_normal_class(c)],
+                       c->normal_value ? " (--normal)" : "");
+    } else {
+        vg_wbuf_printf(out, "decision        anomaly when value >= ");
+    }
+    if (!isnan(m->threshold)) vg_wbuf_printf(out, "%.6g (%s)\n", m->threshold, m->threshold_by ? m->threshold_by : "saved");
+    else if (m->task != VG_TASK_REGRESSION) vg_wbuf_printf(out, "%g (the default)\n", VG_DECISION_DEFAULT_THRESHOLD);
+    else vg_wbuf_printf(out, "a threshold given with --threshold (none saved: no value is an anomaly)\n");
     vg_wbuf_printf(out, "parameters      ");
     vg_model_params_describe(m, out);
     vg_wbuf_printf(out, "\n");

@@ -20,6 +20,9 @@ struct vg_model {
     vg_string_list categorical;     /* columns forced categorical when reading */
     vg_string_list text;            /* text columns expanded into URL features when reading */
     vg_classes classes;
+    /* The operating point saved at training: NaN = the decision default. */
+    double threshold;
+    char *threshold_by;             /* how it was chosen, e.g. "train --threshold" */
     /* Log formats only. */
     char *log_label;
     char *log_geoip;

@@ -288,6 +288,18 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         goto err;
     }
     m->kind = kind;
+    m->threshold = NAN;
+    if (rq->threshold_set) {
+        if (!isfinite(rq->threshold)) {
+            st = vg_fail(VG_ERR_INVALID, "--threshold: must be a finite number");
+            goto err;
+        }
+        m->threshold = rq->threshold;
+        if (!(m->threshold_by = vg_strdup("train --threshold"))) {
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+            goto err;
+        }
+    }
     if ((st = copy_spec(m, rq, label))) goto err;
     int regression = rq->data.task == VG_TASK_REGRESSION;
     if (regression) {
@@ -305,6 +317,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         if ((st = vg_targets_read(t, (size_t)label_col, target))) goto err;
     } else {
         vg_label_spec spec = vg_model_label_spec(m);
+        spec.normal = rq->data.normal;
         if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
     }
     if ((st = choose_features(rq, (size_t)label_col, &cols, &n_cols))) goto err;

@@ -131,6 +131,35 @@ n_watch=$("$VIGIL" watch --model "$WORK/bin.vgm" --threshold 0.9 - <"$WORK/test.
 n_low=$(awk -F, 'NR > 1 && $2 >= 0.9' "$WORK/p9.csv" | wc -l)
 [[ $n_pred == "$n_watch" && $n_pred == "$n_low" ]] && pass "threshold 0.9: predict and watch both flag $n_pred" \
   || fail "threshold 0.9: predict $n_pred, watch $n_watch, scores >= 0.9: $n_low"
+# An operating point saved at training (train --threshold 0.8) is what
+# predict, serve and watch use unless told otherwise; --normal names the
+# normal class, kept in the model.
+expect_ok "train with a saved operating point and --normal" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --model forest --param n_estimators=10 --seed 3 --threshold 0.8 --normal normal -o "$WORK/op.vgm"
+"$VIGIL" inspect "$WORK/op.vgm" | grep -q "^decision .*normal class 'normal' (--normal); anomaly when score >= 0.8 (train --threshold)" \
+  && pass "inspect shows the saved operating point" || fail "inspect: $("$VIGIL" inspect "$WORK/op.vgm" | grep decision)"
+"$VIGIL" predict --model "$WORK/op.vgm" --data "$WORK/test.txt" -o "$WORK/p8.csv"
+n_pred=$(awk -F, 'NR > 1 && $3 == "attack"' "$WORK/p8.csv" | wc -l)
+n_hi=$(awk -F, 'NR > 1 && $2 >= 0.8' "$WORK/p8.csv" | wc -l)
+n_mid=$(awk -F, 'NR > 1 && $2 >= 0.5 && $2 < 0.8' "$WORK/p8.csv" | wc -l)
+n_watch=$("$VIGIL" watch --model "$WORK/op.vgm" - <"$WORK/test.txt" 2>/dev/null | wc -l)
+n_watch5=$("$VIGIL" watch --model "$WORK/op.vgm" --threshold 0.5 - <"$WORK/test.txt" 2>/dev/null | wc -l)
+start_server "$WORK/serve-op.log" --model "op=$WORK/op.vgm"
+n_serve=0
+for b in "$WORK"/batch*.json; do
+  k=$(curl -s --max-time 60 -H 'Content-Type: application/json' --data-binary @"$b" "$SERVER_URL/v1/detect/batch" |
+    $PY -c 'import json,sys; print(sum(r["anomaly"] for r in json.load(sys.stdin)))')
+  n_serve=$((n_serve + k))
+done
+((n_mid > 0)) && pass "$n_mid records score in [0.5, 0.8): the saved point matters" || fail "no record in [0.5, 0.8)"
+[[ $n_pred == "$n_hi" && $n_watch == "$n_hi" && $n_serve == "$n_hi" ]] \
+  && pass "saved threshold 0.8: predict, watch and serve all flag $n_hi" \
+  || fail "saved threshold 0.8: predict $n_pred, watch $n_watch, serve $n_serve, scores >= 0.8: $n_hi"
+[[ $n_watch5 == $((n_hi + n_mid)) ]] && pass "watch --threshold 0.5 overrides it: $n_watch5" \
+  || fail "watch --threshold 0.5: $n_watch5, want $((n_hi + n_mid))"
+expect_error "--normal must be a label value" "--normal: 'benign' is not a" "$VIGIL" train \
+  --data "$WORK/train.txt" --format kdd --model tree --normal benign -o "$WORK/x.vgm"
+
 expect_error "predict --threshold must be a number" "--threshold" "$VIGIL" predict --model "$WORK/bin.vgm" \
   --data "$WORK/test.txt" --threshold high
 finish
