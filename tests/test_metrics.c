@@ -18,6 +18,7 @@
 #include "testutil.h"
 #include "vigil/curves.h"
 #include "vigil/metrics.h"
+#include "eval/json_out.h"
 
 #define TOL 1e-9
 

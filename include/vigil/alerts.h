@@ -19,6 +19,10 @@
 #include "vigil/core.h"
 #include "vigil/tail.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Borrowed strings; lengths given where the text need not end in NUL. */
 typedef struct vg_alert {
     double time;                    /* event time (unix seconds); arrival time if the line has none */
@@ -39,10 +43,10 @@ typedef struct vg_alert {
 /* One alert as a JSON object on one line (no newline), appended to w:
  * {"time","source","line","entity","model","label","truth","score","top","raw"};
  * entity, truth and top are left out when absent. */
-void vg_alert_json(const vg_alert *a, vg_wbuf *w);
+VG_API void vg_alert_json(const vg_alert *a, vg_wbuf *w);
 /* A JSON string literal of s[0..len) (escaped; invalid UTF-8 bytes become
  * U+FFFD), appended to w. */
-void vg_json_string(vg_wbuf *w, const char *s, size_t len);
+VG_API void vg_json_string(vg_wbuf *w, const char *s, size_t len);
 
 typedef struct vg_alert_store_params {
     size_t batch_rows;        /* commit after this many alerts; default 1000 */
@@ -52,7 +56,7 @@ typedef struct vg_alert_store_params {
     int read_only;
 } vg_alert_store_params;
 
-vg_alert_store_params vg_alert_store_params_default(void);
+VG_API vg_alert_store_params vg_alert_store_params_default(void);
 
 typedef struct vg_alert_store vg_alert_store;
 
@@ -60,27 +64,27 @@ typedef struct vg_alert_store vg_alert_store;
  * VG_ERR_IO if the file cannot be opened, VG_ERR_FORMAT if it is not a vigil
  * alert store (an SQLite file with a foreign `alerts` table or a newer
  * schema version). *out is new; close with vg_alert_store_close. */
-vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, vg_alert_store **out);
+VG_API vg_status vg_alert_store_open(const char *path, const vg_alert_store_params *p, vg_alert_store **out);
 /* Commit what is pending and close. Accepts NULL. Returns the commit status. */
-vg_status vg_alert_store_close(vg_alert_store *s);
+VG_API vg_status vg_alert_store_close(vg_alert_store *s);
 
 /* Add an alert to the open batch (committing it when full or old). Raw text
  * is stored as given (the detector already cut it). */
-vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a);
+VG_API vg_status vg_alert_store_add(vg_alert_store *s, const vg_alert *a);
 /* Commit the open batch now; no-op when nothing is pending. */
-vg_status vg_alert_store_commit(vg_alert_store *s);
+VG_API vg_status vg_alert_store_commit(vg_alert_store *s);
 /* Alerts added and not yet committed; alerts stored since open (dedup drops excluded). */
-size_t vg_alert_store_pending(const vg_alert_store *s);
-uint64_t vg_alert_store_added(const vg_alert_store *s);
+VG_API size_t vg_alert_store_pending(const vg_alert_store *s);
+VG_API uint64_t vg_alert_store_added(const vg_alert_store *s);
 
 /* Where `vigil watch --resume` got to in each file it follows (table
  * watch_positions, one row per path as given). A position is written into
  * the open batch, so it is committed in the same transaction as the alerts of
  * the lines before it: the store never holds an alert past its file's
  * position, nor a position past a line whose alert it lacks. */
-vg_status vg_alert_store_put_position(vg_alert_store *s, const char *path, const vg_tail_position *pos);
+VG_API vg_status vg_alert_store_put_position(vg_alert_store *s, const char *path, const vg_tail_position *pos);
 /* The committed position of path; pos->known = 0 if there is none. */
-vg_status vg_alert_store_get_position(vg_alert_store *s, const char *path, vg_tail_position *pos);
+VG_API vg_status vg_alert_store_get_position(vg_alert_store *s, const char *path, vg_tail_position *pos);
 
 /* One stored alert as listed (strings valid during the callback only). */
 typedef struct vg_alert_row {
@@ -91,15 +95,15 @@ typedef struct vg_alert_row {
 
 /* A stored alert as JSON (no newline), appended to w: vg_alert_json's
  * fields, then "id" and "created". */
-void vg_alert_row_json(const vg_alert_row *r, vg_wbuf *w);
+VG_API void vg_alert_row_json(const vg_alert_row *r, vg_wbuf *w);
 
 /* Number of alerts stored. */
-vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
+VG_API vg_status vg_alert_store_count(vg_alert_store *s, uint64_t *out);
 
 /* Parse a time for --since: unix seconds ("1700000000"), an ISO 8601 UTC
  * date or date-time ("2024-05-01", "2024-05-01T12:00:00Z") or an age before
  * `now` ("90s", "15m", "2h", "7d"). VG_ERR_PARSE otherwise. */
-vg_status vg_alert_parse_time(const char *s, double now, double *out);
+VG_API vg_status vg_alert_parse_time(const char *s, double now, double *out);
 
 /* ---- reading for reports and the dashboard ---------------------------------
  * Filters with an upper time bound and a source, and aggregate counts. Each
@@ -119,11 +123,11 @@ typedef struct vg_alert_filter {
     size_t limit;             /* rows listed; 0 = all */
 } vg_alert_filter;
 
-vg_alert_filter vg_alert_filter_default(void);
+VG_API vg_alert_filter vg_alert_filter_default(void);
 
 /* Call fn for each matching alert, newest first (time, then id); fn
  * returns nonzero to stop. */
-vg_status vg_alert_store_list(vg_alert_store *s, const vg_alert_filter *f,
+VG_API vg_status vg_alert_store_list(vg_alert_store *s, const vg_alert_filter *f,
                               int (*fn)(const vg_alert_row *row, void *user), void *user);
 
 /* One group of an aggregate: a value and its alerts. */
@@ -151,12 +155,16 @@ typedef struct vg_alert_summary {
  * buckets; buckets are widened so there are at most 2000. Errors: VG_ERR_IO
  * (SQLite), VG_ERR_NOMEM. Free with vg_alert_summary_free (safe on a zeroed
  * or failed summary). */
-vg_status vg_alert_store_summarize(vg_alert_store *s, const vg_alert_filter *f, size_t top, double bucket_seconds,
+VG_API vg_status vg_alert_store_summarize(vg_alert_store *s, const vg_alert_filter *f, size_t top, double bucket_seconds,
                                    vg_alert_summary *out);
-void vg_alert_summary_free(vg_alert_summary *sum);
+VG_API void vg_alert_summary_free(vg_alert_summary *sum);
 
 /* Earliest and latest alert time in the store (NaN, NaN when empty); two
  * index lookups, so cheap on any size. */
-vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last);
+VG_API vg_status vg_alert_store_time_range(vg_alert_store *s, double *first, double *last);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Growable output buffer. Owns `data` (vg_malloc); free with vg_wbuf_free. */
 typedef struct vg_wbuf {
     uint8_t *data;
@@ -18,24 +22,24 @@ typedef struct vg_wbuf {
     int failed;  /* set when an allocation failed; later writes are dropped */
 } vg_wbuf;
 
-void vg_wbuf_init(vg_wbuf *w);
-void vg_wbuf_free(vg_wbuf *w);
-void vg_wbuf_bytes(vg_wbuf *w, const void *p, size_t n);
-void vg_wbuf_u8(vg_wbuf *w, uint8_t v);
-void vg_wbuf_u32(vg_wbuf *w, uint32_t v);
-void vg_wbuf_u64(vg_wbuf *w, uint64_t v);
-void vg_wbuf_i32(vg_wbuf *w, int32_t v);
-void vg_wbuf_f32(vg_wbuf *w, float v);
-void vg_wbuf_f64(vg_wbuf *w, double v);
+VG_API void vg_wbuf_init(vg_wbuf *w);
+VG_API void vg_wbuf_free(vg_wbuf *w);
+VG_API void vg_wbuf_bytes(vg_wbuf *w, const void *p, size_t n);
+VG_API void vg_wbuf_u8(vg_wbuf *w, uint8_t v);
+VG_API void vg_wbuf_u32(vg_wbuf *w, uint32_t v);
+VG_API void vg_wbuf_u64(vg_wbuf *w, uint64_t v);
+VG_API void vg_wbuf_i32(vg_wbuf *w, int32_t v);
+VG_API void vg_wbuf_f32(vg_wbuf *w, float v);
+VG_API void vg_wbuf_f64(vg_wbuf *w, double v);
 /* Append formatted text (no terminating NUL), never truncated. */
-void vg_wbuf_printf(vg_wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vg_wbuf_vprintf(vg_wbuf *w, const char *fmt, va_list ap);
+VG_API void vg_wbuf_printf(vg_wbuf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VG_API void vg_wbuf_vprintf(vg_wbuf *w, const char *fmt, va_list ap);
 /* Length-prefixed (u32) string; NULL is written as length 0xFFFFFFFF. */
-void vg_wbuf_str(vg_wbuf *w, const char *s);
-void vg_wbuf_f32s(vg_wbuf *w, const float *v, size_t n);
-void vg_wbuf_f64s(vg_wbuf *w, const double *v, size_t n);
-void vg_wbuf_u32s(vg_wbuf *w, const uint32_t *v, size_t n);
-void vg_wbuf_i32s(vg_wbuf *w, const int32_t *v, size_t n);
+VG_API void vg_wbuf_str(vg_wbuf *w, const char *s);
+VG_API void vg_wbuf_f32s(vg_wbuf *w, const float *v, size_t n);
+VG_API void vg_wbuf_f64s(vg_wbuf *w, const double *v, size_t n);
+VG_API void vg_wbuf_u32s(vg_wbuf *w, const uint32_t *v, size_t n);
+VG_API void vg_wbuf_i32s(vg_wbuf *w, const int32_t *v, size_t n);
 
 /* Reader over borrowed memory. */
 typedef struct vg_rbuf {
@@ -45,28 +49,32 @@ typedef struct vg_rbuf {
     const char *what;  /* name of the section being read, for messages */
 } vg_rbuf;
 
-void vg_rbuf_init(vg_rbuf *r, const void *data, size_t len, const char *what);
-int vg_rbuf_bytes(vg_rbuf *r, void *out, size_t n);
-uint8_t vg_rbuf_u8(vg_rbuf *r);
-uint32_t vg_rbuf_u32(vg_rbuf *r);
-uint64_t vg_rbuf_u64(vg_rbuf *r);
-int32_t vg_rbuf_i32(vg_rbuf *r);
-float vg_rbuf_f32(vg_rbuf *r);
-double vg_rbuf_f64(vg_rbuf *r);
+VG_API void vg_rbuf_init(vg_rbuf *r, const void *data, size_t len, const char *what);
+VG_API int vg_rbuf_bytes(vg_rbuf *r, void *out, size_t n);
+VG_API uint8_t vg_rbuf_u8(vg_rbuf *r);
+VG_API uint32_t vg_rbuf_u32(vg_rbuf *r);
+VG_API uint64_t vg_rbuf_u64(vg_rbuf *r);
+VG_API int32_t vg_rbuf_i32(vg_rbuf *r);
+VG_API float vg_rbuf_f32(vg_rbuf *r);
+VG_API double vg_rbuf_f64(vg_rbuf *r);
 /* Returns a new vg_malloc'd string (caller frees), or NULL for a NULL string
  * or on failure (check r->failed to tell them apart). */
-char *vg_rbuf_str(vg_rbuf *r);
+VG_API char *vg_rbuf_str(vg_rbuf *r);
 /* Array readers: check that n elements remain before allocating, so a
  * corrupted count cannot trigger a huge allocation. Return a vg_malloc'd
  * array (caller frees) or NULL on failure (r->failed set). n may be 0. */
-float *vg_rbuf_f32s(vg_rbuf *r, size_t n);
-double *vg_rbuf_f64s(vg_rbuf *r, size_t n);
-uint32_t *vg_rbuf_u32s(vg_rbuf *r, size_t n);
-int32_t *vg_rbuf_i32s(vg_rbuf *r, size_t n);
+VG_API float *vg_rbuf_f32s(vg_rbuf *r, size_t n);
+VG_API double *vg_rbuf_f64s(vg_rbuf *r, size_t n);
+VG_API uint32_t *vg_rbuf_u32s(vg_rbuf *r, size_t n);
+VG_API int32_t *vg_rbuf_i32s(vg_rbuf *r, size_t n);
 /* Fail the reader with a message if `cond` is false (for range checks on
  * counts and indices read from the file). Returns cond. */
-int vg_rbuf_require(vg_rbuf *r, int cond, const char *what);
+VG_API int vg_rbuf_require(vg_rbuf *r, int cond, const char *what);
 /* VG_OK, or VG_ERR_FORMAT with "<what>: truncated or corrupt" as last error. */
-vg_status vg_rbuf_check(vg_rbuf *r);
+VG_API vg_status vg_rbuf_check(vg_rbuf *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,6 +19,15 @@ extern "C" {
 
 #define VG_VERSION_STRING "0.1.0"
 
+/* Marks the functions and data of the public API: libvigil is built with
+ * every other symbol hidden, so only what the headers promise is exported
+ * (and can be kept stable). */
+#if defined(__GNUC__) || defined(__clang__)
+#define VG_API __attribute__((visibility("default")))
+#else
+#define VG_API
+#endif
+
 typedef enum vg_status {
     VG_OK = 0,
     VG_ERR_NOMEM = -1,       /* allocation failed */
@@ -32,54 +41,54 @@ typedef enum vg_status {
 } vg_status;
 
 /* Name of a status ("ok", "out of memory", ...). Never NULL; static storage. */
-const char *vg_status_str(vg_status s);
+VG_API const char *vg_status_str(vg_status s);
 
 /* The message left by the last failing call on this thread ("" if none).
  * Owned by the library; valid until the next vigil call on this thread. */
-const char *vg_last_error(void);
+VG_API const char *vg_last_error(void);
 
 /* Record a formatted message as this thread's last error and return `s`,
  * so library code can write `return vg_fail(VG_ERR_IO, "%s: ...", path);`. */
-vg_status vg_fail(vg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VG_API vg_status vg_fail(vg_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefix the current last error with a formatted context ("file.csv: " + old). */
-void vg_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vg_clear_error(void);
+VG_API void vg_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+VG_API void vg_clear_error(void);
 
 /* Logging. The default sink writes warnings and errors to stderr; the CLI
  * raises the level with -v. Library code never prints otherwise. */
 typedef enum { VG_LOG_ERROR = 0, VG_LOG_WARN = 1, VG_LOG_INFO = 2, VG_LOG_DEBUG = 3 } vg_log_level;
 typedef void (*vg_log_fn)(vg_log_level level, const char *msg, void *user);
-void vg_log_set_sink(vg_log_fn fn, void *user);
-void vg_log_set_level(vg_log_level level);
-void vg_log(vg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *vg_log_level_str(vg_log_level level);
+VG_API void vg_log_set_sink(vg_log_fn fn, void *user);
+VG_API void vg_log_set_level(vg_log_level level);
+VG_API void vg_log(vg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+VG_API const char *vg_log_level_str(vg_log_level level);
 
 /* Counted allocator: same contract as malloc/calloc/realloc/free (free and
  * realloc accept NULL), plus byte accounting across all threads. */
-void *vg_malloc(size_t size);
-void *vg_calloc(size_t count, size_t size);
-void *vg_realloc(void *ptr, size_t size);
-void vg_free(void *ptr);
-char *vg_strdup(const char *s);
-size_t vg_mem_in_use(void);
-size_t vg_mem_peak(void);
+VG_API void *vg_malloc(size_t size);
+VG_API void *vg_calloc(size_t count, size_t size);
+VG_API void *vg_realloc(void *ptr, size_t size);
+VG_API void vg_free(void *ptr);
+VG_API char *vg_strdup(const char *s);
+VG_API size_t vg_mem_in_use(void);
+VG_API size_t vg_mem_peak(void);
 
 /* Seconds from a monotonic clock. */
-double vg_now(void);
+VG_API double vg_now(void);
 
 /* Offset of the first control byte (below 0x20 but TAB, or 0x7f) in
  * s[0..len), or len if there is none. No log format has them in a record,
  * so one means binary garbage or a torn write. */
-size_t vg_find_control(const char *s, size_t len);
+VG_API size_t vg_find_control(const char *s, size_t len);
 
 /* 64-bit hash of a byte string (xxHash XXH3). */
-uint64_t vg_hash(const void *data, size_t len, uint64_t seed);
+VG_API uint64_t vg_hash(const void *data, size_t len, uint64_t seed);
 
 /* Programmer errors only; never for data from outside. */
 #define VG_ASSERT(cond) \
     do { if (!(cond)) vg_assert_fail(#cond, __FILE__, __LINE__); } while (0)
-void vg_assert_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
+VG_API void vg_assert_fail(const char *cond, const char *file, int line) __attribute__((noreturn));
 
 #define VG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define VG_MAX(a, b) ((a) > (b) ? (a) : (b))

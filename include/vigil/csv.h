@@ -10,6 +10,10 @@
 #include "vigil/core.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_csv_options {
     char delimiter;            /* 0 (default) = detect from the first lines (, ; TAB |); or the separator */
     int header;                /* 1 yes, 0 no, -1 detect (default) */
@@ -26,23 +30,27 @@ typedef struct vg_csv_options {
     size_t max_rows;           /* 0 = no limit */
 } vg_csv_options;
 
-vg_csv_options vg_csv_options_default(void);
+VG_API vg_csv_options vg_csv_options_default(void);
 
 /* Read a whole file into a new table (caller frees). Errors: VG_ERR_IO
  * (missing/unreadable), VG_ERR_PARSE (ragged row, bad quoting, empty file,
  * text in a forced-numeric column), VG_ERR_LIMIT (line or column limits). */
-vg_status vg_csv_read(const char *path, const vg_csv_options *opt, vg_table **out);
+VG_API vg_status vg_csv_read(const char *path, const vg_csv_options *opt, vg_table **out);
 
 /* Same, from memory; `name` is used in messages. Used by tests and fuzzers. */
-vg_status vg_csv_read_memory(const void *data, size_t len, const char *name,
+VG_API vg_status vg_csv_read_memory(const void *data, size_t len, const char *name,
                              const vg_csv_options *opt, vg_table **out);
 
 /* Read a whole file, gunzipping if it starts with the gzip magic, into a
  * vg_malloc'd buffer (caller frees). Limit: max_bytes (0 = none). */
-vg_status vg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
+VG_API vg_status vg_file_read_all(const char *path, size_t max_bytes, char **data, size_t *len);
 
 /* Parse a number the way the CSV reader does (decimal, exponent, inf not
  * accepted). Returns 1 and sets *out if the whole [s, s+len) is a number. */
-int vg_parse_number(const char *s, size_t len, double *out);
+VG_API int vg_parse_number(const char *s, size_t len, double *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Rows with score >= threshold are called positive. */
 typedef struct vg_curve_point {
     double threshold;  /* +inf for the first point */
@@ -28,14 +32,18 @@ typedef struct vg_curve {
  * ROC starts at (0, 0) and ends at (1, 1). Errors: VG_ERR_INVALID for n == 0
  * or a NaN score, VG_ERR_DATA when either class is absent (the rates are
  * undefined), VG_ERR_NOMEM. On error *out is left empty. */
-vg_status vg_roc_curve(const uint8_t *is_pos, const float *score, size_t n, vg_curve *out);
+VG_API vg_status vg_roc_curve(const uint8_t *is_pos, const float *score, size_t n, vg_curve *out);
 
 /* Precision-recall: starts at (recall 0, precision 1), then one point per
  * threshold down to the lowest score (recall 1). Errors as vg_roc_curve,
  * VG_ERR_DATA only when there are no positives. */
-vg_status vg_pr_curve(const uint8_t *is_pos, const float *score, size_t n, vg_curve *out);
+VG_API vg_status vg_pr_curve(const uint8_t *is_pos, const float *score, size_t n, vg_curve *out);
 
 /* Frees the points and zeroes *c; accepts NULL and an empty curve. */
-void vg_curve_free(vg_curve *c);
+VG_API void vg_curve_free(vg_curve *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

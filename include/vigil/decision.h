@@ -47,7 +47,7 @@ typedef enum vg_output_kind {
     VG_OUTPUT_VALUE = 2        /* one predicted value (regression) */
 } vg_output_kind;
 
-const char *vg_output_kind_str(vg_output_kind k);
+VG_API const char *vg_output_kind_str(vg_output_kind k);
 
 /* A model's decision rule (plain data; copy freely). */
 typedef struct vg_decision_rule {
@@ -66,26 +66,26 @@ typedef struct vg_decision {
 } vg_decision;
 
 /* Index of the normal class of c (rules above). */
-int32_t vg_decision_normal_class(const vg_classes *c);
+VG_API int32_t vg_decision_normal_class(const vg_classes *c);
 
 /* The rule for `kind` over classes c (ignored for VG_OUTPUT_VALUE) at
  * `threshold` (NaN = the default: 0.5 for class probabilities, none for a
  * value). Fails with VG_ERR_INVALID for an infinite threshold or a class
  * count that does not fit the kind (binary: 2, multiclass: 3 or more). */
-vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double threshold, vg_decision_rule *out);
+VG_API vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double threshold, vg_decision_rule *out);
 
 /* The rule of model m (its output kind and classes) at `threshold` (NaN =
  * the model's saved operating point, or the default). Errors as
  * vg_decision_rule_init. */
-vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_decision_rule *out);
+VG_API vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_decision_rule *out);
 
 /* The decision on one output row (r->n_outputs floats, as vg_model_predict
  * writes them). */
-vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs);
+VG_API vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs);
 
 /* The decided class of each of `rows` output rows (rows x n_outputs) into
  * labels (rows entries). Class outputs only. */
-void vg_decision_labels(const vg_decision_rule *r, const float *outputs, size_t rows, int32_t *labels);
+VG_API void vg_decision_labels(const vg_decision_rule *r, const float *outputs, size_t rows, int32_t *labels);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,10 @@
 #include "vigil/buf.h"
 #include "vigil/matrix.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How the pipeline must encode the raw columns for this family. */
 typedef enum vg_encoding {
     VG_ENCODING_ONEHOT_SCALED = 0,  /* impute, one-hot categories, standardise numbers; no NaN */
@@ -103,21 +107,25 @@ typedef struct vg_estimator_kind {
 } vg_estimator_kind;
 
 /* Registry. Returns NULL for an unknown name. */
-const vg_estimator_kind *vg_estimator_find(const char *name);
+VG_API const vg_estimator_kind *vg_estimator_find(const char *name);
 /* All registered kinds, NULL-terminated; static storage. */
 const vg_estimator_kind *const *vg_estimator_all(void);
 
 /* The families (each in its own file under src/models/). */
-extern const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
-extern const vg_estimator_kind vg_tree_kind;    /* "tree" */
-extern const vg_estimator_kind vg_forest_kind;  /* "forest" */
-extern const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
+extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
+extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
+extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */
-vg_status vg_param_double(const char *key, const char *value, double lo, double hi, double *out);
-vg_status vg_param_int(const char *key, const char *value, long lo, long hi, long *out);
-vg_status vg_param_bool(const char *key, const char *value, int *out);
-vg_status vg_param_unknown(const char *family, const char *key);
+VG_API vg_status vg_param_double(const char *key, const char *value, double lo, double hi, double *out);
+VG_API vg_status vg_param_int(const char *key, const char *value, long lo, long hi, long *out);
+VG_API vg_status vg_param_bool(const char *key, const char *value, int *out);
+VG_API vg_status vg_param_unknown(const char *family, const char *key);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

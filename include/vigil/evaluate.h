@@ -10,6 +10,10 @@
 #include "vigil/model.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_evaluation {
     int regression;            /* 1: `regression` is filled, not `metrics` */
     vg_metrics metrics;        /* over the rows whose label the model knows */
@@ -24,27 +28,26 @@ typedef struct vg_evaluation {
 } vg_evaluation;
 
 /* The readable report (metrics table, or regression errors) appended to out. */
-void vg_evaluation_format(const vg_model *m, const vg_evaluation *e, vg_wbuf *out);
+VG_API void vg_evaluation_format(const vg_model *m, const vg_evaluation *e, vg_wbuf *out);
 
 /* Predict every row of t and score the predictions. Fails if t has no
  * label column or no row with a known label. Free with vg_evaluation_free. */
 /* Predicted classes follow the model's decision rule (vigil/decision.h) at
  * the default threshold; vg_evaluate_at takes another (NaN = default). */
-vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out);
-vg_status vg_evaluate_at(const vg_model *m, const vg_table *t, int threads, double threshold, vg_evaluation *out);
-void vg_evaluation_free(vg_evaluation *e);
+VG_API vg_status vg_evaluate(const vg_model *m, const vg_table *t, int threads, vg_evaluation *out);
+VG_API vg_status vg_evaluate_at(const vg_model *m, const vg_table *t, int threads, double threshold, vg_evaluation *out);
+VG_API void vg_evaluation_free(vg_evaluation *e);
 
 /* The evaluation as JSON text (DESIGN.md's --json keys: model, task, classes,
  * rows, metrics..., train_seconds, predict_seconds), vg_malloc'd. */
-char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e);
+VG_API char *vg_evaluation_json(const vg_model *m, const vg_evaluation *e);
 
-/* Feature importance of the model's family, folded to input fields:
- * "feature_importance": {"gain": {field: share}, "cover": {...}, "splits":
- * {field: count}} added to obj; nothing when the family has none. */
-struct cJSON;
-vg_status vg_importance_to_json(const vg_model *m, struct cJSON *obj);
 /* A table of the `top` fields by gain share, appended to out (nothing when
  * the family has no importance). */
-void vg_importance_format(const vg_model *m, size_t top, vg_wbuf *out);
+VG_API void vg_importance_format(const vg_model *m, size_t top, vg_wbuf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

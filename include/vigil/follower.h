@@ -29,16 +29,16 @@ typedef struct vg_follower_params {
     size_t lines_per_step;      /* lines one vg_follower_step reads at most; default 4096 */
 } vg_follower_params;
 
-vg_follower_params vg_follower_params_default(void);
+VG_API vg_follower_params vg_follower_params_default(void);
 
 /* Follow paths (copied) with detector d and store (either may be shared
  * with the caller, both must outlive the follower; store may be NULL
  * without resume). With resume the store must not commit on its own
  * (batch_rows SIZE_MAX, batch_seconds INFINITY), so alerts and positions
  * stay together. *out is new. */
-vg_status vg_follower_new(const char *const *paths, size_t n, const vg_follower_params *p, vg_detector *d,
+VG_API vg_status vg_follower_new(const char *const *paths, size_t n, const vg_follower_params *p, vg_detector *d,
                           vg_alert_store *store, vg_follower **out);
-void vg_follower_free(vg_follower *f);
+VG_API void vg_follower_free(vg_follower *f);
 
 /* What vg_follower_step found. */
 typedef enum vg_follow_state {
@@ -51,18 +51,18 @@ typedef enum vg_follow_state {
  * idle score what is held and commit. on_alert (may be NULL) sees each
  * alert after the store has it, in line order. Errors: the tail's, the
  * detector's or the store's. */
-vg_status vg_follower_step(vg_follower *f, void (*on_alert)(const vg_alert *a, void *user), void *user,
+VG_API vg_status vg_follower_step(vg_follower *f, void (*on_alert)(const vg_alert *a, void *user), void *user,
                            vg_follow_state *state);
 /* Wait up to timeout_ms for more input (vg_tail_wait). */
-vg_status vg_follower_wait(vg_follower *f, int timeout_ms);
+VG_API vg_status vg_follower_wait(vg_follower *f, int timeout_ms);
 /* Score what is held, store its alerts and commit them with the positions:
  * call before stopping so the lines already read get their alerts. */
-vg_status vg_follower_checkpoint(vg_follower *f, void (*on_alert)(const vg_alert *a, void *user), void *user);
+VG_API vg_status vg_follower_checkpoint(vg_follower *f, void (*on_alert)(const vg_alert *a, void *user), void *user);
 
 /* What resume found for input i at open: VG_TAIL_RESUMED (its lines up to
  * *line_no are replayed), VG_TAIL_REPLACED (the file scored up to *line_no
  * changed: read whole) or VG_TAIL_NEW. */
-int vg_follower_resume_outcome(const vg_follower *f, size_t i, uint64_t *line_no);
+VG_API int vg_follower_resume_outcome(const vg_follower *f, size_t i, uint64_t *line_no);
 
 #ifdef __cplusplus
 }

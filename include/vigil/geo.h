@@ -17,6 +17,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_geo vg_geo;
 
 /* Longest country text written by vg_geo_country, with its NUL. */
@@ -29,24 +33,28 @@ typedef struct vg_geo vg_geo;
  * VG_ERR_IO (missing file), VG_ERR_PARSE (a line that is not a range, naming
  * file and line), VG_ERR_UNSUPPORTED (.mmdb in a build without
  * libmaxminddb), VG_ERR_NOMEM. */
-vg_status vg_geo_open(const char *path, vg_geo **out);
-void vg_geo_free(vg_geo *g);
+VG_API vg_status vg_geo_open(const char *path, vg_geo **out);
+VG_API void vg_geo_free(vg_geo *g);
 
 /* The country of the textual address ip[0..len) (IPv4 dotted quad or IPv6,
  * optionally in [brackets]) written to out: a two-letter code ("DE"),
  * "private", "unknown" (not in the database), or "invalid" (not an IP
  * address). Never fails. */
-void vg_geo_country(const vg_geo *g, const char *ip, size_t len, char out[VG_GEO_NAME_BYTES]);
+VG_API void vg_geo_country(const vg_geo *g, const char *ip, size_t len, char out[VG_GEO_NAME_BYTES]);
 
 /* Parse a textual IPv4 or IPv6 address into 16 bytes (IPv4 as ::ffff:a.b.c.d).
  * Returns 4 or 6 for the family, 0 if the text is not an address. */
-int vg_geo_parse_ip(const char *ip, size_t len, uint8_t addr[16]);
+VG_API int vg_geo_parse_ip(const char *ip, size_t len, uint8_t addr[16]);
 
 /* 1 if addr (as from vg_geo_parse_ip) is private, loopback, link-local,
  * carrier-grade NAT, unique-local or unspecified. */
-int vg_geo_is_private(const uint8_t addr[16]);
+VG_API int vg_geo_is_private(const uint8_t addr[16]);
 
 /* Ranges (or mmdb nodes) held and bytes used, for reports. */
-size_t vg_geo_bytes(const vg_geo *g);
+VG_API size_t vg_geo_bytes(const vg_geo *g);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

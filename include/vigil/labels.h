@@ -15,6 +15,10 @@
 #include "vigil/core.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum vg_task {
     VG_TASK_BINARY = 0,
     VG_TASK_CATEGORY = 1,
@@ -22,9 +26,9 @@ typedef enum vg_task {
     VG_TASK_REGRESSION = 3     /* a numeric label predicted as a number (gbdt) */
 } vg_task;
 
-const char *vg_task_str(vg_task t);
+VG_API const char *vg_task_str(vg_task t);
 /* Parse "binary", "category", "label"; VG_ERR_INVALID otherwise. */
-vg_status vg_task_parse(const char *s, vg_task *out);
+VG_API vg_status vg_task_parse(const char *s, vg_task *out);
 
 typedef struct vg_label_spec {
     vg_task task;
@@ -46,26 +50,30 @@ typedef struct vg_classes {
                                of vigil/decision.h */
 } vg_classes;
 
-void vg_classes_free(vg_classes *c);
-vg_status vg_classes_copy(const vg_classes *src, vg_classes *dst);
+VG_API void vg_classes_free(vg_classes *c);
+VG_API vg_status vg_classes_copy(const vg_classes *src, vg_classes *dst);
 
 /* Decide the classes from the training label column (categorical) and
  * assign each row its class (y, rows entries). Fails with VG_ERR_DATA if the
  * label has a single class, VG_ERR_INVALID if --positive names no label
  * value, VG_ERR_PARSE naming the line for a missing label or an attack name
  * outside the KDD taxonomy. */
-vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spec *spec,
+VG_API vg_status vg_classes_fit(const vg_table *t, size_t label_col, const vg_label_spec *spec,
                          vg_classes *out, int32_t *y);
 
 /* Map the label column of new data onto fitted classes. Rows whose label is
  * not a known class get -1 and are counted in *unseen (attacks absent from
  * the training set; a binary label neither training value, unless the
  * negative class is every label but --positive). A missing label is an error. */
-vg_status vg_classes_assign(const vg_classes *c, const vg_label_spec *spec, const vg_table *t,
+VG_API vg_status vg_classes_assign(const vg_classes *c, const vg_label_spec *spec, const vg_table *t,
                             size_t label_col, int32_t *y, size_t *unseen);
 
 /* Regression targets: the numeric label column as floats (rows entries).
  * A missing or non-numeric label fails naming the file and line. */
-vg_status vg_targets_read(const vg_table *t, size_t label_col, float *target);
+VG_API vg_status vg_targets_read(const vg_table *t, size_t label_col, float *target);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

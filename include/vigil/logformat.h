@@ -18,6 +18,10 @@
 #include "vigil/pipeline.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_log_options {
     size_t max_line_bytes;      /* longer lines are bad lines; default 65536 */
     size_t max_entities;        /* entities with state kept (least recently seen dropped); default 1000000 */
@@ -27,7 +31,7 @@ typedef struct vg_log_options {
     const char *geoip_path;     /* MaxMind .mmdb or IP-range file for countries, NULL = built-in default */
 } vg_log_options;
 
-vg_log_options vg_log_options_default(void);
+VG_API vg_log_options vg_log_options_default(void);
 
 /* One processed line. Everything points into the format's state and stays
  * valid until the next process() call on that state. */
@@ -72,9 +76,9 @@ typedef struct vg_log_format {
 } vg_log_format;
 
 /* Registry: "login", "weblog"; NULL for other names. */
-const vg_log_format *vg_log_format_find(const char *name);
-extern const vg_log_format vg_login_format;   /* src/io/login.c */
-extern const vg_log_format vg_weblog_format;  /* src/io/weblog.c */
+VG_API const vg_log_format *vg_log_format_find(const char *name);
+extern VG_API const vg_log_format vg_login_format;   /* src/io/login.c */
+extern VG_API const vg_log_format vg_weblog_format;  /* src/io/weblog.c */
 
 /* Bad lines met while reading a whole log: counted and reported, never
  * silently skipped, never fatal. bad_lines holds the line numbers of the
@@ -91,7 +95,7 @@ typedef struct vg_log_report {
 
 /* "6, 9, 12" or "6, 9, ... and 7 more" (the lines in rep->bad_lines and how
  * many more there were) into buf; "" when there is no bad line. */
-void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap);
+VG_API void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap);
 
 /* Read a log file (plain or gzip, "-" = stdin) into a table: one row per
  * event, one column per feature field (numeric if the field is a number in
@@ -99,7 +103,11 @@ void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap);
  * events carry labels or opt->labels_path marks them. A labels file that
  * lists entries of which no event matches one is VG_ERR_INVALID: it belongs
  * to another file, or is not a list of line numbers and ids. */
-vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
+VG_API vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
                       vg_log_report *report);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,14 +8,18 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_matrix {
     size_t rows, cols;
     float *data;  /* rows * cols, owned (vg_malloc) */
 } vg_matrix;
 
 /* Allocate a zeroed rows x cols matrix into *m. */
-vg_status vg_matrix_alloc(vg_matrix *m, size_t rows, size_t cols);
-void vg_matrix_free(vg_matrix *m);  /* frees data, zeroes the struct */
+VG_API vg_status vg_matrix_alloc(vg_matrix *m, size_t rows, size_t cols);
+VG_API void vg_matrix_free(vg_matrix *m);  /* frees data, zeroes the struct */
 
 /* What an estimator knows about each input column of the matrix. */
 typedef enum vg_feature_kind {
@@ -28,5 +32,9 @@ typedef struct vg_feature {
     vg_feature_kind kind;
     uint32_t n_categories;  /* categorical only */
 } vg_feature;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

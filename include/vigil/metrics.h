@@ -12,6 +12,10 @@
 #include "vigil/core.h"
 #include "vigil/buf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_class_report {
     /* precision, recall, f1, fpr: 0 where undefined (scikit-learn's
      * zero_division=0); roc_auc, pr_auc: one-vs-rest, NaN when the class has
@@ -39,31 +43,25 @@ typedef struct vg_metrics {
  * class is the argmax (lowest index on ties). Fills *out (free with
  * vg_metrics_free). Errors: VG_ERR_INVALID for rows == 0, n_classes < 2 or
  * a class index out of range. */
-vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
+VG_API vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t rows,
                              uint32_t n_classes, vg_metrics *out);
 /* The same with the predicted class of each row given (decided: rows
  * entries, e.g. from vg_decision_labels, so every count follows the model's
  * decision rule and threshold); NULL = the argmax. The areas and log loss
  * still come from proba. */
-vg_status vg_metrics_compute_decided(const int32_t *y, const float *proba, const int32_t *decided, size_t rows,
+VG_API vg_status vg_metrics_compute_decided(const int32_t *y, const float *proba, const int32_t *decided, size_t rows,
                                      uint32_t n_classes, vg_metrics *out);
-void vg_metrics_free(vg_metrics *m);
+VG_API void vg_metrics_free(vg_metrics *m);
 
 /* Binary building blocks. is_pos: 1 for positive rows. Return NaN when only
  * one class is present. */
-double vg_roc_auc(const uint8_t *is_pos, const float *score, size_t n);
-double vg_average_precision(const uint8_t *is_pos, const float *score, size_t n);
+VG_API double vg_roc_auc(const uint8_t *is_pos, const float *score, size_t n);
+VG_API double vg_average_precision(const uint8_t *is_pos, const float *score, size_t n);
 
 /* Readable report: the headline figures, the confusion matrix and the
  * per-class table, appended to `out` as text. */
-void vg_metrics_format(const vg_metrics *m, const char *const *class_names, vg_wbuf *out);
+VG_API void vg_metrics_format(const vg_metrics *m, const char *const *class_names, vg_wbuf *out);
 
-/* JSON: the metric keys of DESIGN.md's --json contract (accuracy, precision,
- * recall, f1, fpr, macro_f1, weighted_f1, roc_auc, pr_auc, log_loss,
- * confusion_matrix, per_class) added to an existing cJSON object. NaN is
- * written as null. */
-struct cJSON;
-vg_status vg_metrics_to_json(const vg_metrics *m, const char *const *class_names, struct cJSON *obj);
 
 /* Regression: a numeric label predicted as a number. */
 typedef struct vg_regression_metrics {
@@ -73,10 +71,12 @@ typedef struct vg_regression_metrics {
 } vg_regression_metrics;
 
 /* Errors: VG_ERR_INVALID for rows == 0 or a non-finite value. */
-vg_status vg_regression_metrics_compute(const float *target, const float *prediction, size_t rows,
+VG_API vg_status vg_regression_metrics_compute(const float *target, const float *prediction, size_t rows,
                                         vg_regression_metrics *out);
-void vg_regression_metrics_format(const vg_regression_metrics *m, vg_wbuf *out);
-/* Adds rmse, mae, r2 (null if NaN) and mean_target to obj. */
-vg_status vg_regression_metrics_to_json(const vg_regression_metrics *m, struct cJSON *obj);
+VG_API void vg_regression_metrics_format(const vg_regression_metrics *m, vg_wbuf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 #include "vigil/pipeline.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_model vg_model;
 
 /* How data is read and which column plays which role. */
@@ -37,19 +41,19 @@ typedef struct vg_data_spec {
 
 /* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).
  * Bad lines of a log are skipped, counted and reported through vg_log. */
-vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
+VG_API vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out);
 
 /* Read a second file of the same data (a --test file) as `spec` says, but
  * with the columns that `like` (the training table) holds as categories
  * read as categories too: typed on its own, a test file whose port column
  * happens to hold only numbers would come out numeric, and a model fitted
  * on the training table's categories would refuse it. */
-vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out);
+VG_API vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out);
 
 /* The label column `spec` means for table t: --label, else "label" for KDD
  * and log formats, else the last column read from the file (not one made
  * from a --text column). Borrowed from spec or t. */
-const char *vg_data_label(const vg_table *t, const vg_data_spec *spec);
+VG_API const char *vg_data_label(const vg_table *t, const vg_data_spec *spec);
 
 typedef struct vg_train_request {
     const vg_table *table;             /* training rows */
@@ -68,34 +72,34 @@ typedef struct vg_train_request {
 /* Check the family name and every parameter before any work (unknown or
  * out-of-range -> VG_ERR_INVALID). class_weight=balanced|NAME:W,... is
  * accepted for every family and becomes per-row weights. */
-vg_status vg_train_request_check(const vg_train_request *rq);
+VG_API vg_status vg_train_request_check(const vg_train_request *rq);
 
 /* Fit the pipeline and estimator on rq->table. *out is new. */
-vg_status vg_model_train(const vg_train_request *rq, vg_model **out);
-void vg_model_free(vg_model *m);
+VG_API vg_status vg_model_train(const vg_train_request *rq, vg_model **out);
+VG_API void vg_model_free(vg_model *m);
 
 /* Read a data file the way the model's training data was read (same format,
  * the model's column types forced, so text in a numeric field is an error). */
-vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out);
+VG_API vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out);
 /* The same, the ground truth of a log model's data taken from labels_path, a
  * side file of that file's attack line numbers or event ids (as `--labels`);
  * NULL reads as vg_model_read_data. A labels file for a model whose format is
  * not a log format is VG_ERR_INVALID. */
-vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out);
+VG_API vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out);
 
 /* Class probabilities for every row of t (regression: the prediction, one
  * value per row): *proba is rows x n_classes, new
  * (vg_malloc'd; caller frees). */
-vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba);
+VG_API vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba);
 
 /* True classes of t's label column (-1 for labels the model never saw, counted
  * in *unseen). VG_ERR_INVALID if t has no label column. */
-vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y, size_t *unseen);
+VG_API vg_status vg_model_true_classes(const vg_model *m, const vg_table *t, int32_t *y, size_t *unseen);
 /* Score one record given as name/value pairs (see vg_field in pipeline.h):
  * proba gets n_classes values (regression: 1). Absent fields are imputed,
  * unknown fields ignored and counted in *report (may be NULL); text in a
  * numeric field that is not a number fails with VG_ERR_PARSE. */
-vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
+VG_API vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
                                   vg_record_report *report);
 
 /* Per-prediction explanations, folded back to the raw input fields (one-hot
@@ -112,64 +116,68 @@ typedef struct vg_explanation {
 } vg_explanation;
 
 /* 1 if the model's family can explain its predictions. */
-int vg_model_can_explain(const vg_model *m);
-vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out);
-void vg_explanation_free(vg_explanation *e);
+VG_API int vg_model_can_explain(const vg_model *m);
+VG_API vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out);
+VG_API void vg_explanation_free(vg_explanation *e);
 /* The same for one record: contrib has n_inputs + 1 values; *output and *raw as above. */
-vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, size_t n_fields, double *contrib,
+VG_API vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, size_t n_fields, double *contrib,
                                   uint32_t *output, double *raw);
 
 /* Feature importance per raw input field (n_inputs values, summed over the
  * field's encoded columns): kind 0 gain, 1 cover, 2 split count.
  * VG_ERR_UNSUPPORTED if the family has none. */
-vg_status vg_model_importance(const vg_model *m, int kind, double *out);
+VG_API vg_status vg_model_importance(const vg_model *m, int kind, double *out);
 
 /* Regression: the numeric label of every row of t (rows floats). */
-vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
+VG_API vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
 /* 1 for a regression model: predict gives one value per row, the prediction. */
-int vg_model_is_regression(const vg_model *m);
+VG_API int vg_model_is_regression(const vg_model *m);
 
 /* 1 if `name` (len bytes) is a column of the model's data that is read but
  * not an input: the label column, an --ignore'd column, KDD's label and
  * difficulty. A record may carry these without them being unknown fields. */
-int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len);
+VG_API int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len);
 
 /* 1 if t carries the model's label column. */
-int vg_model_has_labels(const vg_model *m, const vg_table *t);
+VG_API int vg_model_has_labels(const vg_model *m, const vg_table *t);
 
 /* Accessors (borrowed; valid while m lives). */
-const vg_classes *vg_model_classes(const vg_model *m);
+VG_API const vg_classes *vg_model_classes(const vg_model *m);
 /* The operating point saved at training (NaN: none, the decision default
  * applies) and, when by is not NULL, how it was chosen (borrowed; NULL if none). */
-double vg_model_threshold(const vg_model *m, const char **by);
-const char *vg_model_family(const vg_model *m);
-const vg_estimator_kind *vg_model_kind(const vg_model *m);
-const void *vg_model_state(const vg_model *m);
-const vg_pipeline *vg_model_pipeline(const vg_model *m);
-vg_task vg_model_task(const vg_model *m);
-const char *vg_model_format(const vg_model *m);
-const char *vg_model_label(const vg_model *m);
-size_t vg_model_train_rows(const vg_model *m);
-double vg_model_train_seconds(const vg_model *m);
+VG_API double vg_model_threshold(const vg_model *m, const char **by);
+VG_API const char *vg_model_family(const vg_model *m);
+VG_API const vg_estimator_kind *vg_model_kind(const vg_model *m);
+VG_API const void *vg_model_state(const vg_model *m);
+VG_API const vg_pipeline *vg_model_pipeline(const vg_model *m);
+VG_API vg_task vg_model_task(const vg_model *m);
+VG_API const char *vg_model_format(const vg_model *m);
+VG_API const char *vg_model_label(const vg_model *m);
+VG_API size_t vg_model_train_rows(const vg_model *m);
+VG_API double vg_model_train_seconds(const vg_model *m);
 /* Positive class index for binary models (1), or -1 for multiclass. */
-int vg_model_positive_class(const vg_model *m);
+VG_API int vg_model_positive_class(const vg_model *m);
 
 /* Log formats: the options the model was trained with (label, state bounds,
  * GeoIP file), for reading and watching logs the same way. */
-vg_log_options vg_model_log_options(const vg_model *m);
+VG_API vg_log_options vg_model_log_options(const vg_model *m);
 
 /* Metrics from an evaluation, kept as JSON text in the file (copied). */
-vg_status vg_model_set_metrics_json(vg_model *m, const char *json);
-const char *vg_model_metrics_json(const vg_model *m);  /* NULL if none */
+VG_API vg_status vg_model_set_metrics_json(vg_model *m, const char *json);
+VG_API const char *vg_model_metrics_json(const vg_model *m);  /* NULL if none */
 
 /* Save to / load from a .vgm file. Loading validates everything and refuses
  * truncated, corrupted and newer-version files with VG_ERR_FORMAT. */
-vg_status vg_model_save(const vg_model *m, const char *path);
-vg_status vg_model_load(const char *path, vg_model **out);
+VG_API vg_status vg_model_save(const vg_model *m, const char *path);
+VG_API vg_status vg_model_load(const char *path, vg_model **out);
 /* The same from memory (for tests and fuzzing); `name` prefixes messages. */
-vg_status vg_model_load_memory(const void *data, size_t len, const char *name, vg_model **out);
+VG_API vg_status vg_model_load_memory(const void *data, size_t len, const char *name, vg_model **out);
 
 /* Human-readable description for `vigil inspect`. */
-void vg_model_describe(const vg_model *m, vg_wbuf *out);
+VG_API void vg_model_describe(const vg_model *m, vg_wbuf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

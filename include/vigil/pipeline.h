@@ -22,6 +22,10 @@
 #include "vigil/matrix.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_pipeline vg_pipeline;
 
 typedef struct vg_pipeline_params {
@@ -29,15 +33,15 @@ typedef struct vg_pipeline_params {
     uint32_t max_categories;  /* per categorical column; default 1000 */
 } vg_pipeline_params;
 
-vg_pipeline_params vg_pipeline_params_default(void);
+VG_API vg_pipeline_params vg_pipeline_params_default(void);
 
 /* Fit on columns cols[0..n_cols) of t. A column with no value in any row of
  * t is left out (with a warning naming it): it teaches nothing, and its type
  * could only be guessed. Fails when no column is left. *out is new (free
  * with vg_pipeline_free). */
-vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
+VG_API vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
                           const vg_pipeline_params *params, vg_pipeline **out);
-void vg_pipeline_free(vg_pipeline *p);
+VG_API void vg_pipeline_free(vg_pipeline *p);
 
 /* Encode t (any column order, extra columns ignored) into a new matrix
  * (free with vg_matrix_free). An input column that t lacks, or has without a
@@ -45,25 +49,25 @@ void vg_pipeline_free(vg_pipeline *p);
  * gave it, with one warning naming those columns. Fails naming the file and
  * column when a column with values has the wrong type, and when more than
  * half of the inputs are absent (the wrong file). */
-vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
+VG_API vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
 
 /* The raw input columns the pipeline expects. */
-size_t vg_pipeline_n_inputs(const vg_pipeline *p);
-const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i);
-vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i);
-uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i);
-const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k);
+VG_API size_t vg_pipeline_n_inputs(const vg_pipeline *p);
+VG_API const char *vg_pipeline_input_name(const vg_pipeline *p, size_t i);
+VG_API vg_column_type vg_pipeline_input_type(const vg_pipeline *p, size_t i);
+VG_API uint32_t vg_pipeline_input_n_categories(const vg_pipeline *p, size_t i);
+VG_API const char *vg_pipeline_input_category(const vg_pipeline *p, size_t i, uint32_t k);
 /* The training median of numeric input i (its imputation value); NaN for a
  * categorical input. */
-double vg_pipeline_input_median(const vg_pipeline *p, size_t i);
+VG_API double vg_pipeline_input_median(const vg_pipeline *p, size_t i);
 
 /* The encoded features (matrix columns): names ("service=http" for one-hot),
  * kinds, and the input column each comes from (to fold explanations back).
  * Borrowed; valid while p lives. */
-size_t vg_pipeline_n_features(const vg_pipeline *p);
-const vg_feature *vg_pipeline_features(const vg_pipeline *p);
-size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t feature);
-vg_encoding vg_pipeline_encoding(const vg_pipeline *p);
+VG_API size_t vg_pipeline_n_features(const vg_pipeline *p);
+VG_API const vg_feature *vg_pipeline_features(const vg_pipeline *p);
+VG_API size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t feature);
+VG_API vg_encoding vg_pipeline_encoding(const vg_pipeline *p);
 
 /* One record given as name/value pairs (the server's and the stream's
  * input). Names and text need not be NUL-terminated. */
@@ -90,16 +94,20 @@ typedef struct vg_record_report {
  * parsed, and if it is not a number fails with VG_ERR_PARSE naming the field.
  * report (may be NULL) receives the counts above. Allocation-free for up to
  * 256 inputs, so the single-record path stays fast. */
-vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
+VG_API vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
                                        vg_record_report *report);
 /* Index of the input called name[0..len), or -1. */
-long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
+VG_API long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
 
-vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w);
+VG_API vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w);
 /* Validates everything it reads; VG_ERR_FORMAT on truncation or nonsense. */
-vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out);
+VG_API vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out);
 
 /* "name  numeric  median=...  mean=... std=..." lines for `vigil inspect`. */
-void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out);
+VG_API void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

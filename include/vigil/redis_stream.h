@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* redis://HOST:PORT/STREAM (PORT defaults to 6379; STREAM up to 200 bytes of
  * [A-Za-z0-9_.:-]). */
 typedef struct vg_redis_url {
@@ -22,12 +26,12 @@ typedef struct vg_redis_url {
     char stream[201];
 } vg_redis_url;
 
-vg_status vg_redis_url_parse(const char *url, vg_redis_url *out);
+VG_API vg_status vg_redis_url_parse(const char *url, vg_redis_url *out);
 /* 1 if s starts with "redis://". */
-int vg_redis_is_url(const char *s);
+VG_API int vg_redis_is_url(const char *s);
 
 /* The shard of an entity: xxh3(entity) % n_shards (an empty entity -> 0). */
-uint32_t vg_redis_shard(const char *entity, size_t len, uint32_t n_shards);
+VG_API uint32_t vg_redis_shard(const char *entity, size_t len, uint32_t n_shards);
 
 /* Limits on what replies may hold. */
 typedef struct vg_redis_limits {
@@ -36,26 +40,26 @@ typedef struct vg_redis_limits {
     size_t max_fields;        /* field/value pairs per entry; default 64 */
 } vg_redis_limits;
 
-vg_redis_limits vg_redis_limits_default(void);
+VG_API vg_redis_limits vg_redis_limits_default(void);
 
 typedef struct vg_redis vg_redis;
 
 /* Connect (timeout in seconds for connect and each command; commands that
  * block add their block time). *out is new; on failure nothing is returned
  * and VG_ERR_IO names host:port. */
-vg_status vg_redis_connect(const char *host, int port, double timeout, const vg_redis_limits *lim, vg_redis **out);
-void vg_redis_free(vg_redis *r);
+VG_API vg_status vg_redis_connect(const char *host, int port, double timeout, const vg_redis_limits *lim, vg_redis **out);
+VG_API void vg_redis_free(vg_redis *r);
 /* Drop the connection and connect again (VG_ERR_IO if the server is down). */
-vg_status vg_redis_reconnect(vg_redis *r);
+VG_API vg_status vg_redis_reconnect(vg_redis *r);
 
 /* Queue XADD stream MAXLEN ~ maxlen * field value ... (maxlen 0 = no cap)
  * without waiting; vg_redis_flush sends the queue and checks every reply. */
-vg_status vg_redis_xadd_queue(vg_redis *r, const char *stream, size_t maxlen, const char *const *names,
+VG_API vg_status vg_redis_xadd_queue(vg_redis *r, const char *stream, size_t maxlen, const char *const *names,
                               const char *const *values, const size_t *value_lens, size_t n);
-vg_status vg_redis_flush(vg_redis *r);
+VG_API vg_status vg_redis_flush(vg_redis *r);
 
 /* XGROUP CREATE stream group 0 MKSTREAM; an existing group is fine. */
-vg_status vg_redis_group_create(vg_redis *r, const char *stream, const char *group);
+VG_API vg_status vg_redis_group_create(vg_redis *r, const char *stream, const char *group);
 
 /* One stream entry: id and its fields (borrowed from the entry batch). */
 typedef struct vg_redis_entry {
@@ -74,22 +78,22 @@ typedef struct vg_redis_entries {
     char next_id[48];         /* XAUTOCLAIM: cursor for the next call ("0-0" = done) */
 } vg_redis_entries;
 
-void vg_redis_entries_free(vg_redis_entries *e);
+VG_API void vg_redis_entries_free(vg_redis_entries *e);
 
 /* XREADGROUP GROUP g c COUNT count BLOCK block_ms STREAMS stream id, where id
  * is ">" for new entries or "0" for this consumer's own pending ones. */
-vg_status vg_redis_read_group(vg_redis *r, const char *stream, const char *group, const char *consumer,
+VG_API vg_status vg_redis_read_group(vg_redis *r, const char *stream, const char *group, const char *consumer,
                               const char *id, size_t count, int block_ms, vg_redis_entries *out);
 /* XAUTOCLAIM stream g c min_idle_ms start COUNT count: entries pending longer
  * than min_idle_ms move to this consumer; out->next_id is the cursor. */
-vg_status vg_redis_autoclaim(vg_redis *r, const char *stream, const char *group, const char *consumer,
+VG_API vg_status vg_redis_autoclaim(vg_redis *r, const char *stream, const char *group, const char *consumer,
                              long long min_idle_ms, const char *start, size_t count, vg_redis_entries *out);
 /* XACK stream g id... */
-vg_status vg_redis_ack(vg_redis *r, const char *stream, const char *group, const char *const *ids, size_t n);
+VG_API vg_status vg_redis_ack(vg_redis *r, const char *stream, const char *group, const char *const *ids, size_t n);
 /* XPENDING stream g: the number of pending entries. */
-vg_status vg_redis_pending(vg_redis *r, const char *stream, const char *group, uint64_t *out);
+VG_API vg_status vg_redis_pending(vg_redis *r, const char *stream, const char *group, uint64_t *out);
 /* XLEN stream. */
-vg_status vg_redis_xlen(vg_redis *r, const char *stream, uint64_t *out);
+VG_API vg_status vg_redis_xlen(vg_redis *r, const char *stream, uint64_t *out);
 
 /* ---- a consumer: one shard of a group, scored into the alert store ------- */
 
@@ -111,7 +115,7 @@ typedef struct vg_consumer_params {
     vg_redis_limits limits;
 } vg_consumer_params;
 
-vg_consumer_params vg_consumer_params_default(void);
+VG_API vg_consumer_params vg_consumer_params_default(void);
 
 typedef struct vg_consumer_stats {
     uint64_t read, claimed, acked, malformed, reconnects;
@@ -121,8 +125,8 @@ typedef struct vg_consumer vg_consumer;
 
 /* Borrows the detector and the store (both outlive the consumer). Connects
  * lazily, so a server that is down at start is retried like a lost one. */
-vg_status vg_consumer_new(const vg_consumer_params *p, vg_detector *d, vg_alert_store *store, vg_consumer **out);
-void vg_consumer_free(vg_consumer *c);
+VG_API vg_status vg_consumer_new(const vg_consumer_params *p, vg_detector *d, vg_alert_store *store, vg_consumer **out);
+VG_API void vg_consumer_free(vg_consumer *c);
 
 /* One round: first this consumer's own pending entries (after a restart),
  * then a claim pass when due, then new entries (blocking up to block_ms).
@@ -131,7 +135,11 @@ void vg_consumer_free(vg_consumer *c);
  * on_alert (may be NULL) sees each alert. A lost connection is not an error:
  * the round sleeps a backoff (100 ms doubling to 5 s) and the next one
  * reconnects. Errors: the store failing (VG_ERR_IO) or memory. */
-vg_status vg_consumer_step(vg_consumer *c, void (*on_alert)(const vg_alert *a, void *user), void *user);
-const vg_consumer_stats *vg_consumer_stats_get(const vg_consumer *c);
+VG_API vg_status vg_consumer_step(vg_consumer *c, void (*on_alert)(const vg_alert *a, void *user), void *user);
+VG_API const vg_consumer_stats *vg_consumer_stats_get(const vg_consumer *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "vigil/evaluate.h"
 #include "vigil/source_summary.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct vg_alert_summary;
 
 /* One model and its evaluation on the report's data (both borrowed). */
@@ -41,17 +45,21 @@ typedef struct vg_report_params {
     const char *alerts_path;
 } vg_report_params;
 
-vg_report_params vg_report_params_default(void);
+VG_API vg_report_params vg_report_params_default(void);
 
 /* The report as HTML appended to out. n >= 1 (or 0 with p->alerts); n > 1
  * makes a comparison. Errors: VG_ERR_INVALID for n == 0 without an alert
  * store, a missing model, or a missing evaluation in a comparison;
  * VG_ERR_NOMEM. */
-vg_status vg_report_html(const vg_report_input *in, size_t n, const vg_report_params *p, vg_wbuf *out);
+VG_API vg_status vg_report_html(const vg_report_input *in, size_t n, const vg_report_params *p, vg_wbuf *out);
 
 /* The same written to `path` (replaced whole: written to a temporary file
  * beside it, then renamed). Errors as vg_report_html, and VG_ERR_IO naming
  * the path. */
-vg_status vg_report_write(const char *path, const vg_report_input *in, size_t n, const vg_report_params *p);
+VG_API vg_status vg_report_write(const char *path, const vg_report_input *in, size_t n, const vg_report_params *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

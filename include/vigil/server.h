@@ -63,6 +63,10 @@
 #include <stddef.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_server vg_server;
 
 /* What the server does with a record that lacks inputs of the model or
@@ -84,9 +88,9 @@ typedef enum vg_missing_policy {
     VG_MISSING_IMPUTE = 2
 } vg_missing_policy;
 
-const char *vg_missing_policy_str(vg_missing_policy p);
+VG_API const char *vg_missing_policy_str(vg_missing_policy p);
 /* "reject", "warn" or "impute"; VG_ERR_INVALID otherwise. */
-vg_status vg_missing_policy_parse(const char *s, vg_missing_policy *out);
+VG_API vg_status vg_missing_policy_parse(const char *s, vg_missing_policy *out);
 
 typedef struct vg_server_params {
     const char *host;              /* address to listen on; default "127.0.0.1" */
@@ -109,44 +113,48 @@ typedef struct vg_server_params {
     vg_missing_policy missing;     /* every model's policy unless set per model; default reject */
 } vg_server_params;
 
-vg_server_params vg_server_params_default(void);
+VG_API vg_server_params vg_server_params_default(void);
 /* NULL if the parameters are usable, else a static message. */
-const char *vg_server_params_check(const vg_server_params *p);
+VG_API const char *vg_server_params_check(const vg_server_params *p);
 
 /* A server that does not listen yet. Reads the API key file if one is given
  * (failing with its message). Free with vg_server_free. */
-vg_status vg_server_new(const vg_server_params *p, vg_server **out);
+VG_API vg_status vg_server_new(const vg_server_params *p, vg_server **out);
 /* Load a model to serve as `name` (NULL: the file's base name without
  * .vgm); the first one added is the default. Before vg_server_start only. */
-vg_status vg_server_add_model(vg_server *s, const char *name, const char *path);
+VG_API vg_status vg_server_add_model(vg_server *s, const char *name, const char *path);
 /* Serve the alert store at `path` (written by `vigil watch --alerts`),
  * read-only, on GET /v1/alerts and /v1/alerts/summary. The file may not
  * exist yet (it is opened once it does); if it exists it must be an alert
  * store (VG_ERR_FORMAT). One store per server: a second call fails with
  * VG_ERR_INVALID. Before vg_server_start only. */
-vg_status vg_server_add_alert_store(vg_server *s, const char *path);
+VG_API vg_status vg_server_add_alert_store(vg_server *s, const char *path);
 /* Start listening and serving. Fails (VG_ERR_IO) if the address cannot be
  * bound, naming it. */
-vg_status vg_server_start(vg_server *s);
+VG_API vg_status vg_server_start(vg_server *s);
 /* The port actually listened on (useful with port 0), after start. */
-unsigned vg_server_port(const vg_server *s);
+VG_API unsigned vg_server_port(const vg_server *s);
 
 /* The missing-field policy of model `name` (added before), instead of
  * the server's default. VG_ERR_INVALID for an unknown name. Before
  * vg_server_start only. */
-vg_status vg_server_set_missing(vg_server *s, const char *name, vg_missing_policy p);
+VG_API vg_status vg_server_set_missing(vg_server *s, const char *name, vg_missing_policy p);
 
-size_t vg_server_n_models(const vg_server *s);
-const char *vg_server_model_name(const vg_server *s, size_t i);   /* borrowed */
+VG_API size_t vg_server_n_models(const vg_server *s);
+VG_API const char *vg_server_model_name(const vg_server *s, size_t i);   /* borrowed */
 
 /* Reload model `name` (NULL: every model) from its file. A file that fails
  * to load leaves the previous model serving; the error names the model and
  * why (with NULL, every model is attempted and the first failure returned). */
-vg_status vg_server_reload(vg_server *s, const char *name);
+VG_API vg_status vg_server_reload(vg_server *s, const char *name);
 
 /* Stop serving: close the listening socket and connections, wait for the
  * server threads. Safe to call twice; vg_server_free calls it. */
-void vg_server_stop(vg_server *s);
-void vg_server_free(vg_server *s);
+VG_API void vg_server_stop(vg_server *s);
+VG_API void vg_server_free(vg_server *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -29,7 +29,7 @@ typedef struct vg_shipper_params {
     const volatile sig_atomic_t *stop;
 } vg_shipper_params;
 
-vg_shipper_params vg_shipper_params_default(void);
+VG_API vg_shipper_params vg_shipper_params_default(void);
 
 typedef struct vg_shipper_stats {
     uint64_t shipped;          /* lines the server confirmed */
@@ -38,23 +38,23 @@ typedef struct vg_shipper_stats {
 
 /* A shipper to url's host and stream. Connects lazily (the first send), so a
  * server that is not up yet is retried like a lost one. *out is new. */
-vg_status vg_shipper_new(const vg_redis_url *url, const vg_shipper_params *p, vg_shipper **out);
+VG_API vg_status vg_shipper_new(const vg_redis_url *url, const vg_shipper_params *p, vg_shipper **out);
 /* Frees s (NULL is fine); lines not flushed are dropped: flush first. */
-void vg_shipper_free(vg_shipper *s);
+VG_API void vg_shipper_free(vg_shipper *s);
 
 /* Queue one line with its source name, line number and entity (copied). A
  * full batch is sent before this returns. Errors as vg_shipper_flush. */
-vg_status vg_shipper_add(vg_shipper *s, const char *source, uint64_t line_no, const char *line, size_t len,
+VG_API vg_status vg_shipper_add(vg_shipper *s, const char *source, uint64_t line_no, const char *line, size_t len,
                          const char *entity, size_t entity_len);
 /* Send what is queued until confirmed. VG_ERR_IO when the server stayed
  * away for retry_for seconds or stop was raised (the message says how many
  * lines are unconfirmed, and they stay queued); other statuses: a reply the
  * server refused. */
-vg_status vg_shipper_flush(vg_shipper *s);
+VG_API vg_status vg_shipper_flush(vg_shipper *s);
 
 /* Lines queued and not yet confirmed. */
-size_t vg_shipper_pending(const vg_shipper *s);
-const vg_shipper_stats *vg_shipper_stats_get(const vg_shipper *s);
+VG_API size_t vg_shipper_pending(const vg_shipper *s);
+VG_API const vg_shipper_stats *vg_shipper_stats_get(const vg_shipper *s);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,10 @@
 #include "vigil/logformat.h"
 #include "vigil/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VG_SUMMARY_MAX_DIMS 4
 #define VG_SUMMARY_OTHER "(other)"
 
@@ -70,15 +74,19 @@ typedef struct vg_summary_params {
     const vg_log_options *log;   /* NULL = the model's log options */
 } vg_summary_params;
 
-vg_summary_params vg_summary_params_default(void);
+VG_API vg_summary_params vg_summary_params_default(void);
 
 /* Read the log at `path` (plain or gzip) line by line the way `vigil watch`
  * does and summarise it, scoring every event with m. Fails with
  * VG_ERR_INVALID when the format is not a log format (login, weblog),
  * VG_ERR_IO when the file cannot be read, VG_ERR_NOMEM. Bad lines are counted,
  * never fatal. *out is new; free with vg_source_summary_free. */
-vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summary_params *p,
+VG_API vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summary_params *p,
                               vg_source_summary **out);
-void vg_source_summary_free(vg_source_summary *s);
+VG_API void vg_source_summary_free(vg_source_summary *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

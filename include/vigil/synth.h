@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct vg_synth_params {
     uint64_t seed;
     size_t events;           /* lines to write (default 100000) */
@@ -18,7 +22,7 @@ typedef struct vg_synth_params {
     FILE *truth;             /* optional: per line "LINE,KIND" for attack lines (KIND = attack kind) */
 } vg_synth_params;
 
-vg_synth_params vg_synth_params_default(void);
+VG_API vg_synth_params vg_synth_params_default(void);
 
 typedef struct vg_synth_generator {
     const char *format;      /* the log format it writes: "login", "weblog" */
@@ -26,8 +30,12 @@ typedef struct vg_synth_generator {
 } vg_synth_generator;
 
 /* The generator for a log format, or NULL. */
-const vg_synth_generator *vg_synth_find(const char *format);
-extern const vg_synth_generator vg_synth_login;   /* src/io/synth_login.c */
-extern const vg_synth_generator vg_synth_weblog;  /* src/io/synth_weblog.c */
+VG_API const vg_synth_generator *vg_synth_find(const char *format);
+extern VG_API const vg_synth_generator vg_synth_login;   /* src/io/synth_login.c */
+extern VG_API const vg_synth_generator vg_synth_weblog;  /* src/io/synth_weblog.c */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

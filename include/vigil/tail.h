@@ -18,6 +18,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How far a file was read: its identity and the byte offset and number of
  * the last line delivered. Saved by `vigil watch --resume` to pick up where
  * it stopped. */
@@ -40,7 +44,7 @@ typedef struct vg_tail_params {
                                  has been replaced or cut since is read from its start, all of it new */
 } vg_tail_params;
 
-vg_tail_params vg_tail_params_default(void);
+VG_API vg_tail_params vg_tail_params_default(void);
 
 /* One line. Borrowed: valid until the next vg_tail_next. */
 typedef struct vg_tail_line {
@@ -57,32 +61,36 @@ typedef struct vg_tail vg_tail;
 
 /* paths: files, or "-" for standard input (at most once). The strings are
  * copied. Files that do not exist yet are fine. At most 1024 paths. */
-vg_status vg_tail_open(const char *const *paths, size_t n, const vg_tail_params *p, vg_tail **out);
-void vg_tail_close(vg_tail *t);
+VG_API vg_status vg_tail_open(const char *const *paths, size_t n, const vg_tail_params *p, vg_tail **out);
+VG_API void vg_tail_close(vg_tail *t);
 
 /* The next complete line from any input: *got = 1 and *line filled, or
  * *got = 0 when nothing is available now (vg_tail_wait, then call again).
  * Fails only on a read error of an open file (VG_ERR_IO). */
-vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
+VG_API vg_status vg_tail_next(vg_tail *t, vg_tail_line *line, int *got);
 /* Wait until there may be more to read: at most timeout_ms, less when
  * standard input (if it is an input and has not ended) becomes readable or
  * ends, or a signal arrives. *ready = 1 if stdin became readable, else 0.
  * Files have no readiness to wait on: with only files this sleeps. */
-vg_status vg_tail_wait(vg_tail *t, int timeout_ms, int *ready);
+VG_API vg_status vg_tail_wait(vg_tail *t, int timeout_ms, int *ready);
 /* 1 when every input has ended for good (stdin, or files with no_follow). */
-int vg_tail_finished(const vg_tail *t);
+VG_API int vg_tail_finished(const vg_tail *t);
 
 /* Counters: rotations and truncations noticed. */
-uint64_t vg_tail_rotations(const vg_tail *t);
-uint64_t vg_tail_truncations(const vg_tail *t);
+VG_API uint64_t vg_tail_rotations(const vg_tail *t);
+VG_API uint64_t vg_tail_truncations(const vg_tail *t);
 
 /* Where input `source` is now: the file being read (after a rotation, the
  * old one until it is done) and its last delivered line. */
-vg_tail_position vg_tail_get_position(const vg_tail *t, uint32_t source);
+VG_API vg_tail_position vg_tail_get_position(const vg_tail *t, uint32_t source);
 /* What happened to input `source`'s params.resume position at open:
  * VG_TAIL_RESUMED (replayed up to it), VG_TAIL_REPLACED (the file changed:
  * read whole) or VG_TAIL_NEW (no position, or not opened yet). */
 enum { VG_TAIL_NEW, VG_TAIL_RESUMED, VG_TAIL_REPLACED };
-int vg_tail_resume_outcome(const vg_tail *t, uint32_t source);
+VG_API int vg_tail_resume_outcome(const vg_tail *t, uint32_t source);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

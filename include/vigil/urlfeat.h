@@ -14,6 +14,10 @@
 #include "vigil/core.h"
 #include "vigil/table.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VG_URLFEAT_NGRAM_BUCKETS 32
 #define VG_URLFEAT_SCAN_BYTES 8192
 
@@ -40,16 +44,16 @@ enum {
 
 /* Compute the numeric features of s[0..len) into out[VG_URLFEAT_COUNT].
  * Never fails; any bytes are accepted. */
-void vg_urlfeat_compute(const char *s, size_t len, double *out);
+VG_API void vg_urlfeat_compute(const char *s, size_t len, double *out);
 
 /* Feature name ("url_length", "url_sqli", "url_ng07", ...) of index i, or
  * NULL when i >= VG_URLFEAT_COUNT. Static storage. */
-const char *vg_urlfeat_name(size_t i);
+VG_API const char *vg_urlfeat_name(size_t i);
 
 /* The class of the path's file extension: "none", "page", "static",
  * "script", "data", "archive" (backups, dumps, configs), "other". Static
  * storage. */
-const char *vg_urlfeat_ext_class(const char *s, size_t len);
+VG_API const char *vg_urlfeat_ext_class(const char *s, size_t len);
 
 /* CSV `--text COL`: append to t the URL features of its categorical column
  * `col`, as numeric columns "COL.url_length", ... (VG_URLFEAT_COUNT of them)
@@ -59,6 +63,10 @@ const char *vg_urlfeat_ext_class(const char *s, size_t len);
  * same columns). Errors: VG_ERR_INVALID (col not categorical, or a column of
  * that name exists), VG_ERR_NOMEM; after an error t may hold part of the new
  * columns and should be discarded. */
-vg_status vg_urlfeat_add_columns(vg_table *t, size_t col);
+VG_API vg_status vg_urlfeat_add_columns(vg_table *t, size_t col);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

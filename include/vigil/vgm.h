@@ -24,6 +24,10 @@
 #include <stdint.h>
 #include "vigil/core.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VG_VGM_VERSION 1u
 #define VG_VGM_MAX_SECTIONS 64u
 #define VG_VGM_MAX_BYTES ((uint64_t)4 << 30)  /* refuse files over 4 GiB */
@@ -35,9 +39,9 @@ typedef struct vg_vgm_section {
 } vg_vgm_section;
 
 /* Serialise sections into a new vg_malloc'd image (caller frees). */
-vg_status vg_vgm_build(const vg_vgm_section *sections, size_t n, uint8_t **image, size_t *size);
+VG_API vg_status vg_vgm_build(const vg_vgm_section *sections, size_t n, uint8_t **image, size_t *size);
 /* Write sections to `path` atomically (temporary file + rename). */
-vg_status vg_vgm_write(const char *path, const vg_vgm_section *sections, size_t n);
+VG_API vg_status vg_vgm_write(const char *path, const vg_vgm_section *sections, size_t n);
 
 /* A parsed file: owns the bytes; sections point into them. */
 typedef struct vg_vgm_file {
@@ -50,11 +54,15 @@ typedef struct vg_vgm_file {
 
 /* Validate an image (magic, version, size, directory bounds, checksum).
  * `name` prefixes messages. On success *f borrows `image` (f->bytes = NULL). */
-vg_status vg_vgm_parse(const uint8_t *image, size_t size, const char *name, vg_vgm_file *f);
+VG_API vg_status vg_vgm_parse(const uint8_t *image, size_t size, const char *name, vg_vgm_file *f);
 /* Read and validate a file; f->bytes is owned (vg_vgm_close frees it). */
-vg_status vg_vgm_read(const char *path, vg_vgm_file *f);
-void vg_vgm_close(vg_vgm_file *f);
+VG_API vg_status vg_vgm_read(const char *path, vg_vgm_file *f);
+VG_API void vg_vgm_close(vg_vgm_file *f);
 /* The section with `tag`, or NULL. */
-const vg_vgm_section *vg_vgm_find(const vg_vgm_file *f, const char tag[4]);
+VG_API const vg_vgm_section *vg_vgm_find(const vg_vgm_file *f, const char tag[4]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

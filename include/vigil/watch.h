@@ -35,6 +35,10 @@
 #include "vigil/logformat.h"
 #include "vigil/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- line adapters -------------------------------------------------------- */
 
 typedef struct vg_line_adapter vg_line_adapter;
@@ -43,22 +47,22 @@ typedef struct vg_line_adapter vg_line_adapter;
  * that holds the ground truth (kept out of the features), or NULL. opt bounds
  * line length (and for log formats the entity state). *out is new. Fails with
  * VG_ERR_INVALID for an unknown format. */
-vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
+VG_API vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
                               vg_line_adapter **out);
-void vg_line_adapter_free(vg_line_adapter *a);
-const char *vg_line_adapter_format(const vg_line_adapter *a);
+VG_API void vg_line_adapter_free(vg_line_adapter *a);
+VG_API const char *vg_line_adapter_format(const vg_line_adapter *a);
 /* 1 if line 1 of every source must reach process() even when a follower
  * skips the existing content of a file (csv: the header). */
-int vg_line_adapter_needs_header(const vg_line_adapter *a);
+VG_API int vg_line_adapter_needs_header(const vg_line_adapter *a);
 /* Process one line (no newline) of source `source` (a small index the caller
  * gives each input; csv keeps one header per source, at most 4096 sources).
  * out->n_fields == 0 for a line to skip (a header). Malformed -> VG_ERR_PARSE
  * (or VG_ERR_LIMIT) with a message; the state is unchanged. Everything in
  * *out is valid until the next call and may point into `line`. */
-vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
+VG_API vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
                                   vg_log_event *out);
 /* Per-entity state held and dropped (log formats; all 0 for kdd and csv). */
-vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
+VG_API vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
 
 /* ---- the detector ---------------------------------------------------------- */
 
@@ -75,7 +79,7 @@ typedef struct vg_watch_params {
 } vg_watch_params;
 
 /* Defaults for a model (its log options, default threshold). */
-vg_watch_params vg_watch_params_default(const vg_model *m);
+VG_API vg_watch_params vg_watch_params_default(const vg_model *m);
 
 /* Counters since the detector was made. */
 typedef struct vg_watch_stats {
@@ -89,8 +93,8 @@ typedef struct vg_detector vg_detector;
 
 /* The detector borrows m (must outlive it); model_name is copied and goes
  * into every alert. *out is new. */
-vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_watch_params *p, vg_detector **out);
-void vg_detector_free(vg_detector *d);
+VG_API vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_watch_params *p, vg_detector **out);
+VG_API void vg_detector_free(vg_detector *d);
 
 /* Score one line from input `source` (index, named source_name) at line
  * line_no. *fired = 1 and *alert filled (valid until the next call) when the
@@ -99,7 +103,7 @@ void vg_detector_free(vg_detector *d);
  * `truncated` says the follower cut an over-long line (it is bad). event
  * (may be NULL) gets the line's event when it was scored, else n_fields 0;
  * valid until the next call. */
-vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+VG_API vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
                            int *fired);
 
@@ -116,26 +120,30 @@ typedef vg_status (*vg_alert_fn)(const vg_alert *a, void *user);
  * vg_detector_line; `events` and `alerts` count when a block is scored.
  * Fails on memory, or with on_alert's status. Do not mix with
  * vg_detector_line while rows are held. */
-vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
+VG_API vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user);
 /* A line scored in an earlier run (`vigil watch --resume`): only its
  * features are computed, so the per-entity state is what it was when that
  * run read it; nothing is scored or counted (a bad line was reported then).
  * Fails only on memory. */
-vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
+VG_API vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, const char *line, size_t len,
                              int truncated);
 /* Score the rows held now (none: nothing happens) and call on_alert for
  * their alerts, in order; returns when every pushed row is scored and its
  * alerts delivered (then the caller may commit a store the callback
  * writes). Call it when input goes idle so alerts are not held back. After
  * a failure the held rows are dropped. */
-vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user);
+VG_API vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user);
 /* Rows pushed and not yet scored. */
-size_t vg_detector_held(const vg_detector *d);
+VG_API size_t vg_detector_held(const vg_detector *d);
 
-const vg_watch_stats *vg_detector_stats(const vg_detector *d);
-const vg_line_adapter *vg_detector_adapter(const vg_detector *d);
+VG_API const vg_watch_stats *vg_detector_stats(const vg_detector *d);
+VG_API const vg_line_adapter *vg_detector_adapter(const vg_detector *d);
 /* The threshold in use (after defaults). */
-double vg_detector_threshold(const vg_detector *d);
+VG_API double vg_detector_threshold(const vg_detector *d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

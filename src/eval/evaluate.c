@@ -2,6 +2,7 @@
 #include "vigil/evaluate.h"
 #include "eval/report_data.h"
 #include "vigil/decision.h"
+#include "eval/json_out.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -111,7 +112,7 @@ void vg_evaluation_free(vg_evaluation *e)
 
 /* Gain and cover as shares of their totals (comparable across models),
  * split counts as they are; fields in input order. */
-vg_status vg_importance_to_json(const vg_model *m, struct cJSON *obj)
+vg_status vg_importance_to_json(const vg_model *m, cJSON *obj)
 {
     const vg_pipeline *p = vg_model_pipeline(m);
     size_t n = vg_pipeline_n_inputs(p);

@@ -2,6 +2,7 @@
  * terminal (vg_metrics_format) and the metric keys of the --json contract
  * (vg_metrics_to_json). Neither computes anything; metrics.c does. */
 #include "vigil/metrics.h"
+#include "eval/json_out.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -268,7 +269,7 @@ static cJSON *json_per_class(const vg_metrics *m, const char *const *names)
     return o;
 }
 
-vg_status vg_metrics_to_json(const vg_metrics *m, const char *const *class_names, struct cJSON *obj)
+vg_status vg_metrics_to_json(const vg_metrics *m, const char *const *class_names, cJSON *obj)
 {
     if (!m || !obj || !cJSON_IsObject(obj))
         return vg_fail(VG_ERR_INVALID, "metrics: JSON output needs metrics and a JSON object");

@@ -1,5 +1,6 @@
 /* Regression metrics: RMSE, MAE and R^2 (scikit-learn's r2_score). */
 #include "vigil/metrics.h"
+#include "eval/json_out.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -49,7 +50,7 @@ static void add_number(cJSON *obj, const char *key, double v)
     else cJSON_AddNullToObject(obj, key);
 }
 
-vg_status vg_regression_metrics_to_json(const vg_regression_metrics *m, struct cJSON *obj)
+vg_status vg_regression_metrics_to_json(const vg_regression_metrics *m, cJSON *obj)
 {
     add_number(obj, "rmse", m->rmse);
     add_number(obj, "mae", m->mae);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "vigil/evaluate.h"
+#include "eval/json_out.h"
 
 /* GET /v1/models/NAME lists at most this many categories per input. */
 #define MAX_LISTED_CATEGORIES 1000
