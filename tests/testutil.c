@@ -65,13 +65,12 @@ static int free_port(void)
     return p;
 }
 
-int vg_test_redis_available(void)
-{
-    return system("command -v redis-server >/dev/null 2>&1") == 0;
-}
-
 int vg_test_redis_start(int port)
 {
+    if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "redis-server is not installed (scripts/setup.sh --test installs it)\n");
+        return -1;
+    }
     if (port <= 0 && (port = free_port()) <= 0) return -1;
     char ps[16];
     snprintf(ps, sizeof ps, "%d", port);
