@@ -4,7 +4,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (but the browser test, which
 # adds nothing there and only slows down), then the README's fuzzing build
 # (clang, libFuzzer) with every fuzz target run for a few seconds on its
-# corpus (VG_FUZZ_SECONDS, default 3), each run one test. Ends with ctest's
+# corpus (VG_FUZZ_SECONDS, default 3), each run one test, and a build with
+# the optional parts left out (tests/minimal_build.sh). Ends with ctest's
 # summary and one line "N passed, N failed" over all runs; a build that
 # fails counts as a failed test.
 set -uo pipefail
@@ -50,6 +51,11 @@ if build build-fuzz -DVG_FUZZ=ON -DCMAKE_C_COMPILER=clang -DVG_FUZZ_SECONDS="${V
 else
   failed=$((failed + 1))
 fi
+
+# libvigil without its optional parts (VG_WITH_SERVER/SQLITE/REDIS=OFF):
+# builds, trains, predicts, refuses the rest clearly. One test.
+echo "== minimal build (no server, SQLite or Redis)"
+if bash tests/minimal_build.sh build-minimal; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
