@@ -60,6 +60,19 @@ static void test_onehot_scaled(void **state)
     assert_true(X.data[0 * 4 + 1] == 1 && X.data[0 * 4 + 2] == 0 && X.data[0 * 4 + 3] == 0);
     assert_true(X.data[1 * 4 + 2] == 1);
     assert_true(X.data[3 * 4 + 3] == 1);
+    /* The same rows as CSR: every non-zero entry and nothing else. */
+    vg_csr S;
+    assert_int_equal(vg_pipeline_transform_csr(p, t, &S), VG_OK);
+    assert_int_equal(S.rows, 4);
+    assert_int_equal(S.cols, 4);
+    size_t nnz = 0;
+    for (size_t r = 0; r < 4; r++)
+        for (uint64_t k = S.indptr[r]; k < S.indptr[r + 1]; k++, nnz++)
+            assert_true(X.data[r * 4 + S.indices[k]] == S.values[k]);
+    size_t want = 0;
+    for (size_t i = 0; i < 16; i++) want += X.data[i] != 0;
+    assert_int_equal(nnz, want);
+    vg_csr_free(&S);
     vg_matrix_free(&X);
     vg_pipeline_free(p);
     vg_table_free(t);

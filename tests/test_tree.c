@@ -816,7 +816,7 @@ static void test_kind(void **state)
 {
     (void)state;
     assert_ptr_equal(vg_estimator_find("tree"), &vg_tree_kind);
-    assert_int_equal(vg_tree_kind.regression, 0);
+    assert_int_equal(vg_tree_kind.outputs, VG_ESTIMATOR_OUT_PROBA);
     assert_int_equal(vg_tree_kind.encoding, VG_ENCODING_NATIVE);
     /* A data set with no features is a single leaf, not an error. */
     dataset d;

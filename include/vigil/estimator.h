@@ -3,9 +3,15 @@
  * the model file and the server only ever talk to this vtable, never to a
  * particular family, and find families by name through the registry.
  *
- * An estimator sees a dense float matrix whose columns are described by
- * vg_feature (numeric, or categorical codes), integer class labels and
- * optional per-row weights (class weights are already folded into them). */
+ * Each family declares what it outputs (class probabilities, a value, an
+ * anomaly score), whether it needs labels, and which rows it reads (dense,
+ * sparse CSR, or later fixed-length event windows of one entity, which the
+ * feature layer builds online so batch and stream see the same rows). The
+ * train path, the model file and the decision rule read these declarations
+ * instead of asking which family it is. An estimator sees rows whose columns
+ * are described by vg_feature (numeric, or categorical codes), integer class
+ * labels when it needs them, and optional per-row weights (class weights
+ * are already folded into them). */
 #ifndef VIGIL_ESTIMATOR_H
 #define VIGIL_ESTIMATOR_H
 
@@ -25,10 +31,27 @@ typedef enum vg_encoding {
     VG_ENCODING_NATIVE = 1          /* numbers imputed as they are; categories as codes, NaN = unseen */
 } vg_encoding;
 
+/* What a family's predict writes for each row (flags: a family may offer
+ * several, e.g. gbdt classifies and regresses). */
+enum {
+    VG_ESTIMATOR_OUT_PROBA = 1u << 0, /* n_classes class probabilities summing to 1 */
+    VG_ESTIMATOR_OUT_VALUE = 1u << 1, /* one predicted value (regression: n_classes == 1) */
+    VG_ESTIMATOR_OUT_SCORE = 1u << 2  /* one anomaly score, higher = more unusual (fits without labels) */
+};
+
+/* The rows a family reads (flags). */
+enum {
+    VG_ESTIMATOR_IN_DENSE = 1u << 0,  /* vg_matrix */
+    VG_ESTIMATOR_IN_SPARSE = 1u << 1, /* vg_csr: linear families over hashed text n-grams */
+    VG_ESTIMATOR_IN_WINDOW = 1u << 2  /* reserved: the last T events of one entity, flattened (sequence models) */
+};
+
 typedef struct vg_train_set {
-    const vg_matrix *X;          /* rows x n_features */
+    const vg_matrix *X;          /* rows x n_features, or NULL when Xs holds the rows */
+    const vg_csr *Xs;            /* the rows as CSR (families with VG_ESTIMATOR_IN_SPARSE), or NULL */
     const vg_feature *features;  /* X->cols entries */
-    const int32_t *y;            /* class index in [0, n_classes) per row */
+    const int32_t *y;            /* class index in [0, n_classes) per row; NULL for a family that
+                                    needs no labels (they are for evaluation only) */
     const float *weight;         /* per-row weight, or NULL for all 1 */
     uint32_t n_classes;          /* >= 2; 1 means regression: y is NULL, target is set */
     const float *target;         /* regression only: the numeric label per row */
@@ -87,8 +110,14 @@ typedef struct vg_estimator_kind {
      * pipeline's width before predict (which treats a mismatch as a bug). */
     uint32_t (*n_features)(const void *state);
 
-    /* 1 if fit accepts regression train sets (n_classes == 1). */
-    int regression;
+    /* The contract: VG_ESTIMATOR_OUT_* this family can produce, whether fit needs
+     * labels (0: it fits on the rows alone, e.g. on the normal rows only),
+     * and the VG_ESTIMATOR_IN_* it reads. Regression is VG_ESTIMATOR_OUT_VALUE. */
+    unsigned outputs;
+    int needs_labels;
+    unsigned inputs;
+    /* Required with VG_ESTIMATOR_IN_SPARSE: predict over CSR rows, as predict. */
+    void (*predict_sparse)(const void *state, const vg_csr *X, int threads, float *out);
 
     /* Optional: a fast path for one row (n_features floats) -> n_classes
      * probabilities (regression: 1 value). Same result as predict. */
@@ -105,6 +134,11 @@ typedef struct vg_estimator_kind {
      * 1 = cover, 2 = split count (see VG_IMPORTANCE_* in models/ensemble.h). */
     void (*importance)(const void *state, int kind, double *out);
 } vg_estimator_kind;
+
+/* NULL if k's declarations are consistent (required functions present,
+ * outputs and inputs it can honour), else a static message; the registry
+ * test runs it over every family. */
+VG_API const char *vg_estimator_check(const vg_estimator_kind *k);
 
 /* Registry. Returns NULL for an unknown name. */
 VG_API const vg_estimator_kind *vg_estimator_find(const char *name);

@@ -50,6 +50,9 @@ VG_API void vg_pipeline_free(vg_pipeline *p);
  * column when a column with values has the wrong type, and when more than
  * half of the inputs are absent (the wrong file). */
 VG_API vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
+/* The same rows as CSR (for the families that read sparse rows): the
+ * one-hot and zero entries are left out. out is new (vg_csr_free). */
+VG_API vg_status vg_pipeline_transform_csr(const vg_pipeline *p, const vg_table *t, vg_csr *out);
 
 /* The raw input columns the pipeline expects. */
 VG_API size_t vg_pipeline_n_inputs(const vg_pipeline *p);

@@ -486,6 +486,19 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
     return VG_OK;
 }
 
+/* Through the dense rows: today's encodings are at most a few thousand
+ * columns wide, which the dense paths hold anyway; hashed text n-grams (a
+ * million columns) will push their entries straight into the CSR rows. */
+vg_status vg_pipeline_transform_csr(const vg_pipeline *p, const vg_table *t, vg_csr *out)
+{
+    vg_matrix X;
+    vg_status st = vg_pipeline_transform(p, t, &X);
+    if (st) return st;
+    st = vg_csr_from_dense(&X, out);
+    vg_matrix_free(&X);
+    return st;
+}
+
 /* ---- accessors -------------------------------------------------------- */
 
 size_t vg_pipeline_n_inputs(const vg_pipeline *p) { return p->n_inputs; }

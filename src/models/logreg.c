@@ -1118,5 +1118,8 @@ const vg_estimator_kind vg_logreg_kind = {
     .n_features = logreg_n_features,
     .predict_row = logreg_predict_row,
     .n_outputs = logreg_n_outputs,
+    .outputs = VG_ESTIMATOR_OUT_PROBA,
+    .needs_labels = 1,
+    .inputs = VG_ESTIMATOR_IN_DENSE,
     .explain = logreg_explain,
 };

@@ -21,6 +21,22 @@ const vg_estimator_kind *const *vg_estimator_all(void)
     return all_kinds;
 }
 
+const char *vg_estimator_check(const vg_estimator_kind *k)
+{
+    if (!k->name || !k->summary || !k->params_default || !k->params_set || !k->params_check || !k->fit ||
+        !k->n_classes || !k->save || !k->load || !k->free)
+        return "a required function or name is missing";
+    if (!k->outputs || (k->outputs & ~(unsigned)(VG_ESTIMATOR_OUT_PROBA | VG_ESTIMATOR_OUT_VALUE | VG_ESTIMATOR_OUT_SCORE)))
+        return "outputs must name what predict writes";
+    if ((k->outputs & VG_ESTIMATOR_OUT_SCORE) && k->needs_labels)
+        return "an anomaly-score family fits without labels";
+    if (!k->inputs || (k->inputs & ~(unsigned)(VG_ESTIMATOR_IN_DENSE | VG_ESTIMATOR_IN_SPARSE)))
+        return "inputs must be dense and/or sparse (event windows are not read yet)";
+    if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
+    if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
+    return NULL;
+}
+
 const vg_estimator_kind *vg_estimator_find(const char *name)
 {
     if (!name) return NULL;

@@ -60,6 +60,19 @@ void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
     vg_free(params);
 }
 
+/* "a, b" of the registered families that offer an output (for messages). */
+static const char *families_with(unsigned output)
+{
+    static _Thread_local char names[256];
+    names[0] = '\0';
+    for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) {
+        if (!((*k)->outputs & output)) continue;
+        if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
+        strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
+    }
+    return names;
+}
+
 static const vg_estimator_kind *find_kind(const char *name)
 {
     const vg_estimator_kind *kind = vg_estimator_find(name ? name : "forest");
@@ -303,8 +316,9 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     if ((st = copy_spec(m, rq, label))) goto err;
     int regression = rq->data.task == VG_TASK_REGRESSION;
     if (regression) {
-        if (!kind->regression) {
-            st = vg_fail(VG_ERR_INVALID, "--task regression: model '%s' does not do regression (gbdt does)", kind->name);
+        if (!(kind->outputs & VG_ESTIMATOR_OUT_VALUE)) {
+            st = vg_fail(VG_ERR_INVALID, "--task regression: model '%s' does not do regression (%s do)", kind->name,
+                         families_with(VG_ESTIMATOR_OUT_VALUE));
             goto err;
         }
         target = vg_malloc(rows * sizeof *target);
