@@ -14,16 +14,11 @@
 #include "vigil/core.h"
 #include "vigil/buf.h"
 #include "vigil/matrix.h"
+#include "vigil/pipeline.h"  /* vg_encoding */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* How the pipeline must encode the raw columns for this family. */
-typedef enum vg_encoding {
-    VG_ENCODING_ONEHOT_SCALED = 0,  /* impute, one-hot categories, standardise numbers; no NaN */
-    VG_ENCODING_NATIVE = 1          /* numbers imputed as they are; categories as codes, NaN = unseen */
-} vg_encoding;
 
 typedef struct vg_train_set {
     const vg_matrix *X;          /* rows x n_features */
@@ -48,7 +43,7 @@ typedef struct vg_fit_options {
 typedef struct vg_estimator_kind {
     const char *name;      /* registry name, e.g. "forest" */
     const char *summary;   /* one line for --help */
-    vg_encoding encoding;
+    vg_encoding encoding;  /* how the pipeline must encode the raw columns for this family */
     size_t params_size;    /* size of the family's parameter struct */
 
     /* Fill `params` (params_size bytes) with the defaults. */
