@@ -5,12 +5,12 @@
 #   core, data, io, features, models, eval, stream, serve | report, cli
 # (serve and report are siblings: neither includes the other). Checked are the
 # #include "..." lines of src/ and of the public headers include/vigil/, whose
-# layer is the folder of the source that implements them: found by name
-# (vigil/table.h -> src/data/table.c), else in the table below, else where one
-# of the functions they declare is defined. Reports each upward include as
+# layer is the folder of the source that implements them: given in the table
+# below, else found by name (vigil/table.h -> src/data/table.c), else where
+# one of the functions they declare is defined. Reports each upward include as
 #   src/a/b.c: includes vigil/x.h (layer L2) from layer L1
 # and exits 1 if there is one, or if an allow-list entry is no longer needed.
-# Text only (grep and sed), no compiler: it runs in well under a second.
+# Text only (grep, sed and bash), no compiler: it runs in well under a second.
 #
 # Usage: tools/check_layers.sh [SOURCE_ROOT]
 set -uo pipefail
