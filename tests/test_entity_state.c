@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/entity_state.h"
+#include "features/entity_state.h"
 #include "vigil/core.h"
 
 static vg_entity_store *store(size_t max, double ttl, unsigned n_sets)

@@ -20,16 +20,11 @@
 #include "vigil/core.h"
 #include "vigil/buf.h"
 #include "vigil/matrix.h"
+#include "vigil/pipeline.h"  /* vg_encoding */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* How the pipeline must encode the raw columns for this family. */
-typedef enum vg_encoding {
-    VG_ENCODING_ONEHOT_SCALED = 0,  /* impute, one-hot categories, standardise numbers; no NaN */
-    VG_ENCODING_NATIVE = 1          /* numbers imputed as they are; categories as codes, NaN = unseen */
-} vg_encoding;
 
 /* What a family's predict writes for each row (flags: a family may offer
  * several, e.g. gbdt classifies and regresses). */
@@ -71,7 +66,7 @@ typedef struct vg_fit_options {
 typedef struct vg_estimator_kind {
     const char *name;      /* registry name, e.g. "forest" */
     const char *summary;   /* one line for --help */
-    vg_encoding encoding;
+    vg_encoding encoding;  /* how the pipeline must encode the raw columns for this family */
     size_t params_size;    /* size of the family's parameter struct */
 
     /* Fill `params` (params_size bytes) with the defaults. */

@@ -7,7 +7,7 @@
  * memory stays flat on endless input.
  *
  * A format's feature record is a list of name/value fields (vg_field, see
- * pipeline.h): numbers for counts, rates and flags, text for categories. The
+ * field.h): numbers for counts, rates and flags, text for categories. The
  * model pipeline takes them by name like any CSV column. */
 #ifndef VIGIL_LOGFORMAT_H
 #define VIGIL_LOGFORMAT_H
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vigil/core.h"
-#include "vigil/pipeline.h"
+#include "vigil/field.h"
 #include "vigil/table.h"
 
 #ifdef __cplusplus

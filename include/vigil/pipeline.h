@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include "vigil/buf.h"
 #include "vigil/core.h"
-#include "vigil/estimator.h"
+#include "vigil/field.h"
 #include "vigil/matrix.h"
 #include "vigil/table.h"
 
@@ -27,6 +27,13 @@ extern "C" {
 #endif
 
 typedef struct vg_pipeline vg_pipeline;
+
+/* How the raw columns are encoded; each model family asks for one
+ * (vg_estimator_kind.encoding). */
+typedef enum vg_encoding {
+    VG_ENCODING_ONEHOT_SCALED = 0,  /* impute, one-hot categories, standardise numbers; no NaN */
+    VG_ENCODING_NATIVE = 1          /* numbers imputed as they are; categories as codes, NaN = unseen */
+} vg_encoding;
 
 typedef struct vg_pipeline_params {
     vg_encoding encoding;
@@ -71,19 +78,6 @@ VG_API size_t vg_pipeline_n_features(const vg_pipeline *p);
 VG_API const vg_feature *vg_pipeline_features(const vg_pipeline *p);
 VG_API size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t feature);
 VG_API vg_encoding vg_pipeline_encoding(const vg_pipeline *p);
-
-/* One record given as name/value pairs (the server's and the stream's
- * input). Names and text need not be NUL-terminated. */
-typedef enum vg_field_kind { VG_FIELD_NULL = 0, VG_FIELD_NUMBER = 1, VG_FIELD_TEXT = 2 } vg_field_kind;
-
-typedef struct vg_field {
-    const char *name;
-    size_t name_len;
-    vg_field_kind kind;
-    double number;        /* VG_FIELD_NUMBER */
-    const char *text;     /* VG_FIELD_TEXT */
-    size_t text_len;
-} vg_field;
 
 /* What a record lacked or carried in excess; never an error by itself. */
 typedef struct vg_record_report {

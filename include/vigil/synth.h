@@ -31,8 +31,8 @@ typedef struct vg_synth_generator {
 
 /* The generator for a log format, or NULL. */
 VG_API const vg_synth_generator *vg_synth_find(const char *format);
-extern VG_API const vg_synth_generator vg_synth_login;   /* src/io/synth_login.c */
-extern VG_API const vg_synth_generator vg_synth_weblog;  /* src/io/synth_weblog.c */
+extern VG_API const vg_synth_generator vg_synth_login;   /* src/features/synth_login.c */
+extern VG_API const vg_synth_generator vg_synth_weblog;  /* src/features/synth_weblog.c */
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* vigil synth: write a synthetic security log with labelled attacks (the
- * generators live in src/io/synth*.c). */
+ * generators live in src/features/synth*.c). */
 #include "cli.h"
 
 #include <errno.h>

@@ -38,7 +38,7 @@
  * "normal". Other labels: "Is Attack IP" (default) or "Is Account Takeover"
  * -> "attack" / "normal". */
 #define _GNU_SOURCE  /* memmem */
-#include "entity_state.h"
+#include "features/entity_state.h"
 #include "vigil/csv.h"
 #include "vigil/logformat.h"
 

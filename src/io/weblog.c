@@ -27,7 +27,7 @@
 #include "vigil/geo.h"
 #include "vigil/logformat.h"
 #include "vigil/urlfeat.h"
-#include "entity_state.h"
+#include "features/entity_state.h"
 #include "weblog.h"
 
 #include <math.h>

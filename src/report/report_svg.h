@@ -1,8 +1,8 @@
 /* Writing the HTML report: escaped text, figures, and the charts drawn as
  * inline SVG (curves in the unit square, per-class score histograms), so a
  * report needs no script, no font and no network. Internal to the library. */
-#ifndef VG_EVAL_REPORT_SVG_H
-#define VG_EVAL_REPORT_SVG_H
+#ifndef VG_REPORT_REPORT_SVG_H
+#define VG_REPORT_REPORT_SVG_H
 
 #include <stddef.h>
 #include "vigil/buf.h"

@@ -2,8 +2,8 @@
  * what the model raises on it) and the summary of an alert store written by
  * `vigil watch`. Kept apart from report.c, which draws the evaluation.
  * Internal to the library. */
-#ifndef VG_EVAL_REPORT_SOURCES_H
-#define VG_EVAL_REPORT_SOURCES_H
+#ifndef VG_REPORT_REPORT_SOURCES_H
+#define VG_REPORT_REPORT_SOURCES_H
 
 #include <stddef.h>
 #include "vigil/alerts.h"

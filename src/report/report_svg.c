@@ -1,7 +1,7 @@
 /* Text, figures and charts of the HTML report (see report_svg.h). Charts are
  * plain SVG elements sized by a viewBox, styled by the report's stylesheet
  * classes (grid, axis, tick) so print and screen stay consistent. */
-#include "eval/report_svg.h"
+#include "report/report_svg.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -5,8 +5,8 @@
 #include "vigil/report.h"
 #include "vigil/decision.h"
 #include "eval/report_data.h"
-#include "eval/report_sources.h"
-#include "eval/report_svg.h"
+#include "report/report_sources.h"
+#include "report/report_svg.h"
 #include "vigil/alerts.h"
 
 #include <errno.h>

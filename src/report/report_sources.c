@@ -4,8 +4,8 @@
  * timeline and bars from its aggregate counts. Every figure an analyst may
  * want to check against the file carries it in a data- attribute too, so
  * scripts (and the tests) read numbers without parsing the layout. */
-#include "eval/report_sources.h"
-#include "eval/report_svg.h"
+#include "report/report_sources.h"
+#include "report/report_svg.h"
 
 #include <ctype.h>
 #include <math.h>

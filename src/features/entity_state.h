@@ -1,7 +1,8 @@
 /* Bounded per-entity state for the log formats' online features: a map from
  * an entity key (user id, client IP: any bytes) to a fixed-size value struct
  * the format defines, plus a few distinct-value sets per entity ("devices
- * seen so far"). Internal to the library (src/io); shared by login and weblog.
+ * seen so far"). Internal to the library (src/features); shared by the
+ * login and weblog formats.
  *
  * Bounds, so memory stays flat on endless input:
  *   - at most max_entities entries; adding one more evicts the least recently

@@ -3,7 +3,7 @@
  * fixed-size slots addressed by 32-bit indexes, so the hash chains, the LRU
  * list and the free list are index links inside the slots and cost no
  * allocation per event. */
-#include "entity_state.h"
+#include "features/entity_state.h"
 
 #include <math.h>
 #include <string.h>
