@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/buf.h"
@@ -178,9 +179,42 @@ static void test_find_control(void **state)
     }
 }
 
+/* Scores as text: the shortest decimal that reads back as the same float,
+ * for every float tried (so predict, serve and watch agree bit for bit). */
+static void test_float_text(void **state)
+{
+    (void)state;
+    char b[24];
+    assert_int_equal(vg_float_text(0.5, b, sizeof b), 3);
+    assert_string_equal(b, "0.5");
+    vg_float_text(0.3f, b, sizeof b);
+    assert_string_equal(b, "0.3");
+    vg_float_text(1.0, b, sizeof b);
+    assert_string_equal(b, "1");
+    vg_float_text(NAN, b, sizeof b);
+    assert_string_equal(b, "nan");
+    vg_float_text(1.0 / 3.0, b, sizeof b);
+    assert_true(strtof(b, NULL) == (float)(1.0 / 3.0));
+    vg_rng r;
+    vg_rng_seed(&r, 7, 0);
+    for (int i = 0; i < 200000; i++) {
+        uint32_t bits = (uint32_t)vg_rng_next(&r);
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        if (!isfinite(f)) continue;
+        int n = vg_float_text(f, b, sizeof b);
+        assert_true(n > 0 && (size_t)n < sizeof b);
+        if (strtof(b, NULL) != f) fail_msg("%.9g printed as %s", (double)f, b);
+        float p = (float)vg_rng_uniform(&r);   /* probabilities: at most 9 digits */
+        vg_float_text(p, b, sizeof b);
+        assert_true(strtof(b, NULL) == p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_float_text),
         cmocka_unit_test(test_last_error),
         cmocka_unit_test(test_alloc_counts),
         cmocka_unit_test(test_rng),

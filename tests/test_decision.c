@@ -74,7 +74,7 @@ static void test_multiclass_label_agrees(void **state)
     float p[5] = { 0.4f, 0.3f, 0.3f, 0, 0 };
     vg_decision d = vg_decision_make(&r, p);
     assert_true(fabs(d.score - 0.6) < 1e-7);
-    assert_true(d.score == 1.0 - (double)0.4f);
+    assert_true(d.score == (double)(float)(1.0 - (double)0.4f));
     assert_int_equal(d.anomaly, 1);
     assert_int_equal(d.label, 1);
     float q[5] = { 0.4f, 0.1f, 0.2f, 0.3f, 0 };

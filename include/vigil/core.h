@@ -82,6 +82,11 @@ VG_API double vg_now(void);
  * so one means binary garbage or a torn write. */
 VG_API size_t vg_find_control(const char *s, size_t len);
 
+/* v rounded to float32, as the shortest decimal text that reads back as the
+ * same float (at most 9 significant digits; "nan", "inf"): how every
+ * command prints a score. Returns snprintf's length; out needs 24 bytes. */
+VG_API int vg_float_text(double v, char *out, size_t cap);
+
 /* 64-bit hash of a byte string (xxHash XXH3). */
 VG_API uint64_t vg_hash(const void *data, size_t len, uint64_t seed);
 

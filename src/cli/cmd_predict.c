@@ -121,10 +121,14 @@ int cmd_predict(int argc, char **argv)
         for (size_t i = 0; i < vg_table_rows(t); i++) {
             unsigned long long id = by_line ? (unsigned long long)vg_table_line(t, i) : (unsigned long long)i + 1;
             if (vg_model_is_regression(m)) {
-                fprintf(f, "%llu,%.9g,%.9g", id, (double)proba[i], (double)proba[i]);
+                char value[24];
+                vg_float_text(proba[i], value, sizeof value);
+                fprintf(f, "%llu,%s,%s", id, value, value);
             } else {
                 vg_decision d = vg_decision_make(&rule, proba + i * c->n);
-                fprintf(f, "%llu,%.6f,", id, d.score);
+                char score[24];
+                vg_float_text(d.score, score, sizeof score);
+                fprintf(f, "%llu,%s,", id, score);
                 put_field(f, c->names[d.label]);
             }
             if (explain) {

@@ -73,7 +73,9 @@ vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs)
     }
     /* Binary reads the positive class's probability as it is (not 1 - P(normal)),
      * so the score keeps the bits the estimator wrote. */
-    d.score = r->kind == VG_OUTPUT_BINARY ? (double)outputs[r->positive] : 1.0 - (double)outputs[r->normal];
+    /* Scores are float32 values (vg_float_text prints them exactly): 1 -
+     * P(normal) is rounded to float like every probability is. */
+    d.score = r->kind == VG_OUTPUT_BINARY ? (double)outputs[r->positive] : (double)(float)(1.0 - (double)outputs[r->normal]);
     d.anomaly = d.score >= r->threshold;
     if (!d.anomaly) {
         d.label = r->normal;

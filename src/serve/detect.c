@@ -193,7 +193,8 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     if (s->regression) {
         vg_text lt;
         vg_text_init(&lt, a, 32);
-        vg_text_json_num(&lt, score, 9);
+        char num[24];
+        vg_text_put(&lt, num, (size_t)vg_float_text(score, num, sizeof num));
         res->label = lt.failed ? "" : lt.data;
     } else {
         res->label = c->names[d.label];
@@ -204,7 +205,12 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     vg_text_puts(out, "{\"model\":");
     vg_text_json_cstr(out, s->name);
     vg_text_puts(out, res->anomaly ? ",\"anomaly\":true,\"score\":" : ",\"anomaly\":false,\"score\":");
-    vg_text_json_num(out, score, s->regression ? 9 : 7);
+    if (isfinite(score)) {   /* the shortest exact text, as predict and watch print it */
+        char num[24];
+        vg_text_put(out, num, (size_t)vg_float_text(score, num, sizeof num));
+    } else {
+        vg_text_puts(out, "null");
+    }
     vg_text_puts(out, ",\"label\":");
     vg_text_json_cstr(out, res->label);
     if (!s->regression) {

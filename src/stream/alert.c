@@ -89,7 +89,9 @@ void vg_alert_json(const vg_alert *a, vg_wbuf *w)
         put_cstr(w, ",\"truth\":");
         vg_json_string(w, a->truth, a->truth_len);
     }
-    snprintf(num, sizeof num, ",\"score\":%.6g", a->score);
+    /* The shortest exact text of the score, as predict and serve print it. */
+    memcpy(num, ",\"score\":", 9);
+    vg_float_text(a->score, num + 9, sizeof num - 9);
     put_cstr(w, num);
     if (a->explanation_json) {
         put_cstr(w, ",\"top\":");

@@ -5,8 +5,8 @@
 # (small forests, whose averaged votes tie at exactly 0.5 on some records).
 # And within each reply the label and the flag agree: an anomaly is never
 # labelled with the normal class and a non-anomaly always is.
-# Scores are compared within the printed precision (predict %.6f, serve 7
-# significant digits, watch 6): 1.01e-6.
+# Scores are compared exactly: all three print the shortest text that reads
+# back as the same float32 (vg_float_text), so equal text is the same bits.
 # Before the decision module (vigil/decision.h) predict broke a 0.5 tie
 # towards normal while serve called it an anomaly, and serve labelled a
 # multiclass record "normal" with anomaly true when P(normal) < 0.5 was the
@@ -74,7 +74,6 @@ for l in open(sys.argv[4]):
     a = json.loads(l)
     alerts[a["line"]] = a
 rows = int(sys.argv[5])
-TOL = 1.01e-6
 bad = []
 def report(msg):
     if len(bad) < 10: print("FAIL", msg)
@@ -89,14 +88,14 @@ for i, (s, p) in enumerate(zip(serve, pred)):
         report("row %d: serve anomaly %s with label %s" % (row, s["anomaly"], s["label"]))
     if s["label"] != p["prediction"]:
         report("row %d: serve label %s, predict %s" % (row, s["label"], p["prediction"]))
-    if abs(s["score"] - float(p["score"])) > TOL:
+    if s["score"] != float(p["score"]):
         report("row %d: serve score %r, predict %s" % (row, s["score"], p["score"]))
     a = alerts.get(row)
     if s["anomaly"] != (a is not None):
         report("row %d: serve anomaly %s, watch %s" % (row, s["anomaly"], "alert" if a else "none"))
     elif a is not None:
         if a["label"] != s["label"]: report("row %d: watch label %s, serve %s" % (row, a["label"], s["label"]))
-        if abs(a["score"] - s["score"]) > TOL: report("row %d: watch score %r, serve %r" % (row, a["score"], s["score"]))
+        if a["score"] != s["score"]: report("row %d: watch score %r, serve %r" % (row, a["score"], s["score"]))
     pr = s["probabilities"]
     ties += s["score"] == 0.5
     # multiclass: normal is the most probable class, yet P(normal) <= 0.5
