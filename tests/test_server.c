@@ -464,16 +464,18 @@ static void test_stats(void **state)
 {
     (void)state;
     vg_stats *s;
-    assert_int_equal(vg_stats_new(2, 2, &s), VG_OK);
+    enum { DETECT, BATCH };
+    static const char *const routes[] = { "detect", "detect_batch" };
+    assert_int_equal(vg_stats_new(2, 2, routes, 2, &s), VG_OK);
     vg_stats_shard *sh = vg_stats_shard_get(s);
     assert_ptr_equal(vg_stats_shard_get(s), sh);  /* same thread, same shard */
     double now = 5000.2;
     /* Oldest first, as time goes: a bucket is reused 60 s later. */
-    vg_stats_request(sh, VG_ROUTE_DETECT, 200, 1.0, now - 61);  /* outside the window */
+    vg_stats_request(sh, DETECT, 200, 1.0, now - 61);  /* outside the window */
     /* 98 fast requests (100 us), 2 slow (50 ms): p50 near 100 us, p99 near 50 ms. */
-    vg_stats_request(sh, VG_ROUTE_BATCH, 413, 50e-3, now - 1);
-    for (int i = 0; i < 98; i++) vg_stats_request(sh, VG_ROUTE_DETECT, 200, 100e-6, now);
-    vg_stats_request(sh, VG_ROUTE_DETECT, 400, 50e-3, now);
+    vg_stats_request(sh, BATCH, 413, 50e-3, now - 1);
+    for (int i = 0; i < 98; i++) vg_stats_request(sh, DETECT, 200, 100e-6, now);
+    vg_stats_request(sh, DETECT, 400, 50e-3, now);
     for (int i = 0; i < 10; i++) vg_stats_detection(sh, 1, 0.95, 1, now);
     vg_stats_detection(sh, 0, 0.05, 0, now);
     vg_stats_window w;
