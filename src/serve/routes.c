@@ -434,7 +434,8 @@ static void route_unknown(vg_server *s, struct MHD_Connection *c, vg_request *rq
 
 /* ---- the table ------------------------------------------------------------ */
 
-/* The order is the order of the route labels on /metrics. Detection replies
+/* The order is the order of the route labels on /metrics; the last row
+ * (vg_route_unknown) stays last, new rows go above it. Detection replies
  * carry no Cache-Control (POST replies are not cached); every other reply
  * changes from one call to the next or may be a key-guarded page, so it says
  * no-store. Unknown /v1 paths answer 404 to anyone, whatever the method: the

@@ -306,7 +306,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     vg_server *s = cls;
     vg_request *rq = *ctx;
-    if (rq) rq->url = url, rq->method = method;
     if (!rq) {
         /* Not zeroed as a whole: the inline chunk is scratch. */
         rq = vg_malloc(sizeof *rq);
@@ -327,6 +326,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
         return begin(s, c, rq, url, method);
     }
+    /* Handlers may read them in a later callback (POST routes run at the end). */
+    rq->url = url;
+    rq->method = method;
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
