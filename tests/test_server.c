@@ -1,9 +1,9 @@
 /* Unit tests for the pure parts of the detection server: the request arena,
  * constant-time key checks and the key file, Prometheus formatting, JSON
  * records -> fields (types, the field limit just under and over, warnings),
- * scoring results, the recent-detections ring, the statistics window and the
- * model catalog's reference counting and hot reload under concurrent
- * readers. */
+ * scoring results, the recent-detections ring, the statistics window, the
+ * route table (every row reachable, labels unique) and the model catalog's
+ * reference counting and hot reload under concurrent readers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +25,7 @@
 #include "serve/prom.h"
 #include "serve/recent.h"
 #include "serve/record.h"
+#include "serve/routes.h"
 #include "serve/stats.h"
 #include "serve/text.h"
 #include "test_server_fixture.h"
@@ -464,16 +465,18 @@ static void test_stats(void **state)
 {
     (void)state;
     vg_stats *s;
-    assert_int_equal(vg_stats_new(2, 2, &s), VG_OK);
+    enum { DETECT, BATCH };
+    static const char *const routes[] = { "detect", "detect_batch" };
+    assert_int_equal(vg_stats_new(2, 2, routes, 2, &s), VG_OK);
     vg_stats_shard *sh = vg_stats_shard_get(s);
     assert_ptr_equal(vg_stats_shard_get(s), sh);  /* same thread, same shard */
     double now = 5000.2;
     /* Oldest first, as time goes: a bucket is reused 60 s later. */
-    vg_stats_request(sh, VG_ROUTE_DETECT, 200, 1.0, now - 61);  /* outside the window */
+    vg_stats_request(sh, DETECT, 200, 1.0, now - 61);  /* outside the window */
     /* 98 fast requests (100 us), 2 slow (50 ms): p50 near 100 us, p99 near 50 ms. */
-    vg_stats_request(sh, VG_ROUTE_BATCH, 413, 50e-3, now - 1);
-    for (int i = 0; i < 98; i++) vg_stats_request(sh, VG_ROUTE_DETECT, 200, 100e-6, now);
-    vg_stats_request(sh, VG_ROUTE_DETECT, 400, 50e-3, now);
+    vg_stats_request(sh, BATCH, 413, 50e-3, now - 1);
+    for (int i = 0; i < 98; i++) vg_stats_request(sh, DETECT, 200, 100e-6, now);
+    vg_stats_request(sh, DETECT, 400, 50e-3, now);
     for (int i = 0; i < 10; i++) vg_stats_detection(sh, 1, 0.95, 1, now);
     vg_stats_detection(sh, 0, 0.05, 0, now);
     vg_stats_window w;
@@ -509,6 +512,83 @@ static void test_stats(void **state)
     assert_non_null(strstr(out.data, "vigil_score_bucket{model=\"m1\",le=\"0.95\"} 10\n"));
     vg_arena_free(&ra);
     vg_stats_free(s);
+}
+
+/* ---- route table ----------------------------------------------------------- */
+
+/* A concrete URL for a row's path: "{name}" becomes "m1". */
+static const char *route_url(const vg_route *r, char *buf, size_t cap)
+{
+    if (!r->path) return "/index.html";
+    const char *p = r->path, *param = strstr(p, "{name}");
+    if (!param) return p;
+    snprintf(buf, cap, "%.*sm1%s", (int)(param - p), p, param + 6);
+    return buf;
+}
+
+static void test_route_table(void **state)
+{
+    (void)state;
+    assert_true(vg_route_count >= 2);
+    size_t catch_all = 0;
+    for (size_t i = 0; i < vg_route_count; i++) {
+        const vg_route *r = &vg_route_table[i];
+        assert_non_null(r->handler);
+        assert_non_null(r->stat);
+        assert_true(*r->stat);
+        assert_int_equal(strspn(r->stat, "abcdefghijklmnopqrstuvwxyz_"), strlen(r->stat));  /* a Prometheus label value as is */
+        assert_true(r->method == VG_ROUTE_GET || r->method == VG_ROUTE_POST || r->method == VG_ROUTE_ANY);
+        if (!r->path) catch_all++;
+        else assert_true(r->path[0] == '/');
+        for (size_t j = 0; j < i; j++) {
+            const vg_route *o = &vg_route_table[j];
+            if (strcmp(o->stat, r->stat) == 0) fail_msg("route label '%s' is used twice", r->stat);
+            if (o->path && r->path && strcmp(o->path, r->path) == 0) fail_msg("path %s has two rows", r->path);
+        }
+        /* Every path reaches its own row, with the model name when it has one. */
+        char buf[256];
+        const char *name = NULL;
+        size_t name_len = 0;
+        const vg_route *m = vg_route_match(route_url(r, buf, sizeof buf), &name, &name_len);
+        if (m != r) fail_msg("%s reaches the row '%s', not '%s'", route_url(r, buf, sizeof buf), m->stat, r->stat);
+        if (r->path && strstr(r->path, "{name}")) {
+            assert_non_null(name);
+            assert_int_equal(name_len, 2);
+            assert_memory_equal(name, "m1", 2);
+        } else {
+            assert_null(name);
+        }
+    }
+    assert_int_equal(catch_all, 1);  /* one row takes what nothing else does */
+
+    /* Unknown paths under /v1: the unknown row, any method, no key needed. */
+    const vg_route *unknown = vg_route_unknown();
+    assert_string_equal(unknown->stat, "other");
+    assert_int_equal(unknown->method, VG_ROUTE_ANY);
+    assert_true(unknown->flags & VG_ROUTE_PUBLIC);
+    const char *name;
+    size_t name_len;
+    static const char *const unknown_urls[] = { "/v1", "/v1/", "/v1/nothing", "/v1/models/", "/v1/models/a/b",
+                                                "/v1/models/a/reload/x", "/v1/detect/", "/v1/stats/x" };
+    for (size_t i = 0; i < sizeof unknown_urls / sizeof *unknown_urls; i++)
+        if (vg_route_match(unknown_urls[i], &name, &name_len) != unknown) fail_msg("%s is not unknown", unknown_urls[i]);
+    /* Outside /v1 the dashboard's files take it (a 404 page if none). */
+    const vg_route *asset = vg_route_match("/v1x", &name, &name_len);
+    assert_null(asset->path);
+    assert_ptr_equal(vg_route_match("/", &name, &name_len), asset);
+    assert_ptr_equal(vg_route_match("*", &name, &name_len), asset);
+    assert_ptr_equal(vg_route_match("/metricsx", &name, &name_len), asset);
+    /* An empty name inside a path is a name (an unknown model), as before. */
+    const vg_route *reload = vg_route_match("/v1/models//reload", &name, &name_len);
+    assert_string_equal(reload->stat, "reload");
+    assert_int_equal(name_len, 0);
+    /* Only the health checks, the dashboard and the 404 answer without a key. */
+    for (size_t i = 0; i < vg_route_count; i++) {
+        const vg_route *r = &vg_route_table[i];
+        int public = !!(r->flags & VG_ROUTE_PUBLIC);
+        int expect = !r->path || r == unknown || strcmp(r->path, "/healthz") == 0 || strcmp(r->path, "/readyz") == 0;
+        if (public != expect) fail_msg("route '%s' public=%d", r->stat, public);
+    }
 }
 
 /* ---- catalog and hot reload --------------------------------------------- */
@@ -641,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_detect_multiclass),
         cmocka_unit_test(test_recent),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_route_table),
         cmocka_unit_test(test_catalog_names),
         cmocka_unit_test(test_catalog_reload_under_readers),
     };

@@ -2,8 +2,9 @@
  * real sockets: every route, each limit proven just under and just over
  * (body, batch, depth, fields, headers), authentication, CORS, a slow
  * client cut off by the idle timeout while others are served, a chunked
- * body over the limit, reload over HTTP with a corrupt file, and no memory
- * left behind. Runs under the sanitizers in the sanitizer build. */
+ * body over the limit, reload over HTTP with a corrupt file, every row of
+ * the route table refusing the wrong method (counted under its label), and
+ * no memory left behind. Runs under the sanitizers in the sanitizer build. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "serve/routes.h"
 #include "test_server_fixture.h"
 #include "testutil.h"
 #include "vigil/server.h"
@@ -236,6 +238,56 @@ static void test_routes(void **state)
     assert_int_equal(http(port, "GET", "/healthz", NULL, NULL), 200);
     vg_server_free(s);
     assert_int_equal(vg_mem_in_use(), mem0);
+}
+
+/* Every row of the route table over HTTP: the wrong method is a JSON 405
+ * with the Allow header, counted on /metrics under the row's label; an
+ * unknown /v1 path is a JSON 404 whatever the method. */
+static void test_route_table_http(void **state)
+{
+    (void)state;
+    vg_server_params p = vg_server_params_default();
+    vg_server *s = start(&p);
+    unsigned port = vg_server_port(s);
+    size_t checked = 0;
+    for (size_t i = 0; i < vg_route_count; i++) {
+        const vg_route *r = &vg_route_table[i];
+        if (r->method == VG_ROUTE_ANY) continue;
+        char url[256];
+        if (!r->path) snprintf(url, sizeof url, "/");
+        else {
+            const char *param = strstr(r->path, "{name}");
+            if (param) snprintf(url, sizeof url, "%.*stree%s", (int)(param - r->path), r->path, param + 6);
+            else snprintf(url, sizeof url, "%s", r->path);
+        }
+        int get = r->method == VG_ROUTE_GET;
+        if (http(port, get ? "POST" : "GET", url, NULL, get ? "{}" : NULL) != 405)
+            fail_msg("%s %s: %d, not 405", get ? "POST" : "GET", url, R.status);
+        assert_non_null(strstr(R.head, get ? "Allow: GET, HEAD" : "Allow: POST"));
+        cJSON *j = body_json();
+        assert_non_null(strstr(cJSON_GetObjectItem(j, "error")->valuestring, "not allowed here"));
+        cJSON_Delete(j);
+        checked++;
+    }
+    assert_true(checked + 1 == vg_route_count);
+    static const char *const methods[] = { "GET", "POST", "PUT", "DELETE" };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(http(port, methods[i], "/v1/no/such/thing", NULL, NULL), 404);
+        assert_non_null(strstr(R.head, "Content-Type: application/json"));
+        assert_string_equal(R.body, i == 0 ? "{\"error\":\"no such endpoint: GET /v1/no/such/thing\"}\n" : R.body);
+        cJSON *j = body_json();
+        assert_non_null(strstr(cJSON_GetObjectItem(j, "error")->valuestring, "no such endpoint"));
+        cJSON_Delete(j);
+    }
+    assert_int_equal(http(port, "GET", "/metrics", NULL, NULL), 200);
+    for (size_t i = 0; i < vg_route_count; i++) {
+        const vg_route *r = &vg_route_table[i];
+        char line[128];
+        snprintf(line, sizeof line, "vigil_requests_total{route=\"%s\",status=\"%d\"} %d\n", r->stat,
+                 r->method == VG_ROUTE_ANY ? 404 : 405, r->method == VG_ROUTE_ANY ? 4 : 1);
+        if (!strstr(R.body, line)) fail_msg("no %s in /metrics", line);
+    }
+    vg_server_free(s);
 }
 
 /* A body of exactly n bytes: a record padded with spaces. */
@@ -534,6 +586,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_route_table_http),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_missing_policy),
         cmocka_unit_test(test_auth_and_cors),

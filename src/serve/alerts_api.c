@@ -230,8 +230,9 @@ static void put_filter(vg_text *t, const vg_alert_filter *f)
     vg_text_putc(t, '}');
 }
 
-void vg_route_alerts(vg_alerts_api *a, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+void vg_route_alerts(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    vg_alerts_api *a = s->alerts;
     params p;
     if (read_params(c, rq, 0, &p, out)) return;
     vg_alert_store *db = acquire(a, rq, out);
@@ -276,8 +277,9 @@ static void put_groups(vg_text *t, const char *name, const vg_alert_group *g, si
     vg_text_putc(t, ']');
 }
 
-void vg_route_alerts_summary(vg_alerts_api *a, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+void vg_route_alerts_summary(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    vg_alerts_api *a = s->alerts;
     params p;
     if (read_params(c, rq, 1, &p, out)) return;
     vg_alert_store *db = acquire(a, rq, out);

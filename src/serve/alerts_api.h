@@ -31,9 +31,10 @@ const char *vg_alerts_api_path(const vg_alerts_api *a);  /* borrowed */
 struct vg_server;
 struct vg_request;
 struct vg_reply;
-/* The handlers; `a` may be NULL (no --alerts): 404 saying how to add one. */
-void vg_route_alerts(vg_alerts_api *a, struct MHD_Connection *c, struct vg_request *rq, struct vg_reply *out);
-void vg_route_alerts_summary(vg_alerts_api *a, struct MHD_Connection *c, struct vg_request *rq,
+/* The handlers (rows of the route table, routes.c), over the server's store;
+ * without one (no --alerts): 404 saying how to add one. */
+void vg_route_alerts(struct vg_server *s, struct MHD_Connection *c, struct vg_request *rq, struct vg_reply *out);
+void vg_route_alerts_summary(struct vg_server *s, struct MHD_Connection *c, struct vg_request *rq,
                              struct vg_reply *out);
 
 #endif

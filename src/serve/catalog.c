@@ -25,6 +25,7 @@ typedef struct slot {
     uint64_t generation;
     int missing;         /* vg_missing_policy; set before serving, read only afterwards */
     pthread_mutex_t reload_lock;
+    atomic_ullong reloads_ok, reloads_failed;  /* for /metrics */
 } slot;
 
 struct vg_catalog {
@@ -252,6 +253,8 @@ vg_status vg_catalog_add(vg_catalog *c, const char *name, const char *path)
     atomic_init(&sl->epoch, 0);
     atomic_init(&sl->readers[0], 0);
     atomic_init(&sl->readers[1], 0);
+    atomic_init(&sl->reloads_ok, 0);
+    atomic_init(&sl->reloads_failed, 0);
     pthread_mutex_init(&sl->reload_lock, NULL);
     slots[c->n++] = sl;
     return VG_OK;
@@ -309,6 +312,7 @@ vg_status vg_catalog_reload(vg_catalog *c, size_t i)
     vg_status st = load_served(sl, i, &fresh);
     if (st) {
         vg_error_prefix("reload of model '%s' failed, the previous model keeps serving: ", sl->name);
+        atomic_fetch_add(&sl->reloads_failed, 1);
         pthread_mutex_unlock(&sl->reload_lock);
         return st;
     }
@@ -318,7 +322,14 @@ vg_status vg_catalog_reload(vg_catalog *c, size_t i)
     /* Readers of epoch e may have read `old` and not yet taken their
      * reference; they hold the counter only for a few instructions. */
     while (atomic_load(&sl->readers[e & 1]) != 0) sched_yield();
+    atomic_fetch_add(&sl->reloads_ok, 1);
     pthread_mutex_unlock(&sl->reload_lock);
     vg_served_release(old);
     return VG_OK;
+}
+
+void vg_catalog_reloads(const vg_catalog *c, size_t i, uint64_t *ok, uint64_t *failed)
+{
+    *ok = atomic_load(&c->slots[i]->reloads_ok);
+    *failed = atomic_load(&c->slots[i]->reloads_failed);
 }

@@ -69,5 +69,7 @@ void vg_served_release(vg_served *s);
  * request that starts afterwards; on failure (message says why) the old one
  * keeps serving. Reloads of one slot are serialised. */
 vg_status vg_catalog_reload(vg_catalog *c, size_t i);
+/* Reloads of slot i so far that succeeded and that failed. */
+void vg_catalog_reloads(const vg_catalog *c, size_t i, uint64_t *ok, uint64_t *failed);
 
 #endif

@@ -1,7 +1,9 @@
-/* The server's route handlers: detection, models, reload, recent
- * detections, stats, Prometheus metrics, health. Each fills a vg_reply whose
- * body lives in the request's arena; server.c sends it. */
-#include "serve/server_impl.h"
+/* The server's route table (see routes.h) and its handlers: detection,
+ * models, reload, recent detections, stats, Prometheus metrics, health, the
+ * dashboard's files and the 404 for unknown endpoints (the alert store's are
+ * in alerts_api.c). Each handler fills a vg_reply whose body lives in the
+ * request's arena; server.c sends it. */
+#include "serve/routes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,9 +13,11 @@
 #include <time.h>
 
 #include "serve/alerts_api.h"
+#include "serve/assets.h"
 #include "serve/detect.h"
 #include "serve/json_tape.h"
 #include "serve/prom.h"
+#include "serve/server_impl.h"
 
 #define DEFAULT_TOP 5
 #define MAX_TOP 1000
@@ -75,7 +79,7 @@ static unsigned client_status(vg_status st)
     return st == VG_ERR_NOMEM || st == VG_ERR_IO ? 500 : st == VG_ERR_DATA ? 422 : 400;
 }
 
-void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out)
+static void detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out)
 {
     size_t slot = 0;
     const char *model = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "model");
@@ -165,8 +169,19 @@ void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int
     vg_reply_json(rq, 200, &txt, out);
 }
 
-void vg_route_models(vg_server *s, vg_request *rq, vg_reply *out)
+static void route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    detect(s, c, rq, 0, out);
+}
+
+static void route_detect_batch(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    detect(s, c, rq, 1, out);
+}
+
+static void route_models(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    (void)c;
     vg_text t;
     vg_text_init(&t, &rq->arena, 1024);
     vg_text_puts(&t, "{\"models\":[");
@@ -180,8 +195,10 @@ void vg_route_models(vg_server *s, vg_request *rq, vg_reply *out)
     vg_reply_json(rq, 200, &t, out);
 }
 
-void vg_route_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+static void route_model(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    (void)c;
+    const char *name = rq->name;
     long i = vg_catalog_find(s->catalog, name, strlen(name));
     if (i < 0) {
         unknown_model(s, rq, name, out);
@@ -198,14 +215,16 @@ void vg_route_model(vg_server *s, vg_request *rq, const char *name, vg_reply *ou
     vg_reply_json(rq, 200, &t, out);
 }
 
-void vg_route_reload(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+static void route_reload(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    (void)c;
+    const char *name = rq->name;
     long i = vg_catalog_find(s->catalog, name, strlen(name));
     if (i < 0) {
         unknown_model(s, rq, name, out);
         return;
     }
-    vg_status st = vg_server_reload(s, name);
+    vg_status st = vg_catalog_reload(s->catalog, (size_t)i);
     if (st) {
         vg_reply_error(rq, 500, vg_last_error(), out);
         return;
@@ -226,7 +245,7 @@ void vg_route_reload(vg_server *s, vg_request *rq, const char *name, vg_reply *o
     vg_reply_json(rq, 200, &t, out);
 }
 
-void vg_route_recent(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+static void route_recent(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
     size_t limit = VG_MIN((size_t)DEFAULT_RECENT_LIMIT, s->p.recent);
     const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
@@ -249,8 +268,9 @@ static void json_u64_array(vg_text *t, const uint64_t *v, size_t n)
     vg_text_putc(t, ']');
 }
 
-void vg_route_stats(vg_server *s, vg_request *rq, vg_reply *out)
+static void route_stats(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    (void)c;
     double now = vg_now(), uptime = now - s->started;
     vg_stats_totals tot;
     vg_stats_window w;
@@ -329,8 +349,9 @@ void vg_route_stats(vg_server *s, vg_request *rq, vg_reply *out)
     vg_reply_json(rq, 200, &t, out);
 }
 
-void vg_route_metrics(vg_server *s, vg_request *rq, vg_reply *out)
+static void route_metrics(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
+    (void)c;
     vg_text t;
     vg_text_init(&t, &rq->arena, 16384);
     vg_stats_prometheus(s->stats, s->model_names, &t);
@@ -341,15 +362,18 @@ void vg_route_metrics(vg_server *s, vg_request *rq, vg_reply *out)
     vg_prom_header(&t, "vigil_model_reloads_total", "counter", "Model reloads by model and result.");
     vg_text lab;
     vg_text_init(&lab, &rq->arena, 128);
-    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++)
+    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++) {
+        uint64_t n_ok, n_failed;
+        vg_catalog_reloads(s->catalog, i, &n_ok, &n_failed);
         for (int ok = 1; ok >= 0; ok--) {
             lab.len = 0;
             vg_text_puts(&lab, "model=\"");
             vg_prom_escape(&lab, s->model_names[i]);
             vg_text_puts(&lab, ok ? "\",result=\"ok\"" : "\",result=\"error\"");
             vg_prom_sample(&t, "vigil_model_reloads_total", lab.failed ? "" : lab.data,
-                           (double)atomic_load(ok ? &s->reloads_ok[i] : &s->reloads_failed[i]));
+                           (double)(ok ? n_ok : n_failed));
         }
+    }
     vg_prom_header(&t, "vigil_uptime_seconds", "gauge", "Seconds since the server started.");
     vg_prom_sample(&t, "vigil_uptime_seconds", NULL, vg_now() - s->started);
     if (t.failed) {
@@ -362,7 +386,7 @@ void vg_route_metrics(vg_server *s, vg_request *rq, vg_reply *out)
     out->len = t.len;
 }
 
-void vg_route_health(vg_server *s, vg_request *rq, int ready, vg_reply *out)
+static void health(vg_server *s, vg_request *rq, int ready, vg_reply *out)
 {
     vg_text t;
     vg_text_init(&t, &rq->arena, 64);
@@ -374,4 +398,130 @@ void vg_route_health(vg_server *s, vg_request *rq, int ready, vg_reply *out)
     }
     vg_text_printf(&t, "{\"status\":\"%s\",\"models\":%zu}\n", n ? "ready" : "not ready", n);
     vg_reply_json(rq, n ? 200 : 503, &t, out);
+}
+
+static void route_healthz(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    (void)c;
+    health(s, rq, 0, out);
+}
+
+static void route_readyz(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    (void)c;
+    health(s, rq, 1, out);
+}
+
+static void route_asset(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    (void)s, (void)c;
+    const vg_asset *a = vg_asset_find(rq->url);
+    if (!a) {
+        vg_reply_error(rq, 404, "no such page", out);
+        return;
+    }
+    *out = (vg_reply){ .status = 200, .content_type = a->content_type, .data = (const char *)a->data,
+                       .len = a->size };
+}
+
+static void route_unknown(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
+{
+    (void)s, (void)c;
+    char msg[200];
+    snprintf(msg, sizeof msg, "no such endpoint: %.16s %.128s", rq->method, rq->url);
+    vg_reply_error(rq, 404, msg, out);
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+/* The order is the order of the route labels on /metrics; the last row
+ * (vg_route_unknown) stays last, new rows go above it. Detection replies
+ * carry no Cache-Control (POST replies are not cached); every other reply
+ * changes from one call to the next or may be a key-guarded page, so it says
+ * no-store. Unknown /v1 paths answer 404 to anyone, whatever the method: the
+ * API key guards data, not the list of endpoints. */
+#define NS VG_ROUTE_NO_STORE
+const vg_route vg_route_table[] = {
+    { VG_ROUTE_POST, "/v1/detect", 0, route_detect, "detect" },
+    { VG_ROUTE_POST, "/v1/detect/batch", 0, route_detect_batch, "detect_batch" },
+    { VG_ROUTE_GET, "/v1/models", NS, route_models, "models" },
+    { VG_ROUTE_GET, "/v1/models/{name}", NS, route_model, "model" },
+    { VG_ROUTE_POST, "/v1/models/{name}/reload", NS, route_reload, "reload" },
+    { VG_ROUTE_GET, "/v1/detections/recent", NS, route_recent, "recent" },
+    { VG_ROUTE_GET, "/v1/stats", NS, route_stats, "stats" },
+    { VG_ROUTE_GET, "/metrics", NS, route_metrics, "metrics" },
+    { VG_ROUTE_GET, "/healthz", NS | VG_ROUTE_PUBLIC, route_healthz, "healthz" },
+    { VG_ROUTE_GET, "/readyz", NS | VG_ROUTE_PUBLIC, route_readyz, "readyz" },
+    { VG_ROUTE_GET, NULL, NS | VG_ROUTE_PUBLIC, route_asset, "asset" },
+    { VG_ROUTE_GET, "/v1/alerts", NS, vg_route_alerts, "alerts" },
+    { VG_ROUTE_GET, "/v1/alerts/summary", NS, vg_route_alerts_summary, "alerts_summary" },
+    { VG_ROUTE_ANY, "/v1", NS | VG_ROUTE_PUBLIC | VG_ROUTE_PREFIX, route_unknown, "other" },
+};
+#undef NS
+const size_t vg_route_count = sizeof vg_route_table / sizeof *vg_route_table;
+
+const vg_route *vg_route_unknown(void)
+{
+    return &vg_route_table[vg_route_count - 1];
+}
+
+const char *vg_route_method_str(vg_route_method m)
+{
+    switch (m) {
+    case VG_ROUTE_GET: return "GET";
+    case VG_ROUTE_POST: return "POST";
+    case VG_ROUTE_ANY: return "*";
+    }
+    return "?";
+}
+
+#define NAME_PARAM "{name}"
+
+/* Does `url` match the pattern `p` (no prefix rule)? A "{name}" segment is
+ * returned through name/name_len. */
+static int match_path(const char *p, const char *url, const char **name, size_t *name_len)
+{
+    for (;;) {
+        if (*p == '{' && strncmp(p, NAME_PARAM, sizeof NAME_PARAM - 1) == 0) {
+            p += sizeof NAME_PARAM - 1;
+            size_t n = strcspn(url, "/");
+            /* "/v1/models/" names no model; "/v1/models//reload" names the
+             * empty one (which then is unknown), as it always has. */
+            if (!*p && n == 0) return 0;
+            *name = url;
+            *name_len = n;
+            url += n;
+            continue;
+        }
+        if (*p != *url) return 0;
+        if (!*p) return 1;
+        p++, url++;
+    }
+}
+
+const vg_route *vg_route_match(const char *url, const char **name, size_t *name_len)
+{
+    const vg_route *prefix = NULL, *any = NULL;
+    size_t prefix_len = 0;
+    for (size_t i = 0; i < vg_route_count; i++) {
+        const vg_route *r = &vg_route_table[i];
+        if (!r->path) {
+            if (!any) any = r;
+            continue;
+        }
+        const char *nm = NULL;
+        size_t nl = 0;
+        if (match_path(r->path, url, &nm, &nl)) {
+            *name = nm;
+            *name_len = nl;
+            return r;
+        }
+        if (r->flags & VG_ROUTE_PREFIX) {
+            size_t n = strlen(r->path);
+            if (n > prefix_len && strncmp(url, r->path, n) == 0 && url[n] == '/') prefix = r, prefix_len = n;
+        }
+    }
+    *name = NULL;
+    *name_len = 0;
+    return prefix ? prefix : any;
 }

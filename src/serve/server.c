@@ -1,7 +1,8 @@
 /* The HTTP side of the detection server: libmicrohttpd setup, the
- * per-request life cycle (body accumulation under the limits, routing,
- * authentication, CORS, the reply) and the server's life cycle. The route
- * handlers are in routes.c. */
+ * per-request life cycle (body accumulation under the limits, routing
+ * through the route table, authentication, CORS) and the server's life
+ * cycle. The route table and its handlers are in routes.c, the replies in
+ * reply.c. */
 #include "serve/server_impl.h"
 
 #include <math.h>
@@ -16,7 +17,6 @@
 #include <unistd.h>
 
 #include "serve/alerts_api.h"
-#include "serve/assets.h"
 #include "vigil/parallel.h"
 
 vg_server_params vg_server_params_default(void)
@@ -61,13 +61,6 @@ const char *vg_server_params_check(const vg_server_params *p)
     if (p->cors_origin && (!*p->cors_origin || strpbrk(p->cors_origin, "\r\n")))
         return "the CORS origin must be a non-empty single-line value";
     return NULL;
-}
-
-double vg_wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 vg_status vg_server_new(const vg_server_params *p, vg_server **out)
@@ -156,15 +149,12 @@ vg_status vg_server_reload(vg_server *s, const char *name)
     if (name) {
         long i = vg_catalog_find(s->catalog, name, strlen(name));
         if (i < 0) return vg_fail(VG_ERR_INVALID, "no model named '%s'", name);
-        vg_status st = vg_catalog_reload(s->catalog, (size_t)i);
-        if (s->reloads_ok) atomic_fetch_add(st ? &s->reloads_failed[i] : &s->reloads_ok[i], 1);
-        return st;
+        return vg_catalog_reload(s->catalog, (size_t)i);
     }
     vg_status first = VG_OK;
     char msg[512] = "";
     for (size_t i = 0; i < n; i++) {
         vg_status st = vg_catalog_reload(s->catalog, i);
-        if (s->reloads_ok) atomic_fetch_add(st ? &s->reloads_failed[i] : &s->reloads_ok[i], 1);
         if (st && !first) {
             first = st;
             snprintf(msg, sizeof msg, "%s", vg_last_error());
@@ -175,50 +165,6 @@ vg_status vg_server_reload(vg_server *s, const char *name)
 }
 
 /* ---- one request -------------------------------------------------------- */
-
-typedef struct route_match {
-    vg_route route;
-    const char *method;   /* the method the route takes: "GET" or "POST" */
-    const char *name;     /* model name inside the URL (MODEL, RELOAD) */
-    size_t name_len;
-} route_match;
-
-static void match_route(const char *url, route_match *m)
-{
-    m->name = NULL;
-    m->name_len = 0;
-    m->method = "GET";
-    if (strcmp(url, "/v1/detect") == 0) m->route = VG_ROUTE_DETECT, m->method = "POST";
-    else if (strcmp(url, "/v1/detect/batch") == 0) m->route = VG_ROUTE_BATCH, m->method = "POST";
-    else if (strcmp(url, "/v1/models") == 0) m->route = VG_ROUTE_MODELS;
-    else if (strncmp(url, "/v1/models/", 11) == 0 && url[11]) {
-        const char *name = url + 11, *slash = strchr(name, '/');
-        m->name = name;
-        if (!slash) {
-            m->route = VG_ROUTE_MODEL;
-            m->name_len = strlen(name);
-        } else if (strcmp(slash, "/reload") == 0) {
-            m->route = VG_ROUTE_RELOAD;
-            m->method = "POST";
-            m->name_len = (size_t)(slash - name);
-        } else {
-            m->route = VG_ROUTE_OTHER;
-        }
-    } else if (strcmp(url, "/v1/detections/recent") == 0) m->route = VG_ROUTE_RECENT;
-    else if (strcmp(url, "/v1/stats") == 0) m->route = VG_ROUTE_STATS;
-    else if (strcmp(url, "/v1/alerts") == 0) m->route = VG_ROUTE_ALERTS;
-    else if (strcmp(url, "/v1/alerts/summary") == 0) m->route = VG_ROUTE_ALERTS_SUMMARY;
-    else if (strcmp(url, "/metrics") == 0) m->route = VG_ROUTE_METRICS;
-    else if (strcmp(url, "/healthz") == 0) m->route = VG_ROUTE_HEALTHZ;
-    else if (strcmp(url, "/readyz") == 0) m->route = VG_ROUTE_READYZ;
-    else if (strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0) m->route = VG_ROUTE_OTHER;
-    else m->route = VG_ROUTE_ASSET;
-}
-
-static int needs_auth(vg_route r)
-{
-    return r != VG_ROUTE_HEALTHZ && r != VG_ROUTE_READYZ && r != VG_ROUTE_ASSET;
-}
 
 static int authorized(vg_server *s, struct MHD_Connection *c)
 {
@@ -232,87 +178,15 @@ static int authorized(vg_server *s, struct MHD_Connection *c)
     return ok;
 }
 
-void vg_reply_error(vg_request *rq, unsigned status, const char *msg, vg_reply *out)
+/* Does the route take `method`? HEAD is answered like GET. */
+static int method_allowed(const vg_route *r, const char *method)
 {
-    vg_text t;
-    vg_text_init(&t, &rq->arena, 128 + strlen(msg));
-    vg_text_puts(&t, "{\"error\":");
-    vg_text_json_cstr(&t, msg);
-    vg_text_puts(&t, "}\n");
-    out->status = status;
-    out->content_type = "application/json";
-    out->data = t.failed ? "{\"error\":\"out of memory\"}\n" : t.data;
-    out->len = t.failed ? strlen(out->data) : t.len;
-}
-
-void vg_reply_json(vg_request *rq, unsigned status, const vg_text *t, vg_reply *out)
-{
-    if (t->failed) {
-        vg_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory building the response", out);
-        return;
+    switch (r->method) {
+    case VG_ROUTE_GET: return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    case VG_ROUTE_POST: return strcmp(method, "POST") == 0;
+    case VG_ROUTE_ANY: return 1;
     }
-    out->status = status;
-    out->content_type = "application/json";
-    out->data = t->data;
-    out->len = t->len;
-}
-
-static enum MHD_Result respond(vg_server *s, struct MHD_Connection *c, vg_request *rq, const vg_reply *r)
-{
-    /* The body lives in the request's arena (or static memory) until the
-     * completion callback, after the response has been sent. */
-    struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, (void *)r->data, MHD_RESPMEM_PERSISTENT);
-    if (!resp) return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    /* POST replies are never cached; GET replies (stats, models, metrics)
-     * change from one call to the next. */
-    if (rq->route != VG_ROUTE_DETECT && rq->route != VG_ROUTE_BATCH)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    if (r->allow) MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
-    if (r->status == MHD_HTTP_UNAUTHORIZED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
-    if (s->cors) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cors);
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
-    }
-    enum MHD_Result ret = MHD_queue_response(c, r->status, resp);
-    MHD_destroy_response(resp);
-    rq->status = r->status;
-    rq->responded = 1;
-    return ret;
-}
-
-static enum MHD_Result respond_error(vg_server *s, struct MHD_Connection *c, vg_request *rq, unsigned status,
-                                     const char *msg)
-{
-    vg_reply r = { 0 };
-    vg_reply_error(rq, status, msg, &r);
-    return respond(s, c, rq, &r);
-}
-
-static enum MHD_Result preflight(vg_server *s, struct MHD_Connection *c, vg_request *rq)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!resp) return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cors);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
-    MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-    MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, X-API-Key");
-    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, resp);
-    MHD_destroy_response(resp);
-    rq->status = MHD_HTTP_NO_CONTENT;
-    rq->responded = 1;
-    return ret;
-}
-
-static enum MHD_Result serve_asset(vg_server *s, struct MHD_Connection *c, vg_request *rq, const char *url)
-{
-    const vg_asset *a = vg_asset_find(url);
-    if (!a) return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, "no such page");
-    vg_reply r = { .status = MHD_HTTP_OK, .content_type = a->content_type, .data = (const char *)a->data,
-                   .len = a->size };
-    return respond(s, c, rq, &r);
+    return 0;
 }
 
 static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_len,
@@ -345,47 +219,33 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
         char msg[160];
         snprintf(msg, sizeof msg, "request line and headers of %zu bytes exceed the limit of %zu bytes (--max-header)",
                  hb, s->p.max_header);
-        return respond_error(s, c, rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, msg);
+        return vg_reply_send_error(c, rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, msg);
     }
-    route_match m;
-    match_route(url, &m);
-    rq->route = m.route;
-    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (strcmp(method, "OPTIONS") == 0 && s->cors) return preflight(s, c, rq);
-    if (m.route == VG_ROUTE_OTHER) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "no such endpoint: %.16s %.128s", method, url);
-        return respond_error(s, c, rq, MHD_HTTP_NOT_FOUND, msg);
-    }
-    if (strcmp(m.method, "GET") == 0 ? !is_get : strcmp(method, "POST") != 0) {
+    const char *name;
+    size_t name_len;
+    const vg_route *route = vg_route_match(url, &name, &name_len);
+    rq->route = route;
+    if (strcmp(method, "OPTIONS") == 0 && s->cors) return vg_reply_preflight(c, rq);
+    if (!method_allowed(route, method)) {
         vg_reply r = { 0 };
         char msg[96];
-        snprintf(msg, sizeof msg, "method %.16s not allowed here: use %s", method, m.method);
+        snprintf(msg, sizeof msg, "method %.16s not allowed here: use %s", method,
+                 vg_route_method_str(route->method));
         vg_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, msg, &r);
-        r.allow = strcmp(m.method, "GET") == 0 ? "GET, HEAD" : "POST";
-        return respond(s, c, rq, &r);
+        r.allow = route->method == VG_ROUTE_GET ? "GET, HEAD" : "POST";
+        return vg_reply_send(c, rq, &r);
     }
-    if (s->has_keys && needs_auth(m.route) && !authorized(s, c))
-        return respond_error(s, c, rq, MHD_HTTP_UNAUTHORIZED,
-                             "missing or invalid API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
-    if (m.name) {
-        char *name = vg_arena_strndup(&rq->arena, m.name, m.name_len);
-        if (!name) return MHD_NO;
-        m.name = rq->name = name;
+    if (s->has_keys && !(route->flags & VG_ROUTE_PUBLIC) && !authorized(s, c))
+        return vg_reply_send_error(c, rq, MHD_HTTP_UNAUTHORIZED,
+                                   "missing or invalid API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'");
+    if (name) {
+        rq->name = vg_arena_strndup(&rq->arena, name, name_len);
+        if (!rq->name) return MHD_NO;
     }
-    vg_reply r = { 0 };
-    switch (m.route) {
-    case VG_ROUTE_MODELS: vg_route_models(s, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_MODEL: vg_route_model(s, rq, m.name, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_RECENT: vg_route_recent(s, c, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_STATS: vg_route_stats(s, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_ALERTS: vg_route_alerts(s->alerts, c, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_ALERTS_SUMMARY: vg_route_alerts_summary(s->alerts, c, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_METRICS: vg_route_metrics(s, rq, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_HEALTHZ: vg_route_health(s, rq, 0, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_READYZ: vg_route_health(s, rq, 1, &r); return respond(s, c, rq, &r);
-    case VG_ROUTE_ASSET: return serve_asset(s, c, rq, url);
-    default: break;
+    if (route->method != VG_ROUTE_POST) {
+        vg_reply r = { 0 };
+        route->handler(s, c, rq, &r);
+        return vg_reply_send(c, rq, &r);
     }
     /* A POST route: refuse an announced body over the limit before reading it. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -396,7 +256,7 @@ static enum MHD_Result begin(vg_server *s, struct MHD_Connection *c, vg_request 
             char msg[160];
             snprintf(msg, sizeof msg, "request body of %llu bytes exceeds the limit of %zu bytes (--max-body)", n,
                      s->p.max_body);
-            return respond_error(s, c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+            return vg_reply_send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
         }
         if (end != cl && n > 0) {
             rq->body = vg_arena_alloc(&rq->arena, n);
@@ -434,15 +294,11 @@ static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request
     if (rq->body_over) {
         char msg[160];
         snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes (--max-body)", s->p.max_body);
-        return respond_error(s, c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+        return vg_reply_send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, msg);
     }
     vg_reply r = { 0 };
-    if (rq->route == VG_ROUTE_RELOAD) {
-        vg_route_reload(s, rq, rq->name, &r);
-    } else {
-        vg_route_detect(s, c, rq, rq->route == VG_ROUTE_BATCH, &r);
-    }
-    return respond(s, c, rq, &r);
+    rq->route->handler(s, c, rq, &r);
+    return vg_reply_send(c, rq, &r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -456,7 +312,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rq) return MHD_NO;
         rq->srv = s;
         rq->start = vg_now();
-        rq->route = VG_ROUTE_OTHER;
+        rq->route = vg_route_unknown();
+        rq->url = url;
+        rq->method = method;
         rq->name = NULL;
         rq->status = 0;
         rq->responded = 0;
@@ -468,6 +326,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add_explicit(&s->in_flight, 1, memory_order_relaxed);
         return begin(s, c, rq, url, method);
     }
+    /* Handlers may read them in a later callback (POST routes run at the end). */
+    rq->url = url;
+    rq->method = method;
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
@@ -485,7 +346,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     if (!rq) return;
     if (rq->status) {
         double now = vg_now();
-        vg_stats_request(vg_stats_shard_get(s->stats), rq->route, rq->status, now - rq->start, now);
+        vg_stats_request(vg_stats_shard_get(s->stats), (size_t)(rq->route - vg_route_table), rq->status,
+                         now - rq->start, now);
     }
     vg_arena_free(&rq->arena);
     vg_free(rq);
@@ -511,13 +373,14 @@ vg_status vg_server_start(vg_server *s)
     size_t n_models = vg_catalog_count(s->catalog);
     size_t shards = (size_t)s->threads + 1;
     vg_recent_params rp = { .capacity = s->p.recent, .record_bytes = s->p.recent_record_bytes };
-    vg_status st = vg_stats_new(shards, n_models, &s->stats);
+    s->route_names = vg_calloc(vg_route_count, sizeof *s->route_names);
+    if (!s->route_names) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < vg_route_count; i++) s->route_names[i] = vg_route_table[i].stat;
+    vg_status st = vg_stats_new(shards, n_models, s->route_names, vg_route_count, &s->stats);
     if (!st) st = vg_recent_new(shards, &rp, &s->recent);
     if (st) return st;
     s->model_names = vg_calloc(n_models ? n_models : 1, sizeof *s->model_names);
-    s->reloads_ok = vg_calloc(n_models ? n_models : 1, sizeof *s->reloads_ok);
-    s->reloads_failed = vg_calloc(n_models ? n_models : 1, sizeof *s->reloads_failed);
-    if (!s->model_names || !s->reloads_ok || !s->reloads_failed) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!s->model_names) return vg_fail(VG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n_models; i++) s->model_names[i] = vg_catalog_name(s->catalog, i);
 
     char port[16];
@@ -591,8 +454,7 @@ void vg_server_free(vg_server *s)
     vg_recent_free(s->recent);
     vg_alerts_api_free(s->alerts);
     vg_free(s->model_names);
-    vg_free(s->reloads_ok);
-    vg_free(s->reloads_failed);
+    vg_free(s->route_names);
     if (s->has_keys) vg_keyring_free(&s->keys);
     vg_free(s->host);
     vg_free(s->cors);

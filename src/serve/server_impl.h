@@ -1,6 +1,6 @@
-/* Internals shared by the server's files: the server object, the
- * per-request context and the reply a route handler fills. Not installed;
- * only src/serve/ and its tests include it. */
+/* Internals shared by the server's files: the server object and the
+ * per-request context. Not installed; only src/serve/ and its tests include
+ * it. */
 #ifndef VG_SERVE_SERVER_IMPL_H
 #define VG_SERVE_SERVER_IMPL_H
 
@@ -8,11 +8,14 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "serve/arena.h"
 #include "serve/auth.h"
 #include "serve/catalog.h"
 #include "serve/recent.h"
+#include "serve/reply.h"
+#include "serve/routes.h"
 #include "serve/stats.h"
 #include "serve/text.h"
 #include "vigil/server.h"
@@ -27,7 +30,7 @@ struct vg_server {
     vg_stats *stats;
     vg_recent *recent;
     const char **model_names;    /* n_models, borrowed from the catalog */
-    atomic_ullong *reloads_ok, *reloads_failed;  /* per model */
+    const char **route_names;    /* the route table's stat labels, for vg_stats */
     struct MHD_Daemon *daemon;
     atomic_long in_flight;       /* requests between their first callback and completion */
     unsigned port;
@@ -43,7 +46,8 @@ struct vg_server {
 typedef struct vg_request {
     vg_server *srv;
     double start;
-    vg_route route;
+    const vg_route *route;      /* the route table's row (vg_route_unknown until routed) */
+    const char *url, *method;   /* libmicrohttpd's, for the current callback */
     const char *name;           /* model name from the URL (arena), or NULL */
     unsigned status;            /* 0 until a response is queued */
     int responded;              /* a response is queued; ignore further body */
@@ -54,32 +58,12 @@ typedef struct vg_request {
     alignas(max_align_t) char inline_chunk[VG_REQUEST_INLINE];
 } vg_request;
 
-/* What a handler produces: status, body (arena or static memory) and type. */
-typedef struct vg_reply {
-    unsigned status;
-    const char *content_type;
-    const char *data;
-    size_t len;
-    const char *allow;          /* Allow header for 405 */
-} vg_reply;
-
-/* Handlers (routes.c). GET handlers read only the query; POST handlers also
- * the body. */
-void vg_route_models(vg_server *s, vg_request *rq, vg_reply *out);
-void vg_route_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out);
-void vg_route_reload(vg_server *s, vg_request *rq, const char *name, vg_reply *out);
-void vg_route_detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out);
-void vg_route_recent(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out);
-void vg_route_stats(vg_server *s, vg_request *rq, vg_reply *out);
-void vg_route_metrics(vg_server *s, vg_request *rq, vg_reply *out);
-void vg_route_health(vg_server *s, vg_request *rq, int ready, vg_reply *out);
-
-/* {"error": msg} with `status`, in the request's arena. */
-void vg_reply_error(vg_request *rq, unsigned status, const char *msg, vg_reply *out);
-/* The text as a JSON reply (or a 500 if building it ran out of memory). */
-void vg_reply_json(vg_request *rq, unsigned status, const vg_text *t, vg_reply *out);
-
-/* Unix time now, for timestamps. */
-double vg_wall_now(void);
+/* Unix time now, for timestamps (vg_now is monotonic). */
+static inline double vg_wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 #endif

@@ -27,6 +27,12 @@ typedef struct second {
     counter latency[LAT_BUCKETS];
 } second;
 
+typedef struct route_counts {
+    counter requests[N_STATUS];
+    counter duration[N_DURATION + 1];
+    _Atomic double duration_sum;
+} route_counts;
+
 typedef struct model_counts {
     counter detections, anomalies;
     counter score[N_SCORE + 1];
@@ -34,31 +40,22 @@ typedef struct model_counts {
 } model_counts;
 
 struct vg_stats_shard {
-    counter requests[VG_ROUTE_COUNT][N_STATUS];
-    counter duration[VG_ROUTE_COUNT][N_DURATION + 1];
-    _Atomic double duration_sum[VG_ROUTE_COUNT];
     second window[VG_STATS_WINDOW];
-    model_counts *models;
+    route_counts *routes;   /* n_routes */
+    model_counts *models;   /* n_models */
+    size_t n_routes;
     char pad[64];   /* keeps the hot end of one shard off the next one's cache line */
 };
 
 struct vg_stats {
-    size_t n_shards, n_models;
+    size_t n_shards, n_models, n_routes;
+    const char *const *route_names;  /* borrowed */
     vg_stats_shard *shards;
+    route_counts *route_block;
     model_counts *model_block;
     atomic_size_t next_shard;
     pthread_key_t key;
 };
-
-static const char *const route_names[VG_ROUTE_COUNT] = {
-    "detect", "detect_batch", "models", "model", "reload", "recent",
-    "stats",  "metrics",      "healthz", "readyz", "asset", "alerts", "alerts_summary", "other",
-};
-
-const char *vg_route_str(vg_route r)
-{
-    return (unsigned)r < VG_ROUTE_COUNT ? route_names[r] : "other";
-}
 
 #define ADD(x, v) atomic_fetch_add_explicit(&(x), (v), memory_order_relaxed)
 #define GET(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -70,23 +67,31 @@ static void add_double(_Atomic double *x, double v)
     }
 }
 
-vg_status vg_stats_new(size_t n_shards, size_t n_models, vg_stats **out)
+vg_status vg_stats_new(size_t n_shards, size_t n_models, const char *const *route_names, size_t n_routes,
+                       vg_stats **out)
 {
     *out = NULL;
+    VG_ASSERT(n_routes >= 1);
     if (n_shards == 0) n_shards = 1;
     vg_stats *s = vg_calloc(1, sizeof *s);
     if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
     s->n_shards = n_shards;
     s->n_models = n_models;
+    s->n_routes = n_routes;
+    s->route_names = route_names;
     s->shards = vg_calloc(n_shards, sizeof *s->shards);
+    s->route_block = vg_calloc(n_shards * n_routes, sizeof *s->route_block);
     s->model_block = vg_calloc(n_shards * (n_models ? n_models : 1), sizeof *s->model_block);
-    if (!s->shards || !s->model_block || pthread_key_create(&s->key, NULL) != 0) {
+    if (!s->shards || !s->route_block || !s->model_block || pthread_key_create(&s->key, NULL) != 0) {
         vg_free(s->shards);
+        vg_free(s->route_block);
         vg_free(s->model_block);
         vg_free(s);
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < n_shards; i++) {
+        s->shards[i].routes = s->route_block + i * n_routes;
+        s->shards[i].n_routes = n_routes;
         s->shards[i].models = s->model_block + i * (n_models ? n_models : 1);
         for (size_t w = 0; w < VG_STATS_WINDOW; w++) atomic_init(&s->shards[i].window[w].sec, -1);
     }
@@ -99,6 +104,7 @@ void vg_stats_free(vg_stats *s)
     if (!s) return;
     pthread_key_delete(s->key);
     vg_free(s->shards);
+    vg_free(s->route_block);
     vg_free(s->model_block);
     vg_free(s);
 }
@@ -147,15 +153,16 @@ static double latency_edge(size_t k)
     return exp2((double)(k + 1) / LAT_STEPS) * 1e-6;
 }
 
-void vg_stats_request(vg_stats_shard *sh, vg_route route, unsigned status, double seconds, double now)
+void vg_stats_request(vg_stats_shard *sh, size_t route, unsigned status, double seconds, double now)
 {
-    if ((unsigned)route >= VG_ROUTE_COUNT) route = VG_ROUTE_OTHER;
+    VG_ASSERT(route < sh->n_routes);
+    route_counts *rc = &sh->routes[route];
     unsigned st = status < 100 ? 0 : status > 599 ? N_STATUS - 1 : status - 100;
-    ADD(sh->requests[route][st], 1);
+    ADD(rc->requests[st], 1);
     size_t b = 0;
     while (b < N_DURATION && seconds > duration_bounds[b]) b++;
-    ADD(sh->duration[route][b], 1);
-    add_double(&sh->duration_sum[route], seconds);
+    ADD(rc->duration[b], 1);
+    add_double(&rc->duration_sum, seconds);
     second *w = current(sh, now);
     ADD(w->requests, 1);
     if (status >= 400) ADD(w->errors, 1);
@@ -224,9 +231,9 @@ void vg_stats_totals_get(vg_stats *s, vg_stats_totals *out)
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < s->n_shards; i++) {
         vg_stats_shard *sh = &s->shards[i];
-        for (size_t r = 0; r < VG_ROUTE_COUNT; r++)
+        for (size_t r = 0; r < s->n_routes; r++)
             for (size_t st = 0; st < N_STATUS; st++) {
-                uint64_t n = GET(sh->requests[r][st]);
+                uint64_t n = GET(sh->routes[r].requests[st]);
                 out->requests += n;
                 if (st + 100 >= 400) out->errors += n;
             }
@@ -260,27 +267,28 @@ void vg_stats_prometheus(vg_stats *s, const char *const *model_names, vg_text *o
 {
     char labels[96];
     vg_prom_header(out, "vigil_requests_total", "counter", "HTTP requests by route and status code.");
-    for (size_t r = 0; r < VG_ROUTE_COUNT; r++)
+    for (size_t r = 0; r < s->n_routes; r++)
         for (size_t st = 0; st < N_STATUS; st++) {
             uint64_t n = 0;
-            for (size_t i = 0; i < s->n_shards; i++) n += GET(s->shards[i].requests[r][st]);
+            for (size_t i = 0; i < s->n_shards; i++) n += GET(s->shards[i].routes[r].requests[st]);
             if (!n) continue;
-            snprintf(labels, sizeof labels, "route=\"%s\",status=\"%zu\"", route_names[r], st + 100);
+            snprintf(labels, sizeof labels, "route=\"%s\",status=\"%zu\"", s->route_names[r], st + 100);
             vg_prom_sample(out, "vigil_requests_total", labels, (double)n);
         }
 
     vg_prom_header(out, "vigil_request_duration_seconds", "histogram",
                    "Time from the request's arrival to its completion, by route.");
-    for (size_t r = 0; r < VG_ROUTE_COUNT; r++) {
+    for (size_t r = 0; r < s->n_routes; r++) {
         uint64_t counts[N_DURATION + 1] = { 0 }, total = 0;
         double sum = 0;
         for (size_t i = 0; i < s->n_shards; i++) {
-            for (size_t b = 0; b <= N_DURATION; b++) counts[b] += GET(s->shards[i].duration[r][b]);
-            sum += atomic_load_explicit(&s->shards[i].duration_sum[r], memory_order_relaxed);
+            const route_counts *rc = &s->shards[i].routes[r];
+            for (size_t b = 0; b <= N_DURATION; b++) counts[b] += GET(rc->duration[b]);
+            sum += atomic_load_explicit(&rc->duration_sum, memory_order_relaxed);
         }
         for (size_t b = 0; b <= N_DURATION; b++) total += counts[b];
         if (!total) continue;
-        snprintf(labels, sizeof labels, "route=\"%s\"", route_names[r]);
+        snprintf(labels, sizeof labels, "route=\"%s\"", s->route_names[r]);
         vg_prom_histogram(out, "vigil_request_duration_seconds", labels, duration_bounds, counts, N_DURATION, sum);
     }
 

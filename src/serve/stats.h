@@ -5,7 +5,10 @@
  *   - totals since start (Prometheus counters and histograms);
  *   - a ring of 60 one-second buckets (requests, errors, detections,
  *     anomalies and a log-scale latency histogram) for the dashboard's
- *     rates and p50/p99 over the last minute. */
+ *     rates and p50/p99 over the last minute.
+ * Requests are counted by route: a route is an index below the n_routes
+ * given at creation (the server's route table's rows), labelled on /metrics
+ * with the names given there. */
 #ifndef VG_SERVE_STATS_H
 #define VG_SERVE_STATS_H
 
@@ -15,34 +18,15 @@
 #include "serve/text.h"
 #include "vigil/core.h"
 
-typedef enum vg_route {
-    VG_ROUTE_DETECT = 0,
-    VG_ROUTE_BATCH,
-    VG_ROUTE_MODELS,
-    VG_ROUTE_MODEL,
-    VG_ROUTE_RELOAD,
-    VG_ROUTE_RECENT,
-    VG_ROUTE_STATS,
-    VG_ROUTE_METRICS,
-    VG_ROUTE_HEALTHZ,
-    VG_ROUTE_READYZ,
-    VG_ROUTE_ASSET,
-    VG_ROUTE_ALERTS,
-    VG_ROUTE_ALERTS_SUMMARY,
-    VG_ROUTE_OTHER,
-    VG_ROUTE_COUNT
-} vg_route;
-
-/* The route's label on /metrics ("detect", "detect_batch", ...). */
-const char *vg_route_str(vg_route r);
-
 #define VG_STATS_WINDOW 60
 
 typedef struct vg_stats vg_stats;
 typedef struct vg_stats_shard vg_stats_shard;
 
-/* n_shards >= 1; n_models fixed for the server's life. */
-vg_status vg_stats_new(size_t n_shards, size_t n_models, vg_stats **out);
+/* n_shards >= 1; n_models fixed for the server's life. route_names: n_routes
+ * labels (>= 1), borrowed: they must outlive the statistics. */
+vg_status vg_stats_new(size_t n_shards, size_t n_models, const char *const *route_names, size_t n_routes,
+                       vg_stats **out);
 void vg_stats_free(vg_stats *s);
 
 /* The shard for the calling thread: threads get distinct shards in order of
@@ -50,9 +34,9 @@ void vg_stats_free(vg_stats *s);
  * more threads than shards. */
 vg_stats_shard *vg_stats_shard_get(vg_stats *s);
 
-/* One finished request: its route, HTTP status and duration in seconds;
- * `now` is vg_now() (monotonic seconds). */
-void vg_stats_request(vg_stats_shard *sh, vg_route route, unsigned status, double seconds, double now);
+/* One finished request: its route (index below n_routes), HTTP status and
+ * duration in seconds; `now` is vg_now() (monotonic seconds). */
+void vg_stats_request(vg_stats_shard *sh, size_t route, unsigned status, double seconds, double now);
 /* One scored record of model `model`. */
 void vg_stats_detection(vg_stats_shard *sh, size_t model, double score, int anomaly, double now);
 
