@@ -1,6 +1,6 @@
 /* Streaming detection: one line in, maybe one alert out.
  *
- * A line adapter turns one line into a feature record (a vg_log_event) for
+ * A line adapter turns one line into a feature record (a vg_logfmt_event) for
  * every format a model can have: the log formats of logformat.h (stateful,
  * one state per watch process), and two tabular ones that vg_data_read reads
  * as whole tables but that a stream meets line by line:
@@ -47,7 +47,7 @@ typedef struct vg_line_adapter vg_line_adapter;
  * that holds the ground truth (kept out of the features), or NULL. opt bounds
  * line length (and for log formats the entity state). *out is new. Fails with
  * VG_ERR_INVALID for an unknown format. */
-VG_API vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
+VG_API vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_logfmt_options *opt,
                               vg_line_adapter **out);
 VG_API void vg_line_adapter_free(vg_line_adapter *a);
 VG_API const char *vg_line_adapter_format(const vg_line_adapter *a);
@@ -60,9 +60,9 @@ VG_API int vg_line_adapter_needs_header(const vg_line_adapter *a);
  * (or VG_ERR_LIMIT) with a message; the state is unchanged. Everything in
  * *out is valid until the next call and may point into `line`. */
 VG_API vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
-                                  vg_log_event *out);
+                                  vg_logfmt_event *out);
 /* Per-entity state held and dropped (log formats; all 0 for kdd and csv). */
-VG_API vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
+VG_API vg_logfmt_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
 
 /* ---- the detector ---------------------------------------------------------- */
 
@@ -72,7 +72,7 @@ typedef struct vg_watch_params {
     int explain;              /* add the top contributing fields when the family can explain */
     size_t top_features;      /* how many; default 3 */
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
-    vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
+    vg_logfmt_options log;       /* line limit and state bounds; start from vg_model_log_options() */
     size_t batch_rows;        /* vg_detector_push: rows scored together; default 1024, at most 4096 */
     int threads;              /* 1 (default; 0 means 1), or 2: blocks are scored on a second thread while
                                  the caller's thread reads lines and computes features; else VG_ERR_INVALID */
@@ -104,7 +104,7 @@ VG_API void vg_detector_free(vg_detector *d);
  * (may be NULL) gets the line's event when it was scored, else n_fields 0;
  * valid until the next call. */
 VG_API vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           const char *line, size_t len, int truncated, vg_logfmt_event *event, vg_alert *alert,
                            int *fired);
 
 /* Called for each alert of a scored block, in line order; the alert is valid

@@ -172,7 +172,7 @@ void cli_data_opts_init(cli_data_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 42;
     o->threads = 0;
-    o->log = vg_log_options_default();
+    o->log = vg_logfmt_options_default();
 }
 
 void cli_data_opts_free(cli_data_opts *o)
@@ -258,7 +258,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "use either --test or --split, not both");
         return -1;
     }
-    int log_format = o->format && vg_log_format_find(o->format) != NULL;
+    int log_format = o->format && vg_logfmt_find(o->format) != NULL;
     if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "kdd") != 0 && !log_format) {
         if (strcmp(o->format, "login") == 0 || strcmp(o->format, "weblog") == 0)
             cli_usage_error(cmd, "--format %s is not available in this build", o->format);

@@ -113,7 +113,7 @@ int cmd_ship(int argc, char **argv)
             return VG_EXIT_ERROR;
         }
 
-    vg_log_options lo = vg_log_options_default();
+    vg_logfmt_options lo = vg_logfmt_options_default();
     lo.max_line_bytes = (size_t)max_line;
     vg_line_adapter *ad = NULL;
     vg_tail *t = NULL;
@@ -159,7 +159,7 @@ int cmd_ship(int argc, char **argv)
             }
             continue;
         }
-        vg_log_event ev;
+        vg_logfmt_event ev;
         const char *ent = "";
         size_t ent_len = 0;
         if (vg_line_adapter_process(ad, ln.source, ln.line_no, ln.data, ln.len, &ev) == VG_OK) {

@@ -22,7 +22,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
          * lines of --data, and applied to another file it would label
          * whatever happens to sit on those line numbers. */
         vg_data_spec ts = *spec;
-        vg_log_options tlo;
+        vg_logfmt_options tlo;
         if (spec->log) {
             tlo = *spec->log;
             tlo.labels_path = o->test_labels;

@@ -95,13 +95,13 @@ static vg_status label_as_categories(vg_table *t, const char *label)
 }
 
 /* Read a log through its format, reporting bad lines without stopping. */
-static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out)
+static vg_status read_log(const char *path, const vg_logfmt *fmt, const vg_logfmt_options *opt, vg_table **out)
 {
-    vg_log_report rep;
-    vg_status st = vg_log_read(path, fmt, opt, out, &rep);
+    vg_logfmt_report rep;
+    vg_status st = vg_logfmt_read(path, fmt, opt, out, &rep);
     if (!st && rep.bad) {
         char lines[256];
-        vg_log_report_lines(&rep, lines, sizeof lines);
+        vg_logfmt_report_lines(&rep, lines, sizeof lines);
         vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped: line%s %s (line %llu: %s)",
                path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name, rep.bad == 1 ? "" : "s",
                lines, (unsigned long long)rep.first_bad_line, rep.first_bad_message);
@@ -116,9 +116,9 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
 {
     const char *format = spec->format ? spec->format : "csv";
     if (strcmp(format, "kdd") == 0) return vg_kdd_read(path, out);
-    const vg_log_format *lf = vg_log_format_find(format);
+    const vg_logfmt *lf = vg_logfmt_find(format);
     if (lf) {
-        vg_log_options lo = spec->log ? *spec->log : vg_log_options_default();
+        vg_logfmt_options lo = spec->log ? *spec->log : vg_logfmt_options_default();
         return read_log(path, lf, &lo, out);
     }
     if (strcmp(format, "csv") != 0)
@@ -190,7 +190,7 @@ static int derived_from_text(const vg_model *m, const char *name)
 const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
 {
     if (spec->label) return spec->label;
-    if ((spec->format && strcmp(spec->format, "kdd") == 0) || vg_log_format_find(spec->format)) return VG_KDD_LABEL;
+    if ((spec->format && strcmp(spec->format, "kdd") == 0) || vg_logfmt_find(spec->format)) return VG_KDD_LABEL;
     size_t c = vg_table_cols(t);
     while (c > 1) {
         const char *name = vg_table_name(t, c - 1);
@@ -205,9 +205,9 @@ const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
     return vg_table_name(t, c - 1);
 }
 
-vg_log_options vg_model_log_options(const vg_model *m)
+vg_logfmt_options vg_model_log_options(const vg_model *m)
 {
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.label = m->log_label;
     o.geoip_path = m->log_geoip;
     if (m->log_max_entities) o.max_entities = (size_t)m->log_max_entities;
@@ -218,9 +218,9 @@ vg_log_options vg_model_log_options(const vg_model *m)
 vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out)
 {
     if (strcmp(m->format, "kdd") == 0) return vg_kdd_read(path, out);
-    const vg_log_format *lf = vg_log_format_find(m->format);
+    const vg_logfmt *lf = vg_logfmt_find(m->format);
     if (lf) {
-        vg_log_options lo = vg_model_log_options(m);
+        vg_logfmt_options lo = vg_model_log_options(m);
         return read_log(path, lf, &lo, out);
     }
     /* Force the types the pipeline was fitted with, so the same text never
@@ -269,10 +269,10 @@ vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char
 {
     if (!labels_path) return vg_model_read_data(m, path, out);
     *out = NULL;
-    const vg_log_format *lf = vg_log_format_find(m->format);
+    const vg_logfmt *lf = vg_logfmt_find(m->format);
     if (!lf)
         return vg_fail(VG_ERR_INVALID, "--labels goes with a log format; this model reads %s data", m->format);
-    vg_log_options lo = vg_model_log_options(m);
+    vg_logfmt_options lo = vg_model_log_options(m);
     lo.labels_path = labels_path;
     return read_log(path, lf, &lo, out);
 }

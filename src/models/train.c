@@ -223,7 +223,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
             return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
                            rq->data.categorical[i]);
     int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
-    const vg_log_format *lf = vg_log_format_find(rq->data.format);
+    const vg_logfmt *lf = vg_logfmt_find(rq->data.format);
     size_t ncols = vg_table_cols(t);
     *cols = vg_malloc(ncols * sizeof **cols);
     if (!*cols) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -260,8 +260,8 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
     if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
-    if (vg_log_format_find(m->format)) {
-        vg_log_options lo = rq->data.log ? *rq->data.log : vg_log_options_default();
+    if (vg_logfmt_find(m->format)) {
+        vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
         m->log_label = vg_strdup(lo.label);
         m->log_geoip = vg_strdup(lo.geoip_path);
         m->log_max_entities = lo.max_entities;

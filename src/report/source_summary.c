@@ -176,7 +176,7 @@ static void free_table(vg_summary_table *t)
 
 /* The value of `name` in the event as text (numbers without decimals when
  * whole, as status codes are), or NULL when absent or null. */
-static const char *field_text(const vg_log_event *ev, const dim_spec *d, char *buf, size_t cap, size_t *len)
+static const char *field_text(const vg_logfmt_event *ev, const dim_spec *d, char *buf, size_t cap, size_t *len)
 {
     for (size_t i = 0; i < ev->n_fields; i++) {
         const vg_field *f = &ev->fields[i];
@@ -265,7 +265,7 @@ static vg_status one_line(pass *ps, const char *line, size_t n, int cut)
 {
     ps->line_no++;
     if (n && line[n - 1] == '\r') n--;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_alert a;
     int fired = 0;
     vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &ev, &a, &fired);

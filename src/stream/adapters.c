@@ -1,5 +1,5 @@
 /* Line adapters: one line of a KDD record, a CSV line or a log format's line
- * turned into a feature record (vg_log_event), so `vigil watch` serves
+ * turned into a feature record (vg_logfmt_event), so `vigil watch` serves
  * tabular models as well as log models. Kept out of the log-format registry
  * on purpose: vg_data_read must keep reading CSV and KDD files as tables. */
 #include "vigil/watch.h"
@@ -27,8 +27,8 @@ struct vg_line_adapter {
     adapt_kind kind;
     char *format;
     char *label_column;
-    vg_log_options opt;
-    const vg_log_format *log;
+    vg_logfmt_options opt;
+    const vg_logfmt *log;
     void *log_state;
     vg_field *fields;     /* kdd: 41; csv: CSV_MAX_COLUMNS */
     /* csv */
@@ -38,14 +38,14 @@ struct vg_line_adapter {
     size_t *cell_off, *cell_len;
 };
 
-vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
+vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_logfmt_options *opt,
                               vg_line_adapter **out)
 {
     *out = NULL;
     if (!format) return vg_fail(VG_ERR_INVALID, "no format given");
     vg_line_adapter *a = vg_calloc(1, sizeof *a);
     if (!a) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    a->opt = opt ? *opt : vg_log_options_default();
+    a->opt = opt ? *opt : vg_logfmt_options_default();
     if (!a->opt.max_line_bytes) a->opt.max_line_bytes = 65536;
     a->format = vg_strdup(format);
     if (!a->format) goto nomem;
@@ -60,7 +60,7 @@ vg_status vg_line_adapter_new(const char *format, const char *label_column, cons
         a->cell_off = vg_malloc(CSV_MAX_COLUMNS * sizeof *a->cell_off);
         a->cell_len = vg_malloc(CSV_MAX_COLUMNS * sizeof *a->cell_len);
         if (!a->fields || !a->scratch || !a->cell_off || !a->cell_len) goto nomem;
-    } else if ((a->log = vg_log_format_find(format))) {
+    } else if ((a->log = vg_logfmt_find(format))) {
         a->kind = ADAPT_LOG;
         vg_status st = a->log->state_new(&a->opt, &a->log_state);
         if (st) {
@@ -104,16 +104,16 @@ void vg_line_adapter_free(vg_line_adapter *a)
 const char *vg_line_adapter_format(const vg_line_adapter *a) { return a->format; }
 int vg_line_adapter_needs_header(const vg_line_adapter *a) { return a->kind == ADAPT_CSV; }
 
-vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a)
+vg_logfmt_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a)
 {
-    vg_log_state_stats st = { 0 };
+    vg_logfmt_state_stats st = { 0 };
     if (a->kind == ADAPT_LOG) a->log->state_stats(a->log_state, &st);
     return st;
 }
 
 /* ---- kdd ------------------------------------------------------------------ */
 
-static vg_status kdd_process(vg_line_adapter *a, const char *line, size_t len, vg_log_event *out)
+static vg_status kdd_process(vg_line_adapter *a, const char *line, size_t len, vg_logfmt_event *out)
 {
     const char *const *names = vg_kdd_feature_names();
     const char *cell[44];
@@ -244,7 +244,7 @@ static vg_status csv_set_header(vg_line_adapter *a, csv_header *h, size_t n)
 }
 
 static vg_status csv_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
-                             vg_log_event *out)
+                             vg_logfmt_event *out)
 {
     if (source >= CSV_MAX_SOURCES) return vg_fail(VG_ERR_LIMIT, "more than %d csv sources", CSV_MAX_SOURCES);
     if (source >= a->n_headers) {
@@ -286,7 +286,7 @@ static vg_status csv_process(vg_line_adapter *a, uint32_t source, uint64_t line_
 }
 
 vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
-                                  vg_log_event *out)
+                                  vg_logfmt_event *out)
 {
     memset(out, 0, sizeof *out);
     if (len > a->opt.max_line_bytes)

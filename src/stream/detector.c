@@ -89,7 +89,7 @@ vg_watch_params vg_watch_params_default(const vg_model *m)
 {
     vg_watch_params p = { .format = NULL, .threshold = NAN, .explain = 0, .top_features = 3, .max_raw_bytes = 2048,
                           .batch_rows = 1024, .threads = 1 };
-    p.log = m ? vg_model_log_options(m) : vg_log_options_default();
+    p.log = m ? vg_model_log_options(m) : vg_logfmt_options_default();
     return p;
 }
 
@@ -277,7 +277,7 @@ static vg_status explain(vg_detector *d, const vg_field *fields, size_t n_fields
 /* Features of one line into ev: 1 to score it, 0 when the line is bad or
  * skipped (counted here), or a failure of the process in *st. */
 static int line_event(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no, const char *line,
-                      size_t len, int truncated, vg_log_event *ev, vg_status *st)
+                      size_t len, int truncated, vg_logfmt_event *ev, vg_status *st)
 {
     *st = VG_OK;
     d->stats.lines++;
@@ -323,13 +323,13 @@ static double arrival_time(void)
 }
 
 vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           const char *line, size_t len, int truncated, vg_logfmt_event *event, vg_alert *alert,
                            int *fired)
 {
     VG_ASSERT(vg_detector_held(d) == 0);   /* held rows first: the caller mixed the two paths */
     *fired = 0;
     if (event) event->n_fields = 0;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_status st;
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, d->proba, NULL);
@@ -376,7 +376,7 @@ static size_t put_text(block *b, const char *s, size_t len)
 }
 
 /* Copy the record's fields for a later explanation. */
-static vg_status save_fields(block *b, const vg_log_event *ev, held_row *h)
+static vg_status save_fields(block *b, const vg_logfmt_event *ev, held_row *h)
 {
     if (b->n_saved + ev->n_fields > b->saved_cap) {
         size_t cap = VG_MAX(b->saved_cap * 2, b->n_saved + ev->n_fields);
@@ -530,7 +530,7 @@ static vg_status submit(vg_detector *d, vg_alert_fn on_alert, void *user)
 vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user)
 {
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_status st;
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     block *b = &d->blk[d->cur];
@@ -571,7 +571,7 @@ vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, 
                              int truncated)
 {
     if (truncated) return VG_OK;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     return vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev) == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
 }
 
