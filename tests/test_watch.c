@@ -17,7 +17,8 @@
 #include "vigil/kdd.h"
 #include "vigil/model.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/line_adapter.h"
 #include "testutil.h"
 
 static const char kdd_line[] =

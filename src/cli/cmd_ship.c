@@ -4,7 +4,7 @@
 #include "vigil/redis_stream.h"
 #include "vigil/shipper.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/line_adapter.h"
 
 #include <errno.h>
 #include <signal.h>

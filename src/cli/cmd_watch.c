@@ -5,7 +5,8 @@
 #include "vigil/follower.h"
 #include "vigil/redis_stream.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/line_adapter.h"
 
 #include <math.h>
 #include <signal.h>

@@ -9,7 +9,7 @@
 #define _GNU_SOURCE  /* qsort_r */
 #include "vigil/source_summary.h"
 #include "data/dict.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,9 +1,9 @@
 /* The detector: a line adapter and a model over a stream of lines, deciding
- * alerts (rules in watch.h). Everything per line reuses buffers made once
+ * alerts (rules in detector.h). Everything per line reuses buffers made once
  * (the held block and its text grow to their high-water mark and stay), so
  * scoring allocates nothing in the steady state and memory stays flat on
  * endless input. */
-#include "vigil/watch.h"
+#include "vigil/detector.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * turned into a feature record (vg_logfmt_event), so `vigil watch` serves
  * tabular models as well as log models. Kept out of the log-format registry
  * on purpose: vg_data_read must keep reading CSV and KDD files as tables. */
-#include "vigil/watch.h"
+#include "vigil/line_adapter.h"
 #include "vigil/csv.h"
 #include "vigil/kdd.h"
 
@@ -150,7 +150,7 @@ static vg_status kdd_process(vg_line_adapter *a, const char *line, size_t len, v
     memset(out, 0, sizeof *out);
     out->fields = a->fields;
     out->n_fields = VG_KDD_N_FEATURES;
-    out->entity = cell[2];       /* service: see watch.h */
+    out->entity = cell[2];       /* service: see line_adapter.h */
     out->entity_len = cell_len[2];
     if (n > VG_KDD_N_FEATURES && cell_len[VG_KDD_N_FEATURES]) {
         out->label = cell[VG_KDD_N_FEATURES];
