@@ -75,7 +75,8 @@ typedef struct vg_logfmt {
     const char *const *label_columns;
 } vg_logfmt;
 
-/* Registry: "login", "weblog"; NULL for other names. */
+/* The log format of a row of the format registry (vigil/format.h) named
+ * `name`; NULL for other names and table formats. */
 VG_API const vg_logfmt *vg_logfmt_find(const char *name);
 extern VG_API const vg_logfmt vg_login_format;   /* src/io/login.c */
 extern VG_API const vg_logfmt vg_weblog_format;  /* src/io/weblog.c */

@@ -40,6 +40,7 @@
 #define _GNU_SOURCE  /* memmem */
 #include "features/entity_state.h"
 #include "vigil/csv.h"
+#include "io/format_impl.h"
 #include "vigil/logformat.h"
 
 #include <math.h>
@@ -596,14 +597,30 @@ static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
     return VG_OK;
 }
 
+#define FORMAT_NAME "login"
+#define FORMAT_SUMMARY "login events (RBA data set CSV) with online per-user features"
+
 static const char *const login_label_columns[] = { "label", "rule_score", NULL };
 
 const vg_logfmt vg_login_format = {
-    .name = "login",
-    .summary = "login events (RBA data set CSV) with online per-user features",
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
     .state_new = login_state_new,
     .state_free = login_state_free,
     .process = login_process,
     .state_stats = login_state_stats,
     .label_columns = login_label_columns,
+};
+
+/* Its row of the format registry; the dimensions are what the report's
+ * Sources section counts per user. */
+const vg_format vg_format_login = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
+    VG_LOGFMT_ROW(vg_login_format),
+    .truth_columns = login_label_columns,
+    .entity_name = "user",
+    .dims = { { "Countries", "country", 0 }, { "Outcome", "login_success", 1 }, { "ASNs", "asn", 0 },
+              { "Device types", "device_type", 0 } },
+    .n_dims = 4,
 };

@@ -25,6 +25,7 @@
  * ones. The rules see the same online features the model does, so a model
  * trained on them learns to generalise the rule, not a different truth. */
 #include "vigil/geo.h"
+#include "io/format_impl.h"
 #include "vigil/logformat.h"
 #include "vigil/urlfeat.h"
 #include "features/entity_state.h"
@@ -393,14 +394,30 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     return VG_OK;
 }
 
+#define FORMAT_NAME "weblog"
+#define FORMAT_SUMMARY "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP"
+
 static const char *const weblog_label_columns[] = { "label", NULL };
 
 const vg_logfmt vg_weblog_format = {
-    .name = "weblog",
-    .summary = "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP",
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
     .state_new = wl_new,
     .state_free = wl_free,
     .process = wl_process,
     .state_stats = wl_state_stats,
     .label_columns = weblog_label_columns,
+};
+
+/* Its row of the format registry; the dimensions are what the report's
+ * Sources section counts per client IP. */
+const vg_format vg_format_weblog = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
+    VG_LOGFMT_ROW(vg_weblog_format),
+    .truth_columns = weblog_label_columns,
+    .entity_name = "client IP",
+    .dims = { { "Countries", "country", 0 }, { "Status codes", "status", 0 }, { "User-agent classes", "ua_class", 0 },
+              { "Methods", "method", 0 } },
+    .n_dims = 4,
 };

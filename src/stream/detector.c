@@ -4,6 +4,7 @@
  * scoring allocates nothing in the steady state and memory stays flat on
  * endless input. */
 #include "vigil/detector.h"
+#include "vigil/format.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -152,7 +153,9 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
     const char *format = d->p.format ? d->p.format : vg_model_format(m);
-    const char *label = strcmp(format, "csv") == 0 ? vg_model_label(m) : NULL;
+    /* A format that cannot know its truth column (csv) is told the model's. */
+    const vg_format *fmt = vg_format_find(format);
+    const char *label = fmt && fmt->infers_types ? vg_model_label(m) : NULL;
     st = vg_line_adapter_new(format, label, &d->p.log, &d->adapter);
     if (st) {
         vg_detector_free(d);
