@@ -1,6 +1,6 @@
 /* Web access log throughput, single thread: `process` times parse + online
  * features alone (the per-line work `vigil watch` does before its model),
- * `read` times vg_log_read building the whole training table. Prints one
+ * `read` times vg_logfmt_read building the whole training table. Prints one
  * line of key=value figures for bench/weblog.sh. */
 #include <stdio.h>
 #include <string.h>
@@ -25,12 +25,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_weblog FILE process|read\n");
         return 2;
     }
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     if (strcmp(argv[2], "read") == 0) {
         vg_table *t = NULL;
-        vg_log_report rep;
+        vg_logfmt_report rep;
         double t0 = vg_now(), c0 = cpu_now();
-        if (vg_log_read(argv[1], &vg_weblog_format, &o, &t, &rep)) {
+        if (vg_logfmt_read(argv[1], &vg_weblog_format, &o, &t, &rep)) {
             fprintf(stderr, "bench_weblog: %s\n", vg_last_error());
             return 1;
         }
@@ -61,14 +61,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < len;) {
         size_t j = i;
         while (j < len && data[j] != '\n') j++;
-        vg_log_event ev;
+        vg_logfmt_event ev;
         if (vg_weblog_format.process(state, data + i, j - i, &ev)) bad++;
         else sum += ev.fields[ev.n_fields - 1].number;
         lines++;
         i = j + 1;
     }
     double dt = vg_now() - t0, ct = cpu_now() - c0;
-    vg_log_state_stats held;
+    vg_logfmt_state_stats held;
     vg_weblog_format.state_stats(state, &held);
     printf("mode=process lines=%zu bad=%zu seconds=%.3f cpu_seconds=%.3f lines_per_s=%.0f lines_per_cpu_s=%.0f "
            "state_new_s=%.3f entities=%zu state_bytes=%zu check=%g\n",

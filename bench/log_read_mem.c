@@ -1,4 +1,4 @@
-/* Memory of reading a log for training: runs vg_log_read once and prints its
+/* Memory of reading a log for training: runs vg_logfmt_read once and prints its
  * peak (counted allocator and the process's max RSS) next to the size of the
  * table it returns, because the reader's cost worth watching is how far its
  * peak sits above what it hands back. Usage: log_read_mem FILE login|weblog [LABELS].
@@ -59,17 +59,17 @@ static uint64_t table_hash(const vg_table *t)
 
 int main(int argc, char **argv)
 {
-    const vg_log_format *fmt = argc == 3 || argc == 4 ? vg_log_format_find(argv[2]) : NULL;
+    const vg_logfmt *fmt = argc == 3 || argc == 4 ? vg_logfmt_find(argv[2]) : NULL;
     if (!fmt) {
         fprintf(stderr, "usage: log_read_mem FILE login|weblog [LABELS]\n");
         return 2;
     }
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     if (argc == 4) o.labels_path = argv[3];
     vg_table *t = NULL;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     double t0 = vg_now();
-    if (vg_log_read(argv[1], fmt, &o, &t, &rep)) {
+    if (vg_logfmt_read(argv[1], fmt, &o, &t, &rep)) {
         fprintf(stderr, "log_read_mem: %s\n", vg_last_error());
         return 1;
     }

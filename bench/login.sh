@@ -1,5 +1,5 @@
 #!/bin/bash
-# vg_log_read throughput on a synthetic 1M-line login log (one thread), and
+# vg_logfmt_read throughput on a synthetic 1M-line login log (one thread), and
 # the state's bound: run from the source root after building into build/.
 # Usage: bench/login.sh [EVENTS]
 set -eu

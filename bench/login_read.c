@@ -1,4 +1,4 @@
-/* Benchmark: lines per second of vg_log_read with --format login on one
+/* Benchmark: lines per second of vg_logfmt_read with --format login on one
  * thread (parse, online per-user features, table build), and the state it
  * held. Usage: login_read FILE [MAX_ENTITIES]. bench/login.sh drives it. */
 #include <stdio.h>
@@ -12,12 +12,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: login_read FILE [MAX_ENTITIES]\n");
         return 2;
     }
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     if (argc > 2) o.max_entities = (size_t)strtoull(argv[2], NULL, 10);
     vg_table *t = NULL;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     double t0 = vg_now();
-    vg_status st = vg_log_read(argv[1], &vg_login_format, &o, &t, &rep);
+    vg_status st = vg_logfmt_read(argv[1], &vg_login_format, &o, &t, &rep);
     double secs = vg_now() - t0;
     if (st) {
         fprintf(stderr, "login_read: %s\n", vg_last_error());

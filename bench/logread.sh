@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory of reading a log for training (vg_log_read, what `vigil train|eval|
+# Memory of reading a log for training (vg_logfmt_read, what `vigil train|eval|
 # report --format weblog|login` run first): synthetic 1,000,000-event weblog
 # and login files through bench/log_read_mem, which prints the table's size,
 # the counted allocator's peak and the process's max RSS. Writes the section
@@ -40,7 +40,7 @@ echo "train: peak RSS $((train_kib / 1000)) MB, $train_wall s wall, $train_user 
 section=$(cat <<EOS
 ## Reading logs for training: memory
 
-Command: \`bench/logread.sh $BUILD $EVENTS\` on this machine (2 cores, shared: CPU seconds are the process's own, wall seconds also count other jobs' turns). Input: \`vigil synth --format weblog|login --events $EVENTS --seed 1\`. Load average when the run started: $load. "table MB" counts the returned table's value arrays, category strings and line numbers; the peak includes the whole file, which vg_log_read holds while it reads.
+Command: \`bench/logread.sh $BUILD $EVENTS\` on this machine (2 cores, shared: CPU seconds are the process's own, wall seconds also count other jobs' turns). Input: \`vigil synth --format weblog|login --events $EVENTS --seed 1\`. Load average when the run started: $load. "table MB" counts the returned table's value arrays, category strings and line numbers; the peak includes the whole file, which vg_logfmt_read holds while it reads.
 
 | format | lines | file MB | columns | table MB | peak allocated MB | peak RSS MB | RSS / table | CPU s | wall s |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|

@@ -4,7 +4,7 @@
  * VG_ERR_PARSE/VG_ERR_LIMIT with a one-line message, never a crash, and the
  * per-user state must stay within its bound. The first byte picks the label
  * mode, because "rule-score" takes a different path (no rule_score field)
- * from the two label columns. The same bytes then go through vg_log_read as
+ * from the two label columns. The same bytes then go through vg_logfmt_read as
  * a whole file (an in-memory file, so no disk I/O per run), which builds the
  * training table: an error must be a parse, limit or (gzip) I/O error on one
  * line, and a table must have one row per event. */
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ENTITIES 8
 
-static void read_whole(const vg_log_options *o, const uint8_t *data, size_t size)
+static void read_whole(const vg_logfmt_options *o, const uint8_t *data, size_t size)
 {
     static int fd = -1;
     static char path[64];
@@ -35,8 +35,8 @@ static void read_whole(const vg_log_options *o, const uint8_t *data, size_t size
     }
     if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size) __builtin_trap();
     vg_table *t = NULL;
-    vg_log_report rep;
-    vg_status st = vg_log_read(path, &vg_login_format, o, &t, &rep);
+    vg_logfmt_report rep;
+    vg_status st = vg_logfmt_read(path, &vg_login_format, o, &t, &rep);
     if (st == VG_OK) {
         if (!t || vg_table_rows(t) != rep.events || rep.events + rep.bad > rep.lines) __builtin_trap();
     } else if (t || (st != VG_ERR_PARSE && st != VG_ERR_LIMIT && st != VG_ERR_IO) || strchr(vg_last_error(), '\n')) {
@@ -48,7 +48,7 @@ static void read_whole(const vg_log_options *o, const uint8_t *data, size_t size
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const labels[] = { NULL, "Is Account Takeover", "rule-score" };
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.max_entities = MAX_ENTITIES;
     o.entity_ttl = 100;
     o.max_line_bytes = 4096;
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i <= size;) {
         size_t j = i;
         while (j < size && s[j] != '\n') j++;
-        vg_log_event ev;
+        vg_logfmt_event ev;
         vg_status st = vg_login_format.process(state, s + i, j - i, &ev);
         if (st == VG_OK) {
             /* A header gives no fields; an event names its user and has
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if ((st != VG_ERR_PARSE && st != VG_ERR_LIMIT) || strchr(vg_last_error(), '\n')) {
             __builtin_trap();
         }
-        vg_log_state_stats held;
+        vg_logfmt_state_stats held;
         vg_login_format.state_stats(state, &held);
         if (held.entities > MAX_ENTITIES) __builtin_trap();
         i = j + 1;

@@ -30,7 +30,7 @@ static const char *geo_file(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.max_entities = 8;
     o.entity_ttl = 100;
     o.max_line_bytes = 4096;
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i <= size;) {
         size_t j = i;
         while (j < size && s[j] != '\n') j++;
-        vg_log_event ev;
+        vg_logfmt_event ev;
         vg_status st = vg_weblog_format.process(state, s + i, j - i, &ev);
         if (st == VG_OK) {
             if (ev.n_fields == 0 || ev.entity_len == 0) __builtin_trap();
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if ((st != VG_ERR_PARSE && st != VG_ERR_LIMIT) || strchr(vg_last_error(), '\n')) {
             __builtin_trap();
         }
-        vg_log_state_stats held;
+        vg_logfmt_state_stats held;
         vg_weblog_format.state_stats(state, &held);
         if (held.entities > 8) __builtin_trap();
         i = j + 1;

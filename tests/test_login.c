@@ -24,7 +24,7 @@
     "index,Login Timestamp,User ID,Round-Trip Time [ms],IP Address,Country,Region,City,ASN,User Agent String,"  \
     "Browser Name and Version,OS Name and Version,Device Type,Login Successful,Is Attack IP,Is Account Takeover"
 
-static const vg_field *field(const vg_log_event *ev, const char *name)
+static const vg_field *field(const vg_logfmt_event *ev, const char *name)
 {
     for (size_t i = 0; i < ev->n_fields; i++)
         if (strlen(name) == ev->fields[i].name_len && memcmp(ev->fields[i].name, name, ev->fields[i].name_len) == 0)
@@ -32,7 +32,7 @@ static const vg_field *field(const vg_log_event *ev, const char *name)
     return NULL;
 }
 
-static double num(const vg_log_event *ev, const char *name)
+static double num(const vg_logfmt_event *ev, const char *name)
 {
     const vg_field *f = field(ev, name);
     if (!f) fail_msg("no field %s", name);
@@ -41,7 +41,7 @@ static double num(const vg_log_event *ev, const char *name)
     return f->number;
 }
 
-static void assert_text(const vg_log_event *ev, const char *name, const char *want)
+static void assert_text(const vg_logfmt_event *ev, const char *name, const char *want)
 {
     const vg_field *f = field(ev, name);
     assert_non_null(f);
@@ -54,16 +54,16 @@ static void assert_text(const vg_log_event *ev, const char *name, const char *wa
         fail_msg("%s: '%.*s', wanted '%s'", name, (int)f->text_len, f->text, want);
 }
 
-static vg_log_state_stats state_stats(const void *st)
+static vg_logfmt_state_stats state_stats(const void *st)
 {
-    vg_log_state_stats out;
+    vg_logfmt_state_stats out;
     vg_login_format.state_stats(st, &out);
     return out;
 }
 
 static void *state_with(const char *label, size_t max_entities)
 {
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.label = label;
     if (max_entities) o.max_entities = max_entities;
     void *st = NULL;
@@ -71,12 +71,12 @@ static void *state_with(const char *label, size_t max_entities)
     return st;
 }
 
-static vg_status feed(void *st, const char *line, vg_log_event *ev)
+static vg_status feed(void *st, const char *line, vg_logfmt_event *ev)
 {
     return vg_login_format.process(st, line, strlen(line), ev);
 }
 
-static void feed_ok(void *st, const char *line, vg_log_event *ev)
+static void feed_ok(void *st, const char *line, vg_logfmt_event *ev)
 {
     vg_status s = feed(st, line, ev);
     if (s) fail_msg("'%s': %s", line, vg_last_error());
@@ -98,8 +98,8 @@ static void test_sample(void **unused)
     const char *path = vg_test_shared("rba-login/rba-dataset-head19.csv.gz");
     assert_true(vg_test_exists(path));
     vg_table *t = NULL;
-    vg_log_report rep;
-    assert_int_equal(vg_log_read(path, &vg_login_format, NULL, &t, &rep), VG_OK);
+    vg_logfmt_report rep;
+    assert_int_equal(vg_logfmt_read(path, &vg_login_format, NULL, &t, &rep), VG_OK);
     assert_int_equal(rep.lines, 20);
     assert_int_equal(rep.events, 19);
     assert_int_equal(rep.bad, 0);
@@ -139,7 +139,7 @@ static void test_features(void **unused)
 {
     (void)unused;
     void *st = state_with(NULL, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     char b[1024];
     const char *chrome = "Mozilla/5.0 (Windows NT 10.0) Chrome/86.0 Safari/537.36";
     feed_ok(st, HEADER, &ev);
@@ -211,7 +211,7 @@ static void test_rule_score(void **unused)
 {
     (void)unused;
     void *st = state_with("rule-score", 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     char b[1024], ip[32], ua[64];
     feed_ok(st, HEADER, &ev);
     /* 11 failures a minute apart, each from a new IP and device: ratio 11 > 10,
@@ -232,7 +232,7 @@ static void test_rule_score(void **unused)
     feed_ok(st, "1,2020-02-03 12:00:01.000,u,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,True,False", &ev);
     assert_string_equal(ev.label, "normal");
     vg_login_format.state_free(st);
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.label = "Is Attack";
     void *bad = NULL;
     assert_int_equal(vg_login_format.state_new(&o, &bad), VG_ERR_INVALID);
@@ -290,8 +290,8 @@ static void test_online(void **unused)
     snprintf(whole_path, sizeof whole_path, "%s", whole);
     const char *prefix = vg_test_tmpfile(text, cut, ".csv");
     vg_table *a = NULL, *b = NULL;
-    assert_int_equal(vg_log_read(prefix, &vg_login_format, NULL, &a, NULL), VG_OK);
-    assert_int_equal(vg_log_read(whole_path, &vg_login_format, NULL, &b, NULL), VG_OK);
+    assert_int_equal(vg_logfmt_read(prefix, &vg_login_format, NULL, &a, NULL), VG_OK);
+    assert_int_equal(vg_logfmt_read(whole_path, &vg_login_format, NULL, &b, NULL), VG_OK);
     assert_int_equal(vg_table_rows(a), 2000);
     assert_int_equal(vg_table_rows(b), 4000);
     assert_same_rows(a, b, 2000);
@@ -321,8 +321,8 @@ static void test_bad_lines(void **unused)
              big);
     const char *path = vg_test_tmpfile(text, strlen(text), ".csv");
     vg_table *t = NULL;
-    vg_log_report rep;
-    assert_int_equal(vg_log_read(path, &vg_login_format, NULL, &t, &rep), VG_OK);
+    vg_logfmt_report rep;
+    assert_int_equal(vg_logfmt_read(path, &vg_login_format, NULL, &t, &rep), VG_OK);
     assert_int_equal(rep.events, 2);
     assert_int_equal(rep.bad, 5);
     assert_int_equal(rep.first_bad_line, 3);
@@ -336,7 +336,7 @@ static void test_bad_lines(void **unused)
 
     /* Each problem is named. */
     void *st = state_with(NULL, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     feed_ok(st, HEADER, &ev);
     static const struct { const char *line, *msg; } cases[] = {
         { "1,2020-02-31 12:00:01.000,u,,1.1.1.1,NO,-,-,1,ua,Chrome 1,Win,desktop,True,False,False", "Login Timestamp" },
@@ -360,11 +360,11 @@ static void test_bad_lines(void **unused)
     vg_login_format.state_free(st);
 }
 
-static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_report *rep, const char **path)
+static vg_status read_text(const void *text, size_t len, vg_table **t, vg_logfmt_report *rep, const char **path)
 {
     *path = vg_test_tmpfile(text, len, ".csv");
     *t = NULL;
-    return vg_log_read(*path, &vg_login_format, NULL, t, rep);
+    return vg_logfmt_read(*path, &vg_login_format, NULL, t, rep);
 }
 
 #define ROW1 "0,2020-02-03 12:00:00.000,u,12.5,1.1.1.1,NO,-,-,1,\"Mozilla/5.0 (X11, Linux)\",Chrome 1,Win,desktop,True,False,False"
@@ -374,7 +374,7 @@ static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_re
 #define NOUSER_HEADER "Login Timestamp,IP Address,Country,Region,City,Browser Name and Version,Device Type,Login Successful"
 #define NOUSER_ROW "2020-02-03 12:43:30.772,10.0.65.171,NO,-,-,Firefox 20.0.0.1618,mobile,False"
 
-/* Whole-file limits through vg_log_read: CRLF line ends and a UTF-8 byte
+/* Whole-file limits through vg_logfmt_read: CRLF line ends and a UTF-8 byte
  * order mark (in either layout) change nothing; truncated lines, NUL bytes
  * and binary garbage are bad lines counted with the first one named; an
  * empty or header-only file is an error naming the file. */
@@ -382,7 +382,7 @@ static void test_read_limits(void **unused)
 {
     (void)unused;
     vg_table *ref, *t;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     const char *path;
     const char lf[] = HEADER "\n" ROW1 "\n" ROW2 "\n";
     assert_int_equal(read_text(lf, sizeof lf - 1, &ref, &rep, &path), VG_OK);
@@ -454,7 +454,7 @@ static void test_layouts(void **unused)
 {
     (void)unused;
     void *st = state_with(NULL, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     feed_ok(st, "Login Timestamp,User ID,IP Address,Country,Region,City,Browser Name and Version,Device Type,"
                 "Login Successful", &ev);
     assert_int_equal(ev.n_fields, 0);
@@ -484,7 +484,7 @@ static void test_bounded(void **unused)
 {
     (void)unused;
     void *st = state_with(NULL, 500);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     char line[256];
     feed_ok(st, HEADER, &ev);
     size_t bytes_early = 0;

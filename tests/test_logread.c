@@ -1,4 +1,4 @@
-/* Unit tests for vg_log_read's table building, through a toy format whose
+/* Unit tests for vg_logfmt_read's table building, through a toy format whose
  * events choose their own fields, so the cases the real formats rarely hit
  * are pinned down: a column first seen late, a field missing from some
  * events, a column that turns categorical after numbers (numbers become
@@ -29,7 +29,7 @@ typedef struct toy {
     size_t n;
 } toy;
 
-static vg_status toy_new(const vg_log_options *o, void **s)
+static vg_status toy_new(const vg_logfmt_options *o, void **s)
 {
     (void)o;
     *s = calloc(1, sizeof(toy));
@@ -41,7 +41,7 @@ static void toy_free(void *s)
     free(s);
 }
 
-static vg_status toy_process(void *state, const char *line, size_t len, vg_log_event *ev)
+static vg_status toy_process(void *state, const char *line, size_t len, vg_logfmt_event *ev)
 {
     toy *s = state;
     memset(ev, 0, sizeof *ev);
@@ -78,20 +78,20 @@ static vg_status toy_process(void *state, const char *line, size_t len, vg_log_e
     return VG_OK;
 }
 
-static void toy_stats(const void *s, vg_log_state_stats *out)
+static void toy_stats(const void *s, vg_logfmt_state_stats *out)
 {
     (void)s;
-    *out = (vg_log_state_stats){ 0 };
+    *out = (vg_logfmt_state_stats){ 0 };
 }
 
-static const vg_log_format toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_stats, NULL };
+static const vg_logfmt toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_stats, NULL };
 
-static vg_table *read_toy(const char *text, vg_log_report *rep)
+static vg_table *read_toy(const char *text, vg_logfmt_report *rep)
 {
     const char *path = vg_test_tmpfile(text, strlen(text), ".log");
     vg_table *t = NULL;
-    vg_status st = vg_log_read(path, &toy_format, NULL, &t, rep);
-    if (st) fail_msg("vg_log_read: %s", vg_last_error());
+    vg_status st = vg_logfmt_read(path, &toy_format, NULL, &t, rep);
+    if (st) fail_msg("vg_logfmt_read: %s", vg_last_error());
     return t;
 }
 
@@ -113,7 +113,7 @@ static const char *cat(const vg_table *t, const char *name, size_t row)
 static void test_columns_in_first_seen_order_with_missing_cells(void **unused)
 {
     (void)unused;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     vg_table *t = read_toy("#\na=1;b=x\n\na=2\n!oops\nc=3;a=4;b=y\nb=x;a=~\n", &rep);
     assert_int_equal(rep.lines, 7);
     assert_int_equal(rep.events, 4);
@@ -139,12 +139,12 @@ static void test_columns_in_first_seen_order_with_missing_cells(void **unused)
     vg_table_free(t);
 }
 
-/* Every refused line is counted and the first VG_LOG_REPORT_LINES are named,
+/* Every refused line is counted and the first VG_LOGFMT_REPORT_LINES are named,
  * so a user can find them all, not only the first; rows keep their lines. */
 static void test_bad_lines_named(void **unused)
 {
     (void)unused;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     char buf[128];
     vg_table *t = read_toy("a=1\na=2\n!x\na=3\n!y\n!z\na=4\n", &rep);
     assert_int_equal(rep.bad, 3);
@@ -152,7 +152,7 @@ static void test_bad_lines_named(void **unused)
     assert_int_equal(rep.bad_lines[0], 3);
     assert_int_equal(rep.bad_lines[1], 5);
     assert_int_equal(rep.bad_lines[2], 6);
-    vg_log_report_lines(&rep, buf, sizeof buf);
+    vg_logfmt_report_lines(&rep, buf, sizeof buf);
     assert_string_equal(buf, "3, 5, 6");
     assert_int_equal(vg_table_line(t, 2), 4);
     assert_int_equal(vg_table_line(t, 3), 7);
@@ -160,21 +160,21 @@ static void test_bad_lines_named(void **unused)
 
     /* Past the named ones: how many more. */
     char text[256] = "a=1\n";
-    for (int i = 0; i < VG_LOG_REPORT_LINES + 3; i++) strcat(text, "!bad\n");
+    for (int i = 0; i < VG_LOGFMT_REPORT_LINES + 3; i++) strcat(text, "!bad\n");
     t = read_toy(text, &rep);
-    assert_int_equal(rep.bad, VG_LOG_REPORT_LINES + 3);
-    assert_int_equal(rep.bad_lines[VG_LOG_REPORT_LINES - 1], VG_LOG_REPORT_LINES + 1);
-    vg_log_report_lines(&rep, buf, sizeof buf);
+    assert_int_equal(rep.bad, VG_LOGFMT_REPORT_LINES + 3);
+    assert_int_equal(rep.bad_lines[VG_LOGFMT_REPORT_LINES - 1], VG_LOGFMT_REPORT_LINES + 1);
+    vg_logfmt_report_lines(&rep, buf, sizeof buf);
     assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... and 3 more");
     vg_table_free(t);
 
     /* A short buffer is cut, never overrun; no bad line gives "". */
-    vg_log_report_lines(&rep, buf, 8);
+    vg_logfmt_report_lines(&rep, buf, 8);
     assert_string_equal(buf, "2, 3, 4");
-    vg_log_report_lines(&rep, buf, 22);
+    vg_logfmt_report_lines(&rep, buf, 22);
     assert_string_equal(buf, "2, 3, 4, 5, 6, 7, 8");
     rep.bad = 0;
-    vg_log_report_lines(&rep, buf, sizeof buf);
+    vg_logfmt_report_lines(&rep, buf, sizeof buf);
     assert_string_equal(buf, "");
 }
 
@@ -185,11 +185,11 @@ static void test_labels_file_must_match(void **unused)
 {
     (void)unused;
     const char *log = vg_test_tmpfile("a=1\na=2\n!x\na=3\n", strlen("a=1\na=2\n!x\na=3\n"), ".log");
-    vg_log_options o = vg_log_options_default();
-    vg_log_report rep;
+    vg_logfmt_options o = vg_logfmt_options_default();
+    vg_logfmt_report rep;
     vg_table *t = NULL;
     o.labels_path = vg_test_tmpfile("2\n4\n9\n", strlen("2\n4\n9\n"), ".txt");
-    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_OK);
+    assert_int_equal(vg_logfmt_read(log, &toy_format, &o, &t, &rep), VG_OK);
     assert_int_equal(rep.labels_past_end, 1);
     assert_string_equal(cat(t, "label", 0), "normal");
     assert_string_equal(cat(t, "label", 1), "attack");
@@ -197,16 +197,16 @@ static void test_labels_file_must_match(void **unused)
     vg_table_free(t);
 
     o.labels_path = vg_test_tmpfile("2,sqli\n4,xss\n", strlen("2,sqli\n4,xss\n"), ".csv");
-    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
+    assert_int_equal(vg_logfmt_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
     assert_null(t);
     assert_non_null(strstr(vg_last_error(), "matches no event (0 line numbers, 2 ids such as '2,sqli')"));
     o.labels_path = vg_test_tmpfile("3\n7\n", strlen("3\n7\n"), ".txt");  /* a bad line and one past the end */
-    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
+    assert_int_equal(vg_logfmt_read(log, &toy_format, &o, &t, &rep), VG_ERR_INVALID);
     assert_non_null(strstr(vg_last_error(), "(2 line numbers, 0 ids)"));
 
     /* An empty labels file: a log with no attack, every event normal. */
     o.labels_path = vg_test_tmpfile("# none\n", strlen("# none\n"), ".txt");
-    assert_int_equal(vg_log_read(log, &toy_format, &o, &t, &rep), VG_OK);
+    assert_int_equal(vg_logfmt_read(log, &toy_format, &o, &t, &rep), VG_OK);
     assert_string_equal(cat(t, "label", 0), "normal");
     assert_string_equal(cat(t, "label", 2), "normal");
     vg_table_free(t);
@@ -215,7 +215,7 @@ static void test_labels_file_must_match(void **unused)
 static void test_numbers_then_text_make_a_categorical_column(void **unused)
 {
     (void)unused;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     /* Codes follow first appearance over the rows, numbers included. */
     vg_table *t = read_toy("v=0.1\nv=~\nv=7\nv=abc\nv=0.1\nw=1\n", &rep);
     assert_int_equal(vg_table_rows(t), 6);
@@ -233,7 +233,7 @@ static void test_numbers_then_text_make_a_categorical_column(void **unused)
 static void test_repeated_field_last_value_wins(void **unused)
 {
     (void)unused;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     vg_table *t = read_toy("a=1;a=2\na=3\n", &rep);
     assert_int_equal(vg_table_rows(t), 2);
     assert_int_equal(vg_table_cols(t), 1);
@@ -249,7 +249,7 @@ static void test_repeated_field_last_value_wins(void **unused)
 static void test_label_column_added_when_first_seen(void **unused)
 {
     (void)unused;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     vg_table *t = read_toy("a=1\na=2;label=bad\nb=5;a=3;label=ok\n", &rep);
     assert_int_equal(vg_table_cols(t), 3);
     assert_string_equal(vg_table_name(t, 1), "label");
@@ -265,14 +265,14 @@ static void test_no_events_is_an_error_naming_the_file(void **unused)
     (void)unused;
     const char *path = vg_test_tmpfile("!x\n!y\n", 6, ".log");
     vg_table *t = NULL;
-    vg_log_report rep;
-    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
+    vg_logfmt_report rep;
+    assert_int_equal(vg_logfmt_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
     assert_null(t);
     assert_non_null(strstr(vg_last_error(), path));
     assert_non_null(strstr(vg_last_error(), ":1:"));
     assert_int_equal(rep.bad, 2);
     path = vg_test_tmpfile("#\n", 2, ".log");
-    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
+    assert_int_equal(vg_logfmt_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), "no toy events"));
 }
 
@@ -287,13 +287,13 @@ static void test_field_limits_are_errors_naming_file_and_line(void **unused)
     const char *path = vg_test_tmpfile(text, n, ".log");
     free(text);
     vg_table *t = NULL;
-    vg_log_report rep;
-    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_LIMIT);
+    vg_logfmt_report rep;
+    assert_int_equal(vg_logfmt_read(path, &toy_format, NULL, &t, &rep), VG_ERR_LIMIT);
     assert_null(t);
     assert_non_null(strstr(vg_last_error(), ":4097: field 'f4096': more than 4096 feature fields"));
     static const char nul_name[] = "a=1\na\0c=2\n";  /* "a" then a NUL: not column a, and no overread */
     path = vg_test_tmpfile(nul_name, sizeof nul_name - 1, ".log");
-    assert_int_equal(vg_log_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
+    assert_int_equal(vg_logfmt_read(path, &toy_format, NULL, &t, &rep), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), ":2: feature field name contains a NUL byte"));
 }
 

@@ -24,7 +24,7 @@
 #include "vigil/core.h"
 #include "vigil/model.h"
 #include "vigil/redis_stream.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
 #include "testutil.h"
 
 static int port;

@@ -43,7 +43,7 @@ static const char *synth(const char *format, size_t events, uint64_t seed, const
 
 static vg_model *train_log(const char *format, const char *path, const char *labels)
 {
-    vg_log_options lo = vg_log_options_default();
+    vg_logfmt_options lo = vg_logfmt_options_default();
     lo.labels_path = labels;
     vg_data_spec spec = { .format = format, .log = &lo, .task = VG_TASK_BINARY };
     vg_table *t = NULL;
@@ -174,7 +174,7 @@ static void test_counts(void **state)
     gzwrite(gz, longline, sizeof longline);
     gzwrite(gz, "\n" EV(9, "2026-01-01 11:55:00", "dave", "NO", "True"), (unsigned)strlen("\n" EV(9, "2026-01-01 11:55:00", "dave", "NO", "True")));
     gzclose(gz);
-    vg_log_options lo = vg_model_log_options(login_model());
+    vg_logfmt_options lo = vg_model_log_options(login_model());
     lo.max_line_bytes = 300;
     vg_summary_params p = vg_summary_params_default();
     p.threshold = 0.0;

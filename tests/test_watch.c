@@ -17,14 +17,15 @@
 #include "vigil/kdd.h"
 #include "vigil/model.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/line_adapter.h"
 #include "testutil.h"
 
 static const char kdd_line[] =
     "0,tcp,private,REJ,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,229,10,0.00,0.00,1.00,1.00,0.04,0.06,0.00,255,10,0.04,"
     "0.06,0.00,0.00,0.00,0.00,1.00,1.00,neptune.,21";
 
-static const vg_field *field(const vg_log_event *ev, const char *name)
+static const vg_field *field(const vg_logfmt_event *ev, const char *name)
 {
     for (size_t i = 0; i < ev->n_fields; i++)
         if (ev->fields[i].name_len == strlen(name) && memcmp(ev->fields[i].name, name, ev->fields[i].name_len) == 0)
@@ -44,7 +45,7 @@ static void test_kdd_adapter(void **state)
     (void)state;
     vg_line_adapter *a;
     assert_int_equal(vg_line_adapter_new("kdd", NULL, NULL, &a), VG_OK);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, strlen(kdd_line), &ev), VG_OK);
     assert_int_equal(ev.n_fields, VG_KDD_N_FEATURES);
     assert_int_equal(field(&ev, "protocol_type")->kind, VG_FIELD_TEXT);
@@ -75,7 +76,7 @@ static void test_kdd_adapter(void **state)
     vg_line_adapter_free(a);
 
     /* The line limit. */
-    vg_log_options lo = vg_log_options_default();
+    vg_logfmt_options lo = vg_logfmt_options_default();
     lo.max_line_bytes = 64;
     assert_int_equal(vg_line_adapter_new("kdd", NULL, &lo, &a), VG_OK);
     assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, strlen(kdd_line), &ev), VG_ERR_LIMIT);
@@ -88,10 +89,10 @@ static void test_adapter_binary_anywhere(void **state)
     (void)state;
     /* The binary check reads eight bytes at a time: a control byte or DEL at
      * every position of a KDD line is refused as binary; TAB is not. */
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     vg_line_adapter *a;
     assert_int_equal(vg_line_adapter_new("kdd", NULL, &o, &a), VG_OK);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     size_t len = strlen(kdd_line);
     char line[sizeof kdd_line];
     assert_int_equal(vg_line_adapter_process(a, 0, 1, kdd_line, len, &ev), VG_OK);
@@ -115,7 +116,7 @@ static void test_csv_adapter(void **state)
     vg_line_adapter *a;
     assert_int_equal(vg_line_adapter_new("csv", "label", NULL, &a), VG_OK);
     assert_true(vg_line_adapter_needs_header(a));
-    vg_log_event ev;
+    vg_logfmt_event ev;
     const char *h = "user,bytes,\"the \"\"city\"\"\",label";
     assert_int_equal(vg_line_adapter_process(a, 0, 1, h, strlen(h), &ev), VG_OK);
     assert_int_equal(ev.n_fields, 0);   /* the header is skipped */

@@ -2,7 +2,7 @@
  * clients, escaped quotes, the per-client window features, the online
  * property (a prefix's features equal the same lines' features in the full
  * run), bad lines leaving the state untouched, bounded state, the line
- * limits, vg_log_read counting bad lines, and the synthetic generator. */
+ * limits, vg_logfmt_read counting bad lines, and the synthetic generator. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,16 +18,16 @@
 #include "vigil/table.h"
 #include "testutil.h"
 
-static vg_log_state_stats state_stats(const void *s)
+static vg_logfmt_state_stats state_stats(const void *s)
 {
-    vg_log_state_stats out;
+    vg_logfmt_state_stats out;
     vg_weblog_format.state_stats(s, &out);
     return out;
 }
 
 static void *new_state(size_t max_entities, double ttl)
 {
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     if (max_entities) o.max_entities = max_entities;
     o.entity_ttl = ttl;
     void *s = NULL;
@@ -36,7 +36,7 @@ static void *new_state(size_t max_entities, double ttl)
     return s;
 }
 
-static const vg_field *field(const vg_log_event *ev, const char *name)
+static const vg_field *field(const vg_logfmt_event *ev, const char *name)
 {
     for (size_t i = 0; i < ev->n_fields; i++)
         if (ev->fields[i].name_len == strlen(name) && memcmp(ev->fields[i].name, name, ev->fields[i].name_len) == 0)
@@ -45,14 +45,14 @@ static const vg_field *field(const vg_log_event *ev, const char *name)
     return NULL;
 }
 
-static double num(const vg_log_event *ev, const char *name)
+static double num(const vg_logfmt_event *ev, const char *name)
 {
     const vg_field *f = field(ev, name);
     assert_int_equal(f->kind, VG_FIELD_NUMBER);
     return f->number;
 }
 
-static void text_is(const vg_log_event *ev, const char *name, const char *want)
+static void text_is(const vg_logfmt_event *ev, const char *name, const char *want)
 {
     const vg_field *f = field(ev, name);
     assert_int_equal(f->kind, VG_FIELD_TEXT);
@@ -60,12 +60,12 @@ static void text_is(const vg_log_event *ev, const char *name, const char *want)
         fail_msg("%s = '%.*s', want '%s'", name, (int)f->text_len, f->text, want);
 }
 
-static vg_status run(void *s, const char *line, vg_log_event *ev)
+static vg_status run(void *s, const char *line, vg_logfmt_event *ev)
 {
     return vg_weblog_format.process(s, line, strlen(line), ev);
 }
 
-static void ok(void *s, const char *line, vg_log_event *ev)
+static void ok(void *s, const char *line, vg_logfmt_event *ev)
 {
     if (run(s, line, ev)) fail_msg("rejected: %s\n  %s", vg_last_error(), line);
 }
@@ -74,7 +74,7 @@ static void test_combined_common_json(void **state)
 {
     (void)state;
     void *s = new_state(0, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     ok(s, "81.2.69.160 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif?a=1 HTTP/1.0\" 200 2326 "
           "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"", &ev);
     assert_true(ev.time == 971211336.0);
@@ -136,7 +136,7 @@ static void test_control_bytes_anywhere(void **state)
      * DEL at every position (word starts, middles and the tail) is found and
      * located; TAB and bytes above 0x7f are not control bytes. */
     void *s = new_state(0, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     const char *good = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 1 \"-\" \"Mozilla/5.0 \xc3\xa9t\xc3\xa9\"";
     size_t len = strlen(good);
     assert_int_equal(run(s, good, &ev), VG_OK);
@@ -161,7 +161,7 @@ static void test_bad_lines(void **state)
 {
     (void)state;
     void *s = new_state(0, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     static const char *const bad[] = {
         "",
         "1.2.3.4",
@@ -197,7 +197,7 @@ static void test_bad_lines(void **state)
     assert_int_equal(run(s, line, &ev), VG_ERR_PARSE);
     assert_non_null(strstr(vg_last_error(), "255"));
     vg_weblog_format.state_free(s);
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.max_line_bytes = 40;
     assert_int_equal(vg_weblog_format.state_new(&o, &s), VG_OK);
     assert_int_equal(run(s, "1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1", &ev), VG_ERR_LIMIT);
@@ -208,7 +208,7 @@ static void test_window(void **state)
 {
     (void)state;
     void *s = new_state(0, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     char line[256];
     /* Five requests in five seconds, two of them 404s, two distinct paths. */
     for (int i = 0; i < 5; i++) {
@@ -242,7 +242,7 @@ static void test_window(void **state)
 }
 
 /* Collect all numeric and text values of an event into a flat string. */
-static void fingerprint(const vg_log_event *ev, char *buf, size_t cap)
+static void fingerprint(const vg_logfmt_event *ev, char *buf, size_t cap)
 {
     size_t w = 0;
     for (size_t i = 0; i < ev->n_fields && w + 64 < cap; i++) {
@@ -270,7 +270,7 @@ static void test_online_and_bad_lines_untouched(void **state)
     char **full = calloc(N, sizeof *full);
     void *a = new_state(0, 0), *b = new_state(0, 0);
     size_t i = 0, line = 0;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     for (size_t j = 0; i < len; i = j + 1, line++) {
         j = i;
         while (j < len && data[j] != '\n') j++;
@@ -304,7 +304,7 @@ static void test_bounded_state(void **state)
 {
     (void)state;
     void *s = new_state(100, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     char line[256];
     size_t bytes_at_1000 = 0;
     for (unsigned i = 0; i < 20000; i++) {
@@ -340,11 +340,11 @@ static void test_log_read(void **state)
         "\x01\x02\x03\x04 binary\n"
         "{\"ip\":\"2.2.2.2\",\"time\":1767225602,\"uri\":\"/x\",\"status\":200,\"id\":\"r9\"}\n";
     const char labels[] = "3\nr9\n";
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.labels_path = vg_test_tmpfile(labels, sizeof labels - 1, ".txt");
     vg_table *t = NULL;
-    vg_log_report rep;
-    assert_int_equal(vg_log_read(vg_test_tmpfile(text, sizeof text - 1, ".log"), &vg_weblog_format, &o, &t, &rep), VG_OK);
+    vg_logfmt_report rep;
+    assert_int_equal(vg_logfmt_read(vg_test_tmpfile(text, sizeof text - 1, ".log"), &vg_weblog_format, &o, &t, &rep), VG_OK);
     assert_int_equal(rep.lines, 5);
     assert_int_equal(rep.events, 3);
     assert_int_equal(rep.bad, 2);
@@ -385,24 +385,24 @@ static void assert_same_table(const vg_table *a, const vg_table *b, int same_lin
     for (size_t r = 0; r < rows && same_lines; r++) assert_int_equal(vg_table_line(a, r), vg_table_line(b, r));
 }
 
-static vg_status read_text(const void *text, size_t len, vg_table **t, vg_log_report *rep, const char **path)
+static vg_status read_text(const void *text, size_t len, vg_table **t, vg_logfmt_report *rep, const char **path)
 {
     *path = vg_test_tmpfile(text, len, ".log");
     *t = NULL;
-    return vg_log_read(*path, &vg_weblog_format, NULL, t, rep);
+    return vg_logfmt_read(*path, &vg_weblog_format, NULL, t, rep);
 }
 
 #define GOOD1 "1.1.1.1 - - [01/Jan/2026:00:00:00 +0000] \"GET /a?q=1 HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0\""
 #define GOOD2 "2.2.2.2 - - [01/Jan/2026:00:00:01 +0000] \"POST /login HTTP/1.1\" 401 5 \"-\" \"curl/8\""
 
-/* Whole-file limits through vg_log_read: each bad line is counted and named
+/* Whole-file limits through vg_logfmt_read: each bad line is counted and named
  * (line and problem), a file with no event is an error naming the file, and
  * CRLF line ends or a UTF-8 byte order mark change nothing. */
 static void test_log_read_limits(void **state)
 {
     (void)state;
     vg_table *ref, *t;
-    vg_log_report rep;
+    vg_logfmt_report rep;
     const char *path;
     const char lf[] = GOOD1 "\n" GOOD2 "\n";
     assert_int_equal(read_text(lf, sizeof lf - 1, &ref, &rep, &path), VG_OK);
@@ -481,7 +481,7 @@ static void test_synth(void **state)
         if (!strstr(truth, kinds[k])) fail_msg("no %s attack in 20000 lines", kinds[k] + 1);
     /* Every line parses, times never go backwards, and the same seed gives the same bytes. */
     void *s = new_state(0, 0);
-    vg_log_event ev;
+    vg_logfmt_event ev;
     double last = 0;
     for (size_t i = 0, j; i < log_len; i = j + 1) {
         for (j = i; log[j] != '\n'; j++) {}

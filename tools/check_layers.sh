@@ -27,7 +27,6 @@ declare -A header_layer=(
   [field.h]=data           # vg_field records, types only
   [estimator.h]=models     # the vtable and its registry (src/models/registry.c)
   [logformat.h]=io         # src/io/logformats.c, login.c, weblog.c, logread.c
-  [watch.h]=stream         # the detector and line adapters (src/stream/detector.c, adapters.c)
 )
 
 # Upward includes not fixed yet: "includer include  # why". Keep it short; an

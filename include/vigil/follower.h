@@ -14,7 +14,7 @@
 #include "vigil/alerts.h"
 #include "vigil/core.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -35,7 +35,7 @@ typedef struct vg_data_spec {
     size_t n_categorical;
     const char *const *text;           /* csv: text columns (URLs, paths) turned into URL/text features */
     size_t n_text;
-    const vg_log_options *log;         /* log formats: options, NULL = defaults */
+    const vg_logfmt_options *log;         /* log formats: options, NULL = defaults */
     char delimiter;                    /* csv: field separator, 0 = detect (, ; TAB |) */
 } vg_data_spec;
 
@@ -160,7 +160,7 @@ VG_API int vg_model_positive_class(const vg_model *m);
 
 /* Log formats: the options the model was trained with (label, state bounds,
  * GeoIP file), for reading and watching logs the same way. */
-VG_API vg_log_options vg_model_log_options(const vg_model *m);
+VG_API vg_logfmt_options vg_model_log_options(const vg_model *m);
 
 /* Metrics from an evaluation, kept as JSON text in the file (copied). */
 VG_API vg_status vg_model_set_metrics_json(vg_model *m, const char *json);

@@ -71,7 +71,7 @@ typedef struct vg_summary_params {
     size_t top;                  /* values kept per table; default 10 */
     size_t max_keys;             /* distinct values counted per table; default 1000000 */
     size_t max_hours;            /* hourly buckets (events outside are not in the timeline); default 24 * 400 */
-    const vg_log_options *log;   /* NULL = the model's log options */
+    const vg_logfmt_options *log;   /* NULL = the model's log options */
 } vg_summary_params;
 
 VG_API vg_summary_params vg_summary_params_default(void);

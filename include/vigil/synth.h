@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "vigil/core.h"
+#include "vigil/format.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,12 +26,14 @@ typedef struct vg_synth_params {
 VG_API vg_synth_params vg_synth_params_default(void);
 
 typedef struct vg_synth_generator {
-    const char *format;      /* the log format it writes: "login", "weblog" */
+    const vg_format *format; /* the format it writes (a row of the format registry) */
     vg_status (*write)(FILE *out, const vg_synth_params *p);
 } vg_synth_generator;
 
-/* The generator for a log format, or NULL. */
+/* The generator for a format named `format`, or NULL. */
 VG_API const vg_synth_generator *vg_synth_find(const char *format);
+/* Generator i in registry order, NULL past the last: for listing them. */
+VG_API const vg_synth_generator *vg_synth_at(size_t i);
 extern VG_API const vg_synth_generator vg_synth_login;   /* src/features/synth_login.c */
 extern VG_API const vg_synth_generator vg_synth_weblog;  /* src/features/synth_weblog.c */
 

@@ -1,5 +1,6 @@
 /* Argument helpers, shared data options, errors and progress for the CLI. */
 #include "cli.h"
+#include "vigil/format.h"
 #include "vigil/labels.h"
 
 #include <errno.h>
@@ -172,7 +173,7 @@ void cli_data_opts_init(cli_data_opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 42;
     o->threads = 0;
-    o->log = vg_log_options_default();
+    o->log = vg_logfmt_options_default();
 }
 
 void cli_data_opts_free(cli_data_opts *o)
@@ -247,6 +248,8 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
     return 0;
 }
 
+static int is_log_format(const vg_format *f) { return f->log != NULL; }
+
 int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
@@ -258,28 +261,29 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "use either --test or --split, not both");
         return -1;
     }
-    int log_format = o->format && vg_log_format_find(o->format) != NULL;
-    if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "kdd") != 0 && !log_format) {
-        if (strcmp(o->format, "login") == 0 || strcmp(o->format, "weblog") == 0)
-            cli_usage_error(cmd, "--format %s is not available in this build", o->format);
-        else
-            cli_usage_error(cmd, "--format: '%s' is not one of csv, kdd, login, weblog", o->format);
+    const vg_format *fmt = o->format ? vg_format_find(o->format) : vg_format_default();
+    char names[256], logs[256];
+    vg_format_names(names, sizeof names, ", ", NULL);
+    vg_format_names(logs, sizeof logs, " or ", is_log_format);
+    if (!fmt) {
+        cli_usage_error(cmd, "--format: '%s' is not one of %s", o->format, names);
         return -1;
     }
-    if (o->text.n && o->format && strcmp(o->format, "csv") != 0) {
-        cli_usage_error(cmd, "--text goes with CSV data (--format csv)");
+    int log_format = fmt->log != NULL;
+    if (o->text.n && !fmt->infers_types) {
+        cli_usage_error(cmd, "--text goes with CSV data (--format %s)", vg_format_default()->name);
         return -1;
     }
-    if (o->delimiter && o->format && strcmp(o->format, "csv") != 0) {
-        cli_usage_error(cmd, "--delimiter goes with CSV data (--format csv)");
+    if (o->delimiter && !fmt->infers_types) {
+        cli_usage_error(cmd, "--delimiter goes with CSV data (--format %s)", vg_format_default()->name);
         return -1;
     }
     if (o->log.labels_path && !log_format) {
-        cli_usage_error(cmd, "--labels goes with a log format (--format weblog or login)");
+        cli_usage_error(cmd, "--labels goes with a log format (--format %s)", logs);
         return -1;
     }
     if (o->test_labels && !log_format) {
-        cli_usage_error(cmd, "--test-labels goes with a log format (--format weblog or login)");
+        cli_usage_error(cmd, "--test-labels goes with a log format (--format %s)", logs);
         return -1;
     }
     if (o->test_labels && !o->test) {
@@ -290,7 +294,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     if (o->task && strcmp(o->task, "rule-score") == 0) {
         /* The rule-based risk score of log events becomes the binary label. */
         if (!log_format) {
-            cli_usage_error(cmd, "--task rule-score needs a log format (--format login or weblog)");
+            cli_usage_error(cmd, "--task rule-score needs a log format (--format %s)", logs);
             return -1;
         }
         if (o->log.labels_path || o->test_labels) {
@@ -307,7 +311,7 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         cli_usage_error(cmd, "--normal names a class: it does not go with --task regression");
         return -1;
     }
-    spec->format = o->format ? o->format : "csv";
+    spec->format = fmt->name;
     spec->label = o->label;
     spec->task = task;
     spec->positive = o->positive;

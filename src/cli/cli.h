@@ -38,7 +38,7 @@ typedef struct cli_data_opts {
     cli_list ignore, categorical, text;
     uint64_t seed;
     int threads;
-    vg_log_options log;   /* --labels, --geoip, --max-entities, --entity-ttl, --task rule-score */
+    vg_logfmt_options log;   /* --labels, --geoip, --max-entities, --entity-ttl, --task rule-score */
     /* --test-labels: the labels side file of the --test log. log.labels_path
      * is --data's alone: line numbers and event ids mean nothing in another
      * file. */

@@ -76,7 +76,7 @@ int cmd_eval(int argc, char **argv)
         return VG_EXIT_ERROR;
     }
     /* A log usually carries no truth of its own: say where it comes from. */
-    if (!vg_model_has_labels(m, t) && vg_log_format_find(vg_model_format(m))) {
+    if (!vg_model_has_labels(m, t) && vg_logfmt_find(vg_model_format(m))) {
         fprintf(stderr, "vigil eval: %s has no labels to evaluate against: give its attack lines or event ids "
                         "with --labels FILE\n", data);
         vg_table_free(t);

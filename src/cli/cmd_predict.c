@@ -108,7 +108,7 @@ int cmd_predict(int argc, char **argv)
          * named by their line in the file, and the header says so. A CSV
          * or KDD file is refused whole on a bad record, so a record's
          * position there never drifts from what the user counts. */
-        int by_line = vg_log_format_find(vg_model_format(m)) != NULL;
+        int by_line = vg_logfmt_find(vg_model_format(m)) != NULL;
         fputs(by_line ? "line,score,prediction" : "row,score,prediction", f);
         if (explain) {
             fputs(",explained,raw_score,bias", f);

@@ -95,7 +95,7 @@ int cmd_report(int argc, char **argv)
             title = v;
         } else if ((r = cli_opt(argc, argv, &i, "--format", &v))) {
             if (r < 0) goto done;
-            if (!vg_log_format_find(v)) {
+            if (!vg_logfmt_find(v)) {
                 cli_usage_error("report", "--format: '%s' is not a log format (login, weblog)", v);
                 goto done;
             }
@@ -154,7 +154,7 @@ int cmd_report(int argc, char **argv)
     }
     const char *fmt = format ? format : n ? vg_model_format(m[0]) : NULL;
     size_t n_sums = 0;
-    if (n && vg_log_format_find(fmt)) {
+    if (n && vg_logfmt_find(fmt)) {
         vg_summary_params sp = vg_summary_params_default();
         sp.format = fmt;
         sp.threshold = threshold;

@@ -1,10 +1,11 @@
 /* vigil ship: read log lines and spread them over Redis stream shards by
  * entity, for `vigil watch redis://...` consumers. */
 #include "cli.h"
+#include "vigil/format.h"
 #include "vigil/redis_stream.h"
 #include "vigil/shipper.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/line_adapter.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +42,9 @@ static void on_signal(int sig)
     (void)sig;
     stop_flag = 1;
 }
+
+/* Formats whose lines stand alone, so shards can take any of them. */
+static int can_ship(const vg_format *f) { return !f->needs_header; }
 
 int cmd_ship(int argc, char **argv)
 {
@@ -96,8 +100,11 @@ int cmd_ship(int argc, char **argv)
         cli_usage_error("ship", "--format and --redis are required");
         goto usage;
     }
-    if (strcmp(format, "csv") == 0) {
-        cli_usage_error("ship", "csv cannot be shipped (its header is per file); use kdd or a log format");
+    const vg_format *fmt = vg_format_find(format);
+    if (fmt && fmt->needs_header) {
+        char names[256];
+        vg_format_names(names, sizeof names, ", ", can_ship);
+        cli_usage_error("ship", "%s cannot be shipped (its header is per file); use one of %s", format, names);
         goto usage;
     }
     vg_redis_url u;
@@ -113,7 +120,7 @@ int cmd_ship(int argc, char **argv)
             return VG_EXIT_ERROR;
         }
 
-    vg_log_options lo = vg_log_options_default();
+    vg_logfmt_options lo = vg_logfmt_options_default();
     lo.max_line_bytes = (size_t)max_line;
     vg_line_adapter *ad = NULL;
     vg_tail *t = NULL;
@@ -159,7 +166,7 @@ int cmd_ship(int argc, char **argv)
             }
             continue;
         }
-        vg_log_event ev;
+        vg_logfmt_event ev;
         const char *ent = "";
         size_t ent_len = 0;
         if (vg_line_adapter_process(ad, ln.source, ln.line_no, ln.data, ln.len, &ev) == VG_OK) {

@@ -38,6 +38,20 @@ static int close_file(FILE *f, const char *path)
     return 0;
 }
 
+/* The formats that have a generator, joined by sep (one call at a time). */
+static const char *synth_names(const char *sep)
+{
+    static char buf[256];
+    size_t w = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; vg_synth_at(i) && w < sizeof buf; i++) {
+        int n = snprintf(buf + w, sizeof buf - w, "%s%s", i ? sep : "", vg_synth_at(i)->format->name);
+        if (n < 0) break;
+        w += (size_t)n;
+    }
+    return buf;
+}
+
 int cmd_synth(int argc, char **argv)
 {
     const char *format = NULL, *out = NULL, *truth = NULL, *v;
@@ -81,15 +95,12 @@ int cmd_synth(int argc, char **argv)
         }
     }
     if (!format) {
-        cli_usage_error("synth", "--format is required (login or weblog)");
+        cli_usage_error("synth", "--format is required (%s)", synth_names(" or "));
         return VG_EXIT_USAGE;
     }
     const vg_synth_generator *gen = vg_synth_find(format);
     if (!gen) {
-        if (strcmp(format, "login") == 0 || strcmp(format, "weblog") == 0)
-            fprintf(stderr, "vigil synth: --format %s is not available in this build\n", format);
-        else
-            cli_usage_error("synth", "--format: '%s' is not one of login, weblog", format);
+        cli_usage_error("synth", "--format: '%s' is not one of %s", format, synth_names(", "));
         return VG_EXIT_USAGE;
     }
     FILE *f = out ? fopen(out, "w") : stdout;

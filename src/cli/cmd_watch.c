@@ -5,7 +5,8 @@
 #include "vigil/follower.h"
 #include "vigil/redis_stream.h"
 #include "vigil/tail.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/line_adapter.h"
 
 #include <math.h>
 #include <signal.h>
@@ -125,7 +126,7 @@ static void report_bad(watch_ctx *w, int final)
 static void report_eviction(watch_ctx *w)
 {
     if (w->eviction_told) return;
-    vg_log_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
+    vg_logfmt_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
     if (!st.evicted) return;
     fprintf(stderr,
             "vigil watch: per-entity state is full at %zu entities: the least recently seen are being dropped and "
@@ -145,7 +146,7 @@ static void periodic(watch_ctx *w, int final)
     if (!w->verbose || (!final && now - w->last_stats < w->stats_every)) return;
     const vg_watch_stats *s = vg_detector_stats(w->d);
     double dt = now - w->last_stats;
-    vg_log_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
+    vg_logfmt_state_stats st = vg_line_adapter_state_stats(vg_detector_adapter(w->d));
     fprintf(stderr,
             "vigil watch: %llu lines (%.0f/s), %llu events, %llu alerts, %llu bad, %zu entities (%zu KiB state, "
             "%llu evicted, %llu expired), %zu KiB held, RSS %ld KiB\n",

@@ -3,6 +3,7 @@
  * fraction of --data (the classes are decided on the whole file only to
  * stratify; the model later fits everything on the training part alone). */
 #include "cli.h"
+#include "vigil/format.h"
 #include "vigil/kdd.h"
 #include "vigil/split.h"
 
@@ -22,7 +23,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
          * lines of --data, and applied to another file it would label
          * whatever happens to sit on those line numbers. */
         vg_data_spec ts = *spec;
-        vg_log_options tlo;
+        vg_logfmt_options tlo;
         if (spec->log) {
             tlo = *spec->log;
             tlo.labels_path = o->test_labels;
@@ -62,7 +63,8 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
         *train = all;
         return 0;
     }
-    int kdd = strcmp(spec->format, "kdd") == 0;
+    const vg_format *fmt = vg_format_find(spec->format);
+    int kdd = fmt && fmt->kdd_labels;
     const char *label = vg_data_label(all, spec);
     long col = vg_table_find(all, label);
     if (col < 0) {

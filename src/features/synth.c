@@ -6,7 +6,7 @@
 static const vg_synth_generator *const generators[] = {
     &vg_synth_login,
     &vg_synth_weblog,
-    NULL,  /* generators add themselves above this line: &vg_synth_login, &vg_synth_weblog */
+    NULL,  /* a format with a generator adds it above this line */
 };
 
 vg_synth_params vg_synth_params_default(void)
@@ -17,6 +17,11 @@ vg_synth_params vg_synth_params_default(void)
 const vg_synth_generator *vg_synth_find(const char *format)
 {
     for (size_t i = 0; format && generators[i]; i++)
-        if (strcmp(generators[i]->format, format) == 0) return generators[i];
+        if (strcmp(generators[i]->format->name, format) == 0) return generators[i];
     return NULL;
+}
+
+const vg_synth_generator *vg_synth_at(size_t i)
+{
+    return i < sizeof generators / sizeof *generators ? generators[i] : NULL;
 }

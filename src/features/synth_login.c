@@ -454,7 +454,7 @@ static vg_status synth_login_write(FILE *out, const vg_synth_params *p)
     if (!(p->attack_fraction >= 0 && p->attack_fraction <= 1))
         return vg_fail(VG_ERR_INVALID, "--attack-fraction must be in [0, 1]");
     gen g = { .p = p, .t0 = p->start_time, .span = SPAN_DAYS * 86400.0 };
-    vg_rng_seed(&g.rng, p->seed, 0x6c6f67696eu);  /* stream "login" */
+    vg_rng_seed(&g.rng, p->seed, 0x6c6f67696eu);  /* its own stream: the bytes of the word login */
     size_t n_attack = (size_t)llround(p->attack_fraction * (double)p->events);
     size_t n_background = p->events - n_attack;
     vg_status st = make_users(&g, n_background);
@@ -481,4 +481,4 @@ static vg_status synth_login_write(FILE *out, const vg_synth_params *p)
     return st;
 }
 
-const vg_synth_generator vg_synth_login = { .format = "login", .write = synth_login_write };
+const vg_synth_generator vg_synth_login = { .format = &vg_format_login, .write = synth_login_write };

@@ -419,4 +419,4 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
     return st;
 }
 
-const vg_synth_generator vg_synth_weblog = { .format = "weblog", .write = weblog_write };
+const vg_synth_generator vg_synth_weblog = { .format = &vg_format_weblog, .write = weblog_write };

@@ -4,6 +4,7 @@
  * without labels (41 fields: records to score) is read as well as a labelled
  * one, as `vigil watch` reads such lines one at a time. */
 #include "vigil/kdd.h"
+#include "vigil/format.h"
 #include "vigil/csv.h"
 #include "io/file_read.h"
 
@@ -167,3 +168,88 @@ vg_status vg_kdd_read(const char *path, vg_table **out)
     vg_free(text);
     return st;
 }
+
+/* ---- the registry row: a KDD record per line for streaming ---------------- */
+
+static vg_status kdd_lines_new(const vg_format *f, const vg_logfmt_options *opt, const char *label_column, void **state)
+{
+    (void)f, (void)opt, (void)label_column;
+    *state = vg_calloc(VG_KDD_N_FEATURES, sizeof(vg_field));
+    return *state ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+}
+
+static void kdd_lines_free(void *state) { vg_free(state); }
+
+static vg_status kdd_lines_process(void *state, uint32_t source, uint64_t line_no, const char *line, size_t len,
+                                   vg_logfmt_event *out)
+{
+    (void)source, (void)line_no;
+    vg_field *fields = state;
+    memset(out, 0, sizeof *out);
+    /* Binary garbage never makes a valid record, though its fields would
+     * pass as odd text. */
+    if (vg_find_control(line, len) < len) return vg_fail(VG_ERR_PARSE, "binary data (control bytes) in the line");
+    const char *const *names = vg_kdd_feature_names();
+    const char *cell[44];
+    size_t cell_len[44], n = 0;
+    const char *p = line, *end = line + len;
+    for (;;) {
+        const char *c = memchr(p, ',', (size_t)(end - p));
+        const char *stop = c ? c : end;
+        if (n == 44) return vg_fail(VG_ERR_PARSE, "more than 43 fields (a KDD record has 41 features, label, difficulty)");
+        cell[n] = p;
+        cell_len[n++] = (size_t)(stop - p);
+        if (!c) break;
+        p = c + 1;
+    }
+    if (n < VG_KDD_N_FEATURES || n > VG_KDD_N_FEATURES + 2)
+        return vg_fail(VG_ERR_PARSE, "%zu fields, a KDD record has 41 features then label and difficulty", n);
+    for (size_t i = 0; i < VG_KDD_N_FEATURES; i++) {
+        vg_field *f = &fields[i];
+        f->name = names[i];
+        f->name_len = strlen(names[i]);
+        if (vg_kdd_feature_is_categorical(i)) {
+            f->kind = cell_len[i] ? VG_FIELD_TEXT : VG_FIELD_NULL;
+            f->text = cell[i];
+            f->text_len = cell_len[i];
+        } else if (cell_len[i] == 1 && cell[i][0] == '?') {
+            f->kind = VG_FIELD_NULL;
+        } else {
+            f->kind = VG_FIELD_NUMBER;
+            if (!vg_parse_number(cell[i], cell_len[i], &f->number))
+                return vg_fail(VG_ERR_PARSE, "field %zu (%s): '%.*s' is not a number", i + 1, names[i],
+                               (int)VG_MIN(cell_len[i], 40), cell[i]);
+        }
+    }
+    memset(out, 0, sizeof *out);
+    out->fields = fields;
+    out->n_fields = VG_KDD_N_FEATURES;
+    out->entity = cell[2];       /* service: something for `vigil ship` to spread lines over shards with */
+    out->entity_len = cell_len[2];
+    if (n > VG_KDD_N_FEATURES && cell_len[VG_KDD_N_FEATURES]) {
+        out->label = cell[VG_KDD_N_FEATURES];
+        out->label_len = cell_len[VG_KDD_N_FEATURES];
+        if (out->label[out->label_len - 1] == '.') out->label_len--;  /* KDD'99 spelling */
+    }
+    return VG_OK;
+}
+
+static vg_status kdd_read(const vg_format *f, const char *path, const vg_format_read_params *p, vg_table **out)
+{
+    (void)f, (void)p;  /* the schema is fixed */
+    return vg_kdd_read(path, out);
+}
+
+static const char *const kdd_truth[] = { VG_KDD_LABEL, VG_KDD_DIFFICULTY, NULL };
+
+const vg_format vg_format_kdd = {
+    .name = "kdd",
+    .summary = "NSL-KDD / KDD Cup 99 records: 41 features, then the label and NSL-KDD's difficulty",
+    .read = kdd_read,
+    .lines_new = kdd_lines_new,
+    .lines_free = kdd_lines_free,
+    .lines_process = kdd_lines_process,
+    .kdd_labels = 1,
+    .default_label = VG_KDD_LABEL,
+    .truth_columns = kdd_truth,
+};

@@ -40,6 +40,7 @@
 #define _GNU_SOURCE  /* memmem */
 #include "features/entity_state.h"
 #include "vigil/csv.h"
+#include "io/format_impl.h"
 #include "vigil/logformat.h"
 
 #include <math.h>
@@ -87,7 +88,7 @@ typedef struct user_state {
 } user_state;
 
 typedef struct login_state {
-    vg_log_options opt;
+    vg_logfmt_options opt;
     int label_mode;
     int pos[N_COLS];           /* line field index of each column, -1 absent */
     int have_layout;
@@ -111,10 +112,10 @@ static void set_layout(login_state *s, const enum col *order, size_t n)
     s->have_layout = 1;
 }
 
-static vg_status login_state_new(const vg_log_options *opt, void **out)
+static vg_status login_state_new(const vg_logfmt_options *opt, void **out)
 {
     *out = NULL;
-    vg_log_options o = opt ? *opt : vg_log_options_default();
+    vg_logfmt_options o = opt ? *opt : vg_logfmt_options_default();
     int mode;
     if (!o.label || strcmp(o.label, "Is Attack IP") == 0) mode = LABEL_ATTACK_IP;
     else if (strcmp(o.label, "Is Account Takeover") == 0) mode = LABEL_ATO;
@@ -159,10 +160,10 @@ static void login_state_free(void *state)
     vg_free(s);
 }
 
-static void login_state_stats(const void *state, vg_log_state_stats *out)
+static void login_state_stats(const void *state, vg_logfmt_state_stats *out)
 {
     const login_state *s = state;
-    *out = (vg_log_state_stats){ .bytes = sizeof *s + 2 * (s->opt.max_line_bytes + 1) + vg_entity_store_bytes(s->users),
+    *out = (vg_logfmt_state_stats){ .bytes = sizeof *s + 2 * (s->opt.max_line_bytes + 1) + vg_entity_store_bytes(s->users),
                                  .entities = vg_entity_store_count(s->users),
                                  .evicted = vg_entity_store_evicted(s->users),
                                  .expired = vg_entity_store_expired(s->users) };
@@ -406,9 +407,9 @@ static const char *col_label(login_state *s, size_t field)
 
 /* The line's fields are checked in full before the per-user state changes;
  * a layout guessed or read from this line is undone if the line is bad. */
-static vg_status process_line(login_state *s, size_t len, vg_log_event *out);
+static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out);
 
-static vg_status login_process(void *state, const char *line, size_t len, vg_log_event *out)
+static vg_status login_process(void *state, const char *line, size_t len, vg_logfmt_event *out)
 {
     login_state *s = state;
     memset(out, 0, sizeof *out);
@@ -430,7 +431,7 @@ static vg_status login_process(void *state, const char *line, size_t len, vg_log
     return st;
 }
 
-static vg_status process_line(login_state *s, size_t len, vg_log_event *out)
+static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
 {
     vg_status st = split_fields(s, len);
     if (st) return st;
@@ -596,14 +597,30 @@ static vg_status process_line(login_state *s, size_t len, vg_log_event *out)
     return VG_OK;
 }
 
+#define FORMAT_NAME "login"
+#define FORMAT_SUMMARY "login events (RBA data set CSV) with online per-user features"
+
 static const char *const login_label_columns[] = { "label", "rule_score", NULL };
 
-const vg_log_format vg_login_format = {
-    .name = "login",
-    .summary = "login events (RBA data set CSV) with online per-user features",
+const vg_logfmt vg_login_format = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
     .state_new = login_state_new,
     .state_free = login_state_free,
     .process = login_process,
     .state_stats = login_state_stats,
     .label_columns = login_label_columns,
+};
+
+/* Its row of the format registry; the dimensions are what the report's
+ * Sources section counts per user. */
+const vg_format vg_format_login = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
+    VG_LOGFMT_ROW(vg_login_format),
+    .truth_columns = login_label_columns,
+    .entity_name = "user",
+    .dims = { { "Countries", "country", 0 }, { "Outcome", "login_success", 1 }, { "ASNs", "asn", 0 },
+              { "Device types", "device_type", 0 } },
+    .n_dims = 4,
 };

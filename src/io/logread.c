@@ -257,11 +257,11 @@ static void label_set_free(label_set *ls)
 }
 
 /* Entries that do not fit whole are left out (a cut "12" would read "1"). */
-void vg_log_report_lines(const vg_log_report *rep, char *buf, size_t cap)
+void vg_logfmt_report_lines(const vg_logfmt_report *rep, char *buf, size_t cap)
 {
     if (!cap) return;
     buf[0] = '\0';
-    size_t shown = rep->bad < VG_LOG_REPORT_LINES ? (size_t)rep->bad : VG_LOG_REPORT_LINES, len = 0;
+    size_t shown = rep->bad < VG_LOGFMT_REPORT_LINES ? (size_t)rep->bad : VG_LOGFMT_REPORT_LINES, len = 0;
     for (size_t i = 0; i <= shown; i++) {
         char item[64];
         int n = i < shown ? snprintf(item, sizeof item, "%s%llu", i ? ", " : "", (unsigned long long)rep->bad_lines[i])
@@ -282,12 +282,12 @@ static size_t count_lines(const char *data, size_t len)
     return n;
 }
 
-vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out,
-                      vg_log_report *report)
+vg_status vg_logfmt_read(const char *path, const vg_logfmt *fmt, const vg_logfmt_options *opt, vg_table **out,
+                      vg_logfmt_report *report)
 {
     *out = NULL;
-    vg_log_report rep = { 0 };
-    vg_log_options o = opt ? *opt : vg_log_options_default();
+    vg_logfmt_report rep = { 0 };
+    vg_logfmt_options o = opt ? *opt : vg_logfmt_options_default();
     char *data = NULL;
     size_t len = 0;
     label_set ls = { 0 };
@@ -322,7 +322,7 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
         const char *line = data + i;
         i = j + 1;
         if (n == 0) continue;
-        vg_log_event ev;
+        vg_logfmt_event ev;
         vg_status line_st = n > o.max_line_bytes
                                 ? vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", o.max_line_bytes)
                                 : fmt->process(state, line, n, &ev);
@@ -331,7 +331,7 @@ vg_status vg_log_read(const char *path, const vg_log_format *fmt, const vg_log_o
                 rep.first_bad_line = rep.lines;
                 snprintf(rep.first_bad_message, sizeof rep.first_bad_message, "%s", vg_last_error());
             }
-            if (rep.bad < VG_LOG_REPORT_LINES) rep.bad_lines[rep.bad] = rep.lines;
+            if (rep.bad < VG_LOGFMT_REPORT_LINES) rep.bad_lines[rep.bad] = rep.lines;
             rep.bad++;
             continue;
         }

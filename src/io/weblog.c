@@ -25,6 +25,7 @@
  * ones. The rules see the same online features the model does, so a model
  * trained on them learns to generalise the rule, not a different truth. */
 #include "vigil/geo.h"
+#include "io/format_impl.h"
 #include "vigil/logformat.h"
 #include "vigil/urlfeat.h"
 #include "features/entity_state.h"
@@ -159,10 +160,10 @@ static void wl_free(void *state)
     vg_free(s);
 }
 
-static vg_status wl_new(const vg_log_options *opt, void **out)
+static vg_status wl_new(const vg_logfmt_options *opt, void **out)
 {
     *out = NULL;
-    vg_log_options o = opt ? *opt : vg_log_options_default();
+    vg_logfmt_options o = opt ? *opt : vg_logfmt_options_default();
     wl_state *s = vg_calloc(1, sizeof *s);
     if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
     vg_status st = VG_OK;
@@ -198,10 +199,10 @@ static vg_status wl_new(const vg_log_options *opt, void **out)
     return VG_OK;
 }
 
-static void wl_state_stats(const void *state, vg_log_state_stats *out)
+static void wl_state_stats(const void *state, vg_logfmt_state_stats *out)
 {
     const wl_state *s = state;
-    *out = (vg_log_state_stats){ .bytes = sizeof *s + s->max_line + 1 + vg_entity_store_bytes(s->store),
+    *out = (vg_logfmt_state_stats){ .bytes = sizeof *s + s->max_line + 1 + vg_entity_store_bytes(s->store),
                                  .entities = vg_entity_store_count(s->store),
                                  .evicted = vg_entity_store_evicted(s->store),
                                  .expired = vg_entity_store_expired(s->store) };
@@ -261,7 +262,7 @@ static void bucket_add(wl_client *c, int created, double t, int status_class, do
     c->b_bytes[slot] = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
 }
 
-static vg_status wl_process(void *state, const char *line, size_t len, vg_log_event *out)
+static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt_event *out)
 {
     wl_state *s = state;
     memset(out, 0, sizeof *out);
@@ -393,14 +394,30 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_log_ev
     return VG_OK;
 }
 
+#define FORMAT_NAME "weblog"
+#define FORMAT_SUMMARY "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP"
+
 static const char *const weblog_label_columns[] = { "label", NULL };
 
-const vg_log_format vg_weblog_format = {
-    .name = "weblog",
-    .summary = "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP",
+const vg_logfmt vg_weblog_format = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
     .state_new = wl_new,
     .state_free = wl_free,
     .process = wl_process,
     .state_stats = wl_state_stats,
     .label_columns = weblog_label_columns,
+};
+
+/* Its row of the format registry; the dimensions are what the report's
+ * Sources section counts per client IP. */
+const vg_format vg_format_weblog = {
+    .name = FORMAT_NAME,
+    .summary = FORMAT_SUMMARY,
+    VG_LOGFMT_ROW(vg_weblog_format),
+    .truth_columns = weblog_label_columns,
+    .entity_name = "client IP",
+    .dims = { { "Countries", "country", 0 }, { "Status codes", "status", 0 }, { "User-agent classes", "ua_class", 0 },
+              { "Methods", "method", 0 } },
+    .n_dims = 4,
 };

@@ -1,8 +1,7 @@
 /* vg_model: reading data the model's way, predicting, accessors. */
 #include "model_internal.h"
 #include "vigil/decision.h"
-#include "vigil/csv.h"
-#include "vigil/kdd.h"
+#include "vigil/format.h"
 #include "vigil/parallel.h"
 #include "vigil/urlfeat.h"
 
@@ -62,13 +61,14 @@ int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
     if (name_is(m->label, name, len) || name_is(m->log_label, name, len)) return 1;
     for (size_t i = 0; i < m->ignore.n; i++)
         if (name_is(m->ignore.items[i], name, len)) return 1;
-    /* KDD records end with the label and NSL-KDD's difficulty. */
-    return strcmp(m->format, "kdd") == 0 && (name_is("label", name, len) || name_is("difficulty", name, len));
+    /* The format's truth columns (KDD: the label and NSL-KDD's difficulty). */
+    const vg_format *f = vg_format_find(m->format);
+    return f && vg_format_is_truth(f, name, len);
 }
 
 vg_label_spec vg_model_label_spec(const vg_model *m)
 {
-    return (vg_label_spec){ .task = m->task, .kdd = strcmp(m->format, "kdd") == 0, .positive = m->positive,
+    return (vg_label_spec){ .task = m->task, .kdd = vg_format_find(m->format) && vg_format_find(m->format)->kdd_labels, .positive = m->positive,
                             .normal = m->classes.normal_value };
 }
 
@@ -94,46 +94,26 @@ static vg_status label_as_categories(vg_table *t, const char *label)
     return vg_table_make_categorical(t, (size_t)col);
 }
 
-/* Read a log through its format, reporting bad lines without stopping. */
-static vg_status read_log(const char *path, const vg_log_format *fmt, const vg_log_options *opt, vg_table **out)
-{
-    vg_log_report rep;
-    vg_status st = vg_log_read(path, fmt, opt, out, &rep);
-    if (!st && rep.bad) {
-        char lines[256];
-        vg_log_report_lines(&rep, lines, sizeof lines);
-        vg_log(VG_LOG_WARN, "%s: %llu of %llu lines are not valid %s events and were skipped: line%s %s (line %llu: %s)",
-               path, (unsigned long long)rep.bad, (unsigned long long)rep.lines, fmt->name, rep.bad == 1 ? "" : "s",
-               lines, (unsigned long long)rep.first_bad_line, rep.first_bad_message);
-    }
-    if (!st && rep.labels_past_end)
-        vg_log(VG_LOG_WARN, "%s: %llu line numbers of labels file %s are past its last line (%llu): another file's?",
-               path, (unsigned long long)rep.labels_past_end, opt->labels_path, (unsigned long long)rep.lines);
-    return st;
-}
-
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out)
 {
-    const char *format = spec->format ? spec->format : "csv";
-    if (strcmp(format, "kdd") == 0) return vg_kdd_read(path, out);
-    const vg_log_format *lf = vg_log_format_find(format);
-    if (lf) {
-        vg_log_options lo = spec->log ? *spec->log : vg_log_options_default();
-        return read_log(path, lf, &lo, out);
+    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    if (!f) {
+        char names[256];
+        vg_format_names(names, sizeof names, ", ", NULL);
+        return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of %s", spec->format, names);
     }
-    if (strcmp(format, "csv") != 0)
-        return vg_fail(VG_ERR_INVALID, "--format: '%s' is not one of csv, kdd, login, weblog", format);
+    vg_format_read_params rp = { .delimiter = spec->delimiter };
+    rp.log = spec->log ? *spec->log : vg_logfmt_options_default();
+    if (!f->infers_types) return f->read(f, path, &rp, out);
     /* Text columns are read as categories, whatever they look like. */
     const char **cat = vg_calloc(spec->n_categorical + spec->n_text + 1, sizeof *cat);
     if (!cat) return vg_fail(VG_ERR_NOMEM, "out of memory");
     size_t nc = 0;
     for (size_t i = 0; i < spec->n_categorical; i++) cat[nc++] = spec->categorical[i];
     for (size_t i = 0; i < spec->n_text; i++) cat[nc++] = spec->text[i];
-    vg_csv_options opt = vg_csv_options_default();
-    opt.delimiter = spec->delimiter;
-    opt.categorical = cat;
-    opt.n_categorical = nc;
-    vg_status st = vg_csv_read(path, &opt, out);
+    rp.categorical = cat;
+    rp.n_categorical = nc;
+    vg_status st = f->read(f, path, &rp, out);
     vg_free(cat);
     if (!st && spec->task != VG_TASK_REGRESSION) st = label_as_categories(*out, spec->label);
     if (!st) st = add_text_features(*out, spec->text, spec->n_text);
@@ -147,7 +127,8 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
 vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out)
 {
     vg_status st = vg_data_read(path, spec, out);
-    if (st || (spec->format && strcmp(spec->format, "csv") != 0)) return st;  /* other formats fix their types */
+    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    if (st || !f->infers_types) return st;  /* other formats fix their types */
     /* Columns categorical in `like` but read as numbers here. Only then is
      * the file read again, with them forced, so categories keep the file's
      * own text ("1.50" stays "1.50", as in training). */
@@ -190,7 +171,8 @@ static int derived_from_text(const vg_model *m, const char *name)
 const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
 {
     if (spec->label) return spec->label;
-    if ((spec->format && strcmp(spec->format, "kdd") == 0) || vg_log_format_find(spec->format)) return VG_KDD_LABEL;
+    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    if (f && f->default_label) return f->default_label;
     size_t c = vg_table_cols(t);
     while (c > 1) {
         const char *name = vg_table_name(t, c - 1);
@@ -205,9 +187,9 @@ const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
     return vg_table_name(t, c - 1);
 }
 
-vg_log_options vg_model_log_options(const vg_model *m)
+vg_logfmt_options vg_model_log_options(const vg_model *m)
 {
-    vg_log_options o = vg_log_options_default();
+    vg_logfmt_options o = vg_logfmt_options_default();
     o.label = m->log_label;
     o.geoip_path = m->log_geoip;
     if (m->log_max_entities) o.max_entities = (size_t)m->log_max_entities;
@@ -217,12 +199,9 @@ vg_log_options vg_model_log_options(const vg_model *m)
 
 vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out)
 {
-    if (strcmp(m->format, "kdd") == 0) return vg_kdd_read(path, out);
-    const vg_log_format *lf = vg_log_format_find(m->format);
-    if (lf) {
-        vg_log_options lo = vg_model_log_options(m);
-        return read_log(path, lf, &lo, out);
-    }
+    const vg_format *f = vg_format_find(m->format);  /* the model file was refused without a known one */
+    vg_format_read_params rp = { .log = vg_model_log_options(m) };
+    if (!f->infers_types) return f->read(f, path, &rp, out);
     /* Force the types the pipeline was fitted with, so the same text never
      * changes meaning between training and prediction. */
     size_t n_in = vg_pipeline_n_inputs(m->pipeline);
@@ -240,13 +219,12 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
         else num[nn++] = name;
     }
     for (size_t i = 0; i < m->text.n; i++) cat[nc++] = m->text.items[i];
-    vg_csv_options opt = vg_csv_options_default();
-    opt.categorical = cat;
-    opt.n_categorical = nc;
-    opt.numeric = num;
-    opt.n_numeric = nn;
-    opt.forced_may_be_absent = 1;  /* absent inputs are imputed, with a warning, by the pipeline */
-    vg_status st = vg_csv_read(path, &opt, out);
+    rp.categorical = cat;
+    rp.n_categorical = nc;
+    rp.numeric = num;
+    rp.n_numeric = nn;
+    rp.forced_may_be_absent = 1;  /* absent inputs are imputed, with a warning, by the pipeline */
+    vg_status st = f->read(f, path, &rp, out);
     vg_free(cat), vg_free(num);
     /* A --text column the file lacks leaves its URL features absent, and
      * those are imputed like any other absent input. */
@@ -269,12 +247,12 @@ vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char
 {
     if (!labels_path) return vg_model_read_data(m, path, out);
     *out = NULL;
-    const vg_log_format *lf = vg_log_format_find(m->format);
-    if (!lf)
+    const vg_format *f = vg_format_find(m->format);
+    if (!f || !f->log)
         return vg_fail(VG_ERR_INVALID, "--labels goes with a log format; this model reads %s data", m->format);
-    vg_log_options lo = vg_model_log_options(m);
-    lo.labels_path = labels_path;
-    return read_log(path, lf, &lo, out);
+    vg_format_read_params rp = { .log = vg_model_log_options(m) };
+    rp.log.labels_path = labels_path;
+    return f->read(f, path, &rp, out);
 }
 
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba)

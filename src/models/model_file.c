@@ -10,6 +10,7 @@
  *   METR  evaluation metrics, JSON text (optional) */
 #include "model_internal.h"
 #include "vigil/decision.h"
+#include "vigil/format.h"
 #include "vigil/vgm.h"
 
 #include <math.h>
@@ -231,7 +232,7 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     m->positive = vg_strdup(meta_str(mt, "positive"));
     m->data_name = vg_strdup(meta_str(mt, "data"));
     m->vigil_version = vg_strdup(meta_str(mt, "vigil_version"));
-    if (strcmp(m->format, "csv") != 0 && strcmp(m->format, "kdd") != 0 && !vg_log_format_find(m->format))
+    if (!vg_format_find(m->format))
         return vg_fail(VG_ERR_FORMAT, "%s: unknown data format '%s'", file, m->format);
     m->log_label = vg_strdup(meta_str(mt, "log.label"));
     m->log_geoip = vg_strdup(meta_str(mt, "log.geoip"));

@@ -1,7 +1,7 @@
 /* Training a vg_model from a table: choose the feature columns, decide the
  * classes, fit the pipeline on the training rows only, fit the estimator. */
 #include "model_internal.h"
-#include "vigil/kdd.h"
+#include "vigil/format.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -180,13 +180,6 @@ static int in_list(const char *name, const char *const *list, size_t n)
     return 0;
 }
 
-static int in_null_list(const char *name, const char *const *list)
-{
-    for (; list && *list; list++)
-        if (strcmp(name, *list) == 0) return 1;
-    return 0;
-}
-
 /* A categorical column whose every value is distinct in the training rows (a
  * session or event id) cannot generalise and would only make the model
  * memorise rows. The training rows decide: after --split the table holds the
@@ -210,8 +203,8 @@ static int looks_like_id(const vg_table *t, size_t col)
     return distinct;
 }
 
-/* The feature columns: everything but the label, ignored columns, the KDD
- * difficulty and id-like columns. */
+/* The feature columns: everything but the label, ignored columns, the
+ * format's truth columns (KDD's difficulty) and id-like columns. */
 static vg_status choose_features(const vg_train_request *rq, size_t label_col, size_t **cols, size_t *n)
 {
     const vg_table *t = rq->table;
@@ -222,8 +215,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         if (vg_table_find(t, rq->data.categorical[i]) < 0)
             return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
                            rq->data.categorical[i]);
-    int kdd = rq->data.format && strcmp(rq->data.format, "kdd") == 0;
-    const vg_log_format *lf = vg_log_format_find(rq->data.format);
+    const vg_format *f = rq->data.format ? vg_format_find(rq->data.format) : vg_format_default();
     size_t ncols = vg_table_cols(t);
     *cols = vg_malloc(ncols * sizeof **cols);
     if (!*cols) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -232,8 +224,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
         if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
-        if (kdd && (strcmp(name, VG_KDD_DIFFICULTY) == 0 || strcmp(name, VG_KDD_LABEL) == 0)) continue;
-        if (lf && in_null_list(name, lf->label_columns)) continue;  /* truth, whatever the task */
+        if (f && vg_format_is_truth(f, name, strlen(name))) continue;  /* truth, whatever the task */
         if (looks_like_id(t, c)) {
             vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct in the training "
                                 "rows); not used as a feature (use --ignore to say so explicitly)", name, vg_table_rows(t));
@@ -252,7 +243,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
 
 static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *label)
 {
-    m->format = vg_strdup(rq->data.format ? rq->data.format : "csv");
+    m->format = vg_strdup(rq->data.format ? rq->data.format : vg_format_default()->name);
     m->label = vg_strdup(label);
     m->positive = vg_strdup(rq->data.positive);
     m->task = rq->data.task;
@@ -260,8 +251,8 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
     if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
-    if (vg_log_format_find(m->format)) {
-        vg_log_options lo = rq->data.log ? *rq->data.log : vg_log_options_default();
+    if (vg_logfmt_find(m->format)) {  /* a log format: its options are the model's */
+        vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
         m->log_label = vg_strdup(lo.label);
         m->log_geoip = vg_strdup(lo.geoip_path);
         m->log_max_entities = lo.max_entities;

@@ -9,7 +9,8 @@
 #define _GNU_SOURCE  /* qsort_r */
 #include "vigil/source_summary.h"
 #include "data/dict.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/format.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,26 +19,9 @@
 #include <string.h>
 #include <zlib.h>
 
-/* Which fields each log format's summary counts, and how they read. */
-typedef struct dim_spec {
-    const char *title, *field;
-    int outcome;  /* login_success: 1/0 read as "success"/"failure" */
-} dim_spec;
+_Static_assert(VG_FORMAT_MAX_DIMS <= VG_SUMMARY_MAX_DIMS, "a summary holds every dimension of a format");
 
-typedef struct format_spec {
-    const char *format, *entity_name;
-    dim_spec dims[VG_SUMMARY_MAX_DIMS];
-    size_t n_dims;
-} format_spec;
-
-static const format_spec formats[] = {
-    { "weblog", "client IP",
-      { { "Countries", "country", 0 }, { "Status codes", "status", 0 }, { "User-agent classes", "ua_class", 0 },
-        { "Methods", "method", 0 } }, 4 },
-    { "login", "user",
-      { { "Countries", "country", 0 }, { "Outcome", "login_success", 1 }, { "ASNs", "asn", 0 },
-        { "Device types", "device_type", 0 } }, 4 },
-};
+static int has_summary(const vg_format *f) { return f->entity_name != NULL; }
 
 /* A table being counted. */
 typedef struct counter {
@@ -176,7 +160,7 @@ static void free_table(vg_summary_table *t)
 
 /* The value of `name` in the event as text (numbers without decimals when
  * whole, as status codes are), or NULL when absent or null. */
-static const char *field_text(const vg_log_event *ev, const dim_spec *d, char *buf, size_t cap, size_t *len)
+static const char *field_text(const vg_logfmt_event *ev, const vg_format_dim *d, char *buf, size_t cap, size_t *len)
 {
     for (size_t i = 0; i < ev->n_fields; i++) {
         const vg_field *f = &ev->fields[i];
@@ -250,7 +234,7 @@ static vg_status timeline_add(timeline *tl, double t, int alert)
 
 /* One pass over a log: its detector and what is counted. */
 typedef struct pass {
-    const format_spec *fs;
+    const vg_format *fs;
     const char *path;
     vg_detector *det;
     vg_source_summary *s;
@@ -265,7 +249,7 @@ static vg_status one_line(pass *ps, const char *line, size_t n, int cut)
 {
     ps->line_no++;
     if (n && line[n - 1] == '\r') n--;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_alert a;
     int fired = 0;
     vg_status st = vg_detector_line(ps->det, ps->path, 0, ps->line_no, line, n, cut, &ev, &a, &fired);
@@ -344,10 +328,13 @@ vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summ
     if (p.max_keys == 0) p.max_keys = 1000000;
     if (p.max_hours == 0) p.max_hours = 24 * 400;
     const char *format = p.format ? p.format : vg_model_format(m);
-    const format_spec *fs = NULL;
-    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
-        if (strcmp(formats[i].format, format) == 0) fs = &formats[i];
-    if (!fs) return vg_fail(VG_ERR_INVALID, "summary: '%s' is not a log format (login, weblog)", format);
+    /* Which fields are counted, and how they read, is the format's row. */
+    const vg_format *fs = vg_format_find(format);
+    if (!fs || !fs->entity_name) {
+        char names[256];
+        vg_format_names(names, sizeof names, ", ", has_summary);
+        return vg_fail(VG_ERR_INVALID, "summary: '%s' is not a log format (%s)", format, names);
+    }
 
     vg_watch_params wp = vg_watch_params_default(m);
     wp.format = format;
@@ -364,7 +351,7 @@ vg_status vg_source_summarize(const vg_model *m, const char *path, const vg_summ
         goto done;
     }
     if ((st = vg_detector_new(m, "report", &wp, &ps.det))) goto done;
-    s->format = fs->format;
+    s->format = fs->name;
     s->entity_name = fs->entity_name;
     s->threshold = vg_detector_threshold(ps.det);
     s->first_time = s->last_time = NAN;

@@ -6,7 +6,7 @@
  * scores them again and the store's (source, line_no) dedup keeps one alert. */
 #include "vigil/redis_stream.h"
 #include "vigil/alerts.h"
-#include "vigil/watch.h"
+#include "vigil/detector.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,10 @@
 /* The detector: a line adapter and a model over a stream of lines, deciding
- * alerts (rules in watch.h). Everything per line reuses buffers made once
+ * alerts (rules in detector.h). Everything per line reuses buffers made once
  * (the held block and its text grow to their high-water mark and stay), so
  * scoring allocates nothing in the steady state and memory stays flat on
  * endless input. */
-#include "vigil/watch.h"
+#include "vigil/detector.h"
+#include "vigil/format.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,7 +90,7 @@ vg_watch_params vg_watch_params_default(const vg_model *m)
 {
     vg_watch_params p = { .format = NULL, .threshold = NAN, .explain = 0, .top_features = 3, .max_raw_bytes = 2048,
                           .batch_rows = 1024, .threads = 1 };
-    p.log = m ? vg_model_log_options(m) : vg_log_options_default();
+    p.log = m ? vg_model_log_options(m) : vg_logfmt_options_default();
     return p;
 }
 
@@ -152,7 +153,9 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
     const char *format = d->p.format ? d->p.format : vg_model_format(m);
-    const char *label = strcmp(format, "csv") == 0 ? vg_model_label(m) : NULL;
+    /* A format that cannot know its truth column (csv) is told the model's. */
+    const vg_format *fmt = vg_format_find(format);
+    const char *label = fmt && fmt->infers_types ? vg_model_label(m) : NULL;
     st = vg_line_adapter_new(format, label, &d->p.log, &d->adapter);
     if (st) {
         vg_detector_free(d);
@@ -277,7 +280,7 @@ static vg_status explain(vg_detector *d, const vg_field *fields, size_t n_fields
 /* Features of one line into ev: 1 to score it, 0 when the line is bad or
  * skipped (counted here), or a failure of the process in *st. */
 static int line_event(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no, const char *line,
-                      size_t len, int truncated, vg_log_event *ev, vg_status *st)
+                      size_t len, int truncated, vg_logfmt_event *ev, vg_status *st)
 {
     *st = VG_OK;
     d->stats.lines++;
@@ -323,13 +326,13 @@ static double arrival_time(void)
 }
 
 vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           const char *line, size_t len, int truncated, vg_logfmt_event *event, vg_alert *alert,
                            int *fired)
 {
     VG_ASSERT(vg_detector_held(d) == 0);   /* held rows first: the caller mixed the two paths */
     *fired = 0;
     if (event) event->n_fields = 0;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_status st;
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, d->proba, NULL);
@@ -376,7 +379,7 @@ static size_t put_text(block *b, const char *s, size_t len)
 }
 
 /* Copy the record's fields for a later explanation. */
-static vg_status save_fields(block *b, const vg_log_event *ev, held_row *h)
+static vg_status save_fields(block *b, const vg_logfmt_event *ev, held_row *h)
 {
     if (b->n_saved + ev->n_fields > b->saved_cap) {
         size_t cap = VG_MAX(b->saved_cap * 2, b->n_saved + ev->n_fields);
@@ -530,7 +533,7 @@ static vg_status submit(vg_detector *d, vg_alert_fn on_alert, void *user)
 vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user)
 {
-    vg_log_event ev;
+    vg_logfmt_event ev;
     vg_status st;
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     block *b = &d->blk[d->cur];
@@ -571,7 +574,7 @@ vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, 
                              int truncated)
 {
     if (truncated) return VG_OK;
-    vg_log_event ev;
+    vg_logfmt_event ev;
     return vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev) == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
 }
 

@@ -1,20 +1,11 @@
 /* Streaming detection: one line in, maybe one alert out.
  *
- * A line adapter turns one line into a feature record (a vg_log_event) for
- * every format a model can have: the log formats of logformat.h (stateful,
- * one state per watch process), and two tabular ones that vg_data_read reads
- * as whole tables but that a stream meets line by line:
- *   kdd - a KDD record (41 features, then an optional label and NSL-KDD's
- *         difficulty); stateless; the entity is the `service` field, so
- *         `vigil ship` has something to spread lines over shards with;
- *   csv - a CSV line; the first line of every source (line_no 1) is its
- *         header of column names. No entity.
- * The detector runs an adapter and a model over lines and decides alerts
+ * The detector runs a line adapter (vigil/line_adapter.h) and a model over lines and decides alerts
  * with the model's decision rule (vigil/decision.h), as predict and serve do:
  * an alert is a record whose score (binary: probability of the positive
  * class; multiclass: 1 - P(normal class); regression: the prediction) is >=
- * the threshold, labelled with its most probable non-normal class. Bad lines (too long, binary, malformed) are counted, the first
- * one remembered, and never stop the stream.
+ * the threshold, labelled with its most probable non-normal class. Bad lines
+ * (too long, binary, malformed) are counted, the first one remembered, and never stop the stream.
  *
  * Micro-batching: features must be computed one line at a time in arrival
  * order (each event sees only its entity's past), but scoring need not be.
@@ -25,13 +16,14 @@
  * its alerts come out in line order. vg_detector_line is the one-line path:
  * the same decisions, scored row by row (the reference the batched path is
  * tested against). */
-#ifndef VIGIL_WATCH_H
-#define VIGIL_WATCH_H
+#ifndef VIGIL_DETECTOR_H
+#define VIGIL_DETECTOR_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "vigil/alerts.h"
 #include "vigil/core.h"
+#include "vigil/line_adapter.h"
 #include "vigil/logformat.h"
 #include "vigil/model.h"
 
@@ -39,40 +31,13 @@
 extern "C" {
 #endif
 
-/* ---- line adapters -------------------------------------------------------- */
-
-typedef struct vg_line_adapter vg_line_adapter;
-
-/* format: "kdd", "csv" or a log format name. label_column: the csv column
- * that holds the ground truth (kept out of the features), or NULL. opt bounds
- * line length (and for log formats the entity state). *out is new. Fails with
- * VG_ERR_INVALID for an unknown format. */
-VG_API vg_status vg_line_adapter_new(const char *format, const char *label_column, const vg_log_options *opt,
-                              vg_line_adapter **out);
-VG_API void vg_line_adapter_free(vg_line_adapter *a);
-VG_API const char *vg_line_adapter_format(const vg_line_adapter *a);
-/* 1 if line 1 of every source must reach process() even when a follower
- * skips the existing content of a file (csv: the header). */
-VG_API int vg_line_adapter_needs_header(const vg_line_adapter *a);
-/* Process one line (no newline) of source `source` (a small index the caller
- * gives each input; csv keeps one header per source, at most 4096 sources).
- * out->n_fields == 0 for a line to skip (a header). Malformed -> VG_ERR_PARSE
- * (or VG_ERR_LIMIT) with a message; the state is unchanged. Everything in
- * *out is valid until the next call and may point into `line`. */
-VG_API vg_status vg_line_adapter_process(vg_line_adapter *a, uint32_t source, uint64_t line_no, const char *line, size_t len,
-                                  vg_log_event *out);
-/* Per-entity state held and dropped (log formats; all 0 for kdd and csv). */
-VG_API vg_log_state_stats vg_line_adapter_state_stats(const vg_line_adapter *a);
-
-/* ---- the detector ---------------------------------------------------------- */
-
 typedef struct vg_watch_params {
     const char *format;       /* NULL = the model's format */
     double threshold;         /* NaN = default: 0.5 for classes; a regression model alerts only with one */
     int explain;              /* add the top contributing fields when the family can explain */
     size_t top_features;      /* how many; default 3 */
     size_t max_raw_bytes;     /* raw line kept in an alert; longer is cut (UTF-8 safe); default 2048 */
-    vg_log_options log;       /* line limit and state bounds; start from vg_model_log_options() */
+    vg_logfmt_options log;       /* line limit and state bounds; start from vg_model_log_options() */
     size_t batch_rows;        /* vg_detector_push: rows scored together; default 1024, at most 4096 */
     int threads;              /* 1 (default; 0 means 1), or 2: blocks are scored on a second thread while
                                  the caller's thread reads lines and computes features; else VG_ERR_INVALID */
@@ -104,7 +69,7 @@ VG_API void vg_detector_free(vg_detector *d);
  * (may be NULL) gets the line's event when it was scored, else n_fields 0;
  * valid until the next call. */
 VG_API vg_status vg_detector_line(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
-                           const char *line, size_t len, int truncated, vg_log_event *event, vg_alert *alert,
+                           const char *line, size_t len, int truncated, vg_logfmt_event *event, vg_alert *alert,
                            int *fired);
 
 /* Called for each alert of a scored block, in line order; the alert is valid
