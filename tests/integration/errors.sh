@@ -62,6 +62,29 @@ expect_error "newer-version model" "newer.vgm.*newer" "$VIGIL" predict --model "
 expect_error "not a model" "not a vigil model" "$VIGIL" inspect "$GOLD"
 expect_error "missing model" "nope.vgm" "$VIGIL" inspect "$WORK/nope.vgm"
 
+# Small slips of the correctness issue: the --task message names every task,
+# -o into a missing folder fails before any training, train --help lists
+# every registered model, inspect shows the parameters left at defaults.
+expect_error "--task lists rule-score" "binary, category, label, regression, rule-score" \
+  "$VIGIL" train --data "$GOLD" --task nonsense -o "$WORK/x.vgm"
+start=$(date +%s%N)
+expect_error "-o into a missing folder" "the folder '$WORK/no/such' does not exist" \
+  "$VIGIL" train --data "$SHARED/nsl-kdd/KDDTrain+.txt.gz" --format kdd --model forest -o "$WORK/no/such/m.vgm"
+ms=$((($(date +%s%N) - start) / 1000000))
+((ms < 1000)) && pass "refused before reading or training (${ms} ms)" || fail "-o checked after work (${ms} ms)"
+"$VIGIL" train --help >"$WORK/h"
+for m in logreg tree forest gbdt; do
+  grep -qE "^  $m " "$WORK/h" || fail "train --help does not list $m"
+done
+grep -q "logreg, tree or forest" "$WORK/h" && fail "train --help still says 'logreg, tree or forest'" \
+  || pass "train --help lists every model"
+expect_ok "train a tree with one parameter given" "$VIGIL" train --data "$GOLD" --model tree --param max_depth=3 \
+  -o "$WORK/t.vgm"
+"$VIGIL" inspect "$WORK/t.vgm" >"$WORK/i"
+grep -q "^parameters .*criterion=gini, max_depth=3, min_samples_split=2, min_samples_leaf=1" "$WORK/i" \
+  && grep -q "^given  *max_depth=3" "$WORK/i" && pass "inspect shows defaults and what was given" \
+  || fail "inspect parameters: $(grep -E '^(parameters|given)' "$WORK/i")"
+
 # Every subcommand has --help.
 for c in train eval predict compare inspect; do
   "$VIGIL" "$c" --help >"$WORK/h" 2>&1 && grep -q "usage: vigil $c" "$WORK/h" && pass "$c --help" || fail "$c --help"
