@@ -22,7 +22,7 @@ zcat data/nsl-kdd/KDDTest+.txt.gz >"$work/test1.txt"
 for i in 1 2 3 4 5; do cat "$work/test1.txt"; done >"$work/test5.txt"
 "$AFTER/vigil" synth --format weblog --events 200000 --seed 5 --truth "$work/truth.csv" -o "$work/web.log" 2>/dev/null
 cut -d, -f1 "$work/truth.csv" >"$work/labels.txt"
-/usr/bin/python3 - "$work/test1.txt" data/nsl-kdd/field_names.csv "$work/record.json" <<'EOF'
+/usr/bin/python3 - "$work/test1.txt" ../shared/data/nsl-kdd/field_names.csv "$work/record.json" <<'EOF'
 import json, sys
 fields = [l.split(",") for l in open(sys.argv[2]).read().split("\n") if l]
 v = open(sys.argv[1]).readline().strip().split(",")
