@@ -84,7 +84,7 @@ static void toy_stats(const void *s, vg_logfmt_state_stats *out)
     *out = (vg_logfmt_state_stats){ 0 };
 }
 
-static const vg_logfmt toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_stats, NULL };
+static const vg_logfmt toy_format = { "toy", "test format", toy_new, toy_free, toy_process, toy_stats };
 
 static vg_table *read_toy(const char *text, vg_logfmt_report *rep)
 {

@@ -69,10 +69,8 @@ typedef struct vg_logfmt {
     vg_status (*process)(void *state, const char *line, size_t len, vg_logfmt_event *out);
     /* What the per-entity state holds now and has dropped so far. */
     void (*state_stats)(const void *state, vg_logfmt_state_stats *out);
-    /* Columns that carry or derive the truth (the label column vg_logfmt_read
-     * adds, a rule score): never features, whatever the task and label, so a
-     * regression on one cannot learn from another. NULL-terminated. */
-    const char *const *label_columns;
+    /* The columns that carry or derive the truth are the format's registry
+     * row's truth_columns (vigil/format.h), named once there. */
 } vg_logfmt;
 
 /* The log format of a row of the format registry (vigil/format.h) named

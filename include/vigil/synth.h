@@ -27,6 +27,7 @@ VG_API vg_synth_params vg_synth_params_default(void);
 
 typedef struct vg_synth_generator {
     const vg_format *format; /* the format it writes (a row of the format registry) */
+    const char *summary;     /* what it writes and which attacks, for `vigil synth --help` */
     vg_status (*write)(FILE *out, const vg_synth_params *p);
 } vg_synth_generator;
 

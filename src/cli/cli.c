@@ -149,6 +149,29 @@ int cli_parse_delimiter(const char *cmd, const char *s, char *out)
     return 0;
 }
 
+void cli_print_entry(const char *name, const char *text)
+{
+    const int indent = 11, width = 80;
+    printf("  %-8s ", name);
+    int col = indent;
+    const char *p = text;
+    while (*p) {
+        size_t word = strcspn(p, " ");
+        if (col > indent && col + 1 + (int)word > width) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        fwrite(p, 1, word, stdout);
+        col += (int)word;
+        p += word;
+        while (*p == ' ') p++;
+    }
+    putchar('\n');
+}
+
 int cli_check_output(const char *cmd, const char *path)
 {
     if (strcmp(path, "-") == 0) return 0;

@@ -63,6 +63,11 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
  * ("-" = stdout passes). Prints one line naming the path; returns 0 or -1. */
 int cli_check_output(const char *cmd, const char *path);
 
+/* One "  NAME  text" entry of a --help list (models, formats, generators),
+ * the text wrapped at 80 columns under itself: help lists are printed from
+ * the registries, so a new model or format appears without editing help. */
+void cli_print_entry(const char *name, const char *text);
+
 /* "vigil CMD: message" on stderr, where message is the library's last error. */
 void cli_error(const char *cmd);
 void cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

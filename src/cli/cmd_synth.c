@@ -9,25 +9,20 @@
 #include "vigil/synth.h"
 
 static const char help[] =
-    "usage: vigil synth --format login|weblog [--events N] [--seed N] [--attack-fraction F]\n"
+    "usage: vigil synth --format FORMAT [--events N] [--seed N] [--attack-fraction F]\n"
     "                   [--truth FILE] [-o FILE]\n"
     "\n"
     "Write a synthetic log in the given format, reproducible from --seed: realistic\n"
     "background activity plus labelled attacks.\n"
-    "  login   RBA login-data CSV (16 columns, header): users with home countries,\n"
-    "          devices and daily rhythms, typos, travel, new devices; attacks:\n"
-    "          credential_stuffing, brute_force, account_takeover, marked in the\n"
-    "          'Is Attack IP' and 'Is Account Takeover' columns\n"
-    "  weblog  combined-format web access log: visitors with page assets, crawlers,\n"
-    "          monitors, normal 404s; attacks: scanner, sqli, xss, traversal,\n"
-    "          bruteforce (label them with --truth and train with --labels)\n"
     "\n"
     "  --events N            lines to write, header excluded (default 100000)\n"
     "  --seed N              random seed (default 1)\n"
     "  --attack-fraction F   share of lines that belong to attacks (default 0.05)\n"
     "  --truth FILE          write LINE,KIND for every attack line (LINE counts a\n"
     "                        header as line 1)\n"
-    "  -o, --output FILE     where to write the log (default: standard output)\n";
+    "  -o, --output FILE     where to write the log (default: standard output)\n"
+    "\n"
+    "formats:\n";
 
 static int close_file(FILE *f, const char *path)
 {
@@ -60,6 +55,8 @@ int cmd_synth(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
+            for (size_t k = 0; vg_synth_at(k); k++)
+                cli_print_entry(vg_synth_at(k)->format->name, vg_synth_at(k)->summary);
             return VG_EXIT_OK;
         }
         if ((r = cli_opt(argc, argv, &i, "--format", &v))) {

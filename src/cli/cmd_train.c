@@ -1,6 +1,7 @@
 /* vigil train: fit a model, evaluate it on held-out data, save it. */
 #include "cli.h"
 #include "vigil/evaluate.h"
+#include "vigil/format.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -17,8 +18,7 @@ static const char help[] =
     "  --data FILE          training data: CSV (plain or .gz, header optional) or KDD records\n"
     "  --test FILE          separate labelled test data, read like --data\n"
     "  --split FRACTION     hold out this stratified fraction of --data for testing\n"
-    "  --format FORMAT      csv (default); kdd: NSL-KDD / KDD Cup 99 records (41 features,\n"
-    "                       label, difficulty); login: login events; weblog: web access logs\n"
+    "  --format FORMAT      the data's format, one of the formats below (default csv)\n"
     "  --task TASK          binary (default; KDD: attack vs normal), category (KDD: normal,\n"
     "                       DoS, Probe, R2L, U2R), label (every label value is a class) or\n"
     "                       regression (a numeric label; gbdt)\n"
@@ -31,11 +31,11 @@ static const char help[] =
     "  --categorical COL,.. read these columns as categories even if they look numeric\n"
     "  --text COL,...       URL/text columns: replaced by URL features (length, entropy, SQL\n"
     "                       injection / XSS / traversal tokens, hashed 3-grams, ...)\n"
-    "logs (--format login | weblog):\n"
+    "logs (a log --format):\n"
     "  --labels FILE        the attack lines of --data: line numbers or request ids, one per\n"
     "                       line (weblog lines carry no labels of their own)\n"
     "  --test-labels FILE   the same for the --test log; a --test log without labels is refused\n"
-    "  --task rule-score    login, weblog: label events by the format's rules (no labels needed)\n"
+    "  --task rule-score    label events by the log format's rules (no labels needed)\n"
     "  --max-entities N     per-entity state kept (least recently seen dropped; default 1000000)\n"
     "  --entity-ttl SECONDS state idle this long (event time) is dropped (default 604800)\n"
     "  --geoip FILE         MaxMind .mmdb or IP-range file for client countries\n"
@@ -54,10 +54,11 @@ static const char help[] =
     "\n"
     "models:\n";
 
-static void print_models(void)
+static void print_models_and_formats(void)
 {
-    for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++)
-        printf("  %-8s %s\n", (*k)->name, (*k)->summary);
+    for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) cli_print_entry((*k)->name, (*k)->summary);
+    puts("\nformats:");
+    for (size_t i = 0; vg_format_at(i); i++) cli_print_entry(vg_format_at(i)->name, vg_format_at(i)->summary);
 }
 
 static int report(const vg_model *m, const vg_evaluation *e, const char *evaluated_on, int json, const char *out)
@@ -105,7 +106,7 @@ int cmd_train(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
-            print_models();
+            print_models_and_formats();
             rc = VG_EXIT_OK;
             goto done;
         }

@@ -481,4 +481,10 @@ static vg_status synth_login_write(FILE *out, const vg_synth_params *p)
     return st;
 }
 
-const vg_synth_generator vg_synth_login = { .format = &vg_format_login, .write = synth_login_write };
+const vg_synth_generator vg_synth_login = {
+    .format = &vg_format_login,
+    .summary = "RBA login-data CSV (16 columns, header): users with home countries, devices and daily "
+               "rhythms, typos, travel, new devices; attacks: credential_stuffing, brute_force, "
+               "account_takeover, marked in the 'Is Attack IP' and 'Is Account Takeover' columns",
+    .write = synth_login_write,
+};

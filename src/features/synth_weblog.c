@@ -419,4 +419,10 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
     return st;
 }
 
-const vg_synth_generator vg_synth_weblog = { .format = &vg_format_weblog, .write = weblog_write };
+const vg_synth_generator vg_synth_weblog = {
+    .format = &vg_format_weblog,
+    .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
+               "404s; attacks: scanner, sqli, xss, traversal, bruteforce (label them with --truth and "
+               "train with --labels)",
+    .write = weblog_write,
+};

@@ -214,7 +214,7 @@ static vg_status csv_read(const vg_format *f, const char *path, const vg_format_
 
 const vg_format vg_format_csv = {
     .name = "csv",
-    .summary = "any CSV file with a header; column types inferred from the text",
+    .summary = "any CSV file (plain or .gz, header optional, , ; TAB or |); column types inferred",
     .read = csv_read,
     .lines_new = csv_lines_new,
     .lines_free = csv_lines_free,

@@ -600,7 +600,7 @@ static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
 #define FORMAT_NAME "login"
 #define FORMAT_SUMMARY "login events (RBA data set CSV) with online per-user features"
 
-static const char *const login_label_columns[] = { "label", "rule_score", NULL };
+static const char *const login_truth_columns[] = { "label", "rule_score", NULL };
 
 const vg_logfmt vg_login_format = {
     .name = FORMAT_NAME,
@@ -609,7 +609,6 @@ const vg_logfmt vg_login_format = {
     .state_free = login_state_free,
     .process = login_process,
     .state_stats = login_state_stats,
-    .label_columns = login_label_columns,
 };
 
 /* Its row of the format registry; the dimensions are what the report's
@@ -618,7 +617,7 @@ const vg_format vg_format_login = {
     .name = FORMAT_NAME,
     .summary = FORMAT_SUMMARY,
     VG_LOGFMT_ROW(vg_login_format),
-    .truth_columns = login_label_columns,
+    .truth_columns = login_truth_columns,
     .entity_name = "user",
     .dims = { { "Countries", "country", 0 }, { "Outcome", "login_success", 1 }, { "ASNs", "asn", 0 },
               { "Device types", "device_type", 0 } },

@@ -397,7 +397,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
 #define FORMAT_NAME "weblog"
 #define FORMAT_SUMMARY "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP"
 
-static const char *const weblog_label_columns[] = { "label", NULL };
+static const char *const weblog_truth_columns[] = { "label", NULL };
 
 const vg_logfmt vg_weblog_format = {
     .name = FORMAT_NAME,
@@ -406,7 +406,6 @@ const vg_logfmt vg_weblog_format = {
     .state_free = wl_free,
     .process = wl_process,
     .state_stats = wl_state_stats,
-    .label_columns = weblog_label_columns,
 };
 
 /* Its row of the format registry; the dimensions are what the report's
@@ -415,7 +414,7 @@ const vg_format vg_format_weblog = {
     .name = FORMAT_NAME,
     .summary = FORMAT_SUMMARY,
     VG_LOGFMT_ROW(vg_weblog_format),
-    .truth_columns = weblog_label_columns,
+    .truth_columns = weblog_truth_columns,
     .entity_name = "client IP",
     .dims = { { "Countries", "country", 0 }, { "Status codes", "status", 0 }, { "User-agent classes", "ua_class", 0 },
               { "Methods", "method", 0 } },
