@@ -1,11 +1,14 @@
 /* Unit tests for the model bundle: training through the request API, the
  * parameter checks, save/load round trips that predict bit-identically, and
- * refusal of every truncated or corrupted model file. */
+ * refusal of every truncated or corrupted model file and of a saved decision
+ * (normal class, threshold) that does not fit the model. */
+#define _GNU_SOURCE  /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,6 +153,65 @@ static void test_corrupt_model_files(void **state)
     vg_table_free(bin);
 }
 
+/* The saved decision (the normal class, the operating point) is checked on
+ * load like every other field: a normal class that is not a class, or a
+ * threshold that is not finite, refuses the file with a message. */
+static void patch_and_load(const vg_vgm_file *f, const char *key, const void *value, size_t value_len,
+                           const char *expect)
+{
+    vg_vgm_section sec[VG_VGM_MAX_SECTIONS];
+    memcpy(sec, f->sections, f->n_sections * sizeof *sec);
+    const vg_vgm_section *meta = vg_vgm_find(f, "META");
+    assert_non_null(meta);
+    uint8_t *copy = vg_malloc(meta->size);
+    memcpy(copy, meta->data, meta->size);
+    /* key (the bytes of its name), then a type byte, then the value:
+     * a string's u32 length first, an f64 as it is. */
+    const uint8_t *at = memmem(copy, meta->size, key, strlen(key));
+    assert_non_null(at);
+    size_t off = (size_t)(at - copy) + strlen(key) + 1 + (copy[(at - copy) + strlen(key)] == 1 ? 4 : 0);
+    memcpy(copy + off, value, value_len);
+    for (size_t k = 0; k < f->n_sections; k++)
+        if (memcmp(sec[k].tag, "META", 4) == 0) sec[k].data = copy;
+    uint8_t *image;
+    size_t size;
+    assert_int_equal(vg_vgm_build(sec, f->n_sections, &image, &size), VG_OK);
+    vg_model *back = NULL;
+    assert_int_equal(vg_model_load_memory(image, size, "m.vgm", &back), VG_ERR_FORMAT);
+    assert_null(back);
+    if (!strstr(vg_last_error(), expect)) fail_msg("load said: %s", vg_last_error());
+    vg_free(image);
+    vg_free(copy);
+}
+
+static void test_saved_decision_checked(void **state)
+{
+    (void)state;
+    vg_table *bin = golden("tests/golden/binary.csv");
+    vg_train_request rq = { .table = bin, .data = { .format = "csv", .normal = "0" }, .model = "tree", .seed = 3,
+                            .threshold_set = 1, .threshold = 0.7 };
+    vg_model *m = NULL;
+    assert_int_equal(vg_model_train(&rq, &m), VG_OK);
+    const char *by = NULL;
+    assert_true(vg_model_threshold(m, &by) == 0.7);
+    assert_string_equal(by, "train --threshold");
+    const char *path = vg_test_tmpfile("", 0, ".vgm");
+    assert_int_equal(vg_model_save(m, path), VG_OK);
+    vg_model *back = NULL;
+    assert_int_equal(vg_model_load(path, &back), VG_OK);   /* round trip */
+    assert_true(vg_model_threshold(back, NULL) == 0.7);
+    assert_string_equal(vg_model_classes(back)->normal_value, "0");
+    vg_model_free(back);
+    vg_vgm_file f;
+    assert_int_equal(vg_vgm_read(path, &f), VG_OK);
+    patch_and_load(&f, "classes.normal_value", "x", 1, "the normal class 'x' is not one of the model's classes");
+    double inf = INFINITY;
+    patch_and_load(&f, "decision.threshold", &inf, sizeof inf, "the saved threshold is not a finite number");
+    vg_vgm_close(&f);
+    vg_model_free(m);
+    vg_table_free(bin);
+}
+
 /* A second file is read with the first one's categorical columns kept
  * categorical, in its own text, even when it holds only numbers there. */
 static void test_data_read_like(void **state)
@@ -177,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_request_checks),
         cmocka_unit_test(test_class_weight_changes_model),
         cmocka_unit_test(test_corrupt_model_files),
+        cmocka_unit_test(test_saved_decision_checked),
         cmocka_unit_test(test_data_read_like),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

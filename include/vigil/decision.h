@@ -65,6 +65,9 @@ typedef struct vg_decision {
     int anomaly;               /* 1: score >= threshold */
 } vg_decision;
 
+/* 1 if a class named s is normal by name ("normal" or "benign", any case). */
+VG_API int vg_decision_normal_name(const char *s);
+
 /* Index of the normal class of c (rules above). */
 VG_API int32_t vg_decision_normal_class(const vg_classes *c);
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "vigil/core.h"
 #include "vigil/estimator.h"
+#include "vigil/format.h"
 #include "vigil/labels.h"
 #include "vigil/logformat.h"
 #include "vigil/pipeline.h"
@@ -54,6 +55,10 @@ VG_API vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, c
  * and log formats, else the last column read from the file (not one made
  * from a --text column). Borrowed from spec or t. */
 VG_API const char *vg_data_label(const vg_table *t, const vg_data_spec *spec);
+
+/* The format row spec names (vigil/format.h; no name: the default, csv), or
+ * NULL for a name no format has. Static storage. */
+VG_API const vg_format *vg_data_format(const vg_data_spec *spec);
 
 typedef struct vg_train_request {
     const vg_table *table;             /* training rows */

@@ -75,11 +75,11 @@ VG_API vg_status vg_table_map_categories(vg_table *t, size_t col, vg_category_ma
  * look numeric (0/1). */
 VG_API vg_status vg_table_make_categorical(vg_table *t, size_t col);
 
-/* Give t's columns the types of the same-named columns of `like` (test data
- * read like its training data, so the same text never changes meaning):
- * numbers where `like` has categories become categories; text where `like`
- * has numbers is VG_ERR_PARSE naming t's file, line and column. */
-VG_API vg_status vg_table_match_types(vg_table *t, const vg_table *like);
+/* Text in a column of t where the same-named column of `like` has numbers
+ * (test data against its training data): VG_ERR_PARSE naming t's file, line
+ * and column. The other way round, numbers where `like` has categories, is
+ * read again as categories by vg_data_read_like. */
+VG_API vg_status vg_table_check_numbers_like(const vg_table *t, const vg_table *like);
 
 #ifdef __cplusplus
 }

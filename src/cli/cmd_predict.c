@@ -89,7 +89,8 @@ int cmd_predict(int argc, char **argv)
     float *proba = NULL;
     vg_explanation ex = { 0 };
     vg_decision_rule rule;
-    if (vg_model_load(model_path, &m) || vg_decision_rule_for_model(m, threshold, &rule) || vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
+    if (vg_model_load(model_path, &m) || vg_decision_rule_for_model(m, threshold, &rule) ||
+        vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
         (explain && vg_model_explain(m, t, threads, &ex))) {
         cli_error("predict");
         vg_table_free(t);

@@ -33,7 +33,7 @@ int cli_load_train_test(const char *cmd, const cli_data_opts *o, const vg_data_s
          * the training file's, as a model's data always does: categories
          * read again as categories in the file's own text, and text where
          * training saw numbers refused before training. */
-        if (vg_data_read_like(o->test, &ts, all, test) || vg_table_match_types(*test, all)) {
+        if (vg_data_read_like(o->test, &ts, all, test) || vg_table_check_numbers_like(*test, all)) {
             cli_error(cmd);
             vg_table_free(*test);
             *test = NULL;

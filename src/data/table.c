@@ -430,19 +430,14 @@ vg_status vg_table_make_categorical(vg_table *t, size_t col)
     return VG_OK;
 }
 
-vg_status vg_table_match_types(vg_table *t, const vg_table *like)
+vg_status vg_table_check_numbers_like(const vg_table *t, const vg_table *like)
 {
     for (size_t col = 0; col < t->n_cols; col++) {
         long lc = vg_table_find(like, t->cols[col].name);
-        if (lc < 0 || like->cols[lc].type == t->cols[col].type) continue;
-        if (like->cols[lc].type == VG_COLUMN_CATEGORICAL) {
-            vg_status st = vg_table_make_categorical(t, col);
-            if (st) return st;
-            continue;
-        }
-        /* Text where training saw numbers: name the first value that does
-         * not read as one (the reader's rules are stricter than strtod's, so
-         * the first value at all if every one does). */
+        if (lc < 0 || t->cols[col].type != VG_COLUMN_CATEGORICAL || like->cols[lc].type != VG_COLUMN_NUMERIC) continue;
+        /* Name the first value that does not read as a number (the reader's
+         * rules are stricter than strtod's, so the first value at all if
+         * every one does). */
         const column *c = &t->cols[col];
         size_t bad = c->len;
         for (size_t r = 0; r < c->len; r++) {

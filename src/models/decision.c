@@ -25,6 +25,11 @@ const char *vg_output_kind_str(vg_output_kind k)
     return "unknown";
 }
 
+int vg_decision_normal_name(const char *s)
+{
+    return s && (strcasecmp(s, "normal") == 0 || strcasecmp(s, "benign") == 0);
+}
+
 int32_t vg_decision_normal_class(const vg_classes *c)
 {
     for (uint32_t k = 0; c->normal_value && k < c->n; k++)   /* named at training */
@@ -33,7 +38,7 @@ int32_t vg_decision_normal_class(const vg_classes *c)
      * KDD): the other one is normal whatever its name. */
     if (c->n == 2 && (c->positive_value || c->negative_value)) return 0;
     for (uint32_t k = 0; k < c->n; k++)
-        if (strcasecmp(c->names[k], "normal") == 0 || strcasecmp(c->names[k], "benign") == 0) return (int32_t)k;
+        if (vg_decision_normal_name(c->names[k])) return (int32_t)k;
     return 0;
 }
 

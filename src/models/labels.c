@@ -1,5 +1,6 @@
 /* Label columns to class indices, per task (see labels.h). */
 #include "vigil/labels.h"
+#include "vigil/decision.h"
 #include "vigil/kdd.h"
 
 #include <math.h>
@@ -215,11 +216,6 @@ static vg_status fit_binary(const vg_table *t, size_t col, const vg_label_spec *
     return VG_OK;
 }
 
-static int names_normal(const char *s)
-{
-    return s && (strcasecmp(s, "normal") == 0 || strcasecmp(s, "benign") == 0);
-}
-
 static vg_status fit_label(const vg_table *t, size_t col, const char *normal, vg_classes *out)
 {
     uint32_t n = vg_table_n_categories(t, col);
@@ -231,7 +227,7 @@ static vg_status fit_label(const vg_table *t, size_t col, const char *normal, vg
      * precision, recall and curves a binary evaluation reports, is the
      * attack (["attack", "normal"] sorted would report on normal rows). */
     if (n == 2 && (normal ? strcmp(out->names[1], normal) == 0
-                          : names_normal(out->names[1]) && !names_normal(out->names[0]))) {
+                          : vg_decision_normal_name(out->names[1]) && !vg_decision_normal_name(out->names[0]))) {
         char *tmp = out->names[0];
         out->names[0] = out->names[1];
         out->names[1] = tmp;

@@ -66,9 +66,15 @@ int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
     return f && vg_format_is_truth(f, name, len);
 }
 
+const vg_format *vg_data_format(const vg_data_spec *spec)
+{
+    return spec->format ? vg_format_find(spec->format) : vg_format_default();
+}
+
 vg_label_spec vg_model_label_spec(const vg_model *m)
 {
-    return (vg_label_spec){ .task = m->task, .kdd = vg_format_find(m->format) && vg_format_find(m->format)->kdd_labels, .positive = m->positive,
+    const vg_format *f = vg_format_find(m->format);
+    return (vg_label_spec){ .task = m->task, .kdd = f && f->kdd_labels, .positive = m->positive,
                             .normal = m->classes.normal_value };
 }
 
@@ -96,7 +102,7 @@ static vg_status label_as_categories(vg_table *t, const char *label)
 
 vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **out)
 {
-    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    const vg_format *f = vg_data_format(spec);
     if (!f) {
         char names[256];
         vg_format_names(names, sizeof names, ", ", NULL);
@@ -127,7 +133,7 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
 vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out)
 {
     vg_status st = vg_data_read(path, spec, out);
-    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    const vg_format *f = vg_data_format(spec);
     if (st || !f->infers_types) return st;  /* other formats fix their types */
     /* Columns categorical in `like` but read as numbers here. Only then is
      * the file read again, with them forced, so categories keep the file's
@@ -171,7 +177,7 @@ static int derived_from_text(const vg_model *m, const char *name)
 const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
 {
     if (spec->label) return spec->label;
-    const vg_format *f = spec->format ? vg_format_find(spec->format) : vg_format_default();
+    const vg_format *f = vg_data_format(spec);
     if (f && f->default_label) return f->default_label;
     size_t c = vg_table_cols(t);
     while (c > 1) {
@@ -358,7 +364,7 @@ int vg_model_can_explain(const vg_model *m)
 
 /* Which raw output to explain for a row whose probabilities are p: binary,
  * the positive class (the score); multiclass, the class the decision rule
- * labels the row with at the default threshold (vigil/decision.h), so an
+ * labels the row with at the model's operating point (vigil/decision.h), so an
  * alert labelled DoS is explained as DoS even where "normal" has the largest
  * probability below one half. */
 static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p)

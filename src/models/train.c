@@ -60,13 +60,14 @@ void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
     vg_free(params);
 }
 
-/* "a, b" of the registered families that offer an output (for messages). */
-static const char *families_with(unsigned output)
+/* "a, b" of the registered families that offer one of `outputs` (for
+ * messages; ~0u: every family). */
+static const char *families_with(unsigned outputs)
 {
     static _Thread_local char names[256];
     names[0] = '\0';
     for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) {
-        if (!((*k)->outputs & output)) continue;
+        if (!((*k)->outputs & outputs)) continue;
         if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
         strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
     }
@@ -76,14 +77,7 @@ static const char *families_with(unsigned output)
 static const vg_estimator_kind *find_kind(const char *name)
 {
     const vg_estimator_kind *kind = vg_estimator_find(name ? name : "forest");
-    if (!kind) {
-        char names[256] = "";
-        for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) {
-            if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
-            strncat(names, (*k)->name, sizeof names - strlen(names) - 1);
-        }
-        vg_fail(VG_ERR_INVALID, "--model: unknown model '%s' (available: %s)", name, names);
-    }
+    if (!kind) vg_fail(VG_ERR_INVALID, "--model: unknown model '%s' (available: %s)", name, families_with(~0u));
     return kind;
 }
 
@@ -215,7 +209,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         if (vg_table_find(t, rq->data.categorical[i]) < 0)
             return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
                            rq->data.categorical[i]);
-    const vg_format *f = rq->data.format ? vg_format_find(rq->data.format) : vg_format_default();
+    const vg_format *f = vg_data_format(&rq->data);
     size_t ncols = vg_table_cols(t);
     *cols = vg_malloc(ncols * sizeof **cols);
     if (!*cols) return vg_fail(VG_ERR_NOMEM, "out of memory");

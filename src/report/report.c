@@ -257,7 +257,7 @@ static void put_cards(vg_wbuf *w, const vg_report_input *in)
         vg_html_put(w, "<p class=\"note\">Precision, recall, F1 and the false-positive rate are those of the positive "
                     "class <b>");
         vg_html_text(w, names[pos]);
-        vg_html_put(w, "</b>, at the model's decision (the most probable class).</p><div class=\"cards\">");
+        vg_html_put(w, "</b>, at the model's decision (score >= its threshold, the rule predict, serve and watch use).</p><div class=\"cards\">");
         card(w, "Accuracy", mt->accuracy, 4, "rows classified right", NULL);
         card(w, "Precision", mt->precision, 4, "alerts that are ", names[pos]);
         card(w, "Recall", mt->recall, 4, "detection rate of ", names[pos]);

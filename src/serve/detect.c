@@ -174,10 +174,17 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     vg_record_report rep;
     st = vg_model_predict_record(m, fields, n, proba, &rep);
     if (st) return st;
-    /* After scoring, so a value of the wrong type is reported as such first. */
+    /* Nulls are imputed without the pipeline counting them. */
+    int nulls = 0;
+    for (size_t f = 0; f < n && !nulls; f++) nulls = fields[f].kind == VG_FIELD_NULL;
+    /* After scoring, so a value of the wrong type is reported as such first.
+     * The record report has counted absent inputs and names that are no
+     * input; a record with neither unknown names nor nulls nor most inputs
+     * absent (the steady state) is complete, and only the others take the
+     * closer look, a second lookup of every name. */
     completeness cm = { 0 };
     int warn_incomplete = 0;
-    if (dp->missing != VG_MISSING_IMPUTE) {
+    if (dp->missing != VG_MISSING_IMPUTE && (rep.unknown || nulls || 2 * rep.missing > s->n_inputs)) {
         if ((st = measure(s, fields, n, a, &cm))) return st;
         if (incomplete(s, &cm)) {
             if (dp->missing == VG_MISSING_REJECT) return refuse(s, fields, n, &cm, a);
@@ -223,9 +230,6 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
         }
         vg_text_putc(out, '}');
     }
-    /* Nulls are imputed without the pipeline counting them. */
-    int nulls = 0;
-    for (size_t f = 0; f < n && !nulls; f++) nulls = fields[f].kind == VG_FIELD_NULL;
     if (rep.unknown || rep.missing || rep.unseen || nulls || warn_incomplete) {
         vg_text_puts(out, ",\"warnings\":[");
         if (warn_incomplete) {
