@@ -139,6 +139,11 @@ typedef struct vg_estimator_kind {
  * test runs it over every family. */
 VG_API const char *vg_estimator_check(const vg_estimator_kind *k);
 
+/* 1 if family k is given CSR rows: it reads them, and either text columns
+ * (hashed n-grams, too wide for dense rows) are present or it reads nothing
+ * else. The one rule the train path and the model's predict paths follow. */
+VG_API int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text);
+
 /* Registry. Returns NULL for an unknown name. */
 VG_API const vg_estimator_kind *vg_estimator_find(const char *name);
 /* All registered kinds, NULL-terminated; static storage. */

@@ -38,6 +38,12 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
     return NULL;
 }
 
+int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text)
+{
+    if (!(k->inputs & VG_ESTIMATOR_IN_SPARSE)) return 0;
+    return n_text > 0 || !(k->inputs & VG_ESTIMATOR_IN_DENSE);
+}
+
 const vg_estimator_kind *vg_estimator_find(const char *name)
 {
     if (!name) return NULL;

@@ -21,12 +21,17 @@ static vg_status split_param(const char *kv, char *key, size_t key_cap, const ch
 }
 
 /* Apply rq->params to a fresh parameter block; class_weight is kept aside
- * because it is handled here, for every family. */
+ * because it is handled here, for every family, and the text n-gram
+ * parameters (ngram_range, n_features) go to *tp (may be NULL) because the
+ * pipeline, not the family, makes those columns. */
 static vg_status build_params(const vg_train_request *rq, const vg_estimator_kind *kind, void *params,
-                              const char **class_weight)
+                              const char **class_weight, vg_textgrams_params *tp)
 {
     kind->params_default(params);
     *class_weight = NULL;
+    vg_textgrams_params tp_local = vg_textgrams_params_default();
+    if (!tp) tp = &tp_local;
+    *tp = tp_local;
     for (size_t i = 0; i < rq->n_params; i++) {
         char key[128];
         const char *value = NULL;
@@ -34,6 +39,14 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
         if (st) return st;
         if (strcmp(key, "class_weight") == 0) {
             *class_weight = value;
+            continue;
+        }
+        if (vg_textgrams_is_param(key)) {
+            if (!vg_estimator_reads_sparse(kind, rq->data.n_text) || rq->data.n_text == 0)
+                return vg_fail(VG_ERR_INVALID, "parameter %s: text n-grams are made for --text columns and a "
+                               "model that reads sparse rows (logreg, linear-svm); model %s%s", key, kind->name,
+                               rq->data.n_text ? " reads dense rows" : ", no --text column");
+            if ((st = vg_textgrams_params_set(tp, key, value))) return st;
             continue;
         }
         st = kind->params_set(params, key, value);
@@ -51,11 +64,16 @@ void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
     const char *cw = NULL;
     /* The stored parameters were accepted at training; should a newer vigil
      * refuse one, the list as given is all there is to show. */
-    if (!params || build_params(&rq, m->kind, params, &cw) || !m->kind->params_describe) {
+    vg_train_request rq2 = rq;
+    rq2.data.n_text = vg_pipeline_n_text(m->pipeline);
+    vg_textgrams_params tp;
+    if (!params || build_params(&rq2, m->kind, params, &cw, &tp) || !m->kind->params_describe) {
         for (size_t i = 0; i < m->params.n; i++) vg_wbuf_printf(out, "%s%s", i ? ", " : "", m->params.items[i]);
     } else {
         m->kind->params_describe(params, out);
         vg_wbuf_printf(out, ", class_weight=%s", cw ? cw : "none");
+        if (rq2.data.n_text)
+            vg_wbuf_printf(out, ", ngram_range=%u,%u, n_features=%u", tp.ngram_min, tp.ngram_max, tp.n_features);
     }
     vg_free(params);
 }
@@ -88,7 +106,7 @@ vg_status vg_train_request_check(const vg_train_request *rq)
     void *params = vg_calloc(1, kind->params_size);
     if (!params) return vg_fail(VG_ERR_NOMEM, "out of memory");
     const char *cw;
-    vg_status st = build_params(rq, kind, params, &cw);
+    vg_status st = build_params(rq, kind, params, &cw, NULL);
     vg_free(params);
     if (st) return st;
     if (cw && strcmp(cw, "balanced") != 0 && strcmp(cw, "none") != 0 && !strchr(cw, ':'))
@@ -199,7 +217,17 @@ static int looks_like_id(const vg_table *t, size_t col)
 
 /* The feature columns: everything but the label, ignored columns, the
  * format's truth columns (KDD's difficulty) and id-like columns. */
-static vg_status choose_features(const vg_train_request *rq, size_t label_col, size_t **cols, size_t *n)
+/* 1 if name is a column vigil made from text column `text` ("url.url_length"). */
+static int made_from(const char *name, const char *text)
+{
+    size_t n = strlen(text);
+    return strncmp(name, text, n) == 0 && strncmp(name + n, ".url_", 5) == 0;
+}
+
+/* The feature columns (text_sparse: the --text columns become n-gram inputs
+ * of the pipeline, so their URL feature columns are left out). */
+static vg_status choose_features(const vg_train_request *rq, size_t label_col, int text_sparse, size_t **cols,
+                                 size_t *n)
 {
     const vg_table *t = rq->table;
     for (size_t i = 0; i < rq->data.n_ignore; i++)
@@ -217,7 +245,10 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
     for (size_t c = 0; c < ncols; c++) {
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
-        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
+        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
+        int derived = 0;
+        for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
+        if (derived) continue;
         if (f && vg_format_is_truth(f, name, strlen(name))) continue;  /* truth, whatever the task */
         if (looks_like_id(t, c)) {
             vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct in the training "
@@ -226,7 +257,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         }
         (*cols)[(*n)++] = c;
     }
-    if (*n == 0) {
+    if (*n == 0 && !text_sparse) {
         vg_free(*cols);
         *cols = NULL;  /* the caller frees it on every error path */
         return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
@@ -281,6 +312,8 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     size_t *cols = NULL, n_cols = 0;
     float *weights = NULL, *target = NULL;
     vg_matrix X = { 0 };
+    vg_csr Xs = { 0 };
+    int sparse = vg_estimator_reads_sparse(kind, rq->data.n_text), text_sparse = sparse && rq->data.n_text > 0;
     if (!m || !y || !params) {
         st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto err;
@@ -319,21 +352,23 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         spec.normal = rq->data.normal;
         if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
     }
-    if ((st = choose_features(rq, (size_t)label_col, &cols, &n_cols))) goto err;
+    if ((st = choose_features(rq, (size_t)label_col, text_sparse, &cols, &n_cols))) goto err;
 
     vg_pipeline_params pp = vg_pipeline_params_default();
-    pp.encoding = kind->encoding;
-    if ((st = vg_pipeline_fit(t, cols, n_cols, &pp, &m->pipeline))) goto err;
-    if ((st = vg_pipeline_transform(m->pipeline, t, &X))) goto err;
-
     const char *cw;
-    if ((st = build_params(rq, kind, params, &cw))) goto err;
+    if ((st = build_params(rq, kind, params, &cw, &pp.textgrams))) goto err;
+    pp.encoding = kind->encoding;
+    if (text_sparse) pp.text = rq->data.text, pp.n_text = rq->data.n_text;
+    if ((st = vg_pipeline_fit(t, cols, n_cols, &pp, &m->pipeline))) goto err;
+    if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, t, &Xs)) : (st = vg_pipeline_transform(m->pipeline, t, &X)))
+        goto err;
+
     if (regression && cw) {
         st = vg_fail(VG_ERR_INVALID, "parameter class_weight: not meaningful for --task regression");
         goto err;
     }
     if (!regression && (st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
-    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = regression ? NULL : y,
+    vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL, .features = vg_pipeline_features(m->pipeline), .y = regression ? NULL : y,
                         .weight = weights, .n_classes = m->classes.n, .target = target };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
                           .progress_user = rq->progress_user };
@@ -346,11 +381,13 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     m->data_checksum = vg_table_checksum(t);
     m->created = (int64_t)time(NULL);
     vg_matrix_free(&X);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     *out = m;
     return VG_OK;
 err:
     vg_matrix_free(&X);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
     return st;
