@@ -32,7 +32,8 @@
 #define LR_BASE_SHARE 0.5      /* columns with one value in this share of rows go to CSR */
 #define LR_VOTE_ROWS 4096      /* rows sampled to find each column's majority value */
 #define LR_SAVE_VERSION 1u         /* dense coefficients (L-BFGS on dense rows) */
-#define LR_SAVE_VERSION_SPARSE 2u  /* (column, value) pairs (coordinate descent on CSR rows) */
+#define LR_SAVE_VERSION_SPARSE 16u /* (column, value) pairs (coordinate descent on CSR rows); not 2, which
+                                      older builds name as a newer dense version */
 #define LR_MAX_CLASSES (1u << 20)
 /* Bound on a loaded coefficient: |w x| <= 1e250 * FLT_MAX summed over up
  * to 2^32 features stays finite, so no input can turn a score into NaN. */
@@ -63,6 +64,7 @@ static void logreg_params_default(void *params)
     p->fit_intercept = 1;
     p->multi_class = VG_LOGREG_AUTO;
     p->ftol = 1e7 * DBL_EPSILON;  /* scipy's factr=1e7 times eps: what scikit-learn gets */
+    p->penalty_l1 = 0;
 }
 
 static vg_status logreg_params_set(void *params, const char *key, const char *value)
