@@ -1,6 +1,7 @@
-/* Web access log lines parsed into requests (internal to src/io): Apache /
+/* Web access log lines parsed into requests (internal: io and the weblog
+ * format's features): Apache /
  * Nginx combined and common formats, detected per line, and JSON lines.
- * weblog.c turns requests into online features. */
+ * src/features/weblog.c turns requests into online features. */
 #ifndef VG_IO_WEBLOG_H
 #define VG_IO_WEBLOG_H
 

@@ -26,10 +26,10 @@
  * trained on them learns to generalise the rule, not a different truth. */
 #include "vigil/geo.h"
 #include "io/format_impl.h"
-#include "vigil/logformat.h"
+#include "vigil/format.h"
 #include "vigil/urlfeat.h"
 #include "features/entity_state.h"
-#include "weblog.h"
+#include "io/weblog.h"
 
 #include <math.h>
 #include <pthread.h>
