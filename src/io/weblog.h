@@ -27,6 +27,8 @@ typedef struct vg_weblog_request {
     size_t referer_len;
     const char *agent;           /* NULL when the line has none or "-" */
     size_t agent_len;
+    const char *body;            /* JSON "request_body" / "body" (the combined format has none), or NULL */
+    size_t body_len;
     const char *id;              /* JSON request id, or NULL */
     size_t id_len;
     const char *label;           /* JSON "label", or NULL */
