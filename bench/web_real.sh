@@ -15,7 +15,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 VG_WEB_REAL_OUT=$OUT bash tests/integration/web_real_tools.sh "$VIGIL" >"$OUT/run.log" 2>&1 || true
 [[ -s $OUT/synth_metrics.txt ]] || { cat "$OUT/run.log"; echo "web_real: the traffic run failed" >&2; exit 1; }
 pct() { awk -v v="$1" 'BEGIN { if (v == "n/a") print "n/a"; else printf "%.1f%%", 100 * v }'; }
-get() { sed -n "s/^$2 .*$3=\([^ ]*\).*/\1/p" "$1"; }
+get() { sed -n "s/^$2 .* $3=\([^ ]*\).*/\1/p" "$1"; }
 row() {  # FILE NAME own|at1
   local f=$1 name=$2 k=$3 cells="" t
   for t in sqlmap wapiti dirb hydra; do cells+=" $(pct "$(get "$f" "$t" "payload_$k")") / $(pct "$(get "$f" "$t" "$k")") |"; done
