@@ -315,7 +315,12 @@ static int step(gen *g, session *s)
         int where = s->kind == K_TRAVERSAL ? 0 : chance(g, 0.12) ? 1 : chance(g, 0.08) ? 2 : 0;
         char agent[512], referer[512];
         snprintf(uri, sizeof uri, "%s%s", base, where ? "1" : payload);
-        if (where == 1) snprintf(agent, sizeof agent, "%s%s", s->ua, p);
+        if (where == 1) {  /* nginx writes a '"' of a header as \x22 */
+            size_t w = (size_t)snprintf(agent, sizeof agent, "%s", s->ua);
+            for (const char *q = p; *q && w + 5 < sizeof agent; q++)
+                w += *q == '"' ? (size_t)snprintf(agent + w, sizeof agent - w, "\\x22") : (agent[w] = *q, 1u);
+            agent[w] = '\0';
+        }
         if (where == 2) snprintf(referer, sizeof referer, "https://shop.example.com/?q=%s", payload);
         st = chance(g, 0.5) ? 200 : s->kind == K_SQLI ? (chance(g, 0.5) ? 500 : 403)
            : s->kind == K_XSS ? (chance(g, 0.5) ? 403 : 400) : (chance(g, 0.4) ? 400 : chance(g, 0.5) ? 404 : 403);
