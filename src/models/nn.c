@@ -204,9 +204,14 @@ static void forward_rest(const vg_nn *net, vg_nn_ws *ws, size_t B, float dropout
 
 void vg_nn_forward_rows(const vg_nn *net, vg_nn_ws *ws, const float *X, size_t B)
 {
+    /* Prediction runs the loops whatever the backend: a BLAS kernel's order
+     * of summation changes with the batch's shape, and a row must score the
+     * same alone (the server's predict_row) as among others (predict). */
+    vg_nn loops = *net;
+    loops.gemm = VG_NN_GEMM_LOOPS;
     ws->A[0] = X;
-    vg_nn_gemm_forward(net->gemm, B, net->size[0], net->size[1], X, vg_nn_W(net, 0), vg_nn_b(net, 0), ws->H[1]);
-    forward_rest(net, ws, B, 0.0f, NULL);
+    vg_nn_gemm_forward(loops.gemm, B, net->size[0], net->size[1], X, vg_nn_W(net, 0), vg_nn_b(net, 0), ws->H[1]);
+    forward_rest(&loops, ws, B, 0.0f, NULL);
 }
 
 void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,

@@ -93,7 +93,8 @@ void vg_nn_ws_free(vg_nn_ws *ws);
 void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
                    float dropout, vg_rng *rng);
 /* Forward pass of B contiguous dense rows X (B x size[0]); no dropout.
- * The output is in ws->H[n_layers]. */
+ * The output is in ws->H[n_layers]. Always the loops, so that a row's
+ * output does not depend on the rows computed with it. */
 void vg_nn_forward_rows(const vg_nn *net, vg_nn_ws *ws, const float *X, size_t B);
 
 /* Targets of the loss. Softmax and sigmoid outputs read y (class index per

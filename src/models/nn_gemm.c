@@ -9,6 +9,7 @@
 
 #ifdef VG_HAVE_OPENBLAS
 #include <cblas.h>
+#include <pthread.h>
 #endif
 
 int vg_nn_gemm_have_blas(void)
@@ -20,9 +21,24 @@ int vg_nn_gemm_have_blas(void)
 #endif
 }
 
+#ifdef VG_HAVE_OPENBLAS
+/* OpenBLAS's own threads spin on products this small and compete with
+ * vigil's (prediction splits rows across threads itself): one thread each. */
+static void blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+#endif
+
 vg_nn_gemm_backend vg_nn_gemm_default(void)
 {
-    return vg_nn_gemm_have_blas() ? VG_NN_GEMM_BLAS : VG_NN_GEMM_LOOPS;
+#ifdef VG_HAVE_OPENBLAS
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, blas_single_thread);
+    return VG_NN_GEMM_BLAS;
+#else
+    return VG_NN_GEMM_LOOPS;
+#endif
 }
 
 /* y (out) += a * w (out) */
