@@ -41,6 +41,13 @@ vg_nn_gemm_backend vg_nn_gemm_default(void)
 #endif
 }
 
+/* A product this thin (the output layer of a binary classifier: one unit)
+ * costs more in sgemm's packing than in the loops. */
+static inline int use_blas(vg_nn_gemm_backend be, size_t in, size_t out)
+{
+    return be == VG_NN_GEMM_BLAS && in >= 8 && out >= 8;
+}
+
 /* y (out) += a * w (out) */
 static inline void axpy(size_t n, float a, const float *restrict w, float *restrict y)
 {
@@ -56,13 +63,12 @@ void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, 
         else memset(y, 0, out * sizeof(float));
     }
 #ifdef VG_HAVE_OPENBLAS
-    if (be == VG_NN_GEMM_BLAS) {
+    if (use_blas(be, in, out)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)out, (int)in, 1.0f, X, (int)in, W,
                     (int)out, 1.0f, Y, (int)out);
         return;
     }
 #endif
-    (void)be;
     for (size_t i = 0; i < B; i++) {
         const float *x = X + i * in;
         float *y = Y + i * out;
@@ -75,13 +81,12 @@ void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t o
                             const float *dY, float *dW)
 {
 #ifdef VG_HAVE_OPENBLAS
-    if (be == VG_NN_GEMM_BLAS) {
+    if (use_blas(be, in, out)) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)B, 1.0f, X, (int)in, dY,
                     (int)out, 0.0f, dW, (int)out);
         return;
     }
 #endif
-    (void)be;
     memset(dW, 0, in * out * sizeof(float));
     for (size_t i = 0; i < B; i++) {
         const float *x = X + i * in, *dy = dY + i * out;
@@ -94,13 +99,12 @@ void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t ou
                            const float *W, float *dX)
 {
 #ifdef VG_HAVE_OPENBLAS
-    if (be == VG_NN_GEMM_BLAS) {
+    if (use_blas(be, in, out)) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)in, (int)out, 1.0f, dY, (int)out, W,
                     (int)out, 0.0f, dX, (int)in);
         return;
     }
 #endif
-    (void)be;
     for (size_t i = 0; i < B; i++) {
         const float *dy = dY + i * out;
         float *dx = dX + i * in;
