@@ -9,10 +9,9 @@
  *    tol for more than n_iter_no_change epochs and keep the best parameters.
  * Every random choice (initial weights, the validation slice, the order of
  * rows, dropout) comes from its own stream of opt->seed, so a seed gives
- * one network. The work of a step is a few thousand multiply-adds per row;
- * on two cores the cost of handing a 200-row batch to threads was as large
- * as what they saved (bench/mlp.py), so a step runs on one thread and
- * threads serve prediction. */
+ * one network. A training step runs on one thread (a 200-row batch is a few
+ * hundred microseconds of work; splitting it across threads is not measured
+ * yet); threads serve prediction, over fixed chunks of rows. */
 #include "models/nn_train.h"
 #include "vigil/parallel.h"
 
