@@ -14,6 +14,8 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_forest_kind,
     &vg_gbdt_kind,
     &vg_linear_svm_kind,
+    &vg_mlp_kind,
+    &vg_autoencoder_kind,
     NULL,
 };
 
