@@ -253,18 +253,16 @@ static double safe_log(double p)
     return log(p > 1e-30 ? p : 1e-30);
 }
 
-void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx,
-                      size_t B, double *out)
+void vg_nn_out_row_losses(vg_nn_out out, size_t k, const float *P, const vg_nn_target *t, const uint32_t *idx,
+                          size_t B, double *loss)
 {
-    const size_t k = net->size[net->n_layers];
-    const float *P = ws->H[net->n_layers];
     for (size_t i = 0; i < B; i++) {
         const float *p = P + i * k;
         const size_t r = idx[i];
-        if (net->out == VG_NN_OUT_SOFTMAX) {
-            out[i] = -safe_log(p[t->y[r]]);
-        } else if (net->out == VG_NN_OUT_SIGMOID) {
-            out[i] = -(t->y[r] == 1 ? safe_log(p[0]) : safe_log(1.0 - (double)p[0]));
+        if (out == VG_NN_OUT_SOFTMAX) {
+            loss[i] = -safe_log(p[t->y[r]]);
+        } else if (out == VG_NN_OUT_SIGMOID) {
+            loss[i] = -(t->y[r] == 1 ? safe_log(p[0]) : safe_log(1.0 - (double)p[0]));
         } else {
             const float *tr = t->T + r * k;
             double s = 0.0;
@@ -272,9 +270,15 @@ void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *
                 const double e = (double)p[u] - tr[u];
                 s += e * e;
             }
-            out[i] = s / (double)k;
+            loss[i] = s / (double)k;
         }
     }
+}
+
+void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx,
+                      size_t B, double *out)
+{
+    vg_nn_out_row_losses(net->out, net->size[net->n_layers], ws->H[net->n_layers], t, idx, B, out);
 }
 
 static double penalty(const vg_nn *net)

@@ -117,6 +117,10 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
  * out[0..B): the validation score and the autoencoder's score. */
 void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx,
                       size_t B, double *out);
+/* The same terms from any outputs P (B x k, the kind `out`): the one
+ * definition the epoch loop's validation score uses for every model. */
+void vg_nn_out_row_losses(vg_nn_out out, size_t k, const float *P, const vg_nn_target *t, const uint32_t *idx,
+                          size_t B, double *loss);
 /* Backward pass after vg_nn_loss: grad (n_params, laid out as params)
  * receives dL/dparams, the alpha term included. */
 void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,

@@ -245,23 +245,22 @@ out:
 }
 
 /* Higher is better: accuracy, or minus the mean squared error. */
-static double validation_score(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const vg_nn_target *t,
-                               const uint32_t *rows, size_t n, double *row_loss)
+static double validation_score(const vg_nn_trainable *m, size_t cap, const vg_nn_target *t, const uint32_t *rows,
+                               size_t n, double *row_loss)
 {
-    const size_t k = net->size[net->n_layers];
+    const size_t k = m->n_out;
     double total = 0.0;
-    for (size_t b0 = 0; b0 < n; b0 += ws->cap) {
-        const size_t B = VG_MIN(ws->cap, n - b0);
-        vg_nn_forward(net, ws, in, rows + b0, B, 0.0f, NULL);
-        if (net->out == VG_NN_OUT_LINEAR) {
-            vg_nn_row_losses(net, ws, t, rows + b0, B, row_loss);
+    for (size_t b0 = 0; b0 < n; b0 += cap) {
+        const size_t B = VG_MIN(cap, n - b0);
+        const float *P = m->outputs(m->self, rows + b0, B);
+        if (m->out == VG_NN_OUT_LINEAR) {
+            vg_nn_out_row_losses(m->out, k, P, t, rows + b0, B, row_loss);
             for (size_t i = 0; i < B; i++) total -= row_loss[i];
             continue;
         }
-        const float *P = ws->H[net->n_layers];
         for (size_t i = 0; i < B; i++) {
             int32_t pred;
-            if (net->out == VG_NN_OUT_SIGMOID) {
+            if (m->out == VG_NN_OUT_SIGMOID) {
                 pred = P[i] >= 0.5f;
             } else {
                 pred = 0;
@@ -276,38 +275,30 @@ static double validation_score(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input
 
 /* ---- the epoch loop ----------------------------------------------------- */
 
-vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const vg_nn_params *p,
-                    const vg_fit_options *opt, vg_nn_fit_result *res)
+vg_status vg_nn_train(const vg_nn_trainable *m, size_t rows, const vg_nn_target *t, const vg_nn_params *p,
+                      const vg_fit_options *opt, vg_nn_fit_result *res)
 {
     const uint64_t seed = opt ? opt->seed : 0;
     const char *why = vg_nn_params_check(p);
     if (why) return vg_fail(VG_ERR_INVALID, "neural network: %s", why);
-    if (X->rows == 0 || X->rows >= UINT32_MAX) return vg_fail(VG_ERR_DATA, "neural network: %zu training rows", X->rows);
-    if (X->cols != net->size[0]) return vg_fail(VG_ERR_INVALID, "neural network: %zu columns for %u inputs", X->cols, net->size[0]);
+    if (rows == 0 || rows >= UINT32_MAX) return vg_fail(VG_ERR_DATA, "neural network: %zu training rows", rows);
     if (t->weight)
-        for (size_t i = 0; i < X->rows; i++)
+        for (size_t i = 0; i < rows; i++)
             if (!(t->weight[i] >= 0.0f && isfinite(t->weight[i])))
                 return vg_fail(VG_ERR_DATA, "neural network: weight of row %zu is not a finite number >= 0", i);
 
     memset(res, 0, sizeof *res);
     res->best_validation = NAN;
-    vg_rng rng;
-    vg_rng_seed(&rng, seed, STREAM_INIT);
-    vg_nn_glorot(net, &rng);
-
-    vg_nn_input in;
-    vg_status st = vg_nn_input_build(&in, X, -1);
-    if (st) return st;
+    vg_status st = VG_OK;
     uint32_t *train = NULL, *val = NULL;
-    size_t n_train = X->rows, n_val = 0;
+    size_t n_train = rows, n_val = 0;
     float *grad = NULL, *best = NULL;
     double *row_loss = NULL;
-    vg_nn_ws ws = { 0 };
     vg_nn_optim o = { .lr = p->learning_rate_init, .beta_1 = p->beta_1, .beta_2 = p->beta_2, .epsilon = p->epsilon,
                       .momentum = p->momentum, .nesterov = p->nesterovs_momentum };
     if (p->early_stopping) {
-        uint32_t nc = net->out == VG_NN_OUT_SOFTMAX ? net->size[net->n_layers] : 2;
-        if ((st = split_rows(X->rows, net->out == VG_NN_OUT_LINEAR ? NULL : t->y, nc, p->validation_fraction, seed,
+        uint32_t nc = m->out == VG_NN_OUT_SOFTMAX ? m->n_out : 2;
+        if ((st = split_rows(rows, m->out == VG_NN_OUT_LINEAR ? NULL : t->y, nc, p->validation_fraction, seed,
                              &train, &n_train, &val, &n_val)))
             goto out;
     } else {
@@ -319,13 +310,13 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
         for (size_t i = 0; i < n_train; i++) train[i] = (uint32_t)i;
     }
     const size_t batch = p->batch_size ? (size_t)VG_MIN((size_t)p->batch_size, n_train) : VG_MIN((size_t)200, n_train);
-    if ((st = vg_nn_ws_init(&ws, net, batch))) goto out;
-    if ((st = vg_nn_optim_init(&o, p->solver, net->n_params))) goto out;
-    grad = vg_malloc(net->n_params * sizeof(float));
-    best = p->early_stopping ? vg_malloc(net->n_params * sizeof(float)) : NULL;
+    if ((st = m->reserve(m->self, batch))) goto out;
+    if ((st = vg_nn_optim_init(&o, p->solver, m->n_params))) goto out;
+    grad = vg_malloc(m->n_params * sizeof(float));
+    best = p->early_stopping ? vg_malloc(m->n_params * sizeof(float)) : NULL;
     row_loss = vg_malloc((batch + 1) * sizeof(double));
     if (!grad || (p->early_stopping && !best) || !row_loss) {
-        st = vg_fail(VG_ERR_NOMEM, "neural network: out of memory for %zu parameters", net->n_params);
+        st = vg_fail(VG_ERR_NOMEM, "neural network: out of memory for %zu parameters", m->n_params);
         goto out;
     }
 
@@ -341,10 +332,9 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
         for (size_t b0 = 0; b0 < n_train; b0 += batch) {
             const size_t B = VG_MIN(batch, n_train - b0);
             const uint32_t *idx = train + b0;
-            vg_nn_forward(net, &ws, &in, idx, B, dropout, dropout > 0.0f ? &drop_rng : NULL);
-            epoch_loss += vg_nn_loss(net, &ws, t, idx, B, p->alpha) * (double)B;
-            vg_nn_backward(net, &ws, &in, idx, B, p->alpha, grad);
-            vg_nn_optim_step(&o, net->params, grad);
+            epoch_loss += m->step(m->self, t, idx, B, dropout, dropout > 0.0f ? &drop_rng : NULL, p->alpha, grad) *
+                          (double)B;
+            vg_nn_optim_step(&o, m->params, grad);
         }
         epoch_loss /= (double)n_train;
         res->epochs = epoch + 1;
@@ -356,12 +346,12 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
             goto out;
         }
         if (p->early_stopping) {
-            const double score = validation_score(net, &ws, &in, t, val, n_val, row_loss);
+            const double score = validation_score(m, batch, t, val, n_val, row_loss);
             if (score < best_val + p->tol) no_improvement++;
             else no_improvement = 0;
             if (score > best_val) {
                 best_val = score;
-                memcpy(best, net->params, net->n_params * sizeof(float));
+                memcpy(best, m->params, m->n_params * sizeof(float));
             }
         } else {
             if (epoch_loss > best_loss - p->tol) no_improvement++;
@@ -375,17 +365,68 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
         }
     }
     if (p->early_stopping) {
-        memcpy(net->params, best, net->n_params * sizeof(float));
+        memcpy(m->params, best, m->n_params * sizeof(float));
         res->best_validation = best_val;
     }
     if (!res->stopped)
         vg_log(VG_LOG_INFO, "neural network: max_iter (%ld epochs) reached before the %s stopped improving",
                p->max_iter, p->early_stopping ? "validation score" : "training loss");
 out:
-    vg_nn_input_free(&in);
-    vg_nn_ws_free(&ws);
     vg_nn_optim_free(&o);
     vg_free(train), vg_free(val), vg_free(grad), vg_free(best), vg_free(row_loss);
+    return st;
+}
+
+/* ---- the dense network as a trainable ----------------------------------- */
+
+typedef struct dense_trainee {
+    vg_nn *net;
+    vg_nn_input in;
+    vg_nn_ws ws;
+} dense_trainee;
+
+static vg_status dense_reserve(void *self, size_t cap)
+{
+    dense_trainee *d = self;
+    return vg_nn_ws_init(&d->ws, d->net, cap);
+}
+
+static double dense_step(void *self, const vg_nn_target *t, const uint32_t *idx, size_t B, float dropout, vg_rng *rng,
+                         double alpha, float *grad)
+{
+    dense_trainee *d = self;
+    vg_nn_forward(d->net, &d->ws, &d->in, idx, B, dropout, rng);
+    const double loss = vg_nn_loss(d->net, &d->ws, t, idx, B, alpha);
+    vg_nn_backward(d->net, &d->ws, &d->in, idx, B, alpha, grad);
+    return loss;
+}
+
+static const float *dense_outputs(void *self, const uint32_t *idx, size_t B)
+{
+    dense_trainee *d = self;
+    vg_nn_forward(d->net, &d->ws, &d->in, idx, B, 0.0f, NULL);
+    return d->ws.H[d->net->n_layers];
+}
+
+vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const vg_nn_params *p,
+                    const vg_fit_options *opt, vg_nn_fit_result *res)
+{
+    const char *why = vg_nn_params_check(p);
+    if (why) return vg_fail(VG_ERR_INVALID, "neural network: %s", why);
+    if (X->rows == 0 || X->rows >= UINT32_MAX) return vg_fail(VG_ERR_DATA, "neural network: %zu training rows", X->rows);
+    if (X->cols != net->size[0]) return vg_fail(VG_ERR_INVALID, "neural network: %zu columns for %u inputs", X->cols, net->size[0]);
+    vg_rng rng;
+    vg_rng_seed(&rng, opt ? opt->seed : 0, STREAM_INIT);
+    vg_nn_glorot(net, &rng);
+    dense_trainee d = { .net = net };
+    vg_status st = vg_nn_input_build(&d.in, X, -1);
+    if (st) return st;
+    const vg_nn_trainable m = { .self = &d, .params = net->params, .n_params = net->n_params, .out = net->out,
+                                .n_out = net->size[net->n_layers], .reserve = dense_reserve, .step = dense_step,
+                                .outputs = dense_outputs };
+    st = vg_nn_train(&m, X->rows, t, p, opt, res);
+    vg_nn_input_free(&d.in);
+    vg_nn_ws_free(&d.ws);
     return st;
 }
 

@@ -46,6 +46,33 @@ typedef struct vg_nn_fit_result {
     int stopped;             /* 1: stopped by tol / n_iter_no_change before max_iter */
 } vg_nn_fit_result;
 
+/* What the epoch loop trains: any model whose parameters are one float
+ * block and whose output layer is one of vg_nn_out (the dense network
+ * below, the recurrent families of seq.c). The loop owns the order of
+ * rows, the validation slice, the optimiser and the stopping rule; the
+ * model owns its passes. */
+typedef struct vg_nn_trainable {
+    void *self;
+    float *params;
+    size_t n_params;
+    vg_nn_out out;      /* the output layer's kind, for the validation score */
+    uint32_t n_out;     /* output units */
+    /* Scratch for batches of up to cap rows (called once before the loop). */
+    vg_status (*reserve)(void *self, size_t cap);
+    /* Forward rows idx[0..B) (dropout with rng when dropout > 0), the loss
+     * (vg_nn_loss: weights and the alpha penalty included) and the backward
+     * pass into grad (n_params). Returns the batch loss. */
+    double (*step)(void *self, const vg_nn_target *t, const uint32_t *idx, size_t B, float dropout, vg_rng *rng,
+                   double alpha, float *grad);
+    /* Forward rows idx[0..B) without dropout: B x n_out outputs, valid until the next call. */
+    const float *(*outputs)(void *self, const uint32_t *idx, size_t B);
+} vg_nn_trainable;
+
+/* The epoch loop (see nn_train.c) over rows 0..rows of m towards t; the
+ * parameters must be initialised. Deterministic for opt->seed. */
+vg_status vg_nn_train(const vg_nn_trainable *m, size_t rows, const vg_nn_target *t, const vg_nn_params *p,
+                      const vg_fit_options *opt, vg_nn_fit_result *res);
+
 /* Initialise (Glorot, from opt->seed) and train `net` (already shaped) on
  * the rows of X towards t. Validation score for early stopping: accuracy
  * for the cross-entropy outputs, minus the mean squared error for the
