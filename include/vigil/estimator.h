@@ -38,7 +38,11 @@ enum {
 enum {
     VG_ESTIMATOR_IN_DENSE = 1u << 0,  /* vg_matrix */
     VG_ESTIMATOR_IN_SPARSE = 1u << 1, /* vg_csr: linear families over hashed text n-grams */
-    VG_ESTIMATOR_IN_WINDOW = 1u << 2  /* reserved: the last T events of one entity, flattened (sequence models) */
+    /* With IN_DENSE: the rows are windows of the last T events of the row's
+     * entity, [len, x_1 .. x_T] (oldest first, the row's own event last, the
+     * first T - len zero padding), built by the train and predict paths
+     * (vg_train_set.window) so a family never reads entities itself. */
+    VG_ESTIMATOR_IN_WINDOW = 1u << 2
 };
 
 typedef struct vg_train_set {
@@ -50,6 +54,8 @@ typedef struct vg_train_set {
     const float *weight;         /* per-row weight, or NULL for all 1 */
     uint32_t n_classes;          /* >= 2; 1 means regression: y is NULL, target is set */
     const float *target;         /* regression only: the numeric label per row */
+    uint32_t window;             /* VG_ESTIMATOR_IN_WINDOW: T >= 1, rows are 1 + T x features wide
+                                    windows; 0: plain rows (no entity) */
 } vg_train_set;
 
 /* Progress: `done` of `total` units of `stage` (e.g. trees) finished. Called
@@ -157,6 +163,8 @@ extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
 extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
 extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
 extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
+extern VG_API const vg_estimator_kind vg_lstm_kind;    /* "lstm" */
+extern VG_API const vg_estimator_kind vg_gru_kind;     /* "gru" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -16,6 +16,8 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_linear_svm_kind,
     &vg_mlp_kind,
     &vg_autoencoder_kind,
+    &vg_lstm_kind,
+    &vg_gru_kind,
     NULL,
 };
 
@@ -33,8 +35,10 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
         return "outputs must name what predict writes";
     if ((k->outputs & VG_ESTIMATOR_OUT_SCORE) && k->needs_labels)
         return "an anomaly-score family fits without labels";
-    if (!k->inputs || (k->inputs & ~(unsigned)(VG_ESTIMATOR_IN_DENSE | VG_ESTIMATOR_IN_SPARSE)))
-        return "inputs must be dense and/or sparse (event windows are not read yet)";
+    if (!k->inputs || (k->inputs & ~(unsigned)(VG_ESTIMATOR_IN_DENSE | VG_ESTIMATOR_IN_SPARSE | VG_ESTIMATOR_IN_WINDOW)))
+        return "inputs must be dense, sparse and/or windows";
+    if ((k->inputs & VG_ESTIMATOR_IN_WINDOW) && !(k->inputs & VG_ESTIMATOR_IN_DENSE))
+        return "a window family reads its windows as dense rows";
     if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
     if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
     return NULL;
