@@ -67,7 +67,8 @@ struct vg_format {
     int needs_header;           /* line 1 of every input names the columns (csv): cannot be shipped */
     int kdd_labels;             /* labels are KDD attack names, grouped by the KDD taxonomy */
     const char *default_label;  /* the label column without --label; NULL = the last column */
-    const char *const *truth_columns;  /* carry or derive the truth: never features; NULL-terminated or NULL */
+    const char *const *truth_columns;  /* carry or derive the truth (or key the entity): never features;
+                                          NULL-terminated or NULL */
     const char *entity_name;    /* what the entity of an event is ("user"), NULL = no source summary */
     vg_format_dim dims[VG_FORMAT_MAX_DIMS];
     size_t n_dims;

@@ -22,6 +22,11 @@
 extern "C" {
 #endif
 
+/* The column a whole log read into a table (vg_logfmt_read) gets with each
+ * event's entity (user, client IP): the key of the sequence models' event
+ * windows, never a feature (each format lists it with its truth columns). */
+#define VG_LOGFMT_ENTITY_COLUMN "entity"
+
 typedef struct vg_logfmt_options {
     size_t max_line_bytes;      /* longer lines are bad lines; default 65536 */
     size_t max_entities;        /* entities with state kept (least recently seen dropped); default 1000000 */

@@ -38,6 +38,12 @@ typedef struct vg_data_spec {
     size_t n_text;
     const vg_logfmt_options *log;         /* log formats: options, NULL = defaults */
     char delimiter;                    /* csv: field separator, 0 = detect (, ; TAB |) */
+    /* Event windows (families that read them, e.g. lstm): the column naming
+     * each row's entity (--entity; log formats: their own, the "entity"
+     * column their reader adds) and the column ordering the rows in time
+     * (--order; NULL: file order). Neither is ever a feature. */
+    const char *entity;
+    const char *order;
 } vg_data_spec;
 
 /* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).
@@ -155,6 +161,34 @@ VG_API int vg_model_is_regression(const vg_model *m);
 VG_API int vg_model_is_anomaly(const vg_model *m);
 /* Values per output row of vg_model_predict / vg_model_predict_record. */
 VG_API uint32_t vg_model_n_outputs(const vg_model *m);
+
+/* Columns of the rows the estimator reads: the pipeline's features, its CSR
+ * columns for a sparse model, or 1 + window x features for a model over
+ * event windows. */
+VG_API size_t vg_model_row_width(const vg_model *m);
+/* Event windows (a model whose family reads them, trained with an entity):
+ * the events' window length, 0 for a model that scores single rows. */
+VG_API uint32_t vg_model_window(const vg_model *m);
+
+/* The per-entity memory of recent events a stream needs to score a window
+ * model as `predict` scores a whole file: a stream pushes every event, in
+ * order, through one history. Bounded by the model's max_entities (least
+ * recently seen entity dropped). *out is NULL (and VG_OK) for a model
+ * without windows. vg_model_predict_record scores a record as a window of
+ * that one event. Not thread-safe: one history per stream. */
+typedef struct vg_model_history vg_model_history;
+VG_API vg_status vg_model_history_new(const vg_model *m, vg_model_history **out);
+VG_API void vg_model_history_free(vg_model_history *h);
+/* The event's encoded row (vg_pipeline_n_features floats, from
+ * vg_pipeline_transform_record) into the row the estimator reads
+ * (vg_model_row_width floats), remembered for the entity's next events.
+ * The entity is the record's entity field when it has one (--entity),
+ * else entity[0..entity_len) (a log event's), else none. */
+VG_API vg_status vg_model_history_push(vg_model_history *h, const vg_field *fields, size_t n_fields,
+                                       const char *entity, size_t entity_len, const float *row, float *out);
+/* A whole event: encode, push and score (proba as vg_model_predict_record). */
+VG_API vg_status vg_model_predict_event(const vg_model *m, vg_model_history *h, const vg_field *fields,
+                                        size_t n_fields, const char *entity, size_t entity_len, float *proba);
 
 /* 1 if `name` (len bytes) is a column of the model's data that is read but
  * not an input: the label column, an --ignore'd column, KDD's label and

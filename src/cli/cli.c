@@ -222,6 +222,8 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
     STRING_OPT("--label", label)
     STRING_OPT("--positive", positive)
     STRING_OPT("--normal", normal)
+    STRING_OPT("--entity", entity)
+    STRING_OPT("--order", order)
 #undef STRING_OPT
     if ((r = cli_opt(argc, argv, i, "--split", &v))) {
         if (r < 0) return r;
@@ -339,6 +341,8 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     spec->task = task;
     spec->positive = o->positive;
     spec->normal = o->normal;
+    spec->entity = o->entity;
+    spec->order = o->order;
     spec->ignore = o->ignore.items;
     spec->n_ignore = o->ignore.n;
     spec->categorical = o->categorical.items;

@@ -33,6 +33,7 @@ int cli_is_help(const char *arg);
 /* Options shared by train and compare. */
 typedef struct cli_data_opts {
     const char *data, *test, *format, *task, *label, *positive, *normal;
+    const char *entity, *order;  /* event windows: --entity COL, --order COL */
     double split;  /* 0 = none */
     char delimiter; /* CSV field separator; 0 = detect */
     cli_list ignore, categorical, text;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define NIL UINT32_MAX
-#define MAX_VALUE_SIZE 4096
+#define MAX_VALUE_SIZE 65536  /* a sequence model's window: T - 1 encoded rows (features/window.c) */
 #define MAX_CHUNK_SLOTS 1024
 #define EXPIRE_PER_GET 2
 
@@ -51,7 +51,7 @@ vg_entity_params vg_entity_params_default(void)
 
 const char *vg_entity_params_check(const vg_entity_params *p)
 {
-    if (p->value_size > MAX_VALUE_SIZE) return "entity value_size is over 4096 bytes";
+    if (p->value_size > MAX_VALUE_SIZE) return "entity value_size is over 65536 bytes";
     if (p->n_sets > VG_ENTITY_MAX_SETS) return "entity n_sets is over 8";
     if (p->set_exact < 1 || p->set_exact > VG_ENTITY_MAX_SET_EXACT) return "entity set_exact is not in 1..32";
     if (p->key_cap < 1 || p->key_cap > VG_ENTITY_MAX_KEY) return "entity key_cap is not in 1..255";

@@ -49,7 +49,7 @@
 #define VG_ENTITY_SET_MAX_COUNT 266
 
 typedef struct vg_entity_params {
-    size_t value_size;     /* bytes of the caller's struct per entity, zeroed on (re)creation; <= 4096 */
+    size_t value_size;     /* bytes of the caller's struct per entity, zeroed on (re)creation; <= 65536 */
     unsigned n_sets;       /* distinct-value sets per entity, <= VG_ENTITY_MAX_SETS */
     unsigned set_exact;    /* values kept exactly per set, 1..VG_ENTITY_MAX_SET_EXACT (default 8) */
     size_t key_cap;        /* longest key in bytes, 1..VG_ENTITY_MAX_KEY (default 64) */

@@ -358,7 +358,7 @@ static vg_status login_features(login_state *s, const vg_login_record *r, vg_log
 #define FORMAT_NAME "login"
 #define FORMAT_SUMMARY "login events (RBA data set CSV) with online per-user features"
 
-static const char *const login_truth_columns[] = { "label", "rule_score", NULL };
+static const char *const login_truth_columns[] = { "label", "rule_score", VG_LOGFMT_ENTITY_COLUMN, NULL };
 
 const vg_logfmt vg_login_format = {
     .name = FORMAT_NAME,

@@ -562,7 +562,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
 #define FORMAT_NAME "weblog"
 #define FORMAT_SUMMARY "web access logs: Apache/Nginx combined or common format, or JSON lines; entity = client IP"
 
-static const char *const weblog_truth_columns[] = { "label", NULL };
+static const char *const weblog_truth_columns[] = { "label", VG_LOGFMT_ENTITY_COLUMN, NULL };
 
 const vg_logfmt vg_weblog_format = {
     .name = FORMAT_NAME,

@@ -307,6 +307,8 @@ vg_status vg_logfmt_read(const char *path, const vg_logfmt *fmt, const vg_logfmt
     b.reserve = count_lines(data, len);
     size_t label_col = 0;
     int have_label_col = 0;
+    size_t entity_col = 0;
+    int have_entity_col = 0;
     /* A UTF-8 byte order mark (editors and Windows exports write one) is not
      * part of the first line: left in, it would glue itself to the first
      * field, a client address that then no longer parses as one. */
@@ -343,6 +345,13 @@ vg_status vg_logfmt_read(const char *path, const vg_logfmt *fmt, const vg_logfmt
             size_t col;
             st = find_or_add_column(&b, ev.fields[f].name, ev.fields[f].name_len, f, rep.lines, &col);
             if (!st) st = put_field(&b, col, &ev.fields[f]);
+        }
+        if (!st && ev.entity_len) {
+            if (!have_entity_col) st = find_or_add_column(&b, VG_LOGFMT_ENTITY_COLUMN, 6, 0, rep.lines, &entity_col);
+            have_entity_col = !st;
+            vg_field ef = { .name = VG_LOGFMT_ENTITY_COLUMN, .name_len = 6, .kind = VG_FIELD_TEXT, .text = ev.entity,
+                            .text_len = ev.entity_len };
+            if (!st) st = put_field(&b, entity_col, &ef);
         }
         const char *label = ev.label;
         size_t label_len = ev.label_len;

@@ -1,11 +1,13 @@
 /* vg_model: reading data the model's way, predicting, accessors. */
 #include "model_internal.h"
+#include "features/window.h"
 #include "vigil/decision.h"
 #include "vigil/format.h"
 #include "vigil/parallel.h"
 #include "vigil/urlfeat.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n)
@@ -38,6 +40,8 @@ void vg_model_free(vg_model *m)
     vg_free(m->log_geoip);
     vg_free(m->positive);
     vg_free(m->threshold_by);
+    vg_free(m->entity);
+    vg_free(m->order);
     vg_string_list_free(&m->ignore);
     vg_string_list_free(&m->categorical);
     vg_string_list_free(&m->text);
@@ -59,6 +63,7 @@ static int name_is(const char *s, const char *name, size_t len)
 int vg_model_column_set_aside(const vg_model *m, const char *name, size_t len)
 {
     if (name_is(m->label, name, len) || name_is(m->log_label, name, len)) return 1;
+    if (name_is(m->entity, name, len) || name_is(m->order, name, len)) return 1;
     for (size_t i = 0; i < m->ignore.n; i++)
         if (name_is(m->ignore.items[i], name, len)) return 1;
     /* The format's truth columns (KDD: the label and NSL-KDD's difficulty). */
@@ -289,6 +294,7 @@ vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, fl
     if (vg_model_reads_sparse(m)) return predict_sparse(m, t, threads, proba);
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
+    if (!st) st = vg_model_window_rows(m, t, &X);
     if (st) return st;
     uint32_t k = m->kind->n_classes(m->state);
     float *p = vg_malloc((X.rows ? X.rows : 1) * k * sizeof *p);
@@ -378,10 +384,14 @@ static vg_status record_sparse(const vg_model *m, const vg_field *fields, size_t
     return st;
 }
 
+static vg_status event_score(const vg_model *m, vg_model_history *h, const vg_field *fields, size_t n_fields,
+                             const char *entity, size_t entity_len, float *proba, vg_record_report *report);
+
 vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
                                   vg_record_report *report)
 {
     if (vg_model_reads_sparse(m)) return record_sparse(m, fields, n_fields, proba, report, NULL);
+    if (m->window) return event_score(m, NULL, fields, n_fields, NULL, 0, proba, report);
     size_t n = vg_pipeline_n_features(m->pipeline);
     float stack[ROW_STACK], *row = n <= ROW_STACK ? stack : vg_malloc(n * sizeof *row);
     if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -605,4 +615,146 @@ vg_status vg_model_importance(const vg_model *m, int kind, double *out)
     for (size_t f = 0; f < nf; f++) out[vg_pipeline_feature_input(m->pipeline, f)] += per_feature[f];
     vg_free(per_feature);
     return VG_OK;
+}
+
+/* ---- event windows -------------------------------------------------------- */
+
+size_t vg_model_row_width(const vg_model *m)
+{
+    if (vg_model_reads_sparse(m)) return vg_pipeline_n_columns(m->pipeline);
+    const size_t F = vg_pipeline_n_features(m->pipeline);
+    return m->window ? 1 + (size_t)m->window * F : F;
+}
+
+uint32_t vg_model_window(const vg_model *m)
+{
+    return m->window;
+}
+
+/* Numbers as entity keys: one text for a number whether it came from a
+ * table's numeric column or a record's field. */
+static size_t number_key(double v, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%.17g", v);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+vg_status vg_model_window_rows(const vg_model *m, const vg_table *t, vg_matrix *X)
+{
+    if (!m->window) return VG_OK;
+    long ec = vg_table_find(t, m->entity), oc = m->order ? vg_table_find(t, m->order) : -1;
+    if (ec < 0)
+        return vg_fail(VG_ERR_INVALID, "%s: no entity column '%s' (the model scores each event with its entity's "
+                       "last %u events)", vg_table_source(t), m->entity, m->window);
+    if (m->order && oc < 0)
+        return vg_fail(VG_ERR_INVALID, "%s: no order column '%s'", vg_table_source(t), m->order);
+    if (oc >= 0 && vg_table_type(t, (size_t)oc) != VG_COLUMN_NUMERIC)
+        return vg_fail(VG_ERR_INVALID, "%s: order column '%s' is not numeric (times or sequence numbers)",
+                       vg_table_source(t), m->order);
+    const size_t rows = vg_table_rows(t);
+    const char **keys = vg_calloc(rows + 1, sizeof *keys);
+    char *text = NULL;
+    if (!keys) return vg_fail(VG_ERR_NOMEM, "out of memory for %zu entity keys", rows);
+    if (vg_table_type(t, (size_t)ec) == VG_COLUMN_NUMERIC) {
+        const double *v = vg_table_numbers(t, (size_t)ec);
+        text = vg_malloc(rows * 32 + 1);
+        if (!text) {
+            vg_free(keys);
+            return vg_fail(VG_ERR_NOMEM, "out of memory for %zu entity keys", rows);
+        }
+        for (size_t i = 0; i < rows; i++)
+            if (v[i] == v[i] && number_key(v[i], text + i * 32, 32)) keys[i] = text + i * 32;
+    } else {
+        const uint32_t *codes = vg_table_codes(t, (size_t)ec), nc = vg_table_n_categories(t, (size_t)ec);
+        for (size_t i = 0; i < rows; i++)
+            if (codes[i] < nc) keys[i] = vg_table_category(t, (size_t)ec, codes[i]);
+    }
+    vg_matrix W;
+    vg_status st = vg_window_rows(m->window, X, keys, oc >= 0 ? vg_table_numbers(t, (size_t)oc) : NULL,
+                                  m->log_max_entities, 0.0, &W);
+    vg_free(keys);
+    vg_free(text);
+    if (st) return st;
+    vg_matrix_free(X);
+    *X = W;
+    return VG_OK;
+}
+
+struct vg_model_history {
+    const vg_model *m;
+    vg_window *w;
+};
+
+vg_status vg_model_history_new(const vg_model *m, vg_model_history **out)
+{
+    *out = NULL;
+    if (!m->window) return VG_OK;
+    vg_model_history *h = vg_calloc(1, sizeof *h);
+    if (!h) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    h->m = m;
+    vg_status st = vg_window_new(m->window, vg_pipeline_n_features(m->pipeline), m->log_max_entities, 0.0, &h->w);
+    if (st) {
+        vg_free(h);
+        return st;
+    }
+    *out = h;
+    return VG_OK;
+}
+
+void vg_model_history_free(vg_model_history *h)
+{
+    if (!h) return;
+    vg_window_free(h->w);
+    vg_free(h);
+}
+
+vg_status vg_model_history_push(vg_model_history *h, const vg_field *fields, size_t n_fields, const char *entity,
+                                size_t entity_len, const float *row, float *out)
+{
+    char num[32];
+    for (size_t f = 0; f < n_fields; f++) {
+        if (!name_is(h->m->entity, fields[f].name, fields[f].name_len)) continue;
+        if (fields[f].kind == VG_FIELD_TEXT) entity = fields[f].text, entity_len = fields[f].text_len;
+        else if (fields[f].kind == VG_FIELD_NUMBER && fields[f].number == fields[f].number)
+            entity = num, entity_len = number_key(fields[f].number, num, sizeof num);
+        else entity = NULL, entity_len = 0;
+        break;
+    }
+    return vg_window_push(h->w, entity, entity ? entity_len : 0, 0.0, row, out);
+}
+
+static vg_status event_score(const vg_model *m, vg_model_history *h, const vg_field *fields, size_t n_fields,
+                             const char *entity, size_t entity_len, float *proba, vg_record_report *report)
+{
+    const size_t F = vg_pipeline_n_features(m->pipeline), W = vg_model_row_width(m);
+    float *row = vg_malloc((F + W) * sizeof *row);
+    if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    float *win = row + F;
+    vg_status st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, report);
+    if (!st) {
+        if (h) {
+            st = vg_model_history_push(h, fields, n_fields, entity, entity_len, row, win);
+        } else {  /* no history: a window of this one event */
+            memset(win, 0, W * sizeof *win);
+            win[0] = 1.0f;
+            memcpy(win + W - F, row, F * sizeof *row);
+        }
+    }
+    if (!st) {
+        if (m->kind->predict_row) {
+            m->kind->predict_row(m->state, win, proba);
+        } else {
+            vg_matrix X = { .rows = 1, .cols = W, .data = win };
+            m->kind->predict(m->state, &X, 1, proba);
+        }
+    }
+    vg_free(row);
+    return st;
+}
+
+vg_status vg_model_predict_event(const vg_model *m, vg_model_history *h, const vg_field *fields, size_t n_fields,
+                                 const char *entity, size_t entity_len, float *proba)
+{
+    if (!m->window) return vg_model_predict_record(m, fields, n_fields, proba, NULL);
+    return event_score(m, h, fields, n_fields, entity, entity_len, proba, NULL);
 }

@@ -12,6 +12,7 @@
 #include "vigil/decision.h"
 #include "vigil/format.h"
 #include "vigil/vgm.h"
+#include "features/window.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -87,6 +88,11 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_str(&mw, "log.geoip", m->log_geoip);
     kv_int(&mw, "log.max_entities", (int64_t)m->log_max_entities);
     kv_f64(&mw, "log.entity_ttl", m->log_entity_ttl);
+    if (m->window) {
+        kv_int(&mw, "window.size", m->window);
+        kv_str(&mw, "window.entity", m->entity);
+        kv_str(&mw, "window.order", m->order);
+    }
     kv_str(&mw, "model", m->kind->name);
     kv_list(&mw, "params", m->params.items, m->params.n);
     kv_int(&mw, "seed", (int64_t)m->seed);
@@ -268,6 +274,14 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     }
     if ((e = meta_get(mt, "log.max_entities", KV_INT)) && e->i >= 0) m->log_max_entities = (uint64_t)e->i;
     if ((e = meta_get(mt, "log.entity_ttl", KV_F64)) && e->d >= 0) m->log_entity_ttl = e->d;
+    if ((e = meta_get(mt, "window.size", KV_INT))) {
+        if (e->i < 1 || e->i > VG_WINDOW_MAX || !meta_str(mt, "window.entity"))
+            return vg_fail(VG_ERR_FORMAT, "%s: event window of %lld events (1 to %u, with its entity column)", file,
+                           (long long)e->i, VG_WINDOW_MAX);
+        m->window = (uint32_t)e->i;
+        m->entity = vg_strdup(meta_str(mt, "window.entity"));
+        m->order = vg_strdup(meta_str(mt, "window.order"));
+    }
     if ((e = meta_get(mt, "seed", KV_INT))) m->seed = (uint64_t)e->i;
     if ((e = meta_get(mt, "threads", KV_INT))) m->threads = (int)e->i;
     if ((e = meta_get(mt, "train_rows", KV_INT))) m->train_rows = (size_t)e->i;
@@ -329,8 +343,12 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
                      m->kind->n_classes(m->state), m->classes.n);
         goto err;
     }
-    size_t width = vg_estimator_reads_sparse(m->kind, vg_pipeline_n_text(m->pipeline))
-                       ? vg_pipeline_n_columns(m->pipeline) : vg_pipeline_n_features(m->pipeline);
+    if (m->window && !(m->kind->inputs & VG_ESTIMATOR_IN_WINDOW)) {
+        st = vg_fail(VG_ERR_FORMAT, "%s: model '%s' reads no event windows but the file gives it some", name,
+                     m->kind->name);
+        goto err;
+    }
+    size_t width = vg_model_row_width(m);
     if (m->kind->n_features && m->kind->n_features(m->state) != width) {
         st = vg_fail(VG_ERR_FORMAT, "%s: estimator expects %u features, the pipeline makes %zu", name,
                      m->kind->n_features(m->state), width);

@@ -28,6 +28,14 @@ struct vg_model {
     char *log_geoip;
     uint64_t log_max_entities;
     double log_entity_ttl;
+    /* Event windows (families with VG_ESTIMATOR_IN_WINDOW): the estimator
+     * reads rows of the last `window` events of the row's entity, the entity
+     * being column `entity` (CSV --entity, or the log formats' "entity"),
+     * rows taken in ascending `order` (--order; NULL: file order). window 0:
+     * plain rows. */
+    uint32_t window;
+    char *entity;
+    char *order;
     /* What was learned. */
     vg_pipeline *pipeline;
     const vg_estimator_kind *kind;
@@ -45,6 +53,9 @@ struct vg_model {
     char *metrics_json;             /* may be NULL */
 };
 
+/* Replace X (t encoded by the pipeline) by the event windows the estimator
+ * reads, when the model has windows (model.c); else leave it. */
+vg_status vg_model_window_rows(const vg_model *m, const vg_table *t, vg_matrix *X);
 vg_status vg_string_list_copy(vg_string_list *dst, const char *const *src, size_t n);
 void vg_string_list_free(vg_string_list *l);
 vg_label_spec vg_model_label_spec(const vg_model *m);

@@ -1,6 +1,7 @@
 /* Training a vg_model from a table: choose the feature columns, decide the
  * classes, fit the pipeline on the training rows only, fit the estimator. */
 #include "model_internal.h"
+#include "features/window.h"
 #include "vigil/decision.h"
 #include "vigil/format.h"
 
@@ -30,6 +31,7 @@ static vg_status split_param(const char *kv, char *key, size_t key_cap, const ch
 typedef struct train_params {
     const char *class_weight;   /* NULL: none */
     double contamination;       /* NaN: not given */
+    long window;                /* event windows: events per window, 0 = not given */
     vg_textgrams_params text;
 } train_params;
 
@@ -51,6 +53,10 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
         if (st) return st;
         if (strcmp(key, "class_weight") == 0) {
             tp->class_weight = value;
+            continue;
+        }
+        if (strcmp(key, "window") == 0 && (kind->inputs & VG_ESTIMATOR_IN_WINDOW)) {
+            if ((st = vg_param_int(key, value, 1, VG_WINDOW_MAX, &tp->window))) return st;
             continue;
         }
         if (strcmp(key, "contamination") == 0 && is_anomaly_kind(kind)) {
@@ -268,6 +274,10 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, i
         if (vg_table_find(t, rq->data.categorical[i]) < 0)
             return vg_fail(VG_ERR_INVALID, "--categorical: %s has no column '%s'", vg_table_source(t),
                            rq->data.categorical[i]);
+    const char *roles[2] = { rq->data.entity, rq->data.order }, *flags[2] = { "--entity", "--order" };
+    for (int i = 0; i < 2; i++)
+        if (roles[i] && vg_table_find(t, roles[i]) < 0)
+            return vg_fail(VG_ERR_INVALID, "%s: %s has no column '%s'", flags[i], vg_table_source(t), roles[i]);
     const vg_format *f = vg_data_format(&rq->data);
     size_t ncols = vg_table_cols(t);
     *cols = vg_malloc(ncols * sizeof **cols);
@@ -276,6 +286,8 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, i
     for (size_t c = 0; c < ncols; c++) {
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
+        if ((roles[0] && strcmp(name, roles[0]) == 0) || (roles[1] && strcmp(name, roles[1]) == 0))
+            continue;  /* who and when: the windows' keys, never features */
         if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
         int derived = 0;
         for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
@@ -294,6 +306,39 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, i
         return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
                        vg_table_source(t));
     }
+    return VG_OK;
+}
+
+/* Event windows for a family that reads them: --param window=T (default 8)
+ * events of the entity named by --entity, or a log format's own entity
+ * column. Without an entity, or with window=1, the family reads single rows
+ * (m->window stays 0). --entity and --order for a family that reads single
+ * rows are an error rather than silently unused. */
+static vg_status choose_windows(const vg_train_request *rq, const vg_estimator_kind *kind, long window,
+                                const vg_table *t, vg_model *m)
+{
+    if (!(kind->inputs & VG_ESTIMATOR_IN_WINDOW)) {
+        if (rq->data.entity || rq->data.order)
+            return vg_fail(VG_ERR_INVALID, "%s: model '%s' scores single rows; --entity and --order give event "
+                           "windows to lstm and gru", rq->data.entity ? "--entity" : "--order", kind->name);
+        return VG_OK;
+    }
+    const vg_format *f = vg_data_format(&rq->data);
+    const char *entity = rq->data.entity;
+    if (!entity && f && f->log && vg_table_find(t, VG_LOGFMT_ENTITY_COLUMN) >= 0) entity = VG_LOGFMT_ENTITY_COLUMN;
+    const long T = window ? window : 8;
+    if (!entity || T == 1) {
+        if (rq->data.order) return vg_fail(VG_ERR_INVALID, "--order: goes with --entity (windows of one entity's events)");
+        if (!entity && window > 1)
+            return vg_fail(VG_ERR_INVALID, "parameter window: %ld events of which entity? give --entity COL", window);
+        vg_log(VG_LOG_INFO, "%s: %s; each row is scored alone", kind->name,
+               entity ? "window=1" : "no entity column (--entity)");
+        return VG_OK;
+    }
+    m->window = (uint32_t)T;
+    m->entity = vg_strdup(entity);
+    m->order = rq->data.order ? vg_strdup(rq->data.order) : NULL;
+    if (!m->entity || (rq->data.order && !m->order)) return vg_fail(VG_ERR_NOMEM, "out of memory");
     return VG_OK;
 }
 
@@ -466,6 +511,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
     if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, ft, &Xs)) : (st = vg_pipeline_transform(m->pipeline, ft, &X)))
         goto err;
+    if ((st = choose_windows(rq, kind, tp.window, ft, m)) || (st = vg_model_window_rows(m, ft, &X))) goto err;
 
     if (regression && tp.class_weight) {
         st = vg_fail(VG_ERR_INVALID, "parameter class_weight: not meaningful for --task regression");
@@ -474,7 +520,8 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     if (!regression && !anomaly && (st = class_weights(tp.class_weight, &m->classes, y, rows, &weights))) goto err;
     vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
                         .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
-                        .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target };
+                        .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target,
+                        .window = m->window };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
                           .progress_user = rq->progress_user };
     if ((st = kind->fit(params, &ts, &fo, &m->state))) goto err;

@@ -73,6 +73,8 @@ struct vg_detector {
     char value[64];          /* regression: the predicted value as text */
     /* the held blocks (vg_detector_push) */
     size_t batch, n_features;
+    vg_model_history *hist;  /* window models: each entity's recent events (push and replay) */
+    float *encoded;          /* window models: one event's encoded row before its window */
     block blk[2];
     int cur;                 /* the block being filled */
     vg_field *fields;        /* --explain: one held record rebuilt (the scoring side only) */
@@ -142,7 +144,16 @@ vg_status vg_detector_new(const vg_model *m, const char *model_name, const vg_wa
     d->n_classes = d->rule.n_outputs;
     d->can_explain = d->p.explain && vg_model_can_explain(m);
     d->n_inputs = vg_pipeline_n_inputs(vg_model_pipeline(m));
-    d->n_features = vg_pipeline_n_features(vg_model_pipeline(m));
+    d->n_features = vg_model_row_width(m);
+    if ((st = vg_model_history_new(m, &d->hist))) {
+        vg_free(d);
+        return st;
+    }
+    if (d->hist && !(d->encoded = vg_malloc(vg_pipeline_n_features(vg_model_pipeline(m)) * sizeof(float)))) {
+        vg_model_history_free(d->hist);
+        vg_free(d);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
     d->model_name = vg_strdup(model_name ? model_name : vg_model_family(m));
     d->proba = vg_malloc(d->n_classes * sizeof *d->proba);
     d->contrib = vg_malloc((d->n_inputs + 1) * sizeof *d->contrib);
@@ -195,6 +206,8 @@ void vg_detector_free(vg_detector *d)
         pthread_cond_destroy(&d->free_cond);
     }
     vg_line_adapter_free(d->adapter);
+    vg_model_history_free(d->hist);
+    vg_free(d->encoded);
     vg_wbuf_free(&d->expl);
     block_free(&d->blk[0]);
     block_free(&d->blk[1]);
@@ -531,6 +544,15 @@ static vg_status submit(vg_detector *d, vg_alert_fn on_alert, void *user)
     return st;
 }
 
+/* A window model's row for event ev (vg_model_row_width floats); the event
+ * joins its entity's history. */
+static vg_status window_row(vg_detector *d, const vg_logfmt_event *ev, float *row)
+{
+    vg_status st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev->fields, ev->n_fields, d->encoded, NULL);
+    if (st) return st;
+    return vg_model_history_push(d->hist, ev->fields, ev->n_fields, ev->entity, ev->entity_len, d->encoded, row);
+}
+
 vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t source, uint64_t line_no,
                            const char *line, size_t len, int truncated, vg_alert_fn on_alert, void *user)
 {
@@ -541,6 +563,8 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
     float *row = b->x + b->n * d->n_features;
     if (vg_model_reads_sparse(d->m))  /* its rows are CSR: score the record now, as predict_record does */
         st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, b->proba + b->n * d->n_classes, NULL);
+    else if (d->hist)  /* the row is the event's window: its entity's last events, then itself */
+        st = window_row(d, &ev, row);
     else
         st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev.fields, ev.n_fields, row, NULL);
     if (st == VG_ERR_NOMEM) return st;
@@ -579,7 +603,14 @@ vg_status vg_detector_replay(vg_detector *d, uint32_t source, uint64_t line_no, 
 {
     if (truncated) return VG_OK;
     vg_logfmt_event ev;
-    return vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev) == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
+    vg_status st = vg_line_adapter_process(d->adapter, source, line_no, line, len, &ev);
+    if (st) return st == VG_ERR_NOMEM ? VG_ERR_NOMEM : VG_OK;
+    if (d->hist && ev.n_fields) {  /* the windows' history is rebuilt with the format's state */
+        float *row = d->blk[d->cur].x + d->blk[d->cur].n * d->n_features;  /* free room, overwritten later */
+        st = window_row(d, &ev, row);
+        if (st == VG_ERR_NOMEM) return st;
+    }
+    return VG_OK;
 }
 
 vg_status vg_detector_flush(vg_detector *d, vg_alert_fn on_alert, void *user)
