@@ -13,7 +13,15 @@
  *   brute_force          one account, dozens of failures seconds apart from one
  *                        IP, sometimes ending in a success;
  *   account_takeover     an account entered from a new country, ASN and device,
- *                        after a few failures.
+ *                        after a few failures;
+ *   session_hijack       the user works from home while someone with the
+ *                        password and a copy of the user's browser logs in
+ *                        from abroad, minutes apart, turn about. Each foreign
+ *                        login alone looks like a traveller's (the user's own
+ *                        device, a success; after the first, a country, IP
+ *                        and network already seen); only the sequence, home
+ *                        and abroad alternating faster than anyone travels,
+ *                        gives it away: the attack for the sequence models.
  * Events are generated, then sorted by time, then written; the truth file
  * gets "LINE,KIND" for attack lines (LINE counts the header as line 1).
  * Everything derives from params->seed, so a seed always writes the same file. */
@@ -28,8 +36,9 @@
 #define SPAN_DAYS 30.0
 #define MAX_USER_DEVICES 4
 
-enum kind { K_NORMAL, K_STUFFING, K_BRUTE, K_TAKEOVER };
-static const char *const kind_names[] = { "normal", "credential_stuffing", "brute_force", "account_takeover" };
+enum kind { K_NORMAL, K_STUFFING, K_BRUTE, K_TAKEOVER, K_HIJACK };
+static const char *const kind_names[] = { "normal", "credential_stuffing", "brute_force", "account_takeover",
+                                          "session_hijack" };
 
 /* Networks: home ISPs per country (also where travellers log in from) and
  * attacker-heavy hosting networks. The /16 prefixes are made up. */
@@ -342,6 +351,31 @@ static vg_status takeover(gen *g, size_t *n)
     return st;
 }
 
+static vg_status hijack(gen *g, size_t *n)
+{
+    double t = diurnal_time(g);
+    user *u = pick_user(g);
+    unsigned net_idx;
+    do net_idx = residential_net(g);
+    while (strcmp(nets[net_idx].cc, nets[u->home_net].cc) == 0);
+    const uint32_t device = u->devices[0];
+    const unsigned rounds = 3 + below(g, 5);
+    vg_status st = VG_OK;
+    /* Hours apart, as the user's own logins are; the attacker rotates
+     * addresses in one residential network abroad, as a traveller's phone
+     * gets a new one at each login. */
+    for (unsigned k = 0; k < rounds && *n && !st; k++) {
+        t += 1800 + expo(g, 3 * 3600);
+        (*n)--;  /* the user, at home: one of the episode's lines, labelled normal */
+        event e = { .t = t, .uid = u->id, .ip = u->ips[below(g, u->n_ips)], .net = u->home_net, .device = device,
+                    .success = 1 };
+        if ((st = push(g, e)) || !*n) break;
+        t += 1800 + expo(g, 3 * 3600);
+        st = attack(g, t, u->id, ip_in(g, net_idx), net_idx, device, K_HIJACK, 1, n);
+    }
+    return st;
+}
+
 static int cmp_event(const void *a, const void *b)
 {
     const event *x = a, *y = b;
@@ -465,13 +499,15 @@ static vg_status synth_login_write(FILE *out, const vg_synth_params *p)
     }
     /* Each kind gets its share of the attack lines (stuffing is the bulk of
      * real attack traffic); episodes of a kind run until its share is used. */
-    size_t budget[3];
-    budget[0] = (size_t)llround(0.45 * (double)n_attack);
-    budget[1] = (size_t)llround(0.35 * (double)n_attack);
-    budget[2] = n_attack - budget[0] - budget[1];
+    size_t budget[4];
+    budget[0] = (size_t)llround(0.40 * (double)n_attack);
+    budget[1] = (size_t)llround(0.30 * (double)n_attack);
+    budget[2] = (size_t)llround(0.15 * (double)n_attack);
+    budget[3] = n_attack - budget[0] - budget[1] - budget[2];
     while (!st && budget[0]) st = stuffing(&g, &budget[0]);
     while (!st && budget[1]) st = brute_force(&g, &budget[1]);
     while (!st && budget[2]) st = takeover(&g, &budget[2]);
+    while (!st && budget[3]) st = hijack(&g, &budget[3]);
     if (!st) {
         qsort(g.ev, g.n_ev, sizeof *g.ev, cmp_event);
         st = write_all(&g, out);
@@ -485,6 +521,7 @@ const vg_synth_generator vg_synth_login = {
     .format = &vg_format_login,
     .summary = "RBA login-data CSV (16 columns, header): users with home countries, devices and daily "
                "rhythms, typos, travel, new devices; attacks: credential_stuffing, brute_force, "
-               "account_takeover, marked in the 'Is Attack IP' and 'Is Account Takeover' columns",
+               "account_takeover, session_hijack (only its sequence shows), marked in the 'Is Attack IP' and "
+               "'Is Account Takeover' columns",
     .write = synth_login_write,
 };
