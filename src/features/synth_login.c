@@ -81,6 +81,7 @@ enum { T_CHROME_WIN, T_CHROME_MAC, T_FIREFOX_WIN, T_SAFARI_IOS, T_CHROME_ANDROID
 typedef struct user {
     int64_t id;
     double weight;        /* cumulative activity weight, for picking users */
+    double trip_t;        /* time of the trip's last login: a trip's logins follow one another */
     uint32_t ips[2];
     uint32_t devices[MAX_USER_DEVICES];
     uint8_t n_ips, n_devices, home_net, trip_net, trip_left;
@@ -248,7 +249,10 @@ static vg_status background_event(gen *g, double t, size_t *left)
         else u->devices[below(g, MAX_USER_DEVICES)] = d;
     }
     if (u->trip_left) {
-        u->trip_left--;
+        /* A trip is one stretch of time: its logins hours apart, not
+         * scattered over the month between logins from home. */
+        if (u->trip_t > 0) e.t = t = u->trip_t + 1800 + expo(g, 4 * 3600);
+        u->trip_t = --u->trip_left ? t : 0;
         e.net = u->trip_net;
         e.ip = ip_in(g, e.net);
     } else {
@@ -361,16 +365,16 @@ static vg_status hijack(gen *g, size_t *n)
     const uint32_t device = u->devices[0];
     const unsigned rounds = 3 + below(g, 5);
     vg_status st = VG_OK;
-    /* Hours apart, as the user's own logins are; the attacker rotates
+    /* Hours apart, as a traveller's logins are; the attacker rotates
      * addresses in one residential network abroad, as a traveller's phone
      * gets a new one at each login. */
     for (unsigned k = 0; k < rounds && *n && !st; k++) {
-        t += 1800 + expo(g, 3 * 3600);
+        t += 1800 + expo(g, 4 * 3600);
         (*n)--;  /* the user, at home: one of the episode's lines, labelled normal */
         event e = { .t = t, .uid = u->id, .ip = u->ips[below(g, u->n_ips)], .net = u->home_net, .device = device,
                     .success = 1 };
         if ((st = push(g, e)) || !*n) break;
-        t += 1800 + expo(g, 3 * 3600);
+        t += 1800 + expo(g, 4 * 3600);
         st = attack(g, t, u->id, ip_in(g, net_idx), net_idx, device, K_HIJACK, 1, n);
     }
     return st;

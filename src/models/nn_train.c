@@ -337,6 +337,7 @@ vg_status vg_nn_train(const vg_nn_trainable *m, size_t rows, const vg_nn_target 
             vg_nn_optim_step(&o, m->params, grad);
         }
         epoch_loss /= (double)n_train;
+        vg_log(VG_LOG_DEBUG, "neural network: epoch %ld loss %.9g", epoch + 1, epoch_loss);
         res->epochs = epoch + 1;
         res->loss = epoch_loss;
         if (!isfinite(epoch_loss)) {
