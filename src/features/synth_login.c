@@ -19,9 +19,10 @@
  *                        from abroad, minutes apart, turn about. Each foreign
  *                        login alone looks like a traveller's (the user's own
  *                        device, a success; after the first, a country, IP
- *                        and network already seen); only the sequence, home
- *                        and abroad alternating faster than anyone travels,
- *                        gives it away: the attack for the sequence models.
+ *                        and network already seen, minutes after the last
+ *                        login as a traveller's are); only the sequence, a
+ *                        login from home minutes before each one, gives it
+ *                        away: the attack for the sequence models.
  * Events are generated, then sorted by time, then written; the truth file
  * gets "LINE,KIND" for attack lines (LINE counts the header as line 1).
  * Everything derives from params->seed, so a seed always writes the same file. */
@@ -249,9 +250,10 @@ static vg_status background_event(gen *g, double t, size_t *left)
         else u->devices[below(g, MAX_USER_DEVICES)] = d;
     }
     if (u->trip_left) {
-        /* A trip is one stretch of time: its logins hours apart, not
-         * scattered over the month between logins from home. */
-        if (u->trip_t > 0) e.t = t = u->trip_t + 1800 + expo(g, 4 * 3600);
+        /* A trip is one short stretch of time, its logins minutes apart
+         * (checking in, booking, paying), not scattered over the month
+         * between logins from home. */
+        if (u->trip_t > 0) e.t = t = u->trip_t + 120 + expo(g, 600);
         u->trip_t = --u->trip_left ? t : 0;
         e.net = u->trip_net;
         e.ip = ip_in(g, e.net);
@@ -365,16 +367,16 @@ static vg_status hijack(gen *g, size_t *n)
     const uint32_t device = u->devices[0];
     const unsigned rounds = 3 + below(g, 5);
     vg_status st = VG_OK;
-    /* Hours apart, as a traveller's logins are; the attacker rotates
-     * addresses in one residential network abroad, as a traveller's phone
-     * gets a new one at each login. */
+    /* Minutes after the user, as a traveller's logins follow one another;
+     * the attacker rotates addresses in one residential network abroad, as
+     * a traveller's phone gets a new one at each login. */
     for (unsigned k = 0; k < rounds && *n && !st; k++) {
         t += 1800 + expo(g, 4 * 3600);
         (*n)--;  /* the user, at home: one of the episode's lines, labelled normal */
         event e = { .t = t, .uid = u->id, .ip = u->ips[below(g, u->n_ips)], .net = u->home_net, .device = device,
                     .success = 1 };
         if ((st = push(g, e)) || !*n) break;
-        t += 1800 + expo(g, 4 * 3600);
+        t += 120 + expo(g, 600);
         st = attack(g, t, u->id, ip_in(g, net_idx), net_idx, device, K_HIJACK, 1, n);
     }
     return st;

@@ -294,8 +294,11 @@ vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, fl
     if (vg_model_reads_sparse(m)) return predict_sparse(m, t, threads, proba);
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
-    if (!st) st = vg_model_window_rows(m, t, &X);
     if (st) return st;
+    if ((st = vg_model_window_rows(m, t, &X))) {
+        vg_matrix_free(&X);
+        return st;
+    }
     uint32_t k = m->kind->n_classes(m->state);
     float *p = vg_malloc((X.rows ? X.rows : 1) * k * sizeof *p);
     if (!p) {

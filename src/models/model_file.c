@@ -420,6 +420,11 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     vg_model_params_describe(m, out);
     vg_wbuf_printf(out, "\n");
     put_list(out, "given", &m->params);
+    if (m->window) {
+        vg_wbuf_printf(out, "windows         each event with the last %u events of its '%s'", m->window, m->entity);
+        if (m->order) vg_wbuf_printf(out, ", in order of '%s'", m->order);
+        vg_wbuf_printf(out, "\n");
+    }
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
     put_list(out, "text columns", &m->text);
