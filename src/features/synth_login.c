@@ -240,7 +240,7 @@ static vg_status background_event(gen *g, double t, size_t *left)
 {
     user *u = pick_user(g);
     event e = { .t = t, .uid = u->id, .kind = K_NORMAL, .success = 1 };
-    if (u->trip_left == 0 && unif(g) < 0.004) {
+    if (u->trip_left == 0 && unif(g) < 0.02) {  /* about one login in ten is on a trip */
         u->trip_net = (uint8_t)residential_net(g);
         u->trip_left = (uint8_t)(2 + below(g, 6));
     }
