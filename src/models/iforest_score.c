@@ -33,14 +33,15 @@
 #include "vigil/parallel.h"
 
 /* Rows per block: a block's path sums stay in L1 beside the tree walked. */
-#define SCORE_BLOCK 256
+#define SCORE_BLOCK 128
 
 static inline int goes_left(const vg_iforest *f, const vg_iforest_node *nd, const float *x)
 {
     uint32_t info = nd->info, kind = info >> VG_IFOREST_KIND_SHIFT, idx = info & VG_IFOREST_INDEX_MASK;
     if (kind == VG_IFOREST_AXIS) {
+        /* Without branches: NaN compares false, and goes left only with the flag. */
         float v = x[idx];
-        return v <= nd->value || (v != v && (info & VG_IFOREST_MISSING_LEFT));
+        return (v <= nd->value) | ((v != v) & (int)(info >> 29));
     }
     if (kind == VG_IFOREST_CATEGORY) {
         float v = x[idx];
