@@ -633,6 +633,86 @@ static void test_constant_data(void **state)
     dataset_free(&d);
 }
 
+/* Learning while watching: traffic that shifts stops raising alerts once
+ * the window has passed and the trees were regrown on it, while a burst of
+ * attacks still does; memory stays bounded; the same stream gives the same
+ * forest. */
+static void test_window_adapts(void **state)
+{
+    (void)state;
+    dataset d = blobs(3000, 4, 8);
+    const char *kv[] = { "n_estimators", "50", NULL };
+    vg_iforest *f = fit_with(kv, &d, 3, 2);
+    /* Threshold: the 99th percentile of the training scores. */
+    float *p = scores(f, &d.X, 2);
+    float thr = 0;
+    size_t above;
+    for (float t = 0.4f; t < 1.0f; t += 0.001f) {
+        above = 0;
+        for (size_t r = 0; r < d.X.rows; r++) above += p[r] >= t;
+        if (above <= d.X.rows / 100) {
+            thr = t;
+            break;
+        }
+    }
+    free(p);
+    vg_iforest_window *w[2];
+    vg_iforest_window_params wp = { .window = 1024, .refresh = 8 };
+    for (int i = 0; i < 2; i++) assert_int_equal(vg_iforest_window_new(f, wp, 99, &w[i]), VG_OK);
+    vg_rng rng;
+    vg_rng_seed(&rng, 5, 0);
+    size_t before = 0, after = 0, n_before = 0, n_after = 0, mem_at_2000 = 0;
+    for (int e = 0; e < 4000; e++) {
+        /* The shift: every numeric column moves by 3. */
+        float row[4] = { 3.0f + (float)vg_rng_normal(&rng), 0, 3.0f + (float)vg_rng_normal(&rng),
+                         (float)vg_rng_below(&rng, 5) };
+        row[1] = row[0] + 0.1f * (float)vg_rng_normal(&rng);
+        float s0, s1;
+        assert_int_equal(vg_iforest_window_observe(w[0], row, &s0), VG_OK);
+        assert_int_equal(vg_iforest_window_observe(w[1], row, &s1), VG_OK);
+        assert_true(s0 == s1);
+        if (e < 200) before += s0 >= thr, n_before++;
+        if (e >= 3000) after += s0 >= thr, n_after++;
+        if (e == 2000) mem_at_2000 = vg_mem_in_use();
+    }
+    size_t mem_end = vg_mem_in_use();
+    /* An attack burst, far from both old and new traffic, in the last
+     * tenth of a window. */
+    size_t burst = 0;
+    for (int e = 0; e < 100; e++) {
+        float row[4] = { -5.0f + 0.3f * (float)vg_rng_normal(&rng), 5.0f, 9.0f, 5.0f };
+        float s0, s1;
+        vg_iforest_window_observe(w[0], row, &s0);
+        vg_iforest_window_observe(w[1], row, &s1);
+        burst += s0 >= thr;
+    }
+    printf("threshold %.3f; shifted traffic alerts: first 200 %.1f%%, after 3000 events %.1f%%; attack burst "
+           "%.0f%%; %llu trees replaced; memory %zu -> %zu bytes\n", thr, 100.0 * before / n_before,
+           100.0 * after / n_after, 100.0 * burst / 100, (unsigned long long)vg_iforest_window_replaced(w[0]),
+           mem_at_2000, mem_end);
+    assert_true(before > n_before * 6 / 10);
+    assert_true(after < n_after / 20);
+    assert_true(burst > 90);
+    assert_true(mem_end < mem_at_2000 + mem_at_2000 / 10 + 65536);
+    vg_wbuf a = saved(vg_iforest_window_forest(w[0])), b = saved(vg_iforest_window_forest(w[1]));
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* The adapted forest saves and loads like any other. */
+    void *t = NULL;
+    assert_int_equal(load_bytes(a.data, a.len, &t), VG_OK);
+    K->free(t);
+    vg_wbuf_free(&a);
+    vg_wbuf_free(&b);
+    vg_iforest_window_params small = { .window = 100, .refresh = 8 }, zero = { .window = 1024, .refresh = 0 };
+    vg_iforest_window *bad = NULL;
+    assert_int_equal(vg_iforest_window_new(f, small, 1, &bad), VG_ERR_INVALID);
+    assert_int_equal(vg_iforest_window_new(f, zero, 1, &bad), VG_ERR_INVALID);
+    assert_null(bad);
+    for (int i = 0; i < 2; i++) vg_iforest_window_free(w[i]);
+    K->free(f);
+    dataset_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_load_refuses_corrupt_states),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_constant_data),
+        cmocka_unit_test(test_window_adapts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,4 +119,31 @@ typedef struct vg_iforest_params {
     int32_t extension_level; /* 0 = axis cuts; -1 = full; k: k + 1 numeric columns per cut */
 } vg_iforest_params;
 
+/* ---- learning while watching (iforest_window.c) ----
+ * A forest kept fresh on a stream: the last `window` events are kept in a
+ * ring, and every `refresh` events one tree (round robin) is regrown on psi
+ * rows drawn from the ring, so after about window + n_trees x refresh
+ * events the forest describes only recent traffic. Memory is the ring plus
+ * the forest, whatever the stream's length. */
+typedef struct vg_iforest_window vg_iforest_window;
+
+typedef struct vg_iforest_window_params {
+    uint32_t window;   /* events kept; at least the forest's psi */
+    uint32_t refresh;  /* events between two tree replacements; >= 1 */
+} vg_iforest_window_params;
+
+/* Start from a copy of f (f is not kept). seed makes the replacements
+ * reproducible. VG_ERR_INVALID when window < psi or refresh == 0. */
+vg_status vg_iforest_window_new(const vg_iforest *f, vg_iforest_window_params p, uint64_t seed,
+                                vg_iforest_window **out);
+void vg_iforest_window_free(vg_iforest_window *w);
+/* Score row (n_features floats) with the current forest, then learn it.
+ * A failed replacement keeps the old tree and is returned (the score is
+ * still written). */
+vg_status vg_iforest_window_observe(vg_iforest_window *w, const float *row, float *score);
+/* The current forest; borrowed, valid until the next observe. */
+const vg_iforest *vg_iforest_window_forest(const vg_iforest_window *w);
+/* Trees replaced so far. */
+uint64_t vg_iforest_window_replaced(const vg_iforest_window *w);
+
 #endif
