@@ -321,6 +321,8 @@ size_t vg_model_train_rows(const vg_model *m) { return m->train_rows; }
 double vg_model_train_seconds(const vg_model *m) { return m->train_seconds; }
 int vg_model_positive_class(const vg_model *m) { return m->classes.n == 2 ? 1 : -1; }
 int vg_model_is_regression(const vg_model *m) { return m->task == VG_TASK_REGRESSION; }
+int vg_model_is_anomaly(const vg_model *m) { return !m->kind->needs_labels && (m->kind->outputs & VG_ESTIMATOR_OUT_SCORE); }
+uint32_t vg_model_n_outputs(const vg_model *m) { return m->kind->n_classes(m->state); }
 
 vg_status vg_model_set_metrics_json(vg_model *m, const char *json)
 {
