@@ -56,15 +56,14 @@ $PY - "$WORK/explain.csv" "$WORK/pred.csv" >"$WORK/explain.out" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 plain = list(csv.DictReader(open(sys.argv[2])))
-head = list(rows[0].keys())
-extra = [h for h in head if h not in ("row", "score", "prediction", "label", "anomaly")]
+contrib = [h for h in rows[0] if h.startswith("contrib_")]
 worst, same = 0.0, 0
 for r, p in zip(rows, plain):
-    total = sum(float(r[h]) for h in extra if r[h] not in ("", None))
-    worst = max(worst, abs(total - float(r["score"])))
+    total = float(r["bias"]) + sum(float(r[h]) for h in contrib)
+    worst = max(worst, abs(total - float(r["raw_score"])), abs(float(r["raw_score"]) - float(r["score"])))
     same += r["score"] == p["score"]
-print("columns", len(extra), "worst", worst, "same", same, "rows", len(rows))
-print("ok" if worst < 1e-4 and same == len(rows) and len(extra) >= 41 else "FAIL")
+print("fields", len(contrib), "worst |bias + contributions - score|", worst, "same scores", same, "of", len(rows))
+print("ok" if worst < 1e-5 and same == len(rows) and len(contrib) == 41 else "FAIL")
 EOF
 grep -q "^ok" "$WORK/explain.out" && pass "explanations sum to the score: $(head -1 "$WORK/explain.out")" \
   || fail "explanations: $(cat "$WORK/explain.out") $(head -c 300 "$WORK/explain.csv")"
