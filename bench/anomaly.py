@@ -45,12 +45,13 @@ from results import put_section  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SHARED = os.environ.get("VG_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
+CONTAMINATION = 0.01  # vigil train's default operating point; the peer is given the same
 HEADING = "## Anomaly detection without labels: vigil beside scikit-learn (bench/anomaly.py)"
 
 
-def iforest_peer(seed):
+def iforest_peer(seed, contamination):
     from sklearn.ensemble import IsolationForest
-    return IsolationForest(n_estimators=100, max_samples="auto", random_state=seed)
+    return IsolationForest(n_estimators=100, max_samples="auto", random_state=seed, contamination=contamination)
 
 
 FAMILIES = {
@@ -143,7 +144,8 @@ def encode(train_rows, test_rows, cats, how):
 def run_vigil(vigil, ds, fam, files, seed, workdir):
     model = os.path.join(workdir, "m.vgm")
     cmd = [vigil, "train", "--data", files["train"], "--format", ds["format"], "--model", fam["model"],
-           "--fit-on", ds["fit_on"], "--seed", str(seed), "-o", model, "--json"]
+           "--fit-on", ds["fit_on"], "--contamination", str(CONTAMINATION), "--seed", str(seed), "-o", model,
+           "--json"]
     if ds["format"] == "csv":
         cmd += ["--label", ds["label"], "--normal", ds["normal"]]
         if ds.get("ignore"):
@@ -169,16 +171,22 @@ def run_vigil(vigil, ds, fam, files, seed, workdir):
 
 
 def run_peer(fam, data, seed):
+    """fit: with contamination=CONTAMINATION, so the peer, like vigil train,
+    scores its training rows to place the threshold; fit_bare: the default
+    (contamination "auto": a fixed offset, no scoring), the time a notebook
+    user sees."""
     from sklearn.metrics import average_precision_score, roc_auc_score
     X_fit, X_test, y_test = data
-    est = fam["make"](seed)
     t0 = time.perf_counter()
-    est.fit(X_fit)
+    fam["make"](seed, "auto").fit(X_fit)
     t1 = time.perf_counter()
-    s = -est.score_samples(X_test)
+    est = fam["make"](seed, CONTAMINATION)
+    est.fit(X_fit)
     t2 = time.perf_counter()
-    return dict(roc_auc=roc_auc_score(y_test, s), pr_auc=average_precision_score(y_test, s), fit=t1 - t0,
-                score=t2 - t1, rows=len(X_test))
+    s = -est.score_samples(X_test)
+    t3 = time.perf_counter()
+    return dict(roc_auc=roc_auc_score(y_test, s), pr_auc=average_precision_score(y_test, s), fit=t2 - t1,
+                fit_bare=t1 - t0, score=t3 - t2, rows=len(X_test))
 
 
 def prepare(ds, workdir, seed):
@@ -242,7 +250,9 @@ def main():
                         if b is None:
                             best[side] = r
                         else:
-                            b["fit"], b["score"] = min(b["fit"], r["fit"]), min(b["score"], r["score"])
+                            for key in ("fit", "fit_bare", "score"):
+                                if key in r:
+                                    b[key] = min(b[key], r[key])
                 rows.append((fname, ds["title"], fam, len(X_fit), len(X_te), best, errors))
                 print(f"{fname} / {dname}: {best} {errors}", file=sys.stderr)
     load_after = os.getloadavg()[0]
@@ -250,8 +260,11 @@ def main():
     lines = [HEADING, "",
              f"Best of {args.reps}, vigil and the peer alternating, each with its default threads; seed "
              f"{args.seed}; load average {load_before:.2f} before, {load_after:.2f} after "
-             f"({os.cpu_count()} CPUs). Fit: vigil's train_seconds, the peer's fit(); scoring: rows/s of vigil "
-             "eval's predict_seconds and of the peer's score_samples on data already in memory.", "",
+             f"({os.cpu_count()} CPUs). Fit: vigil's train_seconds (pipeline, forest, and scoring the fitted rows "
+             f"for the threshold at contamination {CONTAMINATION}); the peer's fit() with the same contamination, "
+             "which also scores its training rows for its offset, and in brackets its bare fit() (contamination "
+             "'auto', no scoring). Scoring: rows/s of vigil eval's predict_seconds (pipeline and forest) and of "
+             "the peer's score_samples on rows already encoded in memory.", "",
              "| family | data set | fit rows | test rows | tool | ROC-AUC | PR-AUC | fit s | scoring rows/s |",
              "|---|---|---:|---:|---|---:|---:|---:|---:|"]
     verdicts = []
@@ -262,16 +275,19 @@ def main():
                 lines.append(f"| {fname} | {dname} | {n_fit} | {n_te} | {tool} | not run: {errors.get(side, '?')} "
                              "| | | |")
                 continue
+            fit = f"{b['fit']:.3f}" + (f" ({b['fit_bare']:.3f} bare)" if "fit_bare" in b else "")
             lines.append(f"| {fname} | {dname} | {n_fit} | {n_te} | {tool} | {fmt(b['roc_auc'], '.4f')} | "
-                         f"{fmt(b['pr_auc'], '.4f')} | {b['fit']:.3f} | {n_te / b['score']:,.0f} |")
+                         f"{fmt(b['pr_auc'], '.4f')} | {fit} | {n_te / b['score']:,.0f} |")
         v, p = best["vigil"], best["peer"]
         if v and p:
             auc_ok = v["roc_auc"] is not None and v["roc_auc"] >= p["roc_auc"]
             fit_ratio, score_ratio = p["fit"] / v["fit"], p["score"] / v["score"]
+            bare_ratio = p["fit_bare"] / v["fit"]
             want = fam["targets"]
             verdicts.append(f"| {fname} | {dname} | {v['roc_auc']:.4f} vs {p['roc_auc']:.4f}: "
                             f"{'met' if auc_ok else 'not met'} | {fit_ratio:.1f}x faster: "
-                            f"{'met' if fit_ratio >= want['fit'] else 'not met'} | {score_ratio:.1f}x: "
+                            f"{'met' if fit_ratio >= want['fit'] else 'not met'} (bare fit: {bare_ratio:.1f}x, "
+                            f"{'met' if bare_ratio >= want['fit'] else 'not met'}) | {score_ratio:.1f}x: "
                             f"{'met' if score_ratio >= want['score'] else 'not met'} |")
     if verdicts:
         lines += ["", "Targets (issue 12): ROC-AUC at least the peer's; isolation forest fit in at most half the "
