@@ -424,6 +424,35 @@ static void iforest_describe(const void *state, vg_wbuf *out)
     else vg_wbuf_printf(out, "extension_level: %d\n", f->extension_level);
 }
 
+/* ---- learning while watching (iforest_window.c) ---- */
+
+static vg_status iforest_adapt_new(const void *state, uint32_t window, uint32_t refresh, uint64_t seed,
+                                   void **learner)
+{
+    vg_iforest_window_params p = { .window = window, .refresh = refresh };
+    return vg_iforest_window_new(state, p, seed, (vg_iforest_window **)learner);
+}
+
+static vg_status iforest_adapt_rows(void *learner, const vg_matrix *X, float *out)
+{
+    vg_status first = VG_OK;
+    for (size_t r = 0; r < X->rows; r++) {
+        vg_status st = vg_iforest_window_observe(learner, X->data + r * X->cols, &out[r]);
+        if (st != VG_OK && first == VG_OK) first = st;
+    }
+    return first;
+}
+
+static const void *iforest_adapt_state(const void *learner)
+{
+    return vg_iforest_window_forest(learner);
+}
+
+static void iforest_adapt_free(void *learner)
+{
+    vg_iforest_window_free(learner);
+}
+
 const vg_estimator_kind vg_iforest_kind = {
     .name = "iforest",
     .summary = "isolation forest without labels (anomaly score 2^(-E[h]/c)); native categories, extended variant",
@@ -448,4 +477,8 @@ const vg_estimator_kind vg_iforest_kind = {
     .n_outputs = iforest_one,
     .explain = iforest_explain,
     .importance = iforest_importance,
+    .adapt_new = iforest_adapt_new,
+    .adapt_rows = iforest_adapt_rows,
+    .adapt_state = iforest_adapt_state,
+    .adapt_free = iforest_adapt_free,
 };
