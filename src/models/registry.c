@@ -35,6 +35,9 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
         return "inputs must be dense and/or sparse (event windows are not read yet)";
     if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
     if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
+    int hooks = !!k->adapt_new + !!k->adapt_rows + !!k->adapt_state + !!k->adapt_free;
+    if (hooks != 0 && (hooks != 4 || !(k->outputs & VG_ESTIMATOR_OUT_SCORE)))
+        return "the adapt hooks come all four together, for an anomaly-score family";
     return NULL;
 }
 
