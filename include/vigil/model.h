@@ -129,6 +129,10 @@ typedef struct vg_explanation {
     double *raw;        /* per row: that raw score, owned */
 } vg_explanation;
 
+/* 1 if the model scores CSR rows (vg_estimator_reads_sparse of its family
+ * and its pipeline's text inputs): predict and explain take that path. */
+VG_API int vg_model_reads_sparse(const vg_model *m);
+
 /* 1 if the model's family can explain its predictions. */
 VG_API int vg_model_can_explain(const vg_model *m);
 VG_API vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out);

@@ -329,9 +329,11 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
                      m->kind->n_classes(m->state), m->classes.n);
         goto err;
     }
-    if (m->kind->n_features && m->kind->n_features(m->state) != vg_pipeline_n_features(m->pipeline)) {
+    size_t width = vg_estimator_reads_sparse(m->kind, vg_pipeline_n_text(m->pipeline))
+                       ? vg_pipeline_n_columns(m->pipeline) : vg_pipeline_n_features(m->pipeline);
+    if (m->kind->n_features && m->kind->n_features(m->state) != width) {
         st = vg_fail(VG_ERR_FORMAT, "%s: estimator expects %u features, the pipeline makes %zu", name,
-                     m->kind->n_features(m->state), vg_pipeline_n_features(m->pipeline));
+                     m->kind->n_features(m->state), width);
         goto err;
     }
     if (s_metr) {

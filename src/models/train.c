@@ -23,11 +23,14 @@ static vg_status split_param(const char *kv, char *key, size_t key_cap, const ch
 }
 
 /* The parameters the train path handles for every family instead of the
- * family's params_set: class_weight (per-row weights) and, for anomaly
- * models, contamination (the operating point). */
+ * family's params_set: class_weight (per-row weights), for anomaly models
+ * contamination (the operating point), and the text n-gram parameters
+ * (ngram_range, n_features), because the pipeline, not the family, makes
+ * those columns. */
 typedef struct train_params {
-    const char *class_weight;  /* NULL: none */
-    double contamination;      /* NaN: not given */
+    const char *class_weight;   /* NULL: none */
+    double contamination;       /* NaN: not given */
+    vg_textgrams_params text;
 } train_params;
 
 static int is_anomaly_kind(const vg_estimator_kind *k)
@@ -35,13 +38,12 @@ static int is_anomaly_kind(const vg_estimator_kind *k)
     return !k->needs_labels && (k->outputs & VG_ESTIMATOR_OUT_SCORE);
 }
 
-/* Apply rq->params to a fresh parameter block; class_weight and
- * contamination go to tp. */
+/* Apply rq->params to a fresh parameter block; the parameters above go to tp. */
 static vg_status build_params(const vg_train_request *rq, const vg_estimator_kind *kind, void *params,
                               train_params *tp)
 {
     kind->params_default(params);
-    *tp = (train_params){ .contamination = NAN };
+    *tp = (train_params){ .contamination = NAN, .text = vg_textgrams_params_default() };
     for (size_t i = 0; i < rq->n_params; i++) {
         char key[128];
         const char *value = NULL;
@@ -53,6 +55,14 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
         }
         if (strcmp(key, "contamination") == 0 && is_anomaly_kind(kind)) {
             if ((st = vg_param_double(key, value, 1e-9, 0.5, &tp->contamination))) return st;
+            continue;
+        }
+        if (vg_textgrams_is_param(key)) {
+            if (!vg_estimator_reads_sparse(kind, rq->data.n_text) || rq->data.n_text == 0)
+                return vg_fail(VG_ERR_INVALID, "parameter %s: text n-grams are made for --text columns and a "
+                               "model that reads sparse rows (logreg, linear-svm); model %s%s", key, kind->name,
+                               rq->data.n_text ? " reads dense rows" : ", no --text column");
+            if ((st = vg_textgrams_params_set(&tp->text, key, value))) return st;
             continue;
         }
         st = kind->params_set(params, key, value);
@@ -70,11 +80,16 @@ void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
     train_params tp;
     /* The stored parameters were accepted at training; should a newer vigil
      * refuse one, the list as given is all there is to show. */
-    if (!params || build_params(&rq, m->kind, params, &tp) || !m->kind->params_describe) {
+    vg_train_request rq2 = rq;
+    rq2.data.n_text = vg_pipeline_n_text(m->pipeline);
+    if (!params || build_params(&rq2, m->kind, params, &tp) || !m->kind->params_describe) {
         for (size_t i = 0; i < m->params.n; i++) vg_wbuf_printf(out, "%s%s", i ? ", " : "", m->params.items[i]);
     } else {
         m->kind->params_describe(params, out);
         if (!is_anomaly_kind(m->kind)) vg_wbuf_printf(out, ", class_weight=%s", tp.class_weight ? tp.class_weight : "none");
+        if (rq2.data.n_text)
+            vg_wbuf_printf(out, ", ngram_range=%u,%u, n_features=%u", tp.text.ngram_min, tp.text.ngram_max,
+                           tp.text.n_features);
     }
     vg_free(params);
 }
@@ -233,7 +248,17 @@ static int looks_like_id(const vg_table *t, size_t col)
 
 /* The feature columns: everything but the label, ignored columns, the
  * format's truth columns (KDD's difficulty) and id-like columns. */
-static vg_status choose_features(const vg_train_request *rq, size_t label_col, size_t **cols, size_t *n)
+/* 1 if name is a column vigil made from text column `text` ("url.url_length"). */
+static int made_from(const char *name, const char *text)
+{
+    size_t n = strlen(text);
+    return strncmp(name, text, n) == 0 && strncmp(name + n, ".url_", 5) == 0;
+}
+
+/* The feature columns (text_sparse: the --text columns become n-gram inputs
+ * of the pipeline, so their URL feature columns are left out). */
+static vg_status choose_features(const vg_train_request *rq, size_t label_col, int text_sparse, size_t **cols,
+                                 size_t *n)
 {
     const vg_table *t = rq->table;
     for (size_t i = 0; i < rq->data.n_ignore; i++)
@@ -251,7 +276,10 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
     for (size_t c = 0; c < ncols; c++) {
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
-        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
+        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
+        int derived = 0;
+        for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
+        if (derived) continue;
         if (f && vg_format_is_truth(f, name, strlen(name))) continue;  /* truth, whatever the task */
         if (looks_like_id(t, c)) {
             vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct in the training "
@@ -260,7 +288,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         }
         (*cols)[(*n)++] = c;
     }
-    if (*n == 0) {
+    if (*n == 0 && !text_sparse) {
         vg_free(*cols);
         *cols = NULL;  /* the caller frees it on every error path */
         return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
@@ -339,17 +367,19 @@ static vg_status normal_rows(const vg_table *t, const int32_t *y, int32_t normal
  * threshold at which `contamination` of the fitted rows score at or above
  * it (or the user's --threshold). */
 static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, double contamination,
-                                     const vg_matrix *X)
+                                     const vg_matrix *X, const vg_csr *Xs)
 {
     if (rq->threshold_set) return VG_OK;
-    float *scores = vg_malloc((X->rows ? X->rows : 1) * sizeof *scores);
+    size_t rows = Xs ? Xs->rows : X->rows;
+    float *scores = vg_malloc((rows ? rows : 1) * sizeof *scores);
     if (!scores) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    m->kind->predict(m->state, X, rq->threads, scores);
-    vg_status st = vg_threshold_at_share(scores, X->rows, contamination, &m->threshold);
+    if (Xs) m->kind->predict_sparse(m->state, Xs, rq->threads, scores);
+    else m->kind->predict(m->state, X, rq->threads, scores);
+    vg_status st = vg_threshold_at_share(scores, rows, contamination, &m->threshold);
     vg_free(scores);
     if (st) return st;
     char by[160];
-    snprintf(by, sizeof by, "contamination %g of the %zu %srows fitted", contamination, X->rows,
+    snprintf(by, sizeof by, "contamination %g of the %zu %srows fitted", contamination, rows,
              rq->fit_on_normal ? "normal " : "");
     return (m->threshold_by = vg_strdup(by)) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
 }
@@ -380,6 +410,8 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     float *weights = NULL, *target = NULL;
     vg_table *fit_rows = NULL;  /* --fit-on normal: the normal rows; else t itself */
     vg_matrix X = { 0 };
+    vg_csr Xs = { 0 };
+    int sparse = vg_estimator_reads_sparse(kind, rq->data.n_text), text_sparse = sparse && rq->data.n_text > 0;
     if (!m || !y || !params) {
         st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto err;
@@ -420,25 +452,29 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     } else if ((st = unlabelled_classes(&m->classes))) {
         goto err;
     }
-    if ((st = choose_features(rq, label_col < 0 ? SIZE_MAX : (size_t)label_col, &cols, &n_cols))) goto err;
+    if ((st = choose_features(rq, label_col < 0 ? SIZE_MAX : (size_t)label_col, text_sparse, &cols, &n_cols)))
+        goto err;
     if (rq->fit_on_normal && (st = normal_rows(t, y, vg_decision_normal_class(&m->classes), &fit_rows))) goto err;
     const vg_table *ft = fit_rows ? fit_rows : t;
 
     vg_pipeline_params pp = vg_pipeline_params_default();
-    pp.encoding = kind->encoding;
-    if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
-    if ((st = vg_pipeline_transform(m->pipeline, ft, &X))) goto err;
-
     train_params tp;
     if ((st = build_params(rq, kind, params, &tp))) goto err;
+    pp.textgrams = tp.text;
+    pp.encoding = kind->encoding;
+    if (text_sparse) pp.text = rq->data.text, pp.n_text = rq->data.n_text;
+    if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
+    if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, ft, &Xs)) : (st = vg_pipeline_transform(m->pipeline, ft, &X)))
+        goto err;
+
     if (regression && tp.class_weight) {
         st = vg_fail(VG_ERR_INVALID, "parameter class_weight: not meaningful for --task regression");
         goto err;
     }
     if (!regression && !anomaly && (st = class_weights(tp.class_weight, &m->classes, y, rows, &weights))) goto err;
-    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline),
-                        .y = regression || anomaly ? NULL : y, .weight = weights,
-                        .n_classes = anomaly ? 1 : m->classes.n, .target = target };
+    vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
+                        .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
+                        .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
                           .progress_user = rq->progress_user };
     if ((st = kind->fit(params, &ts, &fo, &m->state))) goto err;
@@ -446,23 +482,25 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         double c = rq->contamination != 0 ? rq->contamination
                    : !isnan(tp.contamination) ? tp.contamination
                                               : VG_DEFAULT_CONTAMINATION;
-        if ((st = set_operating_point(m, rq, c, &X))) goto err;
+        if ((st = set_operating_point(m, rq, c, &X, sparse ? &Xs : NULL))) goto err;
     }
 
     m->seed = rq->seed;
     m->threads = rq->threads;
-    m->train_rows = X.rows;
+    m->train_rows = sparse ? Xs.rows : X.rows;
     m->train_seconds = vg_now() - t0;
     m->data_checksum = vg_table_checksum(t);
     m->created = (int64_t)time(NULL);
     vg_matrix_free(&X);
     vg_table_free(fit_rows);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     *out = m;
     return VG_OK;
 err:
     vg_matrix_free(&X);
     vg_table_free(fit_rows);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
     return st;
