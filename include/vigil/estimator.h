@@ -145,6 +145,7 @@ extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
 extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_svm_kind;     /* "svm" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -359,7 +359,8 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
 
 int vg_model_can_explain(const vg_model *m)
 {
-    return m->kind->explain != NULL && m->kind->n_outputs != NULL;
+    /* A fitted state may have no exact explanation (svm with a non-linear kernel: no outputs). */
+    return m->kind->explain != NULL && m->kind->n_outputs != NULL && m->kind->n_outputs(m->state) > 0;
 }
 
 /* Which raw output to explain for a row whose probabilities are p: binary,

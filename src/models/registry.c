@@ -13,6 +13,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_tree_kind,
     &vg_forest_kind,
     &vg_gbdt_kind,
+    &vg_svm_kind,
     NULL,
 };
 
