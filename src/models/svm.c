@@ -39,6 +39,7 @@
 #include "vigil/estimator.h"
 #include "vigil/parallel.h"
 #include "vigil/rng.h"
+#include "models/svm.h"
 #include "models/svm_kernel.h"
 #include "models/svm_smo.h"
 
@@ -626,7 +627,7 @@ static vg_status scratch_alloc(const svm_state *s, svm_scratch *w)
 static void decision_values(const svm_state *s, const float *x, svm_scratch *w)
 {
     vg_svm_query_from_dense(&s->rows, x, &w->q);
-    for (size_t v = 0; v < s->n_sv; v++) w->kv[v] = vg_svm_kernel_eval(&s->kernel, &s->rows, &w->q, v);
+    vg_svm_kernel_block(&s->kernel, &s->rows, &w->q, NULL, 0, s->n_sv, w->kv);
     uint32_t k = s->n_classes;
     for (uint32_t a = 0; a < k; a++)
         for (uint32_t b = a + 1; b < k; b++) {
@@ -635,7 +636,7 @@ static void decision_values(const svm_state *s, const float *x, svm_scratch *w)
             double f = -s->rho[pi];
             for (size_t v = s->sv_start[a]; v < s->sv_start[a + 1]; v++) f += c[v] * w->kv[v];
             for (size_t v = s->sv_start[b]; v < s->sv_start[b + 1]; v++) f += c[v] * w->kv[v];
-            w->dec[pi] = f;
+            w->dec[pi] = isnan(f) ? 0 : f;  /* only a corrupt model's overflow (inf - inf) gets here */
         }
 }
 
@@ -724,6 +725,22 @@ static void svm_predict_row(const void *state, const float *row, float *proba)
     }
     predict_one(s, row, &w, proba);
     scratch_free(&w);
+}
+
+uint32_t vg_svm_n_pairs(const void *state) { return ((const svm_state *)state)->n_pairs; }
+uint32_t vg_svm_n_support(const void *state) { return ((const svm_state *)state)->n_sv; }
+const double *vg_svm_rho(const void *state) { return ((const svm_state *)state)->rho; }
+
+vg_status vg_svm_decision(const void *state, const float *row, double *dec)
+{
+    const svm_state *s = state;
+    svm_scratch w;
+    vg_status st = scratch_alloc(s, &w);
+    if (st) return st;
+    decision_values(s, row, &w);
+    memcpy(dec, w.dec, s->n_pairs * sizeof *dec);
+    scratch_free(&w);
+    return VG_OK;
 }
 
 /* ---- explanations ------------------------------------------------------ */

@@ -80,6 +80,14 @@ void vg_svm_query_clear(const vg_svm_rows *r, size_t i, vg_svm_query *q);
 
 /* K(q, row j). */
 double vg_svm_kernel_eval(const vg_svm_kernel *k, const vg_svm_rows *r, const vg_svm_query *q, size_t j);
+/* K(q, row j) for j = idx[t] (or first + t when idx is NULL), t < n, into
+ * out: the same values as vg_svm_kernel_eval, a chunk at a time so the
+ * exponentials vectorise. */
+void vg_svm_kernel_block(const vg_svm_kernel *k, const vg_svm_rows *r, const vg_svm_query *q, const uint32_t *idx,
+                         size_t first, size_t n, double *out);
+/* The exponential the kernels use (about 1e-14 relative; tests compare it with exp). */
+double vg_svm_exp(double x);
+
 /* K between two stored rows (for the diagonal and for tests). */
 double vg_svm_kernel_pair(const vg_svm_kernel *k, const vg_svm_rows *r, size_t i, size_t j, vg_svm_query *scratch);
 

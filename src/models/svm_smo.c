@@ -74,10 +74,9 @@ static void row_task(void *ctx, size_t task, int worker)
     const row_job *J = ctx;
     const smo *S = J->S;
     size_t a = J->start + task * SMO_BLOCK, b = VG_MIN(J->end, a + SMO_BLOCK);
-    for (size_t p = a; p < b; p++) {
-        double k = vg_svm_kernel_eval(S->P->kernel, S->P->rows, J->q, S->index[p]);
-        J->out[p] = (float)(J->yi * S->y[p] * k);
-    }
+    double k[SMO_BLOCK];
+    vg_svm_kernel_block(S->P->kernel, S->P->rows, J->q, S->index + a, 0, b - a, k);
+    for (size_t p = a; p < b; p++) J->out[p] = (float)(J->yi * S->y[p] * k[p - a]);
 }
 
 /* Q_i over positions [start, end) into out. */
