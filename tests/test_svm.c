@@ -188,13 +188,13 @@ static void *load_bytes(const uint8_t *data, size_t len, vg_status *st)
  * decision function is unique, so decision values and rho agree to 2e-4
  * (LIBSVM's model file rounds support vectors to 8 digits and its cache
  * holds floats, as vigil's does). At the default tol=1e-3 the stopping
- * points differ by up to about tol in the dual: 2e-2. Support vectors: the
+ * points differ by up to about tol in the dual: 5e-3. Support vectors: the
  * same count within 1 (a multiplier at 1e-12 from zero may land either
  * side). Platt probabilities come from cross-validation folds drawn
  * differently (LIBSVM's rand(), vigil's seeded generator): mean absolute
- * difference below 0.02, none above 0.15. */
-#define DEC_TOL 2e-4
-#define DEC_TOL_DEFAULT 2e-2
+ * difference below 0.01, none above 0.1. */
+#define DEC_TOL 1e-4
+#define DEC_TOL_DEFAULT 5e-3
 
 static void test_golden_libsvm(void **state)
 {
@@ -269,8 +269,8 @@ static void test_golden_libsvm(void **state)
         assert_true(max_rho <= tol);
         assert_true(max_dec <= tol);
         if (prob) {
-            assert_true(mean_p < 0.02);
-            assert_true(max_p < 0.15);
+            assert_true(mean_p < 0.01);
+            assert_true(max_p < 0.1);
         }
         free(dec);
         free(mine);
@@ -334,13 +334,14 @@ static void test_exp(void **state)
 static void test_threads_identical(void **state)
 {
     (void)state;
-    /* Enough rows for the kernel rows to be split across threads. */
-    dataset d = make_blobs(7000, 3, 6, 5);
+    /* Enough rows for the kernel rows to be split across threads (a pair of
+     * 7000 rows is past SMO_PARALLEL_MIN). */
+    dataset d = make_blobs(7000, 2, 6, 5);
     const char *params[] = { "kernel=rbf C=1", "kernel=rbf C=1 probability=true cache_size=1" };
     for (int c = 0; c < 2; c++) {
         if (c == 1) {  /* probability: a smaller set keeps the 5-fold refits quick */
             dataset_free(&d);
-            d = make_blobs(1500, 3, 6, 5);
+            d = make_blobs(900, 3, 6, 5);
         }
         void *a = fit(params[c], &d, 1), *b = fit(params[c], &d, 2), *e = fit(params[c], &d, 3);
         size_t la, lb, le;
@@ -361,9 +362,11 @@ static void test_threads_identical(void **state)
 static void test_shrinking_cache_same_optimum(void **state)
 {
     (void)state;
+    /* C=50 on overlapping blobs: thousands of iterations, so shrinking and
+     * evictions do happen. */
     dataset d = make_blobs(2000, 2, 5, 3);
-    void *a = fit("tol=1e-6", &d, 2), *b = fit("tol=1e-6 shrinking=false", &d, 2),
-         *c = fit("tol=1e-6 cache_size=0.05", &d, 2);
+    void *a = fit("C=50 tol=1e-6", &d, 2), *b = fit("C=50 tol=1e-6 shrinking=false", &d, 2),
+         *c = fit("C=50 tol=1e-6 cache_size=0.02", &d, 2);
     double da, db, dc, worst = 0;
     for (size_t i = 0; i < d.X.rows; i++) {
         const float *x = d.X.data + i * d.X.cols;
@@ -577,7 +580,8 @@ static void test_save_load(void **state)
     (void)state;
     const char *params[] = { "kernel=rbf probability=true", "kernel=linear", "kernel=poly degree=2 gamma=0.1" };
     for (int c = 0; c < 3; c++) {
-        dataset d = make_blobs(300, c == 1 ? 2 : 3, 4, 60 + c);
+        /* The first (bit flips over every byte) small, the others larger. */
+        dataset d = make_blobs(c == 0 ? 60 : 300, c == 1 ? 2 : 3, 4, 60 + c);
         void *s = fit(params[c], &d, 2);
         size_t len;
         uint8_t *bytes = save(s, &len);
