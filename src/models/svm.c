@@ -93,7 +93,7 @@ static void svm_params_default(void *params)
 
 static vg_status positive(const char *key, const char *value, double *out)
 {
-    vg_status st = vg_param_double(key, value, 0.0, HUGE_VAL, out);
+    vg_status st = vg_param_double(key, value, -HUGE_VAL, HUGE_VAL, out);
     if (st) return st;
     if (!(*out > 0.0)) return vg_fail(VG_ERR_INVALID, "parameter %s: %s is out of range: must be > 0", key, value);
     return VG_OK;
