@@ -51,6 +51,7 @@ typedef struct smo {
     /* the row cache */
     float **row;       /* l: cached row of each position or NULL */
     uint32_t *len;     /* l: positions the row covers */
+    uint32_t *cap;     /* l: floats allocated for the row (>= len) */
     int64_t *prev, *next;   /* LRU list over positions; sentinel index l */
     size_t used, budget;    /* floats held, allowed */
     vg_svm_query *q;        /* threads queries (reconstruction) ; q[0] for rows */
@@ -109,13 +110,17 @@ static void lru_push(smo *S, size_t i)  /* most recently used at the tail */
 static void drop_row(smo *S, size_t i)
 {
     lru_unlink(S, i);
-    S->used -= S->len[i];
+    S->used -= S->cap[i];
     vg_free(S->row[i]);
     S->row[i] = NULL;
-    S->len[i] = 0;
+    S->len[i] = S->cap[i] = 0;
 }
 
-/* Row i of Q covering positions [0, len); NULL (S->st set) out of memory. */
+/* Row i of Q covering positions [0, len); NULL (S->st set) out of memory.
+ * A new row takes over the buffer of a row it evicts when that is large
+ * enough: once the cache is full, rows are then computed into memory already
+ * touched, not into fresh pages (a row of the full NSL-KDD is 500 KB, which
+ * malloc would map and unmap each time). */
 static const float *get_row(smo *S, size_t i, size_t len)
 {
     if (S->row[i]) {
@@ -125,19 +130,37 @@ static const float *get_row(smo *S, size_t i, size_t len)
             return S->row[i];
         }
     }
-    size_t have = S->len[i], more = len - have;
-    while (S->used + more > S->budget && S->next[S->l] != (int64_t)S->l) drop_row(S, (size_t)S->next[S->l]);
-    float *r = vg_realloc(S->row[i], len * sizeof(float));
-    if (!r) {
-        S->st = vg_fail(VG_ERR_NOMEM, "svm: out of memory for a kernel row");
-        return NULL;
+    size_t have = S->len[i], more = S->cap[i] >= len ? 0 : len - S->cap[i];
+    while (S->used + more > S->budget && S->next[S->l] != (int64_t)S->l) {
+        size_t h = (size_t)S->next[S->l];
+        if (!S->row[i] && S->cap[h] >= len) {
+            lru_unlink(S, h);
+            S->row[i] = S->row[h];
+            S->cap[i] = S->cap[h];
+            S->row[h] = NULL;
+            S->len[h] = S->cap[h] = 0;
+            more = 0;
+            break;
+        }
+        drop_row(S, h);
     }
-    S->row[i] = r;
+    if (S->cap[i] < len) {
+        float *r = vg_realloc(S->row[i], len * sizeof(float));
+        if (!r) {
+            S->st = vg_fail(VG_ERR_NOMEM, "svm: out of memory for a kernel row");
+            if (S->row[i]) {  /* keep the list consistent: the old row stays cached */
+                lru_push(S, i);
+            }
+            return NULL;
+        }
+        S->used += len - S->cap[i];
+        S->row[i] = r;
+        S->cap[i] = (uint32_t)len;
+    }
+    compute_row(S, i, S->row[i], have, len);
     S->len[i] = (uint32_t)len;
-    S->used += more;
-    compute_row(S, i, r, have, len);
     lru_push(S, i);
-    return r;
+    return S->row[i];
 }
 
 #define SWAP(T, a, b) do { T tmp_ = (a); (a) = (b); (b) = tmp_; } while (0)
@@ -160,6 +183,7 @@ static void swap_positions(smo *S, size_t i, size_t j)
     if (cj) lru_unlink(S, j);
     SWAP(float *, S->row[i], S->row[j]);
     SWAP(uint32_t, S->len[i], S->len[j]);
+    SWAP(uint32_t, S->cap[i], S->cap[j]);
     if (cj) lru_push(S, i);
     if (ci) lru_push(S, j);
     /* ...and every cached row's entries i and j trade places. */
@@ -387,7 +411,7 @@ static void smo_free(smo *S)
         for (int w = 0; w < S->threads; w++) vg_svm_query_free(&S->q[w]);
     vg_free(S->q);
     vg_free(S->index), vg_free(S->y), vg_free(S->C), vg_free(S->alpha), vg_free(S->G), vg_free(S->Gbar);
-    vg_free(S->QD), vg_free(S->status), vg_free(S->perm), vg_free(S->row), vg_free(S->len);
+    vg_free(S->QD), vg_free(S->status), vg_free(S->perm), vg_free(S->row), vg_free(S->len), vg_free(S->cap);
     vg_free(S->prev), vg_free(S->next);
 }
 
@@ -407,12 +431,13 @@ vg_status vg_svm_solve(const vg_svm_problem *P, double *alpha_out, vg_svm_soluti
     S.perm = vg_malloc(n1 * sizeof *S.perm);
     S.row = vg_calloc(n1, sizeof *S.row);
     S.len = vg_calloc(n1, sizeof *S.len);
+    S.cap = vg_calloc(n1, sizeof *S.cap);
     S.prev = vg_malloc((n1 + 1) * sizeof *S.prev);
     S.next = vg_malloc((n1 + 1) * sizeof *S.next);
     S.q = vg_calloc((size_t)S.threads, sizeof *S.q);
     vg_status st = VG_OK;
     if (!S.index || !S.y || !S.C || !S.alpha || !S.G || !S.Gbar || !S.QD || !S.status || !S.perm || !S.row ||
-        !S.len || !S.prev || !S.next || !S.q) {
+        !S.len || !S.cap || !S.prev || !S.next || !S.q) {
         st = vg_fail(VG_ERR_NOMEM, "svm: out of memory for %zu variables", l);
         goto done;
     }
