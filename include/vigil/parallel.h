@@ -18,6 +18,18 @@ typedef void (*vg_task_fn)(void *ctx, size_t task, int worker);
  * (0 = the CPUs this process may run on). Returns when all tasks are done. */
 VG_API void vg_parallel_for(int threads, size_t n_tasks, vg_task_fn fn, void *ctx);
 
+/* A pool of threads - 1 workers that stay up between loops (src/core/pool.c),
+ * for thousands of short loops, where starting threads per call would cost
+ * more than the loop. vg_pool_for runs like vg_parallel_for (the caller is
+ * worker 0) and returns once every task is done. threads: as vg_parallel_for.
+ * A pool runs one loop at a time (call it from one thread). */
+typedef struct vg_pool vg_pool;
+VG_API vg_status vg_pool_new(int threads, vg_pool **out);
+VG_API void vg_pool_free(vg_pool *p);  /* NULL is fine */
+VG_API void vg_pool_for(vg_pool *p, size_t n_tasks, vg_task_fn fn, void *ctx);
+/* Workers including the caller (the threads that did start). */
+VG_API int vg_pool_threads(const vg_pool *p);
+
 /* The CPUs this process may run on: its affinity mask (taskset, a cgroup
  * cpuset, a container's CPU list), not every CPU of the machine. */
 VG_API int vg_cpus_available(void);

@@ -25,7 +25,9 @@
  * the active set does; a swap of two positions swaps their entries in
  * every cached row that covers both, and drops a row that covers only one.
  * The time goes into kernel rows: a missing row segment is computed in
- * blocks of positions, spread over threads when it is long. */
+ * blocks of positions, spread over a pool of threads that lives as long as
+ * the solve when it is long (thousands of rows: a thread start per row would
+ * cost more than the row). */
 #include "models/svm_smo.h"
 #include "vigil/parallel.h"
 
@@ -34,8 +36,8 @@
 #include <string.h>
 
 #define SMO_TAU 1e-12
-#define SMO_BLOCK 2048          /* positions per kernel task */
-#define SMO_PARALLEL_MIN 6144   /* a segment shorter than this runs on one thread */
+#define SMO_BLOCK 1024          /* positions per kernel task */
+#define SMO_PARALLEL_MIN 2048   /* a segment shorter than this runs on the caller alone */
 #define SMO_SHRINK_EVERY 1000
 
 enum { AT_LOWER = 0, AT_UPPER = 1, FREE = 2 };
@@ -54,7 +56,8 @@ typedef struct smo {
     uint32_t *cap;     /* l: floats allocated for the row (>= len) */
     int64_t *prev, *next;   /* LRU list over positions; sentinel index l */
     size_t used, budget;    /* floats held, allowed */
-    vg_svm_query *q;        /* threads queries (reconstruction) ; q[0] for rows */
+    vg_svm_query *q;        /* one query per worker (reconstruction); q[0] for rows */
+    vg_pool *pool;          /* kept for the whole solve: one loop per kernel row */
     int threads;
     vg_status st;
 } smo;
@@ -87,7 +90,11 @@ static void compute_row(smo *S, size_t i, float *out, size_t start, size_t end)
     vg_svm_query_from_row(S->P->rows, S->index[i], q);
     row_job J = { S, q, S->y[i], out, start, end };
     size_t n_tasks = (end - start + SMO_BLOCK - 1) / SMO_BLOCK;
-    vg_parallel_for(end - start >= SMO_PARALLEL_MIN ? S->threads : 1, n_tasks, row_task, &J);
+    if (end - start >= SMO_PARALLEL_MIN) {
+        vg_pool_for(S->pool, n_tasks, row_task, &J);
+    } else {
+        for (size_t t = 0; t < n_tasks; t++) row_task(&J, t, 0);
+    }
     vg_svm_query_clear(S->P->rows, S->index[i], q);
 }
 
@@ -339,8 +346,12 @@ static void reconstruct_gradient(smo *S)
     for (size_t p = 0; p < S->active; p++)
         if (S->status[p] == FREE) free_pos[n_free++] = (uint32_t)p;
     recon_job J = { S, free_pos, n_free };
-    size_t n = S->l - S->active;
-    vg_parallel_for(n * (n_free + 1) >= 100000 ? S->threads : 1, (n + 255) / 256, recon_task, &J);
+    size_t n = S->l - S->active, n_tasks = (n + 255) / 256;
+    if (n * (n_free + 1) >= 100000) {
+        vg_pool_for(S->pool, n_tasks, recon_task, &J);
+    } else {
+        for (size_t t = 0; t < n_tasks; t++) recon_task(&J, t, 0);
+    }
     vg_free(free_pos);
 }
 
@@ -410,6 +421,7 @@ static void smo_free(smo *S)
     if (S->q)
         for (int w = 0; w < S->threads; w++) vg_svm_query_free(&S->q[w]);
     vg_free(S->q);
+    vg_pool_free(S->pool);
     vg_free(S->index), vg_free(S->y), vg_free(S->C), vg_free(S->alpha), vg_free(S->G), vg_free(S->Gbar);
     vg_free(S->QD), vg_free(S->status), vg_free(S->perm), vg_free(S->row), vg_free(S->len), vg_free(S->cap);
     vg_free(S->prev), vg_free(S->next);
@@ -418,7 +430,7 @@ static void smo_free(smo *S)
 vg_status vg_svm_solve(const vg_svm_problem *P, double *alpha_out, vg_svm_solution *out)
 {
     memset(out, 0, sizeof *out);
-    smo S = { .P = P, .l = P->l, .active = P->l, .threads = vg_threads_resolve(P->threads) };
+    smo S = { .P = P, .l = P->l, .active = P->l, .threads = 1 };
     size_t l = P->l, n1 = l ? l : 1;
     S.index = vg_malloc(n1 * sizeof *S.index);
     S.y = vg_malloc(n1 * sizeof *S.y);
@@ -434,8 +446,12 @@ vg_status vg_svm_solve(const vg_svm_problem *P, double *alpha_out, vg_svm_soluti
     S.cap = vg_calloc(n1, sizeof *S.cap);
     S.prev = vg_malloc((n1 + 1) * sizeof *S.prev);
     S.next = vg_malloc((n1 + 1) * sizeof *S.next);
+    /* Worker threads only when some row is long enough to split. */
+    vg_status st = P->l >= SMO_PARALLEL_MIN && vg_threads_resolve(P->threads) > 1
+                       ? vg_pool_new(P->threads, &S.pool) : VG_OK;
+    if (st) goto done;
+    S.threads = vg_pool_threads(S.pool);
     S.q = vg_calloc((size_t)S.threads, sizeof *S.q);
-    vg_status st = VG_OK;
     if (!S.index || !S.y || !S.C || !S.alpha || !S.G || !S.Gbar || !S.QD || !S.status || !S.perm || !S.row ||
         !S.len || !S.cap || !S.prev || !S.next || !S.q) {
         st = vg_fail(VG_ERR_NOMEM, "svm: out of memory for %zu variables", l);
