@@ -19,7 +19,7 @@
 #   predict  vigil: wall time of `vigil eval` (read, encode, predict, metrics);
 #            LIBSVM: wall time of svm-predict (read, predict, write)
 # and the same with probabilities (probability=true against -b 1: five extra
-# trainings for the cross-validated Platt fit). With --full also all of
+# trainings for the cross-validated Platt fit; best of PROB_RUNS, 1 unless set). With --full also all of
 # KDDTrain+ (125,973 rows; LIBSVM takes minutes there: one run each).
 # vigil runs with its defaults (all CPUs). Writes "## SVM: vigil vs LIBSVM"
 # into bench/RESULTS.md.
@@ -27,6 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd); RUNS=${2:-3}; FULL=${3:-}
+PROB_RUNS=${PROB_RUNS:-1}  # -b 1 retrains five times per model: one run each unless asked
 DATA=${VG_SHARED_DATA:-../shared/data}/nsl-kdd
 command -v svm-train >/dev/null || { echo "svm-train missing: apt-get install libsvm-tools" >&2; exit 1; }
 work=$(mktemp -d)
@@ -48,7 +49,8 @@ one() {
   for prob in 0 1; do
     local b=() vp=false tag="$set"
     if ((prob)); then b=(-b 1); vp=true; tag="$set-prob"; fi
-    for run in $(seq "$runs"); do
+    local n=$runs; ((prob)) && n=$PROB_RUNS
+    for run in $(seq "$n"); do
       "$BUILD/vigil" train --data "$dir/sample.txt" --format kdd --task binary --model svm --param C=1 \
         --param gamma="$g" --param probability=$vp --json -o "$dir/v.vgm" >"$dir/vtrain.json" 2>/dev/null
       keep "$tag-vtrain" "$(json_get "$dir/vtrain.json" train_seconds)"
@@ -75,7 +77,7 @@ row() {  # TAG description
     "${best[$t-vtrain]}" "${best[$t-ltrain]}" "$(echo "${best[$t-vtrain]} / ${best[$t-ltrain]}" | bc -l)" \
     "${best[$t-vpred]}" "${best[$t-lpred]}" "${best[$t-vacc]}" "${best[$t-lacc]}" "${best[$t-vsv]}" "${best[$t-lsv]}"
 }
-rows=$(row sample "20,000-row sample"; row sample-prob "20,000-row sample, probabilities (-b 1)")
+rows=$(row sample "20,000-row sample"; row sample-prob "20,000-row sample, probabilities (-b 1), best of $PROB_RUNS")
 [[ $FULL == --full ]] && rows+=$'\n'$(row full "all of KDDTrain+ (125,973 rows), 1 run"; row full-prob "all of KDDTrain+, probabilities, 1 run")
 section=$(cat <<END
 ## SVM: vigil vs LIBSVM
