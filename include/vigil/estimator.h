@@ -171,6 +171,7 @@ extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
 extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
 extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
 extern VG_API const vg_estimator_kind vg_iforest_kind; /* "iforest" (anomaly score) */
+extern VG_API const vg_estimator_kind vg_svm_kind;     /* "svm" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -438,7 +438,8 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
 int vg_model_can_explain(const vg_model *m)
 {
     if (vg_model_reads_sparse(m)) return m->kind->explain_sparse != NULL && m->kind->n_outputs != NULL;
-    return m->kind->explain != NULL && m->kind->n_outputs != NULL;
+    /* A fitted state may have no exact explanation (svm with a non-linear kernel: no outputs). */
+    return m->kind->explain != NULL && m->kind->n_outputs != NULL && m->kind->n_outputs(m->state) > 0;
 }
 
 static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p);

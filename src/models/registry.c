@@ -17,6 +17,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_mlp_kind,
     &vg_autoencoder_kind,
     &vg_iforest_kind,
+    &vg_svm_kind,
     NULL,
 };
 
