@@ -145,6 +145,9 @@ extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
 extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_kmeans_kind;  /* "kmeans" */
+extern VG_API const vg_estimator_kind vg_lof_kind;     /* "lof" */
+extern VG_API const vg_estimator_kind vg_knn_kind;     /* "knn" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

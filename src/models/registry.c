@@ -13,6 +13,9 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_tree_kind,
     &vg_forest_kind,
     &vg_gbdt_kind,
+    &vg_kmeans_kind,
+    &vg_lof_kind,
+    &vg_knn_kind,
     NULL,
 };
 
