@@ -382,6 +382,8 @@ static void accumulate(km_step *S, size_t task, size_t r0, size_t r1)
     const km_data *D = S->D;
     const uint32_t k = S->k;
     double inertia = 0.0;
+    if (!S->sums) /* the final pass: the inertia reported is exact, in double */
+        for (size_t i = r0; i < r1; i++) S->mind2[i] = pair_d2(D, S->C, S->centers, i, (uint32_t)S->labels[i]);
     for (size_t i = r0; i < r1; i++) inertia += S->mind2[i];
     S->inertia[task] = inertia;
     if (!S->sums) return;
@@ -737,6 +739,7 @@ static vg_status km_iterate(const km_data *D, km_run *R, vg_kmeans_algorithm alg
     /* Labels, distances and inertia for the final centres (after a strict
      * stop they are the labels already held). */
     km_centers_set(&C, D, R->centers);
+    S.centers = R->centers;
     double *sums = S.sums;
     S.sums = NULL;  /* assign only */
     vg_parallel_for(threads, n_tasks, lloyd_task, &S);
