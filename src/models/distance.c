@@ -5,8 +5,8 @@
  * transposed (nd x TILE), and queries are taken four at a time, so the inner
  * loop broadcasts one query value against TILE contiguous reference values:
  * 4 x 16 accumulators that stay in registers. The kernels are compiled twice
- * (target_clones: AVX2+FMA and the baseline), the machine picks at load time;
- * the plain C loop is the reference either way. Threads take fixed blocks of
+ * (AVX2+FMA and the baseline build's own SIMD) and the CPU picks at first
+ * use; both are the same plain loop over 8-float vectors. Threads take fixed blocks of
  * queries and each query scans the references in index order, so results do
  * not depend on the thread count. */
 #include "models/distance.h"
@@ -19,57 +19,85 @@
 #define QGROUP 4         /* queries per kernel call */
 #define QBLOCK 128       /* queries per parallel task */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(VG_DIST_NO_CLONES)
-#define VG_DIST_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define VG_DIST_CLONES
-#endif
-
 typedef enum { K_SQ, K_ABS, K_DOT } kernel_mode;
 
 /* ---- the tile kernels ---------------------------------------------------- */
 
-/* q: (4, nd) row-major; t: (nd, TILE); out: (4, TILE). */
-VG_DIST_CLONES void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
+/* Eight floats as one value (GCC/clang vector extensions): AVX registers
+ * where the clone below may use them, two SSE registers otherwise. */
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8f v8_load(const float *p)
 {
-    float acc[QGROUP][VG_DIST_TILE] = { { 0 } };
-    for (uint32_t c = 0; c < nd; c++) {
-        const float *tc = t + (size_t)c * VG_DIST_TILE;
-        for (int r = 0; r < QGROUP; r++) {
-            const float qv = q[(size_t)r * nd + c];
-            for (int j = 0; j < VG_DIST_TILE; j++) {
-                float df = qv - tc[j];
-                acc[r][j] += df * df;
-            }
-        }
-    }
-    memcpy(out, acc, sizeof acc);
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
-VG_DIST_CLONES static void tile_abs4(const float *q, const float *t, uint32_t nd, float *out)
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline v8f v8_abs(v8f v)
 {
-    float acc[QGROUP][VG_DIST_TILE] = { { 0 } };
-    for (uint32_t c = 0; c < nd; c++) {
-        const float *tc = t + (size_t)c * VG_DIST_TILE;
-        for (int r = 0; r < QGROUP; r++) {
-            const float qv = q[(size_t)r * nd + c];
-            for (int j = 0; j < VG_DIST_TILE; j++) acc[r][j] += fabsf(qv - tc[j]);
-        }
-    }
-    memcpy(out, acc, sizeof acc);
+    return (v8f)((v8i)v & 0x7fffffff);  /* clear the sign bits */
 }
 
-VG_DIST_CLONES static void tile_dot4(const float *q, const float *t, uint32_t nd, float *out)
-{
-    float acc[QGROUP][VG_DIST_TILE] = { { 0 } };
-    for (uint32_t c = 0; c < nd; c++) {
-        const float *tc = t + (size_t)c * VG_DIST_TILE;
-        for (int r = 0; r < QGROUP; r++) {
-            const float qv = q[(size_t)r * nd + c];
-            for (int j = 0; j < VG_DIST_TILE; j++) acc[r][j] += qv * tc[j];
-        }
+/* q: (4, nd) row-major; t: (nd, TILE); out: (4, TILE). OP combines a
+ * broadcast query value and 8 reference values into the accumulator. */
+#define TILE_KERNEL(name, attr, OP)                                                          \
+    attr static void name(const float *q, const float *t, uint32_t nd, float *out)           \
+    {                                                                                        \
+        v8f acc[QGROUP][2] = { { { 0 } } };                                                  \
+        for (uint32_t c = 0; c < nd; c++) {                                                  \
+            const v8f t0 = v8_load(t + (size_t)c * VG_DIST_TILE);                            \
+            const v8f t1 = v8_load(t + (size_t)c * VG_DIST_TILE + 8);                        \
+            for (int r = 0; r < QGROUP; r++) {                                               \
+                const float qs = q[(size_t)r * nd + c];                                      \
+                const v8f qv = { qs, qs, qs, qs, qs, qs, qs, qs };                           \
+                OP(acc[r][0], qv, t0);                                                       \
+                OP(acc[r][1], qv, t1);                                                       \
+            }                                                                                \
+        }                                                                                    \
+        memcpy(out, acc, sizeof acc);                                                        \
     }
-    memcpy(out, acc, sizeof acc);
+
+#define OP_SQ(a, x, y) do { v8f df_ = (x) - (y); (a) += df_ * df_; } while (0)
+#define OP_ABS(a, x, y) ((a) += v8_abs((x) - (y)))
+#define OP_DOT(a, x, y) ((a) += (x) * (y))
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(VG_DIST_PLAIN)
+#define VG_DIST_AVX2 1
+#define ATTR_AVX2 __attribute__((target("avx2,fma")))
+TILE_KERNEL(sq4_avx2, ATTR_AVX2, OP_SQ)
+TILE_KERNEL(abs4_avx2, ATTR_AVX2, OP_ABS)
+TILE_KERNEL(dot4_avx2, ATTR_AVX2, OP_DOT)
+#endif
+TILE_KERNEL(sq4_plain, , OP_SQ)
+TILE_KERNEL(abs4_plain, , OP_ABS)
+TILE_KERNEL(dot4_plain, , OP_DOT)
+
+typedef void (*tile_fn)(const float *, const float *, uint32_t, float *);
+
+/* The kernels for this CPU, chosen once (a race here only stores the same
+ * pointers twice). Results may differ in the last bit between the two
+ * (fused multiply-add), never between thread counts on one machine. */
+static tile_fn pick(kernel_mode mode)
+{
+#ifdef VG_DIST_AVX2
+    static int have = -1;
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    if (have) return mode == K_SQ ? sq4_avx2 : mode == K_ABS ? abs4_avx2 : dot4_avx2;
+#endif
+    return mode == K_SQ ? sq4_plain : mode == K_ABS ? abs4_plain : dot4_plain;
+}
+
+void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
+{
+    static tile_fn fn;
+    if (!fn) fn = pick(K_SQ);
+    fn(q, t, nd, out);
 }
 
 /* ---- exact distances ----------------------------------------------------- */
@@ -279,15 +307,14 @@ static void knn_task(void *ctx, size_t task, int worker)
     }
 
     float out[QGROUP * VG_DIST_TILE];
+    const tile_fn kernel = pick(mode);
     const size_t n = ix->n, n_tiles = (n + VG_DIST_TILE - 1) / VG_DIST_TILE;
     for (size_t t = 0; t < n_tiles; t++) {
         const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE;
         const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, n - r0);
         for (size_t g = 0; g < m; g += QGROUP) {
             const float *qg = qd + g * nd;
-            if (mode == K_SQ) vg_dist_tile_sq4(qg, tile, nd, out);
-            else if (mode == K_ABS) tile_abs4(qg, tile, nd, out);
-            else tile_dot4(qg, tile, nd, out);
+            kernel(qg, tile, nd, out);
             for (size_t a = g; a < VG_MIN(m, g + QGROUP); a++) {
                 const float *o = out + (a - g) * VG_DIST_TILE;
                 cand *h = heap + a * kk;

@@ -230,18 +230,23 @@ static vg_status km_data_init(km_data *D, const float *X, size_t n, uint32_t d)
     D->dense_col = vg_malloc(((size_t)d + 1) * sizeof(uint32_t));
     D->bin_col = vg_malloc(((size_t)d + 1) * sizeof(uint32_t));
     if (!D->dense_col || !D->bin_col) goto nomem;
+    /* Which columns are 0/1 in every row: one pass in row order. */
+    uint8_t *binary = vg_malloc((size_t)d + 1);
+    if (!binary) goto nomem;
+    memset(binary, 1, d);
     size_t nset = 0;
-    for (uint32_t c = 0; c < d; c++) {
-        int binary = 1;
-        size_t ones = 0;
-        for (size_t i = 0; i < n && binary; i++) {
-            float v = X[i * d + c];
-            binary = v == 0.0f || v == 1.0f;
-            ones += v == 1.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float *x = X + i * d;
+        for (uint32_t c = 0; c < d; c++) {
+            binary[c] &= x[c] == 0.0f || x[c] == 1.0f;
+            nset += x[c] == 1.0f;  /* an upper bound on the bits kept */
         }
-        if (binary) D->bin_col[D->nb++] = c, nset += ones;
+    }
+    for (uint32_t c = 0; c < d; c++) {
+        if (binary[c]) D->bin_col[D->nb++] = c;
         else D->dense_col[D->nd++] = c;
     }
+    vg_free(binary);
     size_t npad = (n + 3) / 4 * 4;
     D->dense = vg_calloc(npad * D->nd + 1, sizeof(float));
     D->bptr = vg_malloc((n + 1) * sizeof(uint64_t));
@@ -308,7 +313,7 @@ static void km_centers_set(km_centers *C, const km_data *D, const double *center
 }
 
 /* Squared distance of row i to centre j by its binary part (exact, double). */
-static double bin_part(const km_data *D, const km_centers *C, size_t i, uint32_t j)
+static inline double bin_part(const km_data *D, const km_centers *C, size_t i, uint32_t j)
 {
     const double *cb = C->bin + (size_t)j * D->nb;
     double s = 0.0;
@@ -770,25 +775,27 @@ done:
 /* The tolerance scikit-learn uses: tol times the mean feature variance. */
 static double abs_tol(const km_data *D, double tol)
 {
-    double total = 0.0;
-    for (uint32_t c = 0; c < D->d; c++) {
-        double mean = 0.0, m2 = 0.0;
-        for (size_t i = 0; i < D->n; i++) {
-            double v = D->X[i * D->d + c], dv = v - mean;
-            mean += dv / (double)(i + 1);
-            m2 += dv * (v - mean);
+    double *mean = vg_calloc((size_t)D->d * 2, sizeof(double));
+    if (!mean) return tol;  /* only a stopping rule: a plain tol is a safe fallback */
+    double *m2 = mean + D->d, total = 0.0;
+    for (size_t i = 0; i < D->n; i++)
+        for (uint32_t c = 0; c < D->d; c++) mean[c] += D->X[i * D->d + c];
+    for (uint32_t c = 0; c < D->d; c++) mean[c] /= (double)D->n;
+    for (size_t i = 0; i < D->n; i++)
+        for (uint32_t c = 0; c < D->d; c++) {
+            double dv = D->X[i * D->d + c] - mean[c];
+            m2[c] += dv * dv;
         }
-        total += m2 / (double)D->n;
-    }
+    for (uint32_t c = 0; c < D->d; c++) total += m2[c] / (double)D->n;
+    vg_free(mean);
     return D->d ? tol * total / D->d : 0.0;
 }
 
 /* The best of n_init runs (lowest inertia, first on ties), or one run from
  * init when given. Run r draws from the stream (seed, k * 1000 + r). */
 static vg_status km_fit_k(const km_data *D, const vg_kmeans_params *p, uint32_t k, const double *init, uint64_t seed,
-                          int threads, km_run *best)
+                          int threads, double tol_abs, km_run *best)
 {
-    const double tol_abs = abs_tol(D, p->tol);
     long runs = init ? 1 : p->n_init;
     vg_status st = VG_OK;
     memset(best, 0, sizeof *best);
@@ -812,6 +819,7 @@ static vg_status km_fit_k(const km_data *D, const vg_kmeans_params *p, uint32_t 
             km_run_free(best);
             return st;
         }
+        vg_log(VG_LOG_DEBUG, "kmeans: k=%u run %ld: %u iterations, inertia %.9g", k, r, R.iterations, R.inertia);
         if (!best->centers || R.inertia < best->inertia) {
             km_run_free(best);
             *best = R;
@@ -914,9 +922,10 @@ static vg_status fit_common(const vg_kmeans_params *p, const vg_train_set *ts, c
     vg_status st = km_data_init(&D, X->data, X->rows, (uint32_t)X->cols);
     if (st != VG_OK) return st;
     kmeans_state *s = NULL;
+    const double tol_abs = abs_tol(&D, p->tol);
     if (!p->k_max) {
         km_run R;
-        if ((st = km_fit_k(&D, p, (uint32_t)k_lo, init, seed, threads, &R)) == VG_OK) {
+        if ((st = km_fit_k(&D, p, (uint32_t)k_lo, init, seed, threads, tol_abs, &R)) == VG_OK) {
             st = make_state(&D, &R, &s);
             km_run_free(&R);
         }
@@ -958,7 +967,7 @@ static vg_status fit_common(const vg_kmeans_params *p, const vg_train_set *ts, c
     for (uint32_t t = 0; t < n_k; t++) {
         km_run R;
         uint32_t k = (uint32_t)k_lo + t;
-        if ((st = km_fit_k(&D, p, k, NULL, seed, threads, &R)) != VG_OK) goto range_done;
+        if ((st = km_fit_k(&D, p, k, NULL, seed, threads, tol_abs, &R)) != VG_OK) goto range_done;
         table[t].k = k;
         table[t].inertia = R.inertia;
         table[t].silhouette = silhouette(dm, rows, ns, R.labels, k, sum_by, cnt_by);
