@@ -24,80 +24,89 @@ typedef enum { K_SQ, K_ABS, K_DOT } kernel_mode;
 /* ---- the tile kernels ---------------------------------------------------- */
 
 /* Eight floats as one value (GCC/clang vector extensions): AVX registers
- * where the clone below may use them, two SSE registers otherwise. */
+ * in the AVX2 build of the scan below, two SSE registers otherwise. */
 typedef float v8f __attribute__((vector_size(32)));
-
-static inline v8f v8_load(const float *p)
-{
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 typedef int32_t v8i __attribute__((vector_size(32)));
 
-static inline v8f v8_abs(v8f v)
-{
-    return (v8f)((v8i)v & 0x7fffffff);  /* clear the sign bits */
-}
-
-/* q: (4, nd) row-major; t: (nd, TILE); out: (4, TILE). OP combines a
- * broadcast query value and 8 reference values into the accumulator. */
-#define TILE_KERNEL(name, attr, OP)                                                          \
-    attr static void name(const float *q, const float *t, uint32_t nd, float *out)           \
-    {                                                                                        \
-        v8f acc[QGROUP][2] = { { { 0 } } };                                                  \
-        for (uint32_t c = 0; c < nd; c++) {                                                  \
-            const v8f t0 = v8_load(t + (size_t)c * VG_DIST_TILE);                            \
-            const v8f t1 = v8_load(t + (size_t)c * VG_DIST_TILE + 8);                        \
-            for (int r = 0; r < QGROUP; r++) {                                               \
-                const float qs = q[(size_t)r * nd + c];                                      \
-                const v8f qv = { qs, qs, qs, qs, qs, qs, qs, qs };                           \
-                OP(acc[r][0], qv, t0);                                                       \
-                OP(acc[r][1], qv, t1);                                                       \
-            }                                                                                \
-        }                                                                                    \
-        memcpy(out, acc, sizeof acc);                                                        \
-    }
-
+#define V8_LOAD(dst, p) memcpy(&(dst), (p), sizeof(v8f))
 #define OP_SQ(a, x, y) do { v8f df_ = (x) - (y); (a) += df_ * df_; } while (0)
-#define OP_ABS(a, x, y) ((a) += v8_abs((x) - (y)))
+#define OP_ABS(a, x, y) do { v8f df_ = (x) - (y); (a) += (v8f)((v8i)df_ & 0x7fffffff); } while (0)
 #define OP_DOT(a, x, y) ((a) += (x) * (y))
+
+/* q: (4, nd) row-major; t: (nd, TILE); out: (4, TILE). OP folds a
+ * broadcast query value and 8 reference values into an accumulator. The
+ * eight accumulators are named, not an array, so they stay in registers. */
+#define TILE_BODY(OP, q, t, nd, out)                                                         \
+    do {                                                                                     \
+        const v8f z_ = { 0 };                                                                \
+        v8f a00_ = z_, a01_ = z_, a10_ = z_, a11_ = z_, a20_ = z_, a21_ = z_, a30_ = z_, a31_ = z_; \
+        const float *q0_ = (q), *q1_ = (q) + (nd), *q2_ = (q) + 2 * (size_t)(nd), *q3_ = (q) + 3 * (size_t)(nd); \
+        for (uint32_t c_ = 0; c_ < (nd); c_++) {                                             \
+            v8f t0_, t1_;                                                                    \
+            V8_LOAD(t0_, (t) + (size_t)c_ * VG_DIST_TILE);                                   \
+            V8_LOAD(t1_, (t) + (size_t)c_ * VG_DIST_TILE + 8);                               \
+            const v8f b0_ = z_ + q0_[c_], b1_ = z_ + q1_[c_], b2_ = z_ + q2_[c_], b3_ = z_ + q3_[c_]; \
+            OP(a00_, b0_, t0_);                                                              \
+            OP(a01_, b0_, t1_);                                                              \
+            OP(a10_, b1_, t0_);                                                              \
+            OP(a11_, b1_, t1_);                                                              \
+            OP(a20_, b2_, t0_);                                                              \
+            OP(a21_, b2_, t1_);                                                              \
+            OP(a30_, b3_, t0_);                                                              \
+            OP(a31_, b3_, t1_);                                                              \
+        }                                                                                    \
+        memcpy((out) + 0, &a00_, 32);                                                        \
+        memcpy((out) + 8, &a01_, 32);                                                        \
+        memcpy((out) + 16, &a10_, 32);                                                       \
+        memcpy((out) + 24, &a11_, 32);                                                       \
+        memcpy((out) + 32, &a20_, 32);                                                       \
+        memcpy((out) + 40, &a21_, 32);                                                       \
+        memcpy((out) + 48, &a30_, 32);                                                       \
+        memcpy((out) + 56, &a31_, 32);                                                       \
+    } while (0)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(VG_DIST_PLAIN)
 #define VG_DIST_AVX2 1
-#define ATTR_AVX2 __attribute__((target("avx2,fma")))
-TILE_KERNEL(sq4_avx2, ATTR_AVX2, OP_SQ)
-TILE_KERNEL(abs4_avx2, ATTR_AVX2, OP_ABS)
-TILE_KERNEL(dot4_avx2, ATTR_AVX2, OP_DOT)
+#define ATTR_AVX2 __attribute__((target("avx2,fma,popcnt")))
 #endif
-TILE_KERNEL(sq4_plain, , OP_SQ)
-TILE_KERNEL(abs4_plain, , OP_ABS)
-TILE_KERNEL(dot4_plain, , OP_DOT)
 
-typedef void (*tile_fn)(const float *, const float *, uint32_t, float *);
-
-/* The kernels for this CPU, chosen once (a race here only stores the same
- * pointers twice). Results may differ in the last bit between the two
- * (fused multiply-add), never between thread counts on one machine. */
-static tile_fn pick(kernel_mode mode)
+static int have_avx2(void)
 {
 #ifdef VG_DIST_AVX2
-    static int have = -1;
+    static int have = -1;  /* a race here stores the same value twice */
     if (have < 0) {
         __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("popcnt");
     }
-    if (have) return mode == K_SQ ? sq4_avx2 : mode == K_ABS ? abs4_avx2 : dot4_avx2;
+    return have;
+#else
+    return 0;
 #endif
-    return mode == K_SQ ? sq4_plain : mode == K_ABS ? abs4_plain : dot4_plain;
 }
 
+#ifdef VG_DIST_AVX2
+ATTR_AVX2 static void sq4_avx2(const float *q, const float *t, uint32_t nd, float *out)
+{
+    TILE_BODY(OP_SQ, q, t, nd, out);
+}
+#endif
+
+static void sq4_plain(const float *q, const float *t, uint32_t nd, float *out)
+{
+    TILE_BODY(OP_SQ, q, t, nd, out);
+}
+
+/* Results may differ in the last bit between the AVX2 build and the plain
+ * one (fused multiply-add), never between thread counts on one machine. */
 void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
 {
-    static tile_fn fn;
-    if (!fn) fn = pick(K_SQ);
-    fn(q, t, nd, out);
+#ifdef VG_DIST_AVX2
+    if (have_avx2()) {
+        sq4_avx2(q, t, nd, out);
+        return;
+    }
+#endif
+    sq4_plain(q, t, nd, out);
 }
 
 /* ---- exact distances ----------------------------------------------------- */
@@ -246,6 +255,101 @@ static int exact_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* What one block of queries scans the references with. */
+typedef struct scan_ctx {
+    const vg_dist_index *ix;
+    kernel_mode mode;
+    int self;
+    size_t q0, m;               /* first query, queries in the block */
+    uint32_t kk;                /* candidates kept per query */
+    const float *qd;            /* m (padded to 4) x nd dense parts */
+    const uint64_t *qb;         /* m x words */
+    const uint8_t *irregular;   /* m: a one-hot column holds something else than 0/1 */
+    const double *base, *delta; /* irregular queries' binary part: base + sum of delta over set bits */
+    cand *heap;                 /* m x kk */
+    uint32_t *hlen;             /* m */
+} scan_ctx;
+
+/* One query's 16 float32 distances o (dense part, from the kernel) to the
+ * tile's references r0..r0+rn: add the binary part, then offer to the heap
+ * the few below its worst. Inlined into each build of the scan, so the
+ * popcounts are single instructions in the AVX2 one. */
+static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_t a, size_t r0, size_t rn, float *o)
+{
+    const vg_dist_index *ix = S->ix;
+    const uint32_t W = ix->words, nb = ix->nb, kk = S->kk;
+    if (S->mode == K_DOT) {
+        for (size_t j = 0; j < VG_DIST_TILE; j++) o[j] = 1.0f - o[j];
+    } else if (!S->irregular[a]) {
+        const uint64_t *qa = S->qb + a * W, *rb = ix->bits + r0 * W;
+        if (W == 1) {
+            for (size_t j = 0; j < rn; j++) o[j] += (float)__builtin_popcountll(qa[0] ^ rb[j]);
+        } else {
+            for (size_t j = 0; j < rn; j++) {
+                uint32_t pc = 0;
+                for (uint32_t w = 0; w < W; w++) pc += (uint32_t)__builtin_popcountll(qa[w] ^ rb[j * W + w]);
+                o[j] += (float)pc;
+            }
+        }
+    } else {
+        for (size_t j = 0; j < rn; j++) {
+            const uint64_t *rb = ix->bits + (r0 + j) * W;
+            double s = S->base[a];
+            for (uint32_t w = 0; w < W; w++)
+                for (uint64_t bw = rb[w]; bw; bw &= bw - 1) s += S->delta[a * nb + w * 64 + (uint32_t)__builtin_ctzll(bw)];
+            o[j] += (float)s;
+        }
+    }
+    /* NaN never passes a comparison: the padding and the query itself. */
+    for (size_t j = rn; j < VG_DIST_TILE; j++) o[j] = NAN;
+    const size_t qi = S->q0 + a;
+    if (S->self && qi >= r0 && qi < r0 + rn) o[qi - r0] = NAN;
+    cand *h = S->heap + a * kk;
+    uint32_t *len = S->hlen + a;
+    const float thr = *len == kk ? h[0].d : INFINITY;
+    uint32_t mask = 0;
+    for (uint32_t j = 0; j < VG_DIST_TILE; j++) mask |= (uint32_t)(o[j] <= thr) << j;
+    while (mask) {
+        uint32_t j = (uint32_t)__builtin_ctz(mask);
+        mask &= mask - 1;
+        if (*len == kk && !(o[j] <= h[0].d)) continue;
+        heap_push(h, len, kk, (cand){ o[j], (uint32_t)(r0 + j) });
+    }
+}
+
+/* Every reference tile against the block's queries, four at a time. */
+#define SCAN_BODY(S)                                                                         \
+    do {                                                                                     \
+        const vg_dist_index *ix_ = (S)->ix;                                                  \
+        const uint32_t nd_ = ix_->nd;                                                        \
+        const size_t n_ = ix_->n, n_tiles_ = (n_ + VG_DIST_TILE - 1) / VG_DIST_TILE;         \
+        float out_[QGROUP * VG_DIST_TILE];                                                   \
+        for (size_t t_ = 0; t_ < n_tiles_; t_++) {                                           \
+            const float *tile_ = ix_->tiles + t_ * (size_t)nd_ * VG_DIST_TILE;               \
+            const size_t r0_ = t_ * VG_DIST_TILE, rn_ = VG_MIN((size_t)VG_DIST_TILE, n_ - r0_); \
+            for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                 \
+                const float *qg_ = (S)->qd + g_ * nd_;                                       \
+                if ((S)->mode == K_SQ) TILE_BODY(OP_SQ, qg_, tile_, nd_, out_);              \
+                else if ((S)->mode == K_ABS) TILE_BODY(OP_ABS, qg_, tile_, nd_, out_);       \
+                else TILE_BODY(OP_DOT, qg_, tile_, nd_, out_);                               \
+                for (size_t a_ = g_; a_ < VG_MIN((S)->m, g_ + QGROUP); a_++)                 \
+                    offer((S), a_, r0_, rn_, out_ + (a_ - g_) * VG_DIST_TILE);               \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+#ifdef VG_DIST_AVX2
+ATTR_AVX2 static void scan_avx2(const scan_ctx *S)
+{
+    SCAN_BODY(S);
+}
+#endif
+
+static void scan_plain(const scan_ctx *S)
+{
+    SCAN_BODY(S);
+}
+
 typedef struct knn_job {
     const vg_dist_index *ix;
     const float *Q;
@@ -306,45 +410,12 @@ static void knn_task(void *ctx, size_t task, int worker)
         }
     }
 
-    float out[QGROUP * VG_DIST_TILE];
-    const tile_fn kernel = pick(mode);
-    const size_t n = ix->n, n_tiles = (n + VG_DIST_TILE - 1) / VG_DIST_TILE;
-    for (size_t t = 0; t < n_tiles; t++) {
-        const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE;
-        const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, n - r0);
-        for (size_t g = 0; g < m; g += QGROUP) {
-            const float *qg = qd + g * nd;
-            kernel(qg, tile, nd, out);
-            for (size_t a = g; a < VG_MIN(m, g + QGROUP); a++) {
-                const float *o = out + (a - g) * VG_DIST_TILE;
-                cand *h = heap + a * kk;
-                const size_t qi = q0 + a;
-                for (size_t j = 0; j < rn; j++) {
-                    const size_t r = r0 + j;
-                    if (J->self && r == qi) continue;
-                    float v;
-                    if (mode == K_DOT) {
-                        v = 1.0f - o[j];
-                    } else {
-                        const uint64_t *rb = ix->bits + r * W;
-                        if (!irregular[a]) {
-                            uint32_t pc = 0;
-                            for (uint32_t w = 0; w < W; w++) pc += (uint32_t)__builtin_popcountll(qb[a * W + w] ^ rb[w]);
-                            v = o[j] + (float)pc;
-                        } else {
-                            double s = base[a];
-                            for (uint32_t w = 0; w < W; w++)
-                                for (uint64_t bw = rb[w]; bw; bw &= bw - 1)
-                                    s += delta[a * nb + w * 64 + (uint32_t)__builtin_ctzll(bw)];
-                            v = o[j] + (float)s;
-                        }
-                    }
-                    if (hlen[a] == kk && !(v <= h[0].d)) continue;
-                    heap_push(h, &hlen[a], kk, (cand){ v, (uint32_t)r });
-                }
-            }
-        }
-    }
+    scan_ctx S = { ix, mode, J->self, q0, m, kk, qd, qb, irregular, base, delta, heap, hlen };
+#ifdef VG_DIST_AVX2
+    if (have_avx2()) scan_avx2(&S);
+    else
+#endif
+        scan_plain(&S);
 
     /* Re-rank each query's candidates by the exact distance. */
     for (size_t a = 0; a < m; a++) {
@@ -353,9 +424,11 @@ static void knn_task(void *ctx, size_t task, int worker)
         for (uint32_t c = 0; c < hlen[a]; c++)
             ex[c] = (exact_cand){ vg_dist_exact(ix->metric, x, ix->X + (size_t)h[c].i * d, d), h[c].i };
         qsort(ex, hlen[a], sizeof *ex, exact_cmp);
+        /* Fewer candidates than k only when the query's distances are all
+         * NaN (a NaN or infinite value in it): report them as infinitely far. */
         for (uint32_t c = 0; c < J->k; c++) {
-            J->idx[(q0 + a) * J->k + c] = ex[c].i;
-            J->dist[(q0 + a) * J->k + c] = ex[c].d;
+            J->idx[(q0 + a) * J->k + c] = c < hlen[a] ? ex[c].i : 0;
+            J->dist[(q0 + a) * J->k + c] = c < hlen[a] ? ex[c].d : INFINITY;
         }
     }
 done:
