@@ -146,7 +146,71 @@ void vg_dist_index_free(vg_dist_index *ix)
     vg_free(ix->tiles);
     vg_free(ix->bits);
     vg_free(ix->norm);
+    vg_free(ix->perm);
+    vg_free(ix->slot);
+    vg_free(ix->center);
+    vg_free(ix->ctiles);
+    vg_free(ix->radius);
     memset(ix, 0, sizeof *ix);
+}
+
+typedef struct keyed {
+    float v;
+    uint32_t i;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->v != y->v) return x->v < y->v ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* perm (n): rows in the order of the leaves of a k-d split: each range of
+ * more than TILE rows is sorted on its widest column and cut at the median,
+ * rounded to whole tiles. Deterministic (ties by row index). */
+static int kd_order(const float *X, size_t n, uint32_t d, uint32_t *perm)
+{
+    keyed *tmp = vg_malloc((n + 1) * sizeof *tmp);
+    size_t *stack = vg_malloc((2 * 64 + 2) * sizeof(size_t));
+    if (!tmp || !stack) {
+        vg_free(tmp);
+        vg_free(stack);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+    size_t top = 0;
+    stack[top++] = 0;
+    stack[top++] = n;
+    while (top) {
+        size_t hi = stack[--top], lo = stack[--top];
+        if (hi - lo <= VG_DIST_TILE) continue;
+        uint32_t best = 0;
+        float spread = -1.0f;
+        for (uint32_t c = 0; c < d; c++) {
+            double s1 = 0.0, s2 = 0.0;
+            for (size_t i = lo; i < hi; i++) {
+                double v = X[(size_t)perm[i] * d + c];
+                s1 += v;
+                s2 += v * v;
+            }
+            double var = s2 / (double)(hi - lo) - (s1 / (double)(hi - lo)) * (s1 / (double)(hi - lo));
+            if (var > spread) spread = (float)var, best = c;
+        }
+        for (size_t i = lo; i < hi; i++) tmp[i - lo] = (keyed){ X[(size_t)perm[i] * d + best], perm[i] };
+        qsort(tmp, hi - lo, sizeof *tmp, keyed_cmp);
+        for (size_t i = lo; i < hi; i++) perm[i] = tmp[i - lo].i;
+        size_t half = (hi - lo) / 2, mid = lo + (half + VG_DIST_TILE - 1) / VG_DIST_TILE * VG_DIST_TILE;
+        if (mid >= hi) mid = lo + VG_DIST_TILE;
+        /* Depth stays below 64: each cut leaves at most half + TILE rows on a side. */
+        stack[top++] = lo;
+        stack[top++] = mid;
+        stack[top++] = mid;
+        stack[top++] = hi;
+    }
+    vg_free(tmp);
+    vg_free(stack);
+    return 1;
 }
 
 vg_status vg_dist_index_init(vg_dist_index *ix, const float *X, size_t n, uint32_t d, vg_dist_metric metric)
@@ -179,7 +243,41 @@ vg_status vg_dist_index_init(vg_dist_index *ix, const float *X, size_t n, uint32
         ix->norm = vg_malloc((n + 1) * sizeof(double));
         if (!ix->norm) goto nomem;
     }
-    for (size_t i = 0; i < n; i++) {
+    ix->perm = vg_malloc((n + 1) * sizeof(uint32_t));
+    ix->slot = vg_malloc((n + 1) * sizeof(uint32_t));
+    ix->center = vg_calloc(n_tiles * (size_t)d + 1, sizeof(float));
+    ix->radius = vg_calloc(n_tiles + 1, sizeof(double));
+    if (!ix->perm || !ix->slot || !ix->center || !ix->radius) goto nomem;
+    if (metric == VG_DIST_COSINE) {
+        for (size_t i = 0; i < n; i++) ix->perm[i] = (uint32_t)i;
+    } else if (!kd_order(X, n, d, ix->perm)) {
+        goto nomem;
+    }
+    for (size_t t = 0; t < n_tiles; t++) {
+        size_t s0 = t * VG_DIST_TILE, s1 = VG_MIN(n, s0 + VG_DIST_TILE);
+        float *c = ix->center + t * d;
+        for (uint32_t f = 0; f < d; f++) {
+            double m = 0.0;
+            for (size_t sl = s0; sl < s1; sl++) m += X[(size_t)ix->perm[sl] * d + f];
+            c[f] = (float)(m / (double)(s1 - s0));
+        }
+        double r = 0.0;
+        for (size_t sl = s0; sl < s1; sl++) {
+            double e = vg_dist_exact(VG_DIST_EUCLIDEAN, c, X + (size_t)ix->perm[sl] * d, d);
+            r = e > r ? e : r;
+        }
+        ix->radius[t] = r;
+    }
+    size_t n_ctiles = (n_tiles + VG_DIST_TILE - 1) / VG_DIST_TILE;
+    ix->ctiles = vg_calloc(n_ctiles * (size_t)d * VG_DIST_TILE + 1, sizeof(float));
+    if (!ix->ctiles) goto nomem;
+    for (size_t t = 0; t < n_tiles; t++)
+        for (uint32_t f = 0; f < d; f++)
+            ix->ctiles[(t / VG_DIST_TILE) * (size_t)d * VG_DIST_TILE + (size_t)f * VG_DIST_TILE + t % VG_DIST_TILE] =
+                ix->center[t * d + f];
+    for (size_t sl = 0; sl < n; sl++) {
+        const size_t i = ix->perm[sl];
+        ix->slot[i] = (uint32_t)sl;
         const float *x = X + i * d;
         double scale = 1.0;
         if (metric == VG_DIST_COSINE) {
@@ -188,10 +286,10 @@ vg_status vg_dist_index_init(vg_dist_index *ix, const float *X, size_t n, uint32
             ix->norm[i] = sqrt(s);
             scale = ix->norm[i] > 0.0 ? 1.0 / ix->norm[i] : 0.0;
         }
-        float *tile = ix->tiles + (i / VG_DIST_TILE) * (size_t)ix->nd * VG_DIST_TILE;
+        float *tile = ix->tiles + (sl / VG_DIST_TILE) * (size_t)ix->nd * VG_DIST_TILE;
         for (uint32_t c = 0; c < ix->nd; c++)
-            tile[(size_t)c * VG_DIST_TILE + i % VG_DIST_TILE] = (float)(x[ix->dense_col[c]] * scale);
-        uint64_t *b = ix->bits + i * ix->words;
+            tile[(size_t)c * VG_DIST_TILE + sl % VG_DIST_TILE] = (float)(x[ix->dense_col[c]] * scale);
+        uint64_t *b = ix->bits + sl * ix->words;
         for (uint32_t c = 0; c < ix->nb; c++)
             if (x[ix->bin_col[c]] == 1.0f) b[c / 64] |= 1ull << (c % 64);
     }
@@ -255,25 +353,30 @@ static int exact_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* What one block of queries scans the references with. */
+/* What one block of queries scans the references with. Positions a in
+ * [0, m) are the block's queries in the order they are grouped by four. */
 typedef struct scan_ctx {
     const vg_dist_index *ix;
     kernel_mode mode;
-    int self;
-    size_t q0, m;               /* first query, queries in the block */
     uint32_t kk;                /* candidates kept per query */
+    size_t m;
+    const uint32_t *self_slot;  /* m: the slot a query must not count (self search), else UINT32_MAX */
     const float *qd;            /* m (padded to 4) x nd dense parts */
     const uint64_t *qb;         /* m x words */
     const uint8_t *irregular;   /* m: a one-hot column holds something else than 0/1 */
     const double *base, *delta; /* irregular queries' binary part: base + sum of delta over set bits */
+    const float *lb;            /* rows x n_tiles lower bounds on the distance to a tile's rows, or NULL */
+    const uint32_t *lbrow;      /* m: the row of lb of each position */
+    const uint32_t *seed;       /* m: the tile nearest each query */
+    uint32_t *seen;             /* n_tiles: stamp of the group that last visited the tile */
     cand *heap;                 /* m x kk */
     uint32_t *hlen;             /* m */
 } scan_ctx;
 
 /* One query's 16 float32 distances o (dense part, from the kernel) to the
- * tile's references r0..r0+rn: add the binary part, then offer to the heap
- * the few below its worst. Inlined into each build of the scan, so the
- * popcounts are single instructions in the AVX2 one. */
+ * tile whose first slot is r0 (rn rows): add the binary part, then offer the
+ * heap the few below its worst. Inlined into each build of the scan, so
+ * the popcounts are single instructions in the AVX2 one. */
 static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_t a, size_t r0, size_t rn, float *o)
 {
     const vg_dist_index *ix = S->ix;
@@ -302,8 +405,8 @@ static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_
     }
     /* NaN never passes a comparison: the padding and the query itself. */
     for (size_t j = rn; j < VG_DIST_TILE; j++) o[j] = NAN;
-    const size_t qi = S->q0 + a;
-    if (S->self && qi >= r0 && qi < r0 + rn) o[qi - r0] = NAN;
+    const size_t self = S->self_slot[a];
+    if (self >= r0 && self < r0 + rn) o[self - r0] = NAN;
     cand *h = S->heap + a * kk;
     uint32_t *len = S->hlen + a;
     const float thr = *len == kk ? h[0].d : INFINITY;
@@ -313,27 +416,66 @@ static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_
         uint32_t j = (uint32_t)__builtin_ctz(mask);
         mask &= mask - 1;
         if (*len == kk && !(o[j] <= h[0].d)) continue;
-        heap_push(h, len, kk, (cand){ o[j], (uint32_t)(r0 + j) });
+        heap_push(h, len, kk, (cand){ o[j], ix->perm[r0 + j] });
     }
 }
 
-/* Every reference tile against the block's queries, four at a time. */
+static size_t dbg_visits;
+/* The distances of group g's queries to tile t, offered to their heaps. */
+static inline __attribute__((always_inline)) void visit(const scan_ctx *S, size_t g, size_t t)
+{
+    const vg_dist_index *ix = S->ix;
+    __atomic_fetch_add(&dbg_visits, 1, __ATOMIC_RELAXED);
+    const uint32_t nd = ix->nd;
+    const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE, *qg = S->qd + g * nd;
+    const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, ix->n - r0);
+    float out[QGROUP * VG_DIST_TILE];
+    if (S->mode == K_SQ) TILE_BODY(OP_SQ, qg, tile, nd, out);
+    else if (S->mode == K_ABS) TILE_BODY(OP_ABS, qg, tile, nd, out);
+    else TILE_BODY(OP_DOT, qg, tile, nd, out);
+    for (size_t a = g; a < VG_MIN(S->m, g + QGROUP); a++) offer(S, a, r0, rn, out + (a - g) * VG_DIST_TILE);
+}
+
+/* Margin on the skip test: float32 distances may sit this much below the
+ * exact ones (77 squared terms at 2^-24 each, with room to spare). */
+#define SKIP_REL 1e-4f
+#define SKIP_ABS 1e-6f
+
+/* Every reference tile against the block's queries, four at a time: first
+ * the tiles next to each query's nearest (in k-d order, so nearby in space),
+ * which fill the heaps with close candidates, then every other tile whose
+ * ball may still hold something nearer than a query's k-th candidate. */
+#define SEED_SPAN 2
 #define SCAN_BODY(S)                                                                         \
     do {                                                                                     \
-        const vg_dist_index *ix_ = (S)->ix;                                                  \
-        const uint32_t nd_ = ix_->nd;                                                        \
-        const size_t n_ = ix_->n, n_tiles_ = (n_ + VG_DIST_TILE - 1) / VG_DIST_TILE;         \
-        float out_[QGROUP * VG_DIST_TILE];                                                   \
-        for (size_t t_ = 0; t_ < n_tiles_; t_++) {                                           \
-            const float *tile_ = ix_->tiles + t_ * (size_t)nd_ * VG_DIST_TILE;               \
-            const size_t r0_ = t_ * VG_DIST_TILE, rn_ = VG_MIN((size_t)VG_DIST_TILE, n_ - r0_); \
-            for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                 \
-                const float *qg_ = (S)->qd + g_ * nd_;                                       \
-                if ((S)->mode == K_SQ) TILE_BODY(OP_SQ, qg_, tile_, nd_, out_);              \
-                else if ((S)->mode == K_ABS) TILE_BODY(OP_ABS, qg_, tile_, nd_, out_);       \
-                else TILE_BODY(OP_DOT, qg_, tile_, nd_, out_);                               \
-                for (size_t a_ = g_; a_ < VG_MIN((S)->m, g_ + QGROUP); a_++)                 \
-                    offer((S), a_, r0_, rn_, out_ + (a_ - g_) * VG_DIST_TILE);               \
+        const size_t n_tiles_ = ((S)->ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;              \
+        for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                     \
+            const size_t ge_ = VG_MIN((S)->m, g_ + QGROUP);                                  \
+            const uint32_t stamp_ = (uint32_t)(g_ / QGROUP) + 1;                             \
+            if ((S)->lb) {                                                                   \
+                for (size_t a_ = g_; a_ < ge_; a_++) {                                       \
+                    size_t s0_ = (S)->seed[a_] > SEED_SPAN ? (S)->seed[a_] - SEED_SPAN : 0;  \
+                    size_t s1_ = VG_MIN(n_tiles_, (size_t)(S)->seed[a_] + SEED_SPAN + 1);    \
+                    for (size_t t_ = s0_; t_ < s1_; t_++) {                                  \
+                        if ((S)->seen[t_] == stamp_) continue;                               \
+                        (S)->seen[t_] = stamp_;                                              \
+                        visit((S), g_, t_);                                                  \
+                    }                                                                        \
+                }                                                                            \
+            }                                                                                \
+            for (size_t t_ = 0; t_ < n_tiles_; t_++) {                                       \
+                if ((S)->lb) {                                                               \
+                    if ((S)->seen[t_] == stamp_) continue;                                   \
+                    int skip_ = 1;                                                           \
+                    for (size_t a_ = g_; a_ < ge_ && skip_; a_++) {                          \
+                        const cand *h_ = (S)->heap + a_ * (S)->kk;                           \
+                        float l_ = (S)->lb[(size_t)(S)->lbrow[a_] * n_tiles_ + t_];                              \
+                        if ((S)->mode == K_SQ) l_ *= l_;                                     \
+                        skip_ = (S)->hlen[a_] == (S)->kk && l_ > h_[0].d * (1.0f + SKIP_REL) + SKIP_ABS; \
+                    }                                                                        \
+                    if (skip_) continue;                                                     \
+                }                                                                            \
+                visit((S), g_, t_);                                                          \
             }                                                                                \
         }                                                                                    \
     } while (0)
@@ -350,7 +492,59 @@ static void scan_plain(const scan_ctx *S)
     SCAN_BODY(S);
 }
 
+typedef struct by_seed {
+    uint32_t seed, q;
+} by_seed;
+
+/* One worker's buffers, sized for a whole block and kept across blocks. */
+typedef struct knn_scratch {
+    float *qd, *lb, *qfull, *best;
+    uint64_t *qb;
+    uint8_t *irregular;
+    double *base, *delta;
+    cand *heap;
+    uint32_t *hlen, *self_slot, *seed, *seen, *lbrow;
+    exact_cand *ex;
+    by_seed *order;
+} knn_scratch;
+
+static void scratch_free(knn_scratch *sc)
+{
+    vg_free(sc->qd), vg_free(sc->lb), vg_free(sc->qfull), vg_free(sc->best), vg_free(sc->qb);
+    vg_free(sc->irregular), vg_free(sc->base), vg_free(sc->delta), vg_free(sc->heap), vg_free(sc->hlen);
+    vg_free(sc->self_slot), vg_free(sc->seed), vg_free(sc->seen), vg_free(sc->lbrow), vg_free(sc->ex);
+    vg_free(sc->order);
+    memset(sc, 0, sizeof *sc);
+}
+
+static int scratch_alloc(knn_scratch *sc, const vg_dist_index *ix, uint32_t kk, int prune)
+{
+    const size_t m = QBLOCK, n_tiles = (ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;
+    sc->qd = vg_malloc(m * ix->nd * sizeof(float) + 1);
+    sc->lb = prune ? vg_malloc(m * n_tiles * sizeof(float) + 1) : vg_malloc(1);
+    sc->qfull = vg_malloc(m * ix->d * sizeof(float) + 1);
+    sc->best = vg_malloc(m * sizeof(float));
+    sc->qb = vg_malloc(m * ix->words * sizeof(uint64_t) + 1);
+    sc->irregular = vg_malloc(m);
+    sc->base = vg_malloc(m * sizeof(double));
+    sc->delta = vg_malloc(m * ix->nb * sizeof(double) + 1);
+    sc->heap = vg_malloc(m * kk * sizeof(cand));
+    sc->hlen = vg_malloc(m * sizeof(uint32_t));
+    sc->self_slot = vg_malloc(m * sizeof(uint32_t));
+    sc->seed = vg_calloc(m, sizeof(uint32_t));
+    sc->seen = vg_malloc(n_tiles * sizeof(uint32_t) + 1);
+    sc->lbrow = vg_malloc(m * sizeof(uint32_t));
+    sc->ex = vg_malloc(kk * sizeof(exact_cand));
+    sc->order = vg_malloc(m * sizeof(by_seed));
+    if (sc->qd && sc->lb && sc->qfull && sc->best && sc->qb && sc->irregular && sc->base && sc->delta && sc->heap &&
+        sc->hlen && sc->self_slot && sc->seed && sc->seen && sc->lbrow && sc->ex && sc->order)
+        return 1;
+    scratch_free(sc);
+    return 0;
+}
+
 typedef struct knn_job {
+    knn_scratch *scratch;  /* one per worker */
     const vg_dist_index *ix;
     const float *Q;
     size_t nq;
@@ -361,32 +555,84 @@ typedef struct knn_job {
     int failed;
 } knn_job;
 
+static int by_seed_cmp(const void *a, const void *b)
+{
+    const by_seed *x = a, *y = b;
+    if (x->seed != y->seed) return x->seed < y->seed ? -1 : 1;
+    return x->q < y->q ? -1 : x->q > y->q;
+}
+
 static void knn_task(void *ctx, size_t task, int worker)
 {
-    (void)worker;
     knn_job *J = ctx;
     const vg_dist_index *ix = J->ix;
     const uint32_t d = ix->d, nd = ix->nd, nb = ix->nb, W = ix->words, kk = J->kk;
-    const size_t q0 = task * QBLOCK, q1 = VG_MIN(J->nq, q0 + QBLOCK), m = q1 - q0;
-    const size_t mpad = (m + QGROUP - 1) / QGROUP * QGROUP;
+    const size_t q0 = task * QBLOCK, m = VG_MIN(J->nq, q0 + QBLOCK) - q0;
+    const size_t mpad = (m + QGROUP - 1) / QGROUP * QGROUP, n_tiles = (ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;
     const kernel_mode mode = ix->metric == VG_DIST_EUCLIDEAN ? K_SQ : ix->metric == VG_DIST_MANHATTAN ? K_ABS : K_DOT;
+    const int prune = mode != K_DOT;
 
-    float *qd = vg_calloc(mpad * nd + 1, sizeof(float));
-    uint64_t *qb = vg_calloc(m * W + 1, sizeof(uint64_t));
-    uint8_t *irregular = vg_calloc(m, 1);
-    double *base = vg_calloc(m, sizeof(double));
-    double *delta = vg_calloc(m * nb + 1, sizeof(double));
-    cand *heap = vg_malloc(m * kk * sizeof(cand));
-    uint32_t *hlen = vg_calloc(m, sizeof(uint32_t));
-    exact_cand *ex = vg_malloc(kk * sizeof(exact_cand));
-    if (!qd || !qb || !irregular || !base || !delta || !heap || !hlen || !ex) {
+    knn_scratch *sc = &J->scratch[worker];
+    if (!sc->qd && !scratch_alloc(sc, ix, kk, prune)) {
         J->failed = 1;
-        goto done;
+        return;
+    }
+    float *qd = sc->qd, *lb = sc->lb, *qfull = sc->qfull;
+    uint64_t *qb = sc->qb;
+    uint8_t *irregular = sc->irregular;
+    double *base = sc->base, *delta = sc->delta;
+    cand *heap = sc->heap;
+    uint32_t *hlen = sc->hlen, *self_slot = sc->self_slot, *seed = sc->seed, *seen = sc->seen, *lbrow = sc->lbrow;
+    exact_cand *ex = sc->ex;
+    by_seed *order = sc->order;
+    memset(qd, 0, mpad * nd * sizeof(float));
+    memset(qb, 0, m * W * sizeof(uint64_t));
+    memset(irregular, 0, m);
+    memset(base, 0, m * sizeof(double));
+    memset(hlen, 0, m * sizeof(uint32_t));
+    memset(seen, 0, n_tiles * sizeof(uint32_t));
+    if (prune) memset(qfull, 0, mpad * d * sizeof(float));
+
+    /* The block's queries: a self search takes them in slot order (so a
+     * group of four is one tile's rows); otherwise they are grouped by the
+     * tile nearest each. lb: distance to a tile's center less its radius. */
+    for (size_t a = 0; a < m; a++) {
+        uint32_t q = J->self ? ix->perm[q0 + a] : (uint32_t)(q0 + a);
+        order[a] = (by_seed){ 0, q };
+        if (prune) memcpy(qfull + a * d, J->Q + (size_t)q * d, d * sizeof(float));
+    }
+    if (prune) {
+        /* Distances to the centers by the same kernel (float32, so shrunk by
+         * a margin before the radius comes off: a bound, never more). */
+        float out[QGROUP * VG_DIST_TILE];
+        float *best = sc->best;
+        for (size_t a = 0; a < mpad; a++) best[a] = INFINITY;
+        for (size_t ct = 0; ct * VG_DIST_TILE < n_tiles; ct++) {
+            const float *ctile = ix->ctiles + ct * (size_t)d * VG_DIST_TILE;
+            for (size_t g = 0; g < m; g += QGROUP) {
+                vg_dist_tile_sq4(qfull + g * d, ctile, d, out);
+                for (size_t a = g; a < VG_MIN(m, g + QGROUP); a++)
+                    for (size_t j = 0; j < VG_DIST_TILE && ct * VG_DIST_TILE + j < n_tiles; j++) {
+                        size_t t = ct * VG_DIST_TILE + j;
+                        float d2 = out[(a - g) * VG_DIST_TILE + j];
+                        lb[a * n_tiles + t] = sqrtf(d2) * (1.0f - SKIP_REL) - (float)ix->radius[t] - SKIP_ABS;
+                        if (d2 < best[a]) best[a] = d2, order[a].seed = (uint32_t)t;
+                    }
+            }
+        }
+    }
+    for (size_t a = 0; a < m; a++) lbrow[a] = (uint32_t)a;
+    if (prune && !J->self) {
+        for (size_t a = 0; a < m; a++) order[a].q = (uint32_t)a;  /* sort positions, then map back */
+        qsort(order, m, sizeof *order, by_seed_cmp);
+        for (size_t a = 0; a < m; a++) lbrow[a] = order[a].q, order[a].q = (uint32_t)(q0 + order[a].q);
     }
 
     /* Gather each query's dense part (cosine: normalised) and bits. */
     for (size_t a = 0; a < m; a++) {
-        const float *x = J->Q + (q0 + a) * d;
+        const float *x = J->Q + (size_t)order[a].q * d;
+        seed[a] = order[a].seed;
+        self_slot[a] = J->self ? ix->slot[order[a].q] : UINT32_MAX;
         double scale = 1.0;
         if (mode == K_DOT) {
             double s = 0.0;
@@ -410,7 +656,8 @@ static void knn_task(void *ctx, size_t task, int worker)
         }
     }
 
-    scan_ctx S = { ix, mode, J->self, q0, m, kk, qd, qb, irregular, base, delta, heap, hlen };
+    scan_ctx S = { ix, mode, kk, m, self_slot, qd, qb, irregular, base, delta, prune ? lb : NULL, lbrow, seed, seen,
+                   heap, hlen };
 #ifdef VG_DIST_AVX2
     if (have_avx2()) scan_avx2(&S);
     else
@@ -419,7 +666,8 @@ static void knn_task(void *ctx, size_t task, int worker)
 
     /* Re-rank each query's candidates by the exact distance. */
     for (size_t a = 0; a < m; a++) {
-        const float *x = J->Q + (q0 + a) * d;
+        const size_t q = order[a].q;
+        const float *x = J->Q + q * d;
         const cand *h = heap + a * kk;
         for (uint32_t c = 0; c < hlen[a]; c++)
             ex[c] = (exact_cand){ vg_dist_exact(ix->metric, x, ix->X + (size_t)h[c].i * d, d), h[c].i };
@@ -427,19 +675,10 @@ static void knn_task(void *ctx, size_t task, int worker)
         /* Fewer candidates than k only when the query's distances are all
          * NaN (a NaN or infinite value in it): report them as infinitely far. */
         for (uint32_t c = 0; c < J->k; c++) {
-            J->idx[(q0 + a) * J->k + c] = c < hlen[a] ? ex[c].i : 0;
-            J->dist[(q0 + a) * J->k + c] = c < hlen[a] ? ex[c].d : INFINITY;
+            J->idx[q * J->k + c] = c < hlen[a] ? ex[c].i : 0;
+            J->dist[q * J->k + c] = c < hlen[a] ? ex[c].d : INFINITY;
         }
     }
-done:
-    vg_free(qd);
-    vg_free(qb);
-    vg_free(irregular);
-    vg_free(base);
-    vg_free(delta);
-    vg_free(heap);
-    vg_free(hlen);
-    vg_free(ex);
 }
 
 vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, int self, int threads,
@@ -452,8 +691,14 @@ vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32
     if (nq == 0) return VG_OK;
     size_t kk = (size_t)k + VG_DIST_SLACK;
     if (kk > avail) kk = avail;
-    knn_job J = { ix, Q, nq, k, (uint32_t)kk, self, idx, dist, 0 };
-    vg_parallel_for(vg_threads_resolve(threads), (nq + QBLOCK - 1) / QBLOCK, knn_task, &J);
+    threads = vg_threads_resolve(threads);
+    knn_scratch *scratch = vg_calloc((size_t)threads, sizeof *scratch);
+    if (!scratch) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
+    knn_job J = { scratch, ix, Q, nq, k, (uint32_t)kk, self, idx, dist, 0 };
+    vg_parallel_for(threads, (nq + QBLOCK - 1) / QBLOCK, knn_task, &J);
+    for (int t = 0; t < threads; t++) scratch_free(&scratch[t]);
+    vg_free(scratch);
+    vg_log(VG_LOG_DEBUG, "visits %zu of %zu", dbg_visits, ((nq+3)/4) * ((ix->n+15)/16)); dbg_visits = 0;
     if (J.failed) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
     return VG_OK;
 }

@@ -15,7 +15,9 @@
  * ||a||^2 - 2ab + ||b||^2, so no cancellation), the best k + VG_DIST_SLACK per
  * query kept, then recomputed in double and sorted by (distance, index): the
  * neighbours and distances returned are the exact ones, and ties go to the
- * lower reference index whatever the thread count. */
+ * lower reference index whatever the thread count. The tile skipping below
+ * never changes the answer: a skipped tile's rows are provably farther than
+ * every candidate kept (with a margin for float32 rounding). */
 #ifndef VG_MODELS_DISTANCE_H
 #define VG_MODELS_DISTANCE_H
 
@@ -44,8 +46,17 @@ typedef struct vg_dist_index {
     uint32_t *bin_col;    /* nb column indices (none for cosine) */
     uint32_t words;       /* 64-bit words of bits per row */
     float *tiles;         /* ceil(n / TILE) x nd x TILE: dense part, transposed per tile (cosine: normalised) */
-    uint64_t *bits;       /* n x words */
+    uint64_t *bits;       /* n x words, in slot order */
     double *norm;         /* cosine: ||x|| per reference row */
+    /* Rows sit in "slots": the leaves of a k-d split (widest column, median)
+     * of 16 rows each, so each tile is a small ball. A tile whose ball is
+     * farther from a query than the query's current k-th candidate is
+     * skipped (euclidean and manhattan; cosine scans every tile). */
+    uint32_t *perm;       /* n: the row in each slot */
+    uint32_t *slot;       /* n: the slot of each row */
+    float *center;        /* n_tiles x d: each tile's mean row */
+    float *ctiles;        /* the centers 16 at a time, transposed (d x TILE), for the kernel */
+    double *radius;       /* n_tiles: largest euclidean distance of a tile's row to its center */
 } vg_dist_index;
 
 /* Prepare X (n x d) for searching with metric. On failure *ix is zeroed. */
