@@ -371,6 +371,7 @@ typedef struct scan_ctx {
     uint32_t *seen;             /* n_tiles: stamp of the group that last visited the tile */
     cand *heap;                 /* m x kk */
     uint32_t *hlen;             /* m */
+    size_t visits;              /* tiles visited, all groups (out) */
 } scan_ctx;
 
 /* One query's 16 float32 distances o (dense part, from the kernel) to the
@@ -420,12 +421,11 @@ static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_
     }
 }
 
-static size_t dbg_visits;
 /* The distances of group g's queries to tile t, offered to their heaps. */
-static inline __attribute__((always_inline)) void visit(const scan_ctx *S, size_t g, size_t t)
+static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, size_t t)
 {
     const vg_dist_index *ix = S->ix;
-    __atomic_fetch_add(&dbg_visits, 1, __ATOMIC_RELAXED);
+    S->visits++;
     const uint32_t nd = ix->nd;
     const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE, *qg = S->qd + g * nd;
     const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, ix->n - r0);
@@ -470,6 +470,7 @@ static inline __attribute__((always_inline)) void visit(const scan_ctx *S, size_
                     for (size_t a_ = g_; a_ < ge_ && skip_; a_++) {                          \
                         const cand *h_ = (S)->heap + a_ * (S)->kk;                           \
                         float l_ = (S)->lb[(size_t)(S)->lbrow[a_] * n_tiles_ + t_];                              \
+                        l_ = l_ > 0.0f ? l_ : 0.0f; /* inside the ball: no bound */          \
                         if ((S)->mode == K_SQ) l_ *= l_;                                     \
                         skip_ = (S)->hlen[a_] == (S)->kk && l_ > h_[0].d * (1.0f + SKIP_REL) + SKIP_ABS; \
                     }                                                                        \
@@ -481,13 +482,13 @@ static inline __attribute__((always_inline)) void visit(const scan_ctx *S, size_
     } while (0)
 
 #ifdef VG_DIST_AVX2
-ATTR_AVX2 static void scan_avx2(const scan_ctx *S)
+ATTR_AVX2 static void scan_avx2(scan_ctx *S)
 {
     SCAN_BODY(S);
 }
 #endif
 
-static void scan_plain(const scan_ctx *S)
+static void scan_plain(scan_ctx *S)
 {
     SCAN_BODY(S);
 }
@@ -553,6 +554,7 @@ typedef struct knn_job {
     uint32_t *idx;
     double *dist;
     int failed;
+    int prune;  /* 1 while the tile bounds pay for themselves */
 } knn_job;
 
 static int by_seed_cmp(const void *a, const void *b)
@@ -570,7 +572,8 @@ static void knn_task(void *ctx, size_t task, int worker)
     const size_t q0 = task * QBLOCK, m = VG_MIN(J->nq, q0 + QBLOCK) - q0;
     const size_t mpad = (m + QGROUP - 1) / QGROUP * QGROUP, n_tiles = (ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;
     const kernel_mode mode = ix->metric == VG_DIST_EUCLIDEAN ? K_SQ : ix->metric == VG_DIST_MANHATTAN ? K_ABS : K_DOT;
-    const int prune = mode != K_DOT;
+    /* Bounds cost about a tenth of a full scan; kept only while they pay. */
+    const int prune = mode != K_DOT && __atomic_load_n(&J->prune, __ATOMIC_RELAXED);
 
     knn_scratch *sc = &J->scratch[worker];
     if (!sc->qd && !scratch_alloc(sc, ix, kk, prune)) {
@@ -657,12 +660,16 @@ static void knn_task(void *ctx, size_t task, int worker)
     }
 
     scan_ctx S = { ix, mode, kk, m, self_slot, qd, qb, irregular, base, delta, prune ? lb : NULL, lbrow, seed, seen,
-                   heap, hlen };
+                   heap, hlen, 0 };
 #ifdef VG_DIST_AVX2
     if (have_avx2()) scan_avx2(&S);
     else
 #endif
         scan_plain(&S);
+    /* Where the balls are too loose to skip a quarter of the tiles (wide,
+     * scattered data), later blocks scan without them: same answers, less work. */
+    if (prune && S.visits * 4 > 3 * ((m + QGROUP - 1) / QGROUP) * n_tiles)
+        __atomic_store_n(&J->prune, 0, __ATOMIC_RELAXED);
 
     /* Re-rank each query's candidates by the exact distance. */
     for (size_t a = 0; a < m; a++) {
@@ -694,11 +701,10 @@ vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32
     threads = vg_threads_resolve(threads);
     knn_scratch *scratch = vg_calloc((size_t)threads, sizeof *scratch);
     if (!scratch) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
-    knn_job J = { scratch, ix, Q, nq, k, (uint32_t)kk, self, idx, dist, 0 };
+    knn_job J = { scratch, ix, Q, nq, k, (uint32_t)kk, self, idx, dist, 0, 1 };
     vg_parallel_for(threads, (nq + QBLOCK - 1) / QBLOCK, knn_task, &J);
     for (int t = 0; t < threads; t++) scratch_free(&scratch[t]);
     vg_free(scratch);
-    vg_log(VG_LOG_DEBUG, "visits %zu of %zu", dbg_visits, ((nq+3)/4) * ((ix->n+15)/16)); dbg_visits = 0;
     if (J.failed) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
     return VG_OK;
 }
