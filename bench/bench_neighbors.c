@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vigil/estimator.h"
 
@@ -68,22 +69,28 @@ int main(int argc, char **argv)
     }
     vg_train_set ts = { .X = &Xtr, .y = y, .n_classes = y ? (uint32_t)classes : 1 };
     vg_fit_options opt = { .seed = 42, .threads = threads };
-    double fit_best = 1e30, pred_best = 1e30;
+    double fit_best = 1e30, pred_best = 1e30, fit_cpu = 1e30, pred_cpu = 1e30;
     void *state = NULL;
     uint32_t nout = 0;
     float *out = NULL;
     for (int r = 0; r < repeats; r++) {
         if (state) k->free(state);
         double t0 = vg_now();
+        clock_t c0 = clock();
         if (k->fit(params, &ts, &opt, &state)) {
             fprintf(stderr, "fit: %s\n", vg_last_error());
             return 1;
         }
         double t1 = vg_now();
+        clock_t c1 = clock();
         nout = k->n_classes(state);
         if (!out) out = malloc(te * nout * sizeof(float));
         k->predict(state, &Xte, threads, out);
         double t2 = vg_now();
+        clock_t c2 = clock();
+        double fc = (double)(c1 - c0) / CLOCKS_PER_SEC, pc = (double)(c2 - c1) / CLOCKS_PER_SEC;
+        fit_cpu = fc < fit_cpu ? fc : fit_cpu;
+        pred_cpu = pc < pred_cpu ? pc : pred_cpu;
         fit_best = t1 - t0 < fit_best ? t1 - t0 : fit_best;
         pred_best = t2 - t1 < pred_best ? t2 - t1 : pred_best;
     }
@@ -97,8 +104,8 @@ int main(int argc, char **argv)
     k->describe(state, &d);
     vg_wbuf_u8(&d, 0);
     for (char *p = (char *)d.data; (p = strchr(p, '\n'));) *p = ';';
-    printf("{\"fit_seconds\": %.4f, \"predict_seconds\": %.4f, \"outputs\": %u, \"describe\": \"%s\"}\n", fit_best,
-           pred_best, nout, (char *)d.data);
+    printf("{\"fit_seconds\": %.4f, \"predict_seconds\": %.4f, \"fit_cpu\": %.4f, \"predict_cpu\": %.4f, "
+           "\"outputs\": %u, \"describe\": \"%s\"}\n", fit_best, pred_best, fit_cpu, pred_cpu, nout, (char *)d.data);
     vg_wbuf_free(&d);
     k->free(state);
     return 0;
