@@ -18,6 +18,7 @@
 
 #define QGROUP 4         /* queries per kernel call */
 #define QBLOCK 128       /* queries per parallel task */
+#define QSTAMPS (QBLOCK / QGROUP)  /* groups per block: the seeds each visited, per tile */
 
 typedef enum { K_SQ, K_ABS, K_DOT } kernel_mode;
 
@@ -368,7 +369,7 @@ typedef struct scan_ctx {
     const float *lb;            /* rows x n_tiles lower bounds on the distance to a tile's rows, or NULL */
     const uint32_t *lbrow;      /* m: the row of lb of each position */
     const uint32_t *seed;       /* m: the tile nearest each query */
-    uint32_t *seen;             /* n_tiles: stamp of the group that last visited the tile */
+    uint32_t *seen;             /* n_tiles x QSTAMPS: group g's stamp where its seeds visited the tile */
     cand *heap;                 /* m x kk */
     uint32_t *hlen;             /* m */
     size_t visits;              /* tiles visited, all groups (out) */
@@ -446,37 +447,45 @@ static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, s
  * which fill the heaps with close candidates, then every other tile whose
  * ball may still hold something nearer than a query's k-th candidate. */
 #define SEED_SPAN 2
+#define TILE_CHUNK 64  /* tiles (64 x 16 rows x nd floats: ~150 KB) kept in cache across the block's groups */
 #define SCAN_BODY(S)                                                                         \
     do {                                                                                     \
         const size_t n_tiles_ = ((S)->ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;              \
-        for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                     \
-            const size_t ge_ = VG_MIN((S)->m, g_ + QGROUP);                                  \
-            const uint32_t stamp_ = (uint32_t)(g_ / QGROUP) + 1;                             \
-            if ((S)->lb) {                                                                   \
+        if ((S)->lb) {                                                                       \
+            for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                 \
+                const size_t ge_ = VG_MIN((S)->m, g_ + QGROUP);                              \
+                const uint32_t stamp_ = (uint32_t)(g_ / QGROUP) + 1;                         \
                 for (size_t a_ = g_; a_ < ge_; a_++) {                                       \
                     size_t s0_ = (S)->seed[a_] > SEED_SPAN ? (S)->seed[a_] - SEED_SPAN : 0;  \
                     size_t s1_ = VG_MIN(n_tiles_, (size_t)(S)->seed[a_] + SEED_SPAN + 1);    \
                     for (size_t t_ = s0_; t_ < s1_; t_++) {                                  \
-                        if ((S)->seen[t_] == stamp_) continue;                               \
-                        (S)->seen[t_] = stamp_;                                              \
+                        if ((S)->seen[t_ * QSTAMPS + g_ / QGROUP % QSTAMPS] == stamp_) continue; \
+                        (S)->seen[t_ * QSTAMPS + g_ / QGROUP % QSTAMPS] = stamp_;            \
                         visit((S), g_, t_);                                                  \
                     }                                                                        \
                 }                                                                            \
             }                                                                                \
-            for (size_t t_ = 0; t_ < n_tiles_; t_++) {                                       \
-                if ((S)->lb) {                                                               \
-                    if ((S)->seen[t_] == stamp_) continue;                                   \
-                    int skip_ = 1;                                                           \
-                    for (size_t a_ = g_; a_ < ge_ && skip_; a_++) {                          \
-                        const cand *h_ = (S)->heap + a_ * (S)->kk;                           \
-                        float l_ = (S)->lb[(size_t)(S)->lbrow[a_] * n_tiles_ + t_];                              \
-                        l_ = l_ > 0.0f ? l_ : 0.0f; /* inside the ball: no bound */          \
-                        if ((S)->mode == K_SQ) l_ *= l_;                                     \
-                        skip_ = (S)->hlen[a_] == (S)->kk && l_ > h_[0].d * (1.0f + SKIP_REL) + SKIP_ABS; \
+        }                                                                                    \
+        for (size_t c0_ = 0; c0_ < n_tiles_; c0_ += TILE_CHUNK) {                            \
+            const size_t c1_ = VG_MIN(n_tiles_, c0_ + TILE_CHUNK);                           \
+            for (size_t g_ = 0; g_ < (S)->m; g_ += QGROUP) {                                 \
+                const size_t ge_ = VG_MIN((S)->m, g_ + QGROUP);                              \
+                const uint32_t stamp_ = (uint32_t)(g_ / QGROUP) + 1;                         \
+                for (size_t t_ = c0_; t_ < c1_; t_++) {                                      \
+                    if ((S)->lb) {                                                           \
+                        if ((S)->seen[t_ * QSTAMPS + g_ / QGROUP % QSTAMPS] == stamp_) continue; \
+                        int skip_ = 1;                                                       \
+                        for (size_t a_ = g_; a_ < ge_ && skip_; a_++) {                      \
+                            const cand *h_ = (S)->heap + a_ * (S)->kk;                       \
+                            float l_ = (S)->lb[(size_t)(S)->lbrow[a_] * n_tiles_ + t_];      \
+                            l_ = l_ > 0.0f ? l_ : 0.0f; /* inside the ball: no bound */      \
+                            if ((S)->mode == K_SQ) l_ *= l_;                                 \
+                            skip_ = (S)->hlen[a_] == (S)->kk && l_ > h_[0].d * (1.0f + SKIP_REL) + SKIP_ABS; \
+                        }                                                                    \
+                        if (skip_) continue;                                                 \
                     }                                                                        \
-                    if (skip_) continue;                                                     \
+                    visit((S), g_, t_);                                                      \
                 }                                                                            \
-                visit((S), g_, t_);                                                          \
             }                                                                                \
         }                                                                                    \
     } while (0)
@@ -533,7 +542,7 @@ static int scratch_alloc(knn_scratch *sc, const vg_dist_index *ix, uint32_t kk, 
     sc->hlen = vg_malloc(m * sizeof(uint32_t));
     sc->self_slot = vg_malloc(m * sizeof(uint32_t));
     sc->seed = vg_calloc(m, sizeof(uint32_t));
-    sc->seen = vg_malloc(n_tiles * sizeof(uint32_t) + 1);
+    sc->seen = vg_malloc(n_tiles * QSTAMPS * sizeof(uint32_t) + 1);
     sc->lbrow = vg_malloc(m * sizeof(uint32_t));
     sc->ex = vg_malloc(kk * sizeof(exact_cand));
     sc->order = vg_malloc(m * sizeof(by_seed));
@@ -593,7 +602,7 @@ static void knn_task(void *ctx, size_t task, int worker)
     memset(irregular, 0, m);
     memset(base, 0, m * sizeof(double));
     memset(hlen, 0, m * sizeof(uint32_t));
-    memset(seen, 0, n_tiles * sizeof(uint32_t));
+    if (prune) memset(seen, 0, n_tiles * QSTAMPS * sizeof(uint32_t));
     if (prune) memset(qfull, 0, mpad * d * sizeof(float));
 
     /* The block's queries: a self search takes them in slot order (so a
