@@ -16,6 +16,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_kmeans_kind,
     &vg_lof_kind,
     &vg_knn_kind,
+    &vg_linear_svm_kind,
     NULL,
 };
 
@@ -38,6 +39,12 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
     if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
     if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
     return NULL;
+}
+
+int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text)
+{
+    if (!(k->inputs & VG_ESTIMATOR_IN_SPARSE)) return 0;
+    return n_text > 0 || !(k->inputs & VG_ESTIMATOR_IN_DENSE);
 }
 
 const vg_estimator_kind *vg_estimator_find(const char *name)

@@ -150,11 +150,6 @@ static void meta_count(vg_wbuf *w, const char *key, size_t v, size_t excluded)
     vg_html_put(w, "</dd></div>");
 }
 
-static size_t scored_rows(const vg_evaluation *e)
-{
-    return e->regression ? e->reg.rows : e->metrics.rows;
-}
-
 static void put_created(vg_wbuf *w, const vg_report_params *p)
 {
     time_t now = p->created ? p->created : time(NULL);
@@ -218,7 +213,7 @@ static void put_header(vg_wbuf *w, const vg_report_input *in, size_t n, const vg
     }
     meta_item(w, "Evaluated on", p->data);
     if (p->train) meta_item(w, "Trained on", p->train);
-    if (in[0].eval) meta_count(w, "Rows scored", scored_rows(in[0].eval), in[0].eval->excluded);
+    if (in[0].eval) meta_count(w, "Rows scored", vg_evaluation_scored_rows(in[0].eval), in[0].eval->excluded);
     else meta_item(w, "Labels", "none in the data");
     meta_count(w, "Training rows", vg_model_train_rows(m), 0);
     if (p->alerts_path) meta_item(w, "Alert store", p->alerts_path);
@@ -417,7 +412,14 @@ static void put_scores(vg_wbuf *w, const vg_report_input *in, const vg_eval_plot
     vg_html_put(w, "<section id=\"scores\"><h2>Score distribution per class</h2><p class=\"note\">");
     vg_decision_rule rule;
     int known = vg_decision_rule_for_model(in->model, pl->threshold, &rule) == VG_OK;
-    if (pl->binary) {
+    int anomaly = known && rule.kind == VG_OUTPUT_SCORE;
+    if (anomaly) {
+        vg_html_put(w, "How the model's anomaly score (from ");
+        vg_html_num(w, pl->lo, 4);
+        vg_html_put(w, " to ");
+        vg_html_num(w, pl->hi, 4);
+        vg_html_put(w, ")");
+    } else if (pl->binary) {
         vg_html_put(w, "How the probability of <b>");
         vg_html_text(w, names[known ? rule.positive : 1]);
         vg_html_put(w, "</b> (the anomaly score)");
@@ -428,12 +430,14 @@ static void put_scores(vg_wbuf *w, const vg_report_input *in, const vg_eval_plot
     }
     vg_html_put(w, " spreads over the rows of each true class. Well separated classes pile up at opposite ends; "
                 "the dashed line is the decision threshold, ");
-    vg_html_num(w, pl->threshold, 2);
+    vg_html_num(w, pl->threshold, anomaly ? 4 : 2);
     vg_html_put(w, ". Bar heights grow with the square root of the class's share, so thin tails stay "
                 "visible; hover a bar for its count.</p>");
-    const char *xl = pl->binary ? "Probability of the positive class" : "1 - probability of the normal class";
-    vg_svg_histograms(w, pl->hist, k, VG_PLOT_BINS, names, colors, xl,
-                      pl->threshold >= 0 && pl->threshold <= 1 ? pl->threshold : -1);
+    const char *xl = anomaly ? "Anomaly score (the range above)"
+                     : pl->binary ? "Probability of the positive class" : "1 - probability of the normal class";
+    /* The drawing spans [0, 1]: the threshold as a share of the range. */
+    double at = (pl->threshold - pl->lo) / (pl->hi - pl->lo);
+    vg_svg_histograms(w, pl->hist, k, VG_PLOT_BINS, names, colors, xl, at >= 0 && at <= 1 ? at : -1);
     vg_html_put(w, "</section>");
     vg_free(colors);
 }
