@@ -170,6 +170,8 @@ static int keyed_cmp(const void *a, const void *b)
 /* perm (n): rows in the order of the leaves of a k-d split: each range of
  * more than TILE rows is sorted on its widest column and cut at the median,
  * rounded to whole tiles. Deterministic (ties by row index). */
+#define KD_SAMPLE 512
+
 static int kd_order(const float *X, size_t n, uint32_t d, uint32_t *perm)
 {
     keyed *tmp = vg_malloc((n + 1) * sizeof *tmp);
@@ -188,14 +190,17 @@ static int kd_order(const float *X, size_t n, uint32_t d, uint32_t *perm)
         if (hi - lo <= VG_DIST_TILE) continue;
         uint32_t best = 0;
         float spread = -1.0f;
+        /* The widest column by variance, over at most KD_SAMPLE evenly spaced rows. */
+        size_t step = (hi - lo + KD_SAMPLE - 1) / KD_SAMPLE, cnt = 0;
         for (uint32_t c = 0; c < d; c++) {
             double s1 = 0.0, s2 = 0.0;
-            for (size_t i = lo; i < hi; i++) {
+            cnt = 0;
+            for (size_t i = lo; i < hi; i += step, cnt++) {
                 double v = X[(size_t)perm[i] * d + c];
                 s1 += v;
                 s2 += v * v;
             }
-            double var = s2 / (double)(hi - lo) - (s1 / (double)(hi - lo)) * (s1 / (double)(hi - lo));
+            double var = s2 / (double)cnt - (s1 / (double)cnt) * (s1 / (double)cnt);
             if (var > spread) spread = (float)var, best = c;
         }
         for (size_t i = lo; i < hi; i++) tmp[i - lo] = (keyed){ X[(size_t)perm[i] * d + best], perm[i] };
