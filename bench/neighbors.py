@@ -142,7 +142,16 @@ def main():
             auc_v, auc_s = roc_auc_score(yte, v["scores"]), roc_auc_score(yte, s["scores"])
             if model == "lof":
                 rel = np.abs(v["scores"] - s["scores"]) / np.maximum(1.0, np.abs(s["scores"]))
-                same = f"max rel. score diff {rel.max():.2e}"
+                off = np.flatnonzero(rel > 1e-4)
+                ties = 0
+                if len(off):
+                    # A row scored differently has its k-th and (k+1)-th neighbours at one distance:
+                    # vigil keeps the lower training row, scikit-learn either.
+                    dk = LocalOutlierFactor(n_neighbors=LOF_K).fit(Xn.astype(np.float64)).kneighbors(
+                        Xte[off].astype(np.float64), n_neighbors=LOF_K + 1)[0]
+                    ties = int((np.abs(dk[:, LOF_K - 1] - dk[:, LOF_K]) <= 1e-9 * np.maximum(1.0, dk[:, LOF_K])).sum())
+                same = (f"{len(s['scores']) - len(off)} rows within 1e-4 (max rel. diff {rel.max():.1e}); "
+                        f"the other {len(off)}: {ties} with the k-th neighbour tied")
             else:
                 inertia = float(v["describe"].split("inertia: ")[1].split(";")[0])
                 same = f"inertia {inertia:.6g} vs {s['inertia']:.6g}"

@@ -532,9 +532,9 @@ static void scratch_free(knn_scratch *sc)
     memset(sc, 0, sizeof *sc);
 }
 
-static int scratch_alloc(knn_scratch *sc, const vg_dist_index *ix, uint32_t kk, int prune)
+static int scratch_alloc(knn_scratch *sc, const vg_dist_index *ix, uint32_t kk, int prune, size_t m)
 {
-    const size_t m = QBLOCK, n_tiles = (ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;
+    const size_t n_tiles = (ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;
     sc->qd = vg_malloc(m * ix->nd * sizeof(float) + 1);
     sc->lb = prune ? vg_malloc(m * n_tiles * sizeof(float) + 1) : vg_malloc(1);
     sc->qfull = vg_malloc(m * ix->d * sizeof(float) + 1);
@@ -590,7 +590,8 @@ static void knn_task(void *ctx, size_t task, int worker)
     const int prune = mode != K_DOT && __atomic_load_n(&J->prune, __ATOMIC_RELAXED);
 
     knn_scratch *sc = &J->scratch[worker];
-    if (!sc->qd && !scratch_alloc(sc, ix, kk, prune)) {
+    /* Sized for the largest block this search has (one row for the server's predict_row). */
+    if (!sc->qd && !scratch_alloc(sc, ix, kk, prune, (VG_MIN(J->nq, QBLOCK) + QGROUP - 1) / QGROUP * QGROUP)) {
         J->failed = 1;
         return;
     }
