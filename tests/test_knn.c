@@ -115,6 +115,21 @@ static void test_corrupt_and_params(void **state)
         free(copy);
     }
     vg_wbuf_free(&w);
+    /* A query with a NaN (never from the pipeline, possible from a caller)
+     * gets probabilities that sum to 1, never NaN, under both weightings. */
+    {
+        float row[2] = { NAN, 1.0f }, pr[2];
+        K_->predict_row(s, row, pr);
+        assert_true(isfinite(pr[0]) && fabsf(pr[0] + pr[1] - 1.0f) < 1e-6f);
+    }
+    K_->free(s);
+    assert_int_equal(K_->params_set(p, "weights", "distance"), VG_OK);
+    assert_int_equal(K_->fit(p, &ts, &opt, &s), VG_OK);
+    {
+        float row[2] = { NAN, 1.0f }, pr[2];
+        K_->predict_row(s, row, pr);
+        assert_true(isfinite(pr[0]) && fabsf(pr[0] + pr[1] - 1.0f) < 1e-6f);
+    }
     K_->free(s);
     y[2] = 5;  /* a label that is not a class */
     s = NULL;

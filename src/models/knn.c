@@ -179,7 +179,8 @@ static void vote(const knn_state *s, const uint32_t *idx, const double *dist, fl
             proba[s->y[idx[j]]] += (float)v;
             total += v;
         }
-        for (uint32_t c = 0; c < C; c++) proba[c] = (float)(proba[c] / total);
+        for (uint32_t c = 0; c < C; c++)
+            proba[c] = total > 0.0 && isfinite(total) ? (float)(proba[c] / total) : 1.0f / (float)C;
         return;
     }
     memset(w, 0, C * sizeof(double));
@@ -187,6 +188,11 @@ static void vote(const knn_state *s, const uint32_t *idx, const double *dist, fl
         double v = s->weights == KNN_UNIFORM ? 1.0 : exact ? (dist[j] == 0.0) : 1.0 / dist[j];
         w[s->y[idx[j]]] += v;
         total += v;
+    }
+    if (!(total > 0.0) || !isfinite(total)) {
+        /* Every neighbour infinitely far (a query with a NaN or infinity): no vote. */
+        for (uint32_t c = 0; c < C; c++) proba[c] = 1.0f / (float)C;
+        return;
     }
     for (uint32_t c = 0; c < C; c++) proba[c] = (float)(w[c] / total);
 }
