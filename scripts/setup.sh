@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev)
 # libmaxminddb: optional at build time (a user's MaxMind .mmdb for --geoip); the full build has it.
 packages+=(libmaxminddb-dev)
+# libopenblas-dev: optional (the neural networks' sgemm path); without it plain loops.
+packages+=(libopenblas-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libcmocka-dev redis-server curl python3)
   # The fuzz targets (build-fuzz): clang, and its libFuzzer and sanitizer

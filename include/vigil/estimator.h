@@ -158,6 +158,8 @@ extern VG_API const vg_estimator_kind vg_kmeans_kind;  /* "kmeans" */
 extern VG_API const vg_estimator_kind vg_lof_kind;     /* "lof" */
 extern VG_API const vg_estimator_kind vg_knn_kind;     /* "knn" */
 extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
+extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
+extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

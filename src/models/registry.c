@@ -17,6 +17,8 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_lof_kind,
     &vg_knn_kind,
     &vg_linear_svm_kind,
+    &vg_mlp_kind,
+    &vg_autoencoder_kind,
     NULL,
 };
 
