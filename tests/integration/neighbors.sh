@@ -1,7 +1,9 @@
 # The distance-based families through the commands: knn trained, evaluated,
-# inspected, predicting and served on NSL-KDD and a small CSV; kmeans' range
-# form prints its elbow table; parameter errors name the parameter. (kmeans
-# and lof through eval/predict/serve come with the anomaly-score train path.)
+# inspected, predicting and served on NSL-KDD and a small CSV; kmeans and lof
+# fitted on the normal rows of NSL-KDD (labels for evaluation only), then
+# eval, predict --explain (contributions that sum to the score) and serve;
+# kmeans' range form prints its elbow table; parameter errors name the
+# parameter.
 source "$(dirname "$0")/lib.sh"
 KDD=$SHARED/nsl-kdd
 
@@ -42,6 +44,46 @@ expect_ok "kmeans n_clusters=2..4" "$VIGIL" train --data "$WORK/small.csv" --lab
 grep -q "elbow table" "$WORK/err" && grep -qE "kmeans: +3 " "$WORK/err" && pass "elbow table printed" \
   || fail "no elbow table: $(head -c 300 "$WORK/err")"
 grep -q "kept n_clusters=" "$WORK/err" && pass "the kept k is said" || fail "kept k not said"
+
+# Anomaly scores: fitted on the normal rows of KDDTrain+ 20%, scored on KDDTest+.
+for m in kmeans lof; do
+  param=$([[ $m == kmeans ]] && echo n_clusters=8 || echo n_neighbors=20)
+  expect_ok "train $m --fit-on normal" "$VIGIL" train --data "$KDD/KDDTrain+_20Percent.txt.gz" \
+    --test "$KDD/KDDTest+.txt.gz" --format kdd --model $m --param $param --fit-on normal --contamination 0.05 \
+    --json -o "$WORK/$m.vgm"
+  auc=$(json_get "$WORK/out" roc_auc)
+  ge "$auc" 0.80 && pass "$m KDDTest+ ROC-AUC $auc >= 0.80" || fail "$m ROC-AUC $auc"
+  expect_ok "eval $m" "$VIGIL" eval --model "$WORK/$m.vgm" --data "$KDD/KDDTest+.txt.gz" --json
+  [[ $(json_get "$WORK/out" roc_auc) == "$auc" ]] && pass "$m eval gives train's ROC-AUC" \
+    || fail "$m eval ROC-AUC $(json_get "$WORK/out" roc_auc) vs $auc"
+  zcat "$KDD/KDDTest+.txt.gz" | head -n 200 >"$WORK/t200.txt"
+  expect_ok "predict --explain $m" "$VIGIL" predict --model "$WORK/$m.vgm" --data "$WORK/t200.txt" --explain \
+    -o "$WORK/$m.csv"
+  # row,score,prediction,explained,raw_score,bias,contrib_...: bias + contributions = raw_score = score.
+  bad=$(awk -F, 'NR > 1 { s = 0; for (i = 6; i <= NF; i++) s += $i; d = s - $5; if (d < 0) d = -d;
+                  e = $5 - $2; if (e < 0) e = -e; tol = 1e-3 * ($5 > 1 ? $5 : 1);
+                  if (d > tol || e > tol) n++ } END { print n + 0 }' "$WORK/$m.csv")
+  rows=$(($(wc -l <"$WORK/$m.csv") - 1))
+  [[ $rows == 200 && $bad == 0 ]] && pass "$m: 200 explanations summing to their scores" \
+    || fail "$m explanations: $rows rows, $bad not summing ($(sed -n 2p "$WORK/$m.csv" | cut -c1-120))"
+done
+expect_ok "inspect lof" "$VIGIL" inspect "$WORK/lof.vgm"
+grep -q "training rows kept" "$WORK/out" && pass "inspect lof says the rows it keeps" || fail "inspect lof"
+start_server "$WORK/serve2.log" --model "km=$WORK/kmeans.vgm" --model "lof=$WORK/lof.vgm"
+if [[ -z $SERVER_URL ]]; then
+  fail "server did not start: $(cat "$WORK/serve2.log")"
+else
+  for m in km lof; do
+    curl -s --max-time 10 "$SERVER_URL/v1/models/$m" >"$WORK/detail.json"
+    /usr/bin/python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))['example']))" \
+      "$WORK/detail.json" >"$WORK/example.json" 2>/dev/null
+    got=$(curl -s --max-time 10 -H 'Content-Type: application/json' --data-binary @"$WORK/example.json" \
+      "$SERVER_URL/v1/detect?explain=1&model=$m")
+    grep -q "\"model\":\"$m\"" <<<"$got" && grep -q '"anomaly"' <<<"$got" && grep -q '"score"' <<<"$got" \
+      && pass "served $m: $(head -c 120 <<<"$got")" \
+      || fail "served $m: $got"
+  done
+fi
 
 expect_error "unknown knn parameter" "leaf_size" "$VIGIL" train --data "$WORK/small.csv" --label label \
   --model knn --param leaf_size=30 -o "$WORK/x.vgm"
