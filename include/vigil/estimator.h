@@ -167,6 +167,9 @@ extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
 extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_kmeans_kind;  /* "kmeans" */
+extern VG_API const vg_estimator_kind vg_lof_kind;     /* "lof" */
+extern VG_API const vg_estimator_kind vg_knn_kind;     /* "knn" */
 extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
 extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
 extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
