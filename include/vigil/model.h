@@ -64,6 +64,7 @@ typedef struct vg_train_request {
     const vg_table *table;             /* training rows */
     int threshold_set;                 /* 1: save `threshold` as the model's operating point */
     double threshold;                  /* anomaly when score >= threshold (vigil/decision.h) */
+    const char *threshold_by;          /* how it was chosen, saved with it; NULL = "train --threshold" */
     vg_data_spec data;
     const char *model;                 /* estimator family name, e.g. "forest" */
     const char *const *params;         /* "key=value" strings (scikit-learn/XGBoost names) */

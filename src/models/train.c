@@ -293,7 +293,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
             goto err;
         }
         m->threshold = rq->threshold;
-        if (!(m->threshold_by = vg_strdup("train --threshold"))) {
+        if (!(m->threshold_by = vg_strdup(rq->threshold_by ? rq->threshold_by : "train --threshold"))) {
             st = vg_fail(VG_ERR_NOMEM, "out of memory");
             goto err;
         }
