@@ -8,7 +8,8 @@
 
 static const char help[] =
     "usage: vigil cv --data FILE --model NAME [--param KEY=VALUE]... [--folds K]\n"
-    "                [--group COL | --time COL] [--threshold-by GOAL] [data options as for train]\n"
+    "                [--group COL | --time COL] [--threshold-by GOAL] [--sampler NAME\n"
+    "                [--sampler-param K=V]...] [data options as for train]\n"
     "                [--json]\n"
     "\n"
     "Fit the model K times (default 5), each time on the training rows of one fold\n"
@@ -85,7 +86,8 @@ int cmd_cv(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 };
+    cli_list params = { 0 }, sampler_params = { 0 };
+    const char *sampler = NULL;
     const char *model = "forest", *v, *group = NULL, *time_col = NULL, *threshold_by = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r, folds = 5;
     for (int i = 1; i < argc; i++) {
@@ -102,6 +104,12 @@ int cmd_cv(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
             if (r < 0) goto done;
             cli_list_add(&params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
+            if (r < 0) goto done;
+            sampler = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--folds", &v))) {
             if (r < 0 || cli_parse_int("cv", "--folds", v, 2, 1000, &folds)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
@@ -136,6 +144,8 @@ int cmd_cv(int argc, char **argv)
         goto done;
     }
     vg_train_request rq = { .data = spec, .model = model, .params = params.items, .n_params = params.n,
+                            .sampler = sampler, .sampler_params = sampler_params.items,
+                            .n_sampler_params = sampler_params.n,
                             .seed = o.seed, .threads = o.threads };
     if (vg_train_request_check(&rq)) {
         cli_error("cv");
@@ -165,6 +175,7 @@ int cmd_cv(int argc, char **argv)
     vg_table_free(unused);
 done:
     cli_list_free(&params);
+    cli_list_free(&sampler_params);
     cli_data_opts_free(&o);
     return rc;
 }

@@ -45,6 +45,11 @@ static const char help[] =
     "  --model NAME         one of the models listed below (default forest)\n"
     "  --param KEY=VALUE    model parameter, scikit-learn names (repeatable), e.g.\n"
     "                       n_estimators=200 max_depth=12 C=0.5 class_weight=balanced\n"
+    "  --sampler NAME       resample the training rows (never the test rows): smote,\n"
+    "                       borderline-smote, adasyn, random-over or random-under; categorical\n"
+    "                       columns SMOTE-NC style (vigil/sampler.h)\n"
+    "  --sampler-param K=V  k_neighbors (5), m_neighbors (borderline, 10), sampling_strategy\n"
+    "                       (auto, minority/majority, or a fraction), repeatable\n"
     "  --seed N             random seed (default 42); results are reproducible per seed\n"
     "  --threads N          worker threads (default: all CPUs); results do not depend on it\n"
     "output:\n"
@@ -109,7 +114,8 @@ int cmd_train(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 };
+    cli_list params = { 0 }, sampler_params = { 0 };
+    const char *sampler = NULL;
     const char *model_name = "forest", *out = NULL, *v;
     const char *threshold_by = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, threshold_folds = 5;
@@ -129,6 +135,12 @@ int cmd_train(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
             if (r < 0) goto done;
             cli_list_add(&params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
+            if (r < 0) goto done;
+            sampler = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
@@ -164,6 +176,8 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     vg_train_request rq = { .data = spec, .model = model_name, .params = params.items, .n_params = params.n,
+                            .sampler = sampler, .sampler_params = sampler_params.items,
+                            .n_sampler_params = sampler_params.n,
                             .seed = o.seed, .threads = o.threads, .progress = cli_progress,
                             .threshold_set = threshold_set, .threshold = threshold };
     /* Check the model and its parameters before reading any data. */
@@ -207,6 +221,7 @@ free_tables:
     vg_table_free(test);
 done:
     cli_list_free(&params);
+    cli_list_free(&sampler_params);
     cli_data_opts_free(&o);
     return rc;
 }

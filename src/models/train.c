@@ -2,6 +2,7 @@
  * classes, fit the pipeline on the training rows only, fit the estimator. */
 #include "model_internal.h"
 #include "vigil/format.h"
+#include "vigil/sampler.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -94,6 +95,11 @@ vg_status vg_train_request_check(const vg_train_request *rq)
     if (cw && strcmp(cw, "balanced") != 0 && strcmp(cw, "none") != 0 && !strchr(cw, ':'))
         return vg_fail(VG_ERR_INVALID, "parameter class_weight: '%s' is not 'balanced', 'none' or "
                                        "CLASS:WEIGHT,...", cw);
+    vg_sampler_params sp;
+    if (rq->sampler && (st = vg_sampler_params_parse(rq->sampler, rq->sampler_params, rq->n_sampler_params, &sp)))
+        return st;
+    if (rq->sampler && rq->data.task == VG_TASK_REGRESSION)
+        return vg_fail(VG_ERR_INVALID, "--sampler: resampling classes is not meaningful for --task regression");
     return VG_OK;
 }
 
@@ -333,6 +339,11 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         goto err;
     }
     if (!regression && (st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
+    /* After the pipeline and class weights, on this fit's rows only. */
+    if (rq->sampler && (st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
+                                            vg_pipeline_features(m->pipeline), m->classes.n, rq->seed, rq->threads,
+                                            &X, &y, &weights)))
+        goto err;
     vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = regression ? NULL : y,
                         .weight = weights, .n_classes = m->classes.n, .target = target };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
