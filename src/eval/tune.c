@@ -233,7 +233,7 @@ vg_status vg_tune_run(const vg_train_request *rq, const vg_tune_axis *axes, size
             tr->n_params = a + 1;
         }
         if (st) break;
-        memcpy(all, rq->params, rq->n_params * sizeof *all);
+        if (rq->n_params) memcpy(all, rq->params, rq->n_params * sizeof *all);
         memcpy(all + rq->n_params, tr->params, n_axes * sizeof *all);
         vg_train_request trq = *rq;
         trq.params = all, trq.n_params = total;
@@ -242,7 +242,7 @@ vg_status vg_tune_run(const vg_train_request *rq, const vg_tune_axis *axes, size
     out->n_trials = n;
     for (size_t t = 0; t < n && !st; t++) {
         vg_tune_trial *tr = &out->trials[t];
-        memcpy(all, rq->params, rq->n_params * sizeof *all);
+        if (rq->n_params) memcpy(all, rq->params, rq->n_params * sizeof *all);
         memcpy(all + rq->n_params, tr->params, n_axes * sizeof *all);
         vg_train_request trq = *rq;
         trq.params = all, trq.n_params = total;
