@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vigil/csv.h"
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/table.h"
 

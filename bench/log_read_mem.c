@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/table.h"
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 
 int main(int argc, char **argv)

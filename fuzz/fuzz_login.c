@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/table.h"
 

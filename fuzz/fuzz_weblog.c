@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/urlfeat.h"
 

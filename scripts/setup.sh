@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 packages=(gcc make cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libmicrohttpd-dev libsqlite3-dev libhiredis-dev)
 # libmaxminddb: optional at build time (a user's MaxMind .mmdb for --geoip); the full build has it.
 packages+=(libmaxminddb-dev)
+# libopenblas-dev: optional (the neural networks' sgemm path); without it plain loops.
+packages+=(libopenblas-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libcmocka-dev redis-server curl python3)
   # The fuzz targets (build-fuzz): clang, and its libFuzzer and sanitizer
@@ -20,6 +22,9 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
+  # tests/integration/web_real_tools.sh: real scanners against a local nginx
+  # inside a network namespace with only the loopback (iproute2: ip, util-linux: unshare).
+  packages+=(nginx-light sqlmap wapiti dirb hydra iproute2)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   # bench/serve.py: wrk against vigil serve and a FastAPI + uvicorn + XGBoost twin.

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,58 @@ static void test_parallel_for(void **state)
         for (int i = 0; i < 1000; i++) assert_int_equal(hits[i], 1);
     }
     vg_parallel_for(2, 0, mark, NULL);
+}
+
+/* The pool: a task that runs a parallel loop of its own (nesting runs it on
+ * the task's thread), two callers at once (one gets the pool, the other
+ * runs alone), and worker ids always below the thread count asked for. */
+typedef struct nest_ctx {
+    atomic_int cells[64 * 64];
+    atomic_int bad_worker;
+    int threads;
+} nest_ctx;
+
+static nest_ctx nest;
+
+static void inner(void *ctx, size_t t, int worker)
+{
+    int *row = ctx;
+    if (worker >= nest.threads) atomic_store(&nest.bad_worker, 1);
+    atomic_fetch_add(&nest.cells[(size_t)*row * 64 + t], 1);
+}
+
+static void outer(void *ctx, size_t t, int worker)
+{
+    (void)ctx;
+    if (worker >= nest.threads) atomic_store(&nest.bad_worker, 1);
+    int row = (int)t;
+    vg_parallel_for(nest.threads, 64, inner, &row);
+}
+
+static void *second_caller(void *arg)
+{
+    int *hits = arg;
+    for (int k = 0; k < 200; k++) vg_parallel_for(3, 100, mark, hits + 100 * (k % 2));
+    return NULL;
+}
+
+static void test_parallel_pool(void **state)
+{
+    (void)state;
+    for (int threads = 2; threads <= 4; threads++) {
+        memset(&nest, 0, sizeof nest);
+        nest.threads = threads;
+        for (int round = 0; round < 20; round++) vg_parallel_for(threads, 64, outer, NULL);
+        for (int i = 0; i < 64 * 64; i++) assert_int_equal(atomic_load(&nest.cells[i]), 20);
+        assert_int_equal(atomic_load(&nest.bad_worker), 0);
+    }
+    int mine[1000] = { 0 }, theirs[200] = { 0 };
+    pthread_t other;
+    assert_int_equal(pthread_create(&other, NULL, second_caller, theirs), 0);
+    for (int k = 0; k < 200; k++) vg_parallel_for(2, 1000, mark, mine);
+    pthread_join(other, NULL);
+    for (int i = 0; i < 1000; i++) assert_int_equal(mine[i], 200);
+    for (int i = 0; i < 200; i++) assert_int_equal(theirs[i], 100);
 }
 
 static void test_buf_roundtrip_and_truncation(void **state)
@@ -219,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_alloc_counts),
         cmocka_unit_test(test_rng),
         cmocka_unit_test(test_parallel_for),
+        cmocka_unit_test(test_parallel_pool),
         cmocka_unit_test(test_buf_roundtrip_and_truncation),
         cmocka_unit_test(test_wbuf_printf),
         cmocka_unit_test(test_find_control),

@@ -155,6 +155,53 @@ static void test_value(void **state)
     assert_int_equal(d.anomaly, 0);
 }
 
+/* An anomaly score: any scale, one output, label normal or anomaly by the
+ * threshold alone, and no default threshold. */
+static void test_score(void **state)
+{
+    (void)state;
+    vg_classes c = classes(names_bin, 2);
+    c.negative_value = "normal";
+    vg_decision_rule r;
+    assert_int_equal(vg_decision_rule_init(VG_OUTPUT_SCORE, &c, NAN, &r), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "threshold"));
+    assert_int_equal(vg_decision_rule_init(VG_OUTPUT_SCORE, &c, 12.5, &r), VG_OK);
+    assert_int_equal(r.n_outputs, 1);
+    float below = 12.25f, at = 12.5f, above = 40.0f;
+    vg_decision d = vg_decision_make(&r, &below);
+    assert_int_equal(d.anomaly, 0);
+    assert_int_equal(d.label, 0);
+    d = vg_decision_make(&r, &at);
+    assert_int_equal(d.anomaly, 1);
+    assert_int_equal(d.label, 1);
+    assert_true(d.score == 12.5);
+    d = vg_decision_make(&r, &above);
+    assert_true(d.score == 40.0);
+    vg_classes three = classes(names_kdd, 3);
+    assert_int_equal(vg_decision_rule_init(VG_OUTPUT_SCORE, &three, 1, &r), VG_ERR_INVALID);
+}
+
+/* The operating point from a contamination: the k-th highest score for
+ * k = floor(share * n), ties included; above the maximum when k is 0. */
+static void test_threshold_at_share(void **state)
+{
+    (void)state;
+    const float s[10] = { 0.1f, 0.9f, 0.3f, 0.7f, 0.5f, 0.2f, 0.8f, 0.4f, 0.6f, 1.0f };
+    double t;
+    assert_int_equal(vg_threshold_at_share(s, 10, 0.2, &t), VG_OK);
+    assert_true(t == (double)0.9f);  /* 1.0 and 0.9 at or above it: 2 of 10 */
+    assert_int_equal(vg_threshold_at_share(s, 10, 0.25, &t), VG_OK);
+    assert_true(t == (double)0.9f);  /* floor(2.5) = 2 */
+    assert_int_equal(vg_threshold_at_share(s, 10, 1.0, &t), VG_OK);
+    assert_true(t == (double)0.1f);
+    assert_int_equal(vg_threshold_at_share(s, 10, 0.05, &t), VG_OK);
+    assert_true(t > 1.0 && t == (double)nextafterf(1.0f, 2.0f));
+    const float nan_row[2] = { 0.5f, NAN };
+    assert_int_equal(vg_threshold_at_share(nan_row, 2, 0.5, &t), VG_ERR_DATA);
+    assert_int_equal(vg_threshold_at_share(s, 0, 0.5, &t), VG_ERR_DATA);
+    assert_int_equal(vg_threshold_at_share(s, 10, 0, &t), VG_ERR_INVALID);
+}
+
 static void test_refused(void **state)
 {
     (void)state;
@@ -175,6 +222,8 @@ int main(void)
         cmocka_unit_test(test_multiclass_label_agrees),
         cmocka_unit_test(test_normal_class),
         cmocka_unit_test(test_value),
+        cmocka_unit_test(test_score),
+        cmocka_unit_test(test_threshold_at_share),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

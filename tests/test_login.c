@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/synth.h"
 #include "vigil/table.h"

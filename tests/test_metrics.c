@@ -252,6 +252,41 @@ static void test_golden_signed_scores(void **state)
     free_csv(&g);
 }
 
+/* An anomaly model's scores give the figures a probability pair (1 - s, s)
+ * gives: the same confusion, rates and areas for both classes, and no log
+ * loss. Scores on another scale (x 1000 - 7) rank the same. */
+static void test_scores_match_probabilities(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    int32_t y[N], decided[N];
+    float s[N], scaled[N], pair[2 * N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        s[i] = (float)((x >> 40) % 1000) / 1000.0f;
+        y[i] = (int32_t)((x >> 20) % 3 == 0) ^ (s[i] > 0.7f);
+        decided[i] = s[i] >= 0.6f;
+        scaled[i] = s[i] * 1000.0f - 7.0f;
+        pair[2 * i] = 1.0f - s[i], pair[2 * i + 1] = s[i];
+    }
+    vg_metrics a, b, c;
+    assert_int_equal(vg_metrics_compute_decided(y, pair, decided, N, 2, &a), VG_OK);
+    assert_int_equal(vg_metrics_compute_scores(y, s, decided, N, &b), VG_OK);
+    assert_int_equal(vg_metrics_compute_scores(y, scaled, decided, N, &c), VG_OK);
+    for (int k = 0; k < 4; k++) assert_int_equal(a.confusion[k], b.confusion[k]);
+    assert_true(a.accuracy == b.accuracy && a.recall == b.recall && a.fpr == b.fpr && a.f1 == b.f1);
+    assert_true(a.roc_auc == b.roc_auc && a.pr_auc == b.pr_auc && b.roc_auc == c.roc_auc && b.pr_auc == c.pr_auc);
+    assert_true(a.per_class[0].pr_auc == b.per_class[0].pr_auc && b.per_class[0].pr_auc == c.per_class[0].pr_auc);
+    assert_true(isnan(b.log_loss) && !isnan(a.log_loss));
+    vg_metrics_free(&a), vg_metrics_free(&b), vg_metrics_free(&c);
+    decided[3] = 2;
+    assert_int_equal(vg_metrics_compute_scores(y, s, decided, N, &b), VG_ERR_INVALID);
+    decided[3] = 1;
+    s[5] = NAN;
+    assert_int_equal(vg_metrics_compute_scores(y, s, decided, N, &b), VG_ERR_INVALID);
+}
+
 /* ---- edge cases ---- */
 
 static void test_perfect_classifier(void **state)
@@ -570,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_golden_multi5_absent),
         cmocka_unit_test(test_golden_multi4_unpredicted),
         cmocka_unit_test(test_golden_signed_scores),
+        cmocka_unit_test(test_scores_match_probabilities),
         cmocka_unit_test(test_perfect_classifier),
         cmocka_unit_test(test_inverted_classifier),
         cmocka_unit_test(test_one_class_only),

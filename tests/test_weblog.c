@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vigil/format.h"
 #include "vigil/logformat.h"
 #include "vigil/synth.h"
 #include "vigil/table.h"

@@ -236,7 +236,15 @@
     ]));
   }
 
-  function histograms(classes, counts, threshold) {
+  /* The histogram's threshold line as a share of its score range ([0, 1] for probabilities). */
+  function scaledThreshold(sh) {
+    const [lo, hi] = Array.isArray(sh.range) && sh.range.length === 2 ? sh.range : [0, 1];
+    return finite(sh.threshold) && hi > lo ? (sh.threshold - lo) / (hi - lo) : null;
+  }
+
+  function histograms(classes, counts, threshold, range) {
+    const [lo, hi] = Array.isArray(range) && range.length === 2 ? range : [0, 1];
+    const at = (x) => fmt(lo + x * (hi - lo), 2);
     const rows = classes.filter((c) => Array.isArray(counts[c]));
     let top = 0;
     const shares = rows.map((c) => {
@@ -250,12 +258,12 @@
         let hgt = top > 0 ? (v / top) * 38 : 0;
         if (counts[c][b] > 0 && hgt < 1.5) hgt = 1.5;
         svg.appendChild(s('rect', { x: b * 10 + 0.6, y: 40 - hgt, width: 8.8, height: hgt, style: { fill: color(classes.indexOf(c)) } },
-          s('title', { text: `${(b / bins).toFixed(2)}–${((b + 1) / bins).toFixed(2)}: ${fmtCount(counts[c][b])} rows` })));
+          s('title', { text: `${at(b / bins)}–${at((b + 1) / bins)}: ${fmtCount(counts[c][b])} rows` })));
       });
       if (finite(threshold)) svg.appendChild(s('line', { x1: threshold * bins * 10, x2: threshold * bins * 10, y1: 0, y2: 40, style: { stroke: 'var(--muted)' }, 'stroke-dasharray': '2 2', 'vector-effect': 'non-scaling-stroke' }));
       wrap.appendChild(h('div', { class: 'hrow' }, h('div', { class: 'hl', title: c, text: c }), svg));
     });
-    wrap.appendChild(h('div', { class: 'hrow' }, h('div'), h('div', { class: 'hx' }, ['0', '0.25', '0.5', '0.75', '1'].map((t) => h('span', { text: t })))));
+    wrap.appendChild(h('div', { class: 'hrow' }, h('div'), h('div', { class: 'hx' }, [0, 0.25, 0.5, 0.75, 1].map((t) => h('span', { text: at(t) })))));
     return wrap;
   }
 
@@ -676,7 +684,7 @@
     const sh = m.score_histogram;
     if (sh && sh.counts && classes.length) {
       charts.appendChild(h('figure', { id: 'card-scores' }, h('figcaption', { text: 'Score distribution per true class' }),
-        histograms(classes, sh.counts, classes.length === 2 ? 0.5 : null),
+        histograms(classes, sh.counts, scaledThreshold(sh), sh.range),
         h('p', { class: 'note', style: { marginTop: '6px' }, text: `x: ${sh.score || 'score'}; bar height grows with the square root of the share.` })));
     }
     const imp = importanceBars(((m.feature_importance || d.feature_importance) || {}).gain, 12);

@@ -124,6 +124,10 @@ typedef struct vg_estimator_kind {
      * row is the bias, so that for each output the column sums to the raw score. */
     uint32_t (*n_outputs)(const void *state);
     vg_status (*explain)(const void *state, const float *row, double *contrib);
+    /* Optional, sparse families: explain row r of X; contrib gets (nnz of the
+     * row + 1) x n_outputs, one row per entry of the row in its order and the
+     * bias last, so that for each output the column sums to the raw score. */
+    vg_status (*explain_sparse)(const void *state, const vg_csr *X, size_t r, double *contrib);
 
     /* Optional: feature importance, n_features values; kind 0 = gain,
      * 1 = cover, 2 = split count (see VG_IMPORTANCE_* in models/ensemble.h). */
@@ -135,6 +139,11 @@ typedef struct vg_estimator_kind {
  * test runs it over every family. */
 VG_API const char *vg_estimator_check(const vg_estimator_kind *k);
 
+/* 1 if family k is given CSR rows: it reads them, and either text columns
+ * (hashed n-grams, too wide for dense rows) are present or it reads nothing
+ * else. The one rule the train path and the model's predict paths follow. */
+VG_API int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text);
+
 /* Registry. Returns NULL for an unknown name. */
 VG_API const vg_estimator_kind *vg_estimator_find(const char *name);
 /* All registered kinds, NULL-terminated; static storage. */
@@ -145,6 +154,9 @@ extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
 extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
+extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
+extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

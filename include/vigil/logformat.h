@@ -73,11 +73,9 @@ typedef struct vg_logfmt {
      * row's truth_columns (vigil/format.h), named once there. */
 } vg_logfmt;
 
-/* The log format of a row of the format registry (vigil/format.h) named
- * `name`; NULL for other names and table formats. */
-VG_API const vg_logfmt *vg_logfmt_find(const char *name);
-extern VG_API const vg_logfmt vg_login_format;   /* src/io/login.c */
-extern VG_API const vg_logfmt vg_weblog_format;  /* src/io/weblog.c */
+/* The log formats themselves (vg_login_format, vg_weblog_format) and
+ * vg_logfmt_find are declared with the registry, vigil/format.h: they are
+ * features, above this header's io. */
 
 /* Bad lines met while reading a whole log: counted and reported, never
  * silently skipped, never fatal. bad_lines holds the line numbers of the

@@ -51,6 +51,11 @@ VG_API vg_status vg_metrics_compute(const int32_t *y, const float *proba, size_t
  * still come from proba. */
 VG_API vg_status vg_metrics_compute_decided(const int32_t *y, const float *proba, const int32_t *decided, size_t rows,
                                      uint32_t n_classes, vg_metrics *out);
+/* The same for an anomaly model: two classes (0 normal, 1 anomaly), one
+ * score per row (higher = more anomalous, any scale) and the decided class of
+ * each row; the areas rank by the score, log_loss is NaN. */
+VG_API vg_status vg_metrics_compute_scores(const int32_t *y, const float *score, const int32_t *decided, size_t rows,
+                                           vg_metrics *out);
 VG_API void vg_metrics_free(vg_metrics *m);
 
 /* Binary building blocks. is_pos: 1 for positive rows. Return NaN when only

@@ -76,7 +76,16 @@ typedef struct vg_train_request {
     int threads;                       /* 0 = all CPUs */
     vg_progress_fn progress;           /* may be NULL */
     void *progress_user;
+    /* Anomaly models (families fitted without labels, vigil/estimator.h): */
+    int fit_on_normal;                 /* 1: fit on the rows labelled normal only (--fit-on normal) */
+    double contamination;              /* share of the fitted rows at or above the threshold, in
+                                          (0, 0.5]; 0 = VG_DEFAULT_CONTAMINATION (--contamination,
+                                          --alert-rate) */
 } vg_train_request;
+
+/* An anomaly model's default operating point when none is asked for: one
+ * fitted row in a hundred scores at or above the threshold. */
+#define VG_DEFAULT_CONTAMINATION 0.01
 
 /* Check the family name and every parameter before any work (unknown or
  * out-of-range -> VG_ERR_INVALID). class_weight=balanced|NAME:W,... is
@@ -96,9 +105,9 @@ VG_API vg_status vg_model_read_data(const vg_model *m, const char *path, vg_tabl
  * not a log format is VG_ERR_INVALID. */
 VG_API vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char *labels_path, vg_table **out);
 
-/* Class probabilities for every row of t (regression: the prediction, one
- * value per row): *proba is rows x n_classes, new
- * (vg_malloc'd; caller frees). */
+/* The model's outputs for every row of t: class probabilities (rows x
+ * n_classes), or one value per row for regression and anomaly models
+ * (vg_model_n_outputs says how many); new (vg_malloc'd; caller frees). */
 VG_API vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba);
 
 /* True classes of t's label column (-1 for labels the model never saw, counted
@@ -124,6 +133,10 @@ typedef struct vg_explanation {
     double *raw;        /* per row: that raw score, owned */
 } vg_explanation;
 
+/* 1 if the model scores CSR rows (vg_estimator_reads_sparse of its family
+ * and its pipeline's text inputs): predict and explain take that path. */
+VG_API int vg_model_reads_sparse(const vg_model *m);
+
 /* 1 if the model's family can explain its predictions. */
 VG_API int vg_model_can_explain(const vg_model *m);
 VG_API vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out);
@@ -141,6 +154,11 @@ VG_API vg_status vg_model_importance(const vg_model *m, int kind, double *out);
 VG_API vg_status vg_model_targets(const vg_model *m, const vg_table *t, float *target);
 /* 1 for a regression model: predict gives one value per row, the prediction. */
 VG_API int vg_model_is_regression(const vg_model *m);
+/* 1 for a model fitted without labels: one anomaly score per row, two
+ * classes (normal, anomaly) decided by its threshold. */
+VG_API int vg_model_is_anomaly(const vg_model *m);
+/* Values per output row of vg_model_predict / vg_model_predict_record. */
+VG_API uint32_t vg_model_n_outputs(const vg_model *m);
 
 /* 1 if `name` (len bytes) is a column of the model's data that is read but
  * not an input: the label column, an --ignore'd column, KDD's label and

@@ -21,6 +21,7 @@
 #include "vigil/field.h"
 #include "vigil/matrix.h"
 #include "vigil/table.h"
+#include "vigil/textgrams.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,12 @@ typedef enum vg_encoding {
 typedef struct vg_pipeline_params {
     vg_encoding encoding;
     uint32_t max_categories;  /* per categorical column; default 1000 */
+    /* Text columns (read as categories) that become hashed character n-gram
+     * columns with TF-IDF weights (vigil/textgrams.h): inputs without a
+     * dense feature, present in the CSR rows only. Borrowed during fit. */
+    const char *const *text;
+    size_t n_text;
+    vg_textgrams_params textgrams;
 } vg_pipeline_params;
 
 VG_API vg_pipeline_params vg_pipeline_params_default(void);
@@ -60,6 +67,13 @@ VG_API vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, 
 /* The same rows as CSR (for the families that read sparse rows): the
  * one-hot and zero entries are left out. out is new (vg_csr_free). */
 VG_API vg_status vg_pipeline_transform_csr(const vg_pipeline *p, const vg_table *t, vg_csr *out);
+/* The CSR width: the dense features, then each text input's hashed columns. */
+VG_API size_t vg_pipeline_n_columns(const vg_pipeline *p);
+/* Text inputs (hashed n-grams; CSR rows only): how many, and whether input i is one. */
+VG_API size_t vg_pipeline_n_text(const vg_pipeline *p);
+VG_API int vg_pipeline_input_is_text(const vg_pipeline *p, size_t i);
+/* The input a CSR column comes from (a text input for its hashed columns). */
+VG_API size_t vg_pipeline_column_input(const vg_pipeline *p, size_t col);
 
 /* The raw input columns the pipeline expects. */
 VG_API size_t vg_pipeline_n_inputs(const vg_pipeline *p);
@@ -93,6 +107,11 @@ typedef struct vg_record_report {
  * 256 inputs, so the single-record path stays fast. */
 VG_API vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
                                        vg_record_report *report);
+/* One record as one CSR row appended to out (begun by the caller with
+ * vg_pipeline_n_columns columns): the dense features' non-zeros and the
+ * text inputs' n-grams; otherwise as vg_pipeline_transform_record. */
+VG_API vg_status vg_pipeline_transform_record_csr(const vg_pipeline *p, const vg_field *fields, size_t n_fields,
+                                                  vg_csr *out, vg_record_report *report);
 /* Index of the input called name[0..len), or -1. */
 VG_API long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
 

@@ -28,6 +28,8 @@ typedef struct vg_report_input {
     const vg_model *model;
     const vg_evaluation *eval;   /* vg_evaluate of `model`, proba and y still held; NULL for
                                     unlabelled data (one model only: no metrics, the page says so) */
+    const vg_table *data;        /* the rows reported on, or NULL: an anomaly model's report lists
+                                    its top-scoring rows with their raw values (one model only) */
 } vg_report_input;
 
 typedef struct vg_report_params {
@@ -36,6 +38,7 @@ typedef struct vg_report_params {
     const char *train;           /* what they were trained on, when known; may be NULL */
     time_t created;              /* date shown; 0 = now */
     size_t top_features;         /* importance bars shown; default 15 */
+    int threads;                 /* for scoring and explaining the top anomalies; 0 = all CPUs */
     /* Log sources: a "Sources" section with one block per summary (borrowed). */
     const vg_source_summary *const *sources;
     size_t n_sources;

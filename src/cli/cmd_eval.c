@@ -95,7 +95,7 @@ int cmd_eval(int argc, char **argv)
         vg_free(text);
     } else {
         printf("model %s (%s, %s) on %s: %zu rows", model_path, vg_model_family(m), vg_task_str(vg_model_task(m)),
-               data, e.regression ? e.reg.rows : e.metrics.rows);
+               data, vg_evaluation_scored_rows(&e));
         if (e.excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e.excluded);
         printf(", predicted in %.3f s\n\n", e.predict_seconds);
         vg_wbuf text;

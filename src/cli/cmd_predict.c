@@ -126,7 +126,7 @@ int cmd_predict(int argc, char **argv)
                 vg_float_text(proba[i], value, sizeof value);
                 fprintf(f, "%llu,%s,%s", id, value, value);
             } else {
-                vg_decision d = vg_decision_make(&rule, proba + i * c->n);
+                vg_decision d = vg_decision_make(&rule, proba + i * rule.n_outputs);
                 char score[24];
                 vg_float_text(d.score, score, sizeof score);
                 fprintf(f, "%llu,%s,", id, score);

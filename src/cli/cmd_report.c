@@ -135,6 +135,7 @@ int cmd_report(int argc, char **argv)
     vg_source_summary **sums = calloc(data.n + 1, sizeof *sums);
     vg_alert_summary store = { 0 };
     int have_store = 0;
+    vg_table *top_rows = NULL;  /* an anomaly model's data, kept for its top rows */
     if (!m || !e || !in || !names || !sums) {
         fputs("vigil report: out of memory\n", stderr);
         goto free_all;
@@ -175,7 +176,9 @@ int cmd_report(int argc, char **argv)
     for (size_t k = 0; k < n; k++) {
         /* Each model reads the data its own way (format, column types). */
         vg_table *t = NULL;
-        vg_status st = evaluate ? vg_model_read_labelled(m[k], data.items[0], labels, &t) : VG_OK;
+        /* An anomaly model's top rows are shown with or without labels. */
+        int anomaly = n == 1 && vg_model_is_anomaly(m[k]);
+        vg_status st = evaluate || anomaly ? vg_model_read_labelled(m[k], data.items[0], labels, &t) : VG_OK;
         int labelled = evaluate && !st && vg_model_has_labels(m[k], t);
         if (!st && !labelled && n > 1) {
             vg_table_free(t);
@@ -183,16 +186,17 @@ int cmd_report(int argc, char **argv)
             goto free_all;
         }
         if (!st && labelled) st = vg_evaluate(m[k], t, threads, &e[k]);
-        vg_table_free(t);
+        if (anomaly && !st) top_rows = t;
+        else vg_table_free(t);
         if (st) {
             cli_error("report");
             goto free_all;
         }
         if (n > 1) names[k] = short_name(models.items[k]);
         in[k] = (vg_report_input){ .name = names[k], .source = models.items[k], .model = m[k],
-                                   .eval = labelled ? &e[k] : NULL };
+                                   .eval = labelled ? &e[k] : NULL, .data = top_rows };
     }
-    if (n && !in[0].eval && n_sums == 0) {
+    if (n && !in[0].eval && n_sums == 0 && !top_rows) {
         fprintf(stderr, "vigil report: %s has no labels to evaluate against\n", data.items[0]);
         goto free_all;
     }
@@ -207,6 +211,7 @@ int cmd_report(int argc, char **argv)
     p.n_sources = n_sums;
     p.alerts = have_store ? &store : NULL;
     p.alerts_path = alerts;
+    p.threads = threads;
     if (vg_report_write(output, in, n, &p)) {
         cli_error("report");
         goto free_all;
@@ -223,6 +228,7 @@ free_all:
     }
     for (size_t k = 0; sums && k < data.n; k++) vg_source_summary_free(sums[k]);
     vg_alert_summary_free(&store);
+    vg_table_free(top_rows);
     free(m), free(e), free(in), free(names), free(sums);
 done:
     cli_list_free(&models);

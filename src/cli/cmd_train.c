@@ -32,7 +32,9 @@ static const char help[] =
     "  --ignore COL,...     columns never used as features (ids, timestamps)\n"
     "  --categorical COL,.. read these columns as categories even if they look numeric\n"
     "  --text COL,...       URL/text columns: replaced by URL features (length, entropy, SQL\n"
-    "                       injection / XSS / traversal tokens, hashed 3-grams, ...)\n"
+    "                       injection / XSS / traversal tokens, hashed 3-grams, ...); for\n"
+    "                       logreg and linear-svm by hashed character n-grams with TF-IDF\n"
+    "                       (--param ngram_range=1,3 --param n_features=2^20)\n"
     "logs (a log --format):\n"
     "  --labels FILE        the attack lines of --data: line numbers or request ids, one per\n"
     "                       line (weblog lines carry no labels of their own)\n"
@@ -43,6 +45,13 @@ static const char help[] =
     "  --geoip FILE         MaxMind .mmdb or IP-range file for client countries\n"
     "model:\n"
     "  --model NAME         one of the models listed below (default forest)\n"
+    "anomaly models (fitted without labels; labels in the data only evaluate them):\n"
+    "  --fit-on all|normal  fit on every row (default) or on the rows labelled normal only\n"
+    "  --contamination F    the operating point: the share F of the fitted rows that score at\n"
+    "                       or above the saved threshold (default 0.01; or --param contamination=F)\n"
+    "  --alert-rate R       the same as alerts per 10,000 events (R/10000 = F)\n"
+    "                       labels: --label, the format's label (kdd, logs), or a csv column\n"
+    "                       named 'label'; without them every column is a feature\n"
     "  --param KEY=VALUE    model parameter, scikit-learn names (repeatable), e.g.\n"
     "                       n_estimators=200 max_depth=12 C=0.5 class_weight=balanced\n"
     "  --sampler NAME       resample the training rows (never the test rows): smote,\n"
@@ -96,8 +105,10 @@ static int report(const vg_model *m, const vg_evaluation *e, const char *evaluat
            vg_model_train_seconds(m));
     const char *by = NULL;
     double thr = vg_model_threshold(m, &by);
-    if (by && isfinite(thr)) printf("operating point: score >= %.6g, chosen by %s\n", thr, by);
-    printf("evaluated on %s: %zu rows", evaluated_on, e->regression ? e->reg.rows : e->metrics.rows);
+    if (vg_model_is_anomaly(m)) printf("threshold %.6g (%s)\n", thr, by ? by : "given");
+    else if (by && isfinite(thr)) printf("operating point: score >= %.6g, chosen by %s\n", thr, by);
+    printf("evaluated on %s: %zu rows", evaluated_on,
+           vg_evaluation_scored_rows(e));
     if (e->excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e->excluded);
     printf(", predicted in %.3f s\n\n", e->predict_seconds);
     vg_wbuf text;
@@ -118,8 +129,8 @@ int cmd_train(int argc, char **argv)
     const char *sampler = NULL;
     const char *model_name = "forest", *out = NULL, *v;
     const char *threshold_by = NULL;
-    int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, threshold_folds = 5;
-    double threshold = 0;
+    int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, fit_on_normal = 0, threshold_folds = 5;
+    double threshold = 0, contamination = 0, alert_rate = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -152,6 +163,17 @@ int cmd_train(int argc, char **argv)
             threshold_by = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threshold-folds", &v))) {
             if (r < 0 || cli_parse_int("train", "--threshold-folds", v, 2, 100, &threshold_folds)) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--fit-on", &v))) {
+            if (r < 0) goto done;
+            if (strcmp(v, "all") != 0 && strcmp(v, "normal") != 0) {
+                cli_usage_error("train", "--fit-on: '%s' is not all or normal", v);
+                goto done;
+            }
+            fit_on_normal = strcmp(v, "normal") == 0;
+        } else if ((r = cli_opt(argc, argv, &i, "--contamination", &v))) {
+            if (r < 0 || cli_parse_double("train", "--contamination", v, 1e-9, 0.5, &contamination)) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--alert-rate", &v))) {
+            if (r < 0 || cli_parse_double("train", "--alert-rate", v, 1e-5, 5000, &alert_rate)) goto done;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
         } else {
@@ -159,6 +181,11 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
     }
+    if (contamination > 0 && alert_rate > 0) {
+        cli_usage_error("train", "--contamination and --alert-rate set the same thing: give one");
+        goto done;
+    }
+    if (alert_rate > 0) contamination = alert_rate / 10000.0;
     vg_data_spec spec;
     if (cli_data_opts_finish(&o, "train", &spec)) goto done;
     if (!out) {
@@ -179,7 +206,8 @@ int cmd_train(int argc, char **argv)
                             .sampler = sampler, .sampler_params = sampler_params.items,
                             .n_sampler_params = sampler_params.n,
                             .seed = o.seed, .threads = o.threads, .progress = cli_progress,
-                            .threshold_set = threshold_set, .threshold = threshold };
+                            .threshold_set = threshold_set, .threshold = threshold,
+                            .fit_on_normal = fit_on_normal, .contamination = contamination };
     /* Check the model and its parameters before reading any data. */
     if (vg_train_request_check(&rq)) {
         cli_error("train");

@@ -184,6 +184,10 @@ vg_status vg_cv_train(const vg_train_request *rq, const vg_operating_point *op, 
     *out = NULL;
     if (rq->data.task == VG_TASK_REGRESSION)
         return vg_fail(VG_ERR_INVALID, "--threshold-by: a regression model has no classes to set a threshold for");
+    const vg_estimator_kind *kind = vg_estimator_find(rq->model ? rq->model : "forest");
+    if (kind && !kind->needs_labels)
+        return vg_fail(VG_ERR_INVALID, "--threshold-by: model '%s' learns without labels; its threshold comes from "
+                                       "--contamination or --alert-rate", kind->name);
     vg_cv_params p = vg_cv_params_default();
     p.folds = folds;
     vg_cv_result cv;

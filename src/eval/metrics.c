@@ -250,6 +250,51 @@ err:
     return st;
 }
 
+vg_status vg_metrics_compute_scores(const int32_t *y, const float *score, const int32_t *decided, size_t rows,
+                                    vg_metrics *out)
+{
+    VG_ASSERT(out);
+    memset(out, 0, sizeof *out);
+    if (!y || !score || !decided) return vg_fail(VG_ERR_INVALID, "metrics: no labels, scores or decisions given");
+    if (rows == 0) return vg_fail(VG_ERR_INVALID, "metrics: no rows");
+    for (size_t i = 0; i < rows; i++) {
+        if (y[i] < 0 || y[i] > 1 || decided[i] < 0 || decided[i] > 1)
+            return vg_fail(VG_ERR_INVALID, "metrics: row %zu has class %d decided as %d, expected 0 or 1", i,
+                           (int)y[i], (int)decided[i]);
+        if (!isfinite(score[i])) return vg_fail(VG_ERR_INVALID, "metrics: the score of row %zu is not finite", i);
+    }
+    out->n_classes = 2;
+    out->rows = rows;
+    out->log_loss = NAN;  /* a score is no probability */
+    out->confusion = vg_calloc(4, sizeof *out->confusion);
+    out->per_class = vg_calloc(2, sizeof *out->per_class);
+    uint8_t *is_pos = vg_malloc(rows);
+    float *negated = vg_malloc(rows * sizeof *negated);
+    vg_status st = VG_OK;
+    if (!out->confusion || !out->per_class || !is_pos || !negated) {
+        st = vg_fail(VG_ERR_NOMEM, "metrics: out of memory for %zu rows", rows);
+        goto done;
+    }
+    for (size_t i = 0; i < rows; i++) out->confusion[(size_t)y[i] * 2 + (size_t)decided[i]]++;
+    fill_class_reports(out->confusion, rows, 2, out->per_class);
+    summarise(out);
+    /* Class 1 ranks by the score, class 0 by its negation, as a probability
+     * pair (1 - p, p) would. */
+    for (size_t i = 0; i < rows; i++) negated[i] = -score[i];
+    for (int c = 0; c < 2 && !st; c++) {
+        vg_class_report *cr = &out->per_class[c];
+        if (cr->support == 0 || cr->support == rows) continue;
+        for (size_t i = 0; i < rows; i++) is_pos[i] = y[i] == c;
+        st = sweep_areas(is_pos, c ? score : negated, 1, rows, &cr->roc_auc, &cr->pr_auc);
+    }
+    out->roc_auc = out->per_class[1].roc_auc;
+    out->pr_auc = out->per_class[1].pr_auc;
+done:
+    vg_free(is_pos), vg_free(negated);
+    if (st) vg_metrics_free(out);
+    return st;
+}
+
 void vg_metrics_free(vg_metrics *m)
 {
     if (!m) return;

@@ -125,6 +125,8 @@ vg_status vg_eval_plots_compute(const vg_model *m, const vg_evaluation *e, vg_ev
     vg_status rs = vg_decision_rule_for_model(m, e->threshold, &rule);
     if (rs) return rs;
     out->threshold = rule.threshold;
+    uint32_t stride = rule.n_outputs;
+    int anomaly = rule.kind == VG_OUTPUT_SCORE;
     size_t rows = e->rows, n = 0;
     float *score = vg_malloc((rows ? rows : 1) * sizeof *score);
     uint8_t *is_pos = vg_malloc(rows ? rows : 1);
@@ -137,12 +139,21 @@ vg_status vg_eval_plots_compute(const vg_model *m, const vg_evaluation *e, vg_ev
         st = vg_fail(VG_ERR_NOMEM, "curves: out of memory");
         goto done;
     }
+    /* Probabilities fill [0, 1]; an anomaly score has the scale of its
+     * family, so its histogram spans what was seen and the threshold. */
+    out->lo = 0, out->hi = 1;
+    if (anomaly) {
+        out->lo = out->hi = rule.threshold;
+        for (size_t r = 0; r < rows; r++)
+            if (e->y[r] >= 0) out->lo = fmin(out->lo, e->proba[r]), out->hi = fmax(out->hi, e->proba[r]);
+        if (!(out->hi > out->lo)) out->hi = out->lo + 1;
+    }
     for (size_t r = 0; r < rows; r++) {
         int32_t y = e->y[r];
         if (y < 0 || (uint32_t)y >= k) continue;
-        double s = vg_decision_make(&rule, e->proba + r * k).score;
+        double s = vg_decision_make(&rule, e->proba + r * stride).score;
         if (s == s) {
-            int bin = (int)(s * VG_PLOT_BINS);
+            int bin = (int)((s - out->lo) / (out->hi - out->lo) * VG_PLOT_BINS);
             bin = bin < 0 ? 0 : bin >= VG_PLOT_BINS ? VG_PLOT_BINS - 1 : bin;
             out->hist[(size_t)y * VG_PLOT_BINS + (size_t)bin]++;
         }
@@ -162,7 +173,7 @@ vg_status vg_eval_plots_compute(const vg_model *m, const vg_evaluation *e, vg_ev
             int32_t y = e->y[r];
             if (y < 0 || (uint32_t)y >= k) continue;
             is_pos[i] = y == (int32_t)c;
-            score[i++] = e->proba[r * k + c];
+            score[i++] = anomaly ? e->proba[r] : e->proba[r * stride + c];
         }
         vg_plot_line *roc = &out->roc[out->n_curves], *pr = &out->pr[out->n_curves];
         roc->cls = pr->cls = c;
@@ -215,8 +226,11 @@ vg_status vg_eval_plots_to_json(const vg_eval_plots *p, const char *const *class
     }
     cJSON *h = cJSON_AddObjectToObject(obj, "score_histogram");
     if (!h) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    cJSON_AddStringToObject(h, "score", p->binary ? "probability of the positive class"
-                                                  : "1 - probability of the normal class");
+    cJSON_AddStringToObject(h, "score", p->lo != 0 || p->hi != 1 ? "anomaly score"
+                                        : p->binary           ? "probability of the positive class"
+                                                              : "1 - probability of the normal class");
+    double range[2] = { p->lo, p->hi };
+    cJSON_AddItemToObject(h, "range", cJSON_CreateDoubleArray(range, 2));
     cJSON_AddNumberToObject(h, "threshold", p->threshold);
     cJSON_AddNumberToObject(h, "bins", VG_PLOT_BINS);
     cJSON *counts = cJSON_AddObjectToObject(h, "counts");

@@ -12,7 +12,7 @@
 
 #define VG_PLOT_MAX_POINTS 200  /* per curve, after thinning */
 #define VG_PLOT_EPS 0.002       /* thinning tolerance of one curve, in units of the axes */
-#define VG_PLOT_BINS 20         /* score histogram over [0, 1] */
+#define VG_PLOT_BINS 20         /* score histogram over [lo, hi] */
 
 /* A polyline in the unit square: n points as x, y pairs (owned). */
 typedef struct vg_plot_line {
@@ -31,6 +31,8 @@ typedef struct vg_eval_plots {
      * score is the decision rule's, the one `vigil predict` prints: binary -
      * the probability of the positive class; multiclass - 1 - P(normal). */
     size_t *hist;
+    double lo, hi;      /* the histogram's score range: [0, 1] for probabilities; an anomaly
+                           score's own range, the threshold included */
     double threshold;   /* the evaluation's decision threshold (drawn as a line) */
 } vg_eval_plots;
 
@@ -43,7 +45,7 @@ void vg_eval_plots_free(vg_eval_plots *p);
 
 /* Adds "curves": {"roc": [[x, y], ...], "pr": [...]} (binary) or keyed by
  * class name (multiclass), and "score_histogram": {"score", "bins", "counts":
- * {class: [...]}} to obj. Coordinates are rounded to 4 decimals. */
+ * {class: [...]}, "range": [lo, hi]} to obj. Coordinates are rounded to 4 decimals. */
 struct cJSON;
 vg_status vg_eval_plots_to_json(const vg_eval_plots *p, const char *const *class_names, struct cJSON *obj);
 

@@ -1,6 +1,8 @@
 /* The fitted preprocessing pipeline (see pipeline.h). */
 #include "vigil/pipeline.h"
 #include "vigil/csv.h"
+#include "vigil/parallel.h"
+#include "vigil/textgrams.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +11,8 @@
 
 #define MAX_INPUTS 100000
 #define MAX_CATEGORIES_LIMIT 1000000
+#define MAX_TEXT_INPUTS 64
+#define TEXT_BLOCK_TAG 0x31545854u  /* "TXT1" */
 
 typedef struct input {
     char *name;
@@ -24,6 +28,10 @@ typedef struct input {
     uint32_t *cat_slot, cat_mask;
     uint32_t *cat_len;
     size_t first_feature;
+    /* A text input (after the others): no dense feature; its hashed n-gram
+     * columns are [first_col, first_col + n_features of tg) of the CSR rows. */
+    vg_textgrams *tg;
+    size_t first_col;
 } input;
 
 struct vg_pipeline {
@@ -31,6 +39,8 @@ struct vg_pipeline {
     size_t n_inputs;
     input *inputs;
     size_t n_features;
+    size_t n_text;          /* text inputs, the last n_text of inputs */
+    size_t n_columns;       /* CSR width: n_features + the text inputs' hashed columns */
     vg_feature *features;
     char **feature_names;   /* owned storage behind features[].name */
     size_t *feature_input;
@@ -42,7 +52,8 @@ struct vg_pipeline {
 
 vg_pipeline_params vg_pipeline_params_default(void)
 {
-    return (vg_pipeline_params){ .encoding = VG_ENCODING_ONEHOT_SCALED, .max_categories = 1000 };
+    return (vg_pipeline_params){ .encoding = VG_ENCODING_ONEHOT_SCALED, .max_categories = 1000,
+                                 .textgrams = vg_textgrams_params_default() };
 }
 
 void vg_pipeline_free(vg_pipeline *p)
@@ -55,6 +66,7 @@ void vg_pipeline_free(vg_pipeline *p)
         vg_free(in->cats);
         vg_free(in->cat_slot);
         vg_free(in->cat_len);
+        vg_textgrams_free(in->tg);
     }
     vg_free(p->inputs);
     for (size_t j = 0; j < p->n_features; j++) vg_free(p->feature_names[j]);
@@ -305,7 +317,7 @@ static vg_status build_features(vg_pipeline *p)
     for (size_t i = 0; i < p->n_inputs; i++) {
         const input *in = &p->inputs[i];
         int onehot = in->type == VG_COLUMN_CATEGORICAL && p->encoding == VG_ENCODING_ONEHOT_SCALED;
-        n += onehot ? in->n_cats : 1;
+        if (!in->tg) n += onehot ? in->n_cats : 1;
     }
     p->n_features = 0;
     p->features = vg_calloc(n ? n : 1, sizeof *p->features);
@@ -316,6 +328,7 @@ static vg_status build_features(vg_pipeline *p)
     for (size_t i = 0; i < p->n_inputs; i++) {
         input *in = &p->inputs[i];
         in->first_feature = j;
+        if (in->tg) continue;
         if (in->type == VG_COLUMN_CATEGORICAL && p->encoding == VG_ENCODING_ONEHOT_SCALED) {
             for (uint32_t k = 0; k < in->n_cats; k++, j++) {
                 size_t len = strlen(in->name) + strlen(in->cats[k]) + 2;
@@ -336,19 +349,59 @@ static vg_status build_features(vg_pipeline *p)
             p->n_features = ++j;
         }
     }
+    p->n_features = j;
+    p->n_columns = j;
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (p->inputs[i].tg) {
+            p->inputs[i].first_col = p->n_columns;
+            p->n_columns += vg_textgrams_get_params(p->inputs[i].tg).n_features;
+        }
     return VG_OK;
+}
+
+/* A text input from column `name` of t: the IDF of its hashed n-grams over
+ * the training rows, each distinct value hashed once. */
+static vg_status fit_text(vg_pipeline *p, const vg_table *t, const char *name, const vg_textgrams_params *tp)
+{
+    long col = vg_table_find(t, name);
+    if (col < 0) return vg_fail(VG_ERR_INVALID, "--text: %s has no column '%s'", vg_table_source(t), name);
+    if (vg_table_type(t, (size_t)col) != VG_COLUMN_CATEGORICAL)
+        return vg_fail(VG_ERR_INVALID, "--text: column '%s' of %s was not read as text", name, vg_table_source(t));
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (strcmp(p->inputs[i].name, name) == 0)
+            return vg_fail(VG_ERR_INVALID, "--text: column '%s' is an input already", name);
+    input *in = &p->inputs[p->n_inputs++];
+    in->type = VG_COLUMN_CATEGORICAL;
+    in->name = vg_strdup(name);
+    if (!in->name) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    in->name_len = strlen(name);
+    p->n_text++;
+    vg_status st = vg_textgrams_new(tp, &in->tg);
+    if (st) return st;
+    uint32_t n = vg_table_n_categories(t, (size_t)col);
+    size_t rows = vg_table_rows(t), *counts = vg_calloc(n ? n : 1, sizeof *counts), *lens = vg_malloc((n ? n : 1) * sizeof *lens);
+    const char **values = vg_malloc((n ? n : 1) * sizeof *values);
+    if (!counts || !lens || !values) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    const uint32_t *codes = vg_table_codes(t, (size_t)col);
+    for (size_t r = 0; !st && r < rows; r++)
+        if (codes[r] != VG_CODE_MISSING) counts[codes[r]]++;
+    for (uint32_t k = 0; !st && k < n; k++) values[k] = vg_table_category(t, (size_t)col, k), lens[k] = strlen(values[k]);
+    if (!st) st = vg_textgrams_fit(in->tg, values, lens, counts, n, rows);
+    vg_free(counts), vg_free(lens), vg_free(values);
+    return st;
 }
 
 vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
                           const vg_pipeline_params *params, vg_pipeline **out)
 {
     *out = NULL;
-    if (n_cols == 0) return vg_fail(VG_ERR_INVALID, "%s: no feature columns left to learn from", vg_table_source(t));
+    if (n_cols + params->n_text == 0)
+        return vg_fail(VG_ERR_INVALID, "%s: no feature columns left to learn from", vg_table_source(t));
     if (vg_table_rows(t) == 0) return vg_fail(VG_ERR_DATA, "%s: no rows to fit on", vg_table_source(t));
     vg_pipeline *p = vg_calloc(1, sizeof *p);
     if (!p) return vg_fail(VG_ERR_NOMEM, "out of memory");
     p->encoding = params->encoding;
-    p->inputs = vg_calloc(n_cols, sizeof *p->inputs);
+    p->inputs = vg_calloc(n_cols + params->n_text, sizeof *p->inputs);
     if (!p->inputs) {
         vg_pipeline_free(p);
         return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -374,6 +427,7 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
         else
             st = fit_categorical(in, t, cols[c], params->max_categories ? params->max_categories : 1000);
     }
+    for (size_t c = 0; c < params->n_text && !st; c++) st = fit_text(p, t, params->text[c], &params->textgrams);
     if (!st && p->n_inputs == 0)
         st = vg_fail(VG_ERR_DATA, "%s: no feature column has a value in any training row (%s)", vg_table_source(t),
                      empty);
@@ -458,6 +512,10 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
     for (size_t i = 0; i < p->n_inputs && !st; i++) {
         const input *in = &p->inputs[i];
         long col = vg_table_find(t, in->name);
+        if (in->tg) {  /* no dense feature; an absent text column is an empty one (transform_csr) */
+            if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
+            continue;
+        }
         if (col < 0 || column_empty(t, (size_t)col)) {
             if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
             else list_name(empty, sizeof empty, &n_empty, in->name);
@@ -486,16 +544,149 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
     return VG_OK;
 }
 
-/* Through the dense rows: today's encodings are at most a few thousand
- * columns wide, which the dense paths hold anyway; hashed text n-grams (a
- * million columns) will push their entries straight into the CSR rows. */
+/* The hashed n-gram rows of every distinct value of a text column, computed
+ * once each, in parallel (a pure function of the value): value k's entries
+ * are cols/vals[start[k], end[k]). */
+typedef struct text_cache {
+    const vg_textgrams *tg;
+    const vg_table *t;
+    size_t col;
+    uint32_t n_values;
+    uint64_t *start;    /* n_values + 1: room reserved per value */
+    uint64_t *end;      /* n_values */
+    uint32_t *cols;
+    float *vals;
+    vg_status *status;  /* per block */
+} text_cache;
+
+#define TEXT_BLOCK 256
+
+static void text_count(void *ctx, size_t block, int worker)
+{
+    (void)worker;
+    text_cache *c = ctx;
+    for (size_t k = block * TEXT_BLOCK; k < VG_MIN((size_t)c->n_values, (block + 1) * TEXT_BLOCK); k++)
+        c->start[k + 1] = vg_textgrams_max_entries(c->tg, strlen(vg_table_category(c->t, c->col, (uint32_t)k)));
+}
+
+static void text_fill(void *ctx, size_t block, int worker)
+{
+    (void)worker;
+    text_cache *c = ctx;
+    for (size_t k = block * TEXT_BLOCK; k < VG_MIN((size_t)c->n_values, (block + 1) * TEXT_BLOCK); k++) {
+        const char *v = vg_table_category(c->t, c->col, (uint32_t)k);
+        size_t nnz = 0;
+        vg_status st = vg_textgrams_transform(c->tg, v, strlen(v), NULL, c->cols + c->start[k],
+                                              c->vals + c->start[k], &nnz);
+        c->end[k] = c->start[k] + nnz;
+        if (st) c->status[block] = st;
+    }
+}
+
+static vg_status text_cache_build(text_cache *c, const vg_textgrams *tg, const vg_table *t, size_t col)
+{
+    memset(c, 0, sizeof *c);
+    c->tg = tg, c->t = t, c->col = col, c->n_values = vg_table_n_categories(t, col);
+    size_t n = c->n_values, blocks = (n + TEXT_BLOCK - 1) / TEXT_BLOCK;
+    c->start = vg_calloc(n + 1, sizeof *c->start);
+    c->end = vg_calloc(n ? n : 1, sizeof *c->end);
+    c->status = vg_calloc(blocks ? blocks : 1, sizeof *c->status);
+    if (!c->start || !c->end || !c->status) return vg_fail(VG_ERR_NOMEM, "out of memory for text n-grams");
+    int threads = vg_threads_resolve(0);
+    vg_parallel_for(threads, blocks, text_count, c);
+    for (size_t k = 0; k < n; k++) c->start[k + 1] += c->start[k];
+    c->cols = vg_malloc((c->start[n] ? c->start[n] : 1) * sizeof *c->cols);
+    c->vals = vg_malloc((c->start[n] ? c->start[n] : 1) * sizeof *c->vals);
+    if (!c->cols || !c->vals)
+        return vg_fail(VG_ERR_NOMEM, "out of memory for the n-grams of %u text values", c->n_values);
+    vg_parallel_for(threads, blocks, text_fill, c);
+    for (size_t b = 0; b < blocks; b++)
+        if (c->status[b]) return c->status[b];
+    return VG_OK;
+}
+
+static void text_cache_free(text_cache *c)
+{
+    vg_free(c->start), vg_free(c->end), vg_free(c->cols), vg_free(c->vals), vg_free(c->status);
+}
+
+/* Dense features (their non-zeros) and then each text input's n-gram
+ * columns: the column ranges ascend in that order, so each row is pushed in
+ * ascending column order. A missing or absent text value is an empty row. */
 vg_status vg_pipeline_transform_csr(const vg_pipeline *p, const vg_table *t, vg_csr *out)
 {
     vg_matrix X;
     vg_status st = vg_pipeline_transform(p, t, &X);
     if (st) return st;
-    st = vg_csr_from_dense(&X, out);
+    size_t nt = p->n_text, rows = X.rows;
+    text_cache *cache = vg_calloc(nt ? nt : 1, sizeof *cache);
+    const uint32_t **codes = vg_calloc(nt ? nt : 1, sizeof *codes);
+    if (!cache || !codes) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t hint = 0;
+    for (size_t q = 0; q < nt && !st; q++) {
+        const input *in = &p->inputs[p->n_inputs - nt + q];
+        long col = vg_table_find(t, in->name);
+        if (col < 0) continue;
+        if (vg_table_type(t, (size_t)col) != VG_COLUMN_CATEGORICAL) {
+            st = vg_fail(VG_ERR_PARSE, "%s: column '%s' was read as numbers, but the model expects text",
+                         vg_table_source(t), in->name);
+            break;
+        }
+        st = text_cache_build(&cache[q], in->tg, t, (size_t)col);
+        codes[q] = vg_table_codes(t, (size_t)col);
+        for (size_t r = 0; !st && r < rows; r++)
+            if (codes[q][r] != VG_CODE_MISSING) hint += cache[q].end[codes[q][r]] - cache[q].start[codes[q][r]];
+    }
+    if (!st) st = vg_csr_begin(out, p->n_columns, hint + rows * 8);
+    for (size_t r = 0; r < rows && !st; r++) {
+        const float *row = X.data + r * X.cols;
+        for (size_t c = 0; c < X.cols && !st; c++)
+            if (row[c] != 0.0f) st = vg_csr_push(out, (uint32_t)c, row[c]);
+        for (size_t q = 0; q < nt && !st; q++) {
+            if (!codes[q] || codes[q][r] == VG_CODE_MISSING) continue;
+            uint32_t k = codes[q][r];
+            size_t base = p->inputs[p->n_inputs - nt + q].first_col;
+            for (uint64_t e = cache[q].start[k]; e < cache[q].end[k] && !st; e++)
+                st = vg_csr_push(out, (uint32_t)(base + cache[q].cols[e]), cache[q].vals[e]);
+        }
+        if (!st) st = vg_csr_end_row(out);
+    }
+    for (size_t q = 0; cache && q < nt; q++) text_cache_free(&cache[q]);
+    vg_free(cache), vg_free(codes);
     vg_matrix_free(&X);
+    if (st) vg_csr_free(out);
+    return st;
+}
+
+vg_status vg_pipeline_transform_record_csr(const vg_pipeline *p, const vg_field *fields, size_t n_fields,
+                                           vg_csr *out, vg_record_report *report)
+{
+    float stack[1024], *row = p->n_features <= 1024 ? stack : vg_malloc(p->n_features * sizeof *row);
+    if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = vg_pipeline_transform_record(p, fields, n_fields, row, report);
+    for (size_t c = 0; c < p->n_features && !st; c++)
+        if (row[c] != 0.0f) st = vg_csr_push(out, (uint32_t)c, row[c]);
+    if (row != stack) vg_free(row);
+    for (size_t q = 0; q < p->n_text && !st; q++) {
+        const input *in = &p->inputs[p->n_inputs - p->n_text + q];
+        const vg_field *fd = NULL;
+        for (size_t f = 0; f < n_fields && !fd; f++)
+            if (fields[f].name_len == in->name_len && memcmp(fields[f].name, in->name, in->name_len) == 0)
+                fd = &fields[f];
+        if (!fd || fd->kind == VG_FIELD_NULL) continue;
+        char num[64];
+        const char *text = fd->text;
+        size_t len = fd->text_len;
+        if (fd->kind != VG_FIELD_TEXT) len = (size_t)snprintf(num, sizeof num, "%.17g", fd->number), text = num;
+        size_t cap = vg_textgrams_max_entries(in->tg, len), nnz = 0;
+        uint32_t *cols = vg_malloc(cap * sizeof *cols);
+        float *vals = vg_malloc(cap * sizeof *vals);
+        st = cols && vals ? vg_textgrams_transform(in->tg, text, len, NULL, cols, vals, &nnz)
+                          : vg_fail(VG_ERR_NOMEM, "out of memory");
+        for (size_t e = 0; e < nnz && !st; e++) st = vg_csr_push(out, (uint32_t)(in->first_col + cols[e]), vals[e]);
+        vg_free(cols), vg_free(vals);
+    }
+    if (!st) st = vg_csr_end_row(out);
     return st;
 }
 
@@ -511,6 +702,18 @@ double vg_pipeline_input_median(const vg_pipeline *p, size_t i)
     return p->inputs[i].type == VG_COLUMN_NUMERIC ? p->inputs[i].median : NAN;
 }
 size_t vg_pipeline_n_features(const vg_pipeline *p) { return p->n_features; }
+size_t vg_pipeline_n_columns(const vg_pipeline *p) { return p->n_columns; }
+size_t vg_pipeline_n_text(const vg_pipeline *p) { return p->n_text; }
+int vg_pipeline_input_is_text(const vg_pipeline *p, size_t i) { return p->inputs[i].tg != NULL; }
+size_t vg_pipeline_column_input(const vg_pipeline *p, size_t col)
+{
+    if (col < p->n_features) return p->feature_input[col];
+    for (size_t i = p->n_inputs - p->n_text; i < p->n_inputs; i++) {
+        const input *in = &p->inputs[i];
+        if (col >= in->first_col && col - in->first_col < vg_textgrams_get_params(in->tg).n_features) return i;
+    }
+    return p->n_inputs;  /* beyond the columns: a caller's bug */
+}
 const vg_feature *vg_pipeline_features(const vg_pipeline *p) { return p->features; }
 size_t vg_pipeline_feature_input(const vg_pipeline *p, size_t j) { return p->feature_input[j]; }
 vg_encoding vg_pipeline_encoding(const vg_pipeline *p) { return p->encoding; }
@@ -520,8 +723,9 @@ vg_encoding vg_pipeline_encoding(const vg_pipeline *p) { return p->encoding; }
 vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w)
 {
     vg_wbuf_u32(w, (uint32_t)p->encoding);
-    vg_wbuf_u64(w, p->n_inputs);
-    for (size_t i = 0; i < p->n_inputs; i++) {
+    size_t n_dense = p->n_inputs - p->n_text;
+    vg_wbuf_u64(w, n_dense);
+    for (size_t i = 0; i < n_dense; i++) {
         const input *in = &p->inputs[i];
         vg_wbuf_str(w, in->name);
         vg_wbuf_u8(w, (uint8_t)in->type);
@@ -530,6 +734,17 @@ vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w)
         vg_wbuf_f64(w, in->scale);
         vg_wbuf_u32(w, in->n_cats);
         for (uint32_t k = 0; k < in->n_cats; k++) vg_wbuf_str(w, in->cats[k]);
+    }
+    /* Text inputs follow as an optional block, so a pipeline without them is
+     * byte for byte what earlier versions wrote and read. */
+    if (p->n_text) {
+        vg_wbuf_u32(w, TEXT_BLOCK_TAG);
+        vg_wbuf_u64(w, p->n_text);
+        for (size_t i = n_dense; i < p->n_inputs; i++) {
+            vg_wbuf_str(w, p->inputs[i].name);
+            vg_status st = vg_textgrams_save(p->inputs[i].tg, w);
+            if (st) return st;
+        }
     }
     return w->failed ? vg_fail(VG_ERR_NOMEM, "out of memory while saving the pipeline") : VG_OK;
 }
@@ -543,10 +758,10 @@ vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out)
     uint64_t n = vg_rbuf_u64(r);
     vg_rbuf_require(r, enc <= VG_ENCODING_NATIVE, "pipeline encoding");
     /* Every input needs at least 33 bytes, which bounds n by the data. */
-    vg_rbuf_require(r, n >= 1 && n <= MAX_INPUTS && n <= (r->len - r->pos) / 33, "pipeline input count");
+    vg_rbuf_require(r, n <= MAX_INPUTS && n <= (r->len - r->pos) / 33, "pipeline input count");
     if (!r->failed) {
         p->encoding = (vg_encoding)enc;
-        p->inputs = vg_calloc(n, sizeof *p->inputs);
+        p->inputs = vg_calloc(n + MAX_TEXT_INPUTS, sizeof *p->inputs);
         if (!p->inputs) r->failed = 1;
     }
     for (size_t i = 0; i < n && !r->failed; i++) {
@@ -577,9 +792,24 @@ vg_status vg_pipeline_load(vg_rbuf *r, vg_pipeline **out)
             in->n_cats = k + 1;
         }
     }
+    if (!r->failed && r->pos < r->len) {  /* the text inputs */
+        uint32_t tag = vg_rbuf_u32(r);
+        uint64_t nt = vg_rbuf_u64(r);
+        vg_rbuf_require(r, tag == TEXT_BLOCK_TAG, "pipeline text block");
+        vg_rbuf_require(r, nt >= 1 && nt <= MAX_TEXT_INPUTS, "pipeline text input count");
+        for (uint64_t q = 0; q < nt && !r->failed; q++) {
+            input *in = &p->inputs[p->n_inputs++];
+            p->n_text++;
+            in->type = VG_COLUMN_CATEGORICAL;
+            in->name = vg_rbuf_str(r);
+            vg_rbuf_require(r, in->name != NULL, "text input name");
+            if (!r->failed && vg_textgrams_load(r, &in->tg)) r->failed = 1;
+        }
+    }
+    vg_rbuf_require(r, p->n_inputs >= 1, "pipeline input count");
     vg_status st = vg_rbuf_check(r);
     for (size_t i = 0; !st && i < p->n_inputs; i++)
-        if (p->inputs[i].type == VG_COLUMN_CATEGORICAL) st = index_categories(&p->inputs[i]);
+        if (p->inputs[i].type == VG_COLUMN_CATEGORICAL && !p->inputs[i].tg) st = index_categories(&p->inputs[i]);
     for (size_t i = 0; !st && i < p->n_inputs; i++)
         for (size_t j = 0; j < i && !st; j++)
             if (strcmp(p->inputs[i].name, p->inputs[j].name) == 0)
@@ -603,7 +833,13 @@ void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
     vg_wbuf_bytes(out, line, (size_t)n);
     for (size_t i = 0; i < p->n_inputs; i++) {
         const input *in = &p->inputs[i];
-        if (in->type == VG_COLUMN_NUMERIC)
+        if (in->tg) {
+            vg_textgrams_params tp = vg_textgrams_get_params(in->tg);
+            n = snprintf(line, sizeof line, "  %-28s text         character %u-%u-grams hashed into %u columns, "
+                         "sublinear tf, idf of %zu seen columns from %llu rows\n", in->name, tp.ngram_min,
+                         tp.ngram_max, tp.n_features, vg_textgrams_n_seen(in->tg),
+                         (unsigned long long)vg_textgrams_n_docs(in->tg));
+        } else if (in->type == VG_COLUMN_NUMERIC)
             n = snprintf(line, sizeof line, "  %-28s numeric      median %-10.4g mean %-10.4g std %.4g\n",
                          in->name, in->median, in->mean, in->scale);
         else
@@ -619,6 +855,7 @@ void vg_pipeline_describe(const vg_pipeline *p, vg_wbuf *out)
 static inline void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row)
 {
     float *out = row + in->first_feature;
+    if (in->tg) return;  /* text: CSR columns only */
     if (in->type == VG_COLUMN_NUMERIC) {
         if (missing || isnan(x)) x = in->median;
         *out = p->encoding == VG_ENCODING_ONEHOT_SCALED ? (float)((x - in->mean) / in->scale) : (float)x;
@@ -660,6 +897,7 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
         const input *in = &p->inputs[i];
         given += !seen[i];
         seen[i] = 1;
+        if (in->tg) continue;  /* text: its n-grams go to CSR rows (vg_pipeline_transform_record_csr) */
         if (fd->kind == VG_FIELD_NULL) {
             encode_value(p, in, 1, 0, UINT32_MAX, row);
         } else if (in->type == VG_COLUMN_NUMERIC) {

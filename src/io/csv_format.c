@@ -4,7 +4,7 @@
  * line 1 of every input its header of column names, kept per input. No
  * entity. */
 #include "vigil/csv.h"
-#include "vigil/format.h"
+#include "vigil/format_row.h"
 
 #include <string.h>
 #include <strings.h>

@@ -3,7 +3,7 @@
 #ifndef VIGIL_IO_FORMAT_IMPL_H
 #define VIGIL_IO_FORMAT_IMPL_H
 
-#include "vigil/format.h"
+#include "vigil/format_row.h"
 
 vg_status vg_logfmt_lines_new(const vg_format *f, const vg_logfmt_options *opt, const char *label_column, void **state);
 void vg_logfmt_lines_free(void *state);

@@ -4,7 +4,7 @@
  * without labels (41 fields: records to score) is read as well as a labelled
  * one, as `vigil watch` reads such lines one at a time. */
 #include "vigil/kdd.h"
-#include "vigil/format.h"
+#include "vigil/format_row.h"
 #include "vigil/csv.h"
 #include "io/file_read.h"
 

@@ -1,6 +1,7 @@
-/* Web access log lines parsed into requests (internal to src/io): Apache /
+/* Web access log lines parsed into requests (internal: io and the weblog
+ * format's features): Apache /
  * Nginx combined and common formats, detected per line, and JSON lines.
- * weblog.c turns requests into online features. */
+ * src/features/weblog.c turns requests into online features. */
 #ifndef VG_IO_WEBLOG_H
 #define VG_IO_WEBLOG_H
 
@@ -26,6 +27,8 @@ typedef struct vg_weblog_request {
     size_t referer_len;
     const char *agent;           /* NULL when the line has none or "-" */
     size_t agent_len;
+    const char *body;            /* JSON "request_body" / "body" (the combined format has none), or NULL */
+    size_t body_len;
     const char *id;              /* JSON request id, or NULL */
     size_t id_len;
     const char *label;           /* JSON "label", or NULL */

@@ -246,6 +246,8 @@ static vg_status parse_json(const char *line, size_t len, char *scratch, size_t 
     static const char *const k_agent[] = { "user_agent", "agent", "http_user_agent", "ua", NULL };
     static const char *const k_id[] = { "request_id", "id", "event_id", NULL };
     static const char *const k_label[] = { "label", NULL };
+    /* nginx: log_format ... escape=json '{..."request_body":"$request_body"}' */
+    static const char *const k_body[] = { "request_body", "body", NULL };
     cJSON *o = cJSON_ParseWithLength(line, len);
     if (!o || !cJSON_IsObject(o)) {
         cJSON_Delete(o);
@@ -313,6 +315,8 @@ static vg_status parse_json(const char *line, size_t len, char *scratch, size_t 
     }
     if ((v = member(o, k_ref)) && !json_text(v, &scratch, &cap, &out->referer, &out->referer_len)) out->referer = NULL;
     if ((v = member(o, k_agent)) && !json_text(v, &scratch, &cap, &out->agent, &out->agent_len)) out->agent = NULL;
+    if ((v = member(o, k_body)) && (!json_text(v, &scratch, &cap, &out->body, &out->body_len) || !out->body_len))
+        out->body = NULL;
     if ((v = member(o, k_id)) && json_text(v, &scratch, &cap, &s, &n) && n) {
         if (n > VG_WEBLOG_MAX_ID) {
             st = vg_fail(VG_ERR_PARSE, "request id longer than %d bytes", VG_WEBLOG_MAX_ID);

@@ -12,6 +12,7 @@
 #include "vigil/decision.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,6 +22,7 @@ const char *vg_output_kind_str(vg_output_kind k)
     case VG_OUTPUT_BINARY: return "binary";
     case VG_OUTPUT_MULTICLASS: return "multiclass";
     case VG_OUTPUT_VALUE: return "value";
+    case VG_OUTPUT_SCORE: return "anomaly score";
     }
     return "unknown";
 }
@@ -47,14 +49,21 @@ vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double
     *out = (vg_decision_rule){ .kind = kind, .n_outputs = 1, .normal = -1, .positive = -1, .threshold = threshold };
     if (isinf(threshold)) return vg_fail(VG_ERR_INVALID, "the threshold must be a finite number");
     if (kind == VG_OUTPUT_VALUE) return VG_OK;
-    if (kind != VG_OUTPUT_BINARY && kind != VG_OUTPUT_MULTICLASS)
+    if (kind != VG_OUTPUT_BINARY && kind != VG_OUTPUT_MULTICLASS && kind != VG_OUTPUT_SCORE)
         return vg_fail(VG_ERR_INVALID, "decision: unknown output kind %d", (int)kind);
     uint32_t n = c ? c->n : 0;
-    if (kind == VG_OUTPUT_BINARY ? n != 2 : n < 3)
+    if (kind == VG_OUTPUT_MULTICLASS ? n < 3 : n != 2)
         return vg_fail(VG_ERR_INVALID, "decision: %s output with %u classes", vg_output_kind_str(kind), n);
-    out->n_outputs = n;
     out->normal = vg_decision_normal_class(c);
-    if (kind == VG_OUTPUT_BINARY) out->positive = 1 - out->normal;
+    out->positive = kind == VG_OUTPUT_MULTICLASS ? -1 : 1 - out->normal;
+    if (kind == VG_OUTPUT_SCORE) {
+        /* A score has no natural midpoint (a distance, an error): the
+         * threshold comes from training (contamination, alert rate) or the
+         * user, never from a default. */
+        if (isnan(threshold)) return vg_fail(VG_ERR_INVALID, "decision: an anomaly score needs a threshold");
+        return VG_OK;
+    }
+    out->n_outputs = n;
     if (isnan(threshold)) out->threshold = VG_DECISION_DEFAULT_THRESHOLD;
     return VG_OK;
 }
@@ -62,18 +71,25 @@ vg_status vg_decision_rule_init(vg_output_kind kind, const vg_classes *c, double
 vg_status vg_decision_rule_for_model(const vg_model *m, double threshold, vg_decision_rule *out)
 {
     const vg_classes *c = vg_model_classes(m);
-    vg_output_kind kind = vg_model_is_regression(m) ? VG_OUTPUT_VALUE
-                          : c->n == 2              ? VG_OUTPUT_BINARY
-                                                   : VG_OUTPUT_MULTICLASS;
-    return vg_decision_rule_init(kind, c, isnan(threshold) ? vg_model_threshold(m, NULL) : threshold, out);
+    return vg_decision_rule_init(vg_model_output_kind(m), c, isnan(threshold) ? vg_model_threshold(m, NULL) : threshold, out);
+}
+
+vg_output_kind vg_model_output_kind(const vg_model *m)
+{
+    const vg_classes *c = vg_model_classes(m);
+    return vg_model_is_regression(m)  ? VG_OUTPUT_VALUE
+           : vg_model_is_anomaly(m)  ? VG_OUTPUT_SCORE
+           : c->n == 2               ? VG_OUTPUT_BINARY
+                                     : VG_OUTPUT_MULTICLASS;
 }
 
 vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs)
 {
     vg_decision d = { .label = -1 };
-    if (r->kind == VG_OUTPUT_VALUE) {
+    if (r->kind == VG_OUTPUT_VALUE || r->kind == VG_OUTPUT_SCORE) {
         d.score = outputs[0];
         d.anomaly = !isnan(r->threshold) && d.score >= r->threshold;
+        if (r->kind == VG_OUTPUT_SCORE) d.label = d.anomaly ? r->positive : r->normal;
         return d;
     }
     /* Binary reads the positive class's probability as it is (not 1 - P(normal)),
@@ -96,4 +112,32 @@ vg_decision vg_decision_make(const vg_decision_rule *r, const float *outputs)
 void vg_decision_labels(const vg_decision_rule *r, const float *outputs, size_t rows, int32_t *labels)
 {
     for (size_t i = 0; i < rows; i++) labels[i] = vg_decision_make(r, outputs + i * r->n_outputs).label;
+}
+
+static int by_score_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+vg_status vg_threshold_at_share(const float *scores, size_t n, double share, double *threshold)
+{
+    if (n == 0) return vg_fail(VG_ERR_DATA, "no scores to set a threshold from");
+    if (!(share > 0 && share <= 1)) return vg_fail(VG_ERR_INVALID, "the share of rows above the threshold must be in (0, 1]");
+    float *s = vg_malloc(n * sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(scores[i])) {
+            vg_free(s);
+            return vg_fail(VG_ERR_DATA, "row %zu has no score (NaN)", i);
+        }
+        s[i] = scores[i];
+    }
+    qsort(s, n, sizeof *s, by_score_desc);
+    size_t k = (size_t)floor(share * (double)n);
+    /* No row may alert: the next float above the highest score keeps the
+     * threshold on the scores' own grid. */
+    *threshold = k == 0 ? (double)nextafterf(s[0], INFINITY) : (double)s[k - 1];
+    vg_free(s);
+    return VG_OK;
 }

@@ -43,8 +43,10 @@
 /* Partitioning cuts a node's rows into chunks of this many, done in
  * parallel and then joined in chunk order (stable either way). */
 #define PART_CHUNK 32768u
-/* vg_parallel_for starts its threads on every call (about 60 us here), so
- * steps with less work than this run on the calling thread. */
+/* A parallel step costs waking the pool's threads and waiting for them, so
+ * steps with less work than this run on the calling thread. (Chosen when
+ * every call started its threads, about 60 us here; the persistent pool
+ * costs less, so these may come down when measured on a quiet machine.) */
 #define PAR_ROWS 16384u
 #define PAR_SLOTS 65536u
 

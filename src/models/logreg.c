@@ -17,6 +17,7 @@
  * order, so the result is bit-identical whatever the thread count. */
 #include "models/logreg.h"
 #include "models/lbfgs.h"
+#include "models/linear_cd.h"
 #include "vigil/parallel.h"
 
 #include <float.h>
@@ -30,7 +31,9 @@
 #define LR_PARTIAL_BUDGET (8u << 20) /* doubles of per-chunk partial sums before chunks grow */
 #define LR_BASE_SHARE 0.5      /* columns with one value in this share of rows go to CSR */
 #define LR_VOTE_ROWS 4096      /* rows sampled to find each column's majority value */
-#define LR_SAVE_VERSION 1u
+#define LR_SAVE_VERSION 1u         /* dense coefficients (L-BFGS on dense rows) */
+#define LR_SAVE_VERSION_SPARSE 16u /* (column, value) pairs (coordinate descent on CSR rows); not 2, which
+                                      older builds name as a newer dense version */
 #define LR_MAX_CLASSES (1u << 20)
 /* Bound on a loaded coefficient: |w x| <= 1e250 * FLT_MAX summed over up
  * to 2^32 features stays finite, so no input can turn a score into NaN. */
@@ -61,6 +64,7 @@ static void logreg_params_default(void *params)
     p->fit_intercept = 1;
     p->multi_class = VG_LOGREG_AUTO;
     p->ftol = 1e7 * DBL_EPSILON;  /* scipy's factr=1e7 times eps: what scikit-learn gets */
+    p->penalty_l1 = 0;
 }
 
 static vg_status logreg_params_set(void *params, const char *key, const char *value)
@@ -87,6 +91,10 @@ static vg_status logreg_params_set(void *params, const char *key, const char *va
     } else if (strcmp(key, "fit_intercept") == 0) {
         if ((st = vg_param_bool(key, value, &b))) return st;
         p->fit_intercept = b;
+    } else if (strcmp(key, "penalty") == 0) {
+        if (strcmp(value, "l2") == 0) p->penalty_l1 = 0;
+        else if (strcmp(value, "l1") == 0) p->penalty_l1 = 1;
+        else return vg_fail(VG_ERR_INVALID, "parameter penalty: '%s' is not one of l2, l1", value);
     } else if (strcmp(key, "multi_class") == 0) {
         if (strcmp(value, "auto") == 0) p->multi_class = VG_LOGREG_AUTO;
         else if (strcmp(value, "multinomial") == 0) p->multi_class = VG_LOGREG_MULTINOMIAL;
@@ -104,8 +112,9 @@ static void logreg_params_describe(const void *params, vg_wbuf *out)
 {
     const vg_logreg_params *p = params;
     static const char *const multi[] = { "auto", "multinomial", "ovr" };
-    vg_wbuf_printf(out, "C=%.15g, max_iter=%ld, tol=%.15g, fit_intercept=%s, multi_class=%s", p->C, p->max_iter,
-                   p->tol, p->fit_intercept ? "true" : "false", multi[p->multi_class]);
+    vg_wbuf_printf(out, "C=%.15g, max_iter=%ld, tol=%.15g, fit_intercept=%s, multi_class=%s, penalty=%s", p->C,
+                   p->max_iter, p->tol, p->fit_intercept ? "true" : "false", multi[p->multi_class],
+                   p->penalty_l1 ? "l1" : "l2");
 }
 
 static const char *logreg_params_check(const void *params)
@@ -129,6 +138,7 @@ typedef struct logreg_state {
     uint32_t n_vectors;   /* 1 for the sigmoid, n_classes otherwise */
     uint32_t iterations;  /* L-BFGS iterations (one-vs-rest: the most any class took) */
     uint32_t converged;   /* 1 if every fit met tol or ftol */
+    uint32_t solver;      /* 0 L-BFGS (dense rows), 1 dual CD (L2, CSR rows), 2 CDN (L1, CSR rows) */
     double *coef;         /* n_vectors x (n_features + 1): weights, then the intercept */
 } logreg_state;
 
@@ -842,12 +852,68 @@ vg_status vg_logreg_objective(const vg_logreg_params *p, const vg_train_set *ts,
     return st;
 }
 
+/* CSR rows (text n-grams), or penalty=l1 on any rows: LIBLINEAR's solvers
+ * (linear_cd.c): dual coordinate descent for L2 (-s 7), CDN for L1 (the
+ * problem -s 6 solves). Their intercept is a constant column of value 1
+ * regularised with the weights, as LIBLINEAR's -B 1 and scikit-learn's
+ * liblinear solver do; the L-BFGS path leaves the intercept unpenalised.
+ * Two classes: one sigmoid; more: one-vs-rest (a softmax needs all classes
+ * in one problem, which these solvers do not do). */
+static vg_status logreg_fit_sparse(const vg_logreg_params *p, const vg_train_set *ts, const vg_fit_options *opt,
+                                   void **out_state)
+{
+    const char *why = logreg_params_check(p);
+    if (why) return vg_fail(VG_ERR_INVALID, "%s", why);
+    vg_csr from_dense = { 0 };
+    const vg_csr *X = ts->Xs;
+    vg_status st = VG_OK;
+    if (!X && ts->X && (st = vg_csr_from_dense(ts->X, &from_dense)) == VG_OK) X = &from_dense;
+    if (st) return st;
+    if (!X || !ts->y || X->rows == 0) st = vg_fail(VG_ERR_DATA, "logreg: no training rows");
+    else if (ts->n_classes < 2 || ts->n_classes > LR_MAX_CLASSES)
+        st = vg_fail(VG_ERR_DATA, "logreg: need between 2 and %u classes, got %u", LR_MAX_CLASSES, ts->n_classes);
+    else if (X->cols >= UINT32_MAX) st = vg_fail(VG_ERR_DATA, "logreg: too many features (%zu)", X->cols);
+    else if (p->multi_class == VG_LOGREG_MULTINOMIAL)
+        st = vg_fail(VG_ERR_INVALID, "logreg: multi_class=multinomial is fitted on dense rows only; sparse rows "
+                                     "(--text) and penalty=l1 fit one-vs-rest");
+    for (size_t i = 0; !st && i < X->rows; i++)
+        if (ts->y[i] < 0 || (uint32_t)ts->y[i] >= ts->n_classes ||
+            (ts->weight && !(ts->weight[i] >= 0.0f && isfinite(ts->weight[i]))))
+            st = vg_fail(VG_ERR_DATA, "logreg: row %zu has a label outside [0, %u) or a bad weight", i, ts->n_classes);
+    for (uint64_t k = 0; !st && k < X->nnz; k++)
+        if (!isfinite(X->values[k])) st = vg_fail(VG_ERR_DATA, "logreg: a feature value is not finite");
+    logreg_state *s = NULL;
+    if (!st) {
+        uint32_t link = ts->n_classes == 2 ? VG_LOGREG_SIGMOID : VG_LOGREG_OVR_LINK;
+        if (!(s = state_new((uint32_t)X->cols, ts->n_classes, link))) st = vg_fail(VG_ERR_NOMEM, "logreg: out of memory");
+    }
+    if (!st) {
+        vg_lincd_result res;
+        s->solver = p->penalty_l1 ? 2 : 1;
+        st = vg_lincd_fit_ovr(p->penalty_l1 ? VG_LINCD_LR_L1 : VG_LINCD_LR_DUAL, X, ts->y, ts->n_classes, ts->weight,
+                              p->C, p->fit_intercept ? 1.0 : 0.0, p->tol, p->max_iter, opt ? opt->seed : 0,
+                              opt ? opt->threads : 0, s->coef, &res);
+        s->iterations = (uint32_t)VG_MIN(res.iterations, (long)UINT32_MAX);
+        s->converged = (uint32_t)res.converged;
+        if (!st && !res.converged)
+            vg_log(VG_LOG_INFO, "logreg: not converged after %u passes (raise max_iter or tol)", s->iterations);
+    }
+    vg_csr_free(&from_dense);
+    if (st) {
+        logreg_free(s);
+        return st;
+    }
+    *out_state = s;
+    return VG_OK;
+}
+
 static vg_status logreg_fit(const void *params, const vg_train_set *ts, const vg_fit_options *opt,
                             void **out_state)
 {
     const vg_logreg_params *p = params;
     uint32_t link;
     *out_state = NULL;
+    if (ts && (ts->Xs || p->penalty_l1)) return logreg_fit_sparse(p, ts, opt, out_state);
     vg_status st = check_fit_input(p, ts, &link);
     if (st) return st;
 
@@ -922,14 +988,23 @@ static double dot_row(const float *x, const double *w, size_t n)
 /* Probabilities of one row xr (n_features) into out (n_classes); z is
  * scratch of 2 n_vectors doubles. predict and predict_row share it, so they
  * agree bit for bit. */
+static void link_proba(const logreg_state *s, double *z, float *out);
+
 static void predict_one(const logreg_state *s, const float *xr, double *z, float *out)
 {
     const size_t nf = s->n_features, V = s->n_vectors;
-    double *q = z + V;
     for (size_t k = 0; k < V; k++) {
         const double *w = s->coef + k * (nf + 1);
         z[k] = w[nf] + dot_row(xr, w, nf);
     }
+    link_proba(s, z, out);
+}
+
+/* Scores z (2 n_vectors doubles, the first n_vectors set) into out. */
+static void link_proba(const logreg_state *s, double *z, float *out)
+{
+    const size_t V = s->n_vectors;
+    double *q = z + V;
     if (s->link == VG_LOGREG_SIGMOID) {
         double sig;
         log1pexp_sigmoid(z[0], &sig);
@@ -1009,6 +1084,45 @@ static void logreg_predict(const void *state, const vg_matrix *X, int threads, f
     vg_free(J.scores);
 }
 
+typedef struct lr_sparse_job {
+    const logreg_state *s;
+    const vg_csr *X;
+    float *proba;
+    double *scores;
+} lr_sparse_job;
+
+static void lr_sparse_task(void *ctx, size_t task, int worker)
+{
+    const lr_sparse_job *J = ctx;
+    const logreg_state *s = J->s;
+    size_t r0 = task * LR_PREDICT_ROWS, r1 = VG_MIN(J->X->rows, r0 + LR_PREDICT_ROWS);
+    double zbuf[2 * LR_STACK_SCORES];
+    double *z = s->n_vectors <= LR_STACK_SCORES ? zbuf : J->scores + (size_t)worker * 2 * s->n_vectors;
+    for (size_t i = r0; i < r1; i++) {
+        vg_lincd_row_scores(s->coef, s->n_vectors, s->n_features, 1.0, J->X, i, z);
+        link_proba(s, z, J->proba + i * s->n_classes);
+    }
+}
+
+static void logreg_predict_sparse(const void *state, const vg_csr *X, int threads, float *proba)
+{
+    const logreg_state *s = state;
+    VG_ASSERT(s && X && proba && X->cols == s->n_features);
+    if (X->rows == 0) return;
+    size_t tasks = (X->rows + LR_PREDICT_ROWS - 1) / LR_PREDICT_ROWS;
+    threads = tasks > 1 ? vg_threads_resolve(threads) : 1;
+    lr_sparse_job J = { s, X, proba, NULL };
+    if (s->n_vectors > LR_STACK_SCORES) {
+        J.scores = vg_malloc((size_t)threads * 2 * s->n_vectors * sizeof(double));
+        if (!J.scores) {
+            predict_uniform(s, X->rows, proba);
+            return;
+        }
+    }
+    vg_parallel_for(threads, tasks, lr_sparse_task, &J);
+    vg_free(J.scores);
+}
+
 /* ---- explanations ------------------------------------------------------ */
 
 static uint32_t logreg_n_outputs(const void *state)
@@ -1032,6 +1146,22 @@ static vg_status logreg_explain(const void *state, const float *row, double *con
     return VG_OK;
 }
 
+/* The same exact terms over CSR row r: contrib is (nnz + 1) x n_vectors. */
+static vg_status logreg_explain_sparse(const void *state, const vg_csr *X, size_t r, double *contrib)
+{
+    const logreg_state *s = state;
+    const size_t nf = s->n_features, V = s->n_vectors, n = (size_t)(X->indptr[r + 1] - X->indptr[r]);
+    for (size_t k = 0; k < V; k++) {
+        const double *w = s->coef + k * (nf + 1);
+        for (size_t e = 0; e < n; e++) {
+            uint64_t at = X->indptr[r] + e;
+            contrib[e * V + k] = w[X->indices[at]] * X->values[at];
+        }
+        contrib[n * V + k] = w[nf];
+    }
+    return VG_OK;
+}
+
 /* ---- save / load / describe --------------------------------------------- */
 
 /* Layout (little-endian): u32 version, u32 n_features, u32 n_classes,
@@ -1040,6 +1170,18 @@ static vg_status logreg_explain(const void *state, const float *row, double *con
 static vg_status logreg_save(const void *state, vg_wbuf *w)
 {
     const logreg_state *s = state;
+    if (s->solver) {  /* CSR rows: a million columns of mostly zeros; keep the non-zeros */
+        vg_wbuf_u32(w, LR_SAVE_VERSION_SPARSE);
+        vg_wbuf_u32(w, s->n_features);
+        vg_wbuf_u32(w, s->n_classes);
+        vg_wbuf_u32(w, s->link);
+        vg_wbuf_u32(w, s->n_vectors);
+        vg_wbuf_u32(w, s->iterations);
+        vg_wbuf_u32(w, s->converged);
+        vg_wbuf_u32(w, s->solver);
+        vg_lincd_save_coef(s->coef, s->n_vectors, s->n_features, w);
+        return w->failed ? vg_fail(VG_ERR_NOMEM, "logreg: out of memory saving the model") : VG_OK;
+    }
     vg_wbuf_u32(w, LR_SAVE_VERSION);
     vg_wbuf_u32(w, s->n_features);
     vg_wbuf_u32(w, s->n_classes);
@@ -1056,12 +1198,15 @@ static vg_status logreg_load(vg_rbuf *r, void **out_state)
 {
     *out_state = NULL;
     uint32_t version = vg_rbuf_u32(r);
-    if (!r->failed && version != LR_SAVE_VERSION)
+    if (!r->failed && version != LR_SAVE_VERSION && version != LR_SAVE_VERSION_SPARSE)
         return vg_fail(VG_ERR_FORMAT, "%s: logreg state version %u is not supported (this build reads %u)",
                        r->what, version, LR_SAVE_VERSION);
     uint32_t nf = vg_rbuf_u32(r), nc = vg_rbuf_u32(r), link = vg_rbuf_u32(r), nv = vg_rbuf_u32(r);
     uint32_t iterations = vg_rbuf_u32(r), converged = vg_rbuf_u32(r);
+    uint32_t solver = version == LR_SAVE_VERSION_SPARSE ? vg_rbuf_u32(r) : 0;
     if (r->failed) return vg_rbuf_check(r);
+    vg_rbuf_require(r, version == LR_SAVE_VERSION ? solver == 0 : solver == 1 || solver == 2, "logreg solver");
+    vg_rbuf_require(r, solver == 0 || link != VG_LOGREG_SOFTMAX, "logreg link of a sparse fit");
     vg_rbuf_require(r, nc >= 2 && nc <= LR_MAX_CLASSES, "logreg class count");
     vg_rbuf_require(r, link <= VG_LOGREG_OVR_LINK, "logreg link");
     vg_rbuf_require(r, link != VG_LOGREG_SIGMOID || nc == 2, "logreg sigmoid needs 2 classes");
@@ -1069,6 +1214,20 @@ static vg_status logreg_load(vg_rbuf *r, void **out_state)
     vg_rbuf_require(r, nf < UINT32_MAX, "logreg feature count");
     vg_rbuf_require(r, converged <= 1, "logreg converged flag");
     uint64_t count = (uint64_t)nv * ((uint64_t)nf + 1);
+    if (solver) {
+        vg_rbuf_require(r, nf <= (1u << 30) && (uint64_t)nv * 12 <= r->len - r->pos, "logreg vectors exceed the data");
+        if (r->failed) return vg_rbuf_check(r);
+        logreg_state *s = state_new(nf, nc, link);
+        if (!s) return vg_fail(VG_ERR_NOMEM, "logreg: out of memory loading %u x %u coefficients", nv, nf + 1);
+        s->iterations = iterations, s->converged = converged, s->solver = solver;
+        vg_status st = vg_lincd_load_coef(r, s->coef, nv, nf, LR_MAX_COEF);
+        if (st) {
+            logreg_free(s);
+            return st;
+        }
+        *out_state = s;
+        return VG_OK;
+    }
     vg_rbuf_require(r, count <= (r->len - r->pos) / 8, "logreg coefficient count exceeds the data");
     if (r->failed) return vg_rbuf_check(r);
 
@@ -1093,9 +1252,11 @@ static void logreg_describe(const void *state, vg_wbuf *out)
 {
     const logreg_state *s = state;
     static const char *links[] = { "sigmoid", "softmax", "one-vs-rest" };
-    char line[128];
-    int n = snprintf(line, sizeof line, "link: %s\niterations: %u\nconverged: %s\n",
-                     links[s->link], s->iterations, s->converged ? "yes" : "no");
+    static const char *solvers[] = { "L-BFGS", "dual coordinate descent (L2, sparse rows)",
+                                     "coordinate descent Newton (L1, sparse rows)" };
+    char line[256];
+    int n = snprintf(line, sizeof line, "link: %s\nsolver: %s\niterations: %u\nconverged: %s\n",
+                     links[s->link], solvers[s->solver], s->iterations, s->converged ? "yes" : "no");
     vg_wbuf_bytes(out, line, (size_t)n);
 }
 
@@ -1120,6 +1281,8 @@ const vg_estimator_kind vg_logreg_kind = {
     .n_outputs = logreg_n_outputs,
     .outputs = VG_ESTIMATOR_OUT_PROBA,
     .needs_labels = 1,
-    .inputs = VG_ESTIMATOR_IN_DENSE,
+    .inputs = VG_ESTIMATOR_IN_DENSE | VG_ESTIMATOR_IN_SPARSE,
+    .predict_sparse = logreg_predict_sparse,
     .explain = logreg_explain,
+    .explain_sparse = logreg_explain_sparse,
 };

@@ -24,6 +24,7 @@ typedef struct vg_logreg_params {
     int fit_intercept;      /* (1) */
     vg_logreg_multi multi_class;  /* (auto) */
     double ftol;            /* stop on relative decrease <= ftol, >= 0 (2.22e-9) */
+    int penalty_l1;         /* penalty=l1: L1-regularised, coordinate descent over CSR rows (0: l2) */
 } vg_logreg_params;
 
 /* How the fitted vectors turn scores into probabilities. */

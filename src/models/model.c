@@ -261,9 +261,32 @@ vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char
     return f->read(f, path, &rp, out);
 }
 
+int vg_model_reads_sparse(const vg_model *m)
+{
+    return vg_estimator_reads_sparse(m->kind, vg_pipeline_n_text(m->pipeline));
+}
+
+static vg_status predict_sparse(const vg_model *m, const vg_table *t, int threads, float **proba)
+{
+    vg_csr X;
+    vg_status st = vg_pipeline_transform_csr(m->pipeline, t, &X);
+    if (st) return st;
+    uint32_t k = m->kind->n_classes(m->state);
+    float *p = vg_malloc((X.rows ? X.rows : 1) * k * sizeof *p);
+    if (!p) {
+        vg_csr_free(&X);
+        return vg_fail(VG_ERR_NOMEM, "out of memory for %zu predictions", X.rows);
+    }
+    m->kind->predict_sparse(m->state, &X, threads, p);
+    vg_csr_free(&X);
+    *proba = p;
+    return VG_OK;
+}
+
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba)
 {
     *proba = NULL;
+    if (vg_model_reads_sparse(m)) return predict_sparse(m, t, threads, proba);
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
     if (st) return st;
@@ -321,6 +344,8 @@ size_t vg_model_train_rows(const vg_model *m) { return m->train_rows; }
 double vg_model_train_seconds(const vg_model *m) { return m->train_seconds; }
 int vg_model_positive_class(const vg_model *m) { return m->classes.n == 2 ? 1 : -1; }
 int vg_model_is_regression(const vg_model *m) { return m->task == VG_TASK_REGRESSION; }
+int vg_model_is_anomaly(const vg_model *m) { return !m->kind->needs_labels && (m->kind->outputs & VG_ESTIMATOR_OUT_SCORE); }
+uint32_t vg_model_n_outputs(const vg_model *m) { return m->kind->n_classes(m->state); }
 
 vg_status vg_model_set_metrics_json(vg_model *m, const char *json)
 {
@@ -338,9 +363,25 @@ const char *vg_model_metrics_json(const vg_model *m) { return m->metrics_json; }
 /* Scratch for one encoded row: on the stack for usual widths. */
 #define ROW_STACK 2048
 
+/* One record through the CSR path; the row stays in `row` when it is not NULL
+ * (for explanations), else it is freed. */
+static vg_status record_sparse(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
+                               vg_record_report *report, vg_csr *row)
+{
+    vg_csr X;
+    vg_status st = vg_csr_begin(&X, vg_pipeline_n_columns(m->pipeline), 256);
+    if (st) return st;
+    st = vg_pipeline_transform_record_csr(m->pipeline, fields, n_fields, &X, report);
+    if (!st && proba) m->kind->predict_sparse(m->state, &X, 1, proba);
+    if (!st && row) *row = X;
+    else vg_csr_free(&X);
+    return st;
+}
+
 vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, size_t n_fields, float *proba,
                                   vg_record_report *report)
 {
+    if (vg_model_reads_sparse(m)) return record_sparse(m, fields, n_fields, proba, report, NULL);
     size_t n = vg_pipeline_n_features(m->pipeline);
     float stack[ROW_STACK], *row = n <= ROW_STACK ? stack : vg_malloc(n * sizeof *row);
     if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -359,7 +400,40 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
 
 int vg_model_can_explain(const vg_model *m)
 {
+    if (vg_model_reads_sparse(m)) return m->kind->explain_sparse != NULL && m->kind->n_outputs != NULL;
     return m->kind->explain != NULL && m->kind->n_outputs != NULL;
+}
+
+static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p);
+
+/* Explain CSR row r of X into contrib (n_inputs + 1): each entry's exact
+ * term folded into the input its column comes from (all hashed n-gram
+ * columns of a text input into that input: a bucket may hold several
+ * n-grams, so no single n-gram is named). scratch: (nnz + 1) x n_outputs. */
+static vg_status explain_sparse_row(const vg_model *m, const vg_csr *X, size_t r, double *scratch, double *contrib,
+                                    uint32_t *output, double *raw)
+{
+    uint32_t n_out = m->kind->n_outputs(m->state), k = m->classes.n;
+    size_t ni = vg_pipeline_n_inputs(m->pipeline), nnz = (size_t)(X->indptr[r + 1] - X->indptr[r]);
+    float proba[256];
+    if (k > 256) return vg_fail(VG_ERR_UNSUPPORTED, "explanations support at most 256 classes");
+    vg_csr one = { .rows = 1, .cols = X->cols, .nnz = nnz, .indptr = NULL };
+    uint64_t ptr[2] = { 0, nnz };
+    one.indptr = ptr, one.indices = X->indices + X->indptr[r], one.values = X->values + X->indptr[r];
+    m->kind->predict_sparse(m->state, &one, 1, proba);
+    uint32_t o = explained_output(m, n_out, proba);
+    vg_status st = m->kind->explain_sparse(m->state, &one, 0, scratch);
+    if (st) return st;
+    memset(contrib, 0, (ni + 1) * sizeof *contrib);
+    double sum = 0;
+    for (size_t e = 0; e <= nnz; e++) {
+        double v = scratch[e * n_out + o];
+        sum += v;
+        contrib[e == nnz ? ni : vg_pipeline_column_input(m->pipeline, one.indices[e])] += v;
+    }
+    *output = n_out == 1 && m->classes.n == 2 ? 1 : o;
+    *raw = sum;
+    return VG_OK;
 }
 
 /* Which raw output to explain for a row whose probabilities are p: binary,
@@ -432,11 +506,34 @@ static void explain_block(void *ctx, size_t block, int worker)
     }
 }
 
+static vg_status explain_sparse_table(const vg_model *m, const vg_table *t, vg_explanation *out)
+{
+    vg_csr X;
+    vg_status st = vg_pipeline_transform_csr(m->pipeline, t, &X);
+    if (st) return st;
+    size_t rows = X.rows, ni = vg_pipeline_n_inputs(m->pipeline), widest = 0;
+    for (size_t r = 0; r < rows; r++) widest = VG_MAX(widest, (size_t)(X.indptr[r + 1] - X.indptr[r]));
+    out->rows = rows;
+    out->n_inputs = ni;
+    out->contrib = vg_malloc((rows ? rows : 1) * (ni + 1) * sizeof *out->contrib);
+    out->output = vg_malloc((rows ? rows : 1) * sizeof *out->output);
+    out->raw = vg_malloc((rows ? rows : 1) * sizeof *out->raw);
+    double *scratch = vg_malloc((widest + 1) * m->kind->n_outputs(m->state) * sizeof *scratch);
+    if (!out->contrib || !out->output || !out->raw || !scratch) st = vg_fail(VG_ERR_NOMEM, "out of memory for explanations");
+    for (size_t r = 0; r < rows && !st; r++)
+        st = explain_sparse_row(m, &X, r, scratch, out->contrib + r * (ni + 1), &out->output[r], &out->raw[r]);
+    vg_free(scratch);
+    vg_csr_free(&X);
+    if (st) vg_explanation_free(out);
+    return st;
+}
+
 vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg_explanation *out)
 {
     memset(out, 0, sizeof *out);
     if (!vg_model_can_explain(m))
         return vg_fail(VG_ERR_UNSUPPORTED, "model '%s' cannot explain its predictions", m->kind->name);
+    if (vg_model_reads_sparse(m)) return explain_sparse_table(m, t, out);
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
     if (st) return st;
@@ -476,6 +573,16 @@ vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, siz
 {
     if (!vg_model_can_explain(m))
         return vg_fail(VG_ERR_UNSUPPORTED, "model '%s' cannot explain its predictions", m->kind->name);
+    if (vg_model_reads_sparse(m)) {
+        vg_csr X;
+        vg_status st = record_sparse(m, fields, n_fields, NULL, NULL, &X);
+        if (st) return st;
+        double *scratch = vg_malloc((X.nnz + 1) * m->kind->n_outputs(m->state) * sizeof *scratch);
+        st = scratch ? explain_sparse_row(m, &X, 0, scratch, contrib, output, raw) : vg_fail(VG_ERR_NOMEM, "out of memory");
+        vg_free(scratch);
+        vg_csr_free(&X);
+        return st;
+    }
     size_t nf = vg_pipeline_n_features(m->pipeline);
     float *row = vg_malloc(nf * sizeof *row);
     double *scratch = vg_malloc((nf + 1) * m->kind->n_outputs(m->state) * sizeof *scratch);

@@ -318,14 +318,22 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
         vg_error_prefix("%s: ", name);
         goto err;
     }
-    if (m->kind->n_classes(m->state) != m->classes.n) {
+    /* An anomaly model writes one score per row and decides between its two
+     * classes (normal, anomaly) with the threshold it must carry. */
+    if (vg_model_is_anomaly(m) && (m->classes.n != 2 || isnan(m->threshold) || m->task != VG_TASK_BINARY)) {
+        st = vg_fail(VG_ERR_FORMAT, "%s: anomaly model without its two classes, binary task and threshold", name);
+        goto err;
+    }
+    if (m->kind->n_classes(m->state) != (vg_model_is_anomaly(m) ? 1 : m->classes.n)) {
         st = vg_fail(VG_ERR_FORMAT, "%s: estimator has %u classes, metadata %u", name,
                      m->kind->n_classes(m->state), m->classes.n);
         goto err;
     }
-    if (m->kind->n_features && m->kind->n_features(m->state) != vg_pipeline_n_features(m->pipeline)) {
+    size_t width = vg_estimator_reads_sparse(m->kind, vg_pipeline_n_text(m->pipeline))
+                       ? vg_pipeline_n_columns(m->pipeline) : vg_pipeline_n_features(m->pipeline);
+    if (m->kind->n_features && m->kind->n_features(m->state) != width) {
         st = vg_fail(VG_ERR_FORMAT, "%s: estimator expects %u features, the pipeline makes %zu", name,
-                     m->kind->n_features(m->state), vg_pipeline_n_features(m->pipeline));
+                     m->kind->n_features(m->state), width);
         goto err;
     }
     if (s_metr) {
@@ -378,7 +386,9 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     if (m->classes.positive_value) vg_wbuf_printf(out, "  (positive: label '%s')", m->classes.positive_value);
     else if (m->classes.negative_value) vg_wbuf_printf(out, "  (positive: every label but '%s')", m->classes.negative_value);
     vg_wbuf_printf(out, "\n");
-    if (m->task != VG_TASK_REGRESSION) {
+    if (vg_model_is_anomaly(m)) {
+        vg_wbuf_printf(out, "decision        anomaly score (fitted without labels); anomaly when score >= ");
+    } else if (m->task != VG_TASK_REGRESSION) {
         const vg_classes *c = &m->classes;
         vg_wbuf_printf(out, "decision        normal class '%s'%s; anomaly when score >= ", c->names[vg_decision_normal_class(c)],
                        c->normal_value ? " (--normal)" : "");

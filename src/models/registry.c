@@ -13,6 +13,9 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_tree_kind,
     &vg_forest_kind,
     &vg_gbdt_kind,
+    &vg_linear_svm_kind,
+    &vg_mlp_kind,
+    &vg_autoencoder_kind,
     NULL,
 };
 
@@ -35,6 +38,12 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
     if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
     if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
     return NULL;
+}
+
+int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text)
+{
+    if (!(k->inputs & VG_ESTIMATOR_IN_SPARSE)) return 0;
+    return n_text > 0 || !(k->inputs & VG_ESTIMATOR_IN_DENSE);
 }
 
 const vg_estimator_kind *vg_estimator_find(const char *name)

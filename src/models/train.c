@@ -1,10 +1,12 @@
 /* Training a vg_model from a table: choose the feature columns, decide the
  * classes, fit the pipeline on the training rows only, fit the estimator. */
 #include "model_internal.h"
+#include "vigil/decision.h"
 #include "vigil/format.h"
 #include "vigil/sampler.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,20 +23,47 @@ static vg_status split_param(const char *kv, char *key, size_t key_cap, const ch
     return VG_OK;
 }
 
-/* Apply rq->params to a fresh parameter block; class_weight is kept aside
- * because it is handled here, for every family. */
+/* The parameters the train path handles for every family instead of the
+ * family's params_set: class_weight (per-row weights), for anomaly models
+ * contamination (the operating point), and the text n-gram parameters
+ * (ngram_range, n_features), because the pipeline, not the family, makes
+ * those columns. */
+typedef struct train_params {
+    const char *class_weight;   /* NULL: none */
+    double contamination;       /* NaN: not given */
+    vg_textgrams_params text;
+} train_params;
+
+static int is_anomaly_kind(const vg_estimator_kind *k)
+{
+    return !k->needs_labels && (k->outputs & VG_ESTIMATOR_OUT_SCORE);
+}
+
+/* Apply rq->params to a fresh parameter block; the parameters above go to tp. */
 static vg_status build_params(const vg_train_request *rq, const vg_estimator_kind *kind, void *params,
-                              const char **class_weight)
+                              train_params *tp)
 {
     kind->params_default(params);
-    *class_weight = NULL;
+    *tp = (train_params){ .contamination = NAN, .text = vg_textgrams_params_default() };
     for (size_t i = 0; i < rq->n_params; i++) {
         char key[128];
         const char *value = NULL;
         vg_status st = split_param(rq->params[i], key, sizeof key, &value);
         if (st) return st;
         if (strcmp(key, "class_weight") == 0) {
-            *class_weight = value;
+            tp->class_weight = value;
+            continue;
+        }
+        if (strcmp(key, "contamination") == 0 && is_anomaly_kind(kind)) {
+            if ((st = vg_param_double(key, value, 1e-9, 0.5, &tp->contamination))) return st;
+            continue;
+        }
+        if (vg_textgrams_is_param(key)) {
+            if (!vg_estimator_reads_sparse(kind, rq->data.n_text) || rq->data.n_text == 0)
+                return vg_fail(VG_ERR_INVALID, "parameter %s: text n-grams are made for --text columns and a "
+                               "model that reads sparse rows (logreg, linear-svm); model %s%s", key, kind->name,
+                               rq->data.n_text ? " reads dense rows" : ", no --text column");
+            if ((st = vg_textgrams_params_set(&tp->text, key, value))) return st;
             continue;
         }
         st = kind->params_set(params, key, value);
@@ -49,14 +78,19 @@ void vg_model_params_describe(const vg_model *m, vg_wbuf *out)
 {
     const vg_train_request rq = { .params = (const char *const *)m->params.items, .n_params = m->params.n };
     void *params = vg_calloc(1, m->kind->params_size);
-    const char *cw = NULL;
+    train_params tp;
     /* The stored parameters were accepted at training; should a newer vigil
      * refuse one, the list as given is all there is to show. */
-    if (!params || build_params(&rq, m->kind, params, &cw) || !m->kind->params_describe) {
+    vg_train_request rq2 = rq;
+    rq2.data.n_text = vg_pipeline_n_text(m->pipeline);
+    if (!params || build_params(&rq2, m->kind, params, &tp) || !m->kind->params_describe) {
         for (size_t i = 0; i < m->params.n; i++) vg_wbuf_printf(out, "%s%s", i ? ", " : "", m->params.items[i]);
     } else {
         m->kind->params_describe(params, out);
-        vg_wbuf_printf(out, ", class_weight=%s", cw ? cw : "none");
+        if (!is_anomaly_kind(m->kind)) vg_wbuf_printf(out, ", class_weight=%s", tp.class_weight ? tp.class_weight : "none");
+        if (rq2.data.n_text)
+            vg_wbuf_printf(out, ", ngram_range=%u,%u, n_features=%u", tp.text.ngram_min, tp.text.ngram_max,
+                           tp.text.n_features);
     }
     vg_free(params);
 }
@@ -88,18 +122,34 @@ vg_status vg_train_request_check(const vg_train_request *rq)
     if (!kind) return VG_ERR_INVALID;
     void *params = vg_calloc(1, kind->params_size);
     if (!params) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    const char *cw;
-    vg_status st = build_params(rq, kind, params, &cw);
+    train_params tp;
+    vg_status st = build_params(rq, kind, params, &tp);
     vg_free(params);
     if (st) return st;
+    const char *cw = tp.class_weight;
+    if (cw && is_anomaly_kind(kind))
+        return vg_fail(VG_ERR_INVALID, "parameter class_weight: model '%s' is fitted without labels", kind->name);
     if (cw && strcmp(cw, "balanced") != 0 && strcmp(cw, "none") != 0 && !strchr(cw, ':'))
         return vg_fail(VG_ERR_INVALID, "parameter class_weight: '%s' is not 'balanced', 'none' or "
                                        "CLASS:WEIGHT,...", cw);
+    if (!is_anomaly_kind(kind) && (rq->fit_on_normal || rq->contamination != 0))
+        return vg_fail(VG_ERR_INVALID, "%s: model '%s' learns from labels; --fit-on, --contamination and "
+                                       "--alert-rate go with the anomaly models (%s)",
+                       rq->fit_on_normal ? "--fit-on" : "--contamination", kind->name,
+                       families_with(VG_ESTIMATOR_OUT_SCORE));
+    if (rq->contamination != 0 && !isnan(tp.contamination))
+        return vg_fail(VG_ERR_INVALID, "--contamination or --alert-rate, and --param contamination: give one");
+    if (rq->contamination != 0 && !(rq->contamination > 0 && rq->contamination <= 0.5))
+        return vg_fail(VG_ERR_INVALID, "--contamination: %g is not in (0, 0.5]", rq->contamination);
+    if (is_anomaly_kind(kind) && (rq->data.task != VG_TASK_BINARY))
+        return vg_fail(VG_ERR_INVALID, "--task %s: model '%s' tells normal from anomalous (--task binary); its "
+                                       "evaluation reports each label's recall", vg_task_str(rq->data.task), kind->name);
     vg_sampler_params sp;
     if (rq->sampler && (st = vg_sampler_params_parse(rq->sampler, rq->sampler_params, rq->n_sampler_params, &sp)))
         return st;
-    if (rq->sampler && rq->data.task == VG_TASK_REGRESSION)
-        return vg_fail(VG_ERR_INVALID, "--sampler: resampling classes is not meaningful for --task regression");
+    if (rq->sampler && (rq->data.task == VG_TASK_REGRESSION || is_anomaly_kind(kind)))
+        return vg_fail(VG_ERR_INVALID, "--sampler: resampling classes is not meaningful for %s",
+                       is_anomaly_kind(kind) ? "a model that learns without labels" : "--task regression");
     return VG_OK;
 }
 
@@ -205,7 +255,17 @@ static int looks_like_id(const vg_table *t, size_t col)
 
 /* The feature columns: everything but the label, ignored columns, the
  * format's truth columns (KDD's difficulty) and id-like columns. */
-static vg_status choose_features(const vg_train_request *rq, size_t label_col, size_t **cols, size_t *n)
+/* 1 if name is a column vigil made from text column `text` ("url.url_length"). */
+static int made_from(const char *name, const char *text)
+{
+    size_t n = strlen(text);
+    return strncmp(name, text, n) == 0 && strncmp(name + n, ".url_", 5) == 0;
+}
+
+/* The feature columns (text_sparse: the --text columns become n-gram inputs
+ * of the pipeline, so their URL feature columns are left out). */
+static vg_status choose_features(const vg_train_request *rq, size_t label_col, int text_sparse, size_t **cols,
+                                 size_t *n)
 {
     const vg_table *t = rq->table;
     for (size_t i = 0; i < rq->data.n_ignore; i++)
@@ -223,7 +283,10 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
     for (size_t c = 0; c < ncols; c++) {
         const char *name = vg_table_name(t, c);
         if (c == label_col || in_list(name, rq->data.ignore, rq->data.n_ignore)) continue;
-        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features are */
+        if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
+        int derived = 0;
+        for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
+        if (derived) continue;
         if (f && vg_format_is_truth(f, name, strlen(name))) continue;  /* truth, whatever the task */
         if (looks_like_id(t, c)) {
             vg_log(VG_LOG_WARN, "column '%s' looks like an id (all %zu values distinct in the training "
@@ -232,7 +295,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, s
         }
         (*cols)[(*n)++] = c;
     }
-    if (*n == 0) {
+    if (*n == 0 && !text_sparse) {
         vg_free(*cols);
         *cols = NULL;  /* the caller frees it on every error path */
         return vg_fail(VG_ERR_INVALID, "%s: no feature columns left after the label and --ignore",
@@ -267,6 +330,67 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     return st;
 }
 
+/* The label column of an anomaly model's data: --label, else the format's
+ * label (kdd, the logs), else a csv column named "label" (the last column is
+ * not taken for one: unlabelled rows are the usual case). Labels, when the
+ * data has them, choose the rows of --fit-on normal and evaluate; they are
+ * never learned from. */
+static const char *anomaly_label(const vg_train_request *rq)
+{
+    if (rq->data.label) return rq->data.label;
+    return vg_data_format(&rq->data) == vg_format_default() ? "label" : vg_data_label(rq->table, &rq->data);
+}
+
+/* The classes of an anomaly model without labels: normal and anomaly, where
+ * data evaluated later counts every label but "normal" as an anomaly. */
+static vg_status unlabelled_classes(vg_classes *c)
+{
+    c->names = vg_calloc(2, sizeof *c->names);
+    if (!c->names) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    c->n = 2;
+    c->names[0] = vg_strdup("normal");
+    c->names[1] = vg_strdup("anomaly");
+    c->negative_value = vg_strdup("normal");
+    return c->names[0] && c->names[1] && c->negative_value ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+}
+
+/* Rows labelled normal (--fit-on normal) as a table of their own, so the
+ * pipeline's medians and scales are those of the rows the model fits. */
+static vg_status normal_rows(const vg_table *t, const int32_t *y, int32_t normal, vg_table **out)
+{
+    size_t rows = vg_table_rows(t), n = 0;
+    size_t *idx = vg_malloc(rows * sizeof *idx);
+    if (!idx) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t r = 0; r < rows; r++)
+        if (y[r] == normal) idx[n++] = r;
+    vg_status st = n < 2 ? vg_fail(VG_ERR_DATA, "--fit-on normal: %s has %zu rows labelled normal, too few to fit on",
+                                   vg_table_source(t), n)
+                         : vg_table_take(t, idx, n, out);
+    vg_free(idx);
+    return st;
+}
+
+/* An anomaly model's operating point from its own training scores: the
+ * threshold at which `contamination` of the fitted rows score at or above
+ * it (or the user's --threshold). */
+static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, double contamination,
+                                     const vg_matrix *X, const vg_csr *Xs)
+{
+    if (rq->threshold_set) return VG_OK;
+    size_t rows = Xs ? Xs->rows : X->rows;
+    float *scores = vg_malloc((rows ? rows : 1) * sizeof *scores);
+    if (!scores) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (Xs) m->kind->predict_sparse(m->state, Xs, rq->threads, scores);
+    else m->kind->predict(m->state, X, rq->threads, scores);
+    vg_status st = vg_threshold_at_share(scores, rows, contamination, &m->threshold);
+    vg_free(scores);
+    if (st) return st;
+    char by[160];
+    snprintf(by, sizeof by, "contamination %g of the %zu %srows fitted", contamination, rows,
+             rq->fit_on_normal ? "normal " : "");
+    return (m->threshold_by = vg_strdup(by)) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+}
+
 vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
@@ -274,9 +398,14 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     vg_status st = vg_train_request_check(rq);
     if (st) return st;
     const vg_estimator_kind *kind = find_kind(rq->model);
-    const char *label = vg_data_label(t, &rq->data);
+    int anomaly = is_anomaly_kind(kind);
+    const char *label = anomaly ? anomaly_label(rq) : vg_data_label(t, &rq->data);
     long label_col = vg_table_find(t, label);
-    if (label_col < 0) return vg_fail(VG_ERR_INVALID, "--label: %s has no column '%s'", vg_table_source(t), label);
+    if (label_col < 0 && (!anomaly || rq->data.label))
+        return vg_fail(VG_ERR_INVALID, "--label: %s has no column '%s'", vg_table_source(t), label);
+    if (label_col < 0 && rq->fit_on_normal)
+        return vg_fail(VG_ERR_INVALID, "--fit-on normal: %s has no label column '%s' to find the normal rows by",
+                       vg_table_source(t), label);
     size_t rows = vg_table_rows(t);
     if (rows < 2) return vg_fail(VG_ERR_DATA, "%s: %zu rows are too few to train on", vg_table_source(t), rows);
 
@@ -286,7 +415,10 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
     void *params = vg_calloc(1, kind->params_size);
     size_t *cols = NULL, n_cols = 0;
     float *weights = NULL, *target = NULL;
+    vg_table *fit_rows = NULL;  /* --fit-on normal: the normal rows; else t itself */
     vg_matrix X = { 0 };
+    vg_csr Xs = { 0 };
+    int sparse = vg_estimator_reads_sparse(kind, rq->data.n_text), text_sparse = sparse && rq->data.n_text > 0;
     if (!m || !y || !params) {
         st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto err;
@@ -320,48 +452,72 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         }
         m->classes.n = 1;
         if ((st = vg_targets_read(t, (size_t)label_col, target))) goto err;
-    } else {
+    } else if (label_col >= 0) {
         vg_label_spec spec = vg_model_label_spec(m);
         spec.normal = rq->data.normal;
         if ((st = vg_classes_fit(t, (size_t)label_col, &spec, &m->classes, y))) goto err;
+    } else if ((st = unlabelled_classes(&m->classes))) {
+        goto err;
     }
-    if ((st = choose_features(rq, (size_t)label_col, &cols, &n_cols))) goto err;
+    if ((st = choose_features(rq, label_col < 0 ? SIZE_MAX : (size_t)label_col, text_sparse, &cols, &n_cols)))
+        goto err;
+    if (rq->fit_on_normal && (st = normal_rows(t, y, vg_decision_normal_class(&m->classes), &fit_rows))) goto err;
+    const vg_table *ft = fit_rows ? fit_rows : t;
 
     vg_pipeline_params pp = vg_pipeline_params_default();
+    train_params tp;
+    if ((st = build_params(rq, kind, params, &tp))) goto err;
+    pp.textgrams = tp.text;
     pp.encoding = kind->encoding;
-    if ((st = vg_pipeline_fit(t, cols, n_cols, &pp, &m->pipeline))) goto err;
-    if ((st = vg_pipeline_transform(m->pipeline, t, &X))) goto err;
+    if (text_sparse) pp.text = rq->data.text, pp.n_text = rq->data.n_text;
+    if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
+    if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, ft, &Xs)) : (st = vg_pipeline_transform(m->pipeline, ft, &X)))
+        goto err;
 
-    const char *cw;
-    if ((st = build_params(rq, kind, params, &cw))) goto err;
-    if (regression && cw) {
+    if (regression && tp.class_weight) {
         st = vg_fail(VG_ERR_INVALID, "parameter class_weight: not meaningful for --task regression");
         goto err;
     }
-    if (!regression && (st = class_weights(cw, &m->classes, y, rows, &weights))) goto err;
+    if (!regression && !anomaly && (st = class_weights(tp.class_weight, &m->classes, y, rows, &weights))) goto err;
     /* After the pipeline and class weights, on this fit's rows only. */
+    if (rq->sampler && sparse) {
+        st = vg_fail(VG_ERR_INVALID, "--sampler: model '%s' reads sparse rows; the samplers work on dense ones",
+                     kind->name);
+        goto err;
+    }
     if (rq->sampler && (st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
                                             vg_pipeline_features(m->pipeline), m->classes.n, rq->seed, rq->threads,
                                             &X, &y, &weights)))
         goto err;
-    vg_train_set ts = { .X = &X, .features = vg_pipeline_features(m->pipeline), .y = regression ? NULL : y,
-                        .weight = weights, .n_classes = m->classes.n, .target = target };
+    vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
+                        .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
+                        .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target };
     vg_fit_options fo = { .seed = rq->seed, .threads = rq->threads, .progress = rq->progress,
                           .progress_user = rq->progress_user };
     if ((st = kind->fit(params, &ts, &fo, &m->state))) goto err;
+    if (anomaly) {
+        double c = rq->contamination != 0 ? rq->contamination
+                   : !isnan(tp.contamination) ? tp.contamination
+                                              : VG_DEFAULT_CONTAMINATION;
+        if ((st = set_operating_point(m, rq, c, &X, sparse ? &Xs : NULL))) goto err;
+    }
 
     m->seed = rq->seed;
     m->threads = rq->threads;
-    m->train_rows = rows;
+    m->train_rows = sparse ? Xs.rows : X.rows;
     m->train_seconds = vg_now() - t0;
     m->data_checksum = vg_table_checksum(t);
     m->created = (int64_t)time(NULL);
     vg_matrix_free(&X);
+    vg_table_free(fit_rows);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     *out = m;
     return VG_OK;
 err:
     vg_matrix_free(&X);
+    vg_table_free(fit_rows);
+    vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
     return st;

@@ -167,7 +167,7 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     vg_status st = vg_record_fields(t, obj, p, dp->max_fields, a, &fields, &n);
     if (st) return st;
     const vg_classes *c = vg_model_classes(m);
-    size_t k = s->regression ? 1 : c->n;
+    size_t k = s->rule.n_outputs;
     float stack[STACK_CLASSES];
     float *proba = k <= STACK_CLASSES ? stack : vg_arena_alloc(a, k * sizeof *proba);
     if (!proba) return vg_fail(VG_ERR_NOMEM, "out of memory");
@@ -220,7 +220,7 @@ vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, co
     }
     vg_text_puts(out, ",\"label\":");
     vg_text_json_cstr(out, res->label);
-    if (!s->regression) {
+    if (s->rule.kind == VG_OUTPUT_BINARY || s->rule.kind == VG_OUTPUT_MULTICLASS) {
         vg_text_puts(out, ",\"probabilities\":{");
         for (uint32_t j = 0; j < k; j++) {
             if (j) vg_text_putc(out, ',');

@@ -432,7 +432,8 @@ static void score_block(vg_detector *d, block *b)
     b->st = VG_OK;
     const vg_estimator_kind *k = vg_model_kind(d->m);
     vg_matrix X = { .rows = n, .cols = d->n_features, .data = b->x };
-    k->predict(vg_model_state(d->m), &X, 1, b->proba);
+    /* A model of CSR rows (text n-grams) was scored record by record in push. */
+    if (!vg_model_reads_sparse(d->m)) k->predict(vg_model_state(d->m), &X, 1, b->proba);
     const char *base = (const char *)b->text.data;
     for (size_t i = 0; i < n; i++) {
         double score;
@@ -538,7 +539,10 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
     if (!line_event(d, source_name, source, line_no, line, len, truncated, &ev, &st)) return st;
     block *b = &d->blk[d->cur];
     float *row = b->x + b->n * d->n_features;
-    st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev.fields, ev.n_fields, row, NULL);
+    if (vg_model_reads_sparse(d->m))  /* its rows are CSR: score the record now, as predict_record does */
+        st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, b->proba + b->n * d->n_classes, NULL);
+    else
+        st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev.fields, ev.n_fields, row, NULL);
     if (st == VG_ERR_NOMEM) return st;
     if (st) {
         count_bad(d, source_name, line_no, vg_last_error());

@@ -24,12 +24,14 @@
  * "anomalous" at 2 or more, else "normal": one strong sign or two weak
  * ones. The rules see the same online features the model does, so a model
  * trained on them learns to generalise the rule, not a different truth. */
+#include "vigil/canon.h"
 #include "vigil/geo.h"
+#include "vigil/payload.h"
 #include "io/format_impl.h"
-#include "vigil/logformat.h"
+#include "vigil/format.h"
 #include "vigil/urlfeat.h"
 #include "features/entity_state.h"
-#include "weblog.h"
+#include "io/weblog.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -41,8 +43,10 @@
 #define WL_WINDOW 60.0
 #define WL_SHORT 10.0
 #define RULE_ANOMALOUS 2
+#define WL_PV_RING 16          /* recent (path + parameter name, value) pairs of a client */
+#define WL_CANON_BYTES 16384   /* canonical text of one field: twice the decoder's 8 KiB input (Latin-1 doubles) */
 
-enum { SET_PATHS = 0, SET_AGENTS = 1, N_SETS = 2 };
+enum { SET_PATHS = 0, SET_AGENTS = 1, SET_PARAMS = 2, N_SETS = 3 };
 
 typedef struct wl_hit {
     float t;          /* seconds after the client's time base */
@@ -63,6 +67,9 @@ typedef struct wl_client {
     uint8_t agent_class, agent_name;
     char country[VG_GEO_NAME_BYTES];
     wl_hit ring[WL_RING];
+    uint8_t agent_payload[VG_PAYLOAD_COUNT];  /* payload families of the current agent (saturating) */
+    uint8_t pv_head, pv_n;
+    uint32_t pv[WL_PV_RING];      /* hash16(path, name) << 16 | hash16(value) */
 } wl_client;
 
 /* User agents: known attack tools first (the more specific name wins), then
@@ -92,7 +99,25 @@ enum {
     F_METHOD, F_STATUS_CLASS, F_EXT, F_COUNTRY, F_UA_CLASS, F_UA_NAME,  /* text */
     F_STATUS, F_BYTES, F_REQ_10S, F_REQ_60S, F_4XX_60S, F_5XX_60S, F_PATHS_60S, F_BYTES_60S, F_SINCE_PREV,
     F_REQUESTS, F_UA_CHANGED, F_UA_CHANGES, F_DISTINCT_UAS, F_DISTINCT_PATHS, F_HAS_REFERER, F_UA_LENGTH,
-    F_SCANNER_UA, F_URL0, N_FIELDS = F_URL0 + VG_URLFEAT_COUNT
+    F_SCANNER_UA, F_URL0, F_PAY0 = F_URL0 + VG_URLFEAT_COUNT,
+    /* Payload families of every attacker-controlled field together
+     * (path, each query parameter's name and value, agent, referer, body),
+     * then each field's share, then the encoding the decoder undid. */
+    F_PAY_PATH = F_PAY0 + VG_PAYLOAD_COUNT, F_PAY_QUERY, F_PAY_AGENT, F_PAY_REFERER, F_PAY_BODY,
+    F_ENC_ROUNDS, F_ENC_PCT, F_ENC_U, F_ENC_ENTITIES, F_ENC_OVERLONG, F_ENC_LATIN1, F_ENC_NON_ASCII,
+    F_ENC_CONTROLS, F_ENC_COMMENTS, F_ENC_TRUNCATED,
+    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, N_FIELDS
+};
+static const char *const pay_names[VG_PAYLOAD_COUNT] = {
+    "pay_sql", "pay_sql_union", "pay_sql_tautology", "pay_sql_time", "pay_sql_stacked", "pay_sql_quote",
+    "pay_xss_tag", "pay_xss_handler", "pay_xss_proto", "pay_traversal", "pay_lfi", "pay_cmdi", "pay_ssti",
+    "pay_crlf", "pay_jndi", "pay_meta",
+};
+static const char *const more_names[N_FIELDS - F_PAY_PATH] = {
+    "pay_path", "pay_query", "pay_agent", "pay_referer", "pay_body",
+    "enc_rounds", "enc_pct", "enc_u", "enc_entities", "enc_overlong", "enc_latin1", "enc_non_ascii",
+    "enc_controls", "enc_comments", "enc_truncated",
+    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body",
 };
 static const char *const field_names[F_URL0] = {
     "method", "status_class", "ext_class", "country", "ua_class", "ua_name",
@@ -116,6 +141,7 @@ typedef struct wl_state {
     char status_class[4];
     vg_field fields[N_FIELDS];
     double url[VG_URLFEAT_COUNT];
+    char canon[WL_CANON_BYTES];    /* the field being read, canonical */
 } wl_state;
 
 /* The built-in GeoIP database is ~14 MB once loaded and takes a moment to
@@ -191,7 +217,8 @@ static vg_status wl_new(const vg_logfmt_options *opt, void **out)
         return st;
     }
     for (size_t i = 0; i < N_FIELDS; i++) {
-        const char *name = i < F_URL0 ? field_names[i] : vg_urlfeat_name(i - F_URL0);
+        const char *name = i < F_URL0 ? field_names[i] : i < F_PAY0 ? vg_urlfeat_name(i - F_URL0)
+                         : i < F_PAY_PATH ? pay_names[i - F_PAY0] : more_names[i - F_PAY_PATH];
         s->fields[i] = (vg_field){ .name = name, .name_len = strlen(name),
                                    .kind = i <= F_UA_NAME ? VG_FIELD_TEXT : VG_FIELD_NUMBER };
     }
@@ -262,6 +289,59 @@ static void bucket_add(wl_client *c, int created, double t, int status_class, do
     c->b_bytes[slot] = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
 }
 
+/* What the fields of one request add up to (payload.h, canon.h). */
+typedef struct wl_text {
+    uint16_t pay[VG_PAYLOAD_COUNT];
+    uint32_t field_hits;       /* the last field's hits, the meta characters aside */
+    vg_canon_info enc;         /* summed over fields; rounds is the maximum */
+} wl_text;
+
+/* Canonical form of one field, its payload signs added to *x. */
+static size_t read_field(wl_state *s, const char *t, size_t n, int form, wl_text *x)
+{
+    vg_canon_info ci;
+    size_t cn = vg_canon_decode(t, n, form, s->canon, sizeof s->canon, &ci);
+    uint16_t pay[VG_PAYLOAD_COUNT] = { 0 };
+    vg_payload_scan(s->canon, cn, pay);
+    x->field_hits = 0;
+    for (size_t k = 0; k < VG_PAYLOAD_COUNT; k++) {
+        uint32_t v = (uint32_t)x->pay[k] + pay[k];
+        x->pay[k] = v > UINT16_MAX ? UINT16_MAX : (uint16_t)v;
+        if (k != VG_PAYLOAD_META) x->field_hits += pay[k];
+    }
+#define SUM(f) x->enc.f = (uint16_t)VG_MIN((uint32_t)x->enc.f + ci.f, (uint32_t)UINT16_MAX)
+    SUM(pct), SUM(pct_u), SUM(entities), SUM(overlong), SUM(latin1), SUM(non_ascii), SUM(controls), SUM(comments),
+        SUM(truncated);
+#undef SUM
+    if (ci.rounds > x->enc.rounds) x->enc.rounds = ci.rounds;
+    return cn;
+}
+
+/* A client trying many values of one parameter of one path (a fuzzer, an
+ * injection tool, a password guesser) whatever the server answers: the
+ * most distinct values among the client's recent pairs with the same path
+ * and name, this one included. */
+static uint32_t note_param(wl_client *c, uint64_t path_hash, const char *name, size_t nl, const char *val, size_t vl)
+{
+    uint32_t key = (uint32_t)(vg_hash(name, nl, path_hash) & 0xFFFF);
+    uint32_t v = (uint32_t)(vg_hash(val, vl, 7) & 0xFFFF);
+    uint32_t entry = key << 16 | v;
+    uint16_t seen[WL_PV_RING + 1];
+    size_t n_seen = 0;
+    seen[n_seen++] = (uint16_t)v;
+    for (size_t i = 0; i < c->pv_n; i++) {
+        uint32_t e = c->pv[i];
+        if (e >> 16 != key) continue;
+        size_t j = 0;
+        while (j < n_seen && seen[j] != (uint16_t)e) j++;
+        if (j == n_seen) seen[n_seen++] = (uint16_t)e;
+    }
+    c->pv[c->pv_head] = entry;
+    c->pv_head = (uint8_t)((c->pv_head + 1) % WL_PV_RING);
+    if (c->pv_n < WL_PV_RING) c->pv_n++;
+    return (uint32_t)n_seen;
+}
+
 static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt_event *out)
 {
     wl_state *s = state;
@@ -299,15 +379,63 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     while (plen < r.uri_len && r.uri[plen] != '?' && r.uri[plen] != '#') plen++;
     uint64_t ph = vg_hash(r.uri, plen, 0);
     uint64_t ah = r.agent ? vg_hash(r.agent, r.agent_len, 1) : 0;
+    wl_text x;
+    memset(&x, 0, sizeof x);
+    int ua_changed = !created && ah != c->agent_hash;
+    if (created || ua_changed) {
+        /* The agent's payload signs, kept while the client keeps its agent. */
+        wl_text ua;
+        memset(&ua, 0, sizeof ua);
+        if (r.agent) read_field(s, r.agent, r.agent_len, 0, &ua);
+        for (size_t k = 0; k < VG_PAYLOAD_COUNT; k++) c->agent_payload[k] = (uint8_t)VG_MIN(ua.pay[k], 255);
+    }
     if (created) {
         c->base = r.time;
         vg_geo_country(s->geo, s->host, r.host_len, c->country);
         classify_agent(r.agent, r.agent_len, &c->agent_class, &c->agent_name);
     }
-    int ua_changed = !created && ah != c->agent_hash;
     if (ua_changed) {
         classify_agent(r.agent, r.agent_len, &c->agent_class, &c->agent_name);
         c->agent_changes++;
+    }
+    /* Every other attacker-controlled field, as canonical text. */
+    read_field(s, r.uri, plen, 0, &x);
+    uint32_t pay_path = x.field_hits, pay_query = 0, mutation = 0;
+    size_t value_max = 0;
+    if (plen < r.uri_len && r.uri[plen] == '?') {
+        size_t qe = plen + 1;
+        while (qe < r.uri_len && r.uri[qe] != '#') qe++;
+        for (size_t i = plen + 1; i < qe;) {
+            size_t j = i;
+            while (j < qe && r.uri[j] != '&') j++;
+            size_t eq = i;
+            while (eq < j && r.uri[eq] != '=') eq++;
+            if (j > i) {
+                read_field(s, r.uri + i, eq - i, 1, &x);
+                pay_query += x.field_hits;
+                size_t vl = eq < j ? j - eq - 1 : 0;
+                size_t cn = read_field(s, r.uri + eq + (eq < j), vl, 1, &x);
+                pay_query += x.field_hits;
+                value_max = VG_MAX(value_max, cn);
+                vg_entity_set_add(s->store, e, SET_PARAMS, vg_hash(r.uri + i, eq - i, 3));
+                mutation = VG_MAX(mutation, note_param(c, ph, r.uri + i, eq - i, r.uri + eq + (eq < j), vl));
+            }
+            i = j + 1;
+        }
+    }
+    uint32_t pay_referer = 0, pay_body = 0, pay_agent = 0;
+    if (r.referer) {
+        read_field(s, r.referer, r.referer_len, 1, &x);
+        pay_referer = x.field_hits;
+    }
+    int has_body = r.body && !(r.body_len == 1 && r.body[0] == '-');
+    if (has_body) {
+        read_field(s, r.body, r.body_len, 1, &x);
+        pay_body = x.field_hits;
+    }
+    for (size_t k = 0; k < VG_PAYLOAD_COUNT; k++) {
+        x.pay[k] = (uint16_t)VG_MIN((uint32_t)x.pay[k] + c->agent_payload[k], (uint32_t)UINT16_MAX);
+        if (k != VG_PAYLOAD_META) pay_agent += c->agent_payload[k];
     }
     c->agent_hash = ah;
     c->requests++;
@@ -332,9 +460,15 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     if (c->n < WL_RING) c->n++;
     uint32_t seen[1024 / 32] = { 0 };
     size_t req10 = 0, paths = 0;
+    double gap_sum = 0, gap_sq = 0, prev_t = now;
     for (size_t i = 0; i < c->n; i++) {
         const wl_hit *h = &c->ring[(c->head + WL_RING - 1 - i) % WL_RING];
         req10 += h->t >= now - (float)WL_SHORT;
+        if (i > 0) {
+            double g = (double)(prev_t - h->t);
+            gap_sum += g, gap_sq += g * g;
+        }
+        prev_t = h->t;
         uint32_t b = h->path & 1023u;
         paths += !(seen[b >> 5] >> (b & 31) & 1u);
         seen[b >> 5] |= 1u << (b & 31);
@@ -374,11 +508,42 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     set_num(s, F_SCANNER_UA, c->agent_class == UA_SCANNER);
     vg_urlfeat_compute(r.uri, r.uri_len, s->url);
     for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) s->fields[F_URL0 + i].number = s->url[i];
+    for (size_t i = 0; i < VG_PAYLOAD_COUNT; i++) set_num(s, (int)(F_PAY0 + i), x.pay[i]);
+    set_num(s, F_PAY_PATH, pay_path);
+    set_num(s, F_PAY_QUERY, pay_query);
+    set_num(s, F_PAY_AGENT, pay_agent);
+    set_num(s, F_PAY_REFERER, pay_referer);
+    set_num(s, F_PAY_BODY, pay_body);
+    set_num(s, F_ENC_ROUNDS, x.enc.rounds);
+    set_num(s, F_ENC_PCT, x.enc.pct);
+    set_num(s, F_ENC_U, x.enc.pct_u);
+    set_num(s, F_ENC_ENTITIES, x.enc.entities);
+    set_num(s, F_ENC_OVERLONG, x.enc.overlong);
+    set_num(s, F_ENC_LATIN1, x.enc.latin1);
+    set_num(s, F_ENC_NON_ASCII, x.enc.non_ascii);
+    set_num(s, F_ENC_CONTROLS, x.enc.controls);
+    set_num(s, F_ENC_COMMENTS, x.enc.comments);
+    set_num(s, F_ENC_TRUNCATED, x.enc.truncated);
+    set_num(s, F_VALUE_MAX, (double)value_max);
+    set_num(s, F_PARAM_MUTATION, mutation);
+    set_num(s, F_PARAM_NAMES, vg_entity_set_count(s->store, e, SET_PARAMS));
+    /* Regularity of the gaps between the client's recent requests: tools
+     * fire at an even pace (small), people in bursts (large); -1 until there
+     * are three requests to have two gaps. */
+    double gaps = c->n > 2 ? (double)(c->n - 1) : 0, mean = gaps ? gap_sum / gaps : 0;
+    double var = gaps ? VG_MAX(0.0, gap_sq / gaps - mean * mean) : 0;
+    set_num(s, F_GAP_CV, gaps ? (mean > 1e-6 ? sqrt(var) / mean : 0.0) : -1.0);
+    set_num(s, F_HAS_BODY, has_body);
 
     if (s->rule_label) {
+        /* A payload sign in any field, decoded: the families that benign
+         * text does not produce (not the SQL words or meta characters
+         * alone, which prose and JSON have). */
+        uint32_t strong = 0;
+        for (size_t k = VG_PAYLOAD_SQL_UNION; k < VG_PAYLOAD_META; k++) strong += k != VG_PAYLOAD_SQL_QUOTE ? x.pay[k] : 0;
         int score = 2 * (c->agent_class == UA_SCANNER) +
                     2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] +
-                             s->url[VG_URLFEAT_CMDI] > 0) +
+                             s->url[VG_URLFEAT_CMDI] > 0 || strong > 0 || x.pay[VG_PAYLOAD_SQL] >= 2) +
                     (c->agent_class == UA_TOOL) + (req10 > 20) + (req60 >= 10 && e4 / req60 > 0.5) + (paths > 20);
         const char *lab = score >= RULE_ANOMALOUS ? "anomalous" : "normal";
         out->label = lab, out->label_len = strlen(lab);

@@ -1,10 +1,6 @@
 /* --format login: login events in the CSV layout of the public Risk-Based
- * Authentication (RBA) login data set, turned into online per-user features.
- *
- * Columns are found by name from the header line, so the full 16-column file
- * and the 9-column reduction popular notebooks use (Login_Data.csv) both
- * work; a headerless stream (`vigil watch` attached mid-file) is read by its
- * field count: 16 = the full RBA order, 9 = the reduced order.
+ * Authentication (RBA) login data set (parsed by src/io/login_parse.c),
+ * turned into online per-user features.
  *
  * Each event's features come from its user's past plus the event itself,
  * never from later events (entity_state.h keeps the bounded per-user state):
@@ -39,35 +35,18 @@
  * -> "attack" / "normal". */
 #define _GNU_SOURCE  /* memmem */
 #include "features/entity_state.h"
-#include "vigil/csv.h"
 #include "io/format_impl.h"
-#include "vigil/logformat.h"
+#include "io/login_parse.h"
+#include "vigil/format.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-enum col {
-    C_INDEX, C_TIME, C_USER, C_RTT, C_IP, C_COUNTRY, C_REGION, C_CITY, C_ASN, C_UA,
-    C_BROWSER, C_OS, C_DEVICE, C_SUCCESS, C_ATTACK_IP, C_ATO, N_COLS
-};
-
-/* The RBA header names, in the full file's column order. */
-static const char *const col_names[N_COLS] = {
-    "index", "Login Timestamp", "User ID", "Round-Trip Time [ms]", "IP Address", "Country", "Region", "City",
-    "ASN", "User Agent String", "Browser Name and Version", "OS Name and Version", "Device Type",
-    "Login Successful", "Is Attack IP", "Is Account Takeover",
-};
-
-/* The 9-column reduction (Login_Data.csv) for headerless input. */
-static const enum col reduced_order[] = { C_TIME, C_USER, C_IP, C_COUNTRY, C_REGION, C_CITY, C_BROWSER, C_DEVICE, C_SUCCESS };
-
 enum { SET_DEVICE, SET_IP, SET_COUNTRY, SET_ASN, SET_BROWSER, N_SETS };
 enum { LABEL_ATTACK_IP, LABEL_ATO, LABEL_RULE };
 
-#define MAX_LINE_FIELDS 64
-#define MAX_USER_ID 64
 #define MAX_OUT_FIELDS 28
 /* Time constant (s) of the decayed attempt and failure counts: lifetime
  * counts cannot tell a burst of failures from years of typos of a busy
@@ -90,26 +69,22 @@ typedef struct user_state {
 typedef struct login_state {
     vg_logfmt_options opt;
     int label_mode;
-    int pos[N_COLS];           /* line field index of each column, -1 absent */
-    int have_layout;
-    size_t n_line_fields;      /* fields a data line must have */
+    vg_login_parser *parser;
     vg_entity_store *users;
-    char *buf;                 /* the current line, unquoted in place; max_line_bytes + 1 */
     char *lower;               /* scratch for a lowercased field; max_line_bytes + 1 */
-    const char *fv[MAX_LINE_FIELDS];
-    size_t fl[MAX_LINE_FIELDS];
-    size_t n_fv;
-    char user[MAX_USER_ID];
+    char user[VG_LOGIN_MAX_USER_ID];
     vg_field out[MAX_OUT_FIELDS];
     bot_cache_entry bot_cache[BOT_CACHE];
 } login_state;
 
-static void set_layout(login_state *s, const enum col *order, size_t n)
+static void login_state_free(void *state)
 {
-    for (int c = 0; c < N_COLS; c++) s->pos[c] = -1;
-    for (size_t i = 0; i < n; i++) s->pos[order[i]] = (int)i;
-    s->n_line_fields = n;
-    s->have_layout = 1;
+    login_state *s = state;
+    if (!s) return;
+    vg_login_parser_free(s->parser);
+    vg_entity_store_free(s->users);
+    vg_free(s->lower);
+    vg_free(s);
 }
 
 static vg_status login_state_new(const vg_logfmt_options *opt, void **out)
@@ -123,188 +98,42 @@ static vg_status login_state_new(const vg_logfmt_options *opt, void **out)
     else
         return vg_fail(VG_ERR_INVALID, "login: unknown label '%s' (Is Attack IP, Is Account Takeover or rule-score)",
                        o.label);
-    if (o.max_line_bytes == 0 || o.max_line_bytes > ((size_t)1 << 30))
-        return vg_fail(VG_ERR_INVALID, "login: max_line_bytes must be in 1..2^30");
+    vg_login_parser *parser;
+    vg_status st = vg_login_parser_new(o.max_line_bytes, &parser);
+    if (st) return st;
     vg_entity_params ep = vg_entity_params_default();
     ep.value_size = sizeof(user_state);
     ep.n_sets = N_SETS;
-    ep.key_cap = MAX_USER_ID;
+    ep.key_cap = VG_LOGIN_MAX_USER_ID;
     ep.max_entities = o.max_entities;
     ep.ttl = o.entity_ttl;
     login_state *s = vg_calloc(1, sizeof *s);
-    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!s) {
+        vg_login_parser_free(parser);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    s->parser = parser;
     s->opt = o;
     s->opt.label = NULL;  /* not owned; only the mode is kept */
     s->label_mode = mode;
-    for (int c = 0; c < N_COLS; c++) s->pos[c] = -1;
-    s->buf = vg_malloc(o.max_line_bytes + 1);
     s->lower = vg_malloc(o.max_line_bytes + 1);
-    vg_status st = s->buf && s->lower ? vg_entity_store_new(&ep, &s->users) : vg_fail(VG_ERR_NOMEM, "out of memory");
+    st = s->lower ? vg_entity_store_new(&ep, &s->users) : vg_fail(VG_ERR_NOMEM, "out of memory");
     if (st) {
-        vg_free(s->buf);
-        vg_free(s->lower);
-        vg_free(s);
+        login_state_free(s);
         return st;
     }
     *out = s;
     return VG_OK;
 }
 
-static void login_state_free(void *state)
-{
-    login_state *s = state;
-    if (!s) return;
-    vg_entity_store_free(s->users);
-    vg_free(s->buf);
-    vg_free(s->lower);
-    vg_free(s);
-}
-
 static void login_state_stats(const void *state, vg_logfmt_state_stats *out)
 {
     const login_state *s = state;
-    *out = (vg_logfmt_state_stats){ .bytes = sizeof *s + 2 * (s->opt.max_line_bytes + 1) + vg_entity_store_bytes(s->users),
+    *out = (vg_logfmt_state_stats){ .bytes = sizeof *s + vg_login_parser_bytes(s->parser) + s->opt.max_line_bytes + 1 +
+                                             vg_entity_store_bytes(s->users),
                                  .entities = vg_entity_store_count(s->users),
                                  .evicted = vg_entity_store_evicted(s->users),
                                  .expired = vg_entity_store_expired(s->users) };
-}
-
-/* ---- the line ------------------------------------------------------------ */
-
-/* Split s->buf[0..len) into fields, unquoting in place ("" is a quote). */
-static vg_status split_fields(login_state *s, size_t len)
-{
-    char *b = s->buf;
-    size_t r = 0;
-    s->n_fv = 0;
-    for (;;) {
-        if (s->n_fv == MAX_LINE_FIELDS) return vg_fail(VG_ERR_PARSE, "more than %d fields", MAX_LINE_FIELDS);
-        char *start = b + r;
-        size_t w = r;
-        if (r < len && b[r] == '"') {
-            r++;
-            for (;;) {
-                if (r >= len) return vg_fail(VG_ERR_PARSE, "field %zu: unterminated quote", s->n_fv + 1);
-                if (b[r] == '"') {
-                    if (r + 1 < len && b[r + 1] == '"') {
-                        b[w++] = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                b[w++] = b[r++];
-            }
-            if (r < len && b[r] != ',')
-                return vg_fail(VG_ERR_PARSE, "field %zu: text after the closing quote", s->n_fv + 1);
-        } else {
-            while (r < len && b[r] != ',') {
-                if (b[r] == '"') return vg_fail(VG_ERR_PARSE, "field %zu: quote inside an unquoted field", s->n_fv + 1);
-                r++;
-            }
-            w = r;
-        }
-        s->fv[s->n_fv] = start;
-        s->fl[s->n_fv] = (size_t)(b + w - start);
-        s->n_fv++;
-        if (r >= len) break;
-        r++;  /* the comma */
-    }
-    return VG_OK;
-}
-
-/* A header names at least two RBA columns (no data line does). It need not
- * name the two required ones: a header without 'User ID' is refused as a
- * header saying so, not read as a data line of the wrong field count. */
-static int is_header(const login_state *s)
-{
-    int known = 0;
-    for (size_t i = 0; i < s->n_fv && known < 2; i++)
-        for (int c = 0; c < N_COLS; c++)
-            if (strlen(col_names[c]) == s->fl[i] && memcmp(col_names[c], s->fv[i], s->fl[i]) == 0) {
-                known++;
-                break;
-            }
-    return known >= 2;
-}
-
-static void read_header(login_state *s)
-{
-    for (int c = 0; c < N_COLS; c++) s->pos[c] = -1;
-    for (size_t i = 0; i < s->n_fv; i++)
-        for (int c = 0; c < N_COLS; c++)
-            if (s->pos[c] < 0 && strlen(col_names[c]) == s->fl[i] && memcmp(col_names[c], s->fv[i], s->fl[i]) == 0)
-                s->pos[c] = (int)i;
-    s->n_line_fields = s->n_fv;
-    s->have_layout = 1;
-}
-
-/* Field of column c, or NULL (len 0) when the layout lacks it. "-" and ""
- * both mean unknown. */
-static const char *get(const login_state *s, enum col c, size_t *len)
-{
-    *len = 0;
-    if (s->pos[c] < 0) return NULL;
-    const char *v = s->fv[s->pos[c]];
-    size_t n = s->fl[s->pos[c]];
-    if (n == 0 || (n == 1 && v[0] == '-')) return NULL;
-    *len = n;
-    return v;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char *s, size_t n, unsigned *out)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return 0;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-/* "YYYY-MM-DD HH:MM:SS[.fff]" (or a 'T' between date and time), UTC. */
-static int parse_time(const char *s, size_t n, double *out)
-{
-    unsigned y, mo, d, h, mi, se;
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
-        return 0;
-    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
-        !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
-        return 0;
-    static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60) return 0;
-    double frac = 0;
-    if (n > 19) {
-        if (s[19] != '.' || n == 20 || n > 29) return 0;
-        double scale = 0.1;
-        for (size_t i = 20; i < n; i++, scale /= 10) {
-            if (s[i] < '0' || s[i] > '9') return 0;
-            frac += (s[i] - '0') * scale;
-        }
-    }
-    *out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + se + frac;
-    return 1;
-}
-
-/* "True"/"False" (any case) or 1/0; -1 for anything else. */
-static int parse_bool(const char *v, size_t n)
-{
-    if ((n == 4 && strncasecmp(v, "true", 4) == 0) || (n == 1 && v[0] == '1')) return 1;
-    if ((n == 5 && strncasecmp(v, "false", 5) == 0) || (n == 1 && v[0] == '0')) return 0;
-    return -1;
 }
 
 static int is_alpha(char c)
@@ -398,106 +227,35 @@ static void put_flag(login_state *s, size_t *k, const char *name, int flag)
     else put_num(s, k, name, flag);
 }
 
-static const char *col_label(login_state *s, size_t field)
-{
-    for (int c = 0; c < N_COLS; c++)
-        if (s->pos[c] == (int)field) return col_names[c];
-    return NULL;
-}
+static vg_status login_features(login_state *s, const vg_login_record *r, vg_logfmt_event *out);
 
-/* The line's fields are checked in full before the per-user state changes;
- * a layout guessed or read from this line is undone if the line is bad. */
-static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out);
-
+/* The line is parsed and checked in full before the per-user state changes;
+ * a layout the parser guessed from this line is undone if the line is
+ * refused after all. */
 static vg_status login_process(void *state, const char *line, size_t len, vg_logfmt_event *out)
 {
     login_state *s = state;
     memset(out, 0, sizeof *out);
-    if (len > s->opt.max_line_bytes)
-        return vg_fail(VG_ERR_LIMIT, "line longer than %zu bytes", s->opt.max_line_bytes);
-    memcpy(s->buf, line, len);
-    s->buf[len] = '\0';
-    int pos[N_COLS];
-    memcpy(pos, s->pos, sizeof pos);
-    int have = s->have_layout;
-    size_t n_fields = s->n_line_fields;
-    vg_status st = process_line(s, len, out);
+    vg_login_record r;
+    vg_status st = vg_login_parse(s->parser, line, len, &r);
+    if (st || r.is_header) return st;  /* n_fields 0 for a header: nothing to learn from it */
+    st = login_features(s, &r, out);
     if (st) {
-        memcpy(s->pos, pos, sizeof pos);
-        s->have_layout = have;
-        s->n_line_fields = n_fields;
+        vg_login_parser_undo(s->parser);
         memset(out, 0, sizeof *out);
     }
     return st;
 }
 
-static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
+static vg_status login_features(login_state *s, const vg_login_record *r, vg_logfmt_event *out)
 {
-    vg_status st = split_fields(s, len);
-    if (st) return st;
-    if (is_header(s)) {
-        read_header(s);
-        if (s->pos[C_TIME] < 0 || s->pos[C_USER] < 0)
-            return vg_fail(VG_ERR_PARSE, "header lacks the required column%s %s%s%s (the other columns are optional)",
-                           s->pos[C_TIME] < 0 && s->pos[C_USER] < 0 ? "s" : "",
-                           s->pos[C_TIME] < 0 ? "'Login Timestamp'" : "",
-                           s->pos[C_TIME] < 0 && s->pos[C_USER] < 0 ? " and " : "",
-                           s->pos[C_USER] < 0 ? "'User ID'" : "");
-        return VG_OK;  /* n_fields 0: nothing to learn from a header */
-    }
-    if (!s->have_layout) {
-        if (s->n_fv == N_COLS) {
-            enum col full[N_COLS];
-            for (int c = 0; c < N_COLS; c++) full[c] = (enum col)c;
-            set_layout(s, full, N_COLS);
-        } else if (s->n_fv == sizeof reduced_order / sizeof *reduced_order) {
-            set_layout(s, reduced_order, s->n_fv);
-        } else {
-            return vg_fail(VG_ERR_PARSE, "no header line and %zu fields (the RBA layouts have 16 or 9)", s->n_fv);
-        }
-    }
-    if (s->n_fv != s->n_line_fields)
-        return vg_fail(VG_ERR_PARSE, "expected %zu fields, found %zu", s->n_line_fields, s->n_fv);
-    for (size_t i = 0; i < s->n_fv; i++)
-        for (size_t j = 0; j < s->fl[i]; j++) {
-            unsigned char ch = (unsigned char)s->fv[i][j];
-            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-                const char *name = col_label(s, i);
-                return name ? vg_fail(VG_ERR_PARSE, "%s: control or binary byte 0x%02x", name, ch)
-                            : vg_fail(VG_ERR_PARSE, "field %zu: control or binary byte 0x%02x", i + 1, ch);
-            }
-        }
-
-    /* Parse and validate everything before the state is touched. */
-    size_t tn, un, n;
-    const char *tv = get(s, C_TIME, &tn), *uv = get(s, C_USER, &un);
-    double t;
-    if (!tv || !parse_time(tv, tn, &t))
-        return vg_fail(VG_ERR_PARSE, "Login Timestamp: '%.*s' is not YYYY-MM-DD HH:MM:SS[.fff]", (int)VG_MIN(tn, 40),
-                       tv ? tv : "");
-    if (!uv) return vg_fail(VG_ERR_PARSE, "User ID: empty");
-    if (un > MAX_USER_ID) return vg_fail(VG_ERR_PARSE, "User ID: longer than %d bytes", MAX_USER_ID);
-    int success = -1, attack_ip = -1, ato = -1;
-    const char *v;
-    if ((v = get(s, C_SUCCESS, &n)) && (success = parse_bool(v, n)) < 0)
-        return vg_fail(VG_ERR_PARSE, "Login Successful: '%.*s' is not True or False", (int)VG_MIN(n, 20), v);
-    if ((v = get(s, C_ATTACK_IP, &n)) && (attack_ip = parse_bool(v, n)) < 0)
-        return vg_fail(VG_ERR_PARSE, "Is Attack IP: '%.*s' is not True or False", (int)VG_MIN(n, 20), v);
-    if ((v = get(s, C_ATO, &n)) && (ato = parse_bool(v, n)) < 0)
-        return vg_fail(VG_ERR_PARSE, "Is Account Takeover: '%.*s' is not True or False", (int)VG_MIN(n, 20), v);
-    double rtt = NAN;
-    /* isfinite: the number parser reads an overflowing literal (1e999) as
-     * inf, as strtod does, and an inf feature breaks scaling downstream. */
-    if ((v = get(s, C_RTT, &n)) && (!vg_parse_number(v, n, &rtt) || !(rtt >= 0) || !isfinite(rtt)))
-        return vg_fail(VG_ERR_PARSE, "Round-Trip Time [ms]: '%.*s' is not a number of milliseconds",
-                       (int)VG_MIN(n, 20), v);
-    size_t asn_n, ip_n, country_n, dev_n, br_n, ua_n, os_n;
-    const char *asn = get(s, C_ASN, &asn_n), *ip = get(s, C_IP, &ip_n), *country = get(s, C_COUNTRY, &country_n);
-    const char *devtype = get(s, C_DEVICE, &dev_n), *browser = get(s, C_BROWSER, &br_n);
-    const char *ua = get(s, C_UA, &ua_n), *os = get(s, C_OS, &os_n);
-    unsigned asn_num;
-    if (asn && (asn_n > 10 || !digits(asn, asn_n, &asn_num)))
-        return vg_fail(VG_ERR_PARSE, "ASN: '%.*s' is not a number", (int)VG_MIN(asn_n, 20), asn);
+    vg_status st;
+    double t = r->time, rtt = r->rtt;
+    int success = r->success;
+    size_t un = r->user_len, asn_n = r->asn_len, ip_n = r->ip_len, country_n = r->country_len;
+    size_t dev_n = r->devtype_len, br_n = r->browser_len, ua_n = r->ua_len, os_n = r->os_len;
+    const char *asn = r->asn, *ip = r->ip, *country = r->country, *devtype = r->devtype, *browser = r->browser;
+    const char *ua = r->ua, *os = r->os;
     size_t fam_n = browser ? browser_family(browser, br_n) : 0;
     const char *fam = fam_n ? browser : NULL;
     int bot_browser = bot_cached(s, ua, ua_n, browser, br_n);
@@ -515,7 +273,7 @@ static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
     }
 
     /* The user's past, then this event folded in. */
-    memcpy(s->user, uv, un);
+    memcpy(s->user, r->user, un);
     vg_entity *e;
     int first;
     if ((st = vg_entity_get(s->users, s->user, un, t, &e, &first))) return st;
@@ -584,15 +342,15 @@ static vg_status process_line(login_state *s, size_t len, vg_logfmt_event *out)
     out->entity = s->user;
     out->entity_len = un;
     out->time = t;
-    int truth = s->label_mode == LABEL_RULE ? score >= 3 : s->label_mode == LABEL_ATO ? ato : attack_ip;
+    int truth = s->label_mode == LABEL_RULE ? score >= 3 : s->label_mode == LABEL_ATO ? r->ato : r->attack_ip;
     if (truth >= 0) {
         const char *lab = s->label_mode == LABEL_RULE ? (truth ? "anomalous" : "normal") : (truth ? "attack" : "normal");
         out->label = lab;
         out->label_len = strlen(lab);
     }
-    if ((v = get(s, C_INDEX, &n))) {
-        out->event_id = v;
-        out->event_id_len = n;
+    if (r->index) {
+        out->event_id = r->index;
+        out->event_id_len = r->index_len;
     }
     return VG_OK;
 }

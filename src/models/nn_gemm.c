@@ -1,0 +1,127 @@
+/* The dense layer's products (see nn_gemm.h). The loops are ordered so the
+ * innermost one runs along a contiguous row of `out` values (an axpy the
+ * compiler vectorises), except dX, whose inner loop is a dot product of two
+ * contiguous rows. With OpenBLAS the same products go to cblas_sgemm, which
+ * is faster once the layers are wide; the loops stay as the reference. */
+#include "models/nn_gemm.h"
+
+#include <string.h>
+
+#ifdef VG_HAVE_OPENBLAS
+#include <cblas.h>
+#include <pthread.h>
+#endif
+
+int vg_nn_gemm_have_blas(void)
+{
+#ifdef VG_HAVE_OPENBLAS
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#ifdef VG_HAVE_OPENBLAS
+/* OpenBLAS's own threads spin on products this small and compete with
+ * vigil's (prediction splits rows across threads itself): one thread each. */
+static void blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+#endif
+
+vg_nn_gemm_backend vg_nn_gemm_default(void)
+{
+#ifdef VG_HAVE_OPENBLAS
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, blas_single_thread);
+    return VG_NN_GEMM_BLAS;
+#else
+    return VG_NN_GEMM_LOOPS;
+#endif
+}
+
+/* A product this thin (the output layer of a binary classifier: one unit)
+ * costs more in sgemm's packing than in the loops. */
+static inline int use_blas(vg_nn_gemm_backend be, size_t in, size_t out)
+{
+    return be == VG_NN_GEMM_BLAS && in >= 8 && out >= 8;
+}
+
+/* y (out) += a * w (out) */
+static inline void axpy(size_t n, float a, const float *restrict w, float *restrict y)
+{
+    for (size_t k = 0; k < n; k++) y[k] += a * w[k];
+}
+
+void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+                        const float *W, const float *b, float *Y)
+{
+    for (size_t i = 0; i < B; i++) {
+        float *y = Y + i * out;
+        if (b) memcpy(y, b, out * sizeof(float));
+        else memset(y, 0, out * sizeof(float));
+    }
+#ifdef VG_HAVE_OPENBLAS
+    if (use_blas(be, in, out)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)out, (int)in, 1.0f, X, (int)in, W,
+                    (int)out, 1.0f, Y, (int)out);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < B; i++) {
+        const float *x = X + i * in;
+        float *y = Y + i * out;
+        for (size_t j = 0; j < in; j++)
+            if (x[j] != 0.0f) axpy(out, x[j], W + j * out, y);  /* ReLU zeros and one-hot columns cost nothing */
+    }
+}
+
+void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+                            const float *dY, float *dW)
+{
+#ifdef VG_HAVE_OPENBLAS
+    if (use_blas(be, in, out)) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)B, 1.0f, X, (int)in, dY,
+                    (int)out, 0.0f, dW, (int)out);
+        return;
+    }
+#endif
+    memset(dW, 0, in * out * sizeof(float));
+    for (size_t i = 0; i < B; i++) {
+        const float *x = X + i * in, *dy = dY + i * out;
+        for (size_t j = 0; j < in; j++)
+            if (x[j] != 0.0f) axpy(out, x[j], dy, dW + j * out);
+    }
+}
+
+void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
+                           const float *W, float *dX)
+{
+#ifdef VG_HAVE_OPENBLAS
+    if (use_blas(be, in, out)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)in, (int)out, 1.0f, dY, (int)out, W,
+                    (int)out, 0.0f, dX, (int)in);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < B; i++) {
+        const float *dy = dY + i * out;
+        float *dx = dX + i * in;
+        for (size_t j = 0; j < in; j++) {
+            const float *w = W + j * out;
+            /* four partial sums: a dependency chain of one add per value would
+             * leave the vector units idle */
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            size_t k = 0;
+            for (; k + 4 <= out; k += 4) {
+                s0 += dy[k] * w[k];
+                s1 += dy[k + 1] * w[k + 1];
+                s2 += dy[k + 2] * w[k + 2];
+                s3 += dy[k + 3] * w[k + 3];
+            }
+            for (; k < out; k++) s0 += dy[k] * w[k];
+            dx[j] = (s0 + s1) + (s2 + s3);
+        }
+    }
+}
