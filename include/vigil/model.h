@@ -64,10 +64,14 @@ typedef struct vg_train_request {
     const vg_table *table;             /* training rows */
     int threshold_set;                 /* 1: save `threshold` as the model's operating point */
     double threshold;                  /* anomaly when score >= threshold (vigil/decision.h) */
+    const char *threshold_by;          /* how it was chosen, saved with it; NULL = "train --threshold" */
     vg_data_spec data;
     const char *model;                 /* estimator family name, e.g. "forest" */
     const char *const *params;         /* "key=value" strings (scikit-learn/XGBoost names) */
     size_t n_params;
+    const char *sampler;               /* vigil/sampler.h name, applied to the training rows; NULL = none */
+    const char *const *sampler_params; /* its "key=value" strings */
+    size_t n_sampler_params;
     uint64_t seed;
     int threads;                       /* 0 = all CPUs */
     vg_progress_fn progress;           /* may be NULL */
