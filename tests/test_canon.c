@@ -130,13 +130,57 @@ static void test_bounds(void **st)
     assert_int_equal(info.rounds, VG_CANON_MAX_ROUNDS);
 }
 
+/* The fast path for text with nothing to decode must give what the full
+ * decoder gives, output and counts, whatever the text, form mode and
+ * output size: random texts over bytes that sit on both sides of its
+ * table (letters of both cases, spaces, '/', '*', '+', '%', '&', hex
+ * digits, a tab, a Latin-1 byte, a UTF-8 pair). */
+static void test_fast_path_same(void **st)
+{
+    (void)st;
+    static const char alphabet[] = "aZ /*+%&3Fb;'<>\t\xf1\xc3\xb1.=Cu!";
+    uint32_t r = 12345;
+    char in[64], fast[96], full[96];
+    size_t plain = 0;
+    for (int it = 0; it < 200000; it++) {
+        r = r * 1103515245u + 12345u;
+        size_t len = (r >> 16) % 40;
+        for (size_t i = 0; i < len; i++) {
+            r = r * 1103515245u + 12345u;
+            /* Half the texts from the plain part of the alphabet only. */
+            size_t span = it & 1 ? sizeof alphabet - 1 : 6;
+            in[i] = alphabet[(r >> 16) % span];
+        }
+        r = r * 1103515245u + 12345u;
+        int form = (r >> 16) & 1;
+        size_t cap = (r >> 17) % 70;
+        vg_canon_info a, b;
+        size_t na = vg_canon_decode(in, len, form, fast, cap, &a);
+        size_t nb = vg_canon_decode(in, len, form | VG_CANON_FULL, full, cap, &b);
+        assert_int_equal(na, nb);
+        assert_memory_equal(fast, full, na);
+        assert_memory_equal(&a, &b, sizeof a);
+        plain += a.rounds == 0;
+    }
+    assert_true(plain > 50000);
+    /* Past the work bound: both read the first 8 KiB only. */
+    static char big[10000], o1[10000], o2[10000];
+    memset(big, 'A', sizeof big);
+    big[5000] = big[5001] = ' ';
+    size_t n1 = vg_canon_decode(big, sizeof big, 0, o1, sizeof o1, NULL);
+    size_t n2 = vg_canon_decode(big, sizeof big, VG_CANON_FULL, o2, sizeof o2, NULL);
+    assert_int_equal(n1, 8191);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(o1, o2, n1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percent_until_stable), cmocka_unit_test(test_plus_and_u),
         cmocka_unit_test(test_entities),             cmocka_unit_test(test_utf8_latin1_overlong),
         cmocka_unit_test(test_case_comments_spaces), cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_bounds),               cmocka_unit_test(test_fast_path_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

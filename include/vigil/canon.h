@@ -47,10 +47,17 @@ typedef struct vg_canon_info {
     uint16_t truncated;     /* a '%' not followed by two hex digits (kept as '%') */
 } vg_canon_info;
 
+/* Flags of vg_canon_decode. */
+#define VG_CANON_FORM 1  /* '+' means a space (query strings and form bodies; not paths or headers) */
+#define VG_CANON_FULL 2  /* no fast path: text with nothing to decode goes through every step too (the
+                          * reference the fast path is tested against; same output and info) */
+
 /* Decode s[0..len) into out (at most cap bytes; the result is cut there,
- * not terminated); returns the bytes written. form: '+' means a space (query
- * strings and form bodies; not paths or headers). info may be NULL. */
-VG_API size_t vg_canon_decode(const char *s, size_t len, int form, char *out, size_t cap, vg_canon_info *info);
+ * not terminated); returns the bytes written. flags: VG_CANON_FORM and
+ * VG_CANON_FULL or 0. info may be NULL. Text without '%', '&', control or
+ * non-ASCII bytes or a comment opener takes a fast path: one pass with a
+ * byte-class table that lower-cases and collapses spaces. */
+VG_API size_t vg_canon_decode(const char *s, size_t len, int flags, char *out, size_t cap, vg_canon_info *info);
 
 #ifdef __cplusplus
 }

@@ -138,6 +138,19 @@ typedef struct vg_estimator_kind {
     /* Optional: feature importance, n_features values; kind 0 = gain,
      * 1 = cover, 2 = split count (see VG_IMPORTANCE_* in models/ensemble.h). */
     void (*importance)(const void *state, int kind, double *out);
+
+    /* Optional (anomaly-score families): learning while watching (vigil watch
+     * --adapt). adapt_new makes a learner from a fitted state (copied, not
+     * kept) that keeps the last `window` rows and refreshes itself every
+     * `refresh` rows; adapt_rows scores the rows of X in order, each with the
+     * learner as it is before that row, then learns the row (a failed refresh
+     * keeps the old model and is returned; the scores are written anyway);
+     * adapt_state is the learner's current fitted state, which every other
+     * function of the vtable takes (borrowed until the next adapt_rows). */
+    vg_status (*adapt_new)(const void *state, uint32_t window, uint32_t refresh, uint64_t seed, void **learner);
+    vg_status (*adapt_rows)(void *learner, const vg_matrix *X, float *out);
+    const void *(*adapt_state)(const void *learner);
+    void (*adapt_free)(void *learner);
 } vg_estimator_kind;
 
 /* NULL if k's declarations are consistent (required functions present,
@@ -160,9 +173,14 @@ extern VG_API const vg_estimator_kind vg_logreg_kind;  /* "logreg" */
 extern VG_API const vg_estimator_kind vg_tree_kind;    /* "tree" */
 extern VG_API const vg_estimator_kind vg_forest_kind;  /* "forest" */
 extern VG_API const vg_estimator_kind vg_gbdt_kind;    /* "gbdt" */
+extern VG_API const vg_estimator_kind vg_kmeans_kind;  /* "kmeans" */
+extern VG_API const vg_estimator_kind vg_lof_kind;     /* "lof" */
+extern VG_API const vg_estimator_kind vg_knn_kind;     /* "knn" */
 extern VG_API const vg_estimator_kind vg_linear_svm_kind;  /* "linear-svm" */
 extern VG_API const vg_estimator_kind vg_mlp_kind;     /* "mlp" */
 extern VG_API const vg_estimator_kind vg_autoencoder_kind; /* "autoencoder" */
+extern VG_API const vg_estimator_kind vg_iforest_kind; /* "iforest" (anomaly score) */
+extern VG_API const vg_estimator_kind vg_svm_kind;     /* "svm" */
 extern VG_API const vg_estimator_kind vg_lstm_kind;    /* "lstm" */
 extern VG_API const vg_estimator_kind vg_gru_kind;     /* "gru" */
 

@@ -70,10 +70,14 @@ typedef struct vg_train_request {
     const vg_table *table;             /* training rows */
     int threshold_set;                 /* 1: save `threshold` as the model's operating point */
     double threshold;                  /* anomaly when score >= threshold (vigil/decision.h) */
+    const char *threshold_by;          /* how it was chosen, saved with it; NULL = "train --threshold" */
     vg_data_spec data;
     const char *model;                 /* estimator family name, e.g. "forest" */
     const char *const *params;         /* "key=value" strings (scikit-learn/XGBoost names) */
     size_t n_params;
+    const char *sampler;               /* vigil/sampler.h name, applied to the training rows; NULL = none */
+    const char *const *sampler_params; /* its "key=value" strings */
+    size_t n_sampler_params;
     uint64_t seed;
     int threads;                       /* 0 = all CPUs */
     vg_progress_fn progress;           /* may be NULL */
@@ -206,6 +210,18 @@ VG_API double vg_model_threshold(const vg_model *m, const char **by);
 VG_API const char *vg_model_family(const vg_model *m);
 VG_API const vg_estimator_kind *vg_model_kind(const vg_model *m);
 VG_API const void *vg_model_state(const vg_model *m);
+/* Learning while watching (vigil watch --adapt; families with the adapt
+ * hooks of vigil/estimator.h, iforest): from now on every prediction on m
+ * scores a row with the model as it is, then learns the row, keeping the
+ * last `window` rows and refreshing every `refresh` rows. Predictions then
+ * change m, so an adapting model is for one thread (the server never
+ * adapts); vg_model_save writes the adapted state. VG_ERR_UNSUPPORTED for
+ * a family that cannot, VG_ERR_INVALID for a window or refresh it refuses. */
+VG_API int vg_model_can_adapt(const vg_model *m);
+VG_API vg_status vg_model_adapt(vg_model *m, uint32_t window, uint32_t refresh);
+/* Score rows the pipeline already encoded (X has its features): out gets
+ * vg_model_n_outputs values per row. Fails only while adapting. */
+VG_API vg_status vg_model_predict_rows(const vg_model *m, const vg_matrix *X, int threads, float *out);
 VG_API const vg_pipeline *vg_model_pipeline(const vg_model *m);
 VG_API vg_task vg_model_task(const vg_model *m);
 VG_API const char *vg_model_format(const vg_model *m);

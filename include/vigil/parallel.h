@@ -1,4 +1,5 @@
-/* Data-parallel loops over a fixed number of worker threads (pthreads).
+/* Data-parallel loops over a persistent pool of worker threads (pthreads,
+ * started on the first parallel call; see src/core/parallel.c).
  * Tasks are handed out dynamically; `worker` (0..threads-1) indexes per-thread
  * scratch. With threads <= 1 everything runs on the caller's thread, which is
  * the reference path. Results must never depend on which worker ran a task. */

@@ -41,6 +41,11 @@ enum {
  * counts[VG_PAYLOAD_COUNT] (added to what is there; saturating). */
 VG_API void vg_payload_scan(const char *t, size_t n, uint16_t *counts);
 
+/* The same counts, every sign tried at every byte: the reference the scan
+ * above is tested against (it skips the bytes where no sign can start, one
+ * table look-up each). */
+VG_API void vg_payload_scan_full(const char *t, size_t n, uint16_t *counts);
+
 /* "sql", "sql_union", ... of family i, or NULL past the last. */
 VG_API const char *vg_payload_name(size_t i);
 

@@ -1,9 +1,11 @@
 /* vigil train: fit a model, evaluate it on held-out data, save it. */
 #include "cli.h"
+#include "vigil/cv.h"
 #include "vigil/evaluate.h"
 #include "vigil/format.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +58,11 @@ static const char help[] =
     "  --param KEY=VALUE    model parameter, scikit-learn names (repeatable), e.g.\n"
     "                       n_estimators=200 max_depth=12 C=0.5 class_weight=balanced;\n"
     "                       lstm, gru: window=T events per entity (default 8), hidden_size\n"
+    "  --sampler NAME       resample the training rows (never the test rows): smote,\n"
+    "                       borderline-smote, adasyn, random-over or random-under; categorical\n"
+    "                       columns SMOTE-NC style (vigil/sampler.h)\n"
+    "  --sampler-param K=V  k_neighbors (5), m_neighbors (borderline, 10), sampling_strategy\n"
+    "                       (auto, minority/majority, or a fraction), repeatable\n"
     "  --seed N             random seed (default 42); results are reproducible per seed\n"
     "  --threads N          worker threads (default: all CPUs); results do not depend on it\n"
     "output:\n"
@@ -64,6 +71,11 @@ static const char help[] =
     "  --threshold P        the operating point saved in the model: a record is an anomaly\n"
     "                       when its score >= P (default 0.5); predict, eval, report, serve\n"
     "                       and watch use it unless given their own --threshold\n"
+    "  --threshold-by GOAL  choose the operating point on out-of-fold scores of the training\n"
+    "                       rows (never --test or the held-out split): fpr:F (most detections\n"
+    "                       at false-positive rate <= F), recall:R, f1, cost:FN=a,FP=b or\n"
+    "                       alerts:R (at most a fraction R of records flagged); saved in the model\n"
+    "  --threshold-folds K  folds for --threshold-by (default 5)\n"
     "\n"
     "models:\n";
 
@@ -98,6 +110,7 @@ static int report(const vg_model *m, const vg_evaluation *e, const char *evaluat
     const char *by = NULL;
     double thr = vg_model_threshold(m, &by);
     if (vg_model_is_anomaly(m)) printf("threshold %.6g (%s)\n", thr, by ? by : "given");
+    else if (by && isfinite(thr)) printf("operating point: score >= %.6g, chosen by %s\n", thr, by);
     printf("evaluated on %s: %zu rows", evaluated_on,
            vg_evaluation_scored_rows(e));
     if (e->excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e->excluded);
@@ -116,9 +129,11 @@ int cmd_train(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 };
+    cli_list params = { 0 }, sampler_params = { 0 };
+    const char *sampler = NULL;
     const char *model_name = "forest", *out = NULL, *v;
-    int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, fit_on_normal = 0;
+    const char *threshold_by = NULL;
+    int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, fit_on_normal = 0, threshold_folds = 5;
     double threshold = 0, contamination = 0, alert_rate = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -135,12 +150,23 @@ int cmd_train(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
             if (r < 0) goto done;
             cli_list_add(&params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
+            if (r < 0) goto done;
+            sampler = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
             if (r < 0 || cli_parse_double("train", "--threshold", v, -1e300, 1e300, &threshold)) goto done;
             threshold_set = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold-by", &v))) {
+            if (r < 0) goto done;
+            threshold_by = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--threshold-folds", &v))) {
+            if (r < 0 || cli_parse_int("train", "--threshold-folds", v, 2, 100, &threshold_folds)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--fit-on", &v))) {
             if (r < 0) goto done;
             if (strcmp(v, "all") != 0 && strcmp(v, "normal") != 0) {
@@ -171,7 +197,18 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if (cli_check_output("train", out)) goto done;
+    vg_operating_point op;
+    if (threshold_by && threshold_set) {
+        cli_usage_error("train", "--threshold and --threshold-by both set the threshold: give one");
+        goto done;
+    }
+    if (threshold_by && vg_operating_point_parse(threshold_by, &op)) {
+        cli_error("train");
+        goto done;
+    }
     vg_train_request rq = { .data = spec, .model = model_name, .params = params.items, .n_params = params.n,
+                            .sampler = sampler, .sampler_params = sampler_params.items,
+                            .n_sampler_params = sampler_params.n,
                             .seed = o.seed, .threads = o.threads, .progress = cli_progress,
                             .threshold_set = threshold_set, .threshold = threshold,
                             .fit_on_normal = fit_on_normal, .contamination = contamination };
@@ -186,7 +223,9 @@ int cmd_train(int argc, char **argv)
     rq.table = train;
     vg_model *m = NULL;
     vg_evaluation e = { 0 };
-    if (vg_model_train(&rq, &m)) {
+    /* --threshold-by: out-of-fold scores of the training rows choose the
+     * threshold (vigil/cv.h); the test rows are read but never looked at. */
+    if (threshold_by ? vg_cv_train(&rq, &op, (uint32_t)threshold_folds, NULL, &m) : vg_model_train(&rq, &m)) {
         cli_progress_end();
         cli_error("train");
         goto free_tables;
@@ -214,6 +253,7 @@ free_tables:
     vg_table_free(test);
 done:
     cli_list_free(&params);
+    cli_list_free(&sampler_params);
     cli_data_opts_free(&o);
     return rc;
 }

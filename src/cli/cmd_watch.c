@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ static const char help[] =
     "                   [--alerts ALERTS.db [--resume]] [--threshold P] [--from-start] [--explain]\n"
     "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
     "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS] [--threads 1|2]\n"
+    "                   [--adapt [--window EVENTS] [--refresh EVENTS]]\n"
     "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
     "                   [--alerts-stream NAME]\n"
     "\n"
@@ -62,7 +64,15 @@ static const char help[] =
     "are committed to the store before the events are acknowledged; events pending on\n"
     "another consumer for longer than --claim-idle ms (default 30000) are claimed.\n"
     "--block is how long one read waits for new events (default 500 ms).\n"
-    "--alerts-stream also appends every alert (field 'alert', JSON) to that stream.\n";
+    "--alerts-stream also appends every alert (field 'alert', JSON) to that stream.\n"
+    "\n"
+    "--adapt (iforest models) keeps learning while watching: the last --window events\n"
+    "(default 4096) are kept, and every --refresh events (default 64) one tree is\n"
+    "regrown on a sample of them, in turn, so traffic that has shifted for longer than\n"
+    "the window and a round of trees stops raising alerts while a short burst still\n"
+    "does. Each event is scored before it is learnt. On exit the adapted model is\n"
+    "written back to MODEL.vgm (through a temporary file), so a restart continues\n"
+    "from it; memory stays bounded by the window.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -224,13 +234,36 @@ static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_para
     return rc;
 }
 
+/* --adapt: the adapted model replaces MODEL.vgm whole or not at all. */
+static int save_adapted(const vg_model *m, const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.adapt-tmp", path) >= (int)sizeof tmp) {
+        fprintf(stderr, "vigil watch: --adapt: model path too long to save next to\n");
+        return 1;
+    }
+    if (vg_model_save(m, tmp)) {
+        cli_error("watch");
+        remove(tmp);
+        return 1;
+    }
+    if (rename(tmp, path) != 0) {
+        fprintf(stderr, "vigil watch: --adapt: cannot replace %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return 1;
+    }
+    fprintf(stderr, "vigil watch: saved the adapted model to %s\n", path);
+    return 0;
+}
+
 int cmd_watch(int argc, char **argv)
 {
     const char *model_path = NULL, *format = NULL, *alerts = NULL, *group = NULL, *consumer = NULL,
                *alerts_stream = NULL, *v;
     double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
     uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0, threads = 1;
-    int from_start = 0, explain = 0, quiet = 0, verbose = 0, resume = 0, r;
+    uint64_t window = 4096, refresh = 64;
+    int from_start = 0, explain = 0, quiet = 0, verbose = 0, resume = 0, adapt = 0, r;
     cli_list inputs = { 0 };
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -288,6 +321,20 @@ int cmd_watch(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--alerts-stream", &v))) {
             if (r < 0) goto usage;
             alerts_stream = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--window", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--window", v, &window)) goto usage;
+            if (window < 2 || window > (1u << 24)) {
+                cli_usage_error("watch", "--window: between 2 and 16777216 events");
+                goto usage;
+            }
+        } else if ((r = cli_opt(argc, argv, &i, "--refresh", &v))) {
+            if (r < 0 || cli_parse_u64("watch", "--refresh", v, &refresh)) goto usage;
+            if (refresh < 1 || refresh > (1u << 24)) {
+                cli_usage_error("watch", "--refresh: between 1 and 16777216 events");
+                goto usage;
+            }
+        } else if (cli_flag(argv, i, "--adapt")) {
+            adapt = 1;
         } else if (cli_flag(argv, i, "--from-start")) {
             from_start = 1;
         } else if (cli_flag(argv, i, "--resume")) {
@@ -339,6 +386,12 @@ int cmd_watch(int argc, char **argv)
     vg_model *m = NULL;
     if (vg_model_load(model_path, &m)) {
         cli_error("watch");
+        cli_list_free(&inputs);
+        return VG_EXIT_ERROR;
+    }
+    if (adapt && vg_model_adapt(m, (uint32_t)window, (uint32_t)refresh)) {
+        cli_error("watch");
+        vg_model_free(m);
         cli_list_free(&inputs);
         return VG_EXIT_ERROR;
     }
@@ -405,6 +458,7 @@ int cmd_watch(int argc, char **argv)
     report_bad(&w, 1);
     report_eviction(&w);
     periodic(&w, 1);
+    if (adapt && save_adapted(m, model_path)) rc = VG_EXIT_ERROR;
 done:
     if (vg_alert_store_close(w.store) && rc == VG_EXIT_OK) {
         cli_error("watch");

@@ -13,6 +13,8 @@ static const char usage[] =
     "  eval      evaluate a saved model on labelled data\n"
     "  predict   score new records with a saved model\n"
     "  compare   train several models on the same split and compare them\n"
+    "  cv        cross-validate a model (stratified, grouped or time-ordered folds)\n"
+    "  tune      search model parameters by cross-validation and save the best\n"
     "  inspect   describe a saved model file\n"
     "  serve     serve detections over HTTP/JSON\n"
     "  report    write an HTML report of a model's evaluation\n"
@@ -38,7 +40,7 @@ int main(int argc, char **argv)
         int (*run)(int, char **);
     } commands[] = {
         { "train", cmd_train }, { "eval", cmd_eval }, { "predict", cmd_predict },
-        { "compare", cmd_compare }, { "inspect", cmd_inspect }, { "serve", cmd_serve }, { "report", cmd_report },
+        { "compare", cmd_compare }, { "cv", cmd_cv }, { "tune", cmd_tune }, { "inspect", cmd_inspect }, { "serve", cmd_serve }, { "report", cmd_report },
         { "synth", cmd_synth }, { "watch", cmd_watch }, { "alerts", cmd_alerts }, { "ship", cmd_ship },
     };
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

@@ -151,13 +151,64 @@ static size_t utf8_at(const unsigned char *b, size_t n, size_t i, uint32_t *cp, 
     return len;
 }
 
-size_t vg_canon_decode(const char *s, size_t len, int form, char *out, size_t cap, vg_canon_info *info)
+/* Bytes the fast path below cannot take as they are: escapes ('%', '&'),
+ * what is not ASCII text (controls, DEL, bytes >= 0x80) and '/' (a comment
+ * may start there: the path checks the next byte). */
+enum { PLAIN = 0, UPPER = 1, SPACE = 2, SLASH = 3, PLUS = 4, SLOW = 5 };
+static const unsigned char byte_class[256] = {
+    [0 ... 0x1F] = SLOW, ['%'] = SLOW, ['&'] = SLOW, [0x7F ... 0xFF] = SLOW,
+    ['A' ... 'Z'] = UPPER, [' '] = SPACE, ['/'] = SLASH, ['+'] = PLUS,
+};
+
+/* Most fields (paths, search words, agents) hold nothing to decode: then
+ * the canonical form is the text lower-cased with its space runs collapsed,
+ * written in one pass. Returns the length written, or SIZE_MAX at the first
+ * byte that needs the full decoder (whose rounds then start afresh: what was
+ * written is overwritten). Same output and info as the full path: every
+ * count stays 0 for such text. */
+static size_t plain_copy(const unsigned char *b, size_t n, int form, unsigned char *o, size_t cap)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = b[i];
+        if (w == cap) {
+            /* The output is full, but the decoder's counts cover all of
+             * the input: the rest must be plain too. */
+            c = byte_class[c];
+            if (c == SLOW || (c == SLASH && i + 1 < n && b[i + 1] == '*')) return SIZE_MAX;
+            continue;
+        }
+        switch (byte_class[c]) {
+        case PLAIN: o[w++] = c; break;
+        case UPPER: o[w++] = (unsigned char)(c + 32); break;
+        case SPACE: if (w && o[w - 1] != ' ') o[w++] = c; break;
+        case SLASH:
+            if (i + 1 < n && b[i + 1] == '*') return SIZE_MAX;
+            o[w++] = c;
+            break;
+        case PLUS:  /* in form text a space, as the first decoding round reads it (that is no change) */
+            if (!form) o[w++] = c;
+            else if (w && o[w - 1] != ' ') o[w++] = ' ';
+            break;
+        default: return SIZE_MAX;
+        }
+    }
+    if (w && o[w - 1] == ' ') w--;
+    return w;
+}
+
+size_t vg_canon_decode(const char *s, size_t len, int flags, char *out, size_t cap, vg_canon_info *info)
 {
     vg_canon_info dummy;
     vg_canon_info *ci = info ? info : &dummy;
     memset(ci, 0, sizeof *ci);
+    int form = flags & VG_CANON_FORM;
+    size_t n = len < VG_CANON_WORK_BYTES ? len : VG_CANON_WORK_BYTES;
+    if (!(flags & VG_CANON_FULL)) {
+        size_t w = plain_copy((const unsigned char *)s, n, form, (unsigned char *)out, cap);
+        if (w != SIZE_MAX) return w;
+    }
     unsigned char b[VG_CANON_WORK_BYTES];
-    size_t n = len < sizeof b ? len : sizeof b;
     if (n) memcpy(b, s, n);
     for (int round = 0; round < VG_CANON_MAX_ROUNDS; round++) {
         int changed;

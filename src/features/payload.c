@@ -75,20 +75,57 @@ static const token tokens[] = {
 #undef T
 #undef W
 #define N_TOKENS (sizeof tokens / sizeof tokens[0])
+_Static_assert(N_TOKENS < 256, "token indices are bytes");
 
-static uint8_t by_first[N_TOKENS];
-static uint16_t first[257];
+/* The gate of the fast scan: a position can count something only if its
+ * byte is special (a meta character, CR, LF, NUL: the scanners below start
+ * there) or its two bytes begin a token or a word a scanner looks for ("or",
+ * "an", "xo" of a tautology, "on" of a handler). Plain text passes one table
+ * look-up per byte. The set bigrams are ranked (rank_base + a popcount), and
+ * the tokens of bigram number r are by_bigram[bigram_start[r] ..
+ * bigram_start[r + 1]): a position tries only the tokens that can match it. */
+#define N_BIGRAM_WORDS (65536 / 64)
+static uint8_t special[256];
+static uint8_t one_byte[256];  /* kind + 1 of the one-byte token that is this byte, or 0 */
+static uint64_t bigram[N_BIGRAM_WORDS];
+static uint16_t rank_base[N_BIGRAM_WORDS];
+static uint16_t bigram_start[N_TOKENS + 8];
+static uint8_t by_bigram[N_TOKENS];
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void mark_bigram(unsigned char a, unsigned char b)
+{
+    unsigned k = (unsigned)a << 8 | b;
+    bigram[k >> 6] |= (uint64_t)1 << (k & 63);
+}
+
+static unsigned bigram_rank(unsigned k)
+{
+    return rank_base[k >> 6] + (unsigned)__builtin_popcountll(bigram[k >> 6] & (((uint64_t)1 << (k & 63)) - 1));
+}
 
 static void build_index(void)
 {
-    size_t n = 0;
-    for (int c = 0; c < 256; c++) {
-        first[c] = (uint16_t)n;
-        for (size_t t = 0; t < N_TOKENS; t++)
-            if ((unsigned char)tokens[t].text[0] == c) by_first[n++] = (uint8_t)t;
+    for (size_t t = 0; t < N_TOKENS; t++) {
+        if (tokens[t].len == 1) one_byte[(unsigned char)tokens[t].text[0]] = (uint8_t)(tokens[t].kind + 1);
+        else mark_bigram((unsigned char)tokens[t].text[0], (unsigned char)tokens[t].text[1]);
     }
-    first[256] = (uint16_t)n;
+    mark_bigram('o', 'r'), mark_bigram('a', 'n'), mark_bigram('x', 'o'), mark_bigram('o', 'n');
+    unsigned r = 0;
+    for (size_t w = 0; w < N_BIGRAM_WORDS; w++) rank_base[w] = (uint16_t)r, r += (unsigned)__builtin_popcountll(bigram[w]);
+    /* Counting sort of the tokens by the rank of their bigram. */
+    size_t n = 0;
+    for (unsigned q = 0; q < r; q++) {
+        bigram_start[q] = (uint16_t)n;
+        for (size_t t = 0; t < N_TOKENS; t++)
+            if (tokens[t].len > 1 &&
+                bigram_rank((unsigned)(unsigned char)tokens[t].text[0] << 8 | (unsigned char)tokens[t].text[1]) == q)
+                by_bigram[n++] = (uint8_t)t;
+    }
+    bigram_start[r] = (uint16_t)n;
+    static const char spec[] = "'\"`<>();|${}\\\r\n&";
+    for (const char *p = spec; *p; p++) special[(unsigned char)*p] = 1;
+    for (int c = 0; c < 256; c++) special[c] |= one_byte[c] != 0;
 }
 
 static const char *const names[VG_PAYLOAD_COUNT] = {
@@ -119,6 +156,7 @@ static void add(uint16_t *counts, int kind)
 /* Does t[i..) start with word w followed by a non-word byte (or the end)? */
 static int word_at(const unsigned char *t, size_t n, size_t i, const char *w)
 {
+    if (i >= n || t[i] != (unsigned char)w[0]) return 0;  /* most tries end here, before strlen */
     size_t l = strlen(w);
     return i + l <= n && memcmp(t + i, w, l) == 0 && (i + l == n || !alnum(t[i + l]));
 }
@@ -180,65 +218,97 @@ static int tautology_at(const unsigned char *t, size_t n, size_t i)
     return a1 - a0 == b1 - b0 && memcmp(t + a0, t + b0, a1 - a0) == 0;
 }
 
+/* Does token tk match at t[i..)? */
+static int token_at(const unsigned char *t, size_t n, size_t i, const token *tk)
+{
+    if (tk->len > n - i) return 0;
+    size_t j = 0;
+    while (j < tk->len && t[i + j] == (unsigned char)tk->text[j]) j++;
+    return j == tk->len && !(tk->word && i > 0 && alnum(t[i - 1]));
+}
+
+/* Every sign that starts at t[i]; every token tried when `all` (the
+ * reference), else the tokens of the position's bigram. */
+static void scan_at(const unsigned char *t, size_t n, size_t i, uint16_t *counts, int all)
+{
+    unsigned char c = t[i];
+    if (all) {
+        for (size_t k = 0; k < N_TOKENS; k++)
+            if (token_at(t, n, i, &tokens[k])) add(counts, tokens[k].kind);
+    } else {
+        if (one_byte[c]) add(counts, one_byte[c] - 1);
+        unsigned k = i + 1 < n ? (unsigned)c << 8 | t[i + 1] : 0;
+        if (i + 1 < n && (bigram[k >> 6] >> (k & 63) & 1)) {
+            unsigned r = bigram_rank(k);
+            for (size_t q = bigram_start[r]; q < bigram_start[r + 1]; q++)
+                if (token_at(t, n, i, &tokens[by_bigram[q]])) add(counts, tokens[by_bigram[q]].kind);
+        }
+    }
+    switch (c) {
+    case '\'': case '"': case '`': case '<': case '>': case '(': case ')': case ';': case '|': case '$':
+    case '{': case '}': case '\\':
+        add(counts, VG_PAYLOAD_META);
+        break;
+    case '\r': case '\n':
+        add(counts, VG_PAYLOAD_CRLF);
+        break;
+    default:
+        break;
+    }
+    if (c == 'o' || c == 'a' || c == 'x' || c == '|' || c == '&') {
+        if (tautology_at(t, n, i)) add(counts, VG_PAYLOAD_SQL_TAUTOLOGY);
+    }
+    if (c == '\'' || c == '"') {
+        size_t j = skip_spaces(t, n, i + 1);
+        if (j < n && (word_at(t, n, j, "or") || word_at(t, n, j, "and") || t[j] == ')' || t[j] == ';' ||
+                      t[j] == '#' || (t[j] == '-' && j + 1 < n && t[j + 1] == '-') || word_at(t, n, j, "union") ||
+                      (t[j] == '|' && j + 1 < n && t[j + 1] == '|') || word_at(t, n, j, "order")))
+            add(counts, VG_PAYLOAD_SQL_QUOTE);
+    }
+    if (c == ';' || c == '|' || c == '&' || c == '`' || c == '\n') {
+        size_t j = skip_spaces(t, n, i + 1);
+        if (j < n && alpha(t[j]) && c == ';')
+            for (size_t s = 0; statements[s]; s++)
+                if (word_at(t, n, j, statements[s])) {
+                    add(counts, VG_PAYLOAD_SQL_STACKED);
+                    break;
+                }
+        if (j < n && (t[j] == '|' || t[j] == '&')) j = skip_spaces(t, n, j + 1);
+        for (size_t s = 0; j < n && alpha(t[j]) && commands[s]; s++)  /* every statement and command is a word */
+            if ((unsigned char)commands[s][0] == t[j] && word_at(t, n, j, commands[s])) {
+                add(counts, VG_PAYLOAD_CMDI);
+                break;
+            }
+    }
+    if (c == '<' && i + 1 < n && (alpha(t[i + 1]) || (t[i + 1] == '/' && i + 2 < n && alpha(t[i + 2])) || t[i + 1] == '!'))
+        add(counts, VG_PAYLOAD_XSS_TAG);
+    if (c == 'o' && i + 1 < n && t[i + 1] == 'n' && (i == 0 || !alpha(t[i - 1]))) {
+        size_t j = i + 2;
+        while (j < n && alpha(t[j])) j++;
+        if (j - i - 2 >= 3) {
+            j = skip_spaces(t, n, j);
+            if (j < n && t[j] == '=') add(counts, VG_PAYLOAD_XSS_HANDLER);
+        }
+    }
+}
+
 void vg_payload_scan(const char *text, size_t n, uint16_t *counts)
 {
     pthread_once(&index_once, build_index);
     const unsigned char *t = (const unsigned char *)text;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = t[i];
-        for (size_t k = first[c]; k < first[c + 1]; k++) {
-            const token *tk = &tokens[by_first[k]];
-            if (tk->len > n - i) continue;
-            size_t j = 1;
-            while (j < tk->len && t[i + j] == (unsigned char)tk->text[j]) j++;
-            if (j < tk->len || (tk->word && i > 0 && alnum(t[i - 1]))) continue;
-            add(counts, tk->kind);
-        }
-        switch (c) {
-        case '\'': case '"': case '`': case '<': case '>': case '(': case ')': case ';': case '|': case '$':
-        case '{': case '}': case '\\':
-            add(counts, VG_PAYLOAD_META);
-            break;
-        case '\r': case '\n':
-            add(counts, VG_PAYLOAD_CRLF);
-            break;
-        default:
-            break;
-        }
-        if (c == 'o' || c == 'a' || c == 'x' || c == '|' || c == '&') {
-            if (tautology_at(t, n, i)) add(counts, VG_PAYLOAD_SQL_TAUTOLOGY);
-        }
-        if (c == '\'' || c == '"') {
-            size_t j = skip_spaces(t, n, i + 1);
-            if (j < n && (word_at(t, n, j, "or") || word_at(t, n, j, "and") || t[j] == ')' || t[j] == ';' ||
-                          t[j] == '#' || (t[j] == '-' && j + 1 < n && t[j + 1] == '-') || word_at(t, n, j, "union") ||
-                          (t[j] == '|' && j + 1 < n && t[j + 1] == '|') || word_at(t, n, j, "order")))
-                add(counts, VG_PAYLOAD_SQL_QUOTE);
-        }
-        if (c == ';' || c == '|' || c == '&' || c == '`' || c == '\n') {
-            size_t j = skip_spaces(t, n, i + 1);
-            if (c == ';')
-                for (size_t s = 0; statements[s]; s++)
-                    if (word_at(t, n, j, statements[s])) {
-                        add(counts, VG_PAYLOAD_SQL_STACKED);
-                        break;
-                    }
-            if (j < n && (t[j] == '|' || t[j] == '&')) j = skip_spaces(t, n, j + 1);
-            for (size_t s = 0; commands[s]; s++)
-                if (word_at(t, n, j, commands[s])) {
-                    add(counts, VG_PAYLOAD_CMDI);
-                    break;
-                }
-        }
-        if (c == '<' && i + 1 < n && (alpha(t[i + 1]) || (t[i + 1] == '/' && i + 2 < n && alpha(t[i + 2])) || t[i + 1] == '!'))
-            add(counts, VG_PAYLOAD_XSS_TAG);
-        if (c == 'o' && i + 1 < n && t[i + 1] == 'n' && (i == 0 || !alpha(t[i - 1]))) {
-            size_t j = i + 2;
-            while (j < n && alpha(t[j])) j++;
-            if (j - i - 2 >= 3) {
-                j = skip_spaces(t, n, j);
-                if (j < n && t[j] == '=') add(counts, VG_PAYLOAD_XSS_HANDLER);
-            }
+        if (special[c]) {
+            scan_at(t, n, i, counts, 0);
+        } else if (i + 1 < n) {
+            unsigned k = (unsigned)c << 8 | t[i + 1];
+            if (bigram[k >> 6] >> (k & 63) & 1) scan_at(t, n, i, counts, 0);
         }
     }
+}
+
+void vg_payload_scan_full(const char *text, size_t n, uint16_t *counts)
+{
+    pthread_once(&index_once, build_index);
+    for (size_t i = 0; i < n; i++) scan_at((const unsigned char *)text, n, i, counts, 1);
 }

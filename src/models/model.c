@@ -48,6 +48,7 @@ void vg_model_free(vg_model *m)
     vg_classes_free(&m->classes);
     vg_pipeline_free(m->pipeline);
     vg_string_list_free(&m->params);
+    if (m->learner) m->kind->adapt_free(m->learner);
     if (m->state && m->kind) m->kind->free(m->state);
     vg_free(m->data_name);
     vg_free(m->vigil_version);
@@ -266,6 +267,35 @@ vg_status vg_model_read_labelled(const vg_model *m, const char *path, const char
     return f->read(f, path, &rp, out);
 }
 
+/* The fitted state every prediction uses: the learner's once the model
+ * adapts (vg_model_adapt), else the one fitted or loaded. */
+static const void *cur(const vg_model *m)
+{
+    return m->learner ? m->kind->adapt_state(m->learner) : m->state;
+}
+
+int vg_model_can_adapt(const vg_model *m)
+{
+    const vg_estimator_kind *k = m->kind;
+    return k->adapt_new && k->adapt_rows && k->adapt_state && k->adapt_free;
+}
+
+vg_status vg_model_adapt(vg_model *m, uint32_t window, uint32_t refresh)
+{
+    if (!vg_model_can_adapt(m))
+        return vg_fail(VG_ERR_UNSUPPORTED, "--adapt: model '%s' cannot learn while watching (iforest can)",
+                       m->kind->name);
+    if (m->learner) return VG_OK;
+    return m->kind->adapt_new(m->state, window, refresh, m->seed, &m->learner);
+}
+
+vg_status vg_model_predict_rows(const vg_model *m, const vg_matrix *X, int threads, float *out)
+{
+    if (m->learner) return m->kind->adapt_rows(m->learner, X, out);
+    m->kind->predict(m->state, X, threads, out);
+    return VG_OK;
+}
+
 int vg_model_reads_sparse(const vg_model *m)
 {
     return vg_estimator_reads_sparse(m->kind, vg_pipeline_n_text(m->pipeline));
@@ -299,14 +329,18 @@ vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, fl
         vg_matrix_free(&X);
         return st;
     }
-    uint32_t k = m->kind->n_classes(m->state);
+    uint32_t k = m->kind->n_classes(cur(m));
     float *p = vg_malloc((X.rows ? X.rows : 1) * k * sizeof *p);
     if (!p) {
         vg_matrix_free(&X);
         return vg_fail(VG_ERR_NOMEM, "out of memory for %zu predictions", X.rows);
     }
-    m->kind->predict(m->state, &X, threads, p);
+    st = vg_model_predict_rows(m, &X, threads, p);
     vg_matrix_free(&X);
+    if (st) {
+        vg_free(p);
+        return st;
+    }
     *proba = p;
     return VG_OK;
 }
@@ -344,7 +378,7 @@ double vg_model_threshold(const vg_model *m, const char **by)
 }
 const char *vg_model_family(const vg_model *m) { return m->kind->name; }
 const vg_estimator_kind *vg_model_kind(const vg_model *m) { return m->kind; }
-const void *vg_model_state(const vg_model *m) { return m->state; }
+const void *vg_model_state(const vg_model *m) { return cur(m); }
 const vg_pipeline *vg_model_pipeline(const vg_model *m) { return m->pipeline; }
 vg_task vg_model_task(const vg_model *m) { return m->task; }
 const char *vg_model_format(const vg_model *m) { return m->format; }
@@ -354,7 +388,7 @@ double vg_model_train_seconds(const vg_model *m) { return m->train_seconds; }
 int vg_model_positive_class(const vg_model *m) { return m->classes.n == 2 ? 1 : -1; }
 int vg_model_is_regression(const vg_model *m) { return m->task == VG_TASK_REGRESSION; }
 int vg_model_is_anomaly(const vg_model *m) { return !m->kind->needs_labels && (m->kind->outputs & VG_ESTIMATOR_OUT_SCORE); }
-uint32_t vg_model_n_outputs(const vg_model *m) { return m->kind->n_classes(m->state); }
+uint32_t vg_model_n_outputs(const vg_model *m) { return m->kind->n_classes(cur(m)); }
 
 vg_status vg_model_set_metrics_json(vg_model *m, const char *json)
 {
@@ -400,11 +434,14 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
     if (!row) return vg_fail(VG_ERR_NOMEM, "out of memory");
     vg_status st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, report);
     if (!st) {
-        if (m->kind->predict_row) {
-            m->kind->predict_row(m->state, row, proba);
+        if (m->learner) {
+            vg_matrix X = { .rows = 1, .cols = n, .data = row };
+            st = vg_model_predict_rows(m, &X, 1, proba);
+        } else if (m->kind->predict_row) {
+            m->kind->predict_row(cur(m), row, proba);
         } else {
             vg_matrix X = { .rows = 1, .cols = n, .data = row };
-            m->kind->predict(m->state, &X, 1, proba);
+            m->kind->predict(cur(m), &X, 1, proba);
         }
     }
     if (row != stack) vg_free(row);
@@ -414,7 +451,8 @@ vg_status vg_model_predict_record(const vg_model *m, const vg_field *fields, siz
 int vg_model_can_explain(const vg_model *m)
 {
     if (vg_model_reads_sparse(m)) return m->kind->explain_sparse != NULL && m->kind->n_outputs != NULL;
-    return m->kind->explain != NULL && m->kind->n_outputs != NULL;
+    /* A fitted state may have no exact explanation (svm with a non-linear kernel: no outputs). */
+    return m->kind->explain != NULL && m->kind->n_outputs != NULL && m->kind->n_outputs(m->state) > 0;
 }
 
 static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const float *p);
@@ -468,19 +506,19 @@ static uint32_t explained_output(const vg_model *m, uint32_t n_outputs, const fl
 static vg_status explain_row(const vg_model *m, const float *row, double *scratch, double *contrib, uint32_t *output,
                              double *raw)
 {
-    uint32_t n_out = m->kind->n_outputs(m->state);
+    uint32_t n_out = m->kind->n_outputs(cur(m));
     size_t nf = vg_pipeline_n_features(m->pipeline), ni = vg_pipeline_n_inputs(m->pipeline);
     float proba[256];
     uint32_t k = m->classes.n;
     if (k > 256) return vg_fail(VG_ERR_UNSUPPORTED, "explanations support at most 256 classes");
     if (m->kind->predict_row) {
-        m->kind->predict_row(m->state, row, proba);
+        m->kind->predict_row(cur(m), row, proba);
     } else {
         vg_matrix X = { .rows = 1, .cols = nf, .data = (float *)row };
-        m->kind->predict(m->state, &X, 1, proba);
+        m->kind->predict(cur(m), &X, 1, proba);
     }
     uint32_t o = explained_output(m, n_out, proba);
-    vg_status st = m->kind->explain(m->state, row, scratch);
+    vg_status st = m->kind->explain(cur(m), row, scratch);
     if (st) return st;
     memset(contrib, 0, (ni + 1) * sizeof *contrib);
     double sum = 0;
@@ -551,7 +589,7 @@ vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
     if (st) return st;
     size_t rows = X.rows, ni = vg_pipeline_n_inputs(m->pipeline);
-    size_t scratch_len = (X.cols + 1) * m->kind->n_outputs(m->state);
+    size_t scratch_len = (X.cols + 1) * m->kind->n_outputs(cur(m));
     int workers = vg_threads_resolve(threads);
     size_t blocks = (rows + EXPLAIN_BLOCK - 1) / EXPLAIN_BLOCK;
     out->rows = rows;
@@ -598,7 +636,7 @@ vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, siz
     }
     size_t nf = vg_pipeline_n_features(m->pipeline);
     float *row = vg_malloc(nf * sizeof *row);
-    double *scratch = vg_malloc((nf + 1) * m->kind->n_outputs(m->state) * sizeof *scratch);
+    double *scratch = vg_malloc((nf + 1) * m->kind->n_outputs(cur(m)) * sizeof *scratch);
     vg_status st = row && scratch ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, NULL);
     if (!st) st = explain_row(m, row, scratch, contrib, output, raw);
@@ -613,7 +651,7 @@ vg_status vg_model_importance(const vg_model *m, int kind, double *out)
     size_t nf = vg_pipeline_n_features(m->pipeline), ni = vg_pipeline_n_inputs(m->pipeline);
     double *per_feature = vg_calloc(nf ? nf : 1, sizeof *per_feature);
     if (!per_feature) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    m->kind->importance(m->state, kind, per_feature);
+    m->kind->importance(cur(m), kind, per_feature);
     memset(out, 0, ni * sizeof *out);
     for (size_t f = 0; f < nf; f++) out[vg_pipeline_feature_input(m->pipeline, f)] += per_feature[f];
     vg_free(per_feature);
@@ -745,10 +783,10 @@ static vg_status event_score(const vg_model *m, vg_model_history *h, const vg_fi
     }
     if (!st) {
         if (m->kind->predict_row) {
-            m->kind->predict_row(m->state, win, proba);
+            m->kind->predict_row(cur(m), win, proba);
         } else {
             vg_matrix X = { .rows = 1, .cols = W, .data = win };
-            m->kind->predict(m->state, &X, 1, proba);
+            m->kind->predict(cur(m), &X, 1, proba);
         }
     }
     vg_free(row);

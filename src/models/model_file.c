@@ -115,7 +115,7 @@ vg_status vg_model_save(const vg_model *m, const char *path)
     write_meta(m, &meta);
     vg_status st = vg_pipeline_save(m->pipeline, &pipe);
     vg_wbuf_str(&estm, m->kind->name);
-    if (!st) st = m->kind->save(m->state, &estm);
+    if (!st) st = m->kind->save(vg_model_state(m), &estm);
     if (!st && (meta.failed || pipe.failed || estm.failed)) st = vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) {
         vg_vgm_section s[4] = {
@@ -436,7 +436,7 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
         vg_wbuf_printf(out, "\nestimator\n");
         vg_wbuf est;
         vg_wbuf_init(&est);
-        m->kind->describe(m->state, &est);
+        m->kind->describe(vg_model_state(m), &est);
         /* Indent the family's own "key: value" lines. */
         size_t start = 0;
         for (size_t i = 0; i < est.len; i++)

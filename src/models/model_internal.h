@@ -41,6 +41,7 @@ struct vg_model {
     const vg_estimator_kind *kind;
     vg_string_list params;          /* "key=value" as given */
     void *state;
+    void *learner;                  /* vg_model_adapt: the family's learner, whose state replaces `state` */
     /* Training metadata. */
     uint64_t seed;
     int threads;

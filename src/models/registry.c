@@ -13,9 +13,14 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_tree_kind,
     &vg_forest_kind,
     &vg_gbdt_kind,
+    &vg_kmeans_kind,
+    &vg_lof_kind,
+    &vg_knn_kind,
     &vg_linear_svm_kind,
     &vg_mlp_kind,
     &vg_autoencoder_kind,
+    &vg_iforest_kind,
+    &vg_svm_kind,
     &vg_lstm_kind,
     &vg_gru_kind,
     NULL,
@@ -41,6 +46,9 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
         return "a window family reads its windows as dense rows";
     if ((k->inputs & VG_ESTIMATOR_IN_DENSE) && !k->predict) return "a dense family needs predict";
     if ((k->inputs & VG_ESTIMATOR_IN_SPARSE) && !k->predict_sparse) return "a sparse family needs predict_sparse";
+    int hooks = !!k->adapt_new + !!k->adapt_rows + !!k->adapt_state + !!k->adapt_free;
+    if (hooks != 0 && (hooks != 4 || !(k->outputs & VG_ESTIMATOR_OUT_SCORE)))
+        return "the adapt hooks come all four together, for an anomaly-score family";
     return NULL;
 }
 

@@ -4,6 +4,7 @@
 #include "features/window.h"
 #include "vigil/decision.h"
 #include "vigil/format.h"
+#include "vigil/sampler.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -149,6 +150,12 @@ vg_status vg_train_request_check(const vg_train_request *rq)
     if (is_anomaly_kind(kind) && (rq->data.task != VG_TASK_BINARY))
         return vg_fail(VG_ERR_INVALID, "--task %s: model '%s' tells normal from anomalous (--task binary); its "
                                        "evaluation reports each label's recall", vg_task_str(rq->data.task), kind->name);
+    vg_sampler_params sp;
+    if (rq->sampler && (st = vg_sampler_params_parse(rq->sampler, rq->sampler_params, rq->n_sampler_params, &sp)))
+        return st;
+    if (rq->sampler && (rq->data.task == VG_TASK_REGRESSION || is_anomaly_kind(kind)))
+        return vg_fail(VG_ERR_INVALID, "--sampler: resampling classes is not meaningful for %s",
+                       is_anomaly_kind(kind) ? "a model that learns without labels" : "--task regression");
     return VG_OK;
 }
 
@@ -469,7 +476,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
             goto err;
         }
         m->threshold = rq->threshold;
-        if (!(m->threshold_by = vg_strdup("train --threshold"))) {
+        if (!(m->threshold_by = vg_strdup(rq->threshold_by ? rq->threshold_by : "train --threshold"))) {
             st = vg_fail(VG_ERR_NOMEM, "out of memory");
             goto err;
         }
@@ -518,6 +525,21 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
         goto err;
     }
     if (!regression && !anomaly && (st = class_weights(tp.class_weight, &m->classes, y, rows, &weights))) goto err;
+    /* After the pipeline and class weights, on this fit's rows only. */
+    if (rq->sampler && sparse) {
+        st = vg_fail(VG_ERR_INVALID, "--sampler: model '%s' reads sparse rows; the samplers work on dense ones",
+                     kind->name);
+        goto err;
+    }
+    if (rq->sampler && m->window) {
+        st = vg_fail(VG_ERR_INVALID, "--sampler: model '%s' reads event windows; the samplers make single rows "
+                     "(use class_weight=balanced)", kind->name);
+        goto err;
+    }
+    if (rq->sampler && (st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
+                                            vg_pipeline_features(m->pipeline), m->classes.n, rq->seed, rq->threads,
+                                            &X, &y, &weights)))
+        goto err;
     vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
                         .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
                         .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target,

@@ -443,10 +443,14 @@ static void score_block(vg_detector *d, block *b)
     b->events = n;
     b->alerts = 0;
     b->st = VG_OK;
-    const vg_estimator_kind *k = vg_model_kind(d->m);
     vg_matrix X = { .rows = n, .cols = d->n_features, .data = b->x };
-    /* A model of CSR rows (text n-grams) was scored record by record in push. */
-    if (!vg_model_reads_sparse(d->m)) k->predict(vg_model_state(d->m), &X, 1, b->proba);
+    /* A model of CSR rows (text n-grams) was scored record by record in push;
+     * the rest through the model, so an adapting model (watch --adapt) learns
+     * the block in line order. */
+    if (!vg_model_reads_sparse(d->m) && (b->st = vg_model_predict_rows(d->m, &X, 1, b->proba)) != VG_OK) {
+        snprintf(b->msg, sizeof b->msg, "%s", vg_last_error());
+        return;
+    }
     const char *base = (const char *)b->text.data;
     for (size_t i = 0; i < n; i++) {
         double score;

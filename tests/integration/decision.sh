@@ -1,8 +1,10 @@
 # One decision everywhere: the same NSL-KDD records scored by `vigil
 # predict`, by `POST /v1/detect/batch` (the real server on 127.0.0.1) and by
 # `vigil watch` get the same anomaly flag, the same label and the same score
-# on every record, for a multiclass model (--task category) and a binary one
-# (small forests, whose averaged votes tie at exactly 0.5 on some records).
+# on every record, for a multiclass model (--task category), a binary one
+# (small forests, whose averaged votes tie at exactly 0.5 on some records) and
+# an anomaly model fitted without labels (an isolation forest on the normal
+# rows, deciding at the threshold its contamination set).
 # And within each reply the label and the flag agree: an anomaly is never
 # labelled with the normal class and a non-anomaly always is.
 # Scores are compared exactly: all three print the shortest text that reads
@@ -26,6 +28,9 @@ expect_ok "train a 5-category forest (10 trees, full depth) on 8000 rows" "$VIGI
   --format kdd --task category --model forest --param n_estimators=10 --seed 3 -o "$WORK/cat.vgm"
 expect_ok "train a binary forest (10 trees, full depth) on 8000 rows" "$VIGIL" train --data "$WORK/train.txt" \
   --format kdd --model forest --param n_estimators=10 --seed 3 -o "$WORK/bin.vgm"
+expect_ok "train an isolation forest on the normal rows (contamination 0.05)" "$VIGIL" train \
+  --data "$WORK/train.txt" --format kdd --model iforest --param n_estimators=50 --fit-on normal \
+  --contamination 0.05 --seed 3 -o "$WORK/iso.vgm"
 
 # The records as JSON objects of raw field names and values, in batches of 1000.
 $PY - "$SHARED/nsl-kdd/field_names.csv" "$WORK/test.txt" "$WORK/batch" <<'EOF'
@@ -41,11 +46,11 @@ for i in range(0, len(recs), 1000):
         json.dump(recs[i:i + 1000], f)
 EOF
 
-start_server "$WORK/serve.log" --model "cat=$WORK/cat.vgm" --model "bin=$WORK/bin.vgm"
+start_server "$WORK/serve.log" --model "cat=$WORK/cat.vgm" --model "bin=$WORK/bin.vgm" --model "iso=$WORK/iso.vgm"
 [[ -n $SERVER_URL ]] || { fail "server did not start: $(cat "$WORK/serve.log")"; finish; }
 pass "server on $SERVER_URL"
 
-for name in cat bin; do
+for name in cat bin iso; do
   : >"$WORK/$name.serve.jsonl"
   for b in "$WORK"/batch*.json; do
     code=$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 60 -H 'Content-Type: application/json' \
@@ -96,10 +101,10 @@ for i, (s, p) in enumerate(zip(serve, pred)):
     elif a is not None:
         if a["label"] != s["label"]: report("row %d: watch label %s, serve %s" % (row, a["label"], s["label"]))
         if a["score"] != s["score"]: report("row %d: watch score %r, serve %r" % (row, a["score"], s["score"]))
-    pr = s["probabilities"]
-    ties += s["score"] == 0.5
+    pr = s.get("probabilities")  # an anomaly model has a score, no probabilities
+    ties += pr is not None and s["score"] == 0.5
     # multiclass: normal is the most probable class, yet P(normal) <= 0.5
-    split += multi and max(pr, key=pr.get) == normal and pr[normal] <= 0.5
+    split += multi and pr is not None and max(pr, key=pr.get) == normal and pr[normal] <= 0.5
 print("ok %d records, %d anomalies, %d watch alerts, %d disagreements" %
       (len(serve), sum(s["anomaly"] for s in serve), len(alerts), len(bad)))
 print("exercised %d %d" % (ties, split))
@@ -113,7 +118,11 @@ EOF
   read -r _ ties split < <(grep '^exercised' "$WORK/$name.cmp")
   # The records must hold the cases the old code decided differently, or
   # this test could not fail on it.
-  if [[ $name == bin ]]; then
+  if [[ $name == iso ]]; then
+    n_anom=$(grep '^ok' "$WORK/iso.cmp" | sed 's/.* records, \([0-9]*\) anomalies.*/\1/')
+    ((n_anom > 0 && n_anom < ROWS)) && pass "iso: $n_anom of $ROWS records at or above the saved threshold" \
+      || fail "iso: $n_anom of $ROWS records are anomalies: the threshold is not exercised"
+  elif [[ $name == bin ]]; then
     ((ties > 0)) && pass "bin: $ties records score exactly 0.5 (a tie: an anomaly everywhere)" \
       || fail "bin: no record scores exactly 0.5: the tie is not exercised"
   else

@@ -38,8 +38,9 @@ for model in forest gbdt; do
 done
 
 # No labels at all: --task rule-score labels seed 1 by the format's rules; the
-# model must find the request-level attacks of seed 2 (a brute force shows
-# only once its window fills, so it is not held to the floor) with no false alarms.
+# model must find the request-level attacks of seed 2 (a brute force, and a
+# path scan of a soft-404 site by a browser-like agent, show only once the
+# client's window fills, so they are not held to the floor) with no false alarms.
 expect_ok "train on rules, no labels" "$VIGIL" train --data "$WORK/train.log" --format weblog --task rule-score \
   --model tree --seed 1 -o "$WORK/rules.vgm"
 expect_ok "predict with the rules model" "$VIGIL" predict --model "$WORK/rules.vgm" --data "$WORK/test.log" -o "$WORK/rpred.csv"

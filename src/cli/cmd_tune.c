@@ -1,0 +1,226 @@
+/* vigil tune: search model parameters by cross-validation, refit the best
+ * on all rows and save it with the search. */
+#include "cli.h"
+#include "vigil/evaluate.h"
+#include "vigil/tune.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil tune --data FILE --model NAME --grid KEY=V1,V2,... [--grid KEY=LO:HI[:log]]...\n"
+    "                  [--search grid|random] [--trials N] [--folds K] [--metric NAME]\n"
+    "                  [--group COL | --time COL] [--param KEY=VALUE]... [--sampler NAME]\n"
+    "                  [data options as for train] [--json] -o MODEL.vgm\n"
+    "\n"
+    "Cross-validate the model once per parameter setting (each fold fits everything on\n"
+    "its training rows only), print every trial's mean and spread of the metric, refit\n"
+    "the best setting on all rows and save it; the search is kept in the model's\n"
+    "metrics ('vigil inspect' shows it).\n"
+    "\n"
+    "  --grid KEY=V1,V2   values to try; KEY=LO:HI or LO:HI:log a range (random search\n"
+    "                     draws from it, grid search takes 5 points); whole-number ends\n"
+    "                     give whole numbers. Repeatable: grid search tries every combination\n"
+    "  --search S         grid (default) or random\n"
+    "  --trials N         random search: trials (default 20); grid: at most N of them\n"
+    "  --folds K          folds per trial (default 5); --group / --time deal them as cv does\n"
+    "  --metric M         roc_auc (default), pr_auc, f1, accuracy, precision, recall,\n"
+    "                     macro_f1, weighted_f1, log_loss, recall_at_fpr:F (recall at\n"
+    "                     false-positive rate F on the out-of-fold scores); regression:\n"
+    "                     rmse, mae, r2\n"
+    "  --param KEY=VALUE  fixed parameters for every trial (a --grid key overrides)\n"
+    "  --json             one JSON object: the trials and the best\n";
+
+int cmd_tune(int argc, char **argv)
+{
+    cli_data_opts o;
+    cli_data_opts_init(&o);
+    cli_list params = { 0 }, grids = { 0 }, sampler_params = { 0 };
+    const char *model = "forest", *v, *out = NULL, *group = NULL, *time_col = NULL, *search = "grid",
+               *metric = "roc_auc", *sampler = NULL;
+    int json = 0, rc = VG_EXIT_USAGE, r, folds = 5, trials = 0;
+    vg_tune_axis *axes = NULL;
+    size_t n_axes = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(help, stdout);
+            rc = VG_EXIT_OK;
+            goto done;
+        }
+        if ((r = cli_data_opts_parse(&o, argc, argv, &i))) {
+            if (r < 0) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+            if (r < 0) goto done;
+            model = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--grid", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&grids, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--search", &v))) {
+            if (r < 0) goto done;
+            search = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--trials", &v))) {
+            if (r < 0 || cli_parse_int("tune", "--trials", v, 1, 100000, &trials)) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--folds", &v))) {
+            if (r < 0 || cli_parse_int("tune", "--folds", v, 2, 1000, &folds)) goto done;
+        } else if ((r = cli_opt(argc, argv, &i, "--metric", &v))) {
+            if (r < 0) goto done;
+            metric = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
+            if (r < 0) goto done;
+            group = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--time", &v))) {
+            if (r < 0) goto done;
+            time_col = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
+            if (r < 0) goto done;
+            sampler = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
+            if (r < 0) goto done;
+            cli_list_add(&sampler_params, v);
+        } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
+            if (r < 0) goto done;
+            out = v;
+        } else if (cli_flag(argv, i, "--json")) {
+            json = 1;
+        } else {
+            cli_usage_error("tune", "unknown option '%s'", argv[i]);
+            goto done;
+        }
+    }
+    vg_data_spec spec;
+    if (cli_data_opts_finish(&o, "tune", &spec)) goto done;
+    if (!out) {
+        cli_usage_error("tune", "-o MODEL.vgm is required (the best setting is refitted and saved)");
+        goto done;
+    }
+    if (grids.n == 0) {
+        cli_usage_error("tune", "--grid KEY=V1,V2,... is required");
+        goto done;
+    }
+    if (strcmp(search, "grid") != 0 && strcmp(search, "random") != 0) {
+        cli_usage_error("tune", "--search: '%s' is not grid or random", search);
+        goto done;
+    }
+    if (o.test || o.split > 0 || (group && time_col)) {
+        cli_usage_error("tune", o.test || o.split > 0 ? "--test and --split do not go with tune: every row is held out "
+                                                        "once per trial"
+                                                      : "--group and --time are two ways to deal folds: give one");
+        goto done;
+    }
+    if (cli_check_output("tune", out)) goto done;
+    axes = calloc(grids.n, sizeof *axes);
+    for (size_t i = 0; axes && i < grids.n; i++, n_axes++)
+        if (vg_tune_axis_parse(grids.items[i], &axes[i])) {
+            cli_error("tune");
+            goto done;
+        }
+    vg_train_request rq = { .data = spec, .model = model, .params = params.items, .n_params = params.n,
+                            .sampler = sampler, .sampler_params = sampler_params.items,
+                            .n_sampler_params = sampler_params.n, .seed = o.seed, .threads = o.threads };
+    if (vg_train_request_check(&rq)) {
+        cli_error("tune");
+        goto done;
+    }
+    rc = VG_EXIT_ERROR;
+    vg_table *t = NULL, *unused = NULL;
+    if (cli_load_train_test("tune", &o, &spec, &t, &unused)) goto done;
+    rq.table = t;
+    vg_tune_params tp = vg_tune_params_default();
+    tp.search = strcmp(search, "random") == 0 ? VG_TUNE_RANDOM : VG_TUNE_GRID;
+    tp.trials = (uint32_t)trials;
+    tp.cv.folds = (uint32_t)folds;
+    tp.cv.kind = group ? VG_FOLDS_GROUPED : time_col ? VG_FOLDS_TIME : VG_FOLDS_STRATIFIED;
+    tp.cv.column = group ? group : time_col;
+    tp.metric = metric;
+    vg_tune_result res = { 0 };
+    vg_model *m = NULL;
+    vg_evaluation e = { 0 };
+    cJSON *js = NULL;
+    if (vg_tune_run(&rq, axes, n_axes, &tp, &res)) {
+        cli_error("tune");
+        goto free_all;
+    }
+    /* The best setting, refitted on every row. */
+    const vg_tune_trial *best = &res.trials[res.best];
+    cli_list bp = { 0 };
+    for (size_t i = 0; i < params.n; i++) cli_list_add(&bp, params.items[i]);
+    for (size_t i = 0; i < best->n_params; i++) cli_list_add(&bp, best->params[i]);
+    rq.params = bp.items, rq.n_params = bp.n;
+    int fit_ok = vg_model_train(&rq, &m) == VG_OK && vg_evaluate(m, t, o.threads, &e) == VG_OK;
+    if (!fit_ok) cli_error("tune");
+    cli_list_free(&bp);
+    if (!fit_ok) goto free_all;
+    js = cJSON_CreateObject();
+    cJSON *srch = cJSON_AddObjectToObject(js, "search");
+    cJSON_AddStringToObject(srch, "search", search);
+    cJSON_AddStringToObject(srch, "metric", metric);
+    cJSON_AddNumberToObject(srch, "folds", folds);
+    cJSON_AddStringToObject(srch, "folds_kind", vg_folds_kind_str(tp.cv.kind));
+    cJSON *arr = cJSON_AddArrayToObject(srch, "trials");
+    for (size_t k = 0; k < res.n_trials; k++) {
+        const vg_tune_trial *tr = &res.trials[k];
+        cJSON *to = cJSON_CreateObject(), *pa = cJSON_AddArrayToObject(to, "params");
+        for (size_t i = 0; i < tr->n_params; i++) cJSON_AddItemToArray(pa, cJSON_CreateString(tr->params[i]));
+        cJSON_AddItemToObject(to, "mean", isfinite(tr->mean) ? cJSON_CreateNumber(tr->mean) : cJSON_CreateNull());
+        cJSON_AddItemToObject(to, "std", isfinite(tr->std) ? cJSON_CreateNumber(tr->std) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(to, "seconds", tr->seconds);
+        cJSON_AddItemToArray(arr, to);
+    }
+    cJSON_AddNumberToObject(srch, "best", (double)res.best);
+    /* The model's metrics: its training-row evaluation (optimistic, as
+     * train without --test says) with the search beside it. */
+    char *mj = vg_evaluation_json(m, &e);
+    cJSON *mo = mj ? cJSON_Parse(mj) : NULL;
+    vg_free(mj);
+    if (mo) {
+        cJSON_AddStringToObject(mo, "evaluated_on", "the training rows (optimistic)");
+        cJSON_AddItemReferenceToObject(mo, "search", srch);
+    }
+    char *text = mo ? cJSON_PrintUnformatted(mo) : NULL;
+    cJSON_Delete(mo);
+    if (!text || vg_model_set_metrics_json(m, text) || vg_model_save(m, out)) {
+        cJSON_free(text);
+        cli_error("tune");
+        goto free_all;
+    }
+    cJSON_free(text);
+    if (json) {
+        cJSON_AddStringToObject(js, "model", model);
+        cJSON_AddStringToObject(js, "output", out);
+        char *s = cJSON_PrintUnformatted(js);
+        puts(s);
+        cJSON_free(s);
+    } else {
+        printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)\n\n", model, search,
+               res.n_trials, folds, vg_folds_kind_str(tp.cv.kind), metric, res.higher_better ? "higher" : "lower");
+        printf("%5s %10s %9s %9s  %s\n", "trial", "mean", "std", "seconds", "parameters");
+        for (size_t k = 0; k < res.n_trials; k++) {
+            const vg_tune_trial *tr = &res.trials[k];
+            printf("%4zu%c %10.5f %9.5f %9.2f  ", k + 1, k == res.best ? '*' : ' ', tr->mean, tr->std, tr->seconds);
+            for (size_t i = 0; i < tr->n_params; i++) printf("%s%s", i ? " " : "", tr->params[i]);
+            putchar('\n');
+        }
+        printf("\nbest: trial %zu, refitted on all %zu rows and saved to %s\n", res.best + 1, vg_table_rows(t), out);
+    }
+    rc = VG_EXIT_OK;
+free_all:
+    cJSON_Delete(js);
+    vg_evaluation_free(&e);
+    vg_model_free(m);
+    vg_tune_result_free(&res);
+    vg_table_free(t);
+    vg_table_free(unused);
+done:
+    for (size_t i = 0; i < n_axes; i++) vg_tune_axis_free(&axes[i]);
+    free(axes);
+    cli_list_free(&params);
+    cli_list_free(&grids);
+    cli_list_free(&sampler_params);
+    cli_data_opts_free(&o);
+    return rc;
+}

@@ -1,0 +1,244 @@
+/* SMOTE, borderline-SMOTE (borderline-1) and ADASYN (see vigil/sampler.h).
+ *
+ * All three make a new row on the segment from a seed row of the class to
+ * one of its k nearest rows of the same class; they differ in which seeds
+ * and how many rows each. The neighbour search (vg_knn, knn.c) is the cost;
+ * the rest is a pass over the draws. Draws come from one generator per
+ * class seeded from (seed, class), and the searches are exact and
+ * thread-independent, so a seed gives the same rows on any thread count.
+ * The order of things follows imbalanced-learn 0.10 (the neighbours of a
+ * row exclude itself; borderline's danger test uses m_neighbors over all
+ * classes; ADASYN rounds each seed's share half to even), so its counts and
+ * neighbour tables are reproduced exactly (tests/test_sampler.c). */
+#include "vigil/core.h"
+#include "vigil/rng.h"
+#include "vigil/sampler.h"
+#include "features/sampler_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vg_smote_make(const vg_matrix *X, const uint8_t *is_categorical, const size_t *seed_rows, const size_t *pool,
+                   const uint32_t *nn, uint32_t k, const uint32_t *pick, const double *gap, size_t n_new, float *out)
+{
+    const size_t cols = X->cols;
+    for (size_t i = 0; i < n_new; i++) {
+        size_t s = pick[i] / k;
+        const float *a = X->data + seed_rows[s] * cols, *b = X->data + pool[nn[pick[i]]] * cols;
+        float *o = out + i * cols;
+        for (size_t j = 0; j < cols; j++) {
+            if (is_categorical && is_categorical[j]) {
+                /* the most frequent value among the seed's k neighbours;
+                 * lowest on ties, NaN (missing) counting as a value below all */
+                float best = NAN;
+                uint32_t best_n = 0;
+                for (uint32_t t = 0; t < k; t++) {
+                    float v = X->data[pool[nn[s * k + t]] * cols + j];
+                    uint32_t n = 0;
+                    for (uint32_t u = 0; u < k; u++) {
+                        float x = X->data[pool[nn[s * k + u]] * cols + j];
+                        n += x == v || (isnan(x) && isnan(v));
+                    }
+                    int lower = isnan(v) ? !isnan(best) : (!isnan(best) && v < best);
+                    if (n > best_n || (n == best_n && lower)) best = v, best_n = n;
+                }
+                o[j] = best;
+            } else {
+                o[j] = (float)((double)a[j] + gap[i] * ((double)b[j] - (double)a[j]));
+            }
+        }
+    }
+}
+
+/* SMOTE-NC's price of a category mismatch: med^2 / 2, med the median
+ * standard deviation (population) of the numeric columns over the rows of
+ * the smallest class, as imbalanced-learn computes it. */
+static double mismatch_cost(const vg_matrix *X, const uint8_t *is_cat, const int32_t *y, uint32_t smallest)
+{
+    size_t cols = X->cols, n_num = 0;
+    double *sd = vg_malloc((cols ? cols : 1) * sizeof *sd);
+    if (!sd) return 1.0;
+    for (size_t j = 0; j < cols; j++) {
+        if (is_cat[j]) continue;
+        double s = 0, ss = 0;
+        size_t n = 0;
+        for (size_t r = 0; r < X->rows; r++)
+            if ((uint32_t)y[r] == smallest) s += X->data[r * cols + j], n++;
+        double mean = n ? s / (double)n : 0;
+        for (size_t r = 0; r < X->rows; r++)
+            if ((uint32_t)y[r] == smallest) ss += (X->data[r * cols + j] - mean) * (X->data[r * cols + j] - mean);
+        sd[n_num++] = n ? sqrt(ss / (double)n) : 0;
+    }
+    double med = 1.0;
+    if (n_num) {
+        for (size_t i = 1; i < n_num; i++)  /* insertion sort: a few dozen columns */
+            for (size_t j = i; j > 0 && sd[j - 1] > sd[j]; j--) {
+                double t = sd[j];
+                sd[j] = sd[j - 1], sd[j - 1] = t;
+            }
+        med = n_num % 2 ? sd[n_num / 2] : (sd[n_num / 2 - 1] + sd[n_num / 2]) / 2;
+    }
+    vg_free(sd);
+    return med * med / 2;
+}
+
+/* The new rows of one class: seeds, their neighbour table and the draws. */
+typedef struct made {
+    size_t n;
+    float *X;
+    size_t *from;   /* the seed row each new row came from (its weight) */
+} made;
+
+static vg_status one_class(const vg_sampler_params *p, const uint8_t *is_cat, double cost, uint32_t c, size_t n_new,
+                           const size_t *cls, size_t n_c, uint64_t seed, int threads, const vg_matrix *X,
+                           const int32_t *y, made *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t k = p->k_neighbors;
+    if (n_c < 2) return VG_OK;  /* nothing to interpolate with */
+    if (k > n_c - 1) {
+        vg_log(VG_LOG_WARN, "sampler %s: class %u has %zu rows; k_neighbors %u lowered to %zu", vg_sampler_kind_str(p->kind),
+               c, n_c, k, n_c - 1);
+        k = (uint32_t)(n_c - 1);
+    }
+    size_t rows = X->rows;
+    vg_status st = VG_OK;
+    size_t *seeds = NULL, *all = NULL, n_seeds = n_c, total = n_new;
+    uint32_t *nn = NULL, *nnm = NULL, *pick = NULL;
+    double *gap = NULL;
+    size_t *share = NULL;
+    vg_rng rng;
+    vg_rng_seed(&rng, seed, 0x5e00 + c);
+    if (p->kind != VG_SAMPLER_SMOTE) {
+        /* Both variants look at each row's neighbours among all classes. */
+        uint32_t m = p->kind == VG_SAMPLER_BORDERLINE_SMOTE ? p->m_neighbors : k;
+        if (m > rows - 1) m = (uint32_t)(rows - 1);
+        all = vg_malloc(rows * sizeof *all);
+        nnm = vg_malloc(n_c * m * sizeof *nnm);
+        share = vg_calloc(n_c, sizeof *share);
+        seeds = vg_malloc(n_c * sizeof *seeds);
+        if (!all || !nnm || !share || !seeds) {
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t r = 0; r < rows; r++) all[r] = r;
+        if ((st = vg_knn(X, is_cat, cost, all, rows, cls, n_c, m, threads, nnm, NULL))) goto done;
+        double sum = 0;
+        n_seeds = 0;
+        for (size_t i = 0; i < n_c; i++) {
+            uint32_t other = 0;
+            for (uint32_t j = 0; j < m; j++) other += (uint32_t)y[nnm[i * m + j]] != c;
+            if (p->kind == VG_SAMPLER_BORDERLINE_SMOTE) {
+                if (2 * other >= m && other < m) seeds[n_seeds++] = cls[i];  /* in danger, not noise */
+            } else {
+                sum += (double)other / m;
+            }
+        }
+        if (p->kind == VG_SAMPLER_ADASYN) {
+            if (!(sum > 0)) {
+                st = vg_fail(VG_ERR_DATA, "sampler adasyn: no row of class %u has a neighbour of another class; "
+                                          "nothing to adapt to (try smote)", c);
+                goto done;
+            }
+            total = 0;
+            for (size_t i = 0; i < n_c; i++) {
+                uint32_t other = 0;
+                for (uint32_t j = 0; j < m; j++) other += (uint32_t)y[nnm[i * m + j]] != c;
+                share[i] = (size_t)nearbyint((double)other / m / sum * (double)n_new);  /* half to even, as numpy */
+                total += share[i];
+            }
+            n_seeds = n_c;
+            memcpy(seeds, cls, n_c * sizeof *seeds);
+        }
+        if (n_seeds == 0 || total == 0) goto done;  /* no row in danger: the class is left as it is */
+    }
+    /* The seeds' k nearest rows of their own class (positions in cls). */
+    nn = vg_malloc(n_seeds * k * sizeof *nn);
+    pick = vg_malloc((total ? total : 1) * sizeof *pick);
+    gap = vg_malloc((total ? total : 1) * sizeof *gap);
+    out->X = vg_malloc((total ? total : 1) * X->cols * sizeof *out->X);
+    out->from = vg_malloc((total ? total : 1) * sizeof *out->from);
+    if (!nn || !pick || !gap || !out->X || !out->from) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = vg_knn(X, is_cat, cost, cls, n_c, seeds ? seeds : cls, n_seeds, k, threads, nn, NULL))) goto done;
+    if (p->kind == VG_SAMPLER_ADASYN) {
+        size_t n = 0;
+        for (size_t i = 0; i < n_c; i++)
+            for (size_t g = 0; g < share[i]; g++) pick[n++] = (uint32_t)(i * k + vg_rng_below(&rng, k));
+    } else {
+        for (size_t i = 0; i < total; i++) pick[i] = vg_rng_below(&rng, (uint32_t)(n_seeds * k));
+    }
+    for (size_t i = 0; i < total; i++) gap[i] = vg_rng_uniform(&rng);
+    vg_smote_make(X, is_cat, seeds ? seeds : cls, cls, nn, k, pick, gap, total, out->X);
+    for (size_t i = 0; i < total; i++) out->from[i] = (seeds ? seeds : cls)[pick[i] / k];
+    out->n = total;
+done:
+    vg_free(seeds), vg_free(all), vg_free(nn), vg_free(nnm), vg_free(pick), vg_free(gap), vg_free(share);
+    if (st) {
+        vg_free(out->X), vg_free(out->from);
+        memset(out, 0, sizeof *out);
+    }
+    return st;
+}
+
+vg_status vg_smote_resample(const vg_sampler_params *p, const uint8_t *is_categorical, uint32_t n_classes,
+                            uint64_t seed, int threads, vg_matrix *X, int32_t **y, float **w)
+{
+    size_t rows = X->rows, cols = X->cols;
+    size_t *count = vg_calloc(n_classes, sizeof *count), *target = vg_calloc(n_classes, sizeof *target);
+    size_t *cls = vg_malloc((rows ? rows : 1) * sizeof *cls);
+    made *mk = vg_calloc(n_classes, sizeof *mk);
+    vg_status st = VG_OK;
+    if (!count || !target || !cls || !mk) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t r = 0; r < rows; r++) count[(*y)[r]]++;
+    vg_sampler_targets(p, count, n_classes, target);
+    int any_cat = 0;
+    for (size_t j = 0; is_categorical && j < cols; j++) any_cat |= is_categorical[j];
+    uint32_t smallest = 0;
+    for (uint32_t c = 0; c < n_classes; c++)
+        if (count[c] && (!count[smallest] || count[c] < count[smallest])) smallest = c;
+    double cost = any_cat ? mismatch_cost(X, is_categorical, *y, smallest) : 0;
+    size_t total = rows;
+    for (uint32_t c = 0; c < n_classes && !st; c++) {
+        if (target[c] <= count[c]) continue;
+        size_t n_c = 0;
+        for (size_t r = 0; r < rows; r++)
+            if ((uint32_t)(*y)[r] == c) cls[n_c++] = r;
+        st = one_class(p, any_cat ? is_categorical : NULL, cost, c, target[c] - count[c], cls, n_c, seed, threads, X,
+                       *y, &mk[c]);
+        total += mk[c].n;
+    }
+    if (st || total == rows) goto done;
+    vg_matrix nX = { 0 };
+    int32_t *ny = vg_malloc(total * sizeof *ny);
+    float *nw = *w ? vg_malloc(total * sizeof *nw) : NULL;
+    if (!ny || (*w && !nw) || vg_matrix_alloc(&nX, total, cols)) {
+        vg_free(ny), vg_free(nw), vg_matrix_free(&nX);
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(nX.data, X->data, rows * cols * sizeof *nX.data);
+    memcpy(ny, *y, rows * sizeof *ny);
+    if (nw) memcpy(nw, *w, rows * sizeof *nw);
+    size_t n = rows;
+    for (uint32_t c = 0; c < n_classes; c++) {
+        if (!mk[c].n) continue;
+        memcpy(nX.data + n * cols, mk[c].X, mk[c].n * cols * sizeof *nX.data);
+        for (size_t i = 0; i < mk[c].n; i++) {
+            ny[n + i] = (int32_t)c;
+            if (nw) nw[n + i] = (*w)[mk[c].from[i]];
+        }
+        n += mk[c].n;
+    }
+    vg_sampler_replace(X, y, *w ? w : NULL, &nX, ny, nw);
+done:
+    for (uint32_t c = 0; mk && c < n_classes; c++) vg_free(mk[c].X), vg_free(mk[c].from);
+    vg_free(count), vg_free(target), vg_free(cls), vg_free(mk);
+    return st;
+}

@@ -1,0 +1,182 @@
+/* Scoring and explaining with an isolation forest.
+ *
+ * Score: s(x) = 2^(-E[h(x)] / c(psi)), where h is a tree's path length to
+ * x's leaf plus c(leaf's rows) (the depth a full tree would have added
+ * below it), as Liu et al. define it and scikit-learn's score_samples
+ * returns negated: about 0.5 for an ordinary row, towards 1 for one that
+ * isolates fast. Rows are scored in blocks, tree by tree over the block, so
+ * a tree's nodes stay in cache while the block's rows pass through it; each
+ * row's sum runs over the trees in index order whatever the block, lane or
+ * thread, so every thread count and predict_row give the same float.
+ *
+ * Explanation (path-length attributions). Give each node the potential
+ * phi = depth + c(n), n its training rows: the root's is c(n_root) and a
+ * leaf's is exactly h. So along x's path in one tree
+ *     h - c(n_root) = sum over the cuts passed of (1 + c(n_child) - c(n_parent)),
+ * a telescoping sum whose terms say how much each cut shortened (negative)
+ * or lengthened the path compared with an average row's. Each term is
+ * credited to the column the cut used (an oblique cut splits it among its
+ * columns by the share of |normal component| each drew). Averaged over the
+ * trees: E[h] = h0 + sum_f D_f, with h0 the trees' mean c(n_root), the
+ * same for every row. The score is not linear in E[h], so the difference
+ * between the row's score s and the reference score b = 2^(-h0 / c(psi))
+ * (0.5 without bootstrap) is shared out in proportion to the D_f:
+ * contrib_f = (s - b) D_f / sum D, bias = b; the proportion is the same for
+ * every column (the secant of 2^(-h / c) between h0 and E[h]), so a column
+ * that shortened paths always adds to the score and one that lengthened
+ * them subtracts, and the entries sum to s. */
+#include "models/iforest.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "vigil/parallel.h"
+
+/* Rows per block: a block's path sums stay in L1 beside the tree walked. */
+#define SCORE_BLOCK 128
+
+static inline int goes_left(const vg_iforest *f, const vg_iforest_node *nd, const float *x)
+{
+    uint32_t info = nd->info, kind = info >> VG_IFOREST_KIND_SHIFT, idx = info & VG_IFOREST_INDEX_MASK;
+    if (kind == VG_IFOREST_AXIS) {
+        /* Without branches: NaN compares false, and goes left only with the flag. */
+        float v = x[idx];
+        return (v <= nd->value) | ((v != v) & (int)(info >> 29));
+    }
+    if (kind == VG_IFOREST_CATEGORY) {
+        float v = x[idx];
+        uint32_t k = f->n_categories[idx], code;
+        if (v != v) code = k;
+        else if (v >= 0.0f && v < (float)k && v == floorf(v)) code = (uint32_t)v;
+        else return (info & VG_IFOREST_MISSING_LEFT) != 0;
+        return (int)(f->words[nd->aux + (code >> 5)] >> (code & 31) & 1u);
+    }
+    /* Oblique: summed in the same order and precision as the grower's. */
+    double p = 0;
+    const uint32_t *tf = f->term_feature + nd->aux;
+    const float *tw = f->term_weight + nd->aux;
+    for (uint32_t q = 0; q < idx; q++) p += (double)tw[q] * (double)x[tf[q]];
+    if (p != p) return (info & VG_IFOREST_MISSING_LEFT) != 0;
+    return p <= (double)nd->value;
+}
+
+static inline float tree_path(const vg_iforest *f, const vg_iforest_node *tree, const float *x)
+{
+    uint32_t i = 0;
+    for (;;) {
+        const vg_iforest_node *nd = &tree[i];
+        if (!nd->left) return nd->value;
+        i = nd->left + (uint32_t)!goes_left(f, nd, x);
+    }
+}
+
+double vg_iforest_path_sum(const vg_iforest *f, const float *row)
+{
+    double sum = 0;
+    for (uint32_t t = 0; t < f->n_trees; t++) sum += tree_path(f, f->nodes + f->tree_start[t], row);
+    return sum;
+}
+
+static float score_of(const vg_iforest *f, double path_sum)
+{
+    return (float)exp2(-(path_sum / f->n_trees) / f->c_psi);
+}
+
+float vg_iforest_score_row(const vg_iforest *f, const float *row)
+{
+    return score_of(f, vg_iforest_path_sum(f, row));
+}
+
+typedef struct score_job {
+    const vg_iforest *f;
+    const vg_matrix *X;
+    float *out;
+} score_job;
+
+static void score_block(void *ctx, size_t block, int worker)
+{
+    (void)worker;
+    const score_job *j = ctx;
+    const vg_iforest *f = j->f;
+    size_t r0 = block * SCORE_BLOCK, n = VG_MIN((size_t)SCORE_BLOCK, j->X->rows - r0), F = j->X->cols;
+    double sum[SCORE_BLOCK];
+    memset(sum, 0, n * sizeof *sum);
+    const float *X = j->X->data + r0 * F;
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        const vg_iforest_node *tree = f->nodes + f->tree_start[t];
+        size_t r = 0;
+        /* Four rows down the tree at once: their steps are independent, so
+         * the CPU overlaps one row's node load with another's compare
+         * (measured on NSL-KDD: 1.8x faster than one row at a time; eight
+         * rows gained nothing more, nor did walking the block level by level). */
+        for (; r + 4 <= n; r += 4) {
+            const float *x0 = X + r * F, *x1 = x0 + F, *x2 = x1 + F, *x3 = x2 + F;
+            uint32_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+            for (;;) {
+                const vg_iforest_node *a = &tree[i0], *b = &tree[i1], *c = &tree[i2], *d = &tree[i3];
+                if (!(a->left | b->left | c->left | d->left)) break;
+                if (a->left) i0 = a->left + (uint32_t)!goes_left(f, a, x0);
+                if (b->left) i1 = b->left + (uint32_t)!goes_left(f, b, x1);
+                if (c->left) i2 = c->left + (uint32_t)!goes_left(f, c, x2);
+                if (d->left) i3 = d->left + (uint32_t)!goes_left(f, d, x3);
+            }
+            sum[r] += tree[i0].value;
+            sum[r + 1] += tree[i1].value;
+            sum[r + 2] += tree[i2].value;
+            sum[r + 3] += tree[i3].value;
+        }
+        for (; r < n; r++) sum[r] += tree_path(f, tree, X + r * F);
+    }
+    for (size_t r = 0; r < n; r++) j->out[r0 + r] = score_of(f, sum[r]);
+}
+
+void vg_iforest_score(const vg_iforest *f, const vg_matrix *X, int threads, float *out)
+{
+    if (X->rows == 0) return;
+    score_job j = { f, X, out };
+    size_t blocks = (X->rows + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    if (blocks == 1) score_block(&j, 0, 0);
+    else vg_parallel_for(threads, blocks, score_block, &j);
+}
+
+vg_status vg_iforest_explain(const vg_iforest *f, const float *row, double *contrib)
+{
+    uint32_t F = f->n_features;
+    memset(contrib, 0, ((size_t)F + 1) * sizeof *contrib);
+    double path_sum = 0;
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        const vg_iforest_node *tree = f->nodes + f->tree_start[t];
+        const uint32_t *n = f->n_samples + f->tree_start[t];
+        uint32_t i = 0;
+        while (tree[i].left) {
+            const vg_iforest_node *nd = &tree[i];
+            uint32_t child = nd->left + (uint32_t)!goes_left(f, nd, row);
+            double delta = 1.0 + vg_iforest_c(n[child]) - vg_iforest_c(n[i]);
+            uint32_t info = nd->info, idx = info & VG_IFOREST_INDEX_MASK;
+            if ((info >> VG_IFOREST_KIND_SHIFT) == VG_IFOREST_OBLIQUE) {
+                double total = 0;
+                for (uint32_t q = 0; q < idx; q++) total += f->term_share[nd->aux + q];
+                for (uint32_t q = 0; q < idx; q++)
+                    contrib[f->term_feature[nd->aux + q]] +=
+                        delta * (total > 0 ? f->term_share[nd->aux + q] / total : 1.0 / idx);
+            } else {
+                contrib[idx] += delta;
+            }
+            i = child;
+        }
+        path_sum += tree[i].value;
+    }
+    double total = 0;
+    for (uint32_t c = 0; c < F; c++) {
+        contrib[c] /= f->n_trees;
+        total += contrib[c];
+    }
+    double s = score_of(f, path_sum), b = exp2(-f->h0 / f->c_psi), k = 0;
+    /* s - b and the sum of D have opposite signs, but for rounding when both
+     * are about zero: then nothing is credited and the bias is the score. */
+    if (fabs(total) > 1e-12 && (s - b) * total < 0) k = (s - b) / total;
+    else b = s;
+    for (uint32_t c = 0; c < F; c++) contrib[c] *= k;
+    contrib[F] = b;
+    return VG_OK;
+}
