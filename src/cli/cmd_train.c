@@ -38,6 +38,7 @@ static const char help[] =
     "  --entity COL         lstm, gru: score each row with the last `window` rows of the same\n"
     "                       value of COL (a user, a host); log formats have their own entity\n"
     "  --order COL          lstm, gru: the numeric column (time) that orders each entity's rows\n"
+    "                       (predict and eval sort a file by it; watch takes rows as they come)\n"
     "logs (a log --format):\n"
     "  --labels FILE        the attack lines of --data: line numbers or request ids, one per\n"
     "                       line (weblog lines carry no labels of their own)\n"
