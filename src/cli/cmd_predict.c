@@ -93,6 +93,7 @@ int cmd_predict(int argc, char **argv)
         vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
         (explain && vg_model_explain(m, t, threads, &ex))) {
         cli_error("predict");
+        vg_free(proba);  /* scored before an explanation was refused */
         vg_table_free(t);
         vg_model_free(m);
         return VG_EXIT_ERROR;
