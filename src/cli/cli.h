@@ -53,6 +53,22 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i);
 int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec);
 void cli_data_opts_free(cli_data_opts *o);
 
+/* Options that choose what is fitted, shared by train, cv and tune:
+ * --model NAME, --param KEY=VALUE..., --sampler NAME, --sampler-param K=V... */
+typedef struct cli_model_opts {
+    const char *model; /* default "forest" */
+    const char *sampler;
+    cli_list params, sampler_params;
+} cli_model_opts;
+
+void cli_model_opts_init(cli_model_opts *o);
+/* Try to consume one model option at argv[*i]: 1 consumed, 0 not ours, -1 error. */
+int cli_model_opts_parse(cli_model_opts *o, int argc, char **argv, int *i);
+/* A train request naming the model options and the data options' spec, seed
+ * and threads; the strings stay owned by o and d. */
+vg_train_request cli_model_opts_request(const cli_model_opts *o, const cli_data_opts *d, const vg_data_spec *spec);
+void cli_model_opts_free(cli_model_opts *o);
+
 /* Read --data and the test part (--test file or --split fraction; *test is
  * NULL when neither is given). A --test file is read with --test-labels as
  * its labels side file, and must have labels to evaluate against. Prints

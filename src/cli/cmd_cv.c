@@ -86,9 +86,9 @@ int cmd_cv(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 }, sampler_params = { 0 };
-    const char *sampler = NULL;
-    const char *model = "forest", *v, *group = NULL, *time_col = NULL, *threshold_by = NULL;
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    const char *v, *group = NULL, *time_col = NULL, *threshold_by = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r, folds = 5;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -98,18 +98,8 @@ int cmd_cv(int argc, char **argv)
         }
         if ((r = cli_data_opts_parse(&o, argc, argv, &i))) {
             if (r < 0) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+        } else if ((r = cli_model_opts_parse(&mo, argc, argv, &i))) {
             if (r < 0) goto done;
-            model = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&params, v);
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
-            if (r < 0) goto done;
-            sampler = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--folds", &v))) {
             if (r < 0 || cli_parse_int("cv", "--folds", v, 2, 1000, &folds)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
@@ -143,10 +133,7 @@ int cmd_cv(int argc, char **argv)
         cli_error("cv");
         goto done;
     }
-    vg_train_request rq = { .data = spec, .model = model, .params = params.items, .n_params = params.n,
-                            .sampler = sampler, .sampler_params = sampler_params.items,
-                            .n_sampler_params = sampler_params.n,
-                            .seed = o.seed, .threads = o.threads };
+    vg_train_request rq = cli_model_opts_request(&mo, &o, &spec);
     if (vg_train_request_check(&rq)) {
         cli_error("cv");
         goto done;
@@ -166,16 +153,15 @@ int cmd_cv(int argc, char **argv)
     } else {
         const char *kind = spec.task == VG_TASK_REGRESSION && p.kind == VG_FOLDS_STRATIFIED ? "shuffled"
                                                                                              : vg_folds_kind_str(p.kind);
-        if (json) print_json(&res, model, kind);
-        else print_table(&res, model, kind);
+        if (json) print_json(&res, mo.model, kind);
+        else print_table(&res, mo.model, kind);
         vg_cv_result_free(&res);
         rc = VG_EXIT_OK;
     }
     vg_table_free(t);
     vg_table_free(unused);
 done:
-    cli_list_free(&params);
-    cli_list_free(&sampler_params);
+    cli_model_opts_free(&mo);
     cli_data_opts_free(&o);
     return rc;
 }

@@ -130,9 +130,9 @@ int cmd_train(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 }, sampler_params = { 0 };
-    const char *sampler = NULL;
-    const char *model_name = "forest", *out = NULL, *v;
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    const char *out = NULL, *v;
     const char *threshold_by = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r, threshold_set = 0, fit_on_normal = 0, threshold_folds = 5;
     double threshold = 0, contamination = 0, alert_rate = 0;
@@ -145,18 +145,8 @@ int cmd_train(int argc, char **argv)
         }
         if ((r = cli_data_opts_parse(&o, argc, argv, &i))) {
             if (r < 0) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+        } else if ((r = cli_model_opts_parse(&mo, argc, argv, &i))) {
             if (r < 0) goto done;
-            model_name = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&params, v);
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
-            if (r < 0) goto done;
-            sampler = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
@@ -207,12 +197,10 @@ int cmd_train(int argc, char **argv)
         cli_error("train");
         goto done;
     }
-    vg_train_request rq = { .data = spec, .model = model_name, .params = params.items, .n_params = params.n,
-                            .sampler = sampler, .sampler_params = sampler_params.items,
-                            .n_sampler_params = sampler_params.n,
-                            .seed = o.seed, .threads = o.threads, .progress = cli_progress,
-                            .threshold_set = threshold_set, .threshold = threshold,
-                            .fit_on_normal = fit_on_normal, .contamination = contamination };
+    vg_train_request rq = cli_model_opts_request(&mo, &o, &spec);
+    rq.progress = cli_progress;
+    rq.threshold_set = threshold_set, rq.threshold = threshold;
+    rq.fit_on_normal = fit_on_normal, rq.contamination = contamination;
     /* Check the model and its parameters before reading any data. */
     if (vg_train_request_check(&rq)) {
         cli_error("train");
@@ -253,8 +241,7 @@ free_tables:
     vg_table_free(train);
     vg_table_free(test);
 done:
-    cli_list_free(&params);
-    cli_list_free(&sampler_params);
+    cli_model_opts_free(&mo);
     cli_data_opts_free(&o);
     return rc;
 }

@@ -37,9 +37,10 @@ int cmd_tune(int argc, char **argv)
 {
     cli_data_opts o;
     cli_data_opts_init(&o);
-    cli_list params = { 0 }, grids = { 0 }, sampler_params = { 0 };
-    const char *model = "forest", *v, *out = NULL, *group = NULL, *time_col = NULL, *search = "grid",
-               *metric = "roc_auc", *sampler = NULL;
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    cli_list grids = { 0 };
+    const char *v, *out = NULL, *group = NULL, *time_col = NULL, *search = "grid", *metric = "roc_auc";
     int json = 0, rc = VG_EXIT_USAGE, r, folds = 5, trials = 0;
     vg_tune_axis *axes = NULL;
     size_t n_axes = 0;
@@ -51,12 +52,8 @@ int cmd_tune(int argc, char **argv)
         }
         if ((r = cli_data_opts_parse(&o, argc, argv, &i))) {
             if (r < 0) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+        } else if ((r = cli_model_opts_parse(&mo, argc, argv, &i))) {
             if (r < 0) goto done;
-            model = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--grid", &v))) {
             if (r < 0) goto done;
             cli_list_add(&grids, v);
@@ -76,12 +73,6 @@ int cmd_tune(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--time", &v))) {
             if (r < 0) goto done;
             time_col = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler", &v))) {
-            if (r < 0) goto done;
-            sampler = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--sampler-param", &v))) {
-            if (r < 0) goto done;
-            cli_list_add(&sampler_params, v);
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
@@ -119,9 +110,7 @@ int cmd_tune(int argc, char **argv)
             cli_error("tune");
             goto done;
         }
-    vg_train_request rq = { .data = spec, .model = model, .params = params.items, .n_params = params.n,
-                            .sampler = sampler, .sampler_params = sampler_params.items,
-                            .n_sampler_params = sampler_params.n, .seed = o.seed, .threads = o.threads };
+    vg_train_request rq = cli_model_opts_request(&mo, &o, &spec);
     if (vg_train_request_check(&rq)) {
         cli_error("tune");
         goto done;
@@ -148,7 +137,7 @@ int cmd_tune(int argc, char **argv)
     /* The best setting, refitted on every row. */
     const vg_tune_trial *best = &res.trials[res.best];
     cli_list bp = { 0 };
-    for (size_t i = 0; i < params.n; i++) cli_list_add(&bp, params.items[i]);
+    for (size_t i = 0; i < mo.params.n; i++) cli_list_add(&bp, mo.params.items[i]);
     for (size_t i = 0; i < best->n_params; i++) cli_list_add(&bp, best->params[i]);
     rq.params = bp.items, rq.n_params = bp.n;
     int fit_ok = vg_model_train(&rq, &m) == VG_OK && vg_evaluate(m, t, o.threads, &e) == VG_OK;
@@ -175,14 +164,14 @@ int cmd_tune(int argc, char **argv)
     /* The model's metrics: its training-row evaluation (optimistic, as
      * train without --test says) with the search beside it. */
     char *mj = vg_evaluation_json(m, &e);
-    cJSON *mo = mj ? cJSON_Parse(mj) : NULL;
+    cJSON *metrics_js = mj ? cJSON_Parse(mj) : NULL;
     vg_free(mj);
-    if (mo) {
-        cJSON_AddStringToObject(mo, "evaluated_on", "the training rows (optimistic)");
-        cJSON_AddItemReferenceToObject(mo, "search", srch);
+    if (metrics_js) {
+        cJSON_AddStringToObject(metrics_js, "evaluated_on", "the training rows (optimistic)");
+        cJSON_AddItemReferenceToObject(metrics_js, "search", srch);
     }
-    char *text = mo ? cJSON_PrintUnformatted(mo) : NULL;
-    cJSON_Delete(mo);
+    char *text = metrics_js ? cJSON_PrintUnformatted(metrics_js) : NULL;
+    cJSON_Delete(metrics_js);
     if (!text || vg_model_set_metrics_json(m, text) || vg_model_save(m, out)) {
         cJSON_free(text);
         cli_error("tune");
@@ -190,13 +179,13 @@ int cmd_tune(int argc, char **argv)
     }
     cJSON_free(text);
     if (json) {
-        cJSON_AddStringToObject(js, "model", model);
+        cJSON_AddStringToObject(js, "model", mo.model);
         cJSON_AddStringToObject(js, "output", out);
         char *s = cJSON_PrintUnformatted(js);
         puts(s);
         cJSON_free(s);
     } else {
-        printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)\n\n", model, search,
+        printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)\n\n", mo.model, search,
                res.n_trials, folds, vg_folds_kind_str(tp.cv.kind), metric, res.higher_better ? "higher" : "lower");
         printf("%5s %10s %9s %9s  %s\n", "trial", "mean", "std", "seconds", "parameters");
         for (size_t k = 0; k < res.n_trials; k++) {
@@ -218,9 +207,8 @@ free_all:
 done:
     for (size_t i = 0; i < n_axes; i++) vg_tune_axis_free(&axes[i]);
     free(axes);
-    cli_list_free(&params);
     cli_list_free(&grids);
-    cli_list_free(&sampler_params);
+    cli_model_opts_free(&mo);
     cli_data_opts_free(&o);
     return rc;
 }
