@@ -29,6 +29,9 @@ fi
 if [[ "${1:-}" == "--bench" ]]; then
   # bench/serve.py: wrk against vigil serve and a FastAPI + uvicorn + XGBoost twin.
   packages+=(wrk curl python3 python3-fastapi python3-uvicorn python3-xgboost python3-numpy)
+  # The peers the other benchmarks run beside vigil: scikit-learn, imbalanced-learn,
+  # PyTorch, Optuna, LIBSVM and LIBLINEAR.
+  packages+=(python3-sklearn python3-imblearn python3-torch python3-optuna libsvm-tools liblinear-tools)
 fi
 
 missing=()
