@@ -28,79 +28,15 @@ static const vg_estimator_kind *K_ = &vg_logreg_kind;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s (run tools/golden_logreg.py)", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)len + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)len, f), (size_t)len);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* A headerless CSV of numbers: rows x cols doubles (malloc). */
-static double *read_numbers(const char *rel, size_t *rows, size_t *cols)
-{
-    char *text = slurp(vg_test_source(rel));
-    size_t cap = 1 << 16, n = 0;
-    double *v = malloc(cap * sizeof *v);
-    *rows = *cols = 0;
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        size_t c = 0;
-        for (char *p = line;;) {
-            char *end;
-            double x = strtod(p, &end);
-            assert_true(end != p);
-            if (n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
-            v[n++] = x;
-            c++;
-            if (*end != ',') break;
-            p = end + 1;
-        }
-        if (*rows == 0) *cols = c;
-        assert_int_equal(c, *cols);
-        (*rows)++;
-    }
-    free(text);
-    return v;
-}
-
-typedef struct dataset {
-    vg_matrix X;
-    int32_t *y;
-    float *w;  /* NULL or per-row weights */
-    uint32_t n_classes;
-} dataset;
-
-static void dataset_free(dataset *d)
-{
-    vg_matrix_free(&d->X);
-    free(d->y);
-    free(d->w);
-    memset(d, 0, sizeof *d);
-}
+typedef vg_test_dataset dataset;
 
 /* logreg_<name>_X.csv: standardised float32 features, label last. */
 static dataset load_golden(const char *name)
 {
     char rel[256];
-    size_t rows, cols;
     snprintf(rel, sizeof rel, "tests/golden/logreg_%s_X.csv", name);
-    double *v = read_numbers(rel, &rows, &cols);
-    dataset d = { 0 };
-    assert_int_equal(vg_matrix_alloc(&d.X, rows, cols - 1), VG_OK);
-    d.y = malloc(rows * sizeof *d.y);
-    for (size_t i = 0; i < rows; i++) {
-        for (size_t j = 0; j + 1 < cols; j++) d.X.data[i * (cols - 1) + j] = (float)v[i * cols + j];
-        d.y[i] = (int32_t)v[i * cols + cols - 1];
-        if ((uint32_t)d.y[i] + 1 > d.n_classes) d.n_classes = (uint32_t)d.y[i] + 1;
-    }
-    free(v);
+    dataset d;
+    assert_int_equal(vg_test_dataset_load(rel, &d), 0);
     return d;
 }
 
@@ -280,7 +216,8 @@ typedef struct golden_case {
 
 static size_t read_cases(golden_case *cases, size_t cap)
 {
-    char *text = slurp(vg_test_source("tests/golden/logreg_cases.txt"));
+    char *text = vg_test_slurp(vg_test_source("tests/golden/logreg_cases.txt"));
+    assert_non_null(text);
     size_t n = 0;
     for (char *line = strtok(text, "\n"); line && n < cap; line = strtok(NULL, "\n")) {
         if (line[0] == '#') continue;
@@ -366,11 +303,14 @@ static void test_golden(void **state)
         char rel[256];
         size_t cr, cc, pr, pc, lr, lc;
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_coef.csv", g->name);
-        double *coef = read_numbers(rel, &cr, &cc);
+        double *coef = vg_test_read_numbers(rel, &cr, &cc);
+        assert_non_null(coef);
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_proba.csv", g->name);
-        double *proba_ref = read_numbers(rel, &pr, &pc);
+        double *proba_ref = vg_test_read_numbers(rel, &pr, &pc);
+        assert_non_null(proba_ref);
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_lbfgs_coef.csv", g->name);
-        double *sk_lbfgs = read_numbers(rel, &lr, &lc);
+        double *sk_lbfgs = vg_test_read_numbers(rel, &lr, &lc);
+        assert_non_null(sk_lbfgs);
         assert_int_equal(pr, d.X.rows);
         assert_int_equal(pc, d.n_classes);
 
@@ -421,7 +361,7 @@ static void test_golden(void **state)
         free(coef);
         free(proba_ref);
         free(sk_lbfgs);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -490,7 +430,7 @@ static void test_objective_matches_plain(void **state)
                 d->n_classes = 3;
             }
         }
-        dataset_free(d);
+        vg_test_dataset_free(d);
     }
     printf("objective vs plain: f relative %.2e, gradient relative %.2e\n", worst_f, worst_g);
 }
@@ -512,7 +452,7 @@ static void test_sparse_layout_optimal(void **state)
         printf("synthetic %u classes: max|g| of the plain gradient %.2e\n", k, g);
         assert_true(g < 1e-4);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -552,8 +492,8 @@ static void test_weights_match_duplicates(void **state)
         assert_true(worst < 2e-5);
         K_->free(a);
         K_->free(b);
-        dataset_free(&d);
-        dataset_free(&dup);
+        vg_test_dataset_free(&d);
+        vg_test_dataset_free(&dup);
     }
 }
 
@@ -584,7 +524,7 @@ static void test_threads_identical(void **state)
         K_->free(s1);
         K_->free(s2);
         K_->free(s4);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -630,7 +570,7 @@ static void test_separable(void **state)
         free(proba);
         K_->free(s);
     }
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* More classes than predict keeps on its stack (64), every link. */
@@ -657,7 +597,7 @@ static void test_many_classes(void **state)
         free(p1);
         free(p2);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -702,7 +642,7 @@ static void test_predict_row_explain(void **state)
         free(contrib);
         free(proba);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -781,7 +721,7 @@ static void test_params(void **state)
     assert_int_equal(K_->fit(&p, &ts, &opt, &s), VG_ERR_INVALID);
     assert_null(s);
     assert_non_null(strstr(vg_last_error(), "C"));
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 static void test_bad_data(void **state)
@@ -810,7 +750,7 @@ static void test_bad_data(void **state)
     assert_int_equal(K_->fit(&p, &ts, &opt, &s), VG_ERR_DATA);
     assert_null(s);
     assert_int_equal(vg_mem_in_use(), before);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* ---- save / load -------------------------------------------------------- */
@@ -891,7 +831,7 @@ static void test_save_load(void **state)
         free(copy);
         vg_wbuf_free(&w);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -937,7 +877,7 @@ static void test_load_corrupt_fields(void **state)
     free(copy);
     vg_wbuf_free(&w);
     K_->free(s);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* ---- describe and progress ---------------------------------------------- */
@@ -996,7 +936,7 @@ static void test_describe_progress(void **state)
     assert_true(it >= 1 && it < 100);
     free(desc);
     K_->free(s);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 int main(void)

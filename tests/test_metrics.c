@@ -24,21 +24,6 @@
 
 /* ---- golden files ---- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s (run tools/golden_metrics.py)", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)len + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)len, f), (size_t)len);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
-
 typedef struct golden_csv {
     int32_t *y;
     float *vals;  /* (rows, cols) row-major */
@@ -49,7 +34,8 @@ static golden_csv load_csv(const char *name)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/golden/metrics_%s.csv", name);
-    char *text = slurp(vg_test_source(rel));
+    char *text = vg_test_slurp(vg_test_source(rel));
+    assert_non_null(text);
     golden_csv g = { 0 };
     char *line = strtok(text, "\n");
     assert_non_null(line);
@@ -85,7 +71,8 @@ static cJSON *load_json(const char *name)
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/golden/metrics_%s.json", name);
-    char *text = slurp(vg_test_source(rel));
+    char *text = vg_test_slurp(vg_test_source(rel));
+    assert_non_null(text);
     cJSON *j = cJSON_Parse(text);
     free(text);
     assert_non_null(j);

@@ -26,80 +26,15 @@ static const vg_estimator_kind *K_ = &vg_svm_kind;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s (run tests/golden/golden_svm.py)", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)len + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)len, f), (size_t)len);
-    s[len] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* A headerless CSV of numbers: rows x cols doubles (malloc). */
-static double *read_numbers(const char *rel, size_t *rows, size_t *cols)
-{
-    char *text = slurp(vg_test_source(rel));
-    size_t cap = 1 << 16, n = 0;
-    double *v = malloc(cap * sizeof *v);
-    *rows = *cols = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        size_t c = 0;
-        for (char *p = line;;) {
-            char *end;
-            double x = strtod(p, &end);
-            assert_true(end != p);
-            if (n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
-            v[n++] = x;
-            c++;
-            if (*end != ',') break;
-            p = end + 1;
-        }
-        if (*rows == 0) *cols = c;
-        assert_int_equal(c, *cols);
-        (*rows)++;
-    }
-    free(text);
-    return v;
-}
-
-typedef struct dataset {
-    vg_matrix X;
-    int32_t *y;
-    float *w;
-    uint32_t n_classes;
-} dataset;
-
-static void dataset_free(dataset *d)
-{
-    vg_matrix_free(&d->X);
-    free(d->y);
-    free(d->w);
-    memset(d, 0, sizeof *d);
-}
+typedef vg_test_dataset dataset;
 
 /* tests/golden/<file>: float32 features, label last. */
 static dataset load_data(const char *file)
 {
     char rel[256];
-    size_t rows, cols;
     snprintf(rel, sizeof rel, "tests/golden/%s", file);
-    double *v = read_numbers(rel, &rows, &cols);
-    dataset d = { 0 };
-    assert_int_equal(vg_matrix_alloc(&d.X, rows, cols - 1), VG_OK);
-    d.y = malloc(rows * sizeof *d.y);
-    for (size_t i = 0; i < rows; i++) {
-        for (size_t j = 0; j + 1 < cols; j++) d.X.data[i * (cols - 1) + j] = (float)v[i * cols + j];
-        d.y[i] = (int32_t)v[i * cols + cols - 1];
-        if ((uint32_t)d.y[i] + 1 > d.n_classes) d.n_classes = (uint32_t)d.y[i] + 1;
-    }
-    free(v);
+    dataset d;
+    assert_int_equal(vg_test_dataset_load(rel, &d), 0);
     return d;
 }
 
@@ -199,7 +134,8 @@ static void *load_bytes(const uint8_t *data, size_t len, vg_status *st)
 static void test_golden_libsvm(void **state)
 {
     (void)state;
-    char *text = slurp(vg_test_source("tests/golden/svm_cases.txt"));
+    char *text = vg_test_slurp(vg_test_source("tests/golden/svm_cases.txt"));
+    assert_non_null(text);
     char *save_line = NULL;
     int cases = 0;
     for (char *line = strtok_r(text, "\n", &save_line); line; line = strtok_r(NULL, "\n", &save_line)) {
@@ -239,7 +175,8 @@ static void test_golden_libsvm(void **state)
         char rel[256];
         size_t rows, cols;
         snprintf(rel, sizeof rel, "tests/golden/svm_%s_dec.csv", name);
-        double *dec = read_numbers(rel, &rows, &cols);
+        double *dec = vg_test_read_numbers(rel, &rows, &cols);
+        assert_non_null(dec);
         assert_int_equal(rows, d.X.rows);
         assert_int_equal(cols, np);
         double *mine = malloc(np * sizeof *mine);
@@ -250,7 +187,8 @@ static void test_golden_libsvm(void **state)
         double mean_p = 0, max_p = 0;
         if (prob) {
             snprintf(rel, sizeof rel, "tests/golden/svm_%s_proba.csv", name);
-            double *pr = read_numbers(rel, &rows, &cols);
+            double *pr = vg_test_read_numbers(rel, &rows, &cols);
+            assert_non_null(pr);
             assert_int_equal(cols, d.n_classes);
             float *pv = predict(s, &d, 2);
             for (size_t i = 0; i < rows * cols; i++) {
@@ -275,7 +213,7 @@ static void test_golden_libsvm(void **state)
         free(dec);
         free(mine);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
         cases++;
     }
     assert_int_equal(cases, 11);
@@ -315,7 +253,7 @@ static void test_kernel_compact_matches_dense(void **state)
     free(blk);
     vg_svm_query_free(&q);
     vg_svm_rows_free(&R);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 static void test_exp(void **state)
@@ -340,7 +278,7 @@ static void test_threads_identical(void **state)
     const char *params[] = { "kernel=rbf C=1", "kernel=rbf C=1 probability=true cache_size=1" };
     for (int c = 0; c < 2; c++) {
         if (c == 1) {  /* probability: a smaller set keeps the 5-fold refits quick */
-            dataset_free(&d);
+            vg_test_dataset_free(&d);
             d = make_blobs(900, 3, 6, 5);
         }
         void *a = fit(params[c], &d, 1), *b = fit(params[c], &d, 2), *e = fit(params[c], &d, 3);
@@ -355,7 +293,7 @@ static void test_threads_identical(void **state)
         free(sa), free(sb), free(se), free(pa), free(pb);
         K_->free(a), K_->free(b), K_->free(e);
     }
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* Shrinking and the cache size change the path, not the optimum. */
@@ -376,7 +314,7 @@ static void test_shrinking_cache_same_optimum(void **state)
     printf("  max decision difference across shrinking / cache settings: %.2e\n", worst);
     assert_true(worst < 1e-3);
     K_->free(a), K_->free(b), K_->free(c);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* Without probability=true the probabilities follow the decision rule:
@@ -420,7 +358,7 @@ static void test_probabilities_follow_decision(void **state)
         free(dec);
         free(p);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -465,7 +403,7 @@ static void test_explain_linear(void **state)
         assert_non_null(strstr(vg_last_error(), "kernel=linear"));
         free(contrib);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -486,7 +424,7 @@ static void test_weights_scale_C(void **state)
     }
     assert_true(worst < 1e-9);
     K_->free(a), K_->free(b);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 static void expect_param_error(const char *key, const char *value, const char *needle)
@@ -570,7 +508,7 @@ static void test_bad_data(void **state)
     assert_true(pr[0] > 0.5f);
     K_->free(s);
     free(p);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 /* ---- save / load -------------------------------------------------------- */
@@ -637,7 +575,7 @@ static void test_save_load(void **state)
         }
         free(bytes);
         K_->free(s);
-        dataset_free(&d);
+        vg_test_dataset_free(&d);
     }
 }
 
@@ -687,7 +625,7 @@ static void test_load_corrupt_fields(void **state)
     free(copy);
     free(bytes);
     K_->free(s);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 static void on_progress(void *user, const char *stage, size_t done, size_t total)
@@ -724,7 +662,7 @@ static void test_describe_progress(void **state)
     assert_true(vg_estimator_find("svm") == K_);
     K_->free(s);
     free(p);
-    dataset_free(&d);
+    vg_test_dataset_free(&d);
 }
 
 int main(void)

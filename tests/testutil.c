@@ -39,6 +39,98 @@ int vg_test_exists(const char *path)
     return access(path, R_OK) == 0;
 }
 
+char *vg_test_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s (its golden script under tools/ or tests/golden/ writes it)\n", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    if (s && fread(s, 1, (size_t)len, f) == (size_t)len) {
+        s[len] = '\0';
+    } else {
+        fprintf(stderr, "cannot read %s\n", path);
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    return s;
+}
+
+double *vg_test_read_numbers(const char *rel, size_t *rows, size_t *cols)
+{
+    *rows = *cols = 0;
+    char *text = vg_test_slurp(vg_test_source(rel));
+    if (!text) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    double *v = malloc(cap * sizeof *v);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); v && line; line = strtok_r(NULL, "\n", &save)) {
+        size_t c = 0;
+        for (char *p = line;;) {
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p) {
+                fprintf(stderr, "%s line %zu: not a number at '%.20s'\n", rel, *rows + 1, p);
+                goto bad;
+            }
+            if (n == cap) {
+                double *grown = realloc(v, (cap *= 2) * sizeof *v);
+                if (!grown) goto bad;
+                v = grown;
+            }
+            v[n++] = x;
+            c++;
+            if (*end != ',') break;
+            p = end + 1;
+        }
+        if (*rows == 0) *cols = c;
+        if (c != *cols) {
+            fprintf(stderr, "%s line %zu: %zu numbers, the first line has %zu\n", rel, *rows + 1, c, *cols);
+            goto bad;
+        }
+        (*rows)++;
+    }
+    free(text);
+    return v;
+bad:
+    free(text);
+    free(v);
+    *rows = *cols = 0;
+    return NULL;
+}
+
+int vg_test_dataset_load(const char *rel, vg_test_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    size_t rows, cols;
+    double *v = vg_test_read_numbers(rel, &rows, &cols);
+    if (!v || cols < 2 || vg_matrix_alloc(&d->X, rows, cols - 1) != VG_OK) {
+        free(v);
+        return -1;
+    }
+    d->y = malloc(rows * sizeof *d->y);
+    for (size_t i = 0; d->y && i < rows; i++) {
+        for (size_t j = 0; j + 1 < cols; j++) d->X.data[i * (cols - 1) + j] = (float)v[i * cols + j];
+        d->y[i] = (int32_t)v[i * cols + cols - 1];
+        if ((uint32_t)d->y[i] + 1 > d->n_classes) d->n_classes = (uint32_t)d->y[i] + 1;
+    }
+    free(v);
+    return d->y ? 0 : -1;
+}
+
+void vg_test_dataset_free(vg_test_dataset *d)
+{
+    vg_matrix_free(&d->X);
+    free(d->y);
+    free(d->w);
+    memset(d, 0, sizeof *d);
+}
+
 const char *vg_test_tmpfile(const void *data, size_t len, const char *suffix)
 {
     static char paths[8][256];

@@ -4,6 +4,9 @@
 #define VG_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "vigil/matrix.h"
 
 /* Path of a file under ../shared/data (VG_SHARED_DATA), in a static buffer. */
 const char *vg_test_shared(const char *rel);
@@ -14,6 +17,26 @@ int vg_test_exists(const char *path);
 /* Write `len` bytes to a new temporary file; returns its path (static buffer
  * per call slot, 8 slots rotating). */
 const char *vg_test_tmpfile(const void *data, size_t len, const char *suffix);
+
+/* The whole file, NUL-terminated (malloc), or NULL after saying why on stderr. */
+char *vg_test_slurp(const char *path);
+/* A headerless CSV of numbers under the source tree (a golden file written by
+ * a script under tools/ or tests/golden/): rows x cols doubles (malloc), or
+ * NULL after saying which line is ragged or not a number. */
+double *vg_test_read_numbers(const char *rel, size_t *rows, size_t *cols);
+
+/* A labelled float matrix for the estimator tests. */
+typedef struct vg_test_dataset {
+    vg_matrix X;
+    int32_t *y;
+    float *w; /* NULL or per-row weights */
+    uint32_t n_classes;
+} vg_test_dataset;
+
+/* A golden CSV under the source tree: float32 features, the class index
+ * last. Returns 0, or -1 (X empty) when the file cannot be read. */
+int vg_test_dataset_load(const char *rel, vg_test_dataset *d);
+void vg_test_dataset_free(vg_test_dataset *d);
 
 /* A private redis-server on 127.0.0.1 (no persistence), for the Redis tests:
  * vg_test_redis_start(0) picks a free port, a port reuses it (a server that
