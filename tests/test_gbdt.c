@@ -55,38 +55,12 @@ static void dataset_free(dataset *d)
 /* Numeric CSV with a header; the last column is the class. */
 static void read_csv(const char *rel, dataset *d)
 {
-    FILE *f = fopen(vg_test_source(rel), "r");
-    assert_non_null(f);
-    char line[16384];
-    assert_non_null(fgets(line, sizeof line, f));
-    size_t cols = 0;
-    for (char *p = line; *p; p++) cols += *p == ',';
-    size_t rows = 0, cap = 1024;
-    float *x = malloc(cap * cols * sizeof *x);
-    int32_t *y = malloc(cap * sizeof *y);
-    uint32_t n_classes = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (rows == cap) {
-            cap *= 2;
-            x = realloc(x, cap * cols * sizeof *x);
-            y = realloc(y, cap * sizeof *y);
-        }
-        char *p = line;
-        for (size_t c = 0; c < cols; c++) {
-            x[rows * cols + c] = strtof(p, &p);
-            assert_true(*p == ',');
-            p++;
-        }
-        y[rows] = (int32_t)strtol(p, NULL, 10);
-        if ((uint32_t)y[rows] + 1 > n_classes) n_classes = (uint32_t)y[rows] + 1;
-        rows++;
-    }
-    fclose(f);
-    dataset_alloc(d, rows, cols, n_classes);
-    memcpy(d->X.data, x, rows * cols * sizeof *x);
-    memcpy(d->y, y, rows * sizeof *y);
-    free(x);
-    free(y);
+    vg_test_dataset g;
+    assert_int_equal(vg_test_dataset_load(rel, 1, &g), 0);
+    dataset_alloc(d, g.X.rows, g.X.cols, g.n_classes);
+    memcpy(d->X.data, g.X.data, g.X.rows * g.X.cols * sizeof *g.X.data);
+    memcpy(d->y, g.y, g.X.rows * sizeof *g.y);
+    vg_test_dataset_free(&g);
 }
 
 static void *params_with(const char *const *kv)

@@ -197,37 +197,11 @@ static void test_forest_cover_counts_bootstrap(void **state)
 /* Numeric CSV with a header, last column the class. */
 static void read_csv(const char *rel, vg_matrix *X, int32_t **y, uint32_t *n_classes)
 {
-    FILE *f = fopen(vg_test_source(rel), "r");
-    assert_non_null(f);
-    char line[16384];
-    assert_non_null(fgets(line, sizeof line, f));
-    size_t cols = 0;
-    for (char *p = line; *p; p++) cols += *p == ',';
-    size_t rows = 0, cap = 1024;
-    float *x = malloc(cap * cols * sizeof *x);
-    int32_t *lab = malloc(cap * sizeof *lab);
-    *n_classes = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (rows == cap) {
-            cap *= 2;
-            x = realloc(x, cap * cols * sizeof *x);
-            lab = realloc(lab, cap * sizeof *lab);
-        }
-        char *p = line;
-        for (size_t c = 0; c < cols; c++) {
-            x[rows * cols + c] = strtof(p, &p);
-            assert_true(*p == ',');
-            p++;
-        }
-        lab[rows] = (int32_t)strtol(p, NULL, 10);
-        if ((uint32_t)lab[rows] + 1 > *n_classes) *n_classes = (uint32_t)lab[rows] + 1;
-        rows++;
-    }
-    fclose(f);
-    assert_int_equal(vg_matrix_alloc(X, rows, cols), VG_OK);
-    memcpy(X->data, x, rows * cols * sizeof *x);
-    free(x);
-    *y = lab;
+    vg_test_dataset g;
+    assert_int_equal(vg_test_dataset_load(rel, 1, &g), 0);
+    *X = g.X;
+    *y = g.y;
+    *n_classes = g.n_classes;
 }
 
 /* The golden line for (data, case): random_state, then the importance of

@@ -36,7 +36,7 @@ static dataset load_golden(const char *name)
     char rel[256];
     snprintf(rel, sizeof rel, "tests/golden/logreg_%s_X.csv", name);
     dataset d;
-    assert_int_equal(vg_test_dataset_load(rel, &d), 0);
+    assert_int_equal(vg_test_dataset_load(rel, 0, &d), 0);
     return d;
 }
 
@@ -303,13 +303,13 @@ static void test_golden(void **state)
         char rel[256];
         size_t cr, cc, pr, pc, lr, lc;
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_coef.csv", g->name);
-        double *coef = vg_test_read_numbers(rel, &cr, &cc);
+        double *coef = vg_test_read_numbers(rel, 0, &cr, &cc);
         assert_non_null(coef);
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_proba.csv", g->name);
-        double *proba_ref = vg_test_read_numbers(rel, &pr, &pc);
+        double *proba_ref = vg_test_read_numbers(rel, 0, &pr, &pc);
         assert_non_null(proba_ref);
         snprintf(rel, sizeof rel, "tests/golden/logreg_%s_lbfgs_coef.csv", g->name);
-        double *sk_lbfgs = vg_test_read_numbers(rel, &lr, &lc);
+        double *sk_lbfgs = vg_test_read_numbers(rel, 0, &lr, &lc);
         assert_non_null(sk_lbfgs);
         assert_int_equal(pr, d.X.rows);
         assert_int_equal(pc, d.n_classes);

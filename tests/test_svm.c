@@ -34,7 +34,7 @@ static dataset load_data(const char *file)
     char rel[256];
     snprintf(rel, sizeof rel, "tests/golden/%s", file);
     dataset d;
-    assert_int_equal(vg_test_dataset_load(rel, &d), 0);
+    assert_int_equal(vg_test_dataset_load(rel, 0, &d), 0);
     return d;
 }
 
@@ -175,7 +175,7 @@ static void test_golden_libsvm(void **state)
         char rel[256];
         size_t rows, cols;
         snprintf(rel, sizeof rel, "tests/golden/svm_%s_dec.csv", name);
-        double *dec = vg_test_read_numbers(rel, &rows, &cols);
+        double *dec = vg_test_read_numbers(rel, 0, &rows, &cols);
         assert_non_null(dec);
         assert_int_equal(rows, d.X.rows);
         assert_int_equal(cols, np);
@@ -187,7 +187,7 @@ static void test_golden_libsvm(void **state)
         double mean_p = 0, max_p = 0;
         if (prob) {
             snprintf(rel, sizeof rel, "tests/golden/svm_%s_proba.csv", name);
-            double *pr = vg_test_read_numbers(rel, &rows, &cols);
+            double *pr = vg_test_read_numbers(rel, 0, &rows, &cols);
             assert_non_null(pr);
             assert_int_equal(cols, d.n_classes);
             float *pv = predict(s, &d, 2);

@@ -61,15 +61,16 @@ char *vg_test_slurp(const char *path)
     return s;
 }
 
-double *vg_test_read_numbers(const char *rel, size_t *rows, size_t *cols)
+double *vg_test_read_numbers(const char *rel, int header, size_t *rows, size_t *cols)
 {
     *rows = *cols = 0;
     char *text = vg_test_slurp(vg_test_source(rel));
     if (!text) return NULL;
     size_t cap = 1 << 16, n = 0;
     double *v = malloc(cap * sizeof *v);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); v && line; line = strtok_r(NULL, "\n", &save)) {
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (header && line) line = strtok_r(NULL, "\n", &save);
+    for (; v && line; line = strtok_r(NULL, "\n", &save)) {
         size_t c = 0;
         for (char *p = line;;) {
             char *end;
@@ -104,11 +105,11 @@ bad:
     return NULL;
 }
 
-int vg_test_dataset_load(const char *rel, vg_test_dataset *d)
+int vg_test_dataset_load(const char *rel, int header, vg_test_dataset *d)
 {
     memset(d, 0, sizeof *d);
     size_t rows, cols;
-    double *v = vg_test_read_numbers(rel, &rows, &cols);
+    double *v = vg_test_read_numbers(rel, header, &rows, &cols);
     if (!v || cols < 2 || vg_matrix_alloc(&d->X, rows, cols - 1) != VG_OK) {
         free(v);
         return -1;

@@ -20,10 +20,11 @@ const char *vg_test_tmpfile(const void *data, size_t len, const char *suffix);
 
 /* The whole file, NUL-terminated (malloc), or NULL after saying why on stderr. */
 char *vg_test_slurp(const char *path);
-/* A headerless CSV of numbers under the source tree (a golden file written by
- * a script under tools/ or tests/golden/): rows x cols doubles (malloc), or
- * NULL after saying which line is ragged or not a number. */
-double *vg_test_read_numbers(const char *rel, size_t *rows, size_t *cols);
+/* A CSV of numbers under the source tree (a golden file written by a script
+ * under tools/ or tests/golden/), its first line skipped when `header`:
+ * rows x cols doubles (malloc), or NULL after saying which line is ragged or
+ * not a number. */
+double *vg_test_read_numbers(const char *rel, int header, size_t *rows, size_t *cols);
 
 /* A labelled float matrix for the estimator tests. */
 typedef struct vg_test_dataset {
@@ -33,9 +34,10 @@ typedef struct vg_test_dataset {
     uint32_t n_classes;
 } vg_test_dataset;
 
-/* A golden CSV under the source tree: float32 features, the class index
- * last. Returns 0, or -1 (X empty) when the file cannot be read. */
-int vg_test_dataset_load(const char *rel, vg_test_dataset *d);
+/* A golden CSV under the source tree (header line skipped when `header`):
+ * float32 features, the class index last. Returns 0, or -1 (X empty) when
+ * the file cannot be read. */
+int vg_test_dataset_load(const char *rel, int header, vg_test_dataset *d);
 void vg_test_dataset_free(vg_test_dataset *d);
 
 /* A private redis-server on 127.0.0.1 (no persistence), for the Redis tests:
