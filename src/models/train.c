@@ -47,6 +47,11 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
 {
     kind->params_default(params);
     *tp = (train_params){ .contamination = NAN, .text = vg_textgrams_params_default() };
+    const char *parts = rq->model ? strchr(rq->model, ':') : NULL;  /* "vote:gbdt,forest" */
+    if (parts) {
+        vg_status st = kind->params_set(params, "estimators", parts + 1);
+        if (st) return st;
+    }
     for (size_t i = 0; i < rq->n_params; i++) {
         char key[128];
         const char *value = NULL;
@@ -349,6 +354,25 @@ static vg_status choose_windows(const vg_train_request *rq, const vg_estimator_k
     return VG_OK;
 }
 
+/* The model's parameters as given, an ensemble's parts ("vote:a,b") first
+ * as "estimators=a,b", so the saved list alone rebuilds the parameters. */
+static vg_status copy_params(vg_model *m, const vg_train_request *rq)
+{
+    const char *parts = rq->model ? strchr(rq->model, ':') : NULL;
+    if (!parts) return vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    const char **all = vg_malloc((rq->n_params + 1) * sizeof *all);
+    char *first = vg_malloc(strlen(parts) + sizeof "estimators=");
+    vg_status st = all && first ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st) {
+        sprintf(first, "estimators=%s", parts + 1);
+        all[0] = first;
+        for (size_t i = 0; i < rq->n_params; i++) all[i + 1] = rq->params[i];
+        st = vg_string_list_copy(&m->params, all, rq->n_params + 1);
+    }
+    vg_free(all), vg_free(first);
+    return st;
+}
+
 static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *label)
 {
     m->format = vg_strdup(rq->data.format ? rq->data.format : vg_format_default()->name);
@@ -358,7 +382,7 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
-    if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    if (!st) st = copy_params(m, rq);
     if (vg_logfmt_find(m->format)) {  /* a log format: its options are the model's */
         vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
         m->log_label = vg_strdup(lo.label);
