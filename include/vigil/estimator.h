@@ -188,6 +188,7 @@ extern VG_API const vg_estimator_kind vg_vote_kind;    /* "vote:A,B,..." */
 extern VG_API const vg_estimator_kind vg_stack_kind;   /* "stack:A,B,..." */
 extern VG_API const vg_estimator_kind vg_adaboost_kind; /* "adaboost" (SAMME over trees) */
 extern VG_API const vg_estimator_kind vg_bagging_kind; /* "bagging" (over any base family) */
+extern VG_API const vg_estimator_kind vg_select_kind;  /* "select" (train --select K wraps the model in it) */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

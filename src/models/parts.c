@@ -163,6 +163,7 @@ static vg_status encoder_fit(vg_part *p, const vg_train_set *ts, const size_t *r
         const vg_feature *f = &ts->features[src_col(p, j)];
         if (f->kind == VG_FEATURE_CATEGORICAL) {
             p->n_cats[j] = f->n_categories ? f->n_categories : 1;
+            p->scale[j] = 1.0;  /* unused: keeps every saved scale positive */
             width += p->n_cats[j];
             continue;
         }
@@ -416,7 +417,9 @@ vg_status vg_part_load(vg_rbuf *r, uint32_t n_in, uint32_t n_classes, vg_part *o
     vg_rbuf_require(r, name != NULL, "ensemble part name");
     if ((st = vg_rbuf_check(r))) goto done;
     p.kind = vg_estimator_find(name);
-    if (!p.kind || is_wrapper(name) || !p.kind->needs_labels || !(p.kind->inputs & VG_ESTIMATOR_IN_DENSE)) {
+    /* Any labelled dense classifier, a vote or stack too (select holds one),
+     * but not select itself: a file cannot nest without end. */
+    if (!p.kind || strcmp(name, "select") == 0 || !p.kind->needs_labels || !(p.kind->inputs & VG_ESTIMATOR_IN_DENSE)) {
         st = vg_fail(VG_ERR_FORMAT, "ensemble part: family '%s' cannot be a part here", name);
         goto done;
     }

@@ -27,6 +27,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_stack_kind,
     &vg_adaboost_kind,
     &vg_bagging_kind,
+    &vg_select_kind,
     NULL,
 };
 

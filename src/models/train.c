@@ -127,7 +127,7 @@ static const vg_estimator_kind *find_kind(const char *name)
     return kind;
 }
 
-vg_status vg_train_request_check(const vg_train_request *rq)
+static vg_status check_request(const vg_train_request *rq)
 {
     const vg_estimator_kind *kind = find_kind(rq->model);
     if (!kind) return VG_ERR_INVALID;
@@ -460,11 +460,11 @@ static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, do
     return (m->threshold_by = vg_strdup(by)) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
 }
 
-vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
+static vg_status train_model(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
     const vg_table *t = rq->table;
-    vg_status st = vg_train_request_check(rq);
+    vg_status st = check_request(rq);
     if (st) return st;
     const vg_estimator_kind *kind = find_kind(rq->model);
     int anomaly = is_anomaly_kind(kind);
@@ -596,5 +596,68 @@ err:
     vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
+    return st;
+}
+
+/* --select K: the same request for the "select" family over rq->model, its
+ * parameters first ("estimator=", "k=", "by=", then the model's own). The
+ * strings live in *sel (free with selection_free). */
+typedef struct selection {
+    vg_train_request rq;
+    const char **params;
+    char *text[3];
+} selection;
+
+static void selection_free(selection *s)
+{
+    vg_free(s->params);
+    for (int i = 0; i < 3; i++) vg_free(s->text[i]);
+}
+
+static vg_status with_selection(const vg_train_request *rq, selection *s)
+{
+    memset(s, 0, sizeof *s);
+    s->rq = *rq;
+    if (!rq->select_k) {
+        if (rq->select_by) return vg_fail(VG_ERR_INVALID, "--select-by: goes with --select K");
+        return VG_OK;
+    }
+    const char *model = rq->model ? rq->model : "forest";
+    const char *by = rq->select_by ? rq->select_by : "importance";
+    s->params = vg_malloc((rq->n_params + 3) * sizeof *s->params);
+    s->text[0] = vg_malloc(strlen(model) + 16);
+    s->text[1] = vg_malloc(32);
+    s->text[2] = vg_malloc(strlen(by) + 8);
+    if (!s->params || !s->text[0] || !s->text[1] || !s->text[2]) {
+        selection_free(s);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    sprintf(s->text[0], "estimator=%s", model);
+    sprintf(s->text[1], "k=%u", rq->select_k);
+    sprintf(s->text[2], "by=%s", by);
+    for (int i = 0; i < 3; i++) s->params[i] = s->text[i];
+    for (size_t i = 0; i < rq->n_params; i++) s->params[i + 3] = rq->params[i];
+    s->rq.model = "select";
+    s->rq.params = s->params;
+    s->rq.n_params = rq->n_params + 3;
+    return VG_OK;
+}
+
+vg_status vg_train_request_check(const vg_train_request *rq)
+{
+    selection s;
+    vg_status st = with_selection(rq, &s);
+    if (!st) st = check_request(&s.rq);
+    selection_free(&s);
+    return st;
+}
+
+vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
+{
+    *out = NULL;
+    selection s;
+    vg_status st = with_selection(rq, &s);
+    if (!st) st = train_model(&s.rq, out);
+    selection_free(&s);
     return st;
 }
