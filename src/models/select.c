@@ -299,7 +299,8 @@ static vg_status select_fit(const void *params, const vg_train_set *ts, const vg
     const char *msg = select_params_check(p);
     if (msg) return vg_fail(VG_ERR_INVALID, "select: %s", msg);
     if (!ts->X) return vg_fail(VG_ERR_INVALID, "--select: needs dense rows");
-    uint32_t F = (uint32_t)ts->X->cols, k = p->k < F ? p->k : F;
+    uint32_t F = (uint32_t)ts->X->cols, k = p->k;
+    if (k > F) return vg_fail(VG_ERR_INVALID, "--select: %u is more than the model's %u columns", k, F);
     uint32_t *cols = vg_malloc((F ? F : 1) * sizeof *cols);
     select_state *s = vg_calloc(1, sizeof *s);
     void *ip = NULL;
