@@ -25,6 +25,7 @@ for s in "${SETTINGS[@]}"; do
   model=${s%%@*}; params=()
   if [[ $s == *@* ]]; then IFS=';' read -ra kv <<<"${s#*@}"; for p in "${kv[@]}"; do params+=(--param "$p"); done; fi
   t0=$(date +%s.%N)
+  [[ -n ${VG_OP_SELECT:-} ]] && params+=(--select "$VG_OP_SELECT")
   "$VIGIL" train --data "$DATA/KDDTrain+.txt.gz" --format kdd --model "$model" "${params[@]}" \
     --threshold-by fpr:0.01 -o "$work/m.vgm" >"$work/train.txt"
   t1=$(date +%s.%N)
@@ -32,12 +33,13 @@ for s in "${SETTINGS[@]}"; do
   "$VIGIL" eval --model "$work/m.vgm" --data "$DATA/KDDTest+.txt.gz" --json >"$work/at.json"
   "$VIGIL" eval --model "$work/m.vgm" --data "$DATA/KDDTest+.txt.gz" --threshold 0.5 --json >"$work/d.json"
   thr=$(get "$work/at.json" threshold)
-  line=$(printf '| %s | %.4g | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |' "$s" "$thr" "$(get "$work/d.json" accuracy)" \
+  label="$s${VG_OP_SELECT:+ --select $VG_OP_SELECT}"
+  line=$(printf '| %s | %.4g | %.4f | %.4f | %.4f | %.4f | %.4f | %.0f |' "$label" "$thr" "$(get "$work/d.json" accuracy)" \
     "$(get "$work/at.json" accuracy)" "$(get "$work/at.json" roc_auc)" "$(get "$work/at.json" fpr)" \
     "$(get "$work/at.json" recall)" "$(echo "$t1 - $t0" | bc -l)")
   echo "$line"; echo "  $by"
   rows+="$line"$'\n'
-  notes+="- $s: $by"$'\n'
+  notes+="- $label: $by"$'\n'
 done
 section="## NSL-KDD operating point (threshold from training rows only)
 
