@@ -22,7 +22,9 @@ vg_status vg_parts_set_list(vg_parts_spec *s, const char *wrapper, const char *l
     memset(&t, 0, sizeof t);
     const char *p = list;
     for (;;) {
-        const char *comma = strchr(p, ',');
+        /* ',' or '+': "vote:gbdt+forest" fits where commas already separate
+         * models (vigil compare --models forest,vote:gbdt+forest). */
+        const char *comma = strpbrk(p, ",+");
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (len == 0 || len >= VG_PARTS_NAME_LEN)
             return vg_fail(VG_ERR_INVALID, "%s: '%s' is not a list of model names (e.g. %s:gbdt,forest,logreg)",

@@ -41,7 +41,7 @@ typedef struct vg_parts_spec {
     char kv[VG_PARTS_MAX_KV][VG_PARTS_KV_LEN];
 } vg_parts_spec;
 
-/* Set the parts from "a,b,c" (wrapper: its name, for messages). Each must be
+/* Set the parts from "a,b,c" or "a+b+c" (wrapper: its name, for messages). Each must be
  * a registered family that classifies dense single rows with labels (not an
  * anomaly or window family, and not a wrapper of parts itself). Replaces the
  * parts and drops the part parameters given so far. */
