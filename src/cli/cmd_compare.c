@@ -15,7 +15,8 @@ static const char help[] =
     "Train each model on the same training rows, evaluate it on the same test rows and\n"
     "print one table: train and test accuracy, precision, recall, F1, ROC-AUC, train\n"
     "and predict seconds. --param KEY=VALUE applies to every model, MODEL:KEY=VALUE to\n"
-    "one. Without --test or --split, 0.25 of --data is held out. --report also writes\n"
+    "one (an ensemble's parts joined by +: vote:gbdt+forest). Without --test or --split,\n"
+    "0.25 of --data is held out. --report also writes\n"
     "the comparison on the test rows as a self-contained HTML report.\n"
     "Logs: --labels FILE labels --data, --test-labels FILE the --test log (attack line\n"
     "numbers or request ids, one per line); a --test log without labels is refused.\n";

@@ -1,0 +1,70 @@
+# Ensembles and feature selection through the commands: vote, stack,
+# adaboost and bagging train, save, predict (with explanations for vote),
+# give the same predictions for 1 and 2 threads; --select works in train,
+# cv and tune and is applied by predict; bad parts and parameters get one
+# line naming them.
+source "$(dirname "$0")/lib.sh"
+TRAIN=$SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz
+TEST=$SHARED/nsl-kdd/KDDTest+.txt.gz
+[[ -f $TRAIN && -f $TEST ]] || { echo "FAIL: NSL-KDD is needed under $SHARED/nsl-kdd"; exit 1; }
+zcat "$TRAIN" | head -n 6000 >"$WORK/train.txt"
+zcat "$TEST" | head -n 2000 >"$WORK/test.txt"
+
+models=("vote:gbdt,forest,logreg" "stack:tree,logreg" adaboost bagging)
+params=("--param gbdt.n_estimators=30 --param forest.n_estimators=20 --param weights=2,1,1" "--param cv=3"
+        "--param n_estimators=40 --param max_depth=2" "--param estimator=tree --param n_estimators=8")
+for i in "${!models[@]}"; do
+  m=${models[$i]}
+  # shellcheck disable=SC2086
+  expect_ok "train $m" "$VIGIL" train --data "$WORK/train.txt" --test "$WORK/test.txt" --format kdd --model "$m" \
+    ${params[$i]} --json -o "$WORK/m$i.vgm"
+  auc=$(json_get "$WORK/out" roc_auc)
+  awk -v a="$auc" 'BEGIN { exit !(a > 0.75) }' && pass "$m: ROC-AUC $auc on the test rows" || fail "$m: ROC-AUC $auc"
+  for th in 1 2; do
+    # shellcheck disable=SC2086
+    "$VIGIL" train --data "$WORK/train.txt" --format kdd --model "$m" ${params[$i]} --threads $th \
+      -o "$WORK/t$th.vgm" >/dev/null 2>&1
+    "$VIGIL" predict --model "$WORK/t$th.vgm" --data "$WORK/test.txt" -o "$WORK/p$th.csv" 2>/dev/null
+  done
+  cmp -s "$WORK/p1.csv" "$WORK/p2.csv" && pass "$m: the same predictions for 1 and 2 threads" ||
+    fail "$m: predictions differ between 1 and 2 threads"
+done
+
+expect_ok "predict --explain (vote)" "$VIGIL" predict --model "$WORK/m0.vgm" --data "$WORK/test.txt" --explain \
+  -o "$WORK/explain.csv"
+# score = bias + the contributions, each row (explained class: the positive one).
+bad=$(awk -F, 'NR > 1 { s = 0; for (i = 6; i <= NF; i++) s += $i; d = s - $5; if (d < 0) d = -d; if (d > 1e-4) n++ }
+               END { print n + 0 }' "$WORK/explain.csv")
+[[ $bad == 0 ]] && pass "vote explanations sum to the raw score on every row" || fail "$bad rows do not sum"
+expect_ok "inspect vote" "$VIGIL" inspect "$WORK/m0.vgm"
+grep -q "gbdt.n_estimators=30" "$WORK/out" && grep -q "part 3: logreg" "$WORK/out" &&
+  pass "inspect shows the parts and their parameters" || fail "inspect lacks the parts"
+
+expect_ok "train --select 6" "$VIGIL" train --data "$WORK/train.txt" --format kdd --model gbdt \
+  --param n_estimators=30 --select 6 --select-by mutual_info -o "$WORK/s.vgm"
+expect_ok "predict with the selection" "$VIGIL" predict --model "$WORK/s.vgm" --data "$WORK/test.txt" -o "$WORK/s.csv"
+[[ $(wc -l <"$WORK/s.csv") == 2001 ]] && pass "predict scores every row through the saved selection" ||
+  fail "predict wrote $(wc -l <"$WORK/s.csv") lines"
+"$VIGIL" inspect "$WORK/s.vgm" >"$WORK/out" 2>&1
+grep -q "selected: 6 of 41 columns by mutual_info" "$WORK/out" && pass "inspect shows the 6 columns kept" ||
+  fail "inspect lacks the selection"
+expect_ok "cv --select" "$VIGIL" cv --data "$WORK/train.txt" --format kdd --model forest --param n_estimators=10 \
+  --select 5 --folds 3 --json
+expect_ok "tune --select" "$VIGIL" tune --data "$WORK/train.txt" --format kdd --model forest --select 5 \
+  --grid n_estimators=5,10 --folds 2 -o "$WORK/tu.vgm"
+
+expect_error "unknown part" "'nope'" "$VIGIL" train --data "$WORK/train.txt" --format kdd --model vote:gbdt,nope \
+  -o "$WORK/x.vgm"
+expect_error "vote without parts" "vote:A,B" "$VIGIL" train --data "$WORK/train.txt" --format kdd --model vote \
+  -o "$WORK/x.vgm"
+expect_error "a part's bad parameter" "max_dept" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --model vote:gbdt,forest --param gbdt.max_dept=3 -o "$WORK/x.vgm"
+expect_error "an anomaly part" "iforest" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --model stack:gbdt,iforest -o "$WORK/x.vgm"
+expect_error "--select too many" "--select" "$VIGIL" train --data "$WORK/train.txt" --format kdd --select 99 \
+  -o "$WORK/x.vgm"
+expect_error "--select-by unknown" "mutual_info" "$VIGIL" train --data "$WORK/train.txt" --format kdd --select 3 \
+  --select-by chi2 -o "$WORK/x.vgm"
+expect_error "--select-by alone" "--select" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --select-by importance -o "$WORK/x.vgm"
+finish
