@@ -301,6 +301,55 @@ static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request
     return vg_reply_send(c, rq, &r);
 }
 
+/* Request objects are kept for reuse by the thread that freed them, so the
+ * steady state allocates none (a request object is ~12 KiB: its arena's
+ * first chunk is inside it). libmicrohttpd runs a connection's callbacks,
+ * completion included, on the one pool thread that owns the connection, so
+ * an object mostly returns to the cache it came from; each thread keeps at
+ * most REQUEST_CACHE, freed when the thread ends (the pool's threads end
+ * when the daemon stops). */
+#define REQUEST_CACHE 64
+
+typedef struct request_cache {
+    size_t n;
+    vg_request *free[REQUEST_CACHE];
+} request_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_ok;
+
+static void cache_drop(void *p)
+{
+    request_cache *c = p;
+    for (size_t i = 0; i < c->n; i++) vg_free(c->free[i]);
+    vg_free(c);
+}
+
+static void cache_init(void)
+{
+    cache_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+static vg_request *request_take(void)
+{
+    pthread_once(&cache_once, cache_init);
+    request_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (c && c->n) return c->free[--c->n];
+    return vg_malloc(sizeof(vg_request));
+}
+
+static void request_give(vg_request *rq)
+{
+    request_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (!c && cache_ok && (c = vg_calloc(1, sizeof *c)) && pthread_setspecific(cache_key, c) != 0) {
+        vg_free(c);
+        c = NULL;
+    }
+    if (c && c->n < REQUEST_CACHE) c->free[c->n++] = rq;
+    else vg_free(rq);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
@@ -308,7 +357,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     vg_request *rq = *ctx;
     if (!rq) {
         /* Not zeroed as a whole: the inline chunk is scratch. */
-        rq = vg_malloc(sizeof *rq);
+        rq = request_take();
         if (!rq) return MHD_NO;
         rq->srv = s;
         rq->start = vg_now();
@@ -350,7 +399,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
                          now - rq->start, now);
     }
     vg_arena_free(&rq->arena);
-    vg_free(rq);
+    request_give(rq);
     *ctx = NULL;
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
 }
