@@ -94,7 +94,7 @@ def main():
     differ = max(int(x["rows_differing_from_single_row"]) for x in vigil)
 
     def line(what, v, x, target, vc=None, xc=None):
-        cpu = f"{vc:.3f} / {xc:.3f} = {xc / vc:.2f}x" if vc and xc else "-"
+        cpu = f"{vc:.3f}, {xc:.3f}: {xc / vc:.2f}x" if vc and xc else "-"
         if x is None:
             return (f"| {what} | {v:.3f} | {rows / v:,.0f} | - | - | - (pandas not installed) | {cpu} | "
                     "for reference |")
@@ -119,7 +119,7 @@ np.hstack ({b(xgbr, 'records_sklearn_s'):.3f} s) and a numpy encoder (np.searchs
 then inplace_predict). (c) from the text file: vigil's reader (single-threaded) + (b) vs pandas.read_csv + (b)
 (left out when pandas is not installed).
 
-| figure | vigil s | vigil rows/s | XGBoost s | XGBoost rows/s | vigil speed vs XGBoost (wall) | CPU-s XGBoost / vigil | target |
+| figure | vigil s | vigil rows/s | XGBoost s | XGBoost rows/s | vigil speed vs XGBoost (wall) | CPU-s vigil, XGBoost: ratio | target |
 |---|---:|---:|---:|---:|---:|---:|---|
 {line("(a) estimator alone, its own matrix", v_est, x_mat, True, b(vigil, "estimator_cpu_s"), b(xgbr, "matrix_cpu_s"))}
 {line("(b) raw records -> encoder -> scores", v_whole, x_rec, True, b(vigil, "whole_cpu_s"), b(xgbr, "records_cpu_s"))}
