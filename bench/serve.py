@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Benchmark of the detection server: `vigil serve` against the same job done
-with FastAPI + uvicorn + XGBoost (bench/serve_fastapi.py), both on 127.0.0.1,
-driven by wrk with bench/serve.lua POSTing one NSL-KDD record to /v1/detect.
+with FastAPI + uvicorn + XGBoost (bench/serve_fastapi.py), and against the
+ceiling of this machine, a libmicrohttpd echo server built the way vigil's
+daemon is (build/bench_echo, bench/bench_echo.c), all in the same run on
+127.0.0.1, driven by wrk with bench/serve.lua POSTing one NSL-KDD record to
+/v1/detect (the echo server answers with the record).
 
   /usr/bin/python3 bench/serve.py [--quick] [--results bench/RESULTS.md]
 
@@ -11,9 +14,11 @@ Models, trained here on NSL-KDD KDDTrain+ (binary: normal vs attack):
             report says which);
   FastAPI - XGBClassifier(tree_method='hist', n_estimators=200, max_depth=6),
             categorical fields one-hot encoded.
-Runs: wrk -t1 at 1, 16 and 64 connections (30 s each), then 60 s at 64
-connections sampling the server's RSS every second, for each server in two
-layouts of the machine's CPUs:
+Runs: wrk -t1 at 1, 16 and 64 connections (30 s each), then --rounds runs at
+64 connections alternating echo and vigil (the best of each counted for the
+ratio), then 60 s at 64 connections sampling the server's RSS every second,
+for each server in two layouts of the machine's CPUs (FastAPI with one
+uvicorn worker and with one per CPU in the shared layout):
   shared - the server on every CPU (vigil --threads = CPUs, uvicorn
            --workers = CPUs) and wrk on the same CPUs;
   split  - the server pinned to CPU 0 (one thread / one worker) and wrk to
@@ -226,11 +231,15 @@ def run_server_suite(name, port, pid, body_file, conns_list, seconds, soak, pin=
             f"p99 {r['p99_us'] / 1e3:.3f} ms  non-2xx {int(r['non2xx'])}  socket errors {int(r['socket_errors'])}  "
             f"(load {r['load_before']:.2f} -> {r['load_after']:.2f})")
         runs.append(r)
+    return {"runs": runs, "soak": soak_run(name, port, pid, body_file, soak, pin) if soak else None}
+
+
+def soak_run(name, port, pid, body_file, soak, pin=()):
     s = wrk(port, 64, soak, body_file, sample_pid=pid, pin=pin)
     rss = s["rss"]
     log(f"[{name}] soak {soak} s at 64 conns: {s['rps']:.1f} req/s, p99 {s['p99_us'] / 1e3:.3f} ms, "
         f"RSS first {rss[0] / 2**20:.1f} MiB last {rss[-1] / 2**20:.1f} MiB max {max(rss) / 2**20:.1f} MiB")
-    return {"runs": runs, "soak": s}
+    return s
 
 
 def stop(proc):
@@ -274,6 +283,8 @@ def server_threads(pid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
+    ap.add_argument("--echo", default=os.path.join(ROOT, "build", "bench_echo"))
+    ap.add_argument("--rounds", type=int, default=3, help="alternating echo/vigil runs at 64 connections (default 3)")
     ap.add_argument("--train", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTrain+.txt.gz"))
     ap.add_argument("--test", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTest+.txt.gz"))
     ap.add_argument("--seconds", type=int, default=30, help="each wrk run (default 30)")
@@ -291,7 +302,7 @@ def main():
                          "may be shared, and other work skews every figure")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.soak = 5, 10
+        args.seconds, args.soak, args.rounds = 5, 10, 2
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"serve.py: {tool} is needed (scripts/setup.sh --bench)")
@@ -331,13 +342,22 @@ def main():
 
         layouts = layouts_for(args)
         results = {}
+        best64 = {}
         vcmds = {}
+        echo_bin = os.path.join(work, "bench_echo")
+        shutil.copy2(args.echo, echo_bin)
         for lay in layouts:
-            vport = free_port()
+            vport, eport = free_port(), free_port()
             vcmd = [args.vigil, "serve", "--model", f"{family}={model}", "--listen", f"127.0.0.1:{vport}"]
+            ecmd = [echo_bin, str(eport)]
             if lay["threads_flag"]:
                 vcmd += ["--threads", str(lay["threads"])]
+                ecmd += [str(lay["threads"])]
             vcmds[lay["name"]] = lay["server_pin"] + vcmd
+            log(f"[{lay['name']}] starting: {' '.join(lay['server_pin'] + ecmd)}")
+            ep = subprocess.Popen(lay["server_pin"] + ecmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(ep)
+            wait_ready(eport, ep)
             log(f"[{lay['name']}] starting: {' '.join(lay['server_pin'] + vcmd)}")
             vp = subprocess.Popen(lay["server_pin"] + vcmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             procs.append(vp)
@@ -346,9 +366,24 @@ def main():
             log(f"  threads: {server_threads(vp.pid) - 1} serving (plus the main thread)")
             st, reply = post(vport, body)
             log(f"  reply: {json.dumps(reply)}")
-            results[("vigil", lay["name"])] = run_server_suite(f"vigil {lay['name']}", vport, vp.pid, body_file,
-                                                               conns, args.seconds, args.soak, lay["wrk_pin"])
+            servers = [("echo", eport, ep), ("vigil", vport, vp)]
+            for name, port, proc in servers:
+                results[(name, lay["name"])] = run_server_suite(f"{name} {lay['name']}", port, proc.pid, body_file,
+                                                                conns, args.seconds, 0, lay["wrk_pin"])
+            # The figure the target is about: alternate the two, best of each.
+            for r in range(args.rounds):
+                for name, port, proc in servers:
+                    res = wrk(port, 64, args.seconds, body_file, pin=lay["wrk_pin"])
+                    log(f"[{name} {lay['name']}] round {r + 1} at 64 conns: {res['rps']:10.1f} req/s  "
+                        f"p99 {res['p99_us'] / 1e3:.3f} ms  errors {int(res['non2xx'] + res['socket_errors'])}")
+                    key = (name, lay["name"])
+                    if key not in best64 or res["rps"] > best64[key]["rps"]:
+                        best64[key] = res
+            for name, port, proc in servers:
+                results[(name, lay["name"])]["soak"] = soak_run(f"{name} {lay['name']}", port, proc.pid, body_file,
+                                                                args.soak, lay["wrk_pin"])
             stop(vp)
+            stop(ep)
 
         xgb_train = None
         if not args.skip_fastapi:
@@ -357,10 +392,10 @@ def main():
             log("training XGBoost (hist, 200 trees, depth 6) for the FastAPI service")
             xgb_train = train_xgboost(args.train, args.test, xdir, args.threads or os.cpu_count())
             log(f"  accuracy {xgb_train['accuracy']:.4f}, ROC-AUC {xgb_train['roc_auc']:.4f}")
-            for lay in layouts:
+            for lay, workers in ((l, w) for l in layouts for w in sorted({1, l["threads"]})):
                 fport = free_port()
                 fcmd = ["/usr/bin/python3", "-m", "uvicorn", "serve_fastapi:app", "--app-dir", HERE, "--host",
-                        "127.0.0.1", "--port", str(fport), "--workers", str(lay["threads"]), "--log-level",
+                        "127.0.0.1", "--port", str(fport), "--workers", str(workers), "--log-level",
                         "warning", "--no-access-log"]
                 log(f"[{lay['name']}] starting: VG_XGB_DIR=... {' '.join(lay['server_pin'] + fcmd)}")
                 fp = subprocess.Popen(lay["server_pin"] + fcmd, env=dict(os.environ, VG_XGB_DIR=xdir),
@@ -369,12 +404,13 @@ def main():
                 wait_ready(fport, fp)
                 st, reply = post(fport, body)
                 log(f"  reply: {json.dumps(reply)}")
-                results[("fastapi", lay["name"])] = run_server_suite(f"fastapi {lay['name']}", fport, fp.pid,
-                                                                     body_file, conns, args.seconds, args.soak,
-                                                                     lay["wrk_pin"])
+                fname = f"fastapi {workers}w"
+                results[(fname, lay["name"])] = run_server_suite(f"{fname} {lay['name']}", fport, fp.pid,
+                                                                 body_file, conns, args.seconds, args.soak,
+                                                                 lay["wrk_pin"])
                 stop(fp)
 
-        text = report(args, family, params, vigil_train, xgb_train, results, layouts)
+        text = report(args, family, params, vigil_train, xgb_train, results, best64, layouts)
         print()
         print(text)
         if not args.no_write:
@@ -386,7 +422,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(args, family, params, vigil_train, xgb_train, results, layouts):
+def report(args, family, params, vigil_train, xgb_train, results, best64, layouts):
     cpu = "unknown CPU"
     try:
         for line in open("/proc/cpuinfo"):
@@ -404,52 +440,62 @@ def report(args, family, params, vigil_train, xgb_train, results, layouts):
     for lay in layouts:
         lines.append(f"- **{lay['name']}**: {lay['what']}.")
     lines.append("")
+    lines.append("- echo: `[taskset -c 0] build/bench_echo PORT [N]` (bench/bench_echo.c): libmicrohttpd with vigil's "
+                 "daemon flags (epoll, internal pool of N threads, ITC, the same limits), one context per request, "
+                 "the body gathered and sent back with a Content-Type header: the ceiling for any server on this "
+                 "libmicrohttpd here.")
     lines.append(f"- vigil: `[taskset -c 0] build/vigil serve --model {family}=MODEL.vgm --listen 127.0.0.1:PORT "
                  f"[--threads N]` serving a **{family}** model ({', '.join(params)}) trained on KDDTrain+ (KDDTest+ "
                  f"accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}); in the split "
                  "layout without --threads: the default is one thread per CPU the process may use, which is one.")
     if xgb_train:
         lines.append("- FastAPI: `[taskset -c 0] python3 -m uvicorn serve_fastapi:app --app-dir bench --workers N "
-                     "--no-access-log` (bench/serve_fastapi.py), XGBClassifier(tree_method='hist', n_estimators=200, "
-                     f"max_depth=6) with one-hot categories, same data (KDDTest+ accuracy {xgb_train['accuracy']:.4f}, "
-                     f"ROC-AUC {xgb_train['roc_auc']:.4f}); per request: JSON record -> row -> predict_proba "
-                     "(n_jobs=1 at serving).")
+                     "--no-access-log` (bench/serve_fastapi.py; `fastapi Nw` = N workers), "
+                     "XGBClassifier(tree_method='hist', n_estimators=200, "
+                     f"max_depth=6) with one-hot categories encoded with numpy, same data (KDDTest+ accuracy "
+                     f"{xgb_train['accuracy']:.4f}, ROC-AUC {xgb_train['roc_auc']:.4f}); per request: JSON record -> "
+                     "row -> predict_proba (n_jobs=1 at serving).")
     lines.append(f"- Load: `[taskset -c 1] wrk -t1 -cN -d{args.seconds}s --latency -s bench/serve.lua "
                  f"http://127.0.0.1:PORT` (VG_BENCH_BODY=record.json) for N = 1, 16, 64 (a 3 s warm-up first), "
                  f"POSTing the first KDDTest+ record ({len(json.dumps(read_kdd(args.test)[0][0]))} bytes of JSON) to "
-                 f"/v1/detect; then {args.soak} s at 64 connections sampling the server's RSS (all its processes) "
-                 "every second.")
+                 f"/v1/detect; then {args.rounds} runs at 64 connections alternating echo and vigil (best of each: "
+                 f"the `64 best` rows); then {args.soak} s at 64 connections sampling the server's RSS (all its "
+                 "processes) every second (the `soak` rows, with RSS at its start and end).")
     lines.append("")
     lines.append("| server | layout | connections | requests/s | p50 ms | p99 ms | non-2xx | socket errors | "
-                 "load avg before -> after |")
-    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+                 "RSS start -> end MiB | load avg before -> after |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---|---|")
+
+    def row(name, lay, tag, r):
+        rss = f"{r['rss'][0] / 2**20:.1f} -> {r['rss'][-1] / 2**20:.1f}" if r.get("rss") else ""
+        return (f"| {name} | {lay} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p99_us'])} | "
+                f"{int(r['non2xx'])} | {int(r['socket_errors'])} | {rss} | {r['load_before']:.2f} -> "
+                f"{r['load_after']:.2f} |")
     for (name, lay), res in results.items():
-        for r in res["runs"] + [res["soak"]]:
-            tag = f"{r['conns']}" + (f" ({r['seconds']} s soak)" if r is res["soak"] else "")
-            lines.append(f"| {name} | {lay} | {tag} | {r['rps']:,.0f} | {fmt_ms(r['p50_us'])} | "
-                         f"{fmt_ms(r['p99_us'])} | {int(r['non2xx'])} | {int(r['socket_errors'])} | "
-                         f"{r['load_before']:.2f} -> {r['load_after']:.2f} |")
-    lines.append("")
-    lines.append("| server | layout | RSS first | RSS last | RSS max | requests in the soak |")
-    lines.append("|---|---|---:|---:|---:|---:|")
-    for (name, lay), res in results.items():
-        rss = res["soak"]["rss"]
-        lines.append(f"| {name} | {lay} | {rss[0] / 2**20:.1f} MiB | {rss[-1] / 2**20:.1f} MiB | "
-                     f"{max(rss) / 2**20:.1f} MiB | {int(res['soak']['requests']):,} |")
+        for r in res["runs"]:
+            lines.append(row(name, lay, str(r["conns"]), r))
+        if (name, lay) in best64:
+            lines.append(row(name, lay, f"64 best of {args.rounds}", best64[(name, lay)]))
+        if res["soak"]:
+            lines.append(row(name, lay, f"64 ({res['soak']['seconds']} s soak)", res["soak"]))
     lines.append("")
     checks = []
     for lay in (l["name"] for l in layouts):
         v = results[("vigil", lay)]
-        v64 = v["runs"][-1]
-        if ("fastapi", lay) in results:
-            f64 = results[("fastapi", lay)]["runs"][-1]
-            ratio = v64["rps"] / f64["rps"] if f64["rps"] else float("inf")
-            checks.append(f"{lay}: vigil/FastAPI requests/s at 64 connections: **{ratio:.1f}x** (target >= 20x: "
-                          f"{'met' if ratio >= 20 else 'NOT met'})")
-        checks.append(f"{lay}: vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms**, in the soak "
-                      f"{fmt_ms(v['soak']['p99_us'])} ms (target < 2 ms: "
-                      f"{'met' if max(v64['p99_us'], v['soak']['p99_us']) < 2000 else 'NOT met'})")
-        errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in v["runs"] + [v["soak"]])
+        v64, e64 = best64[("vigil", lay)], best64[("echo", lay)]
+        share = v64["rps"] / e64["rps"] if e64["rps"] else 0
+        checks.append(f"{lay}: vigil/echo requests/s at 64 connections (best of {args.rounds}, alternating): "
+                      f"**{100 * share:.0f}%** (target >= 80%: {'met' if share >= 0.8 else 'NOT met'})")
+        for (name, l2), res in results.items():
+            if l2 == lay and name.startswith("fastapi"):
+                f64 = res["runs"][-1]
+                ratio = v64["rps"] / f64["rps"] if f64["rps"] else float("inf")
+                checks.append(f"{lay}: vigil/{name} requests/s at 64 connections: **{ratio:.1f}x**")
+        p99s = [v64["p99_us"], v["runs"][-1]["p99_us"], v["soak"]["p99_us"]]
+        checks.append(f"{lay}: vigil p99 at 64 connections: **{fmt_ms(v64['p99_us'])} ms** (best run), "
+                      f"{fmt_ms(v['runs'][-1]['p99_us'])} ms (first run), {fmt_ms(v['soak']['p99_us'])} ms (soak) "
+                      f"(target < 2 ms: {'met' if max(p99s) < 2000 else 'NOT met'})")
+        errs = sum(int(r["non2xx"] + r["socket_errors"]) for r in v["runs"] + [v["soak"], v64])
         checks.append(f"{lay}: vigil errors over all runs: **{errs}** (target 0: {'met' if errs == 0 else 'NOT met'})")
         rss = v["soak"]["rss"]
         growth = (rss[-1] - rss[len(rss) // 4]) / 2**20

@@ -324,6 +324,16 @@ static void check_against_reference(vg_link link, uint32_t C, uint32_t K, uint32
     vg_ensemble_raw(e, &X, 2, r3);
     unsetenv("VG_NO_SIMD");
     assert_memory_equal(r1, r3, rows * K * sizeof *r1);
+    /* small batches (the server's /v1/detect/batch, watch's last block):
+     * every size through the kernels' ragged ends, with the batch layout
+     * made by the first call and kept in the ensemble, same bits */
+    for (size_t n = 1; n <= 70; n++) {
+        size_t r0 = (n * 37) % (rows - n);
+        vg_matrix sub = { .rows = n, .cols = X.cols, .data = X.data + r0 * X.cols };
+        vg_ensemble_raw(e, &sub, 2, r3);
+        assert_memory_equal(r3, r1 + r0 * K, n * K * sizeof *r1);
+    }
+    assert_non_null(e->batch);
     /* in place */
     memcpy(r2, r1, rows * K * sizeof *r1);
     if (C == K) {

@@ -370,6 +370,46 @@ static void test_record(void **state)
     vg_table_free(t);
 }
 
+/* The table transform fills the matrix a block of rows at a time: over
+ * several blocks and a ragged end, with missing values, missing and unseen
+ * categories, every row equals the record path's, in both encodings. */
+static void test_table_equals_records(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    const vg_encoding encs[2] = { VG_ENCODING_ONEHOT_SCALED, VG_ENCODING_NATIVE };
+    for (int e = 0; e < 2; e++) {
+        vg_pipeline *p = fit(t, encs[e]);
+        size_t nf = vg_pipeline_n_features(p), rows = 1000;
+        vg_table *n = vg_table_new("many.csv");
+        size_t cx, cp;
+        vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &cx);
+        vg_table_add_column(n, "proto", VG_COLUMN_CATEGORICAL, &cp);
+        const char *ps[] = { "tcp", "udp", "icmp", "sctp", NULL };
+        for (size_t r = 0; r < rows; r++) {
+            vg_table_push_number(n, cx, r % 7 == 3 ? NAN : (double)r * 0.25 - 10);
+            const char *c = ps[r % 5];
+            vg_table_push_category(n, cp, c, c ? strlen(c) : 0);
+        }
+        vg_matrix X;
+        assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+        assert_int_equal(X.rows, rows);
+        float row[8];
+        assert_true(nf <= 8);
+        for (size_t r = 0; r < rows; r++) {
+            vg_field f[2] = { { .name = "x", .name_len = 1, .kind = r % 7 == 3 ? VG_FIELD_NULL : VG_FIELD_NUMBER,
+                                .number = (double)r * 0.25 - 10 },
+                              text_field("proto", ps[r % 5]) };
+            assert_int_equal(vg_pipeline_transform_record(p, f, 2, row, NULL), VG_OK);
+            assert_memory_equal(row, X.data + r * nf, nf * sizeof *row);
+        }
+        vg_matrix_free(&X);
+        vg_table_free(n);
+        vg_pipeline_free(p);
+    }
+    vg_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_fit_uses_only_given_rows),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_table_equals_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

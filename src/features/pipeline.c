@@ -445,25 +445,38 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
 
 /* ---- transforming ----------------------------------------------------- */
 
-static vg_status transform_numeric(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
-                                   vg_matrix *m)
+/* How one input is encoded over a whole table: transform prepares one per
+ * input, then fills the matrix a block of rows at a time with every input,
+ * so the block's part of the matrix stays in cache while its columns are
+ * written (input by input over all rows would stream the whole matrix
+ * through memory once per input). */
+typedef enum plan_kind { PLAN_SKIP, PLAN_IMPUTE, PLAN_NUMERIC, PLAN_CATEGORICAL } plan_kind;
+
+typedef struct plan {
+    plan_kind kind;
+    const input *in;
+    const double *numbers;    /* PLAN_NUMERIC: the table's column */
+    double mean, inv;         /* PLAN_NUMERIC: (x - mean) * inv */
+    const uint32_t *codes;    /* PLAN_CATEGORICAL: the table's codes */
+    uint32_t *remap;          /* PLAN_CATEGORICAL: table code -> model category (UINT32_MAX: unknown), owned */
+} plan;
+
+#define TRANSFORM_BLOCK 256  /* rows: 41 floats each stay well inside L1 */
+
+static vg_status plan_numeric(const vg_pipeline *p, const input *in, const vg_table *t, size_t col, plan *pl)
 {
     if (vg_table_type(t, col) != VG_COLUMN_NUMERIC)
         return vg_fail(VG_ERR_PARSE, "%s: column '%s' holds text, but the model expects numbers",
                        vg_table_source(t), in->name);
-    const double *v = vg_table_numbers(t, col);
     int scale = p->encoding == VG_ENCODING_ONEHOT_SCALED;
-    double mean = scale ? in->mean : 0, inv = scale ? 1.0 / in->scale : 1.0;
-    float *out = m->data + in->first_feature;
-    for (size_t r = 0; r < m->rows; r++) {
-        double x = isnan(v[r]) ? in->median : v[r];
-        out[r * m->cols] = (float)((x - mean) * inv);
-    }
+    pl->kind = PLAN_NUMERIC;
+    pl->numbers = vg_table_numbers(t, col);
+    pl->mean = scale ? in->mean : 0;
+    pl->inv = scale ? 1.0 / in->scale : 1.0;
     return VG_OK;
 }
 
-static vg_status transform_categorical(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
-                                       vg_matrix *m)
+static vg_status plan_categorical(const input *in, const vg_table *t, size_t col, plan *pl)
 {
     if (vg_table_type(t, col) != VG_COLUMN_CATEGORICAL)
         return vg_fail(VG_ERR_PARSE, "%s: column '%s' was read as numbers, but the model expects categories",
@@ -476,33 +489,59 @@ static vg_status transform_categorical(const vg_pipeline *p, const input *in, co
         const char *c = vg_table_category(t, col, k);
         remap[k] = find_category_n(in, c, strlen(c));
     }
-    const uint32_t *codes = vg_table_codes(t, col);
-    float *out = m->data + in->first_feature;
-    int onehot = p->encoding == VG_ENCODING_ONEHOT_SCALED;
-    for (size_t r = 0; r < m->rows; r++) {
-        uint32_t k = codes[r] == VG_CODE_MISSING ? UINT32_MAX : remap[codes[r]];
-        if (onehot) {
-            if (k != UINT32_MAX) out[r * m->cols + k] = 1.0f;  /* matrix starts zeroed */
-        } else {
-            out[r * m->cols] = k == UINT32_MAX ? NAN : (float)k;
-        }
-    }
-    vg_free(remap);
+    pl->kind = PLAN_CATEGORICAL;
+    pl->codes = vg_table_codes(t, col);
+    pl->remap = remap;
     return VG_OK;
 }
 
 static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row);
 
-/* Every row of input in as missing: the median, or no category. */
-static void impute_column(const vg_pipeline *p, const input *in, vg_matrix *m)
+/* Rows [r0, r1) of input pl into the matrix (which starts zeroed). */
+static void plan_rows(const vg_pipeline *p, const plan *pl, size_t r0, size_t r1, vg_matrix *m)
 {
-    for (size_t r = 0; r < m->rows; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * m->cols);
+    const input *in = pl->in;
+    float *out = m->data + in->first_feature;
+    const size_t cols = m->cols;
+    switch (pl->kind) {
+    case PLAN_SKIP:
+        return;
+    case PLAN_IMPUTE:
+        for (size_t r = r0; r < r1; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * cols);
+        return;
+    case PLAN_NUMERIC: {
+        const double *v = pl->numbers;
+        for (size_t r = r0; r < r1; r++) {
+            double x = isnan(v[r]) ? in->median : v[r];
+            out[r * cols] = (float)((x - pl->mean) * pl->inv);
+        }
+        return;
+    }
+    case PLAN_CATEGORICAL: {
+        const uint32_t *codes = pl->codes;
+        int onehot = p->encoding == VG_ENCODING_ONEHOT_SCALED;
+        for (size_t r = r0; r < r1; r++) {
+            uint32_t k = codes[r] == VG_CODE_MISSING ? UINT32_MAX : pl->remap[codes[r]];
+            if (onehot) {
+                if (k != UINT32_MAX) out[r * cols + k] = 1.0f;
+            } else {
+                out[r * cols] = k == UINT32_MAX ? NAN : (float)k;
+            }
+        }
+        return;
+    }
+    }
 }
 
 vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
 {
     vg_status st = vg_matrix_alloc(out, vg_table_rows(t), p->n_features);
     if (st) return st;
+    plan *plans = vg_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *plans);
+    if (!plans) {
+        vg_matrix_free(out);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
     /* Inputs the file does not have (absent), or has without a value in any
      * row (empty), are imputed as missing, as a record's missing field is:
      * a 9-column login file scores with a model of the 16-column one. More
@@ -512,6 +551,7 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
     for (size_t i = 0; i < p->n_inputs && !st; i++) {
         const input *in = &p->inputs[i];
         long col = vg_table_find(t, in->name);
+        plans[i].in = in;
         if (in->tg) {  /* no dense feature; an absent text column is an empty one (transform_csr) */
             if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
             continue;
@@ -519,13 +559,20 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
         if (col < 0 || column_empty(t, (size_t)col)) {
             if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
             else list_name(empty, sizeof empty, &n_empty, in->name);
-            impute_column(p, in, out);
+            plans[i].kind = PLAN_IMPUTE;
         } else if (in->type == VG_COLUMN_NUMERIC) {
-            st = transform_numeric(p, in, t, (size_t)col, out);
+            st = plan_numeric(p, in, t, (size_t)col, &plans[i]);
         } else {
-            st = transform_categorical(p, in, t, (size_t)col, out);
+            st = plan_categorical(in, t, (size_t)col, &plans[i]);
         }
     }
+    if (!st)
+        for (size_t r0 = 0; r0 < out->rows; r0 += TRANSFORM_BLOCK) {
+            size_t r1 = VG_MIN(r0 + TRANSFORM_BLOCK, out->rows);
+            for (size_t i = 0; i < p->n_inputs; i++) plan_rows(p, &plans[i], r0, r1, out);
+        }
+    for (size_t i = 0; i < p->n_inputs; i++) vg_free(plans[i].remap);
+    vg_free(plans);
     if (!st && 2 * n_absent > p->n_inputs)
         st = vg_fail(VG_ERR_INVALID, "%s: %zu of the model's %zu input columns are missing (%s): not the kind of "
                      "data the model was trained on", vg_table_source(t), n_absent, p->n_inputs, absent);

@@ -70,6 +70,8 @@ vg_status vg_ensemble_alloc(uint32_t n_features, uint32_t n_classes, uint32_t n_
 
 void vg_ensemble_free(vg_ensemble *e)
 {
+    if (!e) return;
+    vg_ensemble_batch_free(e);
     vg_free(e);
 }
 

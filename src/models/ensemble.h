@@ -76,6 +76,10 @@ typedef struct vg_ensemble {
     float *leaves;            /* n_leaves * leaf_width */
     uint32_t *cats;           /* n_cat_words */
     uint32_t *n_categories;   /* n_features: categories of a categorical column (0 = numeric) */
+    /* The batch layout (ensemble_predict.c), derived from the arrays above by
+     * the first batch prediction and kept until vg_ensemble_free: so an
+     * ensemble must not change once it has predicted. Not saved. */
+    void *batch;
 } vg_ensemble;
 
 /* Allocate an ensemble with every array sized (zeroed; base zero, scale 1,
@@ -84,6 +88,8 @@ vg_status vg_ensemble_alloc(uint32_t n_features, uint32_t n_classes, uint32_t n_
                             uint32_t n_trees, uint32_t n_nodes, uint32_t n_leaves, uint32_t n_cat_words,
                             vg_ensemble **out);
 void vg_ensemble_free(vg_ensemble *e);
+/* Drop the batch layout (vg_ensemble_free does; ensemble_predict.c). */
+void vg_ensemble_batch_free(vg_ensemble *e);
 
 /* Check every link, index and count (used by load and by tests of producers):
  * VG_OK or VG_ERR_FORMAT with a message. */

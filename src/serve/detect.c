@@ -157,23 +157,48 @@ static vg_status refuse(const vg_served *s, const vg_field *fields, size_t n, co
     return vg_fail(VG_ERR_DATA, "%s", m.data);
 }
 
+int vg_detect_batchable(const vg_served *s)
+{
+    return !vg_model_reads_sparse(s->model) && vg_model_window(s->model) == 0;
+}
+
+vg_status vg_detect_encode(const vg_served *s, const vg_jtape *t, size_t obj, const vg_detect_params *dp,
+                           vg_arena *a, float *row, vg_detect_pending *pd)
+{
+    const vg_pipeline *p = vg_model_pipeline(s->model);
+    vg_status st = vg_record_fields(t, obj, p, dp->max_fields, a, &pd->fields, &pd->n);
+    if (st) return st;
+    return vg_pipeline_transform_record(p, pd->fields, pd->n, row, &pd->rep);
+}
+
 vg_status vg_detect_record(const vg_served *s, const vg_jtape *t, size_t obj, const vg_detect_params *dp,
                            vg_arena *a, vg_text *out, vg_detect_outcome *res)
 {
     const vg_model *m = s->model;
     const vg_pipeline *p = vg_model_pipeline(m);
-    vg_field *fields;
-    size_t n;
-    vg_status st = vg_record_fields(t, obj, p, dp->max_fields, a, &fields, &n);
+    vg_detect_pending pd;
+    vg_status st = vg_record_fields(t, obj, p, dp->max_fields, a, &pd.fields, &pd.n);
     if (st) return st;
-    const vg_classes *c = vg_model_classes(m);
     size_t k = s->rule.n_outputs;
     float stack[STACK_CLASSES];
     float *proba = k <= STACK_CLASSES ? stack : vg_arena_alloc(a, k * sizeof *proba);
     if (!proba) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    vg_record_report rep;
-    st = vg_model_predict_record(m, fields, n, proba, &rep);
+    st = vg_model_predict_record(m, pd.fields, pd.n, proba, &pd.rep);
     if (st) return st;
+    return vg_detect_finish(s, &pd, proba, dp, a, out, res);
+}
+
+vg_status vg_detect_finish(const vg_served *s, const vg_detect_pending *pd, const float *proba,
+                           const vg_detect_params *dp, vg_arena *a, vg_text *out, vg_detect_outcome *res)
+{
+    const vg_model *m = s->model;
+    const vg_pipeline *p = vg_model_pipeline(m);
+    const vg_classes *c = vg_model_classes(m);
+    size_t k = s->rule.n_outputs;
+    const vg_field *fields = pd->fields;
+    size_t n = pd->n;
+    vg_record_report rep = pd->rep;
+    vg_status st;
     /* Nulls are imputed without the pipeline counting them. */
     int nulls = 0;
     for (size_t f = 0; f < n && !nulls; f++) nulls = fields[f].kind == VG_FIELD_NULL;

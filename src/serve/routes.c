@@ -79,6 +79,66 @@ static unsigned client_status(vg_status st)
     return st == VG_ERR_NOMEM || st == VG_ERR_IO ? 500 : st == VG_ERR_DATA ? 422 : 400;
 }
 
+/* A batch scored as one matrix (detect.h): every record encoded into its
+ * row, the rows that encoded scored by one call of the model's batch
+ * kernels, then each record's result (or its error, in its place) written
+ * in order, as the record-by-record loop in detect() writes them. */
+static void detect_rows(vg_server *s, vg_served *sv, const vg_jtape *t, size_t first, size_t count,
+                        const vg_detect_params *dp, vg_request *rq, size_t slot, vg_stats_shard *sh, double now,
+                        double wall, vg_text *txt)
+{
+    const vg_model *m = sv->model;
+    size_t nf = vg_pipeline_n_features(vg_model_pipeline(m)), k = vg_model_n_outputs(m);
+    vg_detect_pending *pd = vg_arena_alloc(&rq->arena, count * sizeof *pd);
+    vg_status *st = vg_arena_alloc(&rq->arena, count * sizeof *st);
+    const char **msg = vg_arena_alloc(&rq->arena, count * sizeof *msg);
+    size_t *objs = vg_arena_alloc(&rq->arena, count * sizeof *objs);
+    float *x = vg_arena_alloc(&rq->arena, VG_MAX(count * nf, (size_t)1) * sizeof *x);
+    float *proba = vg_arena_alloc(&rq->arena, count * k * sizeof *proba);
+    if (!pd || !st || !msg || !objs || !x || !proba) {
+        txt->failed = 1;
+        return;
+    }
+    size_t ok = 0, obj = first;
+    for (size_t r = 0; r < count; r++) {
+        msg[r] = NULL;
+        objs[r] = obj;
+        st[r] = vg_detect_encode(sv, t, obj, dp, &rq->arena, x + ok * nf, &pd[r]);
+        if (st[r]) {
+            const char *e = vg_last_error();
+            msg[r] = vg_arena_strndup(&rq->arena, e, strlen(e));
+        } else {
+            ok++;
+        }
+        obj = t->nodes[obj].next;
+    }
+    vg_matrix X = { .rows = ok, .cols = nf, .data = x };
+    /* One thread: the server's threads already take requests side by side. */
+    vg_status pst = ok ? vg_model_predict_rows(m, &X, 1, proba) : VG_OK;
+    const char *pmsg = pst ? vg_arena_strndup(&rq->arena, vg_last_error(), strlen(vg_last_error())) : NULL;
+    size_t row = 0;
+    for (size_t r = 0; r < count; r++) {
+        if (r) vg_text_putc(txt, ',');
+        vg_detect_outcome res;
+        vg_status rst = st[r];
+        if (!rst && pst) rst = pst, msg[r] = pmsg;
+        if (!rst) {
+            rst = vg_detect_finish(sv, &pd[r], proba + row++ * k, dp, &rq->arena, txt, &res);
+            if (rst) msg[r] = vg_last_error();
+        } else if (!st[r]) {
+            row++;
+        }
+        if (rst) {
+            vg_text_puts(txt, "{\"error\":");
+            vg_text_json_cstr(txt, msg[r] ? msg[r] : "out of memory");
+            vg_text_printf(txt, ",\"status\":%u}", client_status(rst));
+            continue;
+        }
+        vg_stats_detection(sh, slot, res.score, res.anomaly, now);
+        vg_recent_push(s->recent, wall, slot, res.label, res.score, res.anomaly, t, objs[r]);
+    }
+}
+
 static void detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int batch, vg_reply *out)
 {
     size_t slot = 0;
@@ -139,6 +199,10 @@ static void detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int b
     if (batch) vg_text_putc(&txt, '[');
     unsigned status = 200;
     size_t obj = first;
+    if (batch && count > 1 && vg_detect_batchable(sv)) {
+        detect_rows(s, sv, &t, first, count, &dp, rq, slot, sh, now, wall, &txt);
+        count = 0;  /* done */
+    }
     for (size_t r = 0; r < count; r++) {
         if (batch && r) vg_text_putc(&txt, ',');
         vg_detect_outcome res;

@@ -5,6 +5,7 @@
  * reply.c. */
 #include "serve/server_impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,14 +304,102 @@ static enum MHD_Result finish(vg_server *s, struct MHD_Connection *c, vg_request
     return vg_reply_send(c, rq, &r);
 }
 
+/* Request objects are kept for reuse by the thread that freed them, so the
+ * steady state allocates none (a request object is ~12 KiB: its arena's
+ * first chunk is inside it). libmicrohttpd runs a connection's callbacks,
+ * completion included, on the one pool thread that owns the connection, so
+ * an object mostly returns to the cache it came from; each thread keeps at
+ * most REQUEST_CACHE, freed when the thread ends (the pool's threads end
+ * when the daemon stops). */
+#define REQUEST_CACHE 64
+
+typedef struct request_cache {
+    size_t n;
+    vg_request *free[REQUEST_CACHE];
+} request_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_ok;
+
+static void cache_drop(void *p)
+{
+    request_cache *c = p;
+    for (size_t i = 0; i < c->n; i++) vg_free(c->free[i]);
+    vg_free(c);
+}
+
+static void cache_init(void)
+{
+    cache_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+static vg_request *request_take(void)
+{
+    pthread_once(&cache_once, cache_init);
+    request_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (c && c->n) return c->free[--c->n];
+    return vg_malloc(sizeof(vg_request));
+}
+
+static void request_give(vg_request *rq)
+{
+    request_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (!c && cache_ok && (c = vg_calloc(1, sizeof *c)) && pthread_setspecific(cache_key, c) != 0) {
+        vg_free(c);
+        c = NULL;
+    }
+    if (c && c->n < REQUEST_CACHE) c->free[c->n++] = rq;
+    else vg_free(rq);
+}
+
+/* Latency when the cores are shared (a load generator or other work on the
+ * same CPUs): Linux's EEVDF scheduler (6.6+; a per-task slice from 6.12)
+ * lets a thread ask for a shorter slice, and a thread with a shorter slice
+ * that wakes gets an earlier deadline, so a pool thread woken by a request
+ * runs soon instead of waiting out the slice of whatever holds the CPU.
+ * The pool threads spend most of their life blocked in epoll, so they use
+ * little of the CPU they are given promptly. Asked once per pool thread on
+ * its first request; kernels without it ignore the runtime or refuse, and
+ * either way nothing else changes. VG_SERVE_SLICE_US=0 in the environment
+ * leaves the default. */
+#define SERVE_SLICE_US 250
+
+struct slice_attr {  /* struct sched_attr of sched_setattr(2), version 0 */
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+};
+
+static void ask_short_slice(void)
+{
+#ifdef SYS_sched_setattr
+    static _Thread_local int asked;
+    if (asked) return;
+    asked = 1;
+    const char *env = getenv("VG_SERVE_SLICE_US");
+    long us = env && *env ? strtol(env, NULL, 10) : SERVE_SLICE_US;
+    if (us <= 0) return;
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno) return;
+    struct slice_attr a = { .size = sizeof a, .policy = 0 /* SCHED_OTHER */, .nice = nice,
+                            .runtime = (uint64_t)us * 1000u };
+    (void)syscall(SYS_sched_setattr, 0, &a, 0);
+#endif
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
     vg_server *s = cls;
     vg_request *rq = *ctx;
     if (!rq) {
+        ask_short_slice();
         /* Not zeroed as a whole: the inline chunk is scratch. */
-        rq = vg_malloc(sizeof *rq);
+        rq = request_take();
         if (!rq) return MHD_NO;
         rq->srv = s;
         rq->start = vg_now();
@@ -350,7 +441,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
                          now - rq->start, now);
     }
     vg_arena_free(&rq->arena);
-    vg_free(rq);
+    request_give(rq);
     *ctx = NULL;
     atomic_fetch_sub_explicit(&s->in_flight, 1, memory_order_release);
 }

@@ -194,6 +194,17 @@ head -n 5 "$WORK/recs.jsonl" | paste -sd, | sed 's/^/[/; s/$/]/' > "$WORK/batch5
 head -n 6 "$WORK/recs.jsonl" | paste -sd, | sed 's/^/[/; s/$/]/' > "$WORK/batch6.json"
 call POST /v1/detect/batch --data-binary @"$WORK/batch5.json"; expect "batch of 5 (the limit)" 200
 jcheck "5 results in order" 'len(j) == 5 and all("score" in r for r in j)'
+# A batch is scored as one matrix by the batch kernels: each result must be
+# the one /v1/detect gives for the record alone (same score text, label, probabilities).
+cp "$WORK/body" "$WORK/batch5.out"
+same=0
+for i in 1 2 3 4 5; do
+  sed -n "${i}p" "$WORK/recs.jsonl" > "$WORK/one.json"
+  call POST /v1/detect --data-binary @"$WORK/one.json"
+  $PY -c "import json,sys; b=json.load(open(sys.argv[1]))[int(sys.argv[3])]; o=json.load(open(sys.argv[2])); sys.exit(0 if b == o else 1)" \
+    "$WORK/batch5.out" "$WORK/body" $((i - 1)) && same=$((same + 1))
+done
+[[ $same == 5 ]] && pass "batch results equal single-record results (5 of 5)" || fail "batch results differ from single-record results ($same of 5 equal)"
 call POST /v1/detect/batch --data-binary @"$WORK/batch6.json"; expect "batch of 6 (over --max-batch 5)" 413 "limit of 5"
 call POST /v1/detect/batch --data "{\"records\": [$(cat "$WORK/rec1.json"), {\"duration\": \"x\"}, 3]}"
 expect "batch object with per-record errors" 200
