@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true
 SETTINGS=("$@")
-((${#SETTINGS[@]})) || SETTINGS=(gbdt forest)
+((${#SETTINGS[@]})) || SETTINGS=(gbdt forest "forest@n_estimators=300"
+  "vote:forest,mlp@forest.n_estimators=300;mlp.max_iter=20"
+  "vote:forest,adaboost@forest.n_estimators=300;adaboost.n_estimators=200;adaboost.max_depth=3")
 DATA=${VG_SHARED_DATA:-../shared/data}/nsl-kdd
 VIGIL=$(cd "$BUILD" && pwd)/vigil
 work=$(mktemp -d)
@@ -45,7 +47,7 @@ section="## NSL-KDD operating point (threshold from training rows only)
 
 \`vigil train --data KDDTrain+ --format kdd --model M --threshold-by fpr:0.01 -o m.vgm\` (no test file given),
 then \`vigil eval --model m.vgm --data KDDTest+\` at the saved threshold and at \`--threshold 0.5\`.
-Default parameters; load average at start: $load (2 cores, shared with other sessions).
+Parameters as in the model column; load average at start: $load (2 cores, shared with other sessions).
 
 | model | threshold | acc @0.5 | acc @threshold | ROC-AUC | test FPR | test recall | train s (6 fits) |
 |---|---|---|---|---|---|---|---|

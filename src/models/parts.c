@@ -375,6 +375,21 @@ vg_status vg_part_explain(const vg_part *p, const float *row, uint32_t n_in, uin
     return VG_OK;
 }
 
+void vg_part_describe(const vg_part *p, const char *prefix, vg_wbuf *out)
+{
+    if (!p->kind->describe) return;
+    vg_wbuf own;
+    vg_wbuf_init(&own);
+    p->kind->describe(p->state, &own);
+    for (size_t i = 0; i < own.len && !own.failed;) {
+        const uint8_t *nl = memchr(own.data + i, '\n', own.len - i);
+        size_t n = nl ? (size_t)(nl - (own.data + i)) : own.len - i;
+        vg_wbuf_printf(out, "%s%.*s\n", prefix, (int)n, (const char *)own.data + i);
+        i += n + 1;
+    }
+    vg_wbuf_free(&own);
+}
+
 /* ---- save / load ---- */
 
 #define PART_FORMAT_VERSION 1u

@@ -88,6 +88,10 @@ vg_status vg_part_explain(const vg_part *p, const float *row, uint32_t n_in, uin
 /* The encoded row of a native one (width n_out); encoder parts only. */
 void vg_part_encode_row(const vg_part *p, const float *row, float *out);
 
+/* The part's own describe lines, each prefixed with `prefix` ("part 1 ")
+ * so they read as the part's in `vigil inspect`. */
+void vg_part_describe(const vg_part *p, const char *prefix, vg_wbuf *out);
+
 /* Family name, encoder, the family's own bytes (length-prefixed). */
 vg_status vg_part_save(const vg_part *p, vg_wbuf *w);
 /* Restore a part and check it reads n_in columns and has n_classes classes. */

@@ -400,7 +400,7 @@ static void select_describe(const void *state, vg_wbuf *out)
     vg_wbuf_printf(out, "selected: %u of %u columns by %s:", s->part.n_sel, s->n_features, vg_select_by_str(s->by));
     for (uint32_t j = 0; j < s->part.n_sel; j++) vg_wbuf_printf(out, " %u", s->part.sel[j]);
     vg_wbuf_printf(out, "\nmodel: %s\n", s->part.kind->name);
-    if (s->part.kind->describe) s->part.kind->describe(s->part.state, out);
+    vg_part_describe(&s->part, "model ", out);
 }
 
 const vg_estimator_kind vg_select_kind = {

@@ -297,8 +297,10 @@ static void stack_describe(const void *state, vg_wbuf *out)
 {
     const stack_state *s = state;
     for (uint32_t i = 0; i < s->n; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "part %u ", i + 1);
         vg_wbuf_printf(out, "part %u: %s\n", i + 1, s->parts[i].kind->name);
-        if (s->parts[i].kind->describe) s->parts[i].kind->describe(s->parts[i].state, out);
+        vg_part_describe(&s->parts[i], prefix, out);
     }
     vg_wbuf_printf(out, "final: logreg over %u out-of-fold columns\n", s->n * meta_width(s->n_classes));
 }

@@ -285,8 +285,10 @@ static void vote_describe(const void *state, vg_wbuf *out)
     const vote_state *s = state;
     vg_wbuf_printf(out, "voting: %s\n", s->hard ? "hard" : "soft");
     for (uint32_t i = 0; i < s->n; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "part %u ", i + 1);
         vg_wbuf_printf(out, "part %u: %s (weight %.4g)\n", i + 1, s->parts[i].kind->name, s->weights[i]);
-        if (s->parts[i].kind->describe) s->parts[i].kind->describe(s->parts[i].state, out);
+        vg_part_describe(&s->parts[i], prefix, out);
     }
 }
 
