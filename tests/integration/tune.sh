@@ -28,5 +28,5 @@ expect_error "bad range" "LO < HI" "$VIGIL" tune "${common[@]}" --grid learning_
 expect_error "unknown metric" "--metric: 'auc'" "$VIGIL" tune "${common[@]}" --grid max_depth=2,3 --metric auc \
   -o "$WORK/x.vgm"
 expect_error "out-of-range value" "max_depth" "$VIGIL" tune "${common[@]}" --grid max_depth=-1,3 -o "$WORK/x.vgm"
-expect_error "--search" "grid or random" "$VIGIL" tune "${common[@]}" --grid max_depth=2 --search tpe -o "$WORK/x.vgm"
+expect_error "--search" "grid, random or tpe" "$VIGIL" tune "${common[@]}" --grid max_depth=2 --search bayes -o "$WORK/x.vgm"
 finish
