@@ -48,6 +48,9 @@ void vg_model_free(vg_model *m)
     vg_classes_free(&m->classes);
     vg_pipeline_free(m->pipeline);
     vg_string_list_free(&m->params);
+    vg_free(m->sampler);
+    vg_string_list_free(&m->sampler_params);
+    vg_free(m->sampler_classes);
     if (m->learner) m->kind->adapt_free(m->learner);
     if (m->state && m->kind) m->kind->free(m->state);
     vg_free(m->data_name);

@@ -95,6 +95,13 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     }
     kv_str(&mw, "model", m->kind->name);
     kv_list(&mw, "params", m->params.items, m->params.n);
+    if (m->sampler) {
+        kv_str(&mw, "sampler.name", m->sampler);
+        kv_list(&mw, "sampler.params", m->sampler_params.items, m->sampler_params.n);
+        kv_int(&mw, "sampler.rows_before", (int64_t)m->sampler_rows_before);
+        kv_int(&mw, "sampler.rows_after", (int64_t)m->sampler_rows_after);
+        kv_str(&mw, "sampler.classes", m->sampler_classes);
+    }
     kv_int(&mw, "seed", (int64_t)m->seed);
     kv_int(&mw, "threads", m->threads);
     kv_int(&mw, "train_rows", (int64_t)m->train_rows);
@@ -282,6 +289,14 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
         m->entity = vg_strdup(meta_str(mt, "window.entity"));
         m->order = vg_strdup(meta_str(mt, "window.order"));
     }
+    if (meta_str(mt, "sampler.name")) {
+        /* Files from before the sampler was recorded have none of these. */
+        m->sampler = vg_strdup(meta_str(mt, "sampler.name"));
+        m->sampler_classes = vg_strdup(meta_str(mt, "sampler.classes"));
+        if ((st = meta_list(mt, "sampler.params", file, &m->sampler_params))) return st;
+        if ((e = meta_get(mt, "sampler.rows_before", KV_INT)) && e->i >= 0) m->sampler_rows_before = (uint64_t)e->i;
+        if ((e = meta_get(mt, "sampler.rows_after", KV_INT)) && e->i >= 0) m->sampler_rows_after = (uint64_t)e->i;
+    }
     if ((e = meta_get(mt, "seed", KV_INT))) m->seed = (uint64_t)e->i;
     if ((e = meta_get(mt, "threads", KV_INT))) m->threads = (int)e->i;
     if ((e = meta_get(mt, "train_rows", KV_INT))) m->train_rows = (size_t)e->i;
@@ -420,6 +435,14 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     vg_model_params_describe(m, out);
     vg_wbuf_printf(out, "\n");
     put_list(out, "given", &m->params);
+    if (m->sampler) {
+        vg_wbuf_printf(out, "sampler         %s", m->sampler);
+        for (size_t i = 0; i < m->sampler_params.n; i++)
+            vg_wbuf_printf(out, "%s%s", i ? ", " : " (", m->sampler_params.items[i]);
+        vg_wbuf_printf(out, "%s on the training rows: %llu -> %llu rows (%s)\n", m->sampler_params.n ? ")" : "",
+                       (unsigned long long)m->sampler_rows_before, (unsigned long long)m->sampler_rows_after,
+                       m->sampler_classes ? m->sampler_classes : "?");
+    }
     if (m->window) {
         vg_wbuf_printf(out, "windows         each event with the last %u events of its '%s'", m->window, m->entity);
         if (m->order) vg_wbuf_printf(out, ", in order of '%s'", m->order);

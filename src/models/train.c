@@ -436,6 +436,40 @@ static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, do
     return (m->threshold_by = vg_strdup(by)) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
 }
 
+/* Resample the training rows and record in m what the sampler did: its
+ * name and parameters, and the rows per class before and after, which
+ * `vigil inspect` shows (the rows a model saw are not the file's rows). */
+static vg_status run_sampler(const vg_train_request *rq, vg_model *m, vg_matrix *X, int32_t **y, float **weights)
+{
+    uint32_t k = m->classes.n;
+    size_t *before = vg_calloc(2 * (size_t)k + 1, sizeof *before), *after = before ? before + k : NULL;
+    if (!before) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t rows_before = X->rows;
+    for (size_t r = 0; r < X->rows; r++)
+        if ((*y)[r] >= 0 && (uint32_t)(*y)[r] < k) before[(*y)[r]]++;
+    vg_status st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
+                                  vg_pipeline_features(m->pipeline), k, rq->seed, rq->threads, X, y, weights);
+    if (!st) {
+        for (size_t r = 0; r < X->rows; r++)
+            if ((*y)[r] >= 0 && (uint32_t)(*y)[r] < k) after[(*y)[r]]++;
+        vg_wbuf w;
+        vg_wbuf_init(&w);
+        for (uint32_t c = 0; c < k; c++)
+            vg_wbuf_printf(&w, "%s%s: %zu -> %zu", c ? ", " : "", m->classes.names[c], before[c], after[c]);
+        vg_wbuf_u8(&w, 0);
+        m->sampler = vg_strdup(rq->sampler);
+        m->sampler_classes = w.failed ? NULL : vg_strdup((const char *)w.data);
+        m->sampler_rows_before = rows_before;
+        m->sampler_rows_after = X->rows;
+        if (w.failed || !m->sampler || !m->sampler_classes ||
+            vg_string_list_copy(&m->sampler_params, rq->sampler_params, rq->n_sampler_params))
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        vg_wbuf_free(&w);
+    }
+    vg_free(before);
+    return st;
+}
+
 vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
@@ -536,10 +570,7 @@ vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
                      "(use class_weight=balanced)", kind->name);
         goto err;
     }
-    if (rq->sampler && (st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
-                                            vg_pipeline_features(m->pipeline), m->classes.n, rq->seed, rq->threads,
-                                            &X, &y, &weights)))
-        goto err;
+    if (rq->sampler && (st = run_sampler(rq, m, &X, &y, &weights))) goto err;
     vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
                         .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
                         .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target,
