@@ -78,6 +78,8 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_list(&mw, "ignore", m->ignore.items, m->ignore.n);
     kv_list(&mw, "categorical", m->categorical.items, m->categorical.n);
     kv_list(&mw, "text", m->text.items, m->text.n);
+    if (m->ip.n) kv_list(&mw, "ip", m->ip.items, m->ip.n);
+    kv_str(&mw, "ip.geoip", m->ip_geoip);
     kv_list(&mw, "classes", m->classes.names, m->classes.n);
     kv_str(&mw, "classes.positive_value", m->classes.positive_value);
     kv_str(&mw, "classes.negative_value", m->classes.negative_value);
@@ -249,9 +251,10 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
         return vg_fail(VG_ERR_FORMAT, "%s: unknown data format '%s'", file, m->format);
     m->log_label = vg_strdup(meta_str(mt, "log.label"));
     m->log_geoip = vg_strdup(meta_str(mt, "log.geoip"));
+    m->ip_geoip = vg_strdup(meta_str(mt, "ip.geoip"));
     vg_string_list classes = { 0 };
     if ((st = meta_list(mt, "ignore", file, &m->ignore)) || (st = meta_list(mt, "categorical", file, &m->categorical)) ||
-        (st = meta_list(mt, "text", file, &m->text)) ||
+        (st = meta_list(mt, "text", file, &m->text)) || (st = meta_list(mt, "ip", file, &m->ip)) ||
         (st = meta_list(mt, "params", file, &m->params)) || (st = meta_list(mt, "classes", file, &classes)))
         return st;
     m->classes.n = (uint32_t)classes.n;
@@ -451,6 +454,8 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
     put_list(out, "text columns", &m->text);
+    put_list(out, "ip columns", &m->ip);
+    if (m->ip.n && m->ip_geoip) vg_wbuf_printf(out, "ip countries    from %s\n", m->ip_geoip);
     vg_wbuf_printf(out, "trained on      %zu rows of %s (checksum %016llx), seed %llu, %.3f s\n", m->train_rows,
         m->data_name ? m->data_name : "?", (unsigned long long)m->data_checksum, (unsigned long long)m->seed,
         m->train_seconds);

@@ -19,6 +19,8 @@ struct vg_model {
     vg_string_list ignore;
     vg_string_list categorical;     /* columns forced categorical when reading */
     vg_string_list text;            /* text columns expanded into URL features when reading */
+    vg_string_list ip;              /* IP columns expanded into vigil/ipfeat.h features when reading */
+    char *ip_geoip;                 /* the GeoIP database of their country feature, or NULL */
     vg_classes classes;
     /* The operating point saved at training: NaN = the decision default. */
     double threshold;

@@ -268,6 +268,29 @@ static int made_from(const char *name, const char *text)
     return strncmp(name, text, n) == 0 && strncmp(name + n, ".url_", 5) == 0;
 }
 
+/* 1 if column `name` of t is an IP column: its features sit beside it. */
+static int is_ip_column(const vg_table *t, const char *name)
+{
+    char probe[600];
+    snprintf(probe, sizeof probe, "%s.ip_net24", name);
+    return vg_table_find(t, probe) >= 0;
+}
+
+/* The IP columns of t (found by their values or given by --ip), which
+ * prediction expands again. */
+static vg_status copy_ip_columns(vg_model *m, const vg_table *t, const char *geoip)
+{
+    size_t n = 0, ncols = vg_table_cols(t);
+    const char **names = vg_calloc(ncols + 1, sizeof *names);
+    if (!names) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; c < ncols; c++)
+        if (is_ip_column(t, vg_table_name(t, c))) names[n++] = vg_table_name(t, c);
+    vg_status st = vg_string_list_copy(&m->ip, names, n);
+    vg_free(names);
+    if (!st && n && geoip && !(m->ip_geoip = vg_strdup(geoip))) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    return st;
+}
+
 /* The feature columns (text_sparse: the --text columns become n-gram inputs
  * of the pipeline, so their URL feature columns are left out). */
 static vg_status choose_features(const vg_train_request *rq, size_t label_col, int text_sparse, size_t **cols,
@@ -296,6 +319,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, i
         if ((roles[0] && strcmp(name, roles[0]) == 0) || (roles[1] && strcmp(name, roles[1]) == 0))
             continue;  /* who and when: the windows' keys, never features */
         if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
+        if (is_ip_column(t, name)) continue;  /* its networks, class and flags are (vigil/ipfeat.h) */
         int derived = 0;
         for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
         if (derived) continue;
@@ -358,6 +382,7 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
+    if (!st) st = copy_ip_columns(m, rq->table, rq->data.geoip);
     if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
     if (vg_logfmt_find(m->format)) {  /* a log format: its options are the model's */
         vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
