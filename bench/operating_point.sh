@@ -6,7 +6,9 @@
 # KDDTest+ at the saved threshold and, for comparison, at the default 0.5.
 # So the choice cannot have used a test row. Writes "## NSL-KDD operating
 # point (threshold from training rows only)" into bench/RESULTS.md.
-# usage: bench/operating_point.sh [BUILD_DIR] [MODEL[:PARAM=V,...]]...
+# usage: bench/operating_point.sh [BUILD_DIR] [MODEL[@PARAM=V;PARAM=V...]]...
+# (MODEL may hold a colon and commas: vote:gbdt,forest,logreg@weights=2,1,1;voting=soft).
+# VG_OP_SELECT=K adds --select K to every setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true
@@ -20,8 +22,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 get() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
 rows=""
 for s in "${SETTINGS[@]}"; do
-  model=${s%%:*}; params=()
-  if [[ $s == *:* ]]; then IFS=, read -ra kv <<<"${s#*:}"; for p in "${kv[@]}"; do params+=(--param "$p"); done; fi
+  model=${s%%@*}; params=()
+  if [[ $s == *@* ]]; then IFS=';' read -ra kv <<<"${s#*@}"; for p in "${kv[@]}"; do params+=(--param "$p"); done; fi
   t0=$(date +%s.%N)
   "$VIGIL" train --data "$DATA/KDDTrain+.txt.gz" --format kdd --model "$model" "${params[@]}" \
     --threshold-by fpr:0.01 -o "$work/m.vgm" >"$work/train.txt"

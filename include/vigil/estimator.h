@@ -163,7 +163,8 @@ VG_API const char *vg_estimator_check(const vg_estimator_kind *k);
  * else. The one rule the train path and the model's predict paths follow. */
 VG_API int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text);
 
-/* Registry. Returns NULL for an unknown name. */
+/* Registry. Returns NULL for an unknown name. "NAME:SPEC" finds NAME (an
+ * ensemble's parts: "vote:gbdt,forest"). */
 VG_API const vg_estimator_kind *vg_estimator_find(const char *name);
 /* All registered kinds, NULL-terminated; static storage. */
 const vg_estimator_kind *const *vg_estimator_all(void);
@@ -183,6 +184,11 @@ extern VG_API const vg_estimator_kind vg_iforest_kind; /* "iforest" (anomaly sco
 extern VG_API const vg_estimator_kind vg_svm_kind;     /* "svm" */
 extern VG_API const vg_estimator_kind vg_lstm_kind;    /* "lstm" */
 extern VG_API const vg_estimator_kind vg_gru_kind;     /* "gru" */
+extern VG_API const vg_estimator_kind vg_vote_kind;    /* "vote:A,B,..." */
+extern VG_API const vg_estimator_kind vg_stack_kind;   /* "stack:A,B,..." */
+extern VG_API const vg_estimator_kind vg_adaboost_kind; /* "adaboost" (SAMME over trees) */
+extern VG_API const vg_estimator_kind vg_bagging_kind; /* "bagging" (over any base family) */
+extern VG_API const vg_estimator_kind vg_select_kind;  /* "select" (train --select K wraps the model in it) */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -93,6 +93,11 @@ typedef struct vg_train_request {
     double contamination;              /* share of the fitted rows at or above the threshold, in
                                           (0, 0.5]; 0 = VG_DEFAULT_CONTAMINATION (--contamination,
                                           --alert-rate) */
+    /* Feature selection (--select K, --select-by): the K best columns of the
+     * training rows of this fit, by "importance" (default) or "mutual_info";
+     * 0 = every column. The model's family becomes "select" over `model`. */
+    uint32_t select_k;
+    const char *select_by;
 } vg_train_request;
 
 /* An anomaly model's default operating point when none is asked for: one

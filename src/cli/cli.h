@@ -59,6 +59,8 @@ typedef struct cli_model_opts {
     const char *model; /* default "forest" */
     const char *sampler;
     cli_list params, sampler_params;
+    unsigned select_k;       /* --select K, 0 = none */
+    const char *select_by;   /* --select-by importance|mutual_info */
 } cli_model_opts;
 
 void cli_model_opts_init(cli_model_opts *o);

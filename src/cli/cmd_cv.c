@@ -9,7 +9,8 @@
 static const char help[] =
     "usage: vigil cv --data FILE --model NAME [--param KEY=VALUE]... [--folds K]\n"
     "                [--group COL | --time COL] [--threshold-by GOAL] [--sampler NAME\n"
-    "                [--sampler-param K=V]...] [data options as for train]\n"
+    "                [--sampler-param K=V]...] [--select K [--select-by HOW]]\n"
+    "                [data options as for train]\n"
     "                [--json]\n"
     "\n"
     "Fit the model K times (default 5), each time on the training rows of one fold\n"

@@ -23,6 +23,11 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_svm_kind,
     &vg_lstm_kind,
     &vg_gru_kind,
+    &vg_vote_kind,
+    &vg_stack_kind,
+    &vg_adaboost_kind,
+    &vg_bagging_kind,
+    &vg_select_kind,
     NULL,
 };
 
@@ -61,8 +66,12 @@ int vg_estimator_reads_sparse(const vg_estimator_kind *k, size_t n_text)
 const vg_estimator_kind *vg_estimator_find(const char *name)
 {
     if (!name) return NULL;
+    /* "vote:gbdt,forest": the family before the colon, its parts after
+     * (the train path hands them to the family as its "estimators"). */
+    const char *colon = strchr(name, ':');
+    size_t n = colon ? (size_t)(colon - name) : strlen(name);
     for (size_t i = 0; all_kinds[i]; i++)
-        if (strcmp(all_kinds[i]->name, name) == 0) return all_kinds[i];
+        if (strlen(all_kinds[i]->name) == n && strncmp(all_kinds[i]->name, name, n) == 0) return all_kinds[i];
     return NULL;
 }
 

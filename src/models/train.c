@@ -47,6 +47,11 @@ static vg_status build_params(const vg_train_request *rq, const vg_estimator_kin
 {
     kind->params_default(params);
     *tp = (train_params){ .contamination = NAN, .text = vg_textgrams_params_default() };
+    const char *parts = rq->model ? strchr(rq->model, ':') : NULL;  /* "vote:gbdt,forest" */
+    if (parts) {
+        vg_status st = kind->params_set(params, "estimators", parts + 1);
+        if (st) return st;
+    }
     for (size_t i = 0; i < rq->n_params; i++) {
         char key[128];
         const char *value = NULL;
@@ -122,7 +127,7 @@ static const vg_estimator_kind *find_kind(const char *name)
     return kind;
 }
 
-vg_status vg_train_request_check(const vg_train_request *rq)
+static vg_status check_request(const vg_train_request *rq)
 {
     const vg_estimator_kind *kind = find_kind(rq->model);
     if (!kind) return VG_ERR_INVALID;
@@ -373,6 +378,25 @@ static vg_status choose_windows(const vg_train_request *rq, const vg_estimator_k
     return VG_OK;
 }
 
+/* The model's parameters as given, an ensemble's parts ("vote:a,b") first
+ * as "estimators=a,b", so the saved list alone rebuilds the parameters. */
+static vg_status copy_params(vg_model *m, const vg_train_request *rq)
+{
+    const char *parts = rq->model ? strchr(rq->model, ':') : NULL;
+    if (!parts) return vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    const char **all = vg_malloc((rq->n_params + 1) * sizeof *all);
+    char *first = vg_malloc(strlen(parts) + sizeof "estimators=");
+    vg_status st = all && first ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st) {
+        sprintf(first, "estimators=%s", parts + 1);
+        all[0] = first;
+        for (size_t i = 0; i < rq->n_params; i++) all[i + 1] = rq->params[i];
+        st = vg_string_list_copy(&m->params, all, rq->n_params + 1);
+    }
+    vg_free(all), vg_free(first);
+    return st;
+}
+
 static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *label)
 {
     m->format = vg_strdup(rq->data.format ? rq->data.format : vg_format_default()->name);
@@ -383,7 +407,7 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
     if (!st) st = copy_ip_columns(m, rq->table, rq->data.geoip);
-    if (!st) st = vg_string_list_copy(&m->params, rq->params, rq->n_params);
+    if (!st) st = copy_params(m, rq);
     if (vg_logfmt_find(m->format)) {  /* a log format: its options are the model's */
         vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
         m->log_label = vg_strdup(lo.label);
@@ -495,11 +519,11 @@ static vg_status run_sampler(const vg_train_request *rq, vg_model *m, vg_matrix 
     return st;
 }
 
-vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
+vg_status static vg_status train_model(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
     const vg_table *t = rq->table;
-    vg_status st = vg_train_request_check(rq);
+    vg_status st = check_request(rq);
     if (st) return st;
     const vg_estimator_kind *kind = find_kind(rq->model);
     int anomaly = is_anomaly_kind(kind);
@@ -628,5 +652,68 @@ err:
     vg_csr_free(&Xs);
     vg_free(y), vg_free(params), vg_free(cols), vg_free(weights), vg_free(target);
     vg_model_free(m);
+    return st;
+}
+
+/* --select K: the same request for the "select" family over rq->model, its
+ * parameters first ("estimator=", "k=", "by=", then the model's own). The
+ * strings live in *sel (free with selection_free). */
+typedef struct selection {
+    vg_train_request rq;
+    const char **params;
+    char *text[3];
+} selection;
+
+static void selection_free(selection *s)
+{
+    vg_free(s->params);
+    for (int i = 0; i < 3; i++) vg_free(s->text[i]);
+}
+
+static vg_status with_selection(const vg_train_request *rq, selection *s)
+{
+    memset(s, 0, sizeof *s);
+    s->rq = *rq;
+    if (!rq->select_k) {
+        if (rq->select_by) return vg_fail(VG_ERR_INVALID, "--select-by: goes with --select K");
+        return VG_OK;
+    }
+    const char *model = rq->model ? rq->model : "forest";
+    const char *by = rq->select_by ? rq->select_by : "importance";
+    s->params = vg_malloc((rq->n_params + 3) * sizeof *s->params);
+    s->text[0] = vg_malloc(strlen(model) + 16);
+    s->text[1] = vg_malloc(32);
+    s->text[2] = vg_malloc(strlen(by) + 8);
+    if (!s->params || !s->text[0] || !s->text[1] || !s->text[2]) {
+        selection_free(s);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    sprintf(s->text[0], "estimator=%s", model);
+    sprintf(s->text[1], "k=%u", rq->select_k);
+    sprintf(s->text[2], "by=%s", by);
+    for (int i = 0; i < 3; i++) s->params[i] = s->text[i];
+    for (size_t i = 0; i < rq->n_params; i++) s->params[i + 3] = rq->params[i];
+    s->rq.model = "select";
+    s->rq.params = s->params;
+    s->rq.n_params = rq->n_params + 3;
+    return VG_OK;
+}
+
+vg_status vg_train_request_check(const vg_train_request *rq)
+{
+    selection s;
+    vg_status st = with_selection(rq, &s);
+    if (!st) st = check_request(&s.rq);
+    selection_free(&s);
+    return st;
+}
+
+vg_status vg_model_train(const vg_train_request *rq, vg_model **out)
+{
+    *out = NULL;
+    selection s;
+    vg_status st = with_selection(rq, &s);
+    if (!st) st = train_model(&s.rq, out);
+    selection_free(&s);
     return st;
 }

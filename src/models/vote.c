@@ -1,0 +1,316 @@
+/* "vote": scikit-learn's VotingClassifier over any classifier families
+ * (`--model vote:gbdt,forest,logreg`). Soft voting (the default) averages
+ * the parts' class probabilities with their weights; hard voting gives each
+ * part one weighted vote for its most probable class and reports the vote
+ * shares as probabilities (scikit-learn offers no probabilities for hard
+ * voting; shares keep the one decision rule working and rank rows by how
+ * many parts agree). Every part is fitted on all the training rows with its
+ * own seed derived from the model's, so the result does not depend on the
+ * thread count (each part is deterministic by the contract).
+ *
+ * Explanations (soft voting, every part able to explain): the weighted sum
+ * of the parts' contributions in probability units (see parts.h), which
+ * sums to the vote's probability of the explained class. */
+#include "models/parts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define VOTE_FORMAT_VERSION 1u
+
+typedef struct vote_params {
+    vg_parts_spec parts;
+    int hard;
+    uint32_t n_weights;  /* 0: all 1 */
+    double weights[VG_PARTS_MAX];
+} vote_params;
+
+typedef struct vote_state {
+    uint32_t n, n_features, n_classes;
+    int hard;
+    double weights[VG_PARTS_MAX];  /* normalised to sum 1 */
+    vg_part parts[VG_PARTS_MAX];
+} vote_state;
+
+static void vote_params_default(void *params)
+{
+    memset(params, 0, sizeof(vote_params));
+}
+
+/* "2,1,1": positive finite weights, at most VG_PARTS_MAX. */
+static vg_status parse_weights(const char *key, const char *value, double *w, uint32_t *n)
+{
+    char buf[512];
+    if (strlen(value) >= sizeof buf) return vg_fail(VG_ERR_INVALID, "parameter %s: too long", key);
+    strcpy(buf, value);
+    uint32_t k = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (k == VG_PARTS_MAX) return vg_fail(VG_ERR_INVALID, "parameter %s: more than %d weights", key, VG_PARTS_MAX);
+        vg_status st = vg_param_double(key, tok, 0.0, 1e9, &w[k]);
+        if (st) return st;
+        k++;
+    }
+    if (k == 0) return vg_fail(VG_ERR_INVALID, "parameter %s: '%s' is not a list of weights (e.g. 2,1,1)", key, value);
+    *n = k;
+    return VG_OK;
+}
+
+static vg_status vote_params_set(void *params, const char *key, const char *value)
+{
+    vote_params *p = params;
+    int known;
+    if (strcmp(key, "estimators") == 0) return vg_parts_set_list(&p->parts, "vote", value);
+    if (strcmp(key, "voting") == 0) {
+        if (strcmp(value, "soft") == 0) p->hard = 0;
+        else if (strcmp(value, "hard") == 0) p->hard = 1;
+        else return vg_fail(VG_ERR_INVALID, "parameter voting: '%s' is not soft or hard", value);
+        return VG_OK;
+    }
+    if (strcmp(key, "weights") == 0) return parse_weights(key, value, p->weights, &p->n_weights);
+    vg_status st = vg_parts_set_param(&p->parts, "vote", key, value, &known);
+    if (st || known) return st;
+    return vg_param_unknown("vote", key);
+}
+
+static const char *vote_params_check(const void *params)
+{
+    const vote_params *p = params;
+    if (p->parts.n == 0) return "name its parts: --model vote:A,B,... (e.g. vote:gbdt,forest,logreg)";
+    if (p->n_weights && p->n_weights != p->parts.n) return "weights must give one weight per part";
+    double s = 0;
+    for (uint32_t i = 0; i < p->n_weights; i++) s += p->weights[i];
+    if (p->n_weights && !(s > 0)) return "weights must not all be 0";
+    return NULL;
+}
+
+static void vote_params_describe(const void *params, vg_wbuf *out)
+{
+    const vote_params *p = params;
+    vg_wbuf_printf(out, "estimators=");
+    vg_parts_describe(&p->parts, out);
+    vg_wbuf_printf(out, ", voting=%s, weights=", p->hard ? "hard" : "soft");
+    if (!p->n_weights) vg_wbuf_printf(out, "none");
+    for (uint32_t i = 0; i < p->n_weights; i++) vg_wbuf_printf(out, "%s%g", i ? "," : "", p->weights[i]);
+}
+
+static void vote_free(void *state)
+{
+    vote_state *s = state;
+    if (!s) return;
+    for (uint32_t i = 0; i < s->n; i++) vg_part_free(&s->parts[i]);
+    vg_free(s);
+}
+
+static vg_status vote_fit(const void *params, const vg_train_set *ts, const vg_fit_options *opt, void **out_state)
+{
+    *out_state = NULL;
+    const vote_params *p = params;
+    const char *msg = vote_params_check(p);
+    if (msg) return vg_fail(VG_ERR_INVALID, "vote: %s", msg);
+    if (!ts->X || !ts->y || ts->n_classes < 2) return vg_fail(VG_ERR_INVALID, "vote: needs dense rows and class labels");
+    vote_state *s = vg_calloc(1, sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    s->n_features = (uint32_t)ts->X->cols;
+    s->n_classes = ts->n_classes;
+    s->hard = p->hard;
+    double total = 0;
+    for (uint32_t i = 0; i < p->parts.n; i++) total += s->weights[i] = p->n_weights ? p->weights[i] : 1.0;
+    for (uint32_t i = 0; i < p->parts.n; i++) s->weights[i] /= total;
+    vg_status st = VG_OK;
+    for (uint32_t i = 0; i < p->parts.n && !st; i++) {
+        void *cp = NULL;
+        if ((st = vg_parts_params(&p->parts, i, &cp))) break;
+        vg_fit_options o = opt ? *opt : (vg_fit_options){ 0 };
+        o.seed = (opt ? opt->seed : 0) + 1000003ull * i;  /* each part its own stream, fixed by the seed */
+        st = vg_part_fit(vg_estimator_find(p->parts.names[i]), cp, ts, NULL, 0, NULL, 0, &o, &s->parts[i]);
+        vg_free(cp);
+        if (st) {
+            vg_error_prefix("vote: part %u (%s): ", i + 1, p->parts.names[i]);
+            break;
+        }
+        s->n = i + 1;
+    }
+    if (st) {
+        vote_free(s);
+        return st;
+    }
+    *out_state = s;
+    return VG_OK;
+}
+
+/* Add part i's probabilities (rows x C) into acc with its weight. */
+static void add_part(const vote_state *s, uint32_t i, const float *pr, size_t rows, double *acc)
+{
+    const uint32_t C = s->n_classes;
+    for (size_t r = 0; r < rows; r++) {
+        const float *q = pr + r * C;
+        if (s->hard) {
+            uint32_t best = 0;  /* the first of tied classes, as numpy's argmax */
+            for (uint32_t c = 1; c < C; c++)
+                if (q[c] > q[best]) best = c;
+            acc[r * C + best] += s->weights[i];
+        } else {
+            for (uint32_t c = 0; c < C; c++) acc[r * C + c] += s->weights[i] * q[c];
+        }
+    }
+}
+
+static void vote_predict(const void *state, const vg_matrix *X, int threads, float *proba)
+{
+    const vote_state *s = state;
+    const uint32_t C = s->n_classes;
+    size_t n = X->rows * C;
+    double *acc = vg_calloc(n ? n : 1, sizeof *acc);
+    float *pr = vg_malloc((n ? n : 1) * sizeof *pr);
+    int ok = acc && pr;
+    for (uint32_t i = 0; ok && i < s->n; i++) {
+        if (vg_part_predict(&s->parts[i], X, threads, pr)) ok = 0;
+        else add_part(s, i, pr, X->rows, acc);
+    }
+    /* predict has no status: out of memory leaves uniform probabilities, which
+     * the caller's decision treats as "no evidence" rather than a crash. */
+    for (size_t k = 0; k < n; k++) proba[k] = ok ? (float)acc[k] : 1.0f / (float)C;
+    vg_free(acc), vg_free(pr);
+}
+
+static void vote_predict_row(const void *state, const float *row, float *proba)
+{
+    const vote_state *s = state;
+    const uint32_t C = s->n_classes;
+    double acc[256] = { 0 };
+    float pr[256];
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (C > 256 || vg_part_predict_row(&s->parts[i], row, pr)) {
+            for (uint32_t c = 0; c < C; c++) proba[c] = 1.0f / (float)C;
+            return;
+        }
+        add_part(s, i, pr, 1, acc);
+    }
+    for (uint32_t c = 0; c < C; c++) proba[c] = (float)acc[c];
+}
+
+static uint32_t vote_n_classes(const void *state)
+{
+    return ((const vote_state *)state)->n_classes;
+}
+
+static uint32_t vote_n_features(const void *state)
+{
+    return ((const vote_state *)state)->n_features;
+}
+
+static uint32_t vote_n_outputs(const void *state)
+{
+    const vote_state *s = state;
+    if (s->hard || s->n_classes > 256) return 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (!vg_part_can_explain(&s->parts[i])) return 0;
+    return s->n_classes;
+}
+
+static vg_status vote_explain(const void *state, const float *row, double *contrib)
+{
+    const vote_state *s = state;
+    if (!vote_n_outputs(s)) return vg_fail(VG_ERR_UNSUPPORTED, "vote: hard voting, or a part that cannot explain");
+    const uint32_t C = s->n_classes, F = s->n_features;
+    size_t n = ((size_t)F + 1) * C;
+    double *one = vg_malloc(n * sizeof *one);
+    if (!one) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    memset(contrib, 0, n * sizeof *contrib);
+    for (uint32_t i = 0; i < s->n; i++) {
+        vg_status st = vg_part_explain(&s->parts[i], row, F, C, one);
+        if (st) {
+            vg_free(one);
+            return st;
+        }
+        for (size_t k = 0; k < n; k++) contrib[k] += s->weights[i] * one[k];
+    }
+    vg_free(one);
+    return VG_OK;
+}
+
+static vg_status vote_save(const void *state, vg_wbuf *w)
+{
+    const vote_state *s = state;
+    vg_wbuf_u32(w, VOTE_FORMAT_VERSION);
+    vg_wbuf_u32(w, s->n_features);
+    vg_wbuf_u32(w, s->n_classes);
+    vg_wbuf_u32(w, (uint32_t)s->hard);
+    vg_wbuf_u32(w, s->n);
+    vg_wbuf_f64s(w, s->weights, s->n);
+    for (uint32_t i = 0; i < s->n; i++) {
+        vg_status st = vg_part_save(&s->parts[i], w);
+        if (st) return st;
+    }
+    return VG_OK;
+}
+
+static vg_status vote_load(vg_rbuf *r, void **out_state)
+{
+    *out_state = NULL;
+    vote_state *s = vg_calloc(1, sizeof *s);
+    if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    uint32_t version = vg_rbuf_u32(r);
+    vg_rbuf_require(r, version == VOTE_FORMAT_VERSION, "vote model version");
+    s->n_features = vg_rbuf_u32(r);
+    s->n_classes = vg_rbuf_u32(r);
+    uint32_t hard = vg_rbuf_u32(r);
+    uint32_t n = vg_rbuf_u32(r);
+    vg_rbuf_require(r, s->n_features >= 1 && s->n_classes >= 2 && s->n_classes <= 65536 && hard <= 1 && n >= 1 &&
+                           n <= VG_PARTS_MAX, "vote model header");
+    s->hard = (int)hard;
+    double sum = 0;
+    for (uint32_t i = 0; !r->failed && i < n; i++) {
+        s->weights[i] = vg_rbuf_f64(r);
+        vg_rbuf_require(r, isfinite(s->weights[i]) && s->weights[i] >= 0, "vote model weight");
+        sum += s->weights[i];
+    }
+    vg_rbuf_require(r, fabs(sum - 1.0) < 1e-6, "vote model weights");
+    vg_status st = vg_rbuf_check(r);
+    for (uint32_t i = 0; !st && i < n; i++) {
+        if ((st = vg_part_load(r, s->n_features, s->n_classes, &s->parts[i]))) break;
+        s->n = i + 1;
+    }
+    if (st) {
+        vote_free(s);
+        return st;
+    }
+    *out_state = s;
+    return VG_OK;
+}
+
+static void vote_describe(const void *state, vg_wbuf *out)
+{
+    const vote_state *s = state;
+    vg_wbuf_printf(out, "voting: %s\n", s->hard ? "hard" : "soft");
+    for (uint32_t i = 0; i < s->n; i++) {
+        vg_wbuf_printf(out, "part %u: %s (weight %.4g)\n", i + 1, s->parts[i].kind->name, s->weights[i]);
+        if (s->parts[i].kind->describe) s->parts[i].kind->describe(s->parts[i].state, out);
+    }
+}
+
+const vg_estimator_kind vg_vote_kind = {
+    .name = "vote",
+    .summary = "vote:A,B,... soft (weighted mean of probabilities) or hard voting over any classifiers",
+    .encoding = VG_ENCODING_NATIVE,
+    .params_size = sizeof(vote_params),
+    .params_default = vote_params_default,
+    .params_set = vote_params_set,
+    .params_check = vote_params_check,
+    .params_describe = vote_params_describe,
+    .fit = vote_fit,
+    .predict = vote_predict,
+    .predict_row = vote_predict_row,
+    .n_classes = vote_n_classes,
+    .n_features = vote_n_features,
+    .save = vote_save,
+    .load = vote_load,
+    .free = vote_free,
+    .describe = vote_describe,
+    .n_outputs = vote_n_outputs,
+    .explain = vote_explain,
+    .outputs = VG_ESTIMATOR_OUT_PROBA,
+    .needs_labels = 1,
+    .inputs = VG_ESTIMATOR_IN_DENSE,
+};
