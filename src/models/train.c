@@ -519,7 +519,7 @@ static vg_status run_sampler(const vg_train_request *rq, vg_model *m, vg_matrix 
     return st;
 }
 
-vg_status static vg_status train_model(const vg_train_request *rq, vg_model **out)
+static vg_status train_model(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
     const vg_table *t = rq->table;
