@@ -34,7 +34,8 @@ from results import put_section
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SECTION = "## Model selection: vigil cv and tune vs cross_validate and Optuna"
-TRAIN = os.path.join(os.environ.get("VG_SHARED_DATA", "/work/shared/data"), "nsl-kdd", "KDDTrain+.txt.gz")
+NSL = os.path.join(os.environ.get("VG_SHARED_DATA", "/work/shared/data"), "nsl-kdd")
+TRAIN = os.path.join(NSL, "KDDTrain+.txt.gz")
 
 PEER = r'''
 import gzip, csv, json, sys, time
@@ -84,9 +85,12 @@ def load():
     return os.getloadavg()[0]
 
 
+TPE_TRAIN = TRAIN
+
+
 def run_vigil(vigil, what, trials):
     with tempfile.TemporaryDirectory() as d:
-        common = ["--data", TRAIN, "--format", "kdd", "--task", "binary", "--model", "gbdt", "--seed", "42", "--json"]
+        common = ["--data", TRAIN if what == "cv" else TPE_TRAIN, "--format", "kdd", "--task", "binary", "--model", "gbdt", "--seed", "42", "--json"]
         if what == "cv":
             cmd = [vigil, "cv"] + common + ["--folds", "5", "--param", "n_estimators=100", "--param", "max_depth=6",
                                             "--param", "learning_rate=0.1"]
@@ -109,7 +113,8 @@ def run_vigil(vigil, what, trials):
 
 def run_peer(what, trials):
     t0 = time.perf_counter()
-    out = subprocess.run(["/usr/bin/python3", "-c", PEER, what, TRAIN, str(trials)], check=True,
+    out = subprocess.run(["/usr/bin/python3", "-c", PEER, what, TRAIN if what == "cv" else TPE_TRAIN, str(trials)],
+                         check=True,
                          stdout=subprocess.PIPE, text=True).stdout
     r = json.loads(out.strip().splitlines()[-1])
     r["seconds"] = time.perf_counter() - t0
@@ -122,9 +127,13 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--only", choices=["cv", "tpe"])
+    ap.add_argument("--tpe-data", default="KDDTrain+",
+                    help="the NSL-KDD file of the TPE comparison: KDDTrain+ or KDDTrain+_20Percent (25,192 rows)")
     ap.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    global TPE_TRAIN
+    TPE_TRAIN = os.path.join(NSL, args.tpe_data + ".txt.gz")
     rows = []
     for what in ["cv", "tpe"]:
         if args.only and what != args.only:
@@ -139,8 +148,9 @@ def main():
         p = min(p_runs, key=lambda r: r["seconds"])
         rows.append((what, v, p, loads))
     lines = [SECTION, "",
-             "NSL-KDD KDDTrain+ binary (125,973 rows), `bench/tune_cv.py --repeat %d --trials %d`; wall seconds of the "
-             "whole process, best of %d, peers at their default threads." % (args.repeat, args.trials, args.repeat), "",
+             "NSL-KDD binary: cv on KDDTrain+ (125,973 rows), TPE on %s; `bench/tune_cv.py --repeat %d --trials %d "
+             "--tpe-data %s`; wall seconds of the whole process, best of %d, peers at their default threads."
+             % (args.tpe_data, args.repeat, args.trials, args.tpe_data, args.repeat), "",
              "| what | vigil ROC-AUC | vigil s | peer | peer ROC-AUC | peer s | vigil / peer time | load avg |",
              "|---|---:|---:|---|---:|---:|---:|---|"]
     for what, v, p, loads in rows:
