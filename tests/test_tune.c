@@ -16,8 +16,9 @@
 #include "vigil/rng.h"
 #include "vigil/table.h"
 #include "vigil/tune.h"
+#include "eval/tpe.h"
 
-static vg_table *make_table(void)
+static vg_table *make_table_n(int rows)
 {
     vg_table *t = vg_table_new("tune-test");
     size_t a, b, l;
@@ -26,7 +27,7 @@ static vg_table *make_table(void)
     vg_table_add_column(t, "label", VG_COLUMN_CATEGORICAL, &l);
     vg_rng rng;
     vg_rng_seed(&rng, 4, 0);
-    for (int r = 0; r < 300; r++) {
+    for (int r = 0; r < rows; r++) {
         double x = vg_rng_normal(&rng), y = vg_rng_normal(&rng);
         const char *lab = x * y + 0.3 * vg_rng_normal(&rng) > 0 ? "attack" : "normal";
         vg_table_push_number(t, a, x);
@@ -35,6 +36,8 @@ static vg_table *make_table(void)
     }
     return t;
 }
+
+static vg_table *make_table(void) { return make_table_n(300); }
 
 static void test_axis_parse(void **state)
 {
@@ -127,11 +130,101 @@ static void test_grid_scores_are_cv_means(void **state)
     vg_table_free(t);
 }
 
+/* The proposal step alone: it goes where the good losses are, on a range
+ * and on a list, and is a function of (history, seed, stream). */
+static void test_tpe_suggest(void **state)
+{
+    (void)state;
+    vg_tune_axis ax[2];
+    assert_int_equal(vg_tune_axis_parse("learning_rate=0.0:1.0", &ax[0]), VG_OK);
+    assert_int_equal(vg_tune_axis_parse("criterion=a,b,c", &ax[1]), VG_OK);
+    enum { N = 60 };
+    double X[N * 2], loss[N], x[2], y[2];
+    vg_rng rng;
+    vg_rng_seed(&rng, 9, 1);
+    for (int i = 0; i < N; i++) {
+        X[2 * i] = vg_rng_uniform(&rng);
+        X[2 * i + 1] = (double)vg_rng_below(&rng, 3);
+        /* best at u = 0.4 with category c */
+        loss[i] = fabs(X[2 * i] - 0.4) + (X[2 * i + 1] == 2 ? 0 : 0.5);
+    }
+    int near = 0;
+    for (uint64_t stream = 0; stream < 20; stream++) {
+        vg_tpe_suggest(ax, 2, X, loss, N, 7, stream, x);
+        vg_tpe_suggest(ax, 2, X, loss, N, 7, stream, y);
+        assert_true(x[0] == y[0] && x[1] == y[1]);
+        assert_true(x[0] >= 0 && x[0] <= 1);
+        assert_true(x[1] == 0 || x[1] == 1 || x[1] == 2);
+        near += fabs(x[0] - 0.4) < 0.15 && x[1] == 2;
+    }
+    printf("tpe: %d of 20 proposals within 0.15 of the optimum with its category\n", near);
+    assert_true(near >= 16);  /* a uniform draw: 0.3 x 1/3 of them */
+    assert_int_equal(vg_tpe_n_good(5), 1);
+    assert_int_equal(vg_tpe_n_good(60), 6);
+    assert_int_equal(vg_tpe_n_good(1000), 25);
+    vg_tune_axis_free(&ax[0]), vg_tune_axis_free(&ax[1]);
+}
+
+/* TPE search and successive halving give the same trials for 1 and 2
+ * threads; halving promotes the best third of a rung and the best is on
+ * the last rung, on every row. */
+static void test_tpe_and_halving(void **state)
+{
+    (void)state;
+    vg_table *t = make_table_n(1000);
+    vg_tune_axis ax[2];
+    assert_int_equal(vg_tune_axis_parse("max_depth=1:6", &ax[0]), VG_OK);
+    assert_int_equal(vg_tune_axis_parse("learning_rate=0.02:0.5:log", &ax[1]), VG_OK);
+    vg_tune_params p = vg_tune_params_default();
+    p.cv.folds = 3;
+    p.search = VG_TUNE_TPE;
+    p.trials = 13;
+    vg_tune_result r1, r2;
+    vg_train_request rq1 = request(t, 1), rq2 = request(t, 2);
+    rq1.params = rq2.params = (const char *const[]){ "n_estimators=15" };
+    rq1.n_params = rq2.n_params = 1;
+    assert_int_equal(vg_tune_run(&rq1, ax, 2, &p, &r1), VG_OK);
+    assert_int_equal(vg_tune_run(&rq2, ax, 2, &p, &r2), VG_OK);
+    assert_int_equal(r1.n_trials, 13);
+    assert_int_equal(r1.n_rungs, 1);
+    for (size_t k = 0; k < 13; k++) {
+        for (size_t a = 0; a < 2; a++) assert_string_equal(r1.trials[k].params[a], r2.trials[k].params[a]);
+        assert_true(r1.trials[k].mean == r2.trials[k].mean);
+        assert_true(r1.trials[k].mean <= r1.trials[r1.best].mean);
+    }
+    assert_int_equal(r1.best, r2.best);
+    vg_tune_result_free(&r1), vg_tune_result_free(&r2);
+    /* halving: 1000 rows, 9 settings -> rungs of 333 and 1000 rows */
+    p.search = VG_TUNE_RANDOM;
+    p.trials = 9;
+    p.halving = 1;
+    assert_int_equal(vg_tune_run(&rq1, ax, 2, &p, &r1), VG_OK);
+    assert_int_equal(vg_tune_run(&rq2, ax, 2, &p, &r2), VG_OK);
+    assert_int_equal(r1.n_rungs, 2);
+    size_t top = 0;
+    for (size_t k = 0; k < 9; k++) {
+        assert_true(r1.trials[k].mean == r2.trials[k].mean && r1.trials[k].rung == r2.trials[k].rung);
+        if (r1.trials[k].rung == 1) {
+            top++;
+            assert_int_equal(r1.trials[k].rows, 1000);
+        } else {
+            assert_true(r1.trials[k].rows > 300 && r1.trials[k].rows < 400);
+        }
+    }
+    assert_int_equal(top, 3);
+    assert_int_equal(r1.trials[r1.best].rung, 1);
+    vg_tune_result_free(&r1), vg_tune_result_free(&r2);
+    vg_tune_axis_free(&ax[0]), vg_tune_axis_free(&ax[1]);
+    vg_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_axis_parse),
         cmocka_unit_test(test_grid_scores_are_cv_means),
+        cmocka_unit_test(test_tpe_suggest),
+        cmocka_unit_test(test_tpe_and_halving),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,12 @@ typedef struct vg_data_spec {
      * (--order; NULL: file order). Neither is ever a feature. */
     const char *entity;
     const char *order;
+    /* csv: IP address columns (--ip; vigil/ipfeat.h) made into network,
+     * class and flag features, beside those found by their values; geoip a
+     * GeoIP database (--geoip) that adds each one's country, or NULL. */
+    const char *const *ip;
+    size_t n_ip;
+    const char *geoip;
 } vg_data_spec;
 
 /* Read a data file as `spec` says (csv, kdd or a log format; plain or gzip).

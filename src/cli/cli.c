@@ -204,6 +204,7 @@ void cli_data_opts_free(cli_data_opts *o)
     cli_list_free(&o->ignore);
     cli_list_free(&o->categorical);
     cli_list_free(&o->text);
+    cli_list_free(&o->ip);
 }
 
 int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
@@ -267,6 +268,7 @@ int cli_data_opts_parse(cli_data_opts *o, int argc, char **argv, int *i)
     if ((r = cli_opt(argc, argv, i, "--categorical", &v)))
         return r > 0 ? (cli_list_add_csv(&o->categorical, v), 1) : r;
     if ((r = cli_opt(argc, argv, i, "--text", &v))) return r > 0 ? (cli_list_add_csv(&o->text, v), 1) : r;
+    if ((r = cli_opt(argc, argv, i, "--ip", &v))) return r > 0 ? (cli_list_add_csv(&o->ip, v), 1) : r;
     if ((r = cli_opt(argc, argv, i, "--seed", &v))) return r > 0 ? (cli_parse_u64("train", "--seed", v, &o->seed) ? -1 : 1) : r;
     if ((r = cli_opt(argc, argv, i, "--threads", &v)))
         return r > 0 ? (cli_parse_int("train", "--threads", v, 0, 256, &o->threads) ? -1 : 1) : r;
@@ -297,6 +299,10 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     int log_format = fmt->log != NULL;
     if (o->text.n && !fmt->infers_types) {
         cli_usage_error(cmd, "--text goes with CSV data (--format %s)", vg_format_default()->name);
+        return -1;
+    }
+    if (o->ip.n && !fmt->infers_types) {
+        cli_usage_error(cmd, "--ip goes with CSV data (--format %s)", vg_format_default()->name);
         return -1;
     }
     if (o->delimiter && !fmt->infers_types) {
@@ -349,6 +355,9 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
     spec->n_categorical = o->categorical.n;
     spec->text = o->text.items;
     spec->n_text = o->text.n;
+    spec->ip = o->ip.items;
+    spec->n_ip = o->ip.n;
+    spec->geoip = log_format ? NULL : o->log.geoip_path;  /* csv: the IP columns' country */
     spec->log = log_format ? &o->log : NULL;
     spec->delimiter = o->delimiter;
     return 0;

@@ -36,7 +36,7 @@ typedef struct cli_data_opts {
     const char *entity, *order;  /* event windows: --entity COL, --order COL */
     double split;  /* 0 = none */
     char delimiter; /* CSV field separator; 0 = detect */
-    cli_list ignore, categorical, text;
+    cli_list ignore, categorical, text, ip;
     uint64_t seed;
     int threads;
     vg_logfmt_options log;   /* --labels, --geoip, --max-entities, --entity-ttl, --task rule-score */

@@ -11,7 +11,8 @@
 
 static const char help[] =
     "usage: vigil tune --data FILE --model NAME --grid KEY=V1,V2,... [--grid KEY=LO:HI[:log]]...\n"
-    "                  [--search grid|random] [--trials N] [--folds K] [--metric NAME]\n"
+    "                  [--search grid|random|tpe] [--trials N] [--folds K] [--metric NAME]\n"
+    "                  [--halving] [--time-budget SECONDS]\n"
     "                  [--group COL | --time COL] [--param KEY=VALUE]... [--sampler NAME]\n"
     "                  [data options as for train] [--json] -o MODEL.vgm\n"
     "\n"
@@ -23,15 +24,22 @@ static const char help[] =
     "  --grid KEY=V1,V2   values to try; KEY=LO:HI or LO:HI:log a range (random search\n"
     "                     draws from it, grid search takes 5 points); whole-number ends\n"
     "                     give whole numbers. Repeatable: grid search tries every combination\n"
-    "  --search S         grid (default) or random\n"
-    "  --trials N         random search: trials (default 20); grid: at most N of them\n"
+    "  --search S         grid (default), random, or tpe (Bayesian: a tree-structured\n"
+    "                     Parzen estimator proposes each setting from the results so far,\n"
+    "                     after 10 random ones)\n"
+    "  --trials N         random and tpe: trials (default 20); grid: at most N of them\n"
+    "  --halving          successive halving: every setting on a third^R of the rows first,\n"
+    "                     the best third promoted to 3x the rows, until all rows\n"
+    "  --time-budget S    start no trial after S seconds (the trials that ran are kept)\n"
     "  --folds K          folds per trial (default 5); --group / --time deal them as cv does\n"
     "  --metric M         roc_auc (default), pr_auc, f1, accuracy, precision, recall,\n"
     "                     macro_f1, weighted_f1, log_loss, recall_at_fpr:F (recall at\n"
     "                     false-positive rate F on the out-of-fold scores); regression:\n"
     "                     rmse, mae, r2\n"
     "  --param KEY=VALUE  fixed parameters for every trial (a --grid key overrides)\n"
-    "  --json             one JSON object: the trials and the best\n";
+    "  --json             one JSON object: the trials and the best\n"
+    "Trials that need not wait for each other run side by side on --threads threads;\n"
+    "the results are the same for any thread count (a --time-budget aside).\n";
 
 int cmd_tune(int argc, char **argv)
 {
@@ -41,7 +49,8 @@ int cmd_tune(int argc, char **argv)
     cli_model_opts_init(&mo);
     cli_list grids = { 0 };
     const char *v, *out = NULL, *group = NULL, *time_col = NULL, *search = "grid", *metric = "roc_auc";
-    int json = 0, rc = VG_EXIT_USAGE, r, folds = 5, trials = 0;
+    int json = 0, rc = VG_EXIT_USAGE, r, folds = 5, trials = 0, halving = 0;
+    double budget = 0;
     vg_tune_axis *axes = NULL;
     size_t n_axes = 0;
     for (int i = 1; i < argc; i++) {
@@ -76,6 +85,10 @@ int cmd_tune(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--time-budget", &v))) {
+            if (r < 0 || cli_parse_double("tune", "--time-budget", v, 0.001, 1e9, &budget)) goto done;
+        } else if (cli_flag(argv, i, "--halving")) {
+            halving = 1;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
         } else {
@@ -93,8 +106,8 @@ int cmd_tune(int argc, char **argv)
         cli_usage_error("tune", "--grid KEY=V1,V2,... is required");
         goto done;
     }
-    if (strcmp(search, "grid") != 0 && strcmp(search, "random") != 0) {
-        cli_usage_error("tune", "--search: '%s' is not grid or random", search);
+    if (strcmp(search, "grid") != 0 && strcmp(search, "random") != 0 && strcmp(search, "tpe") != 0) {
+        cli_usage_error("tune", "--search: '%s' is not grid, random or tpe", search);
         goto done;
     }
     if (o.test || o.split > 0 || (group && time_col)) {
@@ -120,7 +133,9 @@ int cmd_tune(int argc, char **argv)
     if (cli_load_train_test("tune", &o, &spec, &t, &unused)) goto done;
     rq.table = t;
     vg_tune_params tp = vg_tune_params_default();
-    tp.search = strcmp(search, "random") == 0 ? VG_TUNE_RANDOM : VG_TUNE_GRID;
+    tp.search = strcmp(search, "random") == 0 ? VG_TUNE_RANDOM : strcmp(search, "tpe") == 0 ? VG_TUNE_TPE : VG_TUNE_GRID;
+    tp.halving = halving;
+    tp.time_budget = budget;
     tp.trials = (uint32_t)trials;
     tp.cv.folds = (uint32_t)folds;
     tp.cv.kind = group ? VG_FOLDS_GROUPED : time_col ? VG_FOLDS_TIME : VG_FOLDS_STRATIFIED;
@@ -150,6 +165,14 @@ int cmd_tune(int argc, char **argv)
     cJSON_AddStringToObject(srch, "metric", metric);
     cJSON_AddNumberToObject(srch, "folds", folds);
     cJSON_AddStringToObject(srch, "folds_kind", vg_folds_kind_str(tp.cv.kind));
+    cJSON_AddNumberToObject(srch, "seed", (double)rq.seed);
+    cJSON_AddBoolToObject(srch, "halving", halving);
+    cJSON_AddNumberToObject(srch, "rungs", res.n_rungs);
+    if (budget > 0) cJSON_AddNumberToObject(srch, "time_budget", budget);
+    cJSON_AddBoolToObject(srch, "budget_hit", res.budget_hit);
+    cJSON_AddNumberToObject(srch, "seconds", res.seconds);
+    cJSON *fixed = cJSON_AddArrayToObject(srch, "fixed_params");
+    for (size_t i = 0; i < mo.params.n; i++) cJSON_AddItemToArray(fixed, cJSON_CreateString(mo.params.items[i]));
     cJSON *arr = cJSON_AddArrayToObject(srch, "trials");
     for (size_t k = 0; k < res.n_trials; k++) {
         const vg_tune_trial *tr = &res.trials[k];
@@ -158,6 +181,10 @@ int cmd_tune(int argc, char **argv)
         cJSON_AddItemToObject(to, "mean", isfinite(tr->mean) ? cJSON_CreateNumber(tr->mean) : cJSON_CreateNull());
         cJSON_AddItemToObject(to, "std", isfinite(tr->std) ? cJSON_CreateNumber(tr->std) : cJSON_CreateNull());
         cJSON_AddNumberToObject(to, "seconds", tr->seconds);
+        if (res.n_rungs > 1) {
+            cJSON_AddNumberToObject(to, "rung", tr->rung);
+            cJSON_AddNumberToObject(to, "rows", (double)tr->rows);
+        }
         cJSON_AddItemToArray(arr, to);
     }
     cJSON_AddNumberToObject(srch, "best", (double)res.best);
@@ -185,16 +212,21 @@ int cmd_tune(int argc, char **argv)
         puts(s);
         cJSON_free(s);
     } else {
-        printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)\n\n", mo.model, search,
+        printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)", mo.model, search,
                res.n_trials, folds, vg_folds_kind_str(tp.cv.kind), metric, res.higher_better ? "higher" : "lower");
-        printf("%5s %10s %9s %9s  %s\n", "trial", "mean", "std", "seconds", "parameters");
+        if (res.n_rungs > 1) printf(", successive halving over %u rungs", res.n_rungs);
+        if (res.budget_hit) printf(", stopped by the %g s time budget", budget);
+        printf("\n\n%5s %10s %9s %9s  %s%s\n", "trial", "mean", "std", "seconds", res.n_rungs > 1 ? "rung     rows  " : "",
+               "parameters");
         for (size_t k = 0; k < res.n_trials; k++) {
             const vg_tune_trial *tr = &res.trials[k];
             printf("%4zu%c %10.5f %9.5f %9.2f  ", k + 1, k == res.best ? '*' : ' ', tr->mean, tr->std, tr->seconds);
+            if (res.n_rungs > 1) printf("%4u %8zu  ", tr->rung, tr->rows);
             for (size_t i = 0; i < tr->n_params; i++) printf("%s%s", i ? " " : "", tr->params[i]);
             putchar('\n');
         }
-        printf("\nbest: trial %zu, refitted on all %zu rows and saved to %s\n", res.best + 1, vg_table_rows(t), out);
+        printf("\nbest: trial %zu, refitted on all %zu rows and saved to %s (search %.1f s)\n", res.best + 1,
+               vg_table_rows(t), out, res.seconds);
     }
     rc = VG_EXIT_OK;
 free_all:

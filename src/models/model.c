@@ -5,6 +5,7 @@
 #include "vigil/format.h"
 #include "vigil/parallel.h"
 #include "vigil/urlfeat.h"
+#include "vigil/ipfeat.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,9 +46,14 @@ void vg_model_free(vg_model *m)
     vg_string_list_free(&m->ignore);
     vg_string_list_free(&m->categorical);
     vg_string_list_free(&m->text);
+    vg_string_list_free(&m->ip);
+    vg_free(m->ip_geoip);
     vg_classes_free(&m->classes);
     vg_pipeline_free(m->pipeline);
     vg_string_list_free(&m->params);
+    vg_free(m->sampler);
+    vg_string_list_free(&m->sampler_params);
+    vg_free(m->sampler_classes);
     if (m->learner) m->kind->adapt_free(m->learner);
     if (m->state && m->kind) m->kind->free(m->state);
     vg_free(m->data_name);
@@ -97,6 +103,47 @@ static vg_status add_text_features(vg_table *t, const char *const *text, size_t 
     return VG_OK;
 }
 
+static int listed(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, list[i]) == 0) return 1;
+    return 0;
+}
+
+/* IP columns: the forced ones (ip[0..n_ip), which must exist) and, when
+ * infer is set, every other text column whose values are all addresses
+ * (never the label, an --ignore'd, --text or entity column), each expanded
+ * into vigil/ipfeat.h's columns, the country from geoip when given. */
+static vg_status add_ip_features(vg_table *t, const vg_data_spec *spec, const char *const *ip, size_t n_ip, int infer,
+                                 const char *geoip)
+{
+    for (size_t i = 0; i < n_ip; i++)
+        if (vg_table_find(t, ip[i]) < 0)
+            return vg_fail(VG_ERR_INVALID, "--ip: %s has no column '%s'", vg_table_source(t), ip[i]);
+    size_t ncols = vg_table_cols(t);
+    uint8_t *is_ip = vg_calloc(ncols + 1, 1);
+    if (!is_ip) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    const char *label = spec ? vg_data_label(t, spec) : NULL;
+    size_t found = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        const char *name = vg_table_name(t, c);
+        if (listed(name, ip, n_ip)) is_ip[c] = 1;
+        else if (infer && spec && !(label && strcmp(name, label) == 0) &&
+                 !listed(name, spec->ignore, spec->n_ignore) && !listed(name, spec->text, spec->n_text) &&
+                 !(spec->entity && strcmp(name, spec->entity) == 0) && !vg_ipfeat_is_derived(t, name))
+            is_ip[c] = (uint8_t)vg_ipfeat_column_is_ip(t, c);
+        found += is_ip[c];
+    }
+    vg_geo *geo = NULL;
+    vg_status st = VG_OK;
+    if (found && geoip) st = vg_geo_open(geoip, &geo);
+    for (size_t c = 0; c < ncols && !st; c++)
+        if (is_ip[c]) st = vg_ipfeat_add_columns(t, c, geo);
+    vg_geo_free(geo);
+    vg_free(is_ip);
+    return st;
+}
+
 /* Labels are class names even when they look like numbers (0/1): make a
  * numeric label column categorical after reading. */
 static vg_status label_as_categories(vg_table *t, const char *label)
@@ -129,6 +176,7 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
     vg_free(cat);
     if (!st && spec->task != VG_TASK_REGRESSION) st = label_as_categories(*out, spec->label);
     if (!st) st = add_text_features(*out, spec->text, spec->n_text);
+    if (!st) st = add_ip_features(*out, spec, spec->ip, spec->n_ip, 1, spec->geoip);
     if (st && *out) {
         vg_table_free(*out);
         *out = NULL;
@@ -138,9 +186,27 @@ vg_status vg_data_read(const char *path, const vg_data_spec *spec, vg_table **ou
 
 vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg_table *like, vg_table **out)
 {
+    /* The IP columns of `like` (found there by their values) are IP
+     * columns here too, whatever this file's values look like. */
+    size_t n_like_cols = vg_table_cols(like), n_ip = 0;
+    const char **ip = vg_calloc(spec->n_ip + n_like_cols + 1, sizeof *ip);
+    if (!ip) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < spec->n_ip; i++) ip[n_ip++] = spec->ip[i];
+    char probe[600];
+    for (size_t j = 0; j < n_like_cols; j++) {
+        const char *nm = vg_table_name(like, j);
+        snprintf(probe, sizeof probe, "%s.ip_net24", nm);
+        if (vg_table_find(like, probe) >= 0 && !listed(nm, spec->ip, spec->n_ip)) ip[n_ip++] = nm;
+    }
+    vg_data_spec s1 = *spec;
+    s1.ip = ip, s1.n_ip = n_ip;
+    spec = &s1;
     vg_status st = vg_data_read(path, spec, out);
     const vg_format *f = vg_data_format(spec);
-    if (st || !f->infers_types) return st;  /* other formats fix their types */
+    if (st || !f->infers_types) {
+        vg_free(ip);
+        return st;  /* other formats fix their types */
+    }
     /* Columns categorical in `like` but read as numbers here. Only then is
      * the file read again, with them forced, so categories keep the file's
      * own text ("1.50" stays "1.50", as in training). */
@@ -149,6 +215,7 @@ vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg
     if (!cat) {
         vg_table_free(*out);
         *out = NULL;
+        vg_free(ip);
         return vg_fail(VG_ERR_NOMEM, "out of memory");
     }
     for (size_t i = 0; i < spec->n_categorical; i++) cat[n++] = spec->categorical[i];
@@ -167,12 +234,17 @@ vg_status vg_data_read_like(const char *path, const vg_data_spec *spec, const vg
         st = vg_data_read(path, &again, out);
     }
     vg_free(cat);
+    vg_free(ip);
     return st;
 }
 
 /* 1 if input `name` is a feature made from a --text column ("url.url_length"). */
 static int derived_from_text(const vg_model *m, const char *name)
 {
+    for (size_t i = 0; i < m->ip.n; i++) {
+        size_t n = strlen(m->ip.items[i]);
+        if (strncmp(name, m->ip.items[i], n) == 0 && strncmp(name + n, ".ip_", 4) == 0) return 1;
+    }
     for (size_t i = 0; i < m->text.n; i++) {
         size_t n = strlen(m->text.items[i]);
         if (strncmp(name, m->text.items[i], n) == 0 && strncmp(name + n, ".url_", 5) == 0) return 1;
@@ -193,7 +265,7 @@ const char *vg_data_label(const vg_table *t, const vg_data_spec *spec)
             size_t n = strlen(spec->text[i]);
             derived = strncmp(name, spec->text[i], n) == 0 && name[n] == '.';
         }
-        if (!derived) break;
+        if (!derived && !vg_ipfeat_is_derived(t, name)) break;
         c--;
     }
     return vg_table_name(t, c - 1);
@@ -217,7 +289,7 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     /* Force the types the pipeline was fitted with, so the same text never
      * changes meaning between training and prediction. */
     size_t n_in = vg_pipeline_n_inputs(m->pipeline);
-    const char **cat = vg_calloc(n_in + m->text.n + 1, sizeof *cat);  /* +1: never zero bytes */
+    const char **cat = vg_calloc(n_in + m->text.n + m->ip.n + 1, sizeof *cat);  /* +1: never zero bytes */
     const char **num = vg_calloc(n_in + 1, sizeof *num);
     if (!cat || !num) {
         vg_free(cat), vg_free(num);
@@ -231,6 +303,7 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
         else num[nn++] = name;
     }
     for (size_t i = 0; i < m->text.n; i++) cat[nc++] = m->text.items[i];
+    for (size_t i = 0; i < m->ip.n; i++) cat[nc++] = m->ip.items[i];
     rp.categorical = cat;
     rp.n_categorical = nc;
     rp.numeric = num;
@@ -243,6 +316,11 @@ vg_status vg_model_read_data(const vg_model *m, const char *path, vg_table **out
     for (size_t i = 0; i < m->text.n && !st; i++)
         if (vg_table_find(*out, m->text.items[i]) >= 0)
             st = add_text_features(*out, (const char *const *)&m->text.items[i], 1);
+    /* The model's IP columns, as in training; an absent one leaves its
+     * features absent (imputed). */
+    for (size_t i = 0; i < m->ip.n && !st; i++)
+        if (vg_table_find(*out, m->ip.items[i]) >= 0)
+            st = add_ip_features(*out, NULL, (const char *const *)&m->ip.items[i], 1, 0, m->ip_geoip);
     if (st && *out) {
         vg_table_free(*out);
         *out = NULL;

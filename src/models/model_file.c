@@ -78,6 +78,8 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     kv_list(&mw, "ignore", m->ignore.items, m->ignore.n);
     kv_list(&mw, "categorical", m->categorical.items, m->categorical.n);
     kv_list(&mw, "text", m->text.items, m->text.n);
+    if (m->ip.n) kv_list(&mw, "ip", m->ip.items, m->ip.n);
+    kv_str(&mw, "ip.geoip", m->ip_geoip);
     kv_list(&mw, "classes", m->classes.names, m->classes.n);
     kv_str(&mw, "classes.positive_value", m->classes.positive_value);
     kv_str(&mw, "classes.negative_value", m->classes.negative_value);
@@ -95,6 +97,13 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
     }
     kv_str(&mw, "model", m->kind->name);
     kv_list(&mw, "params", m->params.items, m->params.n);
+    if (m->sampler) {
+        kv_str(&mw, "sampler.name", m->sampler);
+        kv_list(&mw, "sampler.params", m->sampler_params.items, m->sampler_params.n);
+        kv_int(&mw, "sampler.rows_before", (int64_t)m->sampler_rows_before);
+        kv_int(&mw, "sampler.rows_after", (int64_t)m->sampler_rows_after);
+        kv_str(&mw, "sampler.classes", m->sampler_classes);
+    }
     kv_int(&mw, "seed", (int64_t)m->seed);
     kv_int(&mw, "threads", m->threads);
     kv_int(&mw, "train_rows", (int64_t)m->train_rows);
@@ -242,9 +251,10 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
         return vg_fail(VG_ERR_FORMAT, "%s: unknown data format '%s'", file, m->format);
     m->log_label = vg_strdup(meta_str(mt, "log.label"));
     m->log_geoip = vg_strdup(meta_str(mt, "log.geoip"));
+    m->ip_geoip = vg_strdup(meta_str(mt, "ip.geoip"));
     vg_string_list classes = { 0 };
     if ((st = meta_list(mt, "ignore", file, &m->ignore)) || (st = meta_list(mt, "categorical", file, &m->categorical)) ||
-        (st = meta_list(mt, "text", file, &m->text)) ||
+        (st = meta_list(mt, "text", file, &m->text)) || (st = meta_list(mt, "ip", file, &m->ip)) ||
         (st = meta_list(mt, "params", file, &m->params)) || (st = meta_list(mt, "classes", file, &classes)))
         return st;
     m->classes.n = (uint32_t)classes.n;
@@ -281,6 +291,14 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
         m->window = (uint32_t)e->i;
         m->entity = vg_strdup(meta_str(mt, "window.entity"));
         m->order = vg_strdup(meta_str(mt, "window.order"));
+    }
+    if (meta_str(mt, "sampler.name")) {
+        /* Files from before the sampler was recorded have none of these. */
+        m->sampler = vg_strdup(meta_str(mt, "sampler.name"));
+        m->sampler_classes = vg_strdup(meta_str(mt, "sampler.classes"));
+        if ((st = meta_list(mt, "sampler.params", file, &m->sampler_params))) return st;
+        if ((e = meta_get(mt, "sampler.rows_before", KV_INT)) && e->i >= 0) m->sampler_rows_before = (uint64_t)e->i;
+        if ((e = meta_get(mt, "sampler.rows_after", KV_INT)) && e->i >= 0) m->sampler_rows_after = (uint64_t)e->i;
     }
     if ((e = meta_get(mt, "seed", KV_INT))) m->seed = (uint64_t)e->i;
     if ((e = meta_get(mt, "threads", KV_INT))) m->threads = (int)e->i;
@@ -420,6 +438,14 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     vg_model_params_describe(m, out);
     vg_wbuf_printf(out, "\n");
     put_list(out, "given", &m->params);
+    if (m->sampler) {
+        vg_wbuf_printf(out, "sampler         %s", m->sampler);
+        for (size_t i = 0; i < m->sampler_params.n; i++)
+            vg_wbuf_printf(out, "%s%s", i ? ", " : " (", m->sampler_params.items[i]);
+        vg_wbuf_printf(out, "%s on the training rows: %llu -> %llu rows (%s)\n", m->sampler_params.n ? ")" : "",
+                       (unsigned long long)m->sampler_rows_before, (unsigned long long)m->sampler_rows_after,
+                       m->sampler_classes ? m->sampler_classes : "?");
+    }
     if (m->window) {
         vg_wbuf_printf(out, "windows         each event with the last %u events of its '%s'", m->window, m->entity);
         if (m->order) vg_wbuf_printf(out, ", in order of '%s'", m->order);
@@ -428,6 +454,8 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
     put_list(out, "ignored", &m->ignore);
     put_list(out, "categorical", &m->categorical);
     put_list(out, "text columns", &m->text);
+    put_list(out, "ip columns", &m->ip);
+    if (m->ip.n && m->ip_geoip) vg_wbuf_printf(out, "ip countries    from %s\n", m->ip_geoip);
     vg_wbuf_printf(out, "trained on      %zu rows of %s (checksum %016llx), seed %llu, %.3f s\n", m->train_rows,
         m->data_name ? m->data_name : "?", (unsigned long long)m->data_checksum, (unsigned long long)m->seed,
         m->train_seconds);

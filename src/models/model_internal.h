@@ -19,6 +19,8 @@ struct vg_model {
     vg_string_list ignore;
     vg_string_list categorical;     /* columns forced categorical when reading */
     vg_string_list text;            /* text columns expanded into URL features when reading */
+    vg_string_list ip;              /* IP columns expanded into vigil/ipfeat.h features when reading */
+    char *ip_geoip;                 /* the GeoIP database of their country feature, or NULL */
     vg_classes classes;
     /* The operating point saved at training: NaN = the decision default. */
     double threshold;
@@ -40,6 +42,13 @@ struct vg_model {
     vg_pipeline *pipeline;
     const vg_estimator_kind *kind;
     vg_string_list params;          /* "key=value" as given */
+    /* The sampler that resampled the training rows (NULL: none), its
+     * "key=value" parameters as given, the rows before and after it and the
+     * same per class ("normal 800 -> 800, attack 200 -> 800"). */
+    char *sampler;
+    vg_string_list sampler_params;
+    uint64_t sampler_rows_before, sampler_rows_after;
+    char *sampler_classes;
     void *state;
     void *learner;                  /* vg_model_adapt: the family's learner, whose state replaces `state` */
     /* Training metadata. */

@@ -273,6 +273,29 @@ static int made_from(const char *name, const char *text)
     return strncmp(name, text, n) == 0 && strncmp(name + n, ".url_", 5) == 0;
 }
 
+/* 1 if column `name` of t is an IP column: its features sit beside it. */
+static int is_ip_column(const vg_table *t, const char *name)
+{
+    char probe[600];
+    snprintf(probe, sizeof probe, "%s.ip_net24", name);
+    return vg_table_find(t, probe) >= 0;
+}
+
+/* The IP columns of t (found by their values or given by --ip), which
+ * prediction expands again. */
+static vg_status copy_ip_columns(vg_model *m, const vg_table *t, const char *geoip)
+{
+    size_t n = 0, ncols = vg_table_cols(t);
+    const char **names = vg_calloc(ncols + 1, sizeof *names);
+    if (!names) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t c = 0; c < ncols; c++)
+        if (is_ip_column(t, vg_table_name(t, c))) names[n++] = vg_table_name(t, c);
+    vg_status st = vg_string_list_copy(&m->ip, names, n);
+    vg_free(names);
+    if (!st && n && geoip && !(m->ip_geoip = vg_strdup(geoip))) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    return st;
+}
+
 /* The feature columns (text_sparse: the --text columns become n-gram inputs
  * of the pipeline, so their URL feature columns are left out). */
 static vg_status choose_features(const vg_train_request *rq, size_t label_col, int text_sparse, size_t **cols,
@@ -301,6 +324,7 @@ static vg_status choose_features(const vg_train_request *rq, size_t label_col, i
         if ((roles[0] && strcmp(name, roles[0]) == 0) || (roles[1] && strcmp(name, roles[1]) == 0))
             continue;  /* who and when: the windows' keys, never features */
         if (in_list(name, rq->data.text, rq->data.n_text)) continue;  /* its URL features or its n-grams are */
+        if (is_ip_column(t, name)) continue;  /* its networks, class and flags are (vigil/ipfeat.h) */
         int derived = 0;
         for (size_t i = 0; text_sparse && i < rq->data.n_text && !derived; i++) derived = made_from(name, rq->data.text[i]);
         if (derived) continue;
@@ -382,6 +406,7 @@ static vg_status copy_spec(vg_model *m, const vg_train_request *rq, const char *
     vg_status st = vg_string_list_copy(&m->ignore, rq->data.ignore, rq->data.n_ignore);
     if (!st) st = vg_string_list_copy(&m->categorical, rq->data.categorical, rq->data.n_categorical);
     if (!st) st = vg_string_list_copy(&m->text, rq->data.text, rq->data.n_text);
+    if (!st) st = copy_ip_columns(m, rq->table, rq->data.geoip);
     if (!st) st = copy_params(m, rq);
     if (vg_logfmt_find(m->format)) {  /* a log format: its options are the model's */
         vg_logfmt_options lo = rq->data.log ? *rq->data.log : vg_logfmt_options_default();
@@ -458,6 +483,40 @@ static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, do
     snprintf(by, sizeof by, "contamination %g of the %zu %srows fitted", contamination, rows,
              rq->fit_on_normal ? "normal " : "");
     return (m->threshold_by = vg_strdup(by)) ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
+}
+
+/* Resample the training rows and record in m what the sampler did: its
+ * name and parameters, and the rows per class before and after, which
+ * `vigil inspect` shows (the rows a model saw are not the file's rows). */
+static vg_status run_sampler(const vg_train_request *rq, vg_model *m, vg_matrix *X, int32_t **y, float **weights)
+{
+    uint32_t k = m->classes.n;
+    size_t *before = vg_calloc(2 * (size_t)k + 1, sizeof *before), *after = before ? before + k : NULL;
+    if (!before) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    size_t rows_before = X->rows;
+    for (size_t r = 0; r < X->rows; r++)
+        if ((*y)[r] >= 0 && (uint32_t)(*y)[r] < k) before[(*y)[r]]++;
+    vg_status st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
+                                  vg_pipeline_features(m->pipeline), k, rq->seed, rq->threads, X, y, weights);
+    if (!st) {
+        for (size_t r = 0; r < X->rows; r++)
+            if ((*y)[r] >= 0 && (uint32_t)(*y)[r] < k) after[(*y)[r]]++;
+        vg_wbuf w;
+        vg_wbuf_init(&w);
+        for (uint32_t c = 0; c < k; c++)
+            vg_wbuf_printf(&w, "%s%s: %zu -> %zu", c ? ", " : "", m->classes.names[c], before[c], after[c]);
+        vg_wbuf_u8(&w, 0);
+        m->sampler = vg_strdup(rq->sampler);
+        m->sampler_classes = w.failed ? NULL : vg_strdup((const char *)w.data);
+        m->sampler_rows_before = rows_before;
+        m->sampler_rows_after = X->rows;
+        if (w.failed || !m->sampler || !m->sampler_classes ||
+            vg_string_list_copy(&m->sampler_params, rq->sampler_params, rq->n_sampler_params))
+            st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        vg_wbuf_free(&w);
+    }
+    vg_free(before);
+    return st;
 }
 
 static vg_status train_model(const vg_train_request *rq, vg_model **out)
@@ -560,10 +619,7 @@ static vg_status train_model(const vg_train_request *rq, vg_model **out)
                      "(use class_weight=balanced)", kind->name);
         goto err;
     }
-    if (rq->sampler && (st = vg_sampler_run(rq->sampler, rq->sampler_params, rq->n_sampler_params,
-                                            vg_pipeline_features(m->pipeline), m->classes.n, rq->seed, rq->threads,
-                                            &X, &y, &weights)))
-        goto err;
+    if (rq->sampler && (st = run_sampler(rq, m, &X, &y, &weights))) goto err;
     vg_train_set ts = { .X = sparse ? NULL : &X, .Xs = sparse ? &Xs : NULL,
                         .features = vg_pipeline_features(m->pipeline), .y = regression || anomaly ? NULL : y,
                         .weight = weights, .n_classes = anomaly ? 1 : m->classes.n, .target = target,

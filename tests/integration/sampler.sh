@@ -27,6 +27,21 @@ expect_ok "cv --sampler smote" "$VIGIL" cv --data "$WORK/train.txt" --format kdd
 sum=$(grep -oE '"test_rows":[0-9]+' "$WORK/out" | cut -d: -f2 | paste -sd+ | bc)
 [[ $sum == 8000 ]] && pass "cv scores the 8000 real rows, once each" || fail "cv test rows add up to $sum"
 
+# The sampler is recorded in the model: name, parameters, rows before and after.
+expect_ok "train binary tree --sampler random-under" "$VIGIL" train --data "$WORK/train.txt" --format kdd --task binary \
+  --model tree --param max_depth=3 --sampler random-under --sampler-param sampling_strategy=1 -o "$WORK/s.vgm"
+expect_ok "inspect the sampled model" "$VIGIL" inspect "$WORK/s.vgm"
+normal=$(cut -d, -f42 "$WORK/train.txt" | grep -cx normal); attack=$((8000 - normal)); minority=$(( normal < attack ? normal : attack ))
+majority=$(( normal < attack ? attack : normal )); after=$(( 2 * minority ))
+grep -qE "^sampler +random-under \(sampling_strategy=1\) on the training rows: 8000 -> $after rows" "$WORK/out" &&
+  pass "inspect shows the sampler, its parameter and 8000 -> $after rows" ||
+  fail "inspect's sampler line: $(grep -i sampler "$WORK/out") (wanted 8000 -> $after)"
+grep -qE ": $majority -> $minority\b" "$WORK/out" && pass "and the majority class $majority -> $minority" ||
+  fail "per-class counts: $(grep -i sampler "$WORK/out")"
+"$VIGIL" train --data "$WORK/train.txt" --format kdd --model tree --param max_depth=3 -o "$WORK/ns.vgm" >/dev/null
+expect_ok "inspect a model without a sampler" "$VIGIL" inspect "$WORK/ns.vgm"
+grep -q '^sampler' "$WORK/out" && fail "a sampler line without a sampler" || pass "no sampler line without a sampler"
+
 expect_error "unknown sampler" "unknown sampler 'smoke'" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
   --sampler smoke -o "$WORK/x.vgm"
 expect_error "unknown sampler parameter" "k_neighbours" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
