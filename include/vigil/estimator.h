@@ -151,6 +151,14 @@ typedef struct vg_estimator_kind {
     vg_status (*adapt_rows)(void *learner, const vg_matrix *X, float *out);
     const void *(*adapt_state)(const void *learner);
     void (*adapt_free)(void *learner);
+    /* Optional, with the adapt hooks: the learner's memory beyond its fitted
+     * state (recent rows, counters), so a restart continues where it stopped.
+     * adapt_save appends it to w; adapt_load makes a learner from a fitted
+     * state and those bytes, with adapt_new's window and refresh (0: the saved
+     * ones), validating all it reads (VG_ERR_FORMAT, never a crash). */
+    vg_status (*adapt_save)(const void *learner, vg_wbuf *w);
+    vg_status (*adapt_load)(const void *state, vg_rbuf *r, uint32_t window, uint32_t refresh, uint64_t seed,
+                            void **learner);
 } vg_estimator_kind;
 
 /* NULL if k's declarations are consistent (required functions present,

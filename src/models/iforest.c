@@ -453,6 +453,18 @@ static void iforest_adapt_free(void *learner)
     vg_iforest_window_free(learner);
 }
 
+static vg_status iforest_adapt_save(const void *learner, vg_wbuf *w)
+{
+    return vg_iforest_window_save(learner, w);
+}
+
+static vg_status iforest_adapt_load(const void *state, vg_rbuf *r, uint32_t window, uint32_t refresh, uint64_t seed,
+                                    void **learner)
+{
+    vg_iforest_window_params p = { .window = window, .refresh = refresh };
+    return vg_iforest_window_load(state, r, p, seed, (vg_iforest_window **)learner);
+}
+
 const vg_estimator_kind vg_iforest_kind = {
     .name = "iforest",
     .summary = "isolation forest without labels (anomaly score 2^(-E[h]/c)); native categories, extended variant",
@@ -481,4 +493,6 @@ const vg_estimator_kind vg_iforest_kind = {
     .adapt_rows = iforest_adapt_rows,
     .adapt_state = iforest_adapt_state,
     .adapt_free = iforest_adapt_free,
+    .adapt_save = iforest_adapt_save,
+    .adapt_load = iforest_adapt_load,
 };

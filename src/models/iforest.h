@@ -145,5 +145,18 @@ vg_status vg_iforest_window_observe(vg_iforest_window *w, const float *row, floa
 const vg_iforest *vg_iforest_window_forest(const vg_iforest_window *w);
 /* Trees replaced so far. */
 uint64_t vg_iforest_window_replaced(const vg_iforest_window *w);
+/* The most events a window or a refresh interval may span (the ring's
+ * memory is window x n_features floats). */
+#define VG_IFOREST_WINDOW_MAX (1u << 24)
+/* The learner's memory beyond its forest (ring, counters), for a restart:
+ * u32 version (1), u32 n_features, u32 window, u32 refresh, u32 filled,
+ * u32 pos, u64 seen, u64 replaced, then f32 rows[filled][n_features],
+ * oldest first. */
+vg_status vg_iforest_window_save(const vg_iforest_window *w, vg_wbuf *out);
+/* A learner over forest f (copied) restored from what _save wrote. A
+ * window or refresh of 0 in p means the saved one; a smaller window keeps
+ * the newest rows. VG_ERR_FORMAT for anything that does not fit f. */
+vg_status vg_iforest_window_load(const vg_iforest *f, vg_rbuf *r, vg_iforest_window_params p, uint64_t seed,
+                                 vg_iforest_window **out);
 
 #endif

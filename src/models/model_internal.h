@@ -42,6 +42,8 @@ struct vg_model {
     vg_string_list params;          /* "key=value" as given */
     void *state;
     void *learner;                  /* vg_model_adapt: the family's learner, whose state replaces `state` */
+    uint8_t *adapt_saved;           /* a learner's memory read from the file (ADPT), restored by vg_model_adapt */
+    size_t adapt_saved_len;
     /* Training metadata. */
     uint64_t seed;
     int threads;
