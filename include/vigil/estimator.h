@@ -159,6 +159,10 @@ typedef struct vg_estimator_kind {
     vg_status (*adapt_save)(const void *learner, vg_wbuf *w);
     vg_status (*adapt_load)(const void *state, vg_rbuf *r, uint32_t window, uint32_t refresh, uint64_t seed,
                             void **learner);
+    /* Optional: the encoding these parameters need, for a family whose
+     * encoding depends on them (the hybrid takes its supervised family's);
+     * NULL: `encoding` above. */
+    vg_encoding (*params_encoding)(const void *params);
 } vg_estimator_kind;
 
 /* NULL if k's declarations are consistent (required functions present,
@@ -191,6 +195,7 @@ extern VG_API const vg_estimator_kind vg_iforest_kind; /* "iforest" (anomaly sco
 extern VG_API const vg_estimator_kind vg_svm_kind;     /* "svm" */
 extern VG_API const vg_estimator_kind vg_lstm_kind;    /* "lstm" */
 extern VG_API const vg_estimator_kind vg_gru_kind;     /* "gru" */
+extern VG_API const vg_estimator_kind vg_hybrid_kind;  /* "hybrid": --model F --param stack_anomaly=A */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

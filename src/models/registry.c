@@ -23,6 +23,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_svm_kind,
     &vg_lstm_kind,
     &vg_gru_kind,
+    &vg_hybrid_kind,
     NULL,
 };
 
