@@ -109,7 +109,7 @@ FAMILIES = {
                 score=lof_score, encoding="onehot_scaled", targets=dict(fit=3, score=3), max_fit_rows=20000,
                 max_test_rows=10000),
     "autoencoder": dict(model="autoencoder", params=[], peer="PyTorch autoencoder", fit=ae_fit, score=ae_score,
-                        encoding="onehot_scaled", targets=dict(fit=2, score=1), max_fit_rows=30000, reps=1),
+                        encoding="onehot_scaled", targets=dict(fit=2, score=1), max_fit_rows=15000, reps=1),
 }
 
 KDD_CATEGORICAL = [1, 2, 3]

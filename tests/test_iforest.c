@@ -800,6 +800,39 @@ static void test_window_restart(void **state)
     dataset_free(&d);
 }
 
+/* The flat scoring layout (every tree padded to a perfect tree) gives the
+ * same floats as the node walk, for ordinary rows and for NaN, unseen and
+ * out-of-range codes; a forest with oblique cuts has no flat layout. */
+static void test_flat_layout_same_scores(void **state)
+{
+    (void)state;
+    dataset d = blobs(3000, 5, 12);
+    const char *kv[] = { "n_estimators", "60", NULL };
+    vg_iforest *f = fit_with(kv, &d, 5, 2);
+    assert_non_null(f->flat);
+    vg_matrix T;
+    assert_int_equal(vg_matrix_alloc(&T, 1003, 5), VG_OK);
+    memcpy(T.data, d.X.data, 1000 * 5 * sizeof *T.data);
+    const float odd[3][5] = { { NAN, 0.5f, NAN, 2.0f, NAN }, { 9.0f, -9.0f, 0.0f, 0.0f, 77.0f },
+                              { 0.1f, 0.1f, 1e30f, -1e30f, 2.5f } };
+    memcpy(T.data + 1000 * 5, odd, sizeof odd);
+    float *a = scores(f, &T, 2);
+    struct vg_iforest_flat *flat = f->flat;
+    f->flat = NULL;
+    float *b = scores(f, &T, 1);
+    f->flat = flat;
+    assert_memory_equal(a, b, T.rows * sizeof *a);
+    for (size_t r = 0; r < T.rows; r++) assert_true(a[r] == vg_iforest_score_row(f, T.data + r * 5));
+    free(a), free(b);
+    const char *ext[] = { "n_estimators", "5", "extension_level", "1", NULL };
+    vg_iforest *g = fit_with(ext, &d, 5, 1);
+    assert_null(g->flat);
+    K->free(g);
+    K->free(f);
+    vg_matrix_free(&T);
+    dataset_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -814,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_constant_data),
         cmocka_unit_test(test_window_adapts),
         cmocka_unit_test(test_window_restart),
+        cmocka_unit_test(test_flat_layout_same_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,7 @@ vg_iforest *vg_iforest_alloc(uint32_t n_features, uint32_t n_trees, uint32_t n_n
 
 void vg_iforest_free(vg_iforest *f)
 {
+    if (f) vg_free(f->flat);
     vg_free(f);
 }
 
@@ -267,6 +268,7 @@ vg_status vg_iforest_finish(vg_iforest *f)
     vg_free(depth_of);
     f->c_psi = vg_iforest_c(f->psi);
     f->h0 = h0 / f->n_trees;
+    if (st == VG_OK) vg_iforest_flatten(f);
     return st;
 }
 

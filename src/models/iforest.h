@@ -73,6 +73,7 @@ typedef struct vg_iforest {
     uint32_t *term_feature;   /* n_terms */
     float *term_weight;       /* n_terms */
     float *term_share;        /* n_terms: the term's share of an oblique cut's credit in explanations */
+    struct vg_iforest_flat *flat; /* the scoring layout (iforest_score.c), derived, own allocation; NULL: none */
 } vg_iforest;
 
 /* c(n), the average path length of an unsuccessful search in a binary search
@@ -94,6 +95,12 @@ vg_status vg_iforest_finish(vg_iforest *f);
 
 /* Fit (iforest_grow.c); params is the family's parameter struct. */
 vg_status vg_iforest_grow(const void *params, const vg_train_set *ts, const vg_fit_options *opt, vg_iforest **out);
+
+/* Build f->flat, the scoring layout (every tree padded to a perfect tree,
+ * iforest_score.c), when the forest suits it (no oblique cut, shallow
+ * trees); otherwise, or out of memory, scoring walks the nodes. Called by
+ * vg_iforest_finish; the scores are the same floats either way. */
+void vg_iforest_flatten(vg_iforest *f);
 
 /* Sum over the trees of the path length of one row (iforest_score.c). */
 double vg_iforest_path_sum(const vg_iforest *f, const float *row);

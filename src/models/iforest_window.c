@@ -58,6 +58,7 @@ vg_status vg_iforest_window_new(const vg_iforest *f, vg_iforest_window_params p,
     memcpy(c->term_feature, f->term_feature, (size_t)f->n_terms * sizeof *c->term_feature);
     memcpy(c->term_weight, f->term_weight, (size_t)f->n_terms * sizeof *c->term_weight);
     memcpy(c->term_share, f->term_share, (size_t)f->n_terms * sizeof *c->term_share);
+    vg_iforest_flatten(c);
     for (uint32_t i = 0; i < f->n_features; i++)
         w->features[i] = f->n_categories[i] ? (vg_feature){ "column", VG_FEATURE_CATEGORICAL, f->n_categories[i] }
                                             : (vg_feature){ "column", VG_FEATURE_NUMERIC, 0 };
