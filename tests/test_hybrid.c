@@ -248,6 +248,15 @@ static void test_params(void **state)
     free(p);
     assert_null(vg_estimator_check(H));
     assert_ptr_equal(vg_estimator_find("hybrid"), H);
+    /* Every family over single dense rows takes part on its side. */
+    for (const vg_estimator_kind *const *k = vg_estimator_all(); *k; k++) {
+        if (*k == H || ((*k)->inputs & VG_ESTIMATOR_IN_WINDOW) || !((*k)->inputs & VG_ESTIMATOR_IN_DENSE)) continue;
+        void *q = malloc(H->params_size);
+        H->params_default(q);
+        const char *key = (*k)->needs_labels ? "model" : "stack_anomaly";
+        if (H->params_set(q, key, (*k)->name) != VG_OK) fail_msg("%s=%s: %s", key, (*k)->name, vg_last_error());
+        free(q);
+    }
 }
 
 int main(void)
