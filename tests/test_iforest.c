@@ -713,6 +713,126 @@ static void test_window_adapts(void **state)
     dataset_free(&d);
 }
 
+/* A restart continues where it stopped: a learner saved halfway and
+ * restored (same window) scores the rest of the stream exactly as one that
+ * never stopped, and ends with the same forest; a smaller window keeps the
+ * newest rows; a state that does not fit the forest is refused. */
+static void test_window_restart(void **state)
+{
+    (void)state;
+    dataset d = blobs(2000, 4, 9);
+    const char *kv[] = { "n_estimators", "20", NULL };
+    vg_iforest *f = fit_with(kv, &d, 3, 2);
+    vg_iforest_window_params wp = { .window = 700, .refresh = 5 };
+    vg_iforest_window *a, *b = NULL, *c = NULL;
+    assert_int_equal(vg_iforest_window_new(f, wp, 42, &a), VG_OK);
+    vg_rng rng;
+    vg_rng_seed(&rng, 6, 0);
+    float rows[2500][4];
+    for (int e = 0; e < 2500; e++) {
+        rows[e][0] = 2.0f + (float)vg_rng_normal(&rng);
+        rows[e][1] = rows[e][0] + 0.1f * (float)vg_rng_normal(&rng);
+        rows[e][2] = 2.0f + (float)vg_rng_normal(&rng);
+        rows[e][3] = (float)vg_rng_below(&rng, 5);
+    }
+    float sa, sb;
+    for (int e = 0; e < 1234; e++) assert_int_equal(vg_iforest_window_observe(a, rows[e], &sa), VG_OK);
+    vg_wbuf w;
+    vg_wbuf_init(&w);
+    assert_int_equal(vg_iforest_window_save(a, &w), VG_OK);
+    vg_wbuf tree = saved(vg_iforest_window_forest(a));
+    void *g = NULL;
+    assert_int_equal(load_bytes(tree.data, tree.len, &g), VG_OK);
+    vg_rbuf r;
+    vg_rbuf_init(&r, w.data, w.len, "adapt");
+    vg_iforest_window_params keep = { 0, 0 };
+    assert_int_equal(vg_iforest_window_load(g, &r, keep, 42, &b), VG_OK);
+    size_t differ = 0;
+    for (int e = 1234; e < 2500; e++) {
+        assert_int_equal(vg_iforest_window_observe(a, rows[e], &sa), VG_OK);
+        assert_int_equal(vg_iforest_window_observe(b, rows[e], &sb), VG_OK);
+        differ += sa != sb;
+    }
+    printf("restart halfway: %zu of 1266 later scores differ, %llu trees replaced\n", differ,
+           (unsigned long long)vg_iforest_window_replaced(b));
+    assert_int_equal(differ, 0);
+    assert_true(vg_iforest_window_replaced(b) > 400);
+    vg_wbuf fa = saved(vg_iforest_window_forest(a)), fb = saved(vg_iforest_window_forest(b));
+    assert_int_equal(fa.len, fb.len);
+    assert_memory_equal(fa.data, fb.data, fa.len);
+    /* A smaller window keeps the newest rows: saving it again holds 300 rows. */
+    vg_iforest_window_params small = { .window = 300, .refresh = 5 };
+    vg_rbuf_init(&r, w.data, w.len, "adapt");
+    assert_int_equal(vg_iforest_window_load(g, &r, small, 42, &c), VG_OK);
+    vg_wbuf w2;
+    vg_wbuf_init(&w2);
+    assert_int_equal(vg_iforest_window_save(c, &w2), VG_OK);
+    assert_int_equal(w2.len, 40 + 300 * 16);
+    /* Its rows are the last 300 of the first save's 700. */
+    assert_memory_equal(w2.data + 40, w.data + 40 + 400 * 16, 300 * 16);
+    vg_iforest_window_free(c);
+    /* Refused: truncated, a row of the wrong width, a counter out of range,
+     * a category code the forest has not got. */
+    vg_iforest_window *bad = NULL;
+    vg_rbuf_init(&r, w.data, w.len - 3, "adapt");
+    assert_int_equal(vg_iforest_window_load(g, &r, keep, 42, &bad), VG_ERR_FORMAT);
+    uint8_t *copy = malloc(w.len);
+    memcpy(copy, w.data, w.len);
+    copy[4] = 5;   /* n_features */
+    vg_rbuf_init(&r, copy, w.len, "adapt");
+    assert_int_equal(vg_iforest_window_load(g, &r, keep, 42, &bad), VG_ERR_FORMAT);
+    memcpy(copy, w.data, w.len);
+    copy[16] = 0xff, copy[17] = 0xff;   /* filled beyond the window */
+    vg_rbuf_init(&r, copy, w.len, "adapt");
+    assert_int_equal(vg_iforest_window_load(g, &r, keep, 42, &bad), VG_ERR_FORMAT);
+    memcpy(copy, w.data, w.len);
+    float code = 77.0f;
+    memcpy(copy + 40 + 12, &code, 4);
+    vg_rbuf_init(&r, copy, w.len, "adapt");
+    assert_int_equal(vg_iforest_window_load(g, &r, keep, 42, &bad), VG_ERR_FORMAT);
+    assert_null(bad);
+    free(copy);
+    vg_wbuf_free(&w), vg_wbuf_free(&w2), vg_wbuf_free(&tree), vg_wbuf_free(&fa), vg_wbuf_free(&fb);
+    vg_iforest_window_free(a);
+    vg_iforest_window_free(b);
+    K->free(g);
+    K->free(f);
+    dataset_free(&d);
+}
+
+/* The flat scoring layout (every tree padded to a perfect tree) gives the
+ * same floats as the node walk, for ordinary rows and for NaN, unseen and
+ * out-of-range codes; a forest with oblique cuts has no flat layout. */
+static void test_flat_layout_same_scores(void **state)
+{
+    (void)state;
+    dataset d = blobs(3000, 5, 12);
+    const char *kv[] = { "n_estimators", "60", NULL };
+    vg_iforest *f = fit_with(kv, &d, 5, 2);
+    assert_non_null(f->flat);
+    vg_matrix T;
+    assert_int_equal(vg_matrix_alloc(&T, 1003, 5), VG_OK);
+    memcpy(T.data, d.X.data, 1000 * 5 * sizeof *T.data);
+    const float odd[3][5] = { { NAN, 0.5f, NAN, 2.0f, NAN }, { 9.0f, -9.0f, 0.0f, 0.0f, 77.0f },
+                              { 0.1f, 0.1f, 1e30f, -1e30f, 2.5f } };
+    memcpy(T.data + 1000 * 5, odd, sizeof odd);
+    float *a = scores(f, &T, 2);
+    struct vg_iforest_flat *flat = f->flat;
+    f->flat = NULL;
+    float *b = scores(f, &T, 1);
+    f->flat = flat;
+    assert_memory_equal(a, b, T.rows * sizeof *a);
+    for (size_t r = 0; r < T.rows; r++) assert_true(a[r] == vg_iforest_score_row(f, T.data + r * 5));
+    free(a), free(b);
+    const char *ext[] = { "n_estimators", "5", "extension_level", "1", NULL };
+    vg_iforest *g = fit_with(ext, &d, 5, 1);
+    assert_null(g->flat);
+    K->free(g);
+    K->free(f);
+    vg_matrix_free(&T);
+    dataset_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_constant_data),
         cmocka_unit_test(test_window_adapts),
+        cmocka_unit_test(test_window_restart),
+        cmocka_unit_test(test_flat_layout_same_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,6 +151,18 @@ typedef struct vg_estimator_kind {
     vg_status (*adapt_rows)(void *learner, const vg_matrix *X, float *out);
     const void *(*adapt_state)(const void *learner);
     void (*adapt_free)(void *learner);
+    /* Optional, with the adapt hooks: the learner's memory beyond its fitted
+     * state (recent rows, counters), so a restart continues where it stopped.
+     * adapt_save appends it to w; adapt_load makes a learner from a fitted
+     * state and those bytes, with adapt_new's window and refresh (0: the saved
+     * ones), validating all it reads (VG_ERR_FORMAT, never a crash). */
+    vg_status (*adapt_save)(const void *learner, vg_wbuf *w);
+    vg_status (*adapt_load)(const void *state, vg_rbuf *r, uint32_t window, uint32_t refresh, uint64_t seed,
+                            void **learner);
+    /* Optional: the encoding these parameters need, for a family whose
+     * encoding depends on them (the hybrid takes its supervised family's);
+     * NULL: `encoding` above. */
+    vg_encoding (*params_encoding)(const void *params);
 } vg_estimator_kind;
 
 /* NULL if k's declarations are consistent (required functions present,
@@ -189,6 +201,7 @@ extern VG_API const vg_estimator_kind vg_stack_kind;   /* "stack:A,B,..." */
 extern VG_API const vg_estimator_kind vg_adaboost_kind; /* "adaboost" (SAMME over trees) */
 extern VG_API const vg_estimator_kind vg_bagging_kind; /* "bagging" (over any base family) */
 extern VG_API const vg_estimator_kind vg_select_kind;  /* "select" (train --select K wraps the model in it) */
+extern VG_API const vg_estimator_kind vg_hybrid_kind;  /* "hybrid": --model F --param stack_anomaly=A */
 
 /* Helpers for params_set implementations: parse a whole string as a number
  * and check its range; on failure they set a message naming `key`. */

@@ -229,6 +229,12 @@ VG_API const void *vg_model_state(const vg_model *m);
  * adapts); vg_model_save writes the adapted state. VG_ERR_UNSUPPORTED for
  * a family that cannot, VG_ERR_INVALID for a window or refresh it refuses. */
 VG_API int vg_model_can_adapt(const vg_model *m);
+/* A model saved while adapting carries its learner's memory (the window
+ * of recent rows): vg_model_adapt then continues from it, and a window or
+ * refresh of 0 means the saved one (for a fresh learner, the defaults
+ * below). */
+#define VG_MODEL_ADAPT_WINDOW 4096u
+#define VG_MODEL_ADAPT_REFRESH 64u
 VG_API vg_status vg_model_adapt(vg_model *m, uint32_t window, uint32_t refresh);
 /* Score rows the pipeline already encoded (X has its features): out gets
  * vg_model_n_outputs values per row. Fails only while adapting. */

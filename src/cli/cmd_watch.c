@@ -21,7 +21,7 @@ static const char help[] =
     "                   [--alerts ALERTS.db [--resume]] [--threshold P] [--from-start] [--explain]\n"
     "                   [--max-line BYTES] [--max-entities N] [--entity-ttl SECONDS]\n"
     "                   [--quiet] [-v] [--stats-every SECONDS] [--batch ROWS] [--threads 1|2]\n"
-    "                   [--adapt [--window EVENTS] [--refresh EVENTS]]\n"
+    "                   [--adapt [--window EVENTS] [--refresh EVENTS] [--checkpoint SECONDS]]\n"
     "       Redis:      --group G --consumer C [--shard K] [--claim-idle MS] [--block MS]\n"
     "                   [--alerts-stream NAME]\n"
     "\n"
@@ -70,9 +70,12 @@ static const char help[] =
     "(default 4096) are kept, and every --refresh events (default 64) one tree is\n"
     "regrown on a sample of them, in turn, so traffic that has shifted for longer than\n"
     "the window and a round of trees stops raising alerts while a short burst still\n"
-    "does. Each event is scored before it is learnt. On exit the adapted model is\n"
-    "written back to MODEL.vgm (through a temporary file), so a restart continues\n"
-    "from it; memory stays bounded by the window.\n";
+    "does. Each event is scored before it is learnt. On exit, and every --checkpoint\n"
+    "seconds (default 300, 0 = on exit only), the adapted model, with its window of\n"
+    "events and counters, is written back to MODEL.vgm (through a temporary file), so\n"
+    "a restart continues where it stopped (the same events give the same scores as\n"
+    "one uninterrupted run); a restart keeps the saved --window and --refresh unless\n"
+    "given. Memory stays bounded by the window.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -95,6 +98,10 @@ static void install_signals(void)
 typedef struct watch_ctx {
     int quiet, verbose, eviction_told;
     double stats_every, last_stats, last_bad_report, started;
+    /* --adapt: where and how often the adapted model is saved (0: on exit only). */
+    const vg_model *adapted;
+    const char *model_path;
+    double checkpoint_every, last_checkpoint;
     uint64_t bad_reported, lines_at_last;
     vg_wbuf json;
     vg_detector *d;
@@ -182,6 +189,22 @@ static void report_resume(const vg_follower *f, const char *const *paths, size_t
     }
 }
 
+static int save_adapted(const vg_model *m, const char *path);
+
+/* --adapt --checkpoint: due now? (the caller has every pushed row scored first,
+ * so the learner is not in use by the scoring thread while it is saved). */
+static int checkpoint_due(const watch_ctx *w)
+{
+    return w->adapted && w->checkpoint_every > 0 && vg_now() - w->last_checkpoint >= w->checkpoint_every;
+}
+
+static void checkpoint_save(watch_ctx *w)
+{
+    w->last_checkpoint = vg_now();
+    /* A failed checkpoint is said and watching goes on; exit tries again. */
+    save_adapted(w->adapted, w->model_path);
+}
+
 static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_follower_params *fp)
 {
     vg_follower *f;
@@ -197,7 +220,8 @@ static int run_files(watch_ctx *w, const char *const *paths, size_t n, const vg_
         if (state != VG_FOLLOW_LINES) fflush(stdout);
         if (state == VG_FOLLOW_DONE) break;
         periodic(w, 0);
-        if (state == VG_FOLLOW_IDLE) st = vg_follower_wait(f, 50);
+        if (checkpoint_due(w) && !(st = vg_follower_checkpoint(f, emit, w))) checkpoint_save(w);
+        if (!st && state == VG_FOLLOW_IDLE) st = vg_follower_wait(f, 50);
     }
     /* Stopped by a signal: the lines already read still get their alerts. */
     if (!st) st = vg_follower_checkpoint(f, emit, w);
@@ -222,6 +246,8 @@ static int run_redis(watch_ctx *w, const vg_redis_url *u, const vg_consumer_para
         }
         fflush(stdout);
         periodic(w, 0);
+        /* A step scores its whole batch before it returns. */
+        if (checkpoint_due(w)) checkpoint_save(w);
     }
     if (w->verbose) {
         const vg_consumer_stats *s = vg_consumer_stats_get(c);
@@ -262,7 +288,8 @@ int cmd_watch(int argc, char **argv)
                *alerts_stream = NULL, *v;
     double threshold = NAN, ttl = -1, stats_every = 10, claim_idle = 30000, block_ms = 500;
     uint64_t max_line = 0, max_entities = 0, shard = 0, batch = 0, threads = 1;
-    uint64_t window = 4096, refresh = 64;
+    uint64_t window = 0, refresh = 0;   /* 0: the saved learner's, else VG_MODEL_ADAPT_* */
+    double checkpoint = 300;
     int from_start = 0, explain = 0, quiet = 0, verbose = 0, resume = 0, adapt = 0, r;
     cli_list inputs = { 0 };
     for (int i = 1; i < argc; i++) {
@@ -333,6 +360,8 @@ int cmd_watch(int argc, char **argv)
                 cli_usage_error("watch", "--refresh: between 1 and 16777216 events");
                 goto usage;
             }
+        } else if ((r = cli_opt(argc, argv, &i, "--checkpoint", &v))) {
+            if (r < 0 || cli_parse_double("watch", "--checkpoint", v, 0, 1e9, &checkpoint)) goto usage;
         } else if (cli_flag(argv, i, "--adapt")) {
             adapt = 1;
         } else if (cli_flag(argv, i, "--from-start")) {
@@ -408,7 +437,12 @@ int cmd_watch(int argc, char **argv)
     base = base ? base + 1 : model_path;
     watch_ctx w = { .quiet = quiet, .verbose = verbose, .stats_every = stats_every };
     vg_wbuf_init(&w.json);
-    w.started = w.last_stats = w.last_bad_report = vg_now();
+    w.started = w.last_stats = w.last_bad_report = w.last_checkpoint = vg_now();
+    if (adapt) {
+        w.adapted = m;
+        w.model_path = model_path;
+        w.checkpoint_every = checkpoint;
+    }
     int rc = VG_EXIT_ERROR;
     if (vg_detector_new(m, base, &wp, &w.d)) {
         cli_error("watch");

@@ -173,6 +173,7 @@ vg_iforest *vg_iforest_alloc(uint32_t n_features, uint32_t n_trees, uint32_t n_n
 
 void vg_iforest_free(vg_iforest *f)
 {
+    if (f) vg_free(f->flat);
     vg_free(f);
 }
 
@@ -267,6 +268,7 @@ vg_status vg_iforest_finish(vg_iforest *f)
     vg_free(depth_of);
     f->c_psi = vg_iforest_c(f->psi);
     f->h0 = h0 / f->n_trees;
+    if (st == VG_OK) vg_iforest_flatten(f);
     return st;
 }
 
@@ -453,6 +455,18 @@ static void iforest_adapt_free(void *learner)
     vg_iforest_window_free(learner);
 }
 
+static vg_status iforest_adapt_save(const void *learner, vg_wbuf *w)
+{
+    return vg_iforest_window_save(learner, w);
+}
+
+static vg_status iforest_adapt_load(const void *state, vg_rbuf *r, uint32_t window, uint32_t refresh, uint64_t seed,
+                                    void **learner)
+{
+    vg_iforest_window_params p = { .window = window, .refresh = refresh };
+    return vg_iforest_window_load(state, r, p, seed, (vg_iforest_window **)learner);
+}
+
 const vg_estimator_kind vg_iforest_kind = {
     .name = "iforest",
     .summary = "isolation forest without labels (anomaly score 2^(-E[h]/c)); native categories, extended variant",
@@ -481,4 +495,6 @@ const vg_estimator_kind vg_iforest_kind = {
     .adapt_rows = iforest_adapt_rows,
     .adapt_state = iforest_adapt_state,
     .adapt_free = iforest_adapt_free,
+    .adapt_save = iforest_adapt_save,
+    .adapt_load = iforest_adapt_load,
 };

@@ -73,6 +73,7 @@ typedef struct vg_iforest {
     uint32_t *term_feature;   /* n_terms */
     float *term_weight;       /* n_terms */
     float *term_share;        /* n_terms: the term's share of an oblique cut's credit in explanations */
+    struct vg_iforest_flat *flat; /* the scoring layout (iforest_score.c), derived, own allocation; NULL: none */
 } vg_iforest;
 
 /* c(n), the average path length of an unsuccessful search in a binary search
@@ -94,6 +95,12 @@ vg_status vg_iforest_finish(vg_iforest *f);
 
 /* Fit (iforest_grow.c); params is the family's parameter struct. */
 vg_status vg_iforest_grow(const void *params, const vg_train_set *ts, const vg_fit_options *opt, vg_iforest **out);
+
+/* Build f->flat, the scoring layout (every tree padded to a perfect tree,
+ * iforest_score.c), when the forest suits it (no oblique cut, shallow
+ * trees); otherwise, or out of memory, scoring walks the nodes. Called by
+ * vg_iforest_finish; the scores are the same floats either way. */
+void vg_iforest_flatten(vg_iforest *f);
 
 /* Sum over the trees of the path length of one row (iforest_score.c). */
 double vg_iforest_path_sum(const vg_iforest *f, const float *row);
@@ -145,5 +152,18 @@ vg_status vg_iforest_window_observe(vg_iforest_window *w, const float *row, floa
 const vg_iforest *vg_iforest_window_forest(const vg_iforest_window *w);
 /* Trees replaced so far. */
 uint64_t vg_iforest_window_replaced(const vg_iforest_window *w);
+/* The most events a window or a refresh interval may span (the ring's
+ * memory is window x n_features floats). */
+#define VG_IFOREST_WINDOW_MAX (1u << 24)
+/* The learner's memory beyond its forest (ring, counters), for a restart:
+ * u32 version (1), u32 n_features, u32 window, u32 refresh, u32 filled,
+ * u32 pos, u64 seen, u64 replaced, then f32 rows[filled][n_features],
+ * oldest first. */
+vg_status vg_iforest_window_save(const vg_iforest_window *w, vg_wbuf *out);
+/* A learner over forest f (copied) restored from what _save wrote. A
+ * window or refresh of 0 in p means the saved one; a smaller window keeps
+ * the newest rows. VG_ERR_FORMAT for anything that does not fit f. */
+vg_status vg_iforest_window_load(const vg_iforest *f, vg_rbuf *r, vg_iforest_window_params p, uint64_t seed,
+                                 vg_iforest_window **out);
 
 #endif

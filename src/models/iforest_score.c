@@ -35,6 +35,133 @@
 /* Rows per block: a block's path sums stay in L1 beside the tree walked. */
 #define SCORE_BLOCK 128
 
+/* ---- the flat layout ----
+ * Every tree padded to a perfect binary tree of D levels of cuts (D the
+ * forest's deepest leaf): the cuts of node j lead to 2j + 1 and 2j + 2, and
+ * a leaf shallower than D is copied into every leaf slot below it, with
+ * padding cuts above the copies (any direction reaches the same value). A
+ * row then takes exactly D steps per tree, each a compare and an index
+ * computed, not loaded: no leaf test, no data-dependent loop exit, so eight
+ * rows walk a tree in lockstep with their loads overlapping. With psi = 256
+ * (D <= 8) a tree is 255 cuts of 8 bytes and 256 floats, 3 KiB. Forests
+ * with oblique cuts, or deeper than FLAT_MAX_DEPTH, walk the nodes. */
+#define FLAT_MAX_DEPTH 10u
+#define FLAT_CATEGORY (1u << 31)
+#define FLAT_MISSING_LEFT (1u << 29)
+#define FLAT_LANES 16
+
+typedef struct flat_cut {
+    uint32_t feat;   /* column | FLAT_CATEGORY | FLAT_MISSING_LEFT */
+    union {
+        float thr;   /* axis: x <= thr goes left */
+        uint32_t aux;/* category: its first bitset word */
+    } u;
+} flat_cut;
+
+struct vg_iforest_flat {
+    uint32_t depth;
+    flat_cut *cuts;  /* n_trees x (2^depth - 1) */
+    float *leaf;     /* n_trees x 2^depth */
+};
+
+static uint32_t node_depth(const vg_iforest_node *tree, uint32_t i)
+{
+    if (!tree[i].left) return 0;
+    uint32_t a = node_depth(tree, tree[i].left), b = node_depth(tree, tree[i].left + 1);
+    return 1 + (a > b ? a : b);
+}
+
+/* Node i of the tree into flat slot j at `level` of D. */
+static void flat_fill(const vg_iforest_node *tree, uint32_t i, uint32_t j, uint32_t level, uint32_t D, flat_cut *cuts,
+                      float *leaf)
+{
+    const vg_iforest_node *nd = &tree[i];
+    uint32_t inner = (1u << D) - 1;
+    if (level == D) {
+        leaf[j - inner] = nd->value;
+        return;
+    }
+    if (!nd->left) {
+        cuts[j] = (flat_cut){ .feat = 0, .u.thr = 0.0f };  /* padding: both sides hold this leaf */
+        flat_fill(tree, i, 2 * j + 1, level + 1, D, cuts, leaf);
+        flat_fill(tree, i, 2 * j + 2, level + 1, D, cuts, leaf);
+        return;
+    }
+    uint32_t info = nd->info, col = info & VG_IFOREST_INDEX_MASK;
+    uint32_t miss = info & VG_IFOREST_MISSING_LEFT ? FLAT_MISSING_LEFT : 0;
+    if (info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_CATEGORY)
+        cuts[j] = (flat_cut){ .feat = col | FLAT_CATEGORY | miss, .u.aux = nd->aux };
+    else
+        cuts[j] = (flat_cut){ .feat = col | miss, .u.thr = nd->value };
+    flat_fill(tree, nd->left, 2 * j + 1, level + 1, D, cuts, leaf);
+    flat_fill(tree, nd->left + 1, 2 * j + 2, level + 1, D, cuts, leaf);
+}
+
+void vg_iforest_flatten(vg_iforest *f)
+{
+    vg_free(f->flat);
+    f->flat = NULL;
+    uint32_t D = 0;
+    for (uint32_t i = 0; i < f->n_nodes; i++)
+        if (f->nodes[i].left && f->nodes[i].info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_OBLIQUE) return;
+    for (uint32_t t = 0; t < f->n_trees && D <= FLAT_MAX_DEPTH; t++) {
+        uint32_t d = node_depth(f->nodes + f->tree_start[t], 0);
+        D = d > D ? d : D;
+    }
+    if (D > FLAT_MAX_DEPTH) return;
+    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
+    size_t bytes = sizeof(struct vg_iforest_flat) + f->n_trees * (inner * sizeof(flat_cut) + leaves * sizeof(float));
+    uint8_t *block = vg_malloc(bytes);
+    if (!block) return;  /* scoring walks the nodes */
+    struct vg_iforest_flat *fl = (struct vg_iforest_flat *)block;
+    fl->depth = D;
+    fl->cuts = (flat_cut *)(block + sizeof *fl);
+    fl->leaf = (float *)(fl->cuts + f->n_trees * inner);
+    for (uint32_t t = 0; t < f->n_trees; t++)
+        flat_fill(f->nodes + f->tree_start[t], 0, 0, 0, D, fl->cuts + t * inner, fl->leaf + t * leaves);
+    f->flat = fl;
+}
+
+/* 1 if x goes right at cut c (the rules of goes_left below). */
+static inline uint32_t flat_right(const vg_iforest *f, const flat_cut *c, const float *x)
+{
+    uint32_t fe = c->feat, col = fe & VG_IFOREST_INDEX_MASK;
+    float v = x[col];
+    if (!(fe & FLAT_CATEGORY))
+        return (uint32_t)!(v <= c->u.thr) ^ ((uint32_t)(v != v) & (fe >> 29 & 1u));
+    uint32_t k = f->n_categories[col], code;
+    if (v != v) code = k;
+    else if (v >= 0.0f && v < (float)k && v == floorf(v)) code = (uint32_t)v;
+    else return !(fe & FLAT_MISSING_LEFT);
+    return !(f->words[c->u.aux + (code >> 5)] >> (code & 31) & 1u);
+}
+
+/* The block's rows [0, n) through every tree of the flat layout; sum[r] in
+ * tree order, the same floats as the node walk. */
+static void flat_block(const vg_iforest *f, const float *X, size_t n, size_t F, double *sum)
+{
+    const struct vg_iforest_flat *fl = f->flat;
+    uint32_t D = fl->depth;
+    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        const flat_cut *cuts = fl->cuts + t * inner;
+        const float *leaf = fl->leaf + t * leaves;
+        size_t r = 0;
+        for (; r + FLAT_LANES <= n; r += FLAT_LANES) {
+            uint32_t j[FLAT_LANES] = { 0 };
+            for (uint32_t level = 0; level < D; level++)
+                for (int q = 0; q < FLAT_LANES; q++)
+                    j[q] = 2 * j[q] + 1 + flat_right(f, &cuts[j[q]], X + (r + q) * F);
+            for (int q = 0; q < FLAT_LANES; q++) sum[r + q] += leaf[j[q] - inner];
+        }
+        for (; r < n; r++) {
+            uint32_t j = 0;
+            for (uint32_t level = 0; level < D; level++) j = 2 * j + 1 + flat_right(f, &cuts[j], X + r * F);
+            sum[r] += leaf[j - inner];
+        }
+    }
+}
+
 static inline int goes_left(const vg_iforest *f, const vg_iforest_node *nd, const float *x)
 {
     uint32_t info = nd->info, kind = info >> VG_IFOREST_KIND_SHIFT, idx = info & VG_IFOREST_INDEX_MASK;
@@ -102,6 +229,11 @@ static void score_block(void *ctx, size_t block, int worker)
     double sum[SCORE_BLOCK];
     memset(sum, 0, n * sizeof *sum);
     const float *X = j->X->data + r0 * F;
+    if (f->flat) {
+        flat_block(f, X, n, F, sum);
+        for (size_t r = 0; r < n; r++) j->out[r0 + r] = score_of(f, sum[r]);
+        return;
+    }
     for (uint32_t t = 0; t < f->n_trees; t++) {
         const vg_iforest_node *tree = f->nodes + f->tree_start[t];
         size_t r = 0;

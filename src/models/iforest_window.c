@@ -21,8 +21,9 @@ struct vg_iforest_window {
     vg_iforest *f;
     uint32_t n_features, window, refresh;
     float *rows;           /* window x n_features, a ring */
+    uint32_t filled, pos;  /* rows held (<= window); the slot the next row goes to */
     vg_feature *features;  /* n_features, from the forest's column types */
-    uint64_t seen, replaced, seed;
+    uint64_t seen, replaced, seed;  /* rows learnt in all; trees replaced in all */
 };
 
 vg_status vg_iforest_window_new(const vg_iforest *f, vg_iforest_window_params p, uint64_t seed,
@@ -57,6 +58,7 @@ vg_status vg_iforest_window_new(const vg_iforest *f, vg_iforest_window_params p,
     memcpy(c->term_feature, f->term_feature, (size_t)f->n_terms * sizeof *c->term_feature);
     memcpy(c->term_weight, f->term_weight, (size_t)f->n_terms * sizeof *c->term_weight);
     memcpy(c->term_share, f->term_share, (size_t)f->n_terms * sizeof *c->term_share);
+    vg_iforest_flatten(c);
     for (uint32_t i = 0; i < f->n_features; i++)
         w->features[i] = f->n_categories[i] ? (vg_feature){ "column", VG_FEATURE_CATEGORICAL, f->n_categories[i] }
                                             : (vg_feature){ "column", VG_FEATURE_NUMERIC, 0 };
@@ -157,7 +159,7 @@ static vg_status replace_one(vg_iforest_window *w)
 {
     vg_iforest *f = w->f;
     uint32_t k = (uint32_t)(w->replaced % f->n_trees);
-    vg_matrix X = { (size_t)VG_MIN(w->seen, (uint64_t)w->window), w->n_features, w->rows };
+    vg_matrix X = { w->filled, w->n_features, w->rows };
     vg_train_set ts = { .X = &X, .features = w->features, .n_classes = 1 };
     vg_iforest_params p = { .n_estimators = 1, .max_samples_mode = VG_IFOREST_SAMPLES_COUNT,
                             .max_samples = f->psi, .max_features_count = 0, .max_features = 1.0,
@@ -193,8 +195,86 @@ vg_status vg_iforest_window_observe(vg_iforest_window *w, const float *row, floa
 {
     *score = vg_iforest_score_row(w->f, row);
     if (!learnable(w, row)) return VG_OK;
-    memcpy(w->rows + (size_t)(w->seen % w->window) * w->n_features, row, (size_t)w->n_features * sizeof *row);
+    memcpy(w->rows + (size_t)w->pos * w->n_features, row, (size_t)w->n_features * sizeof *row);
+    w->pos = (w->pos + 1) % w->window;
+    if (w->filled < w->window) w->filled++;
     w->seen++;
-    if (w->seen % w->refresh == 0 && VG_MIN(w->seen, (uint64_t)w->window) >= w->f->psi) return replace_one(w);
+    if (w->seen % w->refresh == 0 && w->filled >= w->f->psi) return replace_one(w);
+    return VG_OK;
+}
+
+/* ---- the learner's memory in the model file ----
+ * The trees are the model's own state (ESTM); what else a restart needs to
+ * continue exactly is the ring and the counters (the replacements' seeds
+ * come from the seed and `replaced`, the refresh rhythm from `seen`). The
+ * rows are written oldest first, so a restart with another --window keeps
+ * the most recent ones, and with the same window puts each back in its slot
+ * (the grower samples by slot, so the continuation is the same trees). */
+
+#define WINDOW_STATE_VERSION 1u
+
+vg_status vg_iforest_window_save(const vg_iforest_window *w, vg_wbuf *out)
+{
+    vg_wbuf_u32(out, WINDOW_STATE_VERSION);
+    vg_wbuf_u32(out, w->n_features);
+    vg_wbuf_u32(out, w->window);
+    vg_wbuf_u32(out, w->refresh);
+    vg_wbuf_u32(out, w->filled);
+    vg_wbuf_u32(out, w->pos);
+    vg_wbuf_u64(out, w->seen);
+    vg_wbuf_u64(out, w->replaced);
+    uint32_t first = (uint32_t)(((uint64_t)w->pos + w->window - w->filled) % w->window);
+    for (uint32_t i = 0; i < w->filled; i++)
+        vg_wbuf_f32s(out, w->rows + (size_t)((first + i) % w->window) * w->n_features, w->n_features);
+    return out->failed ? vg_fail(VG_ERR_NOMEM, "adapt: out of memory") : VG_OK;
+}
+
+#define BAD(...) vg_fail(VG_ERR_FORMAT, "adapt state: " __VA_ARGS__)
+
+vg_status vg_iforest_window_load(const vg_iforest *f, vg_rbuf *r, vg_iforest_window_params p, uint64_t seed,
+                                 vg_iforest_window **out)
+{
+    *out = NULL;
+    uint32_t version = vg_rbuf_u32(r), F = vg_rbuf_u32(r), W = vg_rbuf_u32(r), R = vg_rbuf_u32(r);
+    uint32_t filled = vg_rbuf_u32(r), pos = vg_rbuf_u32(r);
+    uint64_t seen = vg_rbuf_u64(r), replaced = vg_rbuf_u64(r);
+    vg_status st = vg_rbuf_check(r);
+    if (st != VG_OK) return st;
+    if (version != WINDOW_STATE_VERSION)
+        return BAD("version %u is not supported (this build reads %u)", version, WINDOW_STATE_VERSION);
+    if (F != f->n_features) return BAD("rows of %u columns for a forest of %u", F, f->n_features);
+    if (W < 1 || W > VG_IFOREST_WINDOW_MAX || R < 1 || R > VG_IFOREST_WINDOW_MAX || filled > W || pos >= W ||
+        (filled < W && pos != filled) || seen < filled)
+        return BAD("window %u, refresh %u, %u rows held, next slot %u, %llu seen do not fit together", W, R, filled,
+                   pos, (unsigned long long)seen);
+    if ((uint64_t)filled * F * 4 != r->len - r->pos)
+        return BAD("%zu bytes of rows where %u rows of %u columns need %llu", r->len - r->pos, filled, F,
+                   (unsigned long long)filled * F * 4);
+    if (!p.window) p.window = W;
+    if (!p.refresh) p.refresh = R;
+    vg_iforest_window *w;
+    if ((st = vg_iforest_window_new(f, p, seed, &w)) != VG_OK) return st;
+    /* Keep the newest rows that fit; the same window puts them back in place. */
+    uint32_t keep = VG_MIN(filled, w->window), skip = filled - keep;
+    uint32_t first = w->window == W ? (uint32_t)(((uint64_t)pos + W - filled) % W) : 0;
+    for (uint32_t i = 0; i < filled && st == VG_OK; i++) {
+        float *dst = w->rows + (size_t)((first + i - skip) % w->window) * F;
+        if (i < skip) {
+            r->pos += (size_t)F * 4;
+            continue;
+        }
+        for (uint32_t c = 0; c < F; c++) dst[c] = vg_rbuf_f32(r);
+        if (!learnable(w, dst)) st = BAD("row %u is not one the forest could learn", i);
+    }
+    if (st == VG_OK) st = vg_rbuf_check(r);
+    if (st != VG_OK) {
+        vg_iforest_window_free(w);
+        return st;
+    }
+    w->filled = keep;
+    w->pos = w->window == W ? pos : keep % w->window;
+    w->seen = seen;
+    w->replaced = replaced;
+    *out = w;
     return VG_OK;
 }

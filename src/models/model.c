@@ -55,6 +55,7 @@ void vg_model_free(vg_model *m)
     vg_string_list_free(&m->sampler_params);
     vg_free(m->sampler_classes);
     if (m->learner) m->kind->adapt_free(m->learner);
+    vg_free(m->adapt_saved);
     if (m->state && m->kind) m->kind->free(m->state);
     vg_free(m->data_name);
     vg_free(m->vigil_version);
@@ -364,7 +365,14 @@ vg_status vg_model_adapt(vg_model *m, uint32_t window, uint32_t refresh)
         return vg_fail(VG_ERR_UNSUPPORTED, "--adapt: model '%s' cannot learn while watching (iforest can)",
                        m->kind->name);
     if (m->learner) return VG_OK;
-    return m->kind->adapt_new(m->state, window, refresh, m->seed, &m->learner);
+    /* A learner saved by an earlier watch continues from its window. */
+    if (m->adapt_saved && m->kind->adapt_load) {
+        vg_rbuf r;
+        vg_rbuf_init(&r, m->adapt_saved, m->adapt_saved_len, "adapt state");
+        return m->kind->adapt_load(m->state, &r, window, refresh, m->seed, &m->learner);
+    }
+    return m->kind->adapt_new(m->state, window ? window : VG_MODEL_ADAPT_WINDOW, refresh ? refresh : VG_MODEL_ADAPT_REFRESH,
+                              m->seed, &m->learner);
 }
 
 vg_status vg_model_predict_rows(const vg_model *m, const vg_matrix *X, int threads, float *out)

@@ -7,7 +7,10 @@
  *         count entry "NAME.n" followed by entries "NAME.0", "NAME.1", ...
  *   PIPE  the pipeline (vg_pipeline_save)
  *   ESTM  the estimator: family name string, then its fitted state
- *   METR  evaluation metrics, JSON text (optional) */
+ *   METR  evaluation metrics, JSON text (optional)
+ *   ADPT  a model saved while learning (watch --adapt): the learner's memory
+ *         beyond ESTM (recent rows, counters), the family's adapt_save
+ *         bytes (optional; a restart with --adapt continues from it) */
 #include "model_internal.h"
 #include "vigil/decision.h"
 #include "vigil/format.h"
@@ -119,23 +122,27 @@ static void write_meta(const vg_model *m, vg_wbuf *out)
 
 vg_status vg_model_save(const vg_model *m, const char *path)
 {
-    vg_wbuf meta, pipe, estm;
-    vg_wbuf_init(&meta), vg_wbuf_init(&pipe), vg_wbuf_init(&estm);
+    vg_wbuf meta, pipe, estm, adpt;
+    vg_wbuf_init(&meta), vg_wbuf_init(&pipe), vg_wbuf_init(&estm), vg_wbuf_init(&adpt);
     write_meta(m, &meta);
     vg_status st = vg_pipeline_save(m->pipeline, &pipe);
     vg_wbuf_str(&estm, m->kind->name);
     if (!st) st = m->kind->save(vg_model_state(m), &estm);
-    if (!st && (meta.failed || pipe.failed || estm.failed)) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!st && m->learner && m->kind->adapt_save) st = m->kind->adapt_save(m->learner, &adpt);
+    else if (!st && m->adapt_saved) vg_wbuf_bytes(&adpt, m->adapt_saved, m->adapt_saved_len);
+    if (!st && (meta.failed || pipe.failed || estm.failed || adpt.failed)) st = vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) {
-        vg_vgm_section s[4] = {
+        vg_vgm_section s[5] = {
             { "META", meta.data, meta.len },
             { "PIPE", pipe.data, pipe.len },
             { "ESTM", estm.data, estm.len },
-            { "METR", m->metrics_json, m->metrics_json ? strlen(m->metrics_json) : 0 },
         };
-        st = vg_vgm_write(path, s, m->metrics_json ? 4 : 3);
+        size_t n = 3;
+        if (m->metrics_json) s[n++] = (vg_vgm_section){ "METR", m->metrics_json, strlen(m->metrics_json) };
+        if (adpt.len) s[n++] = (vg_vgm_section){ "ADPT", adpt.data, adpt.len };
+        st = vg_vgm_write(path, s, n);
     }
-    vg_wbuf_free(&meta), vg_wbuf_free(&pipe), vg_wbuf_free(&estm);
+    vg_wbuf_free(&meta), vg_wbuf_free(&pipe), vg_wbuf_free(&estm), vg_wbuf_free(&adpt);
     return st;
 }
 
@@ -309,6 +316,29 @@ static vg_status read_meta(vg_model *m, const meta *mt, const char *file, const 
     return VG_OK;
 }
 
+/* ADPT: checked whole now (restored as saved, then dropped), kept as bytes
+ * until a watch --adapt restores it with its own window. */
+static vg_status load_adapt(vg_model *m, const vg_vgm_section *sec, const char *name)
+{
+    if (!m->kind->adapt_load)
+        return vg_fail(VG_ERR_FORMAT, "%s: model '%s' cannot learn while watching but the file holds a learner's "
+                       "state", name, m->kind->name);
+    vg_rbuf r;
+    vg_rbuf_init(&r, sec->data, sec->size, "adapt state");
+    void *learner = NULL;
+    vg_status st = m->kind->adapt_load(m->state, &r, 0, 0, m->seed, &learner);
+    if (st) {
+        vg_error_prefix("%s: ", name);
+        return st;
+    }
+    m->kind->adapt_free(learner);
+    m->adapt_saved = vg_malloc(sec->size ? sec->size : 1);
+    if (!m->adapt_saved) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    memcpy(m->adapt_saved, sec->data, sec->size);
+    m->adapt_saved_len = sec->size;
+    return VG_OK;
+}
+
 vg_status vg_model_load_memory(const void *data, size_t len, const char *name, vg_model **out)
 {
     *out = NULL;
@@ -316,7 +346,8 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
     vg_status st = vg_vgm_parse(data, len, name, &f);
     if (st) return st;
     const vg_vgm_section *s_meta = vg_vgm_find(&f, "META"), *s_pipe = vg_vgm_find(&f, "PIPE"),
-                         *s_estm = vg_vgm_find(&f, "ESTM"), *s_metr = vg_vgm_find(&f, "METR");
+                         *s_estm = vg_vgm_find(&f, "ESTM"), *s_metr = vg_vgm_find(&f, "METR"),
+                         *s_adpt = vg_vgm_find(&f, "ADPT");
     if (!s_meta || !s_pipe || !s_estm)
         return vg_fail(VG_ERR_FORMAT, "%s: model file lacks a required section (META, PIPE, ESTM)", name);
     vg_model *m = vg_calloc(1, sizeof *m);
@@ -381,6 +412,7 @@ vg_status vg_model_load_memory(const void *data, size_t len, const char *name, v
         memcpy(m->metrics_json, s_metr->data, s_metr->size);
         m->metrics_json[s_metr->size] = '\0';
     }
+    if (s_adpt && (st = load_adapt(m, s_adpt, name))) goto err;
     *out = m;
     return VG_OK;
 err:
@@ -460,6 +492,9 @@ void vg_model_describe(const vg_model *m, vg_wbuf *out)
         m->data_name ? m->data_name : "?", (unsigned long long)m->data_checksum, (unsigned long long)m->seed,
         m->train_seconds);
     vg_wbuf_printf(out, "created         %s by vigil %s\n", when, m->vigil_version ? m->vigil_version : "?");
+    if (m->adapt_saved)
+        vg_wbuf_printf(out, "adapted         while watching; its learner's memory (%zu bytes) is kept for watch --adapt\n",
+                       m->adapt_saved_len);
     if (m->kind->describe) {
         vg_wbuf_printf(out, "\nestimator\n");
         vg_wbuf est;

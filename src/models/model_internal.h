@@ -51,6 +51,8 @@ struct vg_model {
     char *sampler_classes;
     void *state;
     void *learner;                  /* vg_model_adapt: the family's learner, whose state replaces `state` */
+    uint8_t *adapt_saved;           /* a learner's memory read from the file (ADPT), restored by vg_model_adapt */
+    size_t adapt_saved_len;
     /* Training metadata. */
     uint64_t seed;
     int threads;

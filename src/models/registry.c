@@ -28,6 +28,7 @@ static const vg_estimator_kind *const all_kinds[] = {
     &vg_adaboost_kind,
     &vg_bagging_kind,
     &vg_select_kind,
+    &vg_hybrid_kind,
     NULL,
 };
 
@@ -54,6 +55,8 @@ const char *vg_estimator_check(const vg_estimator_kind *k)
     int hooks = !!k->adapt_new + !!k->adapt_rows + !!k->adapt_state + !!k->adapt_free;
     if (hooks != 0 && (hooks != 4 || !(k->outputs & VG_ESTIMATOR_OUT_SCORE)))
         return "the adapt hooks come all four together, for an anomaly-score family";
+    if ((k->adapt_save || k->adapt_load) && (!k->adapt_save || !k->adapt_load || !hooks))
+        return "adapt_save and adapt_load come together, with the adapt hooks";
     return NULL;
 }
 

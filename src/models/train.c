@@ -127,8 +127,52 @@ static const vg_estimator_kind *find_kind(const char *name)
     return kind;
 }
 
+/* --model F --param stack_anomaly=A is the hybrid (models/hybrid.c) with
+ * model=F as its first parameter: fills *rq2 (its params in *list, which the
+ * caller frees with vg_free, and list[0] with it) and returns 1 if rq asks
+ * for one; 0 otherwise, or -1 out of memory. */
+static int hybrid_request(const vg_train_request *rq, vg_train_request *rq2, char ***list)
+{
+    *list = NULL;
+    if (rq->model && strcmp(rq->model, vg_hybrid_kind.name) == 0) return 0;
+    int asked = 0;
+    for (size_t i = 0; i < rq->n_params; i++)
+        asked |= strncmp(rq->params[i], "stack_anomaly=", 14) == 0 || strncmp(rq->params[i], "stack_anomaly.", 14) == 0;
+    if (!asked) return 0;
+    char **l = vg_calloc(rq->n_params + 1, sizeof *l);
+    size_t len = strlen(rq->model ? rq->model : "forest") + 7;
+    if (!l || !(l[0] = vg_malloc(len))) {
+        vg_free(l);
+        vg_fail(VG_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    snprintf(l[0], len, "model=%s", rq->model ? rq->model : "forest");
+    for (size_t i = 0; i < rq->n_params; i++) l[i + 1] = (char *)rq->params[i];
+    *rq2 = *rq;
+    rq2->model = vg_hybrid_kind.name;
+    rq2->params = (const char *const *)l;
+    rq2->n_params = rq->n_params + 1;
+    *list = l;
+    return 1;
+}
+
+static void hybrid_request_free(char **list)
+{
+    if (list) vg_free(list[0]);
+    vg_free(list);
+}
+
 static vg_status check_request(const vg_train_request *rq)
 {
+    vg_train_request rq2;
+    char **list;
+    int h = hybrid_request(rq, &rq2, &list);
+    if (h < 0) return VG_ERR_NOMEM;
+    if (h) {
+        vg_status st = check_request(&rq2);
+        hybrid_request_free(list);
+        return st;
+    }
     const vg_estimator_kind *kind = find_kind(rq->model);
     if (!kind) return VG_ERR_INVALID;
     void *params = vg_calloc(1, kind->params_size);
@@ -522,6 +566,15 @@ static vg_status run_sampler(const vg_train_request *rq, vg_model *m, vg_matrix 
 static vg_status train_model(const vg_train_request *rq, vg_model **out)
 {
     *out = NULL;
+    vg_train_request rq2;
+    char **list;
+    int h = hybrid_request(rq, &rq2, &list);
+    if (h < 0) return VG_ERR_NOMEM;
+    if (h) {
+        vg_status st = train_model(&rq2, out);
+        hybrid_request_free(list);
+        return st;
+    }
     const vg_table *t = rq->table;
     vg_status st = check_request(rq);
     if (st) return st;
@@ -596,7 +649,7 @@ static vg_status train_model(const vg_train_request *rq, vg_model **out)
     train_params tp;
     if ((st = build_params(rq, kind, params, &tp))) goto err;
     pp.textgrams = tp.text;
-    pp.encoding = kind->encoding;
+    pp.encoding = kind->params_encoding ? kind->params_encoding(params) : kind->encoding;
     if (text_sparse) pp.text = rq->data.text, pp.n_text = rq->data.n_text;
     if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
     if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, ft, &Xs)) : (st = vg_pipeline_transform(m->pipeline, ft, &X)))

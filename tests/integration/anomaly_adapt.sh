@@ -51,6 +51,49 @@ echo "  a restart on 1000 more shifted events: original model $n_a alerts, adapt
 ((n_a >= 500 && n_ad <= 50)) && pass "a restart continues from the adapted model" \
   || fail "restart: original $n_a, adapted $n_ad alerts of 1000"
 
+# A restart continues exactly: the stream in two runs (the second with no
+# --window/--refresh: the saved ones) alerts on the second half exactly as
+# one uninterrupted run did, same lines, same scores.
+head -n 3001 "$WORK/stream.csv" >"$WORK/part1.csv"
+{ head -n 1 "$WORK/stream.csv"; tail -n +3002 "$WORK/stream.csv"; } >"$WORK/part2.csv"
+cp "$WORK/a.vgm" "$WORK/r.vgm"
+"$VIGIL" watch --model "$WORK/r.vgm" --adapt --window 1024 --refresh 8 --from-start - <"$WORK/part1.csv" \
+  >/dev/null 2>"$WORK/r1.err" || fail "watch part 1: $(tail -2 "$WORK/r1.err")"
+"$VIGIL" inspect "$WORK/r.vgm" | grep -q "adapted .*while watching" && pass "inspect says the model holds its learner's memory" \
+  || fail "inspect does not show the adapt state"
+"$VIGIL" watch --model "$WORK/r.vgm" --adapt --from-start - <"$WORK/part2.csv" \
+  >"$WORK/r2.jsonl" 2>"$WORK/r2.err" || fail "watch part 2: $(tail -2 "$WORK/r2.err")"
+awk -F'"line":' 'NF > 1 { split($2, a, ","); n = a[1] + 0; if (n >= 3002) { match($0, /"score":[^,}]*/); print n, substr($0, RSTART, RLENGTH) } }' \
+  "$WORK/adapt.jsonl" >"$WORK/one.txt"
+awk -F'"line":' 'NF > 1 { split($2, a, ","); n = a[1] + 3000; match($0, /"score":[^,}]*/); print n, substr($0, RSTART, RLENGTH) }' \
+  "$WORK/r2.jsonl" >"$WORK/two.txt"
+n_one=$(wc -l <"$WORK/one.txt")
+echo "  second half: $n_one alerts in one run, $(wc -l <"$WORK/two.txt") across a restart"
+((n_one >= 40)) && cmp -s "$WORK/one.txt" "$WORK/two.txt" && pass "across a restart: the same alerts with the same scores" \
+  || fail "a restart changed the alerts: $(diff "$WORK/one.txt" "$WORK/two.txt" | head -4 | tr '\n' ' ')"
+expect_ok "a restart with another --window keeps the newest events" "$VIGIL" watch --model "$WORK/r.vgm" --adapt \
+  --window 512 --from-start - <"$WORK/shifted.csv"
+
+# Checkpoints: a watch that is killed (no clean exit) has saved its learner
+# every --checkpoint seconds.
+cp "$WORK/a.vgm" "$WORK/k.vgm"
+head -n 2001 "$WORK/stream.csv" >"$WORK/follow.csv"
+"$VIGIL" watch --model "$WORK/k.vgm" --adapt --window 1024 --refresh 8 --checkpoint 0.2 --from-start --quiet \
+  "$WORK/follow.csv" 2>"$WORK/k.err" &
+kpid=$!
+saved=0
+for _ in $(seq 100); do
+  grep -q "saved the adapted model" "$WORK/k.err" 2>/dev/null && { saved=1; break; }
+  sleep 0.1
+done
+sleep 0.3
+kill -9 "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null
+((saved)) && pass "a checkpoint saved the model while watching" || fail "no checkpoint: $(tail -2 "$WORK/k.err")"
+"$VIGIL" inspect "$WORK/k.vgm" | grep -q "adapted .*while watching" && pass "after kill -9 the file holds the adapted model" \
+  || fail "after kill -9: $("$VIGIL" inspect "$WORK/k.vgm" 2>&1 | head -2)"
+expect_error "--checkpoint must be a number of seconds" "checkpoint" "$VIGIL" watch --model "$WORK/a.vgm" --adapt \
+  --checkpoint soon - </dev/null
+
 expect_ok "train a forest on a labelled CSV" "$VIGIL" train --data "$WORK/train.csv" --model forest \
   --label proto --param n_estimators=5 -o "$WORK/f.vgm"
 expect_error "--adapt on a family that cannot learn" "cannot learn while watching" "$VIGIL" watch \
