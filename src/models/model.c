@@ -206,6 +206,8 @@ vg_logfmt_options vg_model_log_options(const vg_model *m)
     o.geoip_path = m->log_geoip;
     if (m->log_max_entities) o.max_entities = (size_t)m->log_max_entities;
     o.entity_ttl = m->log_entity_ttl;
+    const vg_format *f = vg_format_find(m->format);
+    if (f && f->text_fields) o.text = (const char *const *)m->text.items, o.n_text = m->text.n;
     return o;
 }
 
