@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Every supervised family in one `vigil compare` table per data set (issue 13).
 
-usage: bench/zoo.py [--vigil PATH] [--datasets NAME,...] [--models A,B,...] [--no-write]
+usage: bench/zoo.py [--vigil PATH] [--datasets NAME,...] [--models A,B,...] [--train-rows N]
+                    [--no-write]
 
 Data sets (one `vigil compare --json` run each, every family on the same rows):
   sessions        the cyber-intrusion sessions CSV, a stratified 25% held out
@@ -19,12 +20,15 @@ the reader sees which protocol those figures belong to. Every family runs with
 vigil's defaults. Each data set's table goes to bench/RESULTS.md as soon as it
 is done (a run stopped midway keeps the tables it finished). The load average
 is printed with the section: this is one run, not best of 3 (a compare run of
-ten families on NSL-KDD takes many minutes)."""
+ten families on NSL-KDD takes many minutes). --train-rows N trains the NSL-KDD
+runs on a seeded stratified sample of N rows of KDDTrain+ (the test is all of
+KDDTest+), for a quick check on a busy machine; the section says so."""
 import argparse
 import csv
 import gzip
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -66,23 +70,49 @@ def leaky_csv(src, dst, category):
             w.writerow(row)
 
 
-def args_for(ds, tmp):
+def kdd_train(tmp, rows):
+    """KDDTrain+, or a seeded sample of `rows` of it stratified by attack name."""
+    if not rows:
+        return kdd("KDDTrain+.txt.gz")
+    path = os.path.join(tmp, "KDDTrain+_sample.txt.gz")
+    if os.path.exists(path):
+        return path
+    by = {}
+    with gzip.open(kdd("KDDTrain+.txt.gz"), "rt") as f:
+        for line in f:
+            by.setdefault(line.split(",")[41], []).append(line)
+    total = sum(len(v) for v in by.values())
+    rng = random.Random(1)
+    keep = []
+    for name in sorted(by):
+        v = by[name]
+        keep += rng.sample(v, max(1, round(len(v) * rows / total)))
+    rng.shuffle(keep)
+    with gzip.open(path, "wt") as g:
+        g.writelines(keep)
+    return path
+
+
+def args_for(ds, tmp, rows):
     if ds == "sessions":
         return ["--data", os.path.join(SHARED, "cyber-intrusion-sessions", "cybersecurity_intrusion_data.csv.gz"),
                 "--label", "attack_detected", "--ignore", "session_id", "--split", "0.25"]
     if ds.startswith("kdd-"):
-        return ["--format", "kdd", "--data", kdd("KDDTrain+.txt.gz"), "--test", kdd("KDDTest+.txt.gz"),
+        return ["--format", "kdd", "--data", kdd_train(tmp, rows), "--test", kdd("KDDTest+.txt.gz"),
                 "--task", ds[4:]]
     cat = ds == "leaky-category"
     tr, te = os.path.join(tmp, ds + "-train.csv"), os.path.join(tmp, ds + "-test.csv")
-    leaky_csv(kdd("KDDTrain+.txt.gz"), tr, cat)
+    leaky_csv(kdd_train(tmp, rows), tr, cat)
     leaky_csv(kdd("KDDTest+.txt.gz"), te, cat)
     a = ["--data", tr, "--test", te, "--label", "label"]
     return a + (["--task", "label"] if cat else ["--positive", "normal"])
 
 
-def table(ds, items, load, wall):
-    lines = [f"### {DATASETS[ds]}", "",
+def table(ds, items, load, wall, rows):
+    title = DATASETS[ds]
+    if rows and ds != "sessions":
+        title += f"; trained on a stratified sample of {rows} KDDTrain+ rows"
+    lines = [f"### {title}", "",
              f"load average {load[0]:.1f} / {load[1]:.1f} at start / end; whole compare run {wall:.0f} s", "",
              "| model | train acc | test acc | precision | recall | F1 | ROC-AUC | train s | predict s | published |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -114,6 +144,7 @@ def main():
     ap.add_argument("--vigil", default=os.path.join(ROOT, "build", "vigil"))
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--models", default=MODELS)
+    ap.add_argument("--train-rows", type=int, default=0)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     done = {}
@@ -121,7 +152,7 @@ def main():
         for ds in a.datasets.split(","):
             if ds not in DATASETS:
                 sys.exit(f"unknown data set {ds}; one of {', '.join(DATASETS)}")
-            cmd = [a.vigil, "compare"] + args_for(ds, tmp) + ["--models", a.models, "--json"]
+            cmd = [a.vigil, "compare"] + args_for(ds, tmp, a.train_rows) + ["--models", a.models, "--json"]
             l0 = os.getloadavg()[0]
             t0 = time.time()
             p = subprocess.run(cmd, capture_output=True, text=True)
@@ -129,7 +160,7 @@ def main():
             if p.returncode != 0:
                 sys.exit(f"{ds}: vigil compare failed ({p.returncode}): {p.stderr.strip()[-500:]}")
             items = json.loads(p.stdout)["models"]
-            done[ds] = table(ds, items, (l0, os.getloadavg()[0]), wall)
+            done[ds] = table(ds, items, (l0, os.getloadavg()[0]), wall, a.train_rows)
             print(done[ds] + "\n", flush=True)
             if not a.no_write:
                 put_section("\n\n".join([HEADING, INTRO] + [done[d] for d in DATASETS if d in done]))
