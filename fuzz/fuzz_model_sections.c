@@ -1,24 +1,34 @@
 /* libFuzzer target: the checksum stops random bytes at the container, so this
  * target wraps the fuzzer's bytes as the PIPE and ESTM sections of a valid
- * container (split at the first byte's position) to reach the pipeline and
- * estimator loaders behind it. */
+ * container to reach the pipeline and every family's state loader behind it.
+ * Byte 0 picks the family (its index in the registry, modulo the count, so a
+ * new family is fuzzed without a change here), bytes 1-2 (u16, little-endian,
+ * clamped to what follows) the PIPE section's length; the rest is PIPE then
+ * the family's state (fuzz/corpus/model_sections/ holds every family's). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "vigil/buf.h"
+#include "vigil/estimator.h"
 #include "vigil/model.h"
 #include "vigil/vgm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2) return 0;
-    size_t cut = 1 + (size_t)data[0] * (size - 1) / 256;
+    if (size < 3) return 0;
+    const vg_estimator_kind *const *all = vg_estimator_all();
+    size_t n_kinds = 0;
+    while (all[n_kinds]) n_kinds++;
+    const char *family = all[data[0] % n_kinds]->name;
+    size_t cut = (size_t)data[1] | (size_t)data[2] << 8;
+    data += 3, size -= 3;
+    if (cut > size) cut = size;
     /* A minimal valid META: format, task, label, model, two classes. */
     vg_wbuf meta;
     vg_wbuf_init(&meta);
     const char *kv[][2] = { { "format", "csv" }, { "task", "label" }, { "label", "y" },
-                            { "model", (data[0] & 1) ? "forest" : "logreg" }, { "classes.0", "a" }, { "classes.1", "b" } };
+                            { "model", family }, { "classes.0", "a" }, { "classes.1", "b" } };
     vg_wbuf_u32(&meta, 7);
     for (size_t i = 0; i < 6; i++) {
         vg_wbuf_str(&meta, kv[i][0]);
@@ -30,9 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vg_wbuf_u64(&meta, 2);
     vg_wbuf estm;
     vg_wbuf_init(&estm);
-    vg_wbuf_str(&estm, (data[0] & 1) ? "forest" : "logreg");
+    vg_wbuf_str(&estm, family);
     vg_wbuf_bytes(&estm, data + cut, size - cut);
-    vg_vgm_section s[3] = { { "META", meta.data, meta.len }, { "PIPE", data + 1, cut - 1 }, { "ESTM", estm.data, estm.len } };
+    vg_vgm_section s[3] = { { "META", meta.data, meta.len }, { "PIPE", data, cut }, { "ESTM", estm.data, estm.len } };
     uint8_t *image;
     size_t len;
     if (vg_vgm_build(s, 3, &image, &len) == VG_OK) {

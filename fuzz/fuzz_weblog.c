@@ -36,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.entity_ttl = 100;
     o.max_line_bytes = 4096;
     o.geoip_path = geo_file();
+    /* Every --text field too: their copies must fit the state's buffer for any line. */
+    static const char *const text[] = { "request", "path", "query", "agent" };
+    o.text = text;
+    o.n_text = 4;
     void *state = NULL;
     if (vg_weblog_format.state_new(&o, &state)) __builtin_trap();
     const char *s = (const char *)data;

@@ -5,7 +5,8 @@
  * (tests/golden/seq_torch.py writes tests/golden/seq_torch.txt); learning a
  * pattern that only the sequence shows; predict_row against predict;
  * thread-count determinism; save/load round trips and truncation;
- * parameter errors. */
+ * parameter errors; explanations against integrated gradients taken from
+ * forward passes alone. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +370,98 @@ static void test_params(void **state)
     free(p);
 }
 
+/* ---- explanations ------------------------------------------------------- */
+
+/* Raw output k (K = 1: the log-odds) up to a per-row constant, from the
+ * forward pass's probabilities: logit(p) for one output, log p_k - log p_0
+ * for a softmax (logits are only defined up to a shift). */
+static double raw_of(const vg_seq_net *n, vg_seq_ws *ws, const float *row, uint32_t k)
+{
+    const uint32_t zero = 0;
+    const float *p = vg_seq_forward(n, ws, row, &zero, 1, 1);
+    if (n->K == 1) return log((double)p[0] / (1.0 - (double)p[0]));
+    return log((double)p[k]) - log((double)p[0]);
+}
+
+/* The explanation against the forward pass: the terms sum to the score;
+ * the bias is the score with the current event at the baseline (the
+ * history kept); each term matches integrated gradients computed from
+ * forward passes alone (central differences along the path). A permuted
+ * attribution fails the same check, so the check can fail. */
+static void test_explain(void **state)
+{
+    (void)state;
+    const uint32_t T = 4, F = 3, H = 5, W = 1 + T * F;
+    double worst_ig = 0.0, worst_sum = 0.0, worst_bias = 0.0, worst_rem = 0.0;
+    for (int cell = 0; cell < 2; cell++)
+        for (uint32_t classes = 2; classes <= 3; classes++) {
+            vg_seq_net n;
+            assert_int_equal(vg_seq_init(&n, (vg_seq_cell)cell, T, 1, F, H, classes), VG_OK);
+            vg_rng r;
+            vg_rng_seed(&r, 5 + cell, classes);
+            vg_seq_init_params(&n, &r);
+            for (size_t i = 0; i < n.n_params; i++) n.params[i] *= 3.0f;  /* well into the gates' curves */
+            float row[1 + 4 * 3], base_row[1 + 4 * 3], probe[1 + 4 * 3];
+            row[0] = 3;  /* the first event is padding */
+            for (size_t q = 1; q < W; q++) row[q] = q <= F ? 0.0f : (float)vg_rng_normal(&r);
+            memcpy(base_row, row, sizeof row);
+            memset(base_row + 1 + (T - 1) * F, 0, F * sizeof(float));
+            const uint32_t K = n.K;
+            double *scratch = malloc(vg_seq_explain_scratch(&n) * sizeof(double));
+            double contrib[(3 + 1) * 3], base[3];
+            vg_seq_ws *ws;
+            assert_int_equal(vg_seq_ws_new(&n, 1, &ws), VG_OK);
+            assert_int_equal(vg_seq_explain(&n, row, scratch, contrib, base), VG_OK);
+            const float *x = row + 1 + (T - 1) * F;
+            for (uint32_t k = 0; k < K; k++) {
+                /* for a softmax, compare differences to output 0 (see raw_of) */
+                const uint32_t k0 = K == 1 ? k : 0;
+                double sum = 0.0, sum0 = 0.0;
+                for (uint32_t j = 0; j <= F; j++) sum += contrib[j * K + k], sum0 += contrib[j * K + k0];
+                double d_sum = fabs((K == 1 ? sum : sum - sum0) - raw_of(&n, ws, row, k));
+                double bias = contrib[F * K + k] - (K == 1 ? 0.0 : contrib[F * K + k0]);
+                double d_bias = fabs(bias - raw_of(&n, ws, base_row, k));
+                worst_sum = fmax(worst_sum, d_sum), worst_bias = fmax(worst_bias, d_bias);
+                worst_rem = fmax(worst_rem, fabs(contrib[F * K + k] - base[k]));
+                double num[3], mx = 0.0;
+                for (uint32_t j = 0; j < F; j++) {
+                    const int M = 200;
+                    const float dlt = 1e-2f;
+                    double acc = 0.0;
+                    for (int s = 0; s < M; s++) {
+                        const float a = (float)((s + 0.5) / M);
+                        memcpy(probe, base_row, sizeof probe);
+                        for (uint32_t q = 0; q < F; q++) probe[1 + (T - 1) * F + q] = a * x[q];
+                        probe[1 + (T - 1) * F + j] += dlt;
+                        double up = raw_of(&n, ws, probe, k);
+                        probe[1 + (T - 1) * F + j] -= 2 * dlt;
+                        acc += (up - raw_of(&n, ws, probe, k)) / (2.0 * dlt);
+                    }
+                    num[j] = x[j] * acc / M;
+                    mx = fmax(mx, fabs(num[j]));
+                }
+                double perm_err = 0.0;
+                for (uint32_t j = 0; j < F; j++) {
+                    double got = contrib[j * K + k] - (K == 1 ? 0.0 : contrib[j * K + k0]);
+                    double swapped = contrib[((j + 1) % F) * K + k] - (K == 1 ? 0.0 : contrib[((j + 1) % F) * K + k0]);
+                    worst_ig = fmax(worst_ig, fabs(got - num[j]) / (mx + 1e-3));
+                    perm_err = fmax(perm_err, fabs(swapped - num[j]) / (mx + 1e-3));
+                }
+                if (K == 1 || k > 0) assert_true(perm_err > 1e-2);
+            }
+            free(scratch);
+            vg_seq_ws_free(ws);
+            vg_seq_free(&n);
+        }
+    printf("explain: sum vs forward %.3g, bias vs baseline forward %.3g, quadrature remainder %.3g, terms vs "
+           "numerical IG (relative) %.3g\n",
+           worst_sum, worst_bias, worst_rem, worst_ig);
+    assert_true(worst_rem < 1e-5);
+    assert_true(worst_sum < 1e-4);
+    assert_true(worst_bias < 1e-4);
+    assert_true(worst_ig < 5e-3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_learns_sequences),
         cmocka_unit_test(test_row_threads_save_load),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_explain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -318,11 +318,12 @@ static void test_shrinking_cache_same_optimum(void **state)
 }
 
 /* Without probability=true the probabilities follow the decision rule:
- * binary P(1) > 1/2 exactly when f > 0; multiclass argmax = the vote. */
+ * binary P(1) > 1/2 exactly when f > 0; multiclass argmax = the vote, and
+ * a class that wins all its pairs is above 1/2. */
 static void test_probabilities_follow_decision(void **state)
 {
     (void)state;
-    for (uint32_t k = 2; k <= 4; k++) {
+    for (uint32_t k = 2; k <= 5; k++) {
         dataset d = make_blobs(600, k, 6, 20 + k);
         void *s = fit("C=0.5", &d, 2);
         float *p = predict(s, &d, 2);
@@ -348,6 +349,9 @@ static void test_probabilities_follow_decision(void **state)
             for (uint32_t c = 1; c < k; c++)
                 if (votes[c] > votes[best]) best = c;
             assert_int_equal(votes[arg], votes[best]);  /* a most-voted class */
+            /* A class that wins every pair scores above 1/2, so the decision
+             * rule (normal when P(normal) >= 1/2) follows the vote too. */
+            if (votes[best] == (int)k - 1) assert_true(pi[best] > 0.5f);
         }
         /* predict_row is predict. */
         float row[8];

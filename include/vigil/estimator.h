@@ -127,7 +127,8 @@ typedef struct vg_estimator_kind {
     /* Optional: explanations. n_outputs raw scores per row (gbdt binary: 1,
      * the log-odds; forest: one per class, the probabilities); explain fills
      * contrib, (n_features + 1) x n_outputs row-major by feature, whose last
-     * row is the bias, so that for each output the column sums to the raw score. */
+     * row is the bias, so that for each output the column sums to the raw score.
+     * VG_ESTIMATOR_IN_WINDOW: n_features is one event's, the row's current event. */
     uint32_t (*n_outputs)(const void *state);
     vg_status (*explain)(const void *state, const float *row, double *contrib);
     /* Optional, sparse families: explain row r of X; contrib gets (nnz of the

@@ -70,6 +70,7 @@ struct vg_format {
     const char *const *truth_columns;  /* carry or derive the truth (or key the entity): never features;
                                           NULL-terminated or NULL */
     const char *entity_name;    /* what the entity of an event is ("user"), NULL = no source summary */
+    const char *text_fields;    /* log formats: the raw text fields --text may name (", "-separated), NULL = none */
     vg_format_dim dims[VG_FORMAT_MAX_DIMS];
     size_t n_dims;
 };

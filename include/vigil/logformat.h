@@ -34,6 +34,11 @@ typedef struct vg_logfmt_options {
     const char *label;          /* which ground truth becomes the label: format-specific name, NULL = default */
     const char *labels_path;    /* side file of labelled line numbers / event ids (weblog), or NULL */
     const char *geoip_path;     /* MaxMind .mmdb or IP-range file for countries, NULL = built-in default */
+    /* Raw text fields added to each record for --text (the format's
+     * text_fields, vigil/format_row.h; weblog: request, path, query, agent);
+     * a name the format does not have fails state_new. Borrowed. */
+    const char *const *text;
+    size_t n_text;
 } vg_logfmt_options;
 
 VG_API vg_logfmt_options vg_logfmt_options_default(void);

@@ -297,14 +297,15 @@ int cli_data_opts_finish(cli_data_opts *o, const char *cmd, vg_data_spec *spec)
         return -1;
     }
     int log_format = fmt->log != NULL;
-    if (o->text.n && !fmt->infers_types) {
-        cli_usage_error(cmd, "--text goes with CSV data (--format %s)", vg_format_default()->name);
+    if (o->text.n && !fmt->infers_types && !fmt->text_fields) {
+        cli_usage_error(cmd, "--text goes with CSV data (--format %s) or --format weblog", vg_format_default()->name);
         return -1;
     }
     if (o->ip.n && !fmt->infers_types) {
         cli_usage_error(cmd, "--ip goes with CSV data (--format %s)", vg_format_default()->name);
         return -1;
     }
+    if (o->text.n && fmt->text_fields) o->log.text = (const char *const *)o->text.items, o->log.n_text = o->text.n;
     if (o->delimiter && !fmt->infers_types) {
         cli_usage_error(cmd, "--delimiter goes with CSV data (--format %s)", vg_format_default()->name);
         return -1;

@@ -92,10 +92,10 @@ int cmd_compare(int argc, char **argv)
         printf("train: %zu rows, test: %zu rows (%s)\n\n", vg_table_rows(train), vg_table_rows(test),
                o.test ? o.test : "stratified split of --data");
         if (spec.task == VG_TASK_REGRESSION)
-            printf("%-8s %10s %10s %10s %9s %9s %9s\n", "model", "train_rmse", "test_rmse", "test_mae", "test_r2",
+            printf("%-11s %10s %10s %10s %9s %9s %9s\n", "model", "train_rmse", "test_rmse", "test_mae", "test_r2",
                    "train_s", "predict_s");
         else
-            printf("%-8s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "train_acc", "test_acc", "precision",
+            printf("%-11s %9s %9s %9s %9s %9s %9s %9s %9s\n", "model", "train_acc", "test_acc", "precision",
                    "recall", "f1", "roc_auc", "train_s", "predict_s");
     }
     /* The report needs every model and its test evaluation at the end. */
@@ -130,11 +130,11 @@ int cmd_compare(int argc, char **argv)
                     cJSON_AddItemToArray(arr, item);
                 }
             } else if (etr.regression) {
-                printf("%-8s %10.5g %10.5g %10.5g %9.4f %9.3f %9.3f\n", models.items[k], etr.reg.rmse, ete.reg.rmse,
+                printf("%-11s %10.5g %10.5g %10.5g %9.4f %9.3f %9.3f\n", models.items[k], etr.reg.rmse, ete.reg.rmse,
                        ete.reg.mae, ete.reg.r2, vg_model_train_seconds(m), ete.predict_seconds);
                 fflush(stdout);
             } else {
-                printf("%-8s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.3f %9.3f\n", models.items[k], etr.metrics.accuracy,
+                printf("%-11s %9.4f %9.4f %9.4f %9.4f %9.4f %9.4f %9.3f %9.3f\n", models.items[k], etr.metrics.accuracy,
                        t->accuracy, t->precision, t->recall, t->f1, t->roc_auc, vg_model_train_seconds(m),
                        ete.predict_seconds);
                 fflush(stdout);

@@ -32,7 +32,11 @@ static const char help[] =
     "positive class, or the decided one), raw_score (gbdt: log-odds; forest and\n"
     "tree: probability), bias (the average raw score) and one contrib_FIELD column\n"
     "per input field (exact TreeSHAP values; one-hot columns folded into their\n"
-    "field). bias plus the contributions equals raw_score.\n";
+    "field). bias plus the contributions equals raw_score.\n"
+    "lstm, gru: raw_score is the log-odds (or the class logit); the contributions are\n"
+    "integrated gradients over the features of the row's own event, from a blank event\n"
+    "(numbers at their training mean, no category) with the entity's earlier events\n"
+    "kept; bias is the score of that blank event after the same history.\n";
 
 /* Write a CSV field, quoting it when it holds a delimiter, quote or newline. */
 static void put_field(FILE *f, const char *s)

@@ -48,6 +48,12 @@
 
 enum { SET_PATHS = 0, SET_AGENTS = 1, SET_PARAMS = 2, N_SETS = 3 };
 
+/* Raw text a linear model reads as hashed n-grams (--text): the request line
+ * as "METHOD target", the target's path and query (still URL-encoded, as a
+ * TF-IDF peer reads them), the user agent; empty when the line has none. */
+enum { WL_TEXT_REQUEST = 0, WL_TEXT_PATH, WL_TEXT_QUERY, WL_TEXT_AGENT, WL_N_TEXT };
+static const char *const text_names[WL_N_TEXT] = { "request", "path", "query", "agent" };
+
 typedef struct wl_hit {
     float t;          /* seconds after the client's time base */
     uint32_t bytes;   /* saturating */
@@ -139,7 +145,10 @@ typedef struct wl_state {
     char label[64];
     char country[VG_GEO_NAME_BYTES];
     char status_class[4];
-    vg_field fields[N_FIELDS];
+    vg_field fields[N_FIELDS + WL_N_TEXT];
+    size_t n_text;                 /* raw text fields asked for (--text), after the features */
+    uint8_t text_kind[WL_N_TEXT];  /* which of text_names each is */
+    char *text;                    /* their bytes: 3 max_line + 16 */
     double url[VG_URLFEAT_COUNT];
     char canon[WL_CANON_BYTES];    /* the field being read, canonical */
 } wl_state;
@@ -183,6 +192,7 @@ static void wl_free(void *state)
     vg_entity_store_free(s->store);
     if (s->geo) geo_release(s->geo, s->geo_shared);
     vg_free(s->scratch);
+    vg_free(s->text);
     vg_free(s);
 }
 
@@ -210,6 +220,16 @@ static vg_status wl_new(const vg_logfmt_options *opt, void **out)
     ep.max_entities = o.max_entities;
     ep.ttl = o.entity_ttl;
     if (!(s->scratch = vg_malloc(s->max_line + 1))) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < o.n_text; i++) {
+        size_t k = 0;
+        while (k < WL_N_TEXT && strcmp(o.text[i], text_names[k]) != 0) k++;
+        if (k == WL_N_TEXT)
+            st = vg_fail(VG_ERR_INVALID, "weblog: --text '%s' is not one of request, path, query, agent", o.text[i]);
+        for (size_t j = 0; !st && j < s->n_text; j++)
+            if (s->text_kind[j] == k) st = vg_fail(VG_ERR_INVALID, "weblog: --text names '%s' twice", o.text[i]);
+        if (!st) s->text_kind[s->n_text++] = (uint8_t)k;
+    }
+    if (!st && s->n_text && !(s->text = vg_malloc(3 * s->max_line + 16))) st = vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) st = vg_entity_store_new(&ep, &s->store);
     if (!st) st = geo_acquire(o.geoip_path, &s->geo, &s->geo_shared);
     if (st) {
@@ -221,6 +241,10 @@ static vg_status wl_new(const vg_logfmt_options *opt, void **out)
                          : i < F_PAY_PATH ? pay_names[i - F_PAY0] : more_names[i - F_PAY_PATH];
         s->fields[i] = (vg_field){ .name = name, .name_len = strlen(name),
                                    .kind = i <= F_UA_NAME ? VG_FIELD_TEXT : VG_FIELD_NUMBER };
+    }
+    for (size_t i = 0; i < s->n_text; i++) {
+        const char *name = text_names[s->text_kind[i]];
+        s->fields[N_FIELDS + i] = (vg_field){ .name = name, .name_len = strlen(name), .kind = VG_FIELD_TEXT };
     }
     *out = s;
     return VG_OK;
@@ -264,6 +288,36 @@ static void set_text(wl_state *s, int f, const char *t, size_t n)
 {
     s->fields[f].text = t;
     s->fields[f].text_len = n;
+}
+
+/* The --text fields of request r, copied (r points into the caller's line
+ * or the parser's scratch): request <= method + 1 + target, path + query <=
+ * target, agent <= line, so 3 max_line + 16 bytes hold them all. */
+static void set_raw_text(wl_state *s, const vg_weblog_request *r)
+{
+    const char *q = memchr(r->uri, '?', r->uri_len);
+    const size_t plen = q ? (size_t)(q - r->uri) : r->uri_len;
+    char *p = s->text;
+    for (size_t i = 0; i < s->n_text; i++) {
+        const char *start = p;
+        switch (s->text_kind[i]) {
+        case WL_TEXT_REQUEST:
+            memcpy(p, r->method, VG_MIN(r->method_len, (size_t)VG_WEBLOG_MAX_METHOD));
+            p += VG_MIN(r->method_len, (size_t)VG_WEBLOG_MAX_METHOD);
+            *p++ = ' ';
+            memcpy(p, r->uri, r->uri_len), p += r->uri_len;
+            break;
+        case WL_TEXT_PATH: memcpy(p, r->uri, plen), p += plen; break;
+        case WL_TEXT_QUERY:
+            if (q) memcpy(p, q + 1, r->uri_len - plen - 1), p += r->uri_len - plen - 1;
+            break;
+        default:
+            if (r->agent) memcpy(p, r->agent, r->agent_len), p += r->agent_len;
+            break;
+        }
+        s->fields[N_FIELDS + i].text = start;
+        s->fields[N_FIELDS + i].text_len = (size_t)(p - start);
+    }
 }
 
 /* Advance the 10-second buckets to time t and count this request in its bucket. */
@@ -560,8 +614,9 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
         out->label = lab, out->label_len = strlen(lab);
     }
 
+    if (s->n_text) set_raw_text(s, &r);
     out->fields = s->fields;
-    out->n_fields = N_FIELDS;
+    out->n_fields = N_FIELDS + s->n_text;
     out->entity = s->host;
     out->entity_len = r.host_len;
     out->time = r.time;
@@ -592,6 +647,7 @@ const vg_format vg_format_weblog = {
     VG_LOGFMT_ROW(vg_weblog_format),
     .truth_columns = weblog_truth_columns,
     .entity_name = "client IP",
+    .text_fields = "request, path, query, agent",
     .dims = { { "Countries", "country", 0 }, { "Status codes", "status", 0 }, { "User-agent classes", "ua_class", 0 },
               { "Methods", "method", 0 } },
     .n_dims = 4,

@@ -279,6 +279,8 @@ vg_logfmt_options vg_model_log_options(const vg_model *m)
     o.geoip_path = m->log_geoip;
     if (m->log_max_entities) o.max_entities = (size_t)m->log_max_entities;
     o.entity_ttl = m->log_entity_ttl;
+    const vg_format *f = vg_format_find(m->format);
+    if (f && f->text_fields) o.text = (const char *const *)m->text.items, o.n_text = m->text.n;
     return o;
 }
 
@@ -674,6 +676,12 @@ vg_status vg_model_explain(const vg_model *m, const vg_table *t, int threads, vg
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
     if (st) return st;
+    /* Window families explain each row's window (as predict scored it), in
+     * terms of the current event's features. */
+    if ((st = vg_model_window_rows(m, t, &X))) {
+        vg_matrix_free(&X);
+        return st;
+    }
     size_t rows = X.rows, ni = vg_pipeline_n_inputs(m->pipeline);
     size_t scratch_len = (X.cols + 1) * m->kind->n_outputs(cur(m));
     int workers = vg_threads_resolve(threads);
@@ -720,12 +728,19 @@ vg_status vg_model_explain_record(const vg_model *m, const vg_field *fields, siz
         vg_csr_free(&X);
         return st;
     }
-    size_t nf = vg_pipeline_n_features(m->pipeline);
-    float *row = vg_malloc(nf * sizeof *row);
+    /* A window family sees the record as a window of this one event, as
+     * vg_model_predict_record scores it (no entity history here). */
+    size_t nf = vg_pipeline_n_features(m->pipeline), W = vg_model_row_width(m);
+    float *row = vg_malloc((nf + W) * sizeof *row), *win = row ? row + nf : NULL;
     double *scratch = vg_malloc((nf + 1) * m->kind->n_outputs(cur(m)) * sizeof *scratch);
     vg_status st = row && scratch ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) st = vg_pipeline_transform_record(m->pipeline, fields, n_fields, row, NULL);
-    if (!st) st = explain_row(m, row, scratch, contrib, output, raw);
+    if (!st && m->window) {
+        memset(win, 0, W * sizeof *win);
+        win[0] = 1.0f;
+        memcpy(win + W - nf, row, nf * sizeof *row);
+    }
+    if (!st) st = explain_row(m, m->window ? win : row, scratch, contrib, output, raw);
     vg_free(row), vg_free(scratch);
     return st;
 }

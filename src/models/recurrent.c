@@ -283,6 +283,27 @@ static void seq_predict_row(const void *state, const float *row, float *proba)
     vg_seq_ws_free(ws);
 }
 
+/* ---- explanations --------------------------------------------------------- */
+
+/* The head's raw outputs: 1 (the log-odds) for two classes, else a logit per class. */
+static uint32_t seq_n_outputs(const void *state)
+{
+    return ((const seq_state *)state)->net.K;
+}
+
+/* Integrated gradients over the current event's features (seq_explain.c):
+ * contrib is (F + 1) x K for the F features of one event, not the window's
+ * width, because the earlier events are the state the current one moves from. */
+static vg_status seq_explain(const void *state, const float *row, double *contrib)
+{
+    const seq_state *s = state;
+    double *scratch = vg_malloc(vg_seq_explain_scratch(&s->net) * sizeof *scratch);
+    if (!scratch) return vg_fail(VG_ERR_NOMEM, "%s: out of memory explaining a row", s->net.cell == VG_SEQ_LSTM ? "lstm" : "gru");
+    vg_status st = vg_seq_explain(&s->net, row, scratch, contrib, NULL);
+    vg_free(scratch);
+    return st;
+}
+
 /* ---- model file ---------------------------------------------------------- */
 
 /* Layout: u32 version, u32 cell (0 lstm, 1 gru), u32 n_classes, u32 epochs,
@@ -382,6 +403,7 @@ static void seq_describe(const void *state, vg_wbuf *out)
         .params_check = seq_params_check, .params_describe = seq_params_describe, .fit = FIT,                 \
         .predict = seq_predict, .n_classes = seq_n_classes, .save = seq_save, .load = LOAD, .free = seq_free,  \
         .describe = seq_describe, .n_features = seq_n_features, .predict_row = seq_predict_row,               \
+        .n_outputs = seq_n_outputs, .explain = seq_explain,                                                   \
         .outputs = VG_ESTIMATOR_OUT_PROBA, .needs_labels = 1,                                                  \
         .inputs = VG_ESTIMATOR_IN_DENSE | VG_ESTIMATOR_IN_WINDOW,                                              \
     }

@@ -69,4 +69,16 @@ const float *vg_seq_forward(const vg_seq_net *n, vg_seq_ws *ws, const float *X, 
 double vg_seq_step(const vg_seq_net *n, vg_seq_ws *ws, const float *X, const vg_nn_target *t, const uint32_t *idx,
                    size_t B, float dropout, vg_rng *rng, double alpha, float *grad);
 
+/* Why row scored as it did: integrated-gradient attributions of each raw
+ * output (the head's logits: K = 1 for two classes, the log-odds) to the F
+ * features of the row's current event, from the baseline event 0 with the
+ * earlier events of the window held fixed (seq_explain.c says what they
+ * mean). contrib: (F + 1) x K, row-major by feature, the last row the bias
+ * (z with the current event at the baseline, plus the quadrature's tiny
+ * remainder), so each column sums to the raw output. base (may be NULL)
+ * gets z at the baseline (K), for tests of that remainder. scratch holds
+ * vg_seq_explain_scratch(n) doubles. VG_ERR_DATA for a non-finite feature. */
+size_t vg_seq_explain_scratch(const vg_seq_net *n);
+vg_status vg_seq_explain(const vg_seq_net *n, const float *row, double *scratch, double *contrib, double *base);
+
 #endif

@@ -18,11 +18,16 @@
  *     the decision value with unit slope. It is not calibrated (its scale is
  *     the margin's), but it is monotone in f and crosses 1/2 at f = 0, so the
  *     0.5 threshold is the SVM's sign rule and ROC curves are those of f.
- *   - probability=false, more classes: (votes_k + q_k) / (n_pairs + 1), where
+ *   - probability=false, more classes: softmax_k(votes_k + q_k), where
  *     votes_k counts the pairs won (the one-vs-one rule) and q is the pairwise
  *     coupling of the logistic of each f_ab (sums to 1). It sums to 1, the
  *     class with most votes has the largest value, and q breaks ties between
- *     classes with equal votes by margin instead of by index.
+ *     classes with equal votes by margin instead of by index. The softmax
+ *     (not votes / pairs) because the decision rule calls a row normal when
+ *     P(normal) >= 1/2: a class that wins all its pairs over a consistent
+ *     ranking gets at least 1 - 1/e = 0.63 this way, whereas votes over
+ *     n_pairs + 1 never reach 1/2 for 4 or more classes (every row was an
+ *     alert on NSL-KDD's five; found by bench/zoo.py).
  *   - probability=true: Platt scaling as LIBSVM's -b 1. For each pair,
  *     decision values from an internal 5-fold cross-validation (seeded folds)
  *     are fitted by P(b | f) = 1 / (1 + exp(A f + B)) with the Newton method of
@@ -670,11 +675,14 @@ static void predict_one(const svm_state *s, const float *x, svm_scratch *w, floa
         for (uint32_t c = 0; c < k; c++) out[c] = (float)w->pk[c];
         return;
     }
-    /* votes + coupled margin, over n_pairs + 1 */
+    /* softmax of votes + coupled margin */
     for (uint32_t c = 0; c < k; c++) w->Qp[c] = w->pk[c];
     for (uint32_t a = 0; a < k; a++)
         for (uint32_t b = a + 1; b < k; b++) w->Qp[w->dec[pair_index(k, a, b)] > 0 ? b : a] += 1;
-    for (uint32_t c = 0; c < k; c++) out[c] = (float)(w->Qp[c] / (s->n_pairs + 1.0));
+    double top = w->Qp[0], sum = 0.0;
+    for (uint32_t c = 1; c < k; c++) top = VG_MAX(top, w->Qp[c]);
+    for (uint32_t c = 0; c < k; c++) sum += (w->Qp[c] = exp(w->Qp[c] - top));
+    for (uint32_t c = 0; c < k; c++) out[c] = (float)(w->Qp[c] / sum);
 }
 
 static void predict_uniform(const svm_state *s, size_t rows, float *proba)

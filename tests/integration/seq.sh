@@ -6,7 +6,9 @@
 #  - a CSV with --entity and --order, whose label depends on the entity's
 #    previous event only: the sequence model learns it, a per-row model
 #    cannot; shuffled rows are put back in time order by --order;
-#  - NSL-KDD (no entity): single rows;
+#  - predict --explain: the terms of the row's own event and the bias sum
+#    to the raw score, and the history carries what the label depends on;
+#  - NSL-KDD (no entity): single rows, 5 classes explained;
 #  - the errors, one clear line each.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -81,12 +83,36 @@ read -r _ n _ d < <(cmp_scores "$WORK/cp.csv" "$WORK/cw.jsonl")
 if ((n == 3000 && d == 0)); then pass "CSV: watch and predict agree on all $n rows"
 else fail "CSV: watch and predict: $d of $n scores differ"; fi
 
+# predict --explain: terms of the row's own event (x, z) and a bias that is the
+# score of a blank event after the same history; they sum to raw_score. Here the
+# label is in the previous event, so the bias (the history) carries the signal.
+expect_ok "predict --explain gru" "$VIGIL" predict --model "$WORK/gru.vgm" --data "$WORK/te_sorted.csv" --explain \
+  -o "$WORK/cx.csv"
+read -r bad hist own < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "raw_score") r = i; if ($i == "bias") b = i
+    if ($i == "contrib_x") x = i; if ($i == "contrib_z") z = i } next }
+  { s = 0; for (i = b; i <= NF; i++) s += $i; d = s - $r; if (d < 0) d = -d; if (d > 1e-4) bad++
+    n++; sb += $b; sbb += $b * $b; own += ($x < 0 ? -$x : $x) + ($z < 0 ? -$z : $z) }
+  END { printf "%d %.4f %.4f\n", bad, sqrt(sbb / n - (sb / n) ^ 2), own / n }' "$WORK/cx.csv")
+[[ $(head -n1 "$WORK/cx.csv") == *contrib_x*contrib_z* ]] && pass "explain columns contrib_x, contrib_z" ||
+  fail "explain header: $(head -n1 "$WORK/cx.csv")"
+((bad == 0)) && pass "gru: bias + contributions == raw_score on every row" || fail "$bad rows do not sum"
+ge "$hist" "$own" && pass "the history (bias spread $hist) outweighs the own event (mean |terms| $own)" ||
+  fail "history spread $hist < own-event terms $own"
+
 # NSL-KDD has no entity: single rows.
 if [[ -f $SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz ]]; then
   zcat "$SHARED/nsl-kdd/KDDTrain+_20Percent.txt.gz" | head -n 3000 >"$WORK/kdd.txt"
   expect_ok "lstm on NSL-KDD rows" "$VIGIL" train --data "$WORK/kdd.txt" --format kdd --model lstm \
     --param hidden_size=8 --param max_iter=5 --split 0.3 -o "$WORK/kdd.vgm"
   "$VIGIL" inspect "$WORK/kdd.vgm" | grep -q "single rows" && pass "NSL-KDD: single rows" || fail "kdd inspect"
+  expect_ok "lstm 5 classes" "$VIGIL" train --data "$WORK/kdd.txt" --format kdd --task category --model lstm \
+    --param hidden_size=8 --param max_iter=5 -o "$WORK/kdd5.vgm"
+  expect_ok "predict --explain lstm 5 classes" "$VIGIL" predict --model "$WORK/kdd5.vgm" --data "$WORK/kdd.txt" \
+    --explain -o "$WORK/k5.csv"
+  bad=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "raw_score") r = i; if ($i == "bias") b = i } next }
+    { s = 0; for (i = b; i <= NF; i++) s += $i; d = s - $r; if (d < 0) d = -d; if (d > 1e-4) n++ } END { print n + 0 }' \
+    "$WORK/k5.csv")
+  ((bad == 0)) && pass "lstm 5 classes: the explained class's terms sum to its logit" || fail "$bad rows do not sum"
 fi
 
 expect_error "--entity without the column" "--entity.*no column 'nope'" "$VIGIL" train --data "$WORK/tr.csv" \
