@@ -36,6 +36,7 @@ typedef struct input {
 
 struct vg_pipeline {
     vg_encoding encoding;
+    int threads;            /* transform's threads (params; not saved) */
     size_t n_inputs;
     input *inputs;
     size_t n_features;
@@ -448,6 +449,7 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
     vg_pipeline *p = vg_calloc(1, sizeof *p);
     if (!p) return vg_fail(VG_ERR_NOMEM, "out of memory");
     p->encoding = params->encoding;
+    p->threads = params->threads;
     p->inputs = vg_calloc(n_cols + params->n_text, sizeof *p->inputs);
     if (!p->inputs) {
         vg_pipeline_free(p);
@@ -492,58 +494,99 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
 
 /* ---- transforming ----------------------------------------------------- */
 
-static vg_status transform_numeric(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
-                                   vg_matrix *m)
+/* The dense transform runs in blocks of rows, every input of a block
+ * before the next block: the matrix is row-major, so one whole-column pass
+ * per input touched every cache line of it once per input (41 passes over
+ * NSL-KDD's 20 MB), while a block's rows stay in cache. Blocks are
+ * independent, so they run in parallel; each value is computed alone, so
+ * the matrix does not depend on the thread count. */
+#define TRANSFORM_ROWS 2048
+
+typedef enum { COL_SKIP, COL_IMPUTE, COL_NUMERIC, COL_CATEGORICAL } col_kind;
+
+typedef struct col_plan {
+    const input *in;
+    col_kind kind;
+    const double *v;         /* COL_NUMERIC: the table's numbers */
+    const uint32_t *codes;   /* COL_CATEGORICAL: the table's codes ... */
+    uint32_t *remap;         /* ... and its dictionary mapped onto the model's categories (owned) */
+} col_plan;
+
+typedef struct transform_ctx {
+    const vg_pipeline *p;
+    const col_plan *plan;
+    size_t n_plan;
+    vg_matrix *m;
+} transform_ctx;
+
+static vg_status plan_numeric(const input *in, const vg_table *t, size_t col, col_plan *cp)
 {
     if (vg_table_type(t, col) != VG_COLUMN_NUMERIC)
         return vg_fail(VG_ERR_PARSE, "%s: column '%s' holds text, but the model expects numbers",
                        vg_table_source(t), in->name);
-    const double *v = vg_table_numbers(t, col);
-    int scale = p->encoding == VG_ENCODING_ONEHOT_SCALED;
-    double mean = scale ? in->mean : 0, inv = scale ? 1.0 / in->scale : 1.0;
-    float *out = m->data + in->first_feature;
-    for (size_t r = 0; r < m->rows; r++) {
-        double x = isnan(v[r]) ? in->median : v[r];
-        out[r * m->cols] = (float)((x - mean) * inv);
-    }
+    cp->kind = COL_NUMERIC;
+    cp->v = vg_table_numbers(t, col);
     return VG_OK;
 }
 
-static vg_status transform_categorical(const vg_pipeline *p, const input *in, const vg_table *t, size_t col,
-                                       vg_matrix *m)
+static vg_status plan_categorical(const input *in, const vg_table *t, size_t col, col_plan *cp)
 {
     if (vg_table_type(t, col) != VG_COLUMN_CATEGORICAL)
         return vg_fail(VG_ERR_PARSE, "%s: column '%s' was read as numbers, but the model expects categories",
                        vg_table_source(t), in->name);
     /* Map the table's own dictionary onto the model's categories once. */
     uint32_t n = vg_table_n_categories(t, col);
-    uint32_t *remap = vg_malloc((n ? n : 1) * sizeof *remap);
-    if (!remap) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    cp->remap = vg_malloc((n ? n : 1) * sizeof *cp->remap);
+    if (!cp->remap) return vg_fail(VG_ERR_NOMEM, "out of memory");
     for (uint32_t k = 0; k < n; k++) {
         const char *c = vg_table_category(t, col, k);
-        remap[k] = find_category_n(in, c, strlen(c));
+        cp->remap[k] = find_category_n(in, c, strlen(c));
     }
-    const uint32_t *codes = vg_table_codes(t, col);
-    float *out = m->data + in->first_feature;
-    int onehot = p->encoding == VG_ENCODING_ONEHOT_SCALED;
-    for (size_t r = 0; r < m->rows; r++) {
-        uint32_t k = codes[r] == VG_CODE_MISSING ? UINT32_MAX : remap[codes[r]];
-        if (onehot) {
-            if (k != UINT32_MAX) out[r * m->cols + k] = 1.0f;  /* matrix starts zeroed */
-        } else {
-            out[r * m->cols] = k == UINT32_MAX ? NAN : (float)k;
-        }
-    }
-    vg_free(remap);
+    cp->kind = COL_CATEGORICAL;
+    cp->codes = vg_table_codes(t, col);
     return VG_OK;
 }
 
 static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row);
 
-/* Every row of input in as missing: the median, or no category. */
-static void impute_column(const vg_pipeline *p, const input *in, vg_matrix *m)
+static void transform_block(void *ctx, size_t block, int worker)
 {
-    for (size_t r = 0; r < m->rows; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * m->cols);
+    (void)worker;
+    const transform_ctx *c = ctx;
+    const vg_pipeline *p = c->p;
+    vg_matrix *m = c->m;
+    size_t r0 = block * TRANSFORM_ROWS, r1 = VG_MIN(r0 + TRANSFORM_ROWS, m->rows);
+    int scaled = p->encoding == VG_ENCODING_ONEHOT_SCALED;
+    for (size_t i = 0; i < c->n_plan; i++) {
+        const col_plan *cp = &c->plan[i];
+        const input *in = cp->in;
+        float *out = m->data + in->first_feature;  /* out: (rows, m->cols), this input's first column */
+        switch (cp->kind) {
+        case COL_IMPUTE:  /* every row missing: the median, or no category */
+            for (size_t r = r0; r < r1; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * m->cols);
+            break;
+        case COL_NUMERIC: {
+            double mean = scaled ? in->mean : 0, inv = scaled ? 1.0 / in->scale : 1.0;
+            for (size_t r = r0; r < r1; r++) {
+                double x = isnan(cp->v[r]) ? in->median : cp->v[r];
+                out[r * m->cols] = (float)((x - mean) * inv);
+            }
+            break;
+        }
+        case COL_CATEGORICAL:
+            for (size_t r = r0; r < r1; r++) {
+                uint32_t k = cp->codes[r] == VG_CODE_MISSING ? UINT32_MAX : cp->remap[cp->codes[r]];
+                if (scaled) {
+                    if (k != UINT32_MAX) out[r * m->cols + k] = 1.0f;  /* matrix starts zeroed */
+                } else {
+                    out[r * m->cols] = k == UINT32_MAX ? NAN : (float)k;
+                }
+            }
+            break;
+        case COL_SKIP:
+            break;
+        }
+    }
 }
 
 vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
@@ -556,9 +599,12 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
      * than half of the inputs absent is the wrong file, not a sparse one. */
     char absent[512] = "", empty[512] = "";
     size_t n_absent = 0, n_empty = 0;
+    col_plan *plan = vg_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *plan);
+    if (!plan) st = vg_fail(VG_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < p->n_inputs && !st; i++) {
         const input *in = &p->inputs[i];
         long col = vg_table_find(t, in->name);
+        plan[i].in = in;
         if (in->tg) {  /* no dense feature; an absent text column is an empty one (transform_csr) */
             if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
             continue;
@@ -566,16 +612,23 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
         if (col < 0 || column_empty(t, (size_t)col)) {
             if (col < 0) list_name(absent, sizeof absent, &n_absent, in->name);
             else list_name(empty, sizeof empty, &n_empty, in->name);
-            impute_column(p, in, out);
+            plan[i].kind = COL_IMPUTE;
         } else if (in->type == VG_COLUMN_NUMERIC) {
-            st = transform_numeric(p, in, t, (size_t)col, out);
+            st = plan_numeric(in, t, (size_t)col, &plan[i]);
         } else {
-            st = transform_categorical(p, in, t, (size_t)col, out);
+            st = plan_categorical(in, t, (size_t)col, &plan[i]);
         }
     }
     if (!st && 2 * n_absent > p->n_inputs)
         st = vg_fail(VG_ERR_INVALID, "%s: %zu of the model's %zu input columns are missing (%s): not the kind of "
                      "data the model was trained on", vg_table_source(t), n_absent, p->n_inputs, absent);
+    if (!st) {
+        transform_ctx c = { p, plan, p->n_inputs, out };
+        size_t blocks = (out->rows + TRANSFORM_ROWS - 1) / TRANSFORM_ROWS;
+        vg_parallel_for(blocks > 1 ? p->threads : 1, blocks, transform_block, &c);
+    }
+    for (size_t i = 0; plan && i < p->n_inputs; i++) vg_free(plan[i].remap);
+    vg_free(plan);
     if (st) {
         vg_matrix_free(out);
         return st;
