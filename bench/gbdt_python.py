@@ -12,8 +12,9 @@ NSL-KDD's difficulty column ignored), and
            and fits XGBClassifier(tree_method='hist', n_estimators=ROUNDS,
            max_depth=DEPTH, learning_rate=LR, n_jobs=THREADS or None);
   xgboost-native: XGBoost's own categorical splits instead of one-hot
-           (pandas category columns, enable_categorical=True, its default
-           max_cat_to_onehot), otherwise as xgboost;
+           (ordinal codes declared categorical with feature_types,
+           enable_categorical=True, its default max_cat_to_onehot), otherwise
+           as xgboost;
   hgb:     ordinal-encodes the three columns and declares them categorical
            (scikit-learn's native categorical support) for
            HistGradientBoostingClassifier(max_iter=ROUNDS, max_depth=DEPTH,
@@ -79,22 +80,19 @@ def main():
         proba = model.predict_proba(X_te)
         predict_s = time.perf_counter() - t0
     elif tool == "xgboost-native":
-        import pandas as pd
         import xgboost as xgb
-
-        def frame(num, cat, levels):
-            df = pd.DataFrame(num, columns=[f"n{i}" for i in range(num.shape[1])])
-            for j in range(3):
-                df[f"c{j}"] = pd.Categorical(cat[:, j], categories=levels[j])
-            return df
+        from sklearn.preprocessing import OrdinalEncoder
         t0 = time.perf_counter()
-        levels = [sorted(set(cat_tr[:, j])) for j in range(3)]
+        enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan).fit(cat_tr)
+        X_tr = np.hstack([num_tr, enc.transform(cat_tr).astype(np.float32)])
+        types = ["q"] * num_tr.shape[1] + ["c"] * 3
         model = xgb.XGBClassifier(tree_method="hist", n_estimators=rounds, max_depth=depth, learning_rate=lr,
-                                  n_jobs=threads or None, max_bin=256, enable_categorical=True)
-        model.fit(frame(num_tr, cat_tr, levels), yi_tr)
+                                  n_jobs=threads or None, max_bin=256, enable_categorical=True, feature_types=types)
+        model.fit(X_tr, yi_tr)
         train_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        proba = model.predict_proba(frame(num_te, cat_te, levels))
+        X_te = np.hstack([num_te, enc.transform(cat_te).astype(np.float32)])
+        proba = model.predict_proba(X_te)
         predict_s = time.perf_counter() - t0
     else:
         from sklearn.ensemble import HistGradientBoostingClassifier
