@@ -118,21 +118,15 @@ def main():
 
 
 NOTES = (
-    "What the figures show. (1) Categorical handling is most of the difference. vigil's default splits a "
-    "categorical column LightGBM's way (categories sorted by gradient/hessian, a prefix of that order going left, "
-    "cat_smooth and cat_l2 regularising it); XGBoost in bench/gbdt.py sees protocol/service/flag one-hot encoded, "
-    "so each of its splits on them is one category against the rest. Making vigil split the same way "
-    "(max_cat_to_onehot=256) moves its KDDTest+ ROC-AUC to within a few ten-thousandths of XGBoost's on the binary "
-    "task and halves the category gap; giving XGBoost its own categorical splits instead of one-hot moves it the "
-    "other way. NSL-KDD's test set holds attacks (and services) in proportions the training set does not, and "
-    "one-against-the-rest splits on service generalise to that shift better than grouped subsets. "
-    "(2) Bin boundaries move ROC-AUC by about a thousandth either way (vigil max_bins 255/128 here; XGBoost "
-    "0.9531 / 0.9502 / 0.9489 at max_bin 256 / 255 / 128 in the gbdt section's notes): noise of the same size as "
-    "the target. (3) Leaf values: vigil's leaves use XGBoost's formula (-G/(H+lambda), softmax hessian 2p(1-p)); "
-    "starting from XGBoost 1.7's base score (0 for every class, `--param base_score=0`) instead of the log "
-    "priors changes the category figure by less than a thousandth (0.9475 vs 0.9482 with max_cat_to_onehot=256), "
-    "so it is not the remaining category difference either. (4) The default is chosen by the cross-validation "
-    "table only, never by the test figures above.")
+    "What the figures show. (1) Categorical handling: vigil's default splits a categorical column LightGBM's way "
+    "(categories sorted by gradient/hessian, a prefix of that order going left, regularised by cat_smooth and "
+    "cat_l2); XGBoost in bench/gbdt.py sees protocol/service/flag one-hot encoded, so each of its splits on them is "
+    "one category against the rest, which is what max_cat_to_onehot=256 makes vigil do; the XGBoost-native row "
+    "shows the same change on XGBoost's side. (2) Bin boundaries: the max_bins rows, beside XGBoost's own 0.9531 / "
+    "0.9502 / 0.9489 at max_bin 256 / 255 / 128 (category). (3) Leaf values: vigil's leaves use XGBoost's formula "
+    "(-G/(H+lambda), softmax hessian 2p(1-p), float gradients); `--param base_score=0` starts from XGBoost 1.7's "
+    "base score instead of the log priors. (4) The default is chosen by the cross-validation table only, never by "
+    "the test figures above.")
 
 if __name__ == "__main__":
     main()
