@@ -3,18 +3,23 @@
 notebook user runs with XGBoost or scikit-learn.
 
 usage: gbdt_python.py TOOL TASK TRAIN TEST THREADS CATEGORIES_CSV [ROUNDS DEPTH LR]
-  TOOL: xgboost | hgb;  TASK: binary | category
+  TOOL: xgboost | xgboost-native | hgb;  TASK: binary | category;  THREADS: 0 = the tool's default
+  (XGBoost n_jobs=None, all the cores OpenMP sees; scikit-learn's OpenMP default)
 Reads the gzipped KDD files (NSL-KDD or KDD Cup 99: 41 features, the label,
 NSL-KDD's difficulty column ignored), and
   xgboost: one-hot encodes protocol_type/service/flag (OneHotEncoder, unknown
            categories ignored, dense float32 as XGBoost's hist method takes it)
            and fits XGBClassifier(tree_method='hist', n_estimators=ROUNDS,
-           max_depth=DEPTH, learning_rate=LR, n_jobs=THREADS);
+           max_depth=DEPTH, learning_rate=LR, n_jobs=THREADS or None);
+  xgboost-native: XGBoost's own categorical splits instead of one-hot
+           (ordinal codes declared categorical with feature_types,
+           enable_categorical=True, its default max_cat_to_onehot), otherwise
+           as xgboost;
   hgb:     ordinal-encodes the three columns and declares them categorical
            (scikit-learn's native categorical support) for
            HistGradientBoostingClassifier(max_iter=ROUNDS, max_depth=DEPTH,
            learning_rate=LR, early_stopping=False); its OpenMP threads are
-           set by OMP_NUM_THREADS in the environment (bench/gbdt.py sets it).
+           its default (bench/gbdt.py leaves OMP_NUM_THREADS unset).
 Prints one JSON line: accuracy, roc_auc, train_seconds (fit, including the
 encoder), predict_seconds (transform + predict_proba), rows.
 Peak memory is taken from outside (/usr/bin/time)."""
@@ -67,11 +72,26 @@ def main():
         enc = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32).fit(cat_tr)
         X_tr = np.hstack([num_tr, enc.transform(cat_tr)])
         model = xgb.XGBClassifier(tree_method="hist", n_estimators=rounds, max_depth=depth, learning_rate=lr,
-                                  n_jobs=threads, max_bin=256)
+                                  n_jobs=threads or None, max_bin=256)
         model.fit(X_tr, yi_tr)
         train_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         X_te = np.hstack([num_te, enc.transform(cat_te)])
+        proba = model.predict_proba(X_te)
+        predict_s = time.perf_counter() - t0
+    elif tool == "xgboost-native":
+        import xgboost as xgb
+        from sklearn.preprocessing import OrdinalEncoder
+        t0 = time.perf_counter()
+        enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan).fit(cat_tr)
+        X_tr = np.hstack([num_tr, enc.transform(cat_tr).astype(np.float32)])
+        types = ["q"] * num_tr.shape[1] + ["c"] * 3
+        model = xgb.XGBClassifier(tree_method="hist", n_estimators=rounds, max_depth=depth, learning_rate=lr,
+                                  n_jobs=threads or None, max_bin=256, enable_categorical=True, feature_types=types)
+        model.fit(X_tr, yi_tr)
+        train_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        X_te = np.hstack([num_te, enc.transform(cat_te).astype(np.float32)])
         proba = model.predict_proba(X_te)
         predict_s = time.perf_counter() - t0
     else:

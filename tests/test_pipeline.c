@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/pipeline.h"
@@ -42,6 +43,58 @@ static vg_pipeline *fit(const vg_table *t, vg_encoding enc)
     vg_pipeline *p = NULL;
     assert_int_equal(vg_pipeline_fit(t, cols, 2, &pp, &p), VG_OK);
     return p;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The imputed value is the median, found by selection rather than a sort:
+ * it must equal the sorted array's median for odd and even counts, long
+ * runs of equal values, sorted and reversed input. */
+static void test_median_by_selection(void **state)
+{
+    (void)state;
+    uint64_t seed = 12345;
+    const size_t sizes[] = { 1, 2, 3, 4, 5, 8, 9, 16, 33, 100, 1001, 4096, 100000 };
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        for (int shape = 0; shape < 4; shape++) {
+            size_t n = sizes[si];
+            double *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
+            for (size_t i = 0; i < n; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint32_t u = (uint32_t)(seed >> 33);
+                /* 0: mostly zeros; 1: few distinct values; 2: ascending; 3: descending */
+                v[i] = shape == 0 ? (u % 10 == 0 ? (double)(u % 977) : 0.0)
+                     : shape == 1 ? (double)(u % 3) - 1.0
+                     : shape == 2 ? (double)i * 0.5 : (double)(n - i);
+            }
+            memcpy(ref, v, n * sizeof *v);
+            qsort(ref, n, sizeof *ref, cmp_dbl);
+            double want = n % 2 ? ref[n / 2] : 0.5 * (ref[n / 2 - 1] + ref[n / 2]);
+            vg_table *t = vg_table_new("median.csv");
+            size_t c;
+            vg_table_add_column(t, "x", VG_COLUMN_NUMERIC, &c);
+            vg_table_push_number(t, c, NAN);  /* the row that shows the median */
+            for (size_t i = 0; i < n; i++) vg_table_push_number(t, c, v[i]);
+            size_t cols[1] = { 0 };
+            vg_pipeline_params pp = vg_pipeline_params_default();
+            pp.encoding = VG_ENCODING_NATIVE;
+            vg_pipeline *p = NULL;
+            assert_int_equal(vg_pipeline_fit(t, cols, 1, &pp, &p), VG_OK);
+            vg_matrix X;
+            assert_int_equal(vg_pipeline_transform(p, t, &X), VG_OK);
+            if (X.data[0] != (float)want)
+                fail_msg("n=%zu shape %d: median %g, sorted gives %g", n, shape, (double)X.data[0], want);
+            vg_matrix_free(&X);
+            vg_pipeline_free(p);
+            vg_table_free(t);
+            free(v);
+            free(ref);
+        }
+    }
 }
 
 static void test_onehot_scaled(void **state)
@@ -414,6 +467,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_onehot_scaled),
+        cmocka_unit_test(test_median_by_selection),
         cmocka_unit_test(test_native_and_unseen),
         cmocka_unit_test(test_absent_and_empty_columns_imputed),
         cmocka_unit_test(test_fit_skips_empty_columns),

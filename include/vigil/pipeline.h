@@ -45,6 +45,9 @@ typedef struct vg_pipeline_params {
     const char *const *text;
     size_t n_text;
     vg_textgrams_params textgrams;
+    /* Threads for vg_pipeline_transform of this pipeline (0 = the CPUs
+     * available); kept with the fitted pipeline, not saved with it. */
+    int threads;
 } vg_pipeline_params;
 
 VG_API vg_pipeline_params vg_pipeline_params_default(void);

@@ -519,12 +519,13 @@ static vg_status bin_data(fit_run *f)
     return vg_gbdt_data_build(f->bins, f->codes, f->n_rows, f->threads, &f->data);
 }
 
-/* This round's rows: all training rows, or a Bernoulli(subsample) draw. */
-static uint32_t draw_rows(fit_run *f, uint32_t round)
+/* This round's rows: all training rows (f->train itself, not copied), or
+ * a Bernoulli(subsample) draw into f->sample. */
+static const uint32_t *draw_rows(fit_run *f, uint32_t round, uint32_t *n_out)
 {
     if (f->p->subsample >= 1.0) {
-        memcpy(f->sample, f->train, (size_t)f->n_train * sizeof *f->sample);
-        return f->n_train;
+        *n_out = f->n_train;
+        return f->train;
     }
     vg_rng rng;
     vg_rng_seed(&rng, f->seed, 2 * (uint64_t)round);
@@ -536,7 +537,8 @@ static uint32_t draw_rows(fit_run *f, uint32_t round)
             f->in_sample[f->train[i]] = 1;
         }
     }
-    return n;
+    *n_out = n;
+    return f->sample;
 }
 
 /* Features of tree (round, k): all, or colsample_bytree of them. */
@@ -680,10 +682,11 @@ static vg_status gbdt_fit(const void *params, const vg_train_set *ts, const vg_f
     double best_loss = INFINITY;
     for (uint32_t round = 0; round < p->n_estimators; round++) {
         vg_gbdt_gradients(&f.lb, f.raw, f.train, f.n_train, N, f.threads, f.gh);
-        uint32_t n = draw_rows(&f, round);
+        uint32_t n;
+        const uint32_t *sample = draw_rows(&f, round, &n);
         for (uint32_t k = 0; k < K; k++) {
             draw_features(&f, round, k);
-            memcpy(f.work, f.sample, (size_t)n * sizeof *f.work);
+            memcpy(f.work, sample, (size_t)n * sizeof *f.work);
             if ((st = vg_gbdt_grow(grower, f.gh + (size_t)k * N * 2, f.work, n, f.use, &tree)) != VG_OK) goto done;
             add_tree(&f, &tree, k, f.work, n);
             if ((st = forest_add(&fb, &tree, k, f.bins, ts->features)) != VG_OK) goto done;

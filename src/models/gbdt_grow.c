@@ -126,6 +126,7 @@ struct vg_gbdt_grower {
     uint32_t batch_cap;
     uint8_t *taken;
     uint32_t taken_cap;
+    double *root_part;       /* (blocks, 2) root sums past ROOT_STACK_BLOCKS blocks */
     /* the call in progress */
     const float *gh;
     uint32_t *rows;
@@ -745,6 +746,45 @@ static vg_status expand(vg_gbdt_grower *g, const uint32_t *batch, uint32_t n)
     return run_items(g, n);
 }
 
+/* The root's sums in blocks of BLOCK_ROWS rows, each block on one thread,
+ * then added in block order: the same sums for any thread count. */
+typedef struct root_ctx {
+    const float *gh;
+    const uint32_t *rows;
+    uint32_t n;
+    double *part;  /* (blocks, 2) */
+} root_ctx;
+
+static void root_task(void *ctx, size_t task, int worker)
+{
+    (void)worker;
+    const root_ctx *c = ctx;
+    uint32_t i0 = (uint32_t)task * BLOCK_ROWS, i1 = VG_MIN(i0 + BLOCK_ROWS, c->n);
+    double G = 0.0, H = 0.0;
+    for (uint32_t i = i0; i < i1; i++) {
+        G += c->gh[2 * (size_t)c->rows[i]];
+        H += c->gh[2 * (size_t)c->rows[i] + 1];
+    }
+    c->part[2 * task] = G;
+    c->part[2 * task + 1] = H;
+}
+
+#define ROOT_STACK_BLOCKS 1024
+
+static void root_sums(vg_gbdt_grower *g, uint32_t n, double *G, double *H)
+{
+    size_t blocks = ((size_t)n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    double stack[2 * ROOT_STACK_BLOCKS];
+    double *part = blocks <= ROOT_STACK_BLOCKS ? stack : g->root_part;
+    root_ctx c = { g->gh, g->rows, n, part };
+    vg_parallel_for(n >= PAR_ROWS ? g->threads : 1, blocks, root_task, &c);
+    *G = *H = 0.0;
+    for (size_t b = 0; b < blocks; b++) {
+        *G += part[2 * b];
+        *H += part[2 * b + 1];
+    }
+}
+
 /* Gain order for choosing leaves: higher gain first, then lower node id. */
 static int better(const open_leaf *a, const open_leaf *b)
 {
@@ -805,11 +845,8 @@ vg_status vg_gbdt_grow(vg_gbdt_grower *g, const float *gh, uint32_t *rows, uint3
     }
     uint32_t root;
     if ((st = tree_add_nodes(out, 1, &root)) != VG_OK) return st;
-    double G = 0.0, H = 0.0;
-    for (uint32_t i = 0; i < n; i++) {
-        G += gh[2 * (size_t)rows[i]];
-        H += gh[2 * (size_t)rows[i] + 1];
-    }
+    double G, H;
+    root_sums(g, n, &G, &H);
     out->nodes[root].begin = 0;
     out->nodes[root].end = n;
     out->nodes[root].G = G;
@@ -880,7 +917,8 @@ vg_status vg_gbdt_grower_new(const vg_gbdt_data *d, const vg_gbdt_params *p, int
     g->pool = vg_malloc((size_t)g->max_hists * sizeof *g->pool);
     g->tmp = vg_malloc(VG_MAX((size_t)d->n_rows, (size_t)1) * sizeof *g->tmp);
     g->feats = vg_malloc(((size_t)d->n_features + 1) * sizeof *g->feats);
-    if (!g->pool || !g->tmp || !g->feats) {
+    g->root_part = vg_malloc(2 * (((size_t)d->n_rows + BLOCK_ROWS - 1) / BLOCK_ROWS + 1) * sizeof *g->root_part);
+    if (!g->pool || !g->tmp || !g->feats || !g->root_part) {
         vg_gbdt_grower_free(g);
         return vg_fail(VG_ERR_NOMEM, "gbdt: out of memory");
     }
@@ -895,6 +933,7 @@ void vg_gbdt_grower_free(vg_gbdt_grower *g)
     vg_free(g->pool);
     vg_free(g->tmp);
     vg_free(g->feats);
+    vg_free(g->root_part);
     vg_free(g->open);
     vg_free(g->items);
     vg_free(g->builds);

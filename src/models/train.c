@@ -650,6 +650,7 @@ static vg_status train_model(const vg_train_request *rq, vg_model **out)
     if ((st = build_params(rq, kind, params, &tp))) goto err;
     pp.textgrams = tp.text;
     pp.encoding = kind->params_encoding ? kind->params_encoding(params) : kind->encoding;
+    pp.threads = rq->threads;
     if (text_sparse) pp.text = rq->data.text, pp.n_text = rq->data.n_text;
     if ((st = vg_pipeline_fit(ft, cols, n_cols, &pp, &m->pipeline))) goto err;
     if (sparse ? (st = vg_pipeline_transform_csr(m->pipeline, ft, &Xs)) : (st = vg_pipeline_transform(m->pipeline, ft, &X)))
