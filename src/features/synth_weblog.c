@@ -361,10 +361,27 @@ static int step(gen *g, session *s)
         snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
         new_page(g, s);
         if (strcmp(s->page, "/login") == 0 && chance(g, 0.6)) {
-            /* A real login: sometimes a typo first. */
+            /* A real login, sometimes after a typo, on whichever login form
+             * the site has. Forms answer either way with 200 (the page again,
+             * or a single-page app's JSON) as often as with a redirect or a
+             * 401: a password guesser must be told by its rhythm, not by
+             * the answer (a real shop answered people's logins 200 and the
+             * synthetic 302s made them look like guessers). */
             int typo = chance(g, 0.2);
-            emit(g, s, "POST", "/login", typo ? 401 : 302, typo ? 1840 : 0, ref);
+            const char *form = login_paths[vg_rng_below(&g->rng, (uint32_t)N(login_paths))];
+            st = chance(g, 0.5) ? 200 : typo ? 401 : 302;
+            snprintf(ref, sizeof ref, "https://shop.example.com%s", chance(g, 0.5) ? form : "/");
+            emit(g, s, "POST", form, st, st == 302 ? 0 : 400 + vg_rng_below(&g->rng, 4000), ref);
             s->next += uni(g, 2, 8);
+            return 1;
+        }
+        if (chance(g, 0.04)) {
+            /* Other forms people send: add to cart, a contact message, a
+             * newsletter, an API call of the page's script. */
+            static const char *const posts[] = { "/cart/add", "/contact", "/newsletter", "/api/cart", "/api/reviews" };
+            st = chance(g, 0.6) ? 200 : chance(g, 0.5) ? 302 : 201;
+            emit(g, s, "POST", PICK(g, posts), st, st == 302 ? 0 : 60 + vg_rng_below(&g->rng, 3000), ref);
+            s->next += uni(g, 1, 5);
             return 1;
         }
         st = chance(g, 0.01) ? 404 : chance(g, 0.003) ? 500 : 200;
