@@ -17,7 +17,9 @@
  * Labels come from the record (a JSON line's "label"), from a side file
  * (--labels), or, for logs nobody labelled, from rules (label "rule-score",
  * `--task rule-score`): +2 each for a known scanner user agent and for any
- * SQL injection, XSS, path traversal or command injection token in the URL;
+ * SQL injection, XSS or path traversal token in the URL or a strong payload
+ * sign (payload.c, any field: SQL, XSS, traversal, command and template
+ * injection, CRLF, JNDI);
  * +1 each for an HTTP tool agent (curl, python-requests, ...), more than 20
  * requests in the last 10 s, a 4xx share over 1/2 of at least 10 requests
  * in the last 60 s, and more than 20 distinct paths in the last 60 s.
@@ -552,9 +554,12 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
         /* A payload sign in any field, decoded: the families that benign
          * text does not produce (not the SQL words or meta characters
          * alone, which prose and JSON have). */
+        /* Not the URL's command-injection tokens: a lone ';' or '|' is
+         * punctuation people type ("rock & roll; live"); payload.c's cmdi
+         * family, in `strong`, needs a command after it. */
         int score = 2 * (c->agent_class == UA_SCANNER) +
-                    2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] +
-                             s->url[VG_URLFEAT_CMDI] > 0 || strong > 0) +
+                    2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] > 0 ||
+                         strong > 0) +
                     (c->agent_class == UA_TOOL) + (req10 > 20) + (req60 >= 10 && e4 / req60 > 0.5) + (paths > 20);
         const char *lab = score >= RULE_ANOMALOUS ? "anomalous" : "normal";
         out->label = lab, out->label_len = strlen(lab);
