@@ -108,7 +108,7 @@ enum {
     F_PAY_PATH = F_PAY0 + VG_PAYLOAD_COUNT, F_PAY_QUERY, F_PAY_AGENT, F_PAY_REFERER, F_PAY_BODY,
     F_ENC_ROUNDS, F_ENC_PCT, F_ENC_U, F_ENC_ENTITIES, F_ENC_OVERLONG, F_ENC_LATIN1, F_ENC_NON_ASCII,
     F_ENC_CONTROLS, F_ENC_COMMENTS, F_ENC_TRUNCATED,
-    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, F_PAY_STRONG, N_FIELDS
+    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, F_PAY_STRONG, F_SAME_PATH_60S, N_FIELDS
 };
 static const char *const pay_names[VG_PAYLOAD_COUNT] = {
     "pay_sql", "pay_sql_union", "pay_sql_tautology", "pay_sql_time", "pay_sql_stacked", "pay_sql_quote",
@@ -119,7 +119,7 @@ static const char *const more_names[N_FIELDS - F_PAY_PATH] = {
     "pay_path", "pay_query", "pay_agent", "pay_referer", "pay_body",
     "enc_rounds", "enc_pct", "enc_u", "enc_entities", "enc_overlong", "enc_latin1", "enc_non_ascii",
     "enc_controls", "enc_comments", "enc_truncated",
-    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body", "pay_strong",
+    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body", "pay_strong", "same_path_60s",
 };
 static const char *const field_names[F_URL0] = {
     "method", "status_class", "ext_class", "country", "ua_class", "ua_name",
@@ -473,7 +473,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     c->head = (uint8_t)((c->head + 1) % WL_RING);
     if (c->n < WL_RING) c->n++;
     uint32_t seen[1024 / 32] = { 0 };
-    size_t req10 = 0, paths = 0;
+    size_t req10 = 0, paths = 0, same_path = 0;
     double gap_sum = 0, gap_sq = 0, prev_t = now;
     for (size_t i = 0; i < c->n; i++) {
         const wl_hit *h = &c->ring[(c->head + WL_RING - 1 - i) % WL_RING];
@@ -483,6 +483,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
             gap_sum += g, gap_sq += g * g;
         }
         prev_t = h->t;
+        same_path += h->path == (uint16_t)ph;
         uint32_t b = h->path & 1023u;
         paths += !(seen[b >> 5] >> (b & 31) & 1u);
         seen[b >> 5] |= 1u << (b & 31);
@@ -549,6 +550,10 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     set_num(s, F_GAP_CV, gaps ? (mean > 1e-6 ? sqrt(var) / mean : 0.0) : -1.0);
     set_num(s, F_HAS_BODY, has_body);
     set_num(s, F_PAY_STRONG, strong);
+    /* One form or page asked again and again (a password guesser, an
+     * injection tool) whatever the answer: this request's path among the
+     * client's requests of the last 60 s (exact up to WL_RING). */
+    set_num(s, F_SAME_PATH_60S, (double)same_path);
 
     if (s->rule_label) {
         /* A payload sign in any field, decoded: the families that benign
