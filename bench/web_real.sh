@@ -32,9 +32,10 @@ counts=$(awk -F, '{ n[$2]++; p[$2] += $3 } END { for (k in n) printf "%s %d (%d 
   echo "network namespace, a small shop answering dynamic URLs 200, bounded sqlmap --level 3, wapiti, dirb, hydra and 12"
   echo "people browsing, a crawler and a monitor, each from its own loopback address). Load average at the start: $load."
   echo "Lines: $counts"
-  echo "Cells per tool: payload-carrying requests / all of the tool's lines (a payload-carrying request: its target carries"
-  echo "an encoded or code-like character or \"..\", or its agent or referer a quote, < > { } \` |; dirb's and hydra's"
-  echo "lines carry none: hydra's payloads are POST bodies, which the combined log does not hold)."
+  echo "The log is nginx's combined format plus \"\$request_body\" (the login form is proxied, so nginx logs its bodies)."
+  echo "Cells per tool: payload-carrying requests / all of the tool's lines (a payload-carrying request: its target or body"
+  echo "carries an encoded or code-like character or \"..\", or its agent or referer a quote, < > { } \` |; dirb's and"
+  echo "hydra's lines carry none: hydra's bodies are plain guesses)."
   echo
   echo "| model | sqlmap | wapiti | dirb | hydra | all attack lines | false alarms | ROC-AUC |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"

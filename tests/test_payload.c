@@ -66,6 +66,11 @@ static const struct {
     { VG_PAYLOAD_CMDI, "$(sleep 5)" },
     { VG_PAYLOAD_CMDI, "x%26%26ping -c 3 127.0.0.1" },
     { VG_PAYLOAD_CMDI, "a%0Auname -a" },
+    { VG_PAYLOAD_CMDI, "%3Benv%3B" },
+    { VG_PAYLOAD_CMDI, "a%7Cenv" },
+    { VG_PAYLOAD_CMDI, "a%3Bexit%28md5%28%27x%27%29%29%3B%2F%2F" },
+    { VG_PAYLOAD_CMDI, "%27.system(%27id%27).%27" },
+    { VG_PAYLOAD_LFI, "data%3A%3Bbase64%2CPD9waHAgZWNobyAxOyA%2FPg%3D%3D" },
     { VG_PAYLOAD_SSTI, "{{7*7}}" },
     { VG_PAYLOAD_SSTI, "%7B%7Bconfig.__class__%7D%7D" },
     { VG_PAYLOAD_SSTI, "<%= 7*7 %>" },
@@ -85,6 +90,7 @@ static const char *const benign[] = {
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
     "https://www.example.com/search?q=shoes&page=2", "{\"items\":[1,2,3],\"note\":\"ok\"}", "q=50%25+off",
     "q=a+or+b", "q=t-shirt", "email=ana.lopez%40example.com", "q=%C3%B1and%C3%BA", "id=..", "q=on+sale",
+    "q=rock+%26+roll%3B+live", "q=salt+%26+pepper", "q=environment+friendly", "q=exit+sign", "q=the+system+of+a+down",
 };
 
 static void test_families(void **st)

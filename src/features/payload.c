@@ -63,6 +63,10 @@ static const token tokens[] = {
     T("/bin/sh", VG_PAYLOAD_CMDI), T("/bin/bash", VG_PAYLOAD_CMDI), T("cmd.exe", VG_PAYLOAD_CMDI),
     T("cmd /c", VG_PAYLOAD_CMDI), W("powershell", VG_PAYLOAD_CMDI), T("nc -e", VG_PAYLOAD_CMDI),
     T("${ifs}", VG_PAYLOAD_CMDI), T("$(", VG_PAYLOAD_CMDI), T("/dev/tcp/", VG_PAYLOAD_CMDI),
+    /* Code injection into an interpreter (PHP's eval, include of a data: URI). */
+    W("system(", VG_PAYLOAD_CMDI), W("passthru(", VG_PAYLOAD_CMDI), W("shell_exec(", VG_PAYLOAD_CMDI),
+    W("exit(md5(", VG_PAYLOAD_CMDI), W("phpinfo()", VG_PAYLOAD_CMDI), W("data:;base64,", VG_PAYLOAD_LFI),
+    W("data:text/plain;base64,", VG_PAYLOAD_LFI),
 
     T("{{", VG_PAYLOAD_SSTI), T("{%", VG_PAYLOAD_SSTI), T("<%=", VG_PAYLOAD_SSTI), T("#{", VG_PAYLOAD_SSTI),
     T("*{", VG_PAYLOAD_SSTI), T("__class__", VG_PAYLOAD_SSTI), T("__globals__", VG_PAYLOAD_SSTI),
@@ -168,7 +172,8 @@ static const char *const commands[] = { "id", "ls", "cat", "whoami", "uname", "p
                                         "curl", "nc", "ncat", "bash", "sh", "echo", "type", "dir", "net", "ipconfig",
                                         "ifconfig", "ps", "pwd", "perl", "python", "php", "rm", "chmod", "hostname",
                                         "systeminfo", "timeout", "expr", "head", "tail", "more", "dig", "host", "ver",
-                                        "set", "netstat", "print", "uname", NULL };
+                                        "set", "netstat", "print", "uname", "env", "printenv", "exit", "system",
+                                        "passthru", NULL };
 
 static size_t skip_spaces(const unsigned char *t, size_t n, size_t i)
 {

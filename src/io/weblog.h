@@ -27,7 +27,9 @@ typedef struct vg_weblog_request {
     size_t referer_len;
     const char *agent;           /* NULL when the line has none or "-" */
     size_t agent_len;
-    const char *body;            /* JSON "request_body" / "body" (the combined format has none), or NULL */
+    const char *body;            /* the request body, or NULL: JSON "request_body" / "body", or nginx's
+                                  * "$request_body" as the last quoted field after the agent (its \xHH
+                                  * escapes undone; weblog_parse.c says which layouts are read) */
     size_t body_len;
     const char *id;              /* JSON request id, or NULL */
     size_t id_len;
@@ -36,8 +38,9 @@ typedef struct vg_weblog_request {
 } vg_weblog_request;
 
 /* Parse one line (no newline). JSON lines start with '{'. Strings of a JSON
- * line are copied into scratch (at least len + 1 bytes); the others point
- * into line. A malformed line: VG_ERR_PARSE naming the problem. */
+ * line are copied into scratch (at least len + 1 bytes), and a text line's
+ * body when it had escapes to undo; the others point into line. A malformed
+ * line: VG_ERR_PARSE naming the problem. */
 vg_status vg_weblog_parse(const char *line, size_t len, char *scratch, size_t scratch_cap, vg_weblog_request *out);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (shared with tests). */

@@ -34,6 +34,15 @@ static int digits(const char *s, size_t n, long *out)
     return n > 0;
 }
 
+static int hexdigit(char ch)
+{
+    unsigned char c = (unsigned char)ch;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 static int month_of(const char *s)
 {
     static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -163,7 +172,51 @@ static int space(const char *line, size_t len, size_t *i)
     return 1;
 }
 
-static vg_status parse_text(const char *line, size_t len, vg_weblog_request *out)
+/* nginx's `log_format` with "$request_body" after the user agent: the
+ * combined format plus one quoted field ('... "$http_user_agent"
+ * "$request_body"'), or more fields with the body the last quoted one
+ * ('... "$http_user_agent" "$http_x_forwarded_for" "$request_body"',
+ * unquoted fields such as $request_time between them allowed). A quoted
+ * field that holds only what an address list or a host name holds (digits,
+ * letters, '.', ':', ',', '-', '_', spaces; "-" for none) is a forwarded-for
+ * or host field, not a body: a form body has '=' and a JSON body '{'. */
+static int looks_like_body(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+                    c == ':' || c == ',' || c == '-' || c == '_' || c == ' ';
+        if (!plain) return 1;
+    }
+    return 0;
+}
+
+/* nginx escapes a variable's '"', '\' and bytes below 0x20 or above 0x7e
+ * as \xHH in a text log line: the body is given back as the application
+ * got it, written into scratch (at least n bytes) when there is an escape
+ * to undo (returns 1, the new length in *out_n), else left where it is
+ * (returns 0). Apache's \" and \\ are undone too; other backslashes kept. */
+static int unescape_nginx(const char *s, size_t n, char *scratch, size_t cap, size_t *out_n)
+{
+    if (!memchr(s, '\\', n) || cap < n) return 0;
+    size_t w = 0;
+    for (size_t r = 0; r < n; r++) {
+        int h, l;
+        if (s[r] == '\\' && r + 3 < n && s[r + 1] == 'x' && (h = hexdigit(s[r + 2])) >= 0 &&
+            (l = hexdigit(s[r + 3])) >= 0) {
+            scratch[w++] = (char)(h * 16 + l);
+            r += 3;
+        } else if (s[r] == '\\' && r + 1 < n && (s[r + 1] == '"' || s[r + 1] == '\\')) {
+            scratch[w++] = s[++r];
+        } else {
+            scratch[w++] = s[r];
+        }
+    }
+    *out_n = w;
+    return 1;
+}
+
+static vg_status parse_text(const char *line, size_t len, char *scratch, size_t scratch_cap, vg_weblog_request *out)
 {
     size_t i = 0, n;
     const char *s;
@@ -199,8 +252,24 @@ static vg_status parse_text(const char *line, size_t len, vg_weblog_request *out
         return vg_fail(VG_ERR_PARSE, "expected \"referer\" after bytes");
     if (!space(line, len, &i) || !quoted(line, len, &i, &out->agent, &out->agent_len))
         return vg_fail(VG_ERR_PARSE, "referer without \"user-agent\"");
-    /* Anything further (Nginx's forwarded-for, request time, ...) is allowed. */
+    /* Anything further (Nginx's forwarded-for, request time, ...) is allowed;
+     * the last quoted field of those is the request body when it looks like
+     * one (request_body, below). */
     if (i < len && line[i] != ' ') return vg_fail(VG_ERR_PARSE, "junk after user-agent");
+    const char *last = NULL;
+    size_t last_n = 0;
+    while (i < len && space(line, len, &i) && i < len) {
+        if (line[i] == '"') {
+            if (!quoted(line, len, &i, &s, &n)) break;  /* unterminated: tolerated, as other junk there is */
+            last = s, last_n = n;
+        } else if (!token(line, len, &i, &s, &n)) {
+            break;
+        }
+    }
+    if (last && looks_like_body(last, last_n)) {
+        out->body = last, out->body_len = last_n;
+        if (unescape_nginx(last, last_n, scratch, scratch_cap, &out->body_len)) out->body = scratch;
+    }
     return VG_OK;
 }
 
@@ -343,7 +412,7 @@ vg_status vg_weblog_parse(const char *line, size_t len, char *scratch, size_t sc
     while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
     if (i == len) return vg_fail(VG_ERR_PARSE, "blank line");
     vg_status st = line[i] == '{' ? parse_json(line + i, len - i, scratch, scratch_cap, out)
-                                  : parse_text(line + i, len - i, out);
+                                  : parse_text(line + i, len - i, scratch, scratch_cap, out);
     if (st) return st;
     if (out->host_len > VG_WEBLOG_MAX_HOST)
         return vg_fail(VG_ERR_PARSE, "client host longer than %d bytes", VG_WEBLOG_MAX_HOST);

@@ -2,7 +2,9 @@
 # Real scanners against a real web server, scored by a model that never saw
 # them (issue 16). Debian's nginx serves a small shop of our own making on
 # port 8080 (dynamic URLs answered 200 by `return` locations, as real
-# applications answer; unknown paths 404), and, all at once:
+# applications answer; unknown paths 404; the login form proxied to a second
+# server block so nginx reads its body and logs it: the combined format plus
+# "$request_body"), and, all at once:
 #   127.0.0.2 sqlmap (level 3: also the User-Agent and Referer), 127.0.0.3
 #   wapiti (sql, xss, exec, file, crlf), 127.0.0.4 dirb (small word list),
 #   127.0.0.5 hydra (a form login, 400 passwords), 127.0.1.x people browsing
@@ -37,18 +39,27 @@ pid $W/nginx.pid;
 error_log $W/nginx-error.log;
 events { worker_connections 256; }
 http {
-  access_log $W/access.log combined;
+  # The combined format plus the request body (nginx fills \$request_body
+  # only where it reads the body for an upstream: /login.php is proxied).
+  log_format withbody '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent '
+                      '"\$http_referer" "\$http_user_agent" "\$request_body"';
+  access_log $W/access.log withbody;
   default_type text/html;
   client_body_temp_path $W/body; proxy_temp_path $W/proxy; fastcgi_temp_path $W/fcgi;
   uwsgi_temp_path $W/uwsgi; scgi_temp_path $W/scgi;
   server {
     listen 8080;
     location = / { return 200 "<html><body><h1>Shop</h1>$links</body></html>"; }
-    location = /login.php { return 200 "<html><body>Login invalid. $links</body></html>"; }
+    location = /login.php { proxy_pass http://127.0.0.1:8081; }
     location ~ ^/(item\.php|cart\.php|products\.php|search|api/items|account\.php)$ { return 200 "<html><body>Page. $links</body></html>"; }
     location ~ ^/(static|img)/ { return 200 "/* asset */"; }
     location ~ ^/(robots\.txt|sitemap\.xml|health|favicon\.ico)$ { return 200 "ok"; }
     location / { return 404; }
+  }
+  server {
+    listen 127.0.0.1:8081;
+    access_log off;
+    location / { return 200 "<html><body>Login invalid. $links</body></html>"; }
   }
 }
 CONF
@@ -117,15 +128,19 @@ TRAFFIC
 timeout $((TOOL_SECONDS + 90)) unshare --net bash "$W/traffic.sh" >"$W/traffic.out" 2>&1
 lines=$(wc -l <"$W/access.log" 2>/dev/null || echo 0)
 check "nginx logged the traffic ($lines lines)" test "$lines" -gt 1000
+bodies=$(awk -F'"' '$8 != "" && $8 != "-"' "$W/access.log" | wc -l)
+check "nginx logged request bodies ($bodies lines)" test "$bodies" -gt 100
 
 # The truth, by address. A tool's payload-carrying requests: its request
-# target carries an encoded or code-like character or "..", or its agent or
-# referer carries one that browsers' do not (a quote, < > { } ` |).
+# target or body carries an encoded or code-like character or "..", or its
+# agent or referer carries one that browsers' do not (a quote, < > { } ` |).
 awk -F'"' '{ split($1, h, " "); a = h[1]; t = "normal"
        if (a == "127.0.0.2") t = "sqlmap"; else if (a == "127.0.0.3") t = "wapiti"
        else if (a == "127.0.0.4") t = "dirb"; else if (a == "127.0.0.5") t = "hydra"
        q = "\047"
+       b = $8 == "-" ? "" : $8
        p = t != "normal" && ($2 ~ /[%<>();|`{}]/ || index($2, q) || index($2, "..") ||
+                            b ~ /[%<>();|`{}\\]/ || index(b, q) || index(b, "..") ||
                             $4 ~ /[<>{}`|]/ || index($4, q) || $6 ~ /[<>{}`|]/ || index($6, q)) ? 1 : 0
        print NR "," t "," p }' "$W/access.log" >"$W/truth.csv"
 awk -F, '$2 != "normal" { print $1 }' "$W/truth.csv" >"$W/labels.txt"
