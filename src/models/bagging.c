@@ -276,21 +276,7 @@ static vg_status bagging_explain(const void *state, const float *row, double *co
 {
     const bagging_state *s = state;
     if (!bagging_n_outputs(s)) return vg_fail(VG_ERR_UNSUPPORTED, "bagging: the base family cannot explain");
-    const uint32_t C = s->n_classes, F = s->n_features;
-    size_t n = ((size_t)F + 1) * C;
-    double *one = vg_malloc(n * sizeof *one);
-    if (!one) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    memset(contrib, 0, n * sizeof *contrib);
-    for (uint32_t i = 0; i < s->n; i++) {
-        vg_status st = vg_part_explain(&s->parts[i], row, F, C, one);
-        if (st) {
-            vg_free(one);
-            return st;
-        }
-        for (size_t k = 0; k < n; k++) contrib[k] += one[k] / s->n;
-    }
-    vg_free(one);
-    return VG_OK;
+    return vg_parts_explain_sum(s->parts, s->n, NULL, row, s->n_features, s->n_classes, contrib);
 }
 
 static vg_status bagging_save(const void *state, vg_wbuf *w)

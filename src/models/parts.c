@@ -316,6 +316,23 @@ static void bias_proba(const double *bias, uint32_t n_out, uint32_t C, double *p
     for (uint32_t c = 0; c < C; c++) pb[c] /= s;
 }
 
+vg_status vg_parts_explain_sum(const vg_part *parts, uint32_t n, const double *w, const float *row, uint32_t n_in,
+                               uint32_t C, double *contrib)
+{
+    size_t len = ((size_t)n_in + 1) * C;
+    double *one = vg_malloc(len * sizeof *one);
+    if (!one) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    memset(contrib, 0, len * sizeof *contrib);
+    vg_status st = VG_OK;
+    for (uint32_t i = 0; i < n && !st; i++) {
+        st = vg_part_explain(&parts[i], row, n_in, C, one);
+        double wi = w ? w[i] : 1.0 / n;
+        for (size_t k = 0; !st && k < len; k++) contrib[k] += wi * one[k];
+    }
+    vg_free(one);
+    return st;
+}
+
 vg_status vg_part_explain(const vg_part *p, const float *row, uint32_t n_in, uint32_t C, double *contrib)
 {
     if (!vg_part_can_explain(p)) return vg_fail(VG_ERR_UNSUPPORTED, "part %s cannot explain", p->kind->name);

@@ -85,6 +85,10 @@ int vg_part_can_explain(const vg_part *p);
  * row-major by feature with the bias last; for each class they sum to the
  * part's probability of it (see the opening comment). */
 vg_status vg_part_explain(const vg_part *p, const float *row, uint32_t n_in, uint32_t n_classes, double *contrib);
+/* The parts' contributions summed with weights w (NULL: 1/n each), as a
+ * vote or a bag explains: the same layout as vg_part_explain. */
+vg_status vg_parts_explain_sum(const vg_part *parts, uint32_t n, const double *w, const float *row, uint32_t n_in,
+                               uint32_t n_classes, double *contrib);
 /* The encoded row of a native one (width n_out); encoder parts only. */
 void vg_part_encode_row(const vg_part *p, const float *row, float *out);
 

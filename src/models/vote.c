@@ -213,21 +213,7 @@ static vg_status vote_explain(const void *state, const float *row, double *contr
 {
     const vote_state *s = state;
     if (!vote_n_outputs(s)) return vg_fail(VG_ERR_UNSUPPORTED, "vote: hard voting, or a part that cannot explain");
-    const uint32_t C = s->n_classes, F = s->n_features;
-    size_t n = ((size_t)F + 1) * C;
-    double *one = vg_malloc(n * sizeof *one);
-    if (!one) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    memset(contrib, 0, n * sizeof *contrib);
-    for (uint32_t i = 0; i < s->n; i++) {
-        vg_status st = vg_part_explain(&s->parts[i], row, F, C, one);
-        if (st) {
-            vg_free(one);
-            return st;
-        }
-        for (size_t k = 0; k < n; k++) contrib[k] += s->weights[i] * one[k];
-    }
-    vg_free(one);
-    return VG_OK;
+    return vg_parts_explain_sum(s->parts, s->n, s->weights, row, s->n_features, s->n_classes, contrib);
 }
 
 static vg_status vote_save(const void *state, vg_wbuf *w)
