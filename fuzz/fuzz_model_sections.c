@@ -7,12 +7,23 @@
  * the family's state (fuzz/corpus/model_sections/ holds every family's). */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vigil/buf.h"
 #include "vigil/estimator.h"
 #include "vigil/model.h"
 #include "vigil/vgm.h"
+
+/* Loaders bound dense state by the model load limit (vg_rbuf_require_alloc):
+ * at 64 MiB here, an allocation libFuzzer's malloc limit still catches is one
+ * that no bound guards. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    setenv("VIGIL_MODEL_LOAD_MAX_MB", "64", 1);
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

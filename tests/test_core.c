@@ -265,6 +265,33 @@ static void test_float_text(void **state)
     }
 }
 
+/* The model load limit: the default, the environment's value, and a value
+ * that is not a whole number of MiB falling back to the default. */
+static void test_load_limit(void **state)
+{
+    (void)state;
+    const uint64_t mib = 1u << 20, dflt = (uint64_t)VG_MODEL_LOAD_MAX_MB_DEFAULT * mib;
+    const char *junk[] = { "", "0", "-5", "12abc", "99999999999999999999999" };
+    vg_rbuf r;
+    unsetenv("VIGIL_MODEL_LOAD_MAX_MB");
+    vg_rbuf_init(&r, "", 0, "limit");
+    assert_true(vg_rbuf_require_alloc(&r, dflt, "weights"));
+    assert_false(vg_rbuf_require_alloc(&r, dflt + 1, "weights"));
+    assert_int_equal(vg_rbuf_check(&r), VG_ERR_FORMAT);
+    assert_non_null(strstr(vg_last_error(), "limit: weights needs 1025 MiB, over the model load limit of 1024 MiB"));
+    setenv("VIGIL_MODEL_LOAD_MAX_MB", "2", 1);
+    vg_rbuf_init(&r, "", 0, "limit");
+    assert_true(vg_rbuf_require_alloc(&r, 2 * mib, "weights"));
+    assert_false(vg_rbuf_require_alloc(&r, 2 * mib + 1, "weights"));
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
+        setenv("VIGIL_MODEL_LOAD_MAX_MB", junk[i], 1);
+        vg_rbuf_init(&r, "", 0, "limit");
+        assert_true(vg_rbuf_require_alloc(&r, dflt, "weights"));
+        assert_false(vg_rbuf_require_alloc(&r, dflt + 1, "weights"));
+    }
+    unsetenv("VIGIL_MODEL_LOAD_MAX_MB");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_parallel_for),
         cmocka_unit_test(test_parallel_pool),
         cmocka_unit_test(test_buf_roundtrip_and_truncation),
+        cmocka_unit_test(test_load_limit),
         cmocka_unit_test(test_wbuf_printf),
         cmocka_unit_test(test_find_control),
     };

@@ -169,6 +169,12 @@ static void test_linear_svm_family(void **state)
     memset(bad + 5, 0, 3);
     vg_rbuf_init(&r, bad, w.len, "test");
     assert_int_equal(k->load(&r, &back), VG_ERR_FORMAT);
+    memcpy(bad, w.data, w.len);
+    uint32_t huge = 1u << 30;  /* 8 GiB of weights asked for by a few bytes: the load limit refuses */
+    memcpy(bad + 4, &huge, 4);
+    vg_rbuf_init(&r, bad, w.len, "test");
+    assert_int_equal(k->load(&r, &back), VG_ERR_FORMAT);
+    assert_non_null(strstr(vg_last_error(), "linear-svm weights needs 8193 MiB, over the model load limit"));
     free(bad), free(p2), free(proba);
     vg_wbuf_free(&w);
     k->free(s);
@@ -247,6 +253,11 @@ static void test_logreg_sparse(void **state)
             vg_rbuf_init(&r, w.data, len, "test");
             assert_int_not_equal(k->load(&r, &back), VG_OK);
         }
+        uint32_t huge = 1u << 30;  /* the feature count after the version: 8 GiB of weights */
+        memcpy(w.data + 4, &huge, 4);
+        vg_rbuf_init(&r, w.data, w.len, "test");
+        assert_int_equal(k->load(&r, &back), VG_ERR_FORMAT);
+        assert_non_null(strstr(vg_last_error(), "logreg weights needs 8193 MiB, over the model load limit"));
         vg_wbuf_free(&w);
         free(p), free(q);
         k->free(s);

@@ -193,6 +193,12 @@ static void test_save_load(void **state)
     bad[8] = 9;  /* ngram_max 9 */
     vg_rbuf_init(&r, bad, w.len, "test");
     assert_int_equal(vg_textgrams_load(&r, &back), VG_ERR_FORMAT);
+    /* The idf table (4 bytes per column) is bounded by the model load limit. */
+    setenv("VIGIL_MODEL_LOAD_MAX_MB", "1", 1);
+    vg_rbuf_init(&r, w.data, w.len, "test");
+    assert_int_equal(vg_textgrams_load(&r, &back), VG_ERR_FORMAT);
+    assert_non_null(strstr(vg_last_error(), "text n-gram idf table needs 4 MiB, over the model load limit of 1 MiB"));
+    unsetenv("VIGIL_MODEL_LOAD_MAX_MB");
     free(bad);
     vg_wbuf_free(&w);
     vg_textgrams_free(tg);

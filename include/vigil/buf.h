@@ -70,6 +70,15 @@ VG_API int32_t *vg_rbuf_i32s(vg_rbuf *r, size_t n);
 /* Fail the reader with a message if `cond` is false (for range checks on
  * counts and indices read from the file). Returns cond. */
 VG_API int vg_rbuf_require(vg_rbuf *r, int cond, const char *what);
+/* State a loader builds larger than the bytes that describe it (a dense
+ * weight vector over a hashed feature space, an idf table) is bounded by the
+ * model load limit, so a small crafted file cannot make a loader allocate
+ * gigabytes. The limit is VIGIL_MODEL_LOAD_MAX_MB from the environment
+ * (default VG_MODEL_LOAD_MAX_MB_DEFAULT); raise it for a large model from a
+ * source you trust. Fails the reader with a message naming `what`, the size
+ * asked for and the limit; returns whether `bytes` fits. */
+#define VG_MODEL_LOAD_MAX_MB_DEFAULT 1024
+VG_API int vg_rbuf_require_alloc(vg_rbuf *r, uint64_t bytes, const char *what);
 /* VG_OK, or VG_ERR_FORMAT with "<what>: truncated or corrupt" as last error. */
 VG_API vg_status vg_rbuf_check(vg_rbuf *r);
 

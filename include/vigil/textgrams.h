@@ -38,7 +38,10 @@ extern "C" {
 #define VG_TEXTGRAMS_SEED 0x7669676c6e677231ull  /* "viglngr1": fixed, part of the model file's meaning */
 #define VG_TEXTGRAMS_MAX_BYTES 65536u           /* bytes of one value that are read */
 #define VG_TEXTGRAMS_MAX_N 8u                   /* largest n-gram size */
-#define VG_TEXTGRAMS_MAX_FEATURES (1u << 28)    /* largest hash space */
+/* Largest hash space: 2^24 columns keep the idf table at 64 MiB and a linear
+ * model's weights at 128 MiB per class, well under the model load limit. */
+#define VG_TEXTGRAMS_MAX_BITS 24u
+#define VG_TEXTGRAMS_MAX_FEATURES (1u << VG_TEXTGRAMS_MAX_BITS)
 
 typedef struct vg_textgrams_params {
     uint32_t ngram_min, ngram_max;  /* n-gram sizes (1, 3) */

@@ -3,7 +3,10 @@
  * explicitly so files move between machines. */
 #include "vigil/buf.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void vg_wbuf_init(vg_wbuf *w)
@@ -229,6 +232,33 @@ int vg_rbuf_require(vg_rbuf *r, int cond, const char *what)
         vg_fail(VG_ERR_FORMAT, "%s: invalid value (%s)", r->what, what);
     }
     return cond;
+}
+
+/* The limit in bytes: VIGIL_MODEL_LOAD_MAX_MB when it is a whole number of
+ * MiB >= 1, else the default (a typo must not lift the bound). */
+static uint64_t load_limit_bytes(void)
+{
+    uint64_t mb = VG_MODEL_LOAD_MAX_MB_DEFAULT;
+    const char *env = getenv("VIGIL_MODEL_LOAD_MAX_MB");
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (!*end && !errno && v >= 1 && v <= (UINT64_MAX >> 20) && *env != '-') mb = v;
+    }
+    return mb << 20;
+}
+
+int vg_rbuf_require_alloc(vg_rbuf *r, uint64_t bytes, const char *what)
+{
+    if (r->failed) return 0;
+    uint64_t limit = load_limit_bytes();
+    if (bytes <= limit) return 1;
+    r->failed = 1;
+    vg_fail(VG_ERR_FORMAT, "%s: %s needs %llu MiB, over the model load limit of %llu MiB "
+                           "(set VIGIL_MODEL_LOAD_MAX_MB to load a larger model from a source you trust)",
+            r->what, what, (unsigned long long)((bytes + (1u << 20) - 1) >> 20), (unsigned long long)(limit >> 20));
+    return 0;
 }
 
 vg_status vg_rbuf_check(vg_rbuf *r)

@@ -62,12 +62,14 @@ vg_status vg_textgrams_params_set(vg_textgrams_params *p, const char *key, const
         uint32_t v;
         if (value && strncmp(value, "2^", 2) == 0) {
             uint32_t e;
-            if (parse_u32(value + 2, 4, 28, &e))
-                return vg_fail(VG_ERR_INVALID, "parameter n_features: '%s' is out of range: 2^4 .. 2^28", value);
+            if (parse_u32(value + 2, 4, VG_TEXTGRAMS_MAX_BITS, &e))
+                return vg_fail(VG_ERR_INVALID, "parameter n_features: '%s' is out of range: 2^4 .. 2^%u", value,
+                               VG_TEXTGRAMS_MAX_BITS);
             v = 1u << e;
         } else if (parse_u32(value, 16, VG_TEXTGRAMS_MAX_FEATURES, &v)) {
             return vg_fail(VG_ERR_INVALID, "parameter n_features: '%s' is not a whole number in [16, %u] "
-                                           "(or 2^K, K in 4..28)", value, VG_TEXTGRAMS_MAX_FEATURES);
+                                           "(or 2^K, K in 4..%u)", value, VG_TEXTGRAMS_MAX_FEATURES,
+                           VG_TEXTGRAMS_MAX_BITS);
         }
         p->n_features = v;
         return VG_OK;
@@ -85,7 +87,7 @@ const char *vg_textgrams_params_check(const vg_textgrams_params *p)
     if (p->ngram_min < 1 || p->ngram_min > p->ngram_max || p->ngram_max > VG_TEXTGRAMS_MAX_N)
         return "ngram_range must be MIN,MAX with 1 <= MIN <= MAX <= 8";
     if (p->n_features < 16 || p->n_features > VG_TEXTGRAMS_MAX_FEATURES)
-        return "n_features must be in [16, 2^28]";
+        return "n_features must be in [16, 2^24]";
     return NULL;
 }
 
@@ -311,6 +313,7 @@ vg_status vg_textgrams_load(vg_rbuf *r, vg_textgrams **out)
     vg_rbuf_require(r, vg_textgrams_params_check(&p) == NULL, "text n-gram parameters");
     vg_rbuf_require(r, n_seen <= p.n_features && n_seen <= n_docs * 64 * VG_TEXTGRAMS_MAX_BYTES &&
                            n_seen <= (r->len - r->pos) / 12, "text n-gram column count");
+    vg_rbuf_require_alloc(r, (uint64_t)p.n_features * sizeof(float), "text n-gram idf table");
     vg_status st = vg_rbuf_check(r);
     if (st) return st;
     vg_textgrams *tg;

@@ -307,6 +307,7 @@ static vg_status svm_load(vg_rbuf *r, void **out)
     vg_rbuf_require(r, bias >= 0 && bias <= 1e100, "linear-svm intercept scaling");
     /* Each vector takes at least 12 bytes: bounds the allocation by the data. */
     vg_rbuf_require(r, (uint64_t)(nc == 2 ? 1 : nc) * 12 <= r->len - r->pos, "linear-svm vectors exceed the data");
+    vg_rbuf_require_alloc(r, (uint64_t)(nc == 2 ? 1 : nc) * ((uint64_t)nf + 1) * sizeof(double), "linear-svm weights");
     vg_status st = vg_rbuf_check(r);
     if (st) return st;
     svm_state *s = state_new(nf, nc);

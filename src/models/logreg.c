@@ -1216,6 +1216,7 @@ static vg_status logreg_load(vg_rbuf *r, void **out_state)
     uint64_t count = (uint64_t)nv * ((uint64_t)nf + 1);
     if (solver) {
         vg_rbuf_require(r, nf <= (1u << 30) && (uint64_t)nv * 12 <= r->len - r->pos, "logreg vectors exceed the data");
+        vg_rbuf_require_alloc(r, count * sizeof(double), "logreg weights");
         if (r->failed) return vg_rbuf_check(r);
         logreg_state *s = state_new(nf, nc, link);
         if (!s) return vg_fail(VG_ERR_NOMEM, "logreg: out of memory loading %u x %u coefficients", nv, nf + 1);
