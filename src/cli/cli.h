@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "vigil/core.h"
+#include "vigil/cv.h"
 #include "vigil/model.h"
 
 enum { VG_EXIT_OK = 0, VG_EXIT_ERROR = 1, VG_EXIT_USAGE = 2 };
@@ -70,6 +71,20 @@ int cli_model_opts_parse(cli_model_opts *o, int argc, char **argv, int *i);
  * and threads; the strings stay owned by o and d. */
 vg_train_request cli_model_opts_request(const cli_model_opts *o, const cli_data_opts *d, const vg_data_spec *spec);
 void cli_model_opts_free(cli_model_opts *o);
+
+/* How cv and tune deal folds: --folds K (default 5), --group COL (one
+ * entity never on both sides) or --time COL (train on the past only). */
+typedef struct cli_fold_opts {
+    int folds;
+    const char *group, *time_col;
+} cli_fold_opts;
+
+void cli_fold_opts_init(cli_fold_opts *o);
+/* Try to consume one fold option at argv[*i]: 1 consumed, 0 not ours, -1 error. */
+int cli_fold_opts_parse(cli_fold_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* Refuse --test/--split and --group with --time, then set p's folds, kind and
+ * column. Returns 0 or prints and returns -1. */
+int cli_fold_opts_finish(const cli_fold_opts *o, const char *cmd, const cli_data_opts *d, vg_cv_params *p);
 
 /* Read --data and the test part (--test file or --split fraction; *test is
  * NULL when neither is given). A --test file is read with --test-labels as

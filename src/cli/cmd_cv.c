@@ -89,8 +89,10 @@ int cmd_cv(int argc, char **argv)
     cli_data_opts_init(&o);
     cli_model_opts mo;
     cli_model_opts_init(&mo);
-    const char *v, *group = NULL, *time_col = NULL, *threshold_by = NULL;
-    int json = 0, rc = VG_EXIT_USAGE, r, folds = 5;
+    cli_fold_opts fo;
+    cli_fold_opts_init(&fo);
+    const char *v, *threshold_by = NULL;
+    int json = 0, rc = VG_EXIT_USAGE, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
@@ -101,14 +103,8 @@ int cmd_cv(int argc, char **argv)
             if (r < 0) goto done;
         } else if ((r = cli_model_opts_parse(&mo, argc, argv, &i))) {
             if (r < 0) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--folds", &v))) {
-            if (r < 0 || cli_parse_int("cv", "--folds", v, 2, 1000, &folds)) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
+        } else if ((r = cli_fold_opts_parse(&fo, "cv", argc, argv, &i))) {
             if (r < 0) goto done;
-            group = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--time", &v))) {
-            if (r < 0) goto done;
-            time_col = v;
         } else if ((r = cli_opt(argc, argv, &i, "--threshold-by", &v))) {
             if (r < 0) goto done;
             threshold_by = v;
@@ -120,15 +116,8 @@ int cmd_cv(int argc, char **argv)
         }
     }
     vg_data_spec spec;
-    if (cli_data_opts_finish(&o, "cv", &spec)) goto done;
-    if (o.test || o.split > 0) {
-        cli_usage_error("cv", "--test and --split do not go with cv: every row is held out once");
-        goto done;
-    }
-    if (group && time_col) {
-        cli_usage_error("cv", "--group and --time are two ways to deal folds: give one");
-        goto done;
-    }
+    vg_cv_params p = vg_cv_params_default();
+    if (cli_data_opts_finish(&o, "cv", &spec) || cli_fold_opts_finish(&fo, "cv", &o, &p)) goto done;
     vg_operating_point op;
     if (threshold_by && vg_operating_point_parse(threshold_by, &op)) {
         cli_error("cv");
@@ -143,10 +132,6 @@ int cmd_cv(int argc, char **argv)
     vg_table *t = NULL, *unused = NULL;
     if (cli_load_train_test("cv", &o, &spec, &t, &unused)) goto done;
     rq.table = t;
-    vg_cv_params p = vg_cv_params_default();
-    p.folds = (uint32_t)folds;
-    p.kind = group ? VG_FOLDS_GROUPED : time_col ? VG_FOLDS_TIME : VG_FOLDS_STRATIFIED;
-    p.column = group ? group : time_col;
     p.op = threshold_by ? &op : NULL;
     vg_cv_result res;
     if (vg_cv_run(&rq, &p, &res)) {

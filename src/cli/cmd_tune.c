@@ -48,8 +48,10 @@ int cmd_tune(int argc, char **argv)
     cli_model_opts mo;
     cli_model_opts_init(&mo);
     cli_list grids = { 0 };
-    const char *v, *out = NULL, *group = NULL, *time_col = NULL, *search = "grid", *metric = "roc_auc";
-    int json = 0, rc = VG_EXIT_USAGE, r, folds = 5, trials = 0, halving = 0;
+    cli_fold_opts fo;
+    cli_fold_opts_init(&fo);
+    const char *v, *out = NULL, *search = "grid", *metric = "roc_auc";
+    int json = 0, rc = VG_EXIT_USAGE, r, trials = 0, halving = 0;
     double budget = 0;
     vg_tune_axis *axes = NULL;
     size_t n_axes = 0;
@@ -71,17 +73,11 @@ int cmd_tune(int argc, char **argv)
             search = v;
         } else if ((r = cli_opt(argc, argv, &i, "--trials", &v))) {
             if (r < 0 || cli_parse_int("tune", "--trials", v, 1, 100000, &trials)) goto done;
-        } else if ((r = cli_opt(argc, argv, &i, "--folds", &v))) {
-            if (r < 0 || cli_parse_int("tune", "--folds", v, 2, 1000, &folds)) goto done;
+        } else if ((r = cli_fold_opts_parse(&fo, "tune", argc, argv, &i))) {
+            if (r < 0) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--metric", &v))) {
             if (r < 0) goto done;
             metric = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--group", &v))) {
-            if (r < 0) goto done;
-            group = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--time", &v))) {
-            if (r < 0) goto done;
-            time_col = v;
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) goto done;
             out = v;
@@ -97,7 +93,8 @@ int cmd_tune(int argc, char **argv)
         }
     }
     vg_data_spec spec;
-    if (cli_data_opts_finish(&o, "tune", &spec)) goto done;
+    vg_tune_params tp = vg_tune_params_default();
+    if (cli_data_opts_finish(&o, "tune", &spec) || cli_fold_opts_finish(&fo, "tune", &o, &tp.cv)) goto done;
     if (!out) {
         cli_usage_error("tune", "-o MODEL.vgm is required (the best setting is refitted and saved)");
         goto done;
@@ -108,12 +105,6 @@ int cmd_tune(int argc, char **argv)
     }
     if (strcmp(search, "grid") != 0 && strcmp(search, "random") != 0 && strcmp(search, "tpe") != 0) {
         cli_usage_error("tune", "--search: '%s' is not grid, random or tpe", search);
-        goto done;
-    }
-    if (o.test || o.split > 0 || (group && time_col)) {
-        cli_usage_error("tune", o.test || o.split > 0 ? "--test and --split do not go with tune: every row is held out "
-                                                        "once per trial"
-                                                      : "--group and --time are two ways to deal folds: give one");
         goto done;
     }
     if (cli_check_output("tune", out)) goto done;
@@ -132,14 +123,10 @@ int cmd_tune(int argc, char **argv)
     vg_table *t = NULL, *unused = NULL;
     if (cli_load_train_test("tune", &o, &spec, &t, &unused)) goto done;
     rq.table = t;
-    vg_tune_params tp = vg_tune_params_default();
     tp.search = strcmp(search, "random") == 0 ? VG_TUNE_RANDOM : strcmp(search, "tpe") == 0 ? VG_TUNE_TPE : VG_TUNE_GRID;
     tp.halving = halving;
     tp.time_budget = budget;
     tp.trials = (uint32_t)trials;
-    tp.cv.folds = (uint32_t)folds;
-    tp.cv.kind = group ? VG_FOLDS_GROUPED : time_col ? VG_FOLDS_TIME : VG_FOLDS_STRATIFIED;
-    tp.cv.column = group ? group : time_col;
     tp.metric = metric;
     vg_tune_result res = { 0 };
     vg_model *m = NULL;
@@ -163,7 +150,7 @@ int cmd_tune(int argc, char **argv)
     cJSON *srch = cJSON_AddObjectToObject(js, "search");
     cJSON_AddStringToObject(srch, "search", search);
     cJSON_AddStringToObject(srch, "metric", metric);
-    cJSON_AddNumberToObject(srch, "folds", folds);
+    cJSON_AddNumberToObject(srch, "folds", fo.folds);
     cJSON_AddStringToObject(srch, "folds_kind", vg_folds_kind_str(tp.cv.kind));
     cJSON_AddNumberToObject(srch, "seed", (double)rq.seed);
     cJSON_AddBoolToObject(srch, "halving", halving);
@@ -213,7 +200,7 @@ int cmd_tune(int argc, char **argv)
         cJSON_free(s);
     } else {
         printf("%s, %s search, %zu trials, %d folds (%s) each, metric %s (%s is better)", mo.model, search,
-               res.n_trials, folds, vg_folds_kind_str(tp.cv.kind), metric, res.higher_better ? "higher" : "lower");
+               res.n_trials, fo.folds, vg_folds_kind_str(tp.cv.kind), metric, res.higher_better ? "higher" : "lower");
         if (res.n_rungs > 1) printf(", successive halving over %u rungs", res.n_rungs);
         if (res.budget_hit) printf(", stopped by the %g s time budget", budget);
         printf("\n\n%5s %10s %9s %9s  %s%s\n", "trial", "mean", "std", "seconds", res.n_rungs > 1 ? "rung     rows  " : "",
