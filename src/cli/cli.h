@@ -72,6 +72,20 @@ int cli_model_opts_parse(cli_model_opts *o, int argc, char **argv, int *i);
 vg_train_request cli_model_opts_request(const cli_model_opts *o, const cli_data_opts *d, const vg_data_spec *spec);
 void cli_model_opts_free(cli_model_opts *o);
 
+/* What eval and predict apply: --model M.vgm --data FILE [--threads N]
+ * [--threshold T] (NaN: the model's own). */
+typedef struct cli_apply_opts {
+    const char *model_path, *data;
+    int threads;
+    double threshold;
+} cli_apply_opts;
+
+void cli_apply_opts_init(cli_apply_opts *o);
+/* Try to consume one of these options at argv[*i]: 1 consumed, 0 not ours, -1 error. */
+int cli_apply_opts_parse(cli_apply_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* --model and --data given: 0; else prints and returns -1. */
+int cli_apply_opts_finish(const cli_apply_opts *o, const char *cmd);
+
 /* How cv and tune deal folds: --folds K (default 5), --group COL (one
  * entity never on both sides) or --time COL (train on the past only). */
 typedef struct cli_fold_opts {

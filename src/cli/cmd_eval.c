@@ -3,7 +3,6 @@
 #include "vigil/evaluate.h"
 #include "vigil/report.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 static const char help[] =
@@ -31,27 +30,20 @@ static const char help[] =
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *model_path = NULL, *data = NULL, *labels = NULL, *report = NULL, *v;
-    int json = 0, threads = 0, r;
-    double threshold = NAN;
+    cli_apply_opts a;
+    cli_apply_opts_init(&a);
+    const char *labels = NULL, *report = NULL, *v;
+    int json = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
             return VG_EXIT_OK;
         }
-        if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+        if ((r = cli_apply_opts_parse(&a, "eval", argc, argv, &i))) {
             if (r < 0) return VG_EXIT_USAGE;
-            model_path = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--data", &v))) {
-            if (r < 0) return VG_EXIT_USAGE;
-            data = v;
         } else if ((r = cli_opt(argc, argv, &i, "--labels", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             labels = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || cli_parse_int("eval", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
-            if (r < 0 || cli_parse_double("eval", "--threshold", v, -1e300, 1e300, &threshold)) return VG_EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--report", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             report = v;
@@ -62,14 +54,11 @@ int cmd_eval(int argc, char **argv)
             return VG_EXIT_USAGE;
         }
     }
-    if (!model_path || !data) {
-        cli_usage_error("eval", "--model and --data are required");
-        return VG_EXIT_USAGE;
-    }
+    if (cli_apply_opts_finish(&a, "eval")) return VG_EXIT_USAGE;
     vg_model *m = NULL;
     vg_table *t = NULL;
     vg_evaluation e;
-    if (vg_model_load(model_path, &m) || vg_model_read_labelled(m, data, labels, &t)) {
+    if (vg_model_load(a.model_path, &m) || vg_model_read_labelled(m, a.data, labels, &t)) {
         cli_error("eval");
         vg_table_free(t);
         vg_model_free(m);
@@ -78,12 +67,12 @@ int cmd_eval(int argc, char **argv)
     /* A log usually carries no truth of its own: say where it comes from. */
     if (!vg_model_has_labels(m, t) && vg_logfmt_find(vg_model_format(m))) {
         fprintf(stderr, "vigil eval: %s has no labels to evaluate against: give its attack lines or event ids "
-                        "with --labels FILE\n", data);
+                        "with --labels FILE\n", a.data);
         vg_table_free(t);
         vg_model_free(m);
         return VG_EXIT_ERROR;
     }
-    if (vg_evaluate_at(m, t, threads, threshold, &e)) {
+    if (vg_evaluate_at(m, t, a.threads, a.threshold, &e)) {
         cli_error("eval");
         vg_table_free(t);
         vg_model_free(m);
@@ -94,8 +83,8 @@ int cmd_eval(int argc, char **argv)
         if (text) puts(text);
         vg_free(text);
     } else {
-        printf("model %s (%s, %s) on %s: %zu rows", model_path, vg_model_family(m), vg_task_str(vg_model_task(m)),
-               data, vg_evaluation_scored_rows(&e));
+        printf("model %s (%s, %s) on %s: %zu rows", a.model_path, vg_model_family(m), vg_task_str(vg_model_task(m)),
+               a.data, vg_evaluation_scored_rows(&e));
         if (e.excluded) printf(" (%zu more rows have labels the model never saw and are not scored)", e.excluded);
         printf(", predicted in %.3f s\n\n", e.predict_seconds);
         vg_wbuf text;
@@ -107,9 +96,9 @@ int cmd_eval(int argc, char **argv)
     }
     int rc = VG_EXIT_OK;
     if (report) {
-        vg_report_input in = { .source = model_path, .model = m, .eval = &e };
+        vg_report_input in = { .source = a.model_path, .model = m, .eval = &e };
         vg_report_params p = vg_report_params_default();
-        p.data = data;
+        p.data = a.data;
         if (vg_report_write(report, &in, 1, &p)) {
             cli_error("eval");
             rc = VG_EXIT_ERROR;

@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #include "vigil/decision.h"
@@ -55,27 +54,20 @@ static void put_field(FILE *f, const char *s)
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *model_path = NULL, *data = NULL, *out = NULL, *v;
-    int threads = 0, explain = 0, r;
-    double threshold = NAN;
+    cli_apply_opts a;
+    cli_apply_opts_init(&a);
+    const char *out = NULL, *v;
+    int explain = 0, r;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(help, stdout);
             return VG_EXIT_OK;
         }
-        if ((r = cli_opt(argc, argv, &i, "--model", &v))) {
+        if ((r = cli_apply_opts_parse(&a, "predict", argc, argv, &i))) {
             if (r < 0) return VG_EXIT_USAGE;
-            model_path = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--data", &v))) {
-            if (r < 0) return VG_EXIT_USAGE;
-            data = v;
         } else if ((r = cli_opt(argc, argv, &i, "--output", &v)) || (r = cli_opt(argc, argv, &i, "-o", &v))) {
             if (r < 0) return VG_EXIT_USAGE;
             out = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
-            if (r < 0 || cli_parse_int("predict", "--threads", v, 0, 256, &threads)) return VG_EXIT_USAGE;
-        } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
-            if (r < 0 || cli_parse_double("predict", "--threshold", v, -1e300, 1e300, &threshold)) return VG_EXIT_USAGE;
         } else if (cli_flag(argv, i, "--explain")) {
             explain = 1;
         } else {
@@ -83,19 +75,16 @@ int cmd_predict(int argc, char **argv)
             return VG_EXIT_USAGE;
         }
     }
-    if (!model_path || !data) {
-        cli_usage_error("predict", "--model and --data are required");
-        return VG_EXIT_USAGE;
-    }
+    if (cli_apply_opts_finish(&a, "predict")) return VG_EXIT_USAGE;
     if (out && cli_check_output("predict", out)) return VG_EXIT_USAGE;
     vg_model *m = NULL;
     vg_table *t = NULL;
     float *proba = NULL;
     vg_explanation ex = { 0 };
     vg_decision_rule rule;
-    if (vg_model_load(model_path, &m) || vg_decision_rule_for_model(m, threshold, &rule) ||
-        vg_model_read_data(m, data, &t) || vg_model_predict(m, t, threads, &proba) ||
-        (explain && vg_model_explain(m, t, threads, &ex))) {
+    if (vg_model_load(a.model_path, &m) || vg_decision_rule_for_model(m, a.threshold, &rule) ||
+        vg_model_read_data(m, a.data, &t) || vg_model_predict(m, t, a.threads, &proba) ||
+        (explain && vg_model_explain(m, t, a.threads, &ex))) {
         cli_error("predict");
         vg_free(proba);  /* scored before an explanation was refused */
         vg_table_free(t);
