@@ -42,6 +42,17 @@ typedef struct vg_ipfeat {
     int is_private, is_reserved, is_loopback;
 } vg_ipfeat;
 
+/* The columns an IP column COL yields, in order: COL.<vg_ipfeat_suffix(i)>
+ * for i < VG_IPFEAT_COLUMNS ("ip_net24", ...; the last, "ip_country", only
+ * with a GeoIP database), or NULL past the end. Static storage. */
+#define VG_IPFEAT_COLUMNS 7
+VG_API const char *vg_ipfeat_suffix(int i);
+
+/* Column i's value for the address x described: VG_COLUMN_CATEGORICAL with
+ * *text (static storage or inside x), VG_COLUMN_NUMERIC with *number, or -1
+ * when missing (x is no address; the country, which needs a database). */
+VG_API int vg_ipfeat_value(const vg_ipfeat *x, int i, const char **text, double *number);
+
 /* Describe the textual address s[0..len) (dotted quad, or IPv6 as
  * vg_geo_parse_ip takes it). Returns the family (0 when s is no address).
  * Never fails otherwise. */

@@ -117,6 +117,13 @@ VG_API vg_status vg_pipeline_transform_record_csr(const vg_pipeline *p, const vg
                                                   vg_csr *out, vg_record_report *report);
 /* Index of the input called name[0..len), or -1. */
 VG_API long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
+/* The inputs a record's field name[0..len) feeds, into inputs[] (room for
+ * VG_PIPELINE_MAX_DERIVED), and their count: the input of that name, or the
+ * inputs derived from it (a record carries the raw field a table's derived
+ * columns came from: a --text column's URL features, an IP column's networks
+ * and flags; vg_pipeline_transform_record computes them); 0: none. */
+#define VG_PIPELINE_MAX_DERIVED 64
+VG_API size_t vg_pipeline_field_inputs(const vg_pipeline *p, const char *name, size_t len, size_t *inputs);
 
 VG_API vg_status vg_pipeline_save(const vg_pipeline *p, vg_wbuf *w);
 /* Validates everything it reads; VG_ERR_FORMAT on truncation or nonsense. */

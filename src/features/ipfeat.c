@@ -12,6 +12,22 @@
 enum { C_NET24, C_NET16, C_CLASS, C_PRIVATE, C_RESERVED, C_LOOPBACK, C_COUNTRY, C_COUNT };
 static const char *const col_suffix[C_COUNT] = { "ip_net24", "ip_net16", "ip_class", "ip_private",
                                                  "ip_reserved", "ip_loopback", "ip_country" };
+_Static_assert(C_COUNT == VG_IPFEAT_COLUMNS, "the header's column count");
+
+const char *vg_ipfeat_suffix(int i) { return i >= 0 && i < C_COUNT ? col_suffix[i] : NULL; }
+
+int vg_ipfeat_value(const vg_ipfeat *x, int i, const char **text, double *number)
+{
+    if (!x || !x->family || i < 0 || i >= C_COUNTRY) return -1;
+    switch (i) {
+    case C_NET24: *text = x->net24; return VG_COLUMN_CATEGORICAL;
+    case C_NET16: *text = x->net16; return VG_COLUMN_CATEGORICAL;
+    case C_CLASS: *text = x->cls; return VG_COLUMN_CATEGORICAL;
+    case C_PRIVATE: *number = x->is_private; return VG_COLUMN_NUMERIC;
+    case C_RESERVED: *number = x->is_reserved; return VG_COLUMN_NUMERIC;
+    default: *number = x->is_loopback; return VG_COLUMN_NUMERIC;
+    }
+}
 
 /* a (IPv4 as a 32-bit number) within net/len. */
 static int in4(uint32_t a, uint32_t net, int len)
@@ -137,15 +153,11 @@ vg_status vg_ipfeat_add_columns(vg_table *t, size_t col, const vg_geo *geo)
         for (size_t r = 0; r < rows && !st; r++) {
             uint32_t code = vg_table_codes(t, col)[r];
             const vg_ipfeat *x = code == VG_CODE_MISSING || code >= n_cat ? NULL : &f[code];
-            if (x && !x->family) x = NULL;
-            if (numeric) {
-                int v = !x ? -1 : i == C_PRIVATE ? x->is_private : i == C_RESERVED ? x->is_reserved : x->is_loopback;
-                st = vg_table_push_number(t, c, v < 0 ? NAN : (double)v);
-                continue;
-            }
-            const char *s = !x ? NULL : i == C_NET24 ? x->net24 : i == C_NET16 ? x->net16 : i == C_CLASS ? x->cls
-                                                                                                         : cc[code];
-            st = vg_table_push_category(t, c, s, s ? strlen(s) : 0);
+            const char *s = NULL;
+            double v = NAN;
+            if (i == C_COUNTRY) s = x && x->family ? cc[code] : NULL;
+            else vg_ipfeat_value(x, i, &s, &v);
+            st = numeric ? vg_table_push_number(t, c, v) : vg_table_push_category(t, c, s, s ? strlen(s) : 0);
         }
     }
     vg_free(f);

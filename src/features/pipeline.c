@@ -1,5 +1,6 @@
 /* The fitted preprocessing pipeline (see pipeline.h). */
 #include "vigil/pipeline.h"
+#include "features/derived.h"
 #include "vigil/csv.h"
 #include "vigil/parallel.h"
 #include "vigil/textgrams.h"
@@ -49,6 +50,7 @@ struct vg_pipeline {
      * for records that arrive as name/value pairs. */
     uint32_t name_slots;
     uint32_t *name_index;
+    vg_derived *derived;    /* raw fields records carry instead of derived inputs; NULL: none */
 };
 
 vg_pipeline_params vg_pipeline_params_default(void)
@@ -75,6 +77,7 @@ void vg_pipeline_free(vg_pipeline *p)
     vg_free(p->features);
     vg_free(p->feature_input);
     vg_free(p->name_index);
+    vg_derived_free(p->derived);
     vg_free(p);
 }
 
@@ -344,7 +347,15 @@ static vg_status build_name_index(vg_pipeline *p)
         while (p->name_index[h]) h = (h + 1) & (slots - 1);
         p->name_index[h] = (uint32_t)i + 1;
     }
-    return VG_OK;
+    return vg_derived_build(p, &p->derived);
+}
+
+size_t vg_pipeline_field_inputs(const vg_pipeline *p, const char *name, size_t len, size_t *inputs)
+{
+    long i = vg_pipeline_find_input(p, name, len);
+    if (i < 0) return vg_derived_inputs(p->derived, name, len, inputs);
+    inputs[0] = (size_t)i;
+    return 1;
 }
 
 long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len)
@@ -967,6 +978,41 @@ static inline void encode_value(const vg_pipeline *p, const input *in, int missi
     }
 }
 
+/* Field fd as input i of a record: marks it seen, counts an unseen category. */
+static vg_status encode_field(const vg_pipeline *p, size_t i, const vg_field *fd, float *row, uint8_t *seen,
+                              size_t *given, vg_record_report *rep)
+{
+    const input *in = &p->inputs[i];
+    *given += !seen[i];
+    seen[i] = 1;
+    if (in->tg) return VG_OK;  /* text: its n-grams go to CSR rows (vg_pipeline_transform_record_csr) */
+    if (fd->kind == VG_FIELD_NULL) {
+        encode_value(p, in, 1, 0, UINT32_MAX, row);
+    } else if (in->type == VG_COLUMN_NUMERIC) {
+        double x = fd->number;
+        if (fd->kind == VG_FIELD_TEXT && !vg_parse_number(fd->text, fd->text_len, &x)) {
+            if (fd->text_len > 0)
+                return vg_fail(VG_ERR_PARSE, "field '%s': '%.*s' is not a number", in->name,
+                               (int)VG_MIN(fd->text_len, 64), fd->text);
+            x = NAN;
+        }
+        encode_value(p, in, 0, x, 0, row);
+    } else {
+        uint32_t cat;
+        if (fd->kind == VG_FIELD_TEXT) {
+            cat = find_category_n(in, fd->text, fd->text_len);
+        } else {
+            /* A number given for a categorical field: match its text form. */
+            char text[64];
+            int len = snprintf(text, sizeof text, "%.17g", fd->number);
+            cat = find_category_n(in, text, (size_t)len);
+        }
+        if (cat == UINT32_MAX) rep->unseen++;
+        encode_value(p, in, 0, 0, cat, row);
+    }
+    return VG_OK;
+}
+
 vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
                                        vg_record_report *report)
 {
@@ -989,38 +1035,15 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
             i = (long)guess;
         else
             i = vg_pipeline_find_input(p, fd->name, fd->name_len);
-        if (i >= 0) guess = (size_t)i + 1;
-        if (i < 0) {
-            if (rep.unknown++ == 0) rep.first_unknown = f;
+        if (i >= 0) {
+            guess = (size_t)i + 1;
+            st = encode_field(p, (size_t)i, fd, row, seen, &given, &rep);
             continue;
         }
-        const input *in = &p->inputs[i];
-        given += !seen[i];
-        seen[i] = 1;
-        if (in->tg) continue;  /* text: its n-grams go to CSR rows (vg_pipeline_transform_record_csr) */
-        if (fd->kind == VG_FIELD_NULL) {
-            encode_value(p, in, 1, 0, UINT32_MAX, row);
-        } else if (in->type == VG_COLUMN_NUMERIC) {
-            double x = fd->number;
-            if (fd->kind == VG_FIELD_TEXT && !vg_parse_number(fd->text, fd->text_len, &x)) {
-                if (fd->text_len == 0) x = NAN;
-                else st = vg_fail(VG_ERR_PARSE, "field '%s': '%.*s' is not a number", in->name,
-                                  (int)VG_MIN(fd->text_len, 64), fd->text);
-            }
-            if (!st) encode_value(p, in, 0, x, 0, row);
-        } else {
-            uint32_t cat;
-            if (fd->kind == VG_FIELD_TEXT) {
-                cat = find_category_n(in, fd->text, fd->text_len);
-            } else {
-                /* A number given for a categorical field: match its text form. */
-                char text[64];
-                int len = snprintf(text, sizeof text, "%.17g", fd->number);
-                cat = find_category_n(in, text, (size_t)len);
-            }
-            if (cat == UINT32_MAX) rep.unseen++;
-            encode_value(p, in, 0, 0, cat, row);
-        }
+        vg_derived_value dv[VG_DERIVED_MAX];
+        size_t nd = p->derived ? vg_derived_expand(p->derived, fd, dv) : 0;
+        if (nd == 0 && rep.unknown++ == 0) rep.first_unknown = f;
+        for (size_t k = 0; k < nd && !st; k++) st = encode_field(p, dv[k].input, &dv[k].field, row, seen, &given, &rep);
     }
     /* A full record (the usual case) needs no pass over the inputs. */
     for (size_t i = 0; i < p->n_inputs && !st && given < p->n_inputs; i++)

@@ -38,10 +38,10 @@ static vg_status write_explanation(const vg_served *s, const vg_field *fields, s
     vg_status st = vg_model_explain_record(m, fields, n, contrib, &output, &raw);
     if (st) return st;
     for (size_t i = 0; i < ni; i++) field_of[i] = -1;
-    for (size_t f = 0; f < n; f++) {
-        long i = vg_pipeline_find_input(p, fields[f].name, fields[f].name_len);
-        if (i >= 0) field_of[i] = (long)f;
-    }
+    size_t fed[VG_PIPELINE_MAX_DERIVED];
+    for (size_t f = 0; f < n; f++)
+        for (size_t k = vg_pipeline_field_inputs(p, fields[f].name, fields[f].name_len, fed); k-- > 0;)
+            field_of[fed[k]] = (long)f;
     /* Partial selection sort: top is small, inputs are tens. */
     size_t top = VG_MIN(dp->top, ni);
     for (size_t i = 0; i < ni; i++) order[i] = i;
@@ -100,10 +100,12 @@ static vg_status measure(const vg_served *s, const vg_field *fields, size_t n, v
     c->given = vg_arena_alloc(a, ni ? ni : 1);
     if (!c->given) return vg_fail(VG_ERR_NOMEM, "out of memory for the record");
     memset(c->given, 0, ni);
+    size_t fed[VG_PIPELINE_MAX_DERIVED];
     for (size_t f = 0; f < n; f++) {
-        long i = vg_pipeline_find_input(p, fields[f].name, fields[f].name_len);
-        if (i < 0) c->unknown += !vg_model_column_set_aside(s->model, fields[f].name, fields[f].name_len);
-        else if (fields[f].kind != VG_FIELD_NULL && !c->given[i]) c->given[i] = 1, present++;
+        size_t k = vg_pipeline_field_inputs(p, fields[f].name, fields[f].name_len, fed);
+        if (k == 0) c->unknown += !vg_model_column_set_aside(s->model, fields[f].name, fields[f].name_len);
+        while (k-- > 0 && fields[f].kind != VG_FIELD_NULL)
+            if (!c->given[fed[k]]) c->given[fed[k]] = 1, present++;
     }
     c->missing = ni - present;
     return VG_OK;
@@ -134,8 +136,9 @@ static vg_status refuse(const vg_served *s, const vg_field *fields, size_t n, co
     if (c->unknown) {
         size_t listed = 0;
         vg_text_printf(&m, "%zu unknown field%s ", c->unknown, c->unknown == 1 ? "" : "s");
+        size_t fed[VG_PIPELINE_MAX_DERIVED];
         for (size_t f = 0; f < n && listed < LISTED_NAMES; f++)
-            if (vg_pipeline_find_input(p, fields[f].name, fields[f].name_len) < 0 &&
+            if (vg_pipeline_field_inputs(p, fields[f].name, fields[f].name_len, fed) == 0 &&
                 !vg_model_column_set_aside(s->model, fields[f].name, fields[f].name_len))
                 put_name(&m, fields[f].name, fields[f].name_len, &listed);
         if (c->unknown > listed) vg_text_printf(&m, " and %zu more", c->unknown - listed);

@@ -44,7 +44,8 @@ vg_status vg_record_fields(const vg_jtape *t, size_t obj, const vg_pipeline *p, 
             break;
         case VG_JARRAY:
         case VG_JOBJECT:
-            if (vg_pipeline_find_input(p, key->v.str, key->len) >= 0)
+            size_t fed[VG_PIPELINE_MAX_DERIVED];
+            if (vg_pipeline_field_inputs(p, key->v.str, key->len, fed) > 0)
                 return vg_fail(VG_ERR_INVALID, "field '%.*s': expected a number, a string or null, not %s",
                                (int)VG_MIN(key->len, 128), key->v.str, vg_jtype_str(val->type));
             fd->kind = VG_FIELD_NULL;  /* not an input: reported as unknown */
@@ -110,15 +111,20 @@ size_t vg_record_warnings(const vg_pipeline *p, const vg_field *fields, size_t n
     memset(given, 0, n_inputs);
     for (size_t f = 0; f < n; f++) {
         const vg_field *fd = &fields[f];
-        long i = vg_pipeline_find_input(p, fd->name, fd->name_len);
-        if (i < 0) {
+        size_t fed[VG_PIPELINE_MAX_DERIVED];
+        size_t k = vg_pipeline_field_inputs(p, fd->name, fd->name_len, fed);
+        if (k == 0) {
             warn_field(&w, "unknown field '", fd->name, fd->name_len, "' ignored");
             continue;
         }
-        given[i] = 1;
+        int categorical = 0;
+        for (size_t j = 0; j < k; j++) {
+            given[fed[j]] = 1;
+            categorical |= vg_pipeline_input_type(p, fed[j]) == VG_COLUMN_CATEGORICAL;
+        }
         if (fd->kind == VG_FIELD_NULL) {
             warn_field(&w, "field '", fd->name, fd->name_len, "' is null: imputed");
-        } else if (rep->unseen && vg_pipeline_input_type(p, (size_t)i) == VG_COLUMN_CATEGORICAL) {
+        } else if (rep->unseen && categorical) {
             /* Encode the field alone: the pipeline's own lookup decides
              * whether its value is a known category. */
             vg_record_report one;
