@@ -43,13 +43,14 @@ vg_status vg_record_fields(const vg_jtape *t, size_t obj, const vg_pipeline *p, 
             fd->text_len = val->len;
             break;
         case VG_JARRAY:
-        case VG_JOBJECT:
+        case VG_JOBJECT: {
             size_t fed[VG_PIPELINE_MAX_DERIVED];
             if (vg_pipeline_field_inputs(p, key->v.str, key->len, fed) > 0)
                 return vg_fail(VG_ERR_INVALID, "field '%.*s': expected a number, a string or null, not %s",
                                (int)VG_MIN(key->len, 128), key->v.str, vg_jtype_str(val->type));
             fd->kind = VG_FIELD_NULL;  /* not an input: reported as unknown */
             break;
+        }
         }
         k = val->next;
     }
