@@ -110,6 +110,14 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
     return 0;
 }
 
+int cli_parse_count(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    if (cli_parse_u64(cmd, opt, s, out)) return -1;
+    if (*out >= lo && *out <= hi) return 0;
+    cli_usage_error(cmd, "%s: '%s' is not from %llu to %llu", opt, s, (unsigned long long)lo, (unsigned long long)hi);
+    return -1;
+}
+
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out)
 {
     char *end;

@@ -130,6 +130,8 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
 /* --delimiter VALUE: , ; | tab (or \t) or auto (0 = detect). */
 int cli_parse_delimiter(const char *cmd, const char *s, char *out);
 int cli_parse_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *out);
+/* A whole number in [lo, hi]. */
+int cli_parse_count(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* A finite number in [lo, hi] (pass -INFINITY, INFINITY for any number). */
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
 

@@ -109,11 +109,7 @@ int cmd_report(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
             if (r < 0 || cli_parse_double("report", "--threshold", v, -INFINITY, INFINITY, &threshold)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--top", &v))) {
-            if (r < 0 || cli_parse_u64("report", "--top", v, &top)) goto done;
-            if (top < 1 || top > 1000) {
-                cli_usage_error("report", "--top: '%s' is not from 1 to 1000", v);
-                goto done;
-            }
+            if (r < 0 || cli_parse_count("report", "--top", v, 1, 1000, &top)) goto done;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_int("report", "--threads", v, 0, 256, &threads)) goto done;
         } else {

@@ -83,17 +83,6 @@ static int parse_size(const char *opt, const char *s, uint64_t lo, uint64_t hi, 
     return 0;
 }
 
-static int parse_count(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    if (cli_parse_u64("serve", opt, s, out)) return -1;
-    if (*out < lo || *out > hi) {
-        cli_usage_error("serve", "%s: '%s' is not from %llu to %llu", opt, s, (unsigned long long)lo,
-                        (unsigned long long)hi);
-        return -1;
-    }
-    return 0;
-}
-
 /* "HOST:PORT", "[V6]:PORT" or "PORT" into host (a static copy) and port. */
 static int parse_listen(const char *s, const char **host, unsigned *port)
 {
@@ -183,22 +172,22 @@ int cmd_serve(int argc, char **argv)
             bad = r < 0 || parse_size("--max-header", v, 1024, 64ull << 20, &n);
             p.max_header = (size_t)n;
         } else if ((r = cli_opt(argc, argv, &i, "--max-batch", &v))) {
-            bad = r < 0 || parse_count("--max-batch", v, 1, 1000000, &n);
+            bad = r < 0 || cli_parse_count("serve", "--max-batch", v, 1, 1000000, &n);
             p.max_batch = (size_t)n;
         } else if ((r = cli_opt(argc, argv, &i, "--max-fields", &v))) {
-            bad = r < 0 || parse_count("--max-fields", v, 1, 1000000, &n);
+            bad = r < 0 || cli_parse_count("serve", "--max-fields", v, 1, 1000000, &n);
             p.max_fields = (size_t)n;
         } else if ((r = cli_opt(argc, argv, &i, "--max-depth", &v))) {
-            bad = r < 0 || parse_count("--max-depth", v, 1, 1000, &n);
+            bad = r < 0 || cli_parse_count("serve", "--max-depth", v, 1, 1000, &n);
             p.max_depth = (size_t)n;
         } else if ((r = cli_opt(argc, argv, &i, "--max-connections", &v))) {
-            bad = r < 0 || parse_count("--max-connections", v, 1, 1000000, &n);
+            bad = r < 0 || cli_parse_count("serve", "--max-connections", v, 1, 1000000, &n);
             p.max_connections = (unsigned)n;
         } else if ((r = cli_opt(argc, argv, &i, "--timeout", &v))) {
-            bad = r < 0 || parse_count("--timeout", v, 1, 86400, &n);
+            bad = r < 0 || cli_parse_count("serve", "--timeout", v, 1, 86400, &n);
             p.timeout = (unsigned)n;
         } else if ((r = cli_opt(argc, argv, &i, "--recent", &v))) {
-            bad = r < 0 || parse_count("--recent", v, 1, 100000, &n);
+            bad = r < 0 || cli_parse_count("serve", "--recent", v, 1, 100000, &n);
             p.recent = (size_t)n;
         } else if (cli_flag(argv, i, "--verbose") || cli_flag(argv, i, "-v")) {
             verbose = 1;

@@ -66,27 +66,13 @@ int cmd_ship(int argc, char **argv)
             if (r < 0) goto usage;
             redis_url = v;
         } else if ((r = cli_opt(argc, argv, &i, "--shards", &v))) {
-            if (r < 0 || cli_parse_u64("ship", "--shards", v, &shards)) goto usage;
-            if (shards < 1 || shards > 4096) {
-                cli_usage_error("ship", "--shards: between 1 and 4096");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("ship", "--shards", v, 1, 4096, &shards)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--maxlen", &v))) {
             if (r < 0 || cli_parse_u64("ship", "--maxlen", v, &maxlen)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--max-line", &v))) {
-            if (r < 0 || cli_parse_u64("ship", "--max-line", v, &max_line)) goto usage;
-            if (max_line < 16 || max_line > (64u << 20)) {
-                cli_usage_error("ship", "--max-line: between 16 and 67108864 bytes");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("ship", "--max-line", v, 16, 64u << 20, &max_line)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--retry", &v))) {
-            char *end;
-            if (r < 0) goto usage;
-            retry_for = strtod(v, &end);
-            if (end == v || *end || !(retry_for >= 0 && retry_for <= 1e6)) {
-                cli_usage_error("ship", "--retry: '%s' is not a number of seconds", v);
-                goto usage;
-            }
+            if (r < 0 || cli_parse_double("ship", "--retry", v, 0, 1e6, &retry_for)) goto usage;
         } else if (cli_flag(argv, i, "-v") || cli_flag(argv, i, "--verbose")) {
             verbose = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {

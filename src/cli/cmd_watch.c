@@ -310,17 +310,9 @@ int cmd_watch(int argc, char **argv)
         } else if ((r = cli_opt(argc, argv, &i, "--threshold", &v))) {
             if (r < 0 || cli_parse_double("watch", "--threshold", v, -1e300, 1e300, &threshold)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--max-line", &v))) {
-            if (r < 0 || cli_parse_u64("watch", "--max-line", v, &max_line)) goto usage;
-            if (max_line < 16 || max_line > (64u << 20)) {
-                cli_usage_error("watch", "--max-line: between 16 and 67108864 bytes");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("watch", "--max-line", v, 16, 64u << 20, &max_line)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--batch", &v))) {
-            if (r < 0 || cli_parse_u64("watch", "--batch", v, &batch)) goto usage;
-            if (batch < 1 || batch > 4096) {
-                cli_usage_error("watch", "--batch: between 1 and 4096 rows");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("watch", "--batch", v, 1, 4096, &batch)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--threads", &v))) {
             if (r < 0 || cli_parse_u64("watch", "--threads", v, &threads)) goto usage;
             if (threads < 1 || threads > 2) {
@@ -349,17 +341,9 @@ int cmd_watch(int argc, char **argv)
             if (r < 0) goto usage;
             alerts_stream = v;
         } else if ((r = cli_opt(argc, argv, &i, "--window", &v))) {
-            if (r < 0 || cli_parse_u64("watch", "--window", v, &window)) goto usage;
-            if (window < 2 || window > (1u << 24)) {
-                cli_usage_error("watch", "--window: between 2 and 16777216 events");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("watch", "--window", v, 2, 1u << 24, &window)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--refresh", &v))) {
-            if (r < 0 || cli_parse_u64("watch", "--refresh", v, &refresh)) goto usage;
-            if (refresh < 1 || refresh > (1u << 24)) {
-                cli_usage_error("watch", "--refresh: between 1 and 16777216 events");
-                goto usage;
-            }
+            if (r < 0 || cli_parse_count("watch", "--refresh", v, 1, 1u << 24, &refresh)) goto usage;
         } else if ((r = cli_opt(argc, argv, &i, "--checkpoint", &v))) {
             if (r < 0 || cli_parse_double("watch", "--checkpoint", v, 0, 1e9, &checkpoint)) goto usage;
         } else if (cli_flag(argv, i, "--adapt")) {
