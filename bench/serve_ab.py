@@ -13,8 +13,15 @@ Each argument is NAME=COMMAND: COMMAND may start with VAR=VALUE words (its
 environment) and has {port} replaced by a free port. A vigil server's
 in-process figures (GET /v1/stats: latency from the request's first callback
 to its completion, p50/p99 over the last minute) are printed beside wrk's
-when it has them. The request body is the first KDDTest+ record, as in
-bench/serve.py, whose wrk() runs the load.
+when it has them, and for every server its CPU and run-queue wait per
+request and its involuntary switches (/proc/PID/task/*/schedstat and status
+around the run: threads that end during a run are missed). The request body
+is the first KDDTest+ record, as in bench/serve.py, whose wrk() runs the load.
+
+On a machine busy with other sessions, the A/Bs in bench/RESULTS.md ran in a
+session of their own with a higher autogroup priority (as root), so that the
+others take a small share of the CPUs:
+  setsid bash -c 'echo -20 > /proc/self/autogroup; exec /usr/bin/python3 bench/serve_ab.py ...'
 """
 import argparse
 import json

@@ -365,7 +365,7 @@ static void request_give(vg_request *rq)
  * connections, and each thread asks for less than its share. */
 int vg_server_threads_default(void)
 {
-    return 2 * vg_cpus_available();
+    return VG_MIN(2 * vg_cpus_available(), 1024);  /* vg_server_params_check's bound */
 }
 
 /* Linux's EEVDF scheduler (6.6+; a per-task slice from 6.12) lets a thread
