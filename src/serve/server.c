@@ -46,7 +46,7 @@ const char *vg_server_params_check(const vg_server_params *p)
 {
     if (!p->host || !*p->host) return "the listen host is empty";
     if (p->port > 65535) return "the port must be from 0 to 65535";
-    if (p->threads < 0 || p->threads > 1024) return "threads must be from 0 (one per CPU) to 1024";
+    if (p->threads < 0 || p->threads > 1024) return "threads must be from 0 (two per CPU) to 1024";
     if (!isnan(p->threshold) && !isfinite(p->threshold)) return "the threshold must be a finite number";
     if (p->max_body < 2 || p->max_body > (1u << 30)) return "max body must be from 2 bytes to 1 GiB";
     if (p->max_batch < 1 || p->max_batch > 1000000) return "max batch must be from 1 to 1000000";
