@@ -91,24 +91,27 @@ def main():
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--test", default=os.path.join(ROOT, "data", "nsl-kdd", "KDDTest+.txt.gz"))
     ap.add_argument("--body", help="request body file (default: the first KDDTest+ record)")
+    ap.add_argument("--wrk-cpus", help="run wrk under taskset -c CPUS (e.g. 1, with servers started as "
+                                       "'NAME=taskset -c 0 ...': the split layout of bench/serve.py)")
     args = ap.parse_args()
     body = args.body
     if not body:
         body = "/tmp/vigil-serve-ab-record.json"
         with open(body, "w") as f:
             json.dump(serve.read_kdd(args.test)[0][0], f)
+    pin = ["taskset", "-c", args.wrk_cpus] if args.wrk_cpus else []
     servers = []
     try:
         for spec in args.servers:
             servers.append(start(spec))
         for s in servers:
-            serve.wrk(s["port"], 16, 2, body)  # warm-up
+            serve.wrk(s["port"], 16, 2, body, pin=pin)  # warm-up
         for r in range(args.rounds):
             # Alternate the order too, so no server always follows the same one.
             order = servers if r % 2 == 0 else servers[::-1]
             for s in order:
                 before = sched(s["proc"].pid)
-                res = serve.wrk(s["port"], args.conns, args.seconds, body)
+                res = serve.wrk(s["port"], args.conns, args.seconds, body, pin=pin)
                 after = sched(s["proc"].pid)
                 p50s, p99s = server_stats(s["port"])
                 n = max(res["requests"], 1)
