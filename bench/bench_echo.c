@@ -1,6 +1,7 @@
 /* The ceiling for bench/serve.py: a libmicrohttpd server that does no work,
  * built the way `vigil serve` builds its daemon (src/serve/server.c): the
- * same flags (epoll, internal thread pool of one thread per CPU, ITC), the
+ * same flags (epoll, internal thread pool of vg_server_threads_default()
+ * threads, each set up by vg_server_thread_init on its first request, ITC), the
  * same connection limit, memory limit, timeout and listen backlog, a
  * per-request context made on the first callback and freed on completion,
  * the body gathered from the upload callbacks, and one Content-Type header
@@ -19,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vigil/parallel.h"
+#include "vigil/server.h"
 
 #define MAX_BODY (1u << 20)
 
@@ -42,6 +43,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)cls, (void)url, (void)method, (void)version;
     req *r = *ctx;
     if (!r) {
+        vg_server_thread_init();
         r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
         *ctx = r;
@@ -91,7 +93,7 @@ int main(int argc, char **argv)
     }
     unsigned port = (unsigned)atoi(argv[1]);
     int threads = argc > 2 ? atoi(argv[2]) : 0;
-    if (threads <= 0) threads = vg_cpus_available();
+    if (threads <= 0) threads = vg_server_threads_default();
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct MHD_OptionItem opts[10];

@@ -19,9 +19,10 @@ Runs: wrk -t1 at 1, 16 and 64 connections (30 s each), then --rounds runs at
 ratio), then 60 s at 64 connections sampling the server's RSS every second,
 for each server in two layouts of the machine's CPUs (FastAPI with one
 uvicorn worker and with one per CPU in the shared layout):
-  shared - the server on every CPU (vigil --threads = CPUs, uvicorn
-           --workers = CPUs) and wrk on the same CPUs;
-  split  - the server pinned to CPU 0 (one thread / one worker) and wrk to
+  shared - the server on every CPU (vigil and echo with their default
+           threads, two per CPU; uvicorn --workers = CPUs) and wrk on the
+           same CPUs;
+  split  - the server pinned to CPU 0 (two threads / one worker) and wrk to
            CPU 1 (taskset), so the load generator does not take turns with
            the server on its cores.
 Results (requests/s, p50/p99 latency, non-2xx and socket errors, memory) are
@@ -257,17 +258,19 @@ def fmt_ms(us):
 
 
 def layouts_for(args):
-    """The CPU layouts to measure (see the module comment)."""
+    """The CPU layouts to measure (see the module comment). vigil and the echo
+    server get --threads only when it is given: otherwise both take their
+    default (vg_server_threads_default: two per CPU they may run on, so two
+    under taskset -c 0); uvicorn gets one worker per CPU."""
     cpus = os.cpu_count() or 1
-    threads = args.threads or cpus
-    lays = [{"name": "shared", "server_pin": [], "wrk_pin": [], "threads": threads, "threads_flag": True,
-             "what": f"server on all {cpus} CPUs ({threads} threads / workers), wrk on the same CPUs"}]
+    n = f"{args.threads} threads" if args.threads else "default threads: 2 per CPU"
+    lays = [{"name": "shared", "server_pin": [], "wrk_pin": [], "workers": args.threads or cpus,
+             "threads_flag": bool(args.threads), "threads": args.threads,
+             "what": f"server on all {cpus} CPUs ({n}; uvicorn {args.threads or cpus} workers), wrk on the same CPUs"}]
     if cpus >= 2 and shutil.which("taskset") and args.layout in ("all", "split"):
-        # No --threads for vigil here: its default is the CPUs it may run on,
-        # which taskset makes one.
         lays.append({"name": "split", "server_pin": ["taskset", "-c", "0"], "wrk_pin": ["taskset", "-c", "1"],
-                     "threads": 1, "threads_flag": False,
-                     "what": "server pinned to CPU 0 (1 thread / 1 worker), wrk pinned to CPU 1"})
+                     "workers": 1, "threads_flag": False,
+                     "what": "server pinned to CPU 0 (default threads: 2 / 1 uvicorn worker), wrk pinned to CPU 1"})
     if args.layout == "split":
         lays = lays[1:]
     return lays
@@ -290,7 +293,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=30, help="each wrk run (default 30)")
     ap.add_argument("--soak", type=int, default=60, help="the memory run at 64 connections (default 60)")
     ap.add_argument("--threads", type=int, default=0,
-                    help="vigil threads and uvicorn workers in the shared layout (default: one per CPU)")
+                    help="vigil and echo threads and uvicorn workers in the shared layout (default: vigil's and "
+                         "echo's own default, two per CPU, and one uvicorn worker per CPU)")
     ap.add_argument("--layout", choices=("all", "shared", "split"), default="all",
                     help="which CPU layouts to measure (default all)")
     ap.add_argument("--quick", action="store_true", help="5 s runs and a 10 s soak, for a smoke test")
@@ -392,7 +396,7 @@ def main():
             log("training XGBoost (hist, 200 trees, depth 6) for the FastAPI service")
             xgb_train = train_xgboost(args.train, args.test, xdir, args.threads or os.cpu_count())
             log(f"  accuracy {xgb_train['accuracy']:.4f}, ROC-AUC {xgb_train['roc_auc']:.4f}")
-            for lay, workers in ((l, w) for l in layouts for w in sorted({1, l["threads"]})):
+            for lay, workers in ((l, w) for l in layouts for w in sorted({1, l["workers"]})):
                 fport = free_port()
                 fcmd = ["/usr/bin/python3", "-m", "uvicorn", "serve_fastapi:app", "--app-dir", HERE, "--host",
                         "127.0.0.1", "--port", str(fport), "--workers", str(workers), "--log-level",
@@ -441,13 +445,14 @@ def report(args, family, params, vigil_train, xgb_train, results, best64, layout
         lines.append(f"- **{lay['name']}**: {lay['what']}.")
     lines.append("")
     lines.append("- echo: `[taskset -c 0] build/bench_echo PORT [N]` (bench/bench_echo.c): libmicrohttpd with vigil's "
-                 "daemon flags (epoll, internal pool of N threads, ITC, the same limits), one context per request, "
+                 "daemon flags (epoll, internal pool of N threads (default: vigil's, 2 per CPU) with vigil's short "
+                 "scheduler slice, ITC, the same limits), one context per request, "
                  "the body gathered and sent back with a Content-Type header: the ceiling for any server on this "
                  "libmicrohttpd here.")
     lines.append(f"- vigil: `[taskset -c 0] build/vigil serve --model {family}=MODEL.vgm --listen 127.0.0.1:PORT "
                  f"[--threads N]` serving a **{family}** model ({', '.join(params)}) trained on KDDTrain+ (KDDTest+ "
                  f"accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}); in the split "
-                 "layout without --threads: the default is one thread per CPU the process may use, which is one.")
+                 "layout without --threads: the default is two threads per CPU the process may use, which is two.")
     if xgb_train:
         lines.append("- FastAPI: `[taskset -c 0] python3 -m uvicorn serve_fastapi:app --app-dir bench --workers N "
                      "--no-access-log` (bench/serve_fastapi.py; `fastapi Nw` = N workers), "

@@ -29,6 +29,8 @@
 #include "serve/stats.h"
 #include "serve/text.h"
 #include "test_server_fixture.h"
+#include "vigil/parallel.h"
+#include "vigil/server.h"
 #include "testutil.h"
 
 static const char *binary_model, *multi_model;
@@ -707,9 +709,23 @@ static void test_catalog_reload_under_readers(void **state)
     unlink(path);
 }
 
+/* The default pool: two threads per CPU the process may use (server.c says
+ * why), and the per-thread setup is idempotent and harmless to call on any
+ * thread (here the test's own, with and without the slice). */
+static void test_threads_default(void **state)
+{
+    (void)state;
+    assert_int_equal(vg_server_threads_default(), VG_MIN(2 * vg_cpus_available(), 1024));
+    vg_server_params p = vg_server_params_default();
+    assert_int_equal(p.threads, 0);
+    vg_server_thread_init();
+    vg_server_thread_init();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_default),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_text_json),
         cmocka_unit_test(test_ct_equal),

@@ -95,7 +95,7 @@ VG_API vg_status vg_missing_policy_parse(const char *s, vg_missing_policy *out);
 typedef struct vg_server_params {
     const char *host;              /* address to listen on; default "127.0.0.1" */
     unsigned port;                 /* default 8080; 0 = pick a free port (see vg_server_port) */
-    int threads;                   /* server threads; 0 = one per CPU in the affinity mask */
+    int threads;                   /* server threads; 0 = vg_server_threads_default() */
     double threshold;              /* anomaly when score >= threshold; NaN = 0.5 for
                                       classification, never for regression */
     size_t max_body;               /* request body bytes (413 beyond); default 1 MiB */
@@ -120,6 +120,16 @@ VG_API const char *vg_server_params_check(const vg_server_params *p);
 /* A server that does not listen yet. Reads the API key file if one is given
  * (failing with its message). Free with vg_server_free. */
 VG_API vg_status vg_server_new(const vg_server_params *p, vg_server **out);
+
+/* How the server runs its threads, exported so bench/bench_echo.c (the
+ * ceiling the server is measured against) runs its own the same way.
+ * vg_server_threads_default: the thread count when params.threads is 0, two
+ * per CPU in the affinity mask (why: server.c, "Threads").
+ * vg_server_thread_init: called once on each server thread before its first
+ * request (a short scheduler slice; VG_SERVE_SLICE_US=0 leaves the
+ * default); a no-op after the first call on a thread. */
+VG_API int vg_server_threads_default(void);
+VG_API void vg_server_thread_init(void);
 /* Load a model to serve as `name` (NULL: the file's base name without
  * .vgm); the first one added is the default. Before vg_server_start only. */
 VG_API vg_status vg_server_add_model(vg_server *s, const char *name, const char *path);

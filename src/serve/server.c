@@ -46,7 +46,7 @@ const char *vg_server_params_check(const vg_server_params *p)
 {
     if (!p->host || !*p->host) return "the listen host is empty";
     if (p->port > 65535) return "the port must be from 0 to 65535";
-    if (p->threads < 0 || p->threads > 1024) return "threads must be from 0 (one per CPU) to 1024";
+    if (p->threads < 0 || p->threads > 1024) return "threads must be from 0 (two per CPU) to 1024";
     if (!isnan(p->threshold) && !isfinite(p->threshold)) return "the threshold must be a finite number";
     if (p->max_body < 2 || p->max_body > (1u << 30)) return "max body must be from 2 bytes to 1 GiB";
     if (p->max_batch < 1 || p->max_batch > 1000000) return "max batch must be from 1 to 1000000";
@@ -89,7 +89,7 @@ vg_status vg_server_new(const vg_server_params *p, vg_server **out)
         vg_server_free(s);
         return st;
     }
-    s->threads = p->threads ? p->threads : vg_cpus_available();
+    s->threads = p->threads ? p->threads : vg_server_threads_default();
     *out = s;
     return VG_OK;
 }
@@ -353,16 +353,29 @@ static void request_give(vg_request *rq)
     else vg_free(rq);
 }
 
-/* Latency when the cores are shared (a load generator or other work on the
- * same CPUs): Linux's EEVDF scheduler (6.6+; a per-task slice from 6.12)
- * lets a thread ask for a shorter slice, and a thread with a shorter slice
- * that wakes gets an earlier deadline, so a pool thread woken by a request
- * runs soon instead of waiting out the slice of whatever holds the CPU.
- * The pool threads spend most of their life blocked in epoll, so they use
- * little of the CPU they are given promptly. Asked once per pool thread on
- * its first request; kernels without it ignore the runtime or refuse, and
- * either way nothing else changes. VG_SERVE_SLICE_US=0 in the environment
- * leaves the default. */
+/* Threads. Each pool thread owns the connections it accepted and serves
+ * them from its own epoll loop, so while a thread waits for a CPU every
+ * request on its connections waits too. When the cores are shared (a load
+ * generator or other work on the same CPUs) that wait is the tail: with one
+ * thread per CPU a thread holds half of 64 connections, needs most of its
+ * fair share of the CPU, and is preempted mid-loop; bench/serve_ab.py
+ * measured p99 at 64 connections of 8.3 ms with 2 threads on 2 CPUs, 2.9 ms
+ * with 4, 3.1 with 8 and 16, requests/s best at 4 (bench/RESULTS.md, the
+ * server section). Two per CPU: a waiting thread holds a quarter of the
+ * connections, and each thread asks for less than its share. */
+int vg_server_threads_default(void)
+{
+    return VG_MIN(2 * vg_cpus_available(), 1024);  /* vg_server_params_check's bound */
+}
+
+/* Linux's EEVDF scheduler (6.6+; a per-task slice from 6.12) lets a thread
+ * ask for a shorter slice, and a thread with a shorter slice that wakes gets
+ * an earlier deadline, so a pool thread woken by a request runs soon instead
+ * of waiting out the slice of whatever holds the CPU. The pool threads spend
+ * most of their life blocked in epoll, so they use little of the CPU they
+ * are given promptly. Kernels without it ignore the runtime or refuse, and
+ * either way nothing else changes. An A/B at 4 threads on 2 shared CPUs:
+ * p99 median 2.9 ms with 250 us, 6.4 ms without (bench/RESULTS.md). */
 #define SERVE_SLICE_US 250
 
 struct slice_attr {  /* struct sched_attr of sched_setattr(2), version 0 */
@@ -373,7 +386,7 @@ struct slice_attr {  /* struct sched_attr of sched_setattr(2), version 0 */
     uint64_t runtime, deadline, period;
 };
 
-static void ask_short_slice(void)
+void vg_server_thread_init(void)
 {
 #ifdef SYS_sched_setattr
     static _Thread_local int asked;
@@ -397,7 +410,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     vg_server *s = cls;
     vg_request *rq = *ctx;
     if (!rq) {
-        ask_short_slice();
+        vg_server_thread_init();
         /* Not zeroed as a whole: the inline chunk is scratch. */
         rq = request_take();
         if (!rq) return MHD_NO;
