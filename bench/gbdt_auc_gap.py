@@ -63,7 +63,9 @@ def vigil(exe, train, test, task, params):
 
 
 def xgboost(tool, task):
-    cmd = ["/usr/bin/python3", os.path.join(HERE, "gbdt_python.py"), tool, task, TRAIN, TEST, "0", CATS, "200", "6",
+    # One thread: XGBoost's hist trees do not depend on the thread count, and
+    # its OpenMP threads crawl (minutes per fit) when other work shares the cores.
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "gbdt_python.py"), tool, task, TRAIN, TEST, "1", CATS, "200", "6",
            "0.1"]
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
