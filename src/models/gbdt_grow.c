@@ -12,9 +12,12 @@
  *      (the larger child's is the parent's minus the smaller's: the
  *      subtraction trick, so a level costs the rows of its smaller
  *      children), one task per block of rows, each into its own buffer;
- *   3. per split, adds the blocks' buffers in block order, fills in the
- *      skipped most-frequent bins, subtracts, and finds both children's
- *      best splits.
+ *   3. per split and group of features, adds the blocks' buffers in block
+ *      order, fills in the skipped most-frequent bins, subtracts, and finds
+ *      both children's best splits among the group's features; the groups'
+ *      bests are then compared in feature order. (A level with one or two
+ *      splits, the top of every tree, is so cut into enough tasks for all
+ *      the threads; one task per split left the other threads idle there.)
  * How a node's rows are cut into blocks depends only on their number, every
  * sum runs in a fixed order, and best splits are compared in feature order,
  * so the tree does not depend on the thread count. Histograms are a cache:
