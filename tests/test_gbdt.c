@@ -605,6 +605,37 @@ static void test_threads_identical(void **state)
     dataset_free(&d);
 }
 
+/* Identical columns tie on every split's gain; the first of them must win
+ * however the split search groups the features over threads (with 3
+ * threads each column is a group of its own at the top of a tree). */
+static void test_threads_ties(void **state)
+{
+    (void)state;
+    dataset d;
+    dataset_alloc(&d, 3000, 4, 2);
+    vg_rng rng;
+    vg_rng_seed(&rng, 7, 0);
+    for (size_t r = 0; r < d.X.rows; r++) {
+        float *row = d.X.data + r * 4;
+        float x = (float)vg_rng_uniform(&rng);
+        row[0] = (float)vg_rng_uniform(&rng);  /* noise */
+        row[1] = row[2] = row[3] = x;          /* the signal, three times */
+        d.y[r] = x + 0.2 * vg_rng_uniform(&rng) > 0.6;
+    }
+    const char *kv[] = { "n_estimators", "5", "max_depth", "3", NULL };
+    vg_wbuf w[2];
+    for (int t = 0; t < 2; t++) {
+        void *s = fit(kv, &d, t ? 3 : 1);
+        save_state(s, &w[t]);
+        K->free(s);
+    }
+    assert_int_equal(w[0].len, w[1].len);
+    assert_memory_equal(w[0].data, w[1].data, w[0].len);
+    vg_wbuf_free(&w[0]);
+    vg_wbuf_free(&w[1]);
+    dataset_free(&d);
+}
+
 static void test_save_load(void **state)
 {
     (void)state;
@@ -821,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_lossguide),
         cmocka_unit_test(test_wide_data),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_threads_ties),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_against_xgboost),

@@ -19,6 +19,7 @@ typedef struct input {
     char *name;
     size_t name_len;
     vg_column_type type;
+    size_t col;          /* its column in the table being fitted (while fitting) */
     double median;       /* numeric: imputation value */
     double mean, scale;  /* numeric, linear encoding: (x - mean) / scale */
     uint32_t n_cats;     /* categorical: kept categories, index = code */
@@ -264,6 +265,38 @@ static vg_status fit_numeric(input *in, const double *v, size_t rows)
     return VG_OK;
 }
 
+/* The numeric inputs' statistics, one column per task: each column is
+ * computed alone, so the thread count changes no value. fit_numeric fails
+ * only for memory, reported here on the calling thread (the last error is
+ * per thread). */
+typedef struct numeric_ctx {
+    vg_pipeline *p;
+    const vg_table *t;
+    vg_status *st;  /* (n_inputs) */
+} numeric_ctx;
+
+static void numeric_task(void *ctx, size_t i, int worker)
+{
+    (void)worker;
+    const numeric_ctx *c = ctx;
+    input *in = &c->p->inputs[i];
+    if (in->type == VG_COLUMN_NUMERIC)
+        c->st[i] = fit_numeric(in, vg_table_numbers(c->t, in->col), vg_table_rows(c->t));
+}
+
+static vg_status fit_numerics(vg_pipeline *p, const vg_table *t)
+{
+    vg_status *st = vg_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *st);
+    if (!st) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    numeric_ctx c = { p, t, st };
+    vg_parallel_for(vg_table_rows(t) >= 16384 ? p->threads : 1, p->n_inputs, numeric_task, &c);
+    vg_status r = VG_OK;
+    for (size_t i = 0; i < p->n_inputs && !r; i++)
+        if (st[i]) r = vg_fail(st[i], "out of memory fitting column '%s'", p->inputs[i].name);
+    vg_free(st);
+    return r;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -481,12 +514,12 @@ vg_status vg_pipeline_fit(const vg_table *t, const size_t *cols, size_t n_cols,
         input *in = &p->inputs[p->n_inputs++];
         in->name = vg_strdup(vg_table_name(t, cols[c]));
         in->type = vg_table_type(t, cols[c]);
+        in->col = cols[c];
         if (!in->name) st = vg_fail(VG_ERR_NOMEM, "out of memory");
-        else if (in->type == VG_COLUMN_NUMERIC)
-            st = fit_numeric(in, vg_table_numbers(t, cols[c]), vg_table_rows(t));
-        else
+        else if (in->type != VG_COLUMN_NUMERIC)
             st = fit_categorical(in, t, cols[c], params->max_categories ? params->max_categories : 1000);
     }
+    if (!st) st = fit_numerics(p, t);
     for (size_t c = 0; c < params->n_text && !st; c++) st = fit_text(p, t, params->text[c], &params->textgrams);
     if (!st && p->n_inputs == 0)
         st = vg_fail(VG_ERR_DATA, "%s: no feature column has a value in any training row (%s)", vg_table_source(t),

@@ -12,9 +12,12 @@
  *      (the larger child's is the parent's minus the smaller's: the
  *      subtraction trick, so a level costs the rows of its smaller
  *      children), one task per block of rows, each into its own buffer;
- *   3. per split, adds the blocks' buffers in block order, fills in the
- *      skipped most-frequent bins, subtracts, and finds both children's
- *      best splits.
+ *   3. per split and group of features, adds the blocks' buffers in block
+ *      order, fills in the skipped most-frequent bins, subtracts, and finds
+ *      both children's best splits among the group's features; the groups'
+ *      bests are then compared in feature order. (A level with one or two
+ *      splits, the top of every tree, is so cut into enough tasks for all
+ *      the threads; one task per split left the other threads idle there.)
  * How a node's rows are cut into blocks depends only on their number, every
  * sum runs in a fixed order, and best splits are compared in feature order,
  * so the tree does not depend on the thread count. Histograms are a cache:
@@ -48,7 +51,12 @@
  * every call started its threads, about 60 us here; the persistent pool
  * costs less, so these may come down when measured on a quiet machine.) */
 #define PAR_ROWS 16384u
-#define PAR_SLOTS 65536u
+/* The split search's threshold, in histogram slots of a batch's children:
+ * NSL-KDD has about 3,500 slots, so the old 65,536 kept the top four levels
+ * of every tree (1 to 8 splits, the costliest searches) on one thread. A
+ * root split's search is tens of microseconds, well above a job's cost
+ * with the pool's spinning waiters. */
+#define PAR_SLOTS 8192u
 
 typedef struct hpair {
     double g, h;
@@ -120,6 +128,10 @@ struct vg_gbdt_grower {
     uint32_t n_parts, parts_cap;
     uint32_t *feats;         /* features this tree may split on */
     uint32_t n_feats;
+    uint32_t *group;         /* n_groups + 1: feature groups of a finish, as ranges of feats */
+    uint32_t n_groups;
+    split *gsplit;           /* (items, n_groups, 2): each group's best split of each child */
+    uint32_t gsplit_cap;
     struct chunk *chunks;    /* partition chunks of the current batch */
     uint32_t n_chunks, chunks_cap;
     uint32_t *batch;         /* leaves chosen for expansion */
@@ -271,11 +283,11 @@ static void hist_rows(const vg_gbdt_data *d, const float *gh, const uint32_t *ro
 
 /* The bins the sparse rows skip: each feature's most frequent bin holds the
  * node's total minus its other bins. */
-static void hist_fill_default(const vg_gbdt_grower *g, hpair *hist, double G, double H)
+static void hist_fill_default(const vg_gbdt_data *d, const uint32_t *feats, uint32_t nf, hpair *hist, double G,
+                              double H)
 {
-    const vg_gbdt_data *d = g->d;
-    for (uint32_t k = 0; k < g->n_feats; k++) {
-        uint32_t f = g->feats[k];
+    for (uint32_t k = 0; k < nf; k++) {
+        uint32_t f = feats[k];
         double sg = 0.0, sh = 0.0;
         for (uint32_t b = d->hist_off[f]; b < d->hist_off[f + 1]; b++) {
             sg += hist[b].g;
@@ -452,34 +464,41 @@ static void build_task(void *ctx, size_t task, int worker)
     hist_rows(g->d, g->gh, g->rows + b->begin, b->end - b->begin, b->out);
 }
 
-/* Per split: finish both children's histograms and find their best splits. */
+/* Per split and group of features: finish both children's histograms over
+ * the group's features and find each child's best split among them. The
+ * groups of a split are then reduced in feature order (finish_reduce), so
+ * how features are grouped, and on which thread, changes no split. */
 static void finish_task(void *ctx, size_t task, int worker)
 {
     (void)worker;
     vg_gbdt_grower *g = ctx;
     const vg_gbdt_data *d = g->d;
-    item *it = &g->items[task];
+    item *it = &g->items[task / g->n_groups];
+    uint32_t grp = (uint32_t)(task % g->n_groups);
+    const uint32_t *feats = g->feats + g->group[grp];
+    uint32_t nf = g->group[grp + 1] - g->group[grp];
+    split *out = g->gsplit + 2 * task;  /* (2): this group's best of each child */
     for (int s = 0; s < 2; s++) {
         if (!it->direct[s]) continue;
         hpair *h = it->hist[s];
         for (uint32_t b = 1; b < it->blocks[s]; b++) {
             const hpair *q = g->parts[it->part[s] + b - 1];
-            for (uint32_t k = 0; k < g->n_feats; k++) {
-                uint32_t f = g->feats[k];
+            for (uint32_t k = 0; k < nf; k++) {
+                uint32_t f = feats[k];
                 for (uint32_t j = d->hist_off[f]; j < d->hist_off[f + 1]; j++) {
                     h[j].g += q[j].g;
                     h[j].h += q[j].h;
                 }
             }
         }
-        hist_fill_default(g, h, it->G[s], it->H[s]);
+        hist_fill_default(d, feats, nf, h, it->G[s], it->H[s]);
     }
     if (it->hist[1] && !it->direct[1]) {
         /* larger = parent - smaller, in the parent's buffer */
         hpair *big = it->hist[1];
         const hpair *small = it->hist[0];
-        for (uint32_t k = 0; k < g->n_feats; k++) {
-            uint32_t f = g->feats[k];
+        for (uint32_t k = 0; k < nf; k++) {
+            uint32_t f = feats[k];
             for (uint32_t j = d->hist_off[f]; j < d->hist_off[f + 1]; j++) {
                 big[j].g -= small[j].g;
                 big[j].h -= small[j].h;
@@ -487,9 +506,54 @@ static void finish_task(void *ctx, size_t task, int worker)
         }
     }
     for (int s = 0; s < 2; s++) {
-        if (it->need[s]) best_split(g, it->hist[s], g->feats, g->n_feats, it->G[s], it->H[s], it->end[s] - it->begin[s], &it->best[s]);
-        else it->best[s].feature = -1;
+        if (it->need[s]) {
+            best_split(g, it->hist[s], feats, nf, it->G[s], it->H[s], it->end[s] - it->begin[s], &out[s]);
+        } else {
+            memset(&out[s], 0, sizeof out[s]);
+            out[s].feature = -1;
+        }
     }
+}
+
+/* Each split's best over its groups, in group (so feature) order: a later
+ * group wins only with a strictly higher gain, as a later feature does
+ * within best_split. */
+static void finish_reduce(vg_gbdt_grower *g, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        item *it = &g->items[i];
+        for (int s = 0; s < 2; s++) {
+            split *best = &it->best[s];
+            *best = g->gsplit[2 * (size_t)i * g->n_groups + (size_t)s];
+            for (uint32_t grp = 1; grp < g->n_groups; grp++) {
+                const split *c = &g->gsplit[2 * ((size_t)i * g->n_groups + grp) + (size_t)s];
+                if (c->feature >= 0 && (best->feature < 0 || c->gain > best->gain)) *best = *c;
+            }
+        }
+    }
+}
+
+/* Cut this tree's features into groups of about equal histogram slots:
+ * enough tasks for every thread when a batch has few splits (the top of a
+ * tree), one group when it has many. */
+static vg_status plan_groups(vg_gbdt_grower *g, uint32_t n)
+{
+    uint32_t want = 1;
+    if (g->threads > 1 && n < 4u * (uint32_t)g->threads)
+        want = VG_MIN((4u * (uint32_t)g->threads + n - 1) / n, VG_MAX(g->n_feats, 1u));
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < g->n_feats; k++) total += g->d->hist_off[g->feats[k] + 1] - g->d->hist_off[g->feats[k]];
+    g->n_groups = 0;
+    g->group[0] = 0;
+    uint64_t acc = 0;
+    for (uint32_t k = 0; k < g->n_feats; k++) {
+        acc += g->d->hist_off[g->feats[k] + 1] - g->d->hist_off[g->feats[k]];
+        if (acc * want >= total * (g->n_groups + 1) || k + 1 == g->n_feats) g->group[++g->n_groups] = k + 1;
+    }
+    if (g->n_groups == 0) g->group[++g->n_groups] = 0;  /* no feature: one empty group */
+    if (!grow_array((void **)&g->gsplit, &g->gsplit_cap, 2 * (size_t)n * g->n_groups, sizeof *g->gsplit))
+        return vg_fail(VG_ERR_NOMEM, "gbdt: out of memory");
+    return VG_OK;
 }
 
 /* Stable partition of a chunk of a split node's rows by its goes-left
@@ -638,8 +702,12 @@ static vg_status run_items(vg_gbdt_grower *g, uint32_t n)
         uint64_t rows = 0;
         for (uint32_t i = 0; i < g->n_builds; i++) rows += g->builds[i].end - g->builds[i].begin;
         vg_parallel_for(rows >= PAR_ROWS ? g->threads : 1, g->n_builds, build_task, g);
+        st = plan_groups(g, n);
+    }
+    if (st == VG_OK) {
         uint64_t slots = (uint64_t)n * 2 * g->d->n_slots;
-        vg_parallel_for(slots >= PAR_SLOTS ? g->threads : 1, n, finish_task, g);
+        vg_parallel_for(slots >= PAR_SLOTS ? g->threads : 1, (size_t)n * g->n_groups, finish_task, g);
+        finish_reduce(g, n);
     }
     for (uint32_t i = 0; i < g->n_parts; i++) hist_put(g, g->parts[i]);
     g->n_parts = 0;
@@ -917,8 +985,9 @@ vg_status vg_gbdt_grower_new(const vg_gbdt_data *d, const vg_gbdt_params *p, int
     g->pool = vg_malloc((size_t)g->max_hists * sizeof *g->pool);
     g->tmp = vg_malloc(VG_MAX((size_t)d->n_rows, (size_t)1) * sizeof *g->tmp);
     g->feats = vg_malloc(((size_t)d->n_features + 1) * sizeof *g->feats);
+    g->group = vg_malloc(((size_t)d->n_features + 2) * sizeof *g->group);
     g->root_part = vg_malloc(2 * (((size_t)d->n_rows + BLOCK_ROWS - 1) / BLOCK_ROWS + 1) * sizeof *g->root_part);
-    if (!g->pool || !g->tmp || !g->feats || !g->root_part) {
+    if (!g->pool || !g->tmp || !g->feats || !g->group || !g->root_part) {
         vg_gbdt_grower_free(g);
         return vg_fail(VG_ERR_NOMEM, "gbdt: out of memory");
     }
@@ -933,6 +1002,8 @@ void vg_gbdt_grower_free(vg_gbdt_grower *g)
     vg_free(g->pool);
     vg_free(g->tmp);
     vg_free(g->feats);
+    vg_free(g->group);
+    vg_free(g->gsplit);
     vg_free(g->root_part);
     vg_free(g->open);
     vg_free(g->items);
