@@ -692,8 +692,8 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
-    .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
-               "404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
+    .summary = "combined-format web access log: visitors with page assets and script calls, crawlers, "
+               "monitors and health checks, normal 404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
                "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
                "--truth and train with --labels)",
     .write = weblog_write,
