@@ -390,7 +390,7 @@ static int step(gen *g, session *s)
                 const char *wd = PICK(g, words);
                 int n = 1 + (int)vg_rng_below(&g->rng, 8), len = (int)strlen(wd);
                 if (n > len) n = len;
-                while (n > 1 && (wd[n - 1] == '%' || (n > 1 && wd[n - 2] == '%'))) n--;
+                while (n > 1 && (wd[n - 1] == '%' || wd[n - 2] == '%')) n--;
                 snprintf(uri, sizeof uri, "/search/suggest?q=%.*s", n, wd);
             }
             snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
@@ -451,7 +451,8 @@ static int step(gen *g, session *s)
         emit(g, s, "GET", s->page, st, st == 200 ? (unsigned)(300.0 * exp(uni(g, 0, log(80000.0 / 300.0)))) : 512, from);
         /* A skimmer's browser has the assets cached, mostly. */
         s->assets = st == 200 && (s->pace > 5 || chance(g, 0.3)) ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
-        if (st == 200 && chance(g, 0.12)) s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 12);
+        if (st == 200 && chance(g, 0.12))  /* or its script's calls instead */
+            s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 12);
         s->next += uni(g, 0.05, 0.3);
         if (s->assets == 0) s->next += expo(g, s->pace);  /* think time; else it follows the assets */
         return 1;
@@ -693,8 +694,8 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
     .summary = "combined-format web access log: visitors with page assets and script calls, crawlers, "
-               "monitors and health checks, normal 404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
-               "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
-               "--truth and train with --labels)",
+               "monitors and health checks, normal 404s; attacks: scanner (some against a soft-404 site), "
+               "sqli, xss, traversal, cmdi, ssti, crlf, jndi, webscan (crawl, then every parameter mutated, "
+               "error probes too), bruteforce (label them with --truth and train with --labels)",
     .write = weblog_write,
 };
