@@ -98,7 +98,9 @@ BROWSE
 
 cat >"$W/traffic.sh" <<TRAFFIC
 #!/usr/bin/env bash
-# Inside the namespace: only lo exists.
+# Inside the namespace: only lo exists. In the work folder: hydra leaves
+# its hydra.restore in the current one.
+cd "$W"
 ip link set lo up
 for a in 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 \$(seq -f '127.0.1.%g' 1 14); do
   ip route replace local \$a dev lo table local proto kernel scope host src \$a
