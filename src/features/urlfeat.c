@@ -166,8 +166,19 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
     size_t digits = 0, letters = 0, upper = 0, pct = 0, dbl = 0;
     uint32_t ng[VG_URLFEAT_NGRAM_BUCKETS] = { 0 };
     const unsigned char *u = (const unsigned char *)s;
+    size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
+    /* A multiplicative hash of the lower-cased trigram ending at byte i
+     * (i >= 2, within the scan bound): fixed here (not vg_hash) because the
+     * buckets are model inputs and must never move. tri = byte i-2 | byte
+     * i-1 << 8 | byte i << 16, rolled along so each byte is lower-cased once;
+     * in the same pass as the classes (one read of the URL). */
+    uint32_t tri = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = u[i];
+        if (i < scan) {
+            tri = tri >> 8 | (uint32_t)lower(c) << 16;
+            if (i >= 2) ng[(tri * 2654435761u) >> 27]++;
+        }
         uint64_t bit = (uint64_t)1 << (c & 63);
         if (present[c >> 6] & bit) {
             hist[c]++;
@@ -182,18 +193,6 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
             pct++;
             if (u[i + 1] == '2' && u[i + 2] == '5' && i + 4 < len && hexval(u[i + 3]) >= 0 && hexval(u[i + 4]) >= 0)
                 dbl++;
-        }
-    }
-    size_t scan = len < VG_URLFEAT_SCAN_BYTES ? len : VG_URLFEAT_SCAN_BYTES;
-    if (scan >= 3) {
-        /* A multiplicative hash of the lower-cased trigram: fixed here (not
-         * vg_hash) because the buckets are model inputs and must never move.
-         * tri = byte i-2 | byte i-1 << 8 | byte i << 16, rolled along so each
-         * byte is lower-cased once. */
-        uint32_t tri = (uint32_t)lower(u[0]) << 8 | (uint32_t)lower(u[1]) << 16;
-        for (size_t i = 2; i < scan; i++) {
-            tri = tri >> 8 | (uint32_t)lower(u[i]) << 16;
-            ng[(tri * 2654435761u) >> 27]++;
         }
     }
     out[VG_URLFEAT_DIGITS] = (double)digits;
@@ -218,14 +217,16 @@ void vg_urlfeat_compute(const char *s, size_t len, double *out)
     /* Attack tokens over the twice-decoded, lower-cased, space-folded text. */
     unsigned char buf[VG_URLFEAT_SCAN_BYTES];
     size_t n = scan;
-    memcpy(buf, s, n);
-    if (memchr(buf, '%', n) || memchr(buf, '+', n)) {  /* else decoding changes nothing */
+    const unsigned char *src = u;  /* folded into buf straight from the URL when there is nothing to decode */
+    if (memchr(s, '%', n) || memchr(s, '+', n)) {
+        memcpy(buf, s, n);
         n = decode(buf, n);
         n = decode(buf, n);
+        src = buf;  /* in place: the fold writes at or before the byte it reads */
     }
     size_t w = 0;
     for (size_t r = 0; r < n; r++) {
-        unsigned char c = lower(buf[r]);
+        unsigned char c = lower(src[r]);
         if (c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') c = ' ';
         if (c == ' ' && w > 0 && buf[w - 1] == ' ') continue;
         buf[w++] = c;
@@ -273,7 +274,7 @@ const char *vg_urlfeat_ext_class(const char *s, size_t len)
         { "7z", "archive" },   { "db", "archive" },   { "sqlite", "archive" }, { "yml", "archive" },
     };
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
-        if (strcmp(ext, classes[i][0]) == 0) return classes[i][1];
+        if (classes[i][0][0] == ext[0] && strcmp(ext, classes[i][0]) == 0) return classes[i][1];
     return "other";
 }
 
