@@ -9,6 +9,7 @@
  * Jacobian. tests/test_nn.c checks every gradient against finite
  * differences and the forward pass against PyTorch. */
 #include "models/nn.h"
+#include "models/nn_act.h"
 
 #include <float.h>
 #include <math.h>
@@ -146,10 +147,10 @@ static void activate(vg_nn_act act, float *z, size_t n)
         for (size_t i = 0; i < n; i++) z[i] = z[i] > 0.0f ? z[i] : 0.0f;
         break;
     case VG_NN_TANH:
-        for (size_t i = 0; i < n; i++) z[i] = tanhf(z[i]);
+        for (size_t i = 0; i < n; i++) z[i] = vg_nn_tanhf(z[i]);
         break;
     case VG_NN_LOGISTIC:
-        for (size_t i = 0; i < n; i++) z[i] = 1.0f / (1.0f + expf(-z[i]));
+        for (size_t i = 0; i < n; i++) z[i] = vg_nn_sigmoidf(z[i]);
         break;
     case VG_NN_IDENTITY:
         break;
