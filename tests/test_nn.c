@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/nn_act.h"
 #include "models/nn_train.h"
 #include "testutil.h"
 #include "vigil/estimator.h"
@@ -588,9 +589,38 @@ static void test_params(void **state)
     vg_matrix_free(&X);
 }
 
+/* The vectorisable exp, logistic and tanh against libm's double versions
+ * over the range where they vary, and their saturation past it. The error
+ * is measured relative to max(|f|, 1e-3) for tanh, whose small-|x| branch
+ * must hold its relative accuracy too. */
+static void test_activations_match_libm(void **state)
+{
+    (void)state;
+    double worst_exp = 0, worst_sig = 0, worst_tanh = 0;
+    for (int k = -200000; k <= 200000; k++) {
+        const float x = (float)k * 4e-4f;  /* [-80, 80] */
+        const double e = exp((double)x), s = 1.0 / (1.0 + exp(-(double)x)), t = tanh((double)x);
+        worst_exp = fmax(worst_exp, fabs(vg_nn_expf(x) - e) / e);
+        worst_sig = fmax(worst_sig, fabs(vg_nn_sigmoidf(x) - s) / s);
+        worst_tanh = fmax(worst_tanh, fabs(vg_nn_tanhf(x) - t) / fmax(fabs(t), 1e-3));
+    }
+    for (float x = 1e-6f; x < 1e-2f; x *= 1.1f) {
+        worst_tanh = fmax(worst_tanh, fabs(vg_nn_tanhf(x) - tanh((double)x)) / tanh((double)x));
+        worst_tanh = fmax(worst_tanh, fabs(vg_nn_tanhf(-x) + tanh((double)x)) / tanh((double)x));
+    }
+    printf("activations vs libm: relative error exp %.3g, logistic %.3g, tanh %.3g (bound 1e-6)\n", worst_exp,
+           worst_sig, worst_tanh);
+    assert_true(worst_exp < 1e-6 && worst_sig < 1e-6 && worst_tanh < 1e-6);
+    assert_true(vg_nn_sigmoidf(-1000.0f) >= 0.0f && vg_nn_sigmoidf(-1000.0f) < 1e-37f);
+    assert_true(vg_nn_sigmoidf(1000.0f) == 1.0f);
+    assert_true(vg_nn_tanhf(50.0f) == 1.0f && vg_nn_tanhf(-50.0f) == -1.0f);
+    assert_true(isfinite(vg_nn_expf(1000.0f)) && vg_nn_expf(-1000.0f) > 0.0f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_activations_match_libm),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradient_check_can_fail),
         cmocka_unit_test(test_forward_torch),

@@ -54,6 +54,22 @@ static inline void axpy(size_t n, float a, const float *restrict w, float *restr
     for (size_t k = 0; k < n; k++) y[k] += a * w[k];
 }
 
+/* a . b (n), in four partial sums: one chain of adds would leave the vector
+ * units idle. */
+static inline float dot(size_t n, const float *restrict a, const float *restrict b)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        s0 += a[k] * b[k];
+        s1 += a[k + 1] * b[k + 1];
+        s2 += a[k + 2] * b[k + 2];
+        s3 += a[k + 3] * b[k + 3];
+    }
+    for (; k < n; k++) s0 += a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
 void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
                         const float *W, const float *b, float *Y)
 {
@@ -69,6 +85,10 @@ void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, 
         return;
     }
 #endif
+    if (out == 1) {
+        for (size_t i = 0; i < B; i++) Y[i] += dot(in, X + i * in, W);
+        return;
+    }
     for (size_t i = 0; i < B; i++) {
         const float *x = X + i * in;
         float *y = Y + i * out;
@@ -88,6 +108,11 @@ void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t o
     }
 #endif
     memset(dW, 0, in * out * sizeof(float));
+    if (out == 1) {  /* a binary output unit: dW (in) += dy_i x_i, one long axpy per row */
+        for (size_t i = 0; i < B; i++)
+            if (dY[i] != 0.0f) axpy(in, dY[i], X + i * in, dW);
+        return;
+    }
     for (size_t i = 0; i < B; i++) {
         const float *x = X + i * in, *dy = dY + i * out;
         for (size_t j = 0; j < in; j++)
@@ -105,23 +130,14 @@ void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t ou
         return;
     }
 #endif
+    if (out == 1) {  /* dx_i = dy_i W: a scaled copy */
+        for (size_t i = 0; i < B; i++)
+            for (size_t j = 0; j < in; j++) dX[i * in + j] = dY[i] * W[j];
+        return;
+    }
     for (size_t i = 0; i < B; i++) {
         const float *dy = dY + i * out;
         float *dx = dX + i * in;
-        for (size_t j = 0; j < in; j++) {
-            const float *w = W + j * out;
-            /* four partial sums: a dependency chain of one add per value would
-             * leave the vector units idle */
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            size_t k = 0;
-            for (; k + 4 <= out; k += 4) {
-                s0 += dy[k] * w[k];
-                s1 += dy[k + 1] * w[k + 1];
-                s2 += dy[k + 2] * w[k + 2];
-                s3 += dy[k + 3] * w[k + 3];
-            }
-            for (; k < out; k++) s0 += dy[k] * w[k];
-            dx[j] = (s0 + s1) + (s2 + s3);
-        }
+        for (size_t j = 0; j < in; j++) dx[j] = dot(out, dy, W + j * out);
     }
 }

@@ -18,6 +18,7 @@
  *         dGh = [the same r and z terms, dan r];  dh <- dh z + dGh Wh^T
  * tests/test_seq.c holds every gradient to central finite differences. */
 #include "models/seq.h"
+#include "models/nn_act.h"
 
 #include <math.h>
 #include <string.h>
@@ -159,7 +160,7 @@ void vg_seq_ws_free(vg_seq_ws *ws)
 
 static inline float sigm(float x)
 {
-    return 1.0f / (1.0f + expf(-x));
+    return vg_nn_sigmoidf(x);
 }
 
 /* The window length a row claims, clamped to [1, T]: rows come from the
@@ -203,20 +204,19 @@ static void cell_forward(const vg_seq_net *n, vg_seq_ws *ws, const float *X, con
             if (n->cell == VG_SEQ_LSTM) {
                 const float *c0 = ws->Cs + (s * B + i) * H;
                 float *c = ws->Cs + ((s + 1) * B + i) * H;
+                /* gates i, f, g, o activated in place, each a loop the compiler vectorises */
                 for (size_t u = 0; u < G; u++) a[u] += ah[u];
-                for (size_t u = 0; u < H; u++) {
-                    const float ig = sigm(a[u]), fg = sigm(a[H + u]), gg = tanhf(a[2 * H + u]),
-                                og = sigm(a[3 * H + u]);
-                    a[u] = ig, a[H + u] = fg, a[2 * H + u] = gg, a[3 * H + u] = og;
-                    c[u] = fg * c0[u] + ig * gg;
-                    h[u] = og * tanhf(c[u]);
-                }
+                for (size_t u = 0; u < 2 * H; u++) a[u] = sigm(a[u]);
+                for (size_t u = 2 * H; u < 3 * H; u++) a[u] = vg_nn_tanhf(a[u]);
+                for (size_t u = 3 * H; u < G; u++) a[u] = sigm(a[u]);
+                for (size_t u = 0; u < H; u++) c[u] = a[H + u] * c0[u] + a[u] * a[2 * H + u];
+                for (size_t u = 0; u < H; u++) h[u] = a[3 * H + u] * vg_nn_tanhf(c[u]);
             } else {
                 float *ahn = ws->HN + (s * B + i) * H;
                 for (size_t u = 0; u < H; u++) {
                     const float r = sigm(a[u] + ah[u]), z = sigm(a[H + u] + ah[H + u]);
                     ahn[u] = ah[2 * H + u];
-                    const float nn = tanhf(a[2 * H + u] + r * ahn[u]);
+                    const float nn = vg_nn_tanhf(a[2 * H + u] + r * ahn[u]);
                     a[u] = r, a[H + u] = z, a[2 * H + u] = nn;
                     h[u] = (1.0f - z) * nn + z * h0[u];
                 }
@@ -316,7 +316,7 @@ double vg_seq_step(const vg_seq_net *n, vg_seq_ws *ws, const float *X, const vg_
                 const float *c0 = ws->Cs + (s * B + i) * H, *c = ws->Cs + ((s + 1) * B + i) * H;
                 for (size_t u = 0; u < H; u++) {
                     const float ig = a[u], fg = a[H + u], gg = a[2 * H + u], og = a[3 * H + u];
-                    const float tc = tanhf(c[u]);
+                    const float tc = vg_nn_tanhf(c[u]);
                     const float dcu = dci[u] + dhi[u] * og * (1.0f - tc * tc);
                     dgx[u] = dcu * gg * ig * (1.0f - ig);
                     dgx[H + u] = dcu * c0[u] * fg * (1.0f - fg);
