@@ -122,7 +122,8 @@ static vg_status one_class(const vg_sampler_params *p, const uint8_t *is_cat, do
     vg_status st = VG_OK;
     size_t *all = NULL, n_seeds = n_c, total = n_new;
     uint32_t *nnm = NULL;
-    size_t *share = NULL;
+    size_t *share = NULL, *query = NULL;
+    uint8_t *used = NULL;
     vg_rng rng;
     vg_rng_seed(&rng, seed, 0x5e00 + c);
     if (p->kind != VG_SAMPLER_SMOTE) {
@@ -168,16 +169,20 @@ static vg_status one_class(const vg_sampler_params *p, const uint8_t *is_cat, do
         }
         if (n_seeds == 0 || total == 0) goto done;  /* no row in danger: the class is left as it is */
     }
-    /* The seeds' k nearest rows of their own class (positions in pool). */
+    /* The draws first: they do not depend on the neighbours, and only the
+     * seeds they pick need a search. NSL-KDD's DoS class makes 21,416 rows
+     * from 45,927 seeds, binary's attack class 8,713 from 58,630, so most
+     * seeds are never picked and searching for them was most of the cost. */
     const size_t *seed_rows = out->seeds ? out->seeds : cls;
-    out->nn = vg_malloc(n_seeds * k * sizeof *out->nn);
+    out->nn = vg_calloc(n_seeds * k, sizeof *out->nn);
     out->pick = vg_malloc((total ? total : 1) * sizeof *out->pick);
     out->gap = vg_malloc((total ? total : 1) * sizeof *out->gap);
-    if (!out->nn || !out->pick || !out->gap) {
+    used = vg_calloc(n_seeds, sizeof *used);
+    query = vg_malloc(n_seeds * sizeof *query);
+    if (!out->nn || !out->pick || !out->gap || !used || !query) {
         st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if ((st = vg_knn(X, is_cat, cost, cls, n_c, seed_rows, n_seeds, k, threads, out->nn, NULL))) goto done;
     if (p->kind == VG_SAMPLER_ADASYN) {
         size_t n = 0;
         for (size_t i = 0; i < n_c; i++)
@@ -187,8 +192,17 @@ static vg_status one_class(const vg_sampler_params *p, const uint8_t *is_cat, do
     }
     for (size_t i = 0; i < total; i++) out->gap[i] = vg_rng_uniform(&rng);
     out->n = total, out->k = k;
+    /* The picked seeds' k nearest rows of their own class (positions in
+     * pool), searched together and put in their seeds' slots. */
+    size_t n_query = 0;
+    for (size_t i = 0; i < total; i++) used[out->pick[i] / k] = 1;
+    for (size_t i = 0; i < n_seeds; i++)
+        if (used[i]) query[n_query++] = seed_rows[i];
+    if ((st = vg_knn(X, is_cat, cost, cls, n_c, query, n_query, k, threads, out->nn, NULL))) goto done;
+    for (size_t i = n_seeds, q = n_query; i-- > 0;)  /* back to front: slot i >= its compact position q */
+        if (used[i] && --q != i) memcpy(out->nn + i * k, out->nn + q * k, k * sizeof *out->nn);
 done:
-    vg_free(all), vg_free(nnm), vg_free(share);
+    vg_free(all), vg_free(nnm), vg_free(share), vg_free(used), vg_free(query);
     return st;
 }
 
