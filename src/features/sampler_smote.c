@@ -6,8 +6,9 @@
  * the rest is a pass over the draws. Draws come from one generator per
  * class seeded from (seed, class), and the searches are exact and
  * thread-independent, so a seed gives the same rows on any thread count.
- * The rows are made after every class is planned, on all threads, into the
- * matrix grown in place. The order of things follows imbalanced-learn 0.10
+ * The draws come before the search, which is then run only for the seeds
+ * drawn; the rows are made after every class is planned, on all threads,
+ * into the matrix grown in place. The order of things follows imbalanced-learn 0.10
  * (the neighbours of a row exclude itself; borderline's danger test uses
  * m_neighbors over all classes; ADASYN rounds each seed's share half to
  * even), so its counts and neighbour tables are reproduced exactly
