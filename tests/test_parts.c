@@ -28,7 +28,7 @@
 #define F 5
 
 static vg_matrix X;
-static int32_t Y[N];
+static int32_t Y[N], Y3[N];
 static vg_feature feats[F];
 
 /* Columns 0-2 carry the class, 3 is a categorical of 4 values that helps, 4 noise. */
@@ -43,6 +43,7 @@ static void make_data(void)
         x[3] = (float)vg_rng_below(&rng, 4);
         double s = x[0] + 0.8 * x[1] - 0.5 * x[2] + (x[3] == 1 ? 1.0 : -0.3) + 0.8 * vg_rng_normal(&rng);
         Y[r] = s > 0;
+        Y3[r] = s < -0.7 ? 0 : s < 0.7 ? 1 : 2;
     }
     for (int f = 0; f < F; f++) feats[f] = (vg_feature){ "x", VG_FEATURE_NUMERIC, 0 };
     feats[3] = (vg_feature){ "cat", VG_FEATURE_CATEGORICAL, 4 };
@@ -122,6 +123,52 @@ static void test_soft_vote_is_weighted_mean(void **state)
     vg_part_free(&a), vg_part_free(&b);
     free(tp), free(lp);
     vg_vote_kind.free(v), vg_vote_kind.free(h);
+}
+
+/* A stack's explanations: per feature, the final weights times each part's
+ * contributions; they sum to the final model's log-odds of the row (binary:
+ * logit of P(class 1); multiclass: each class's logit, softmax of which is
+ * the probability). */
+static void test_stack_explanations_sum_to_log_odds(void **state)
+{
+    (void)state;
+    for (uint32_t C = 2; C <= 3; C++) {
+        const char *kv[] = { "estimators", "tree,logreg", "tree.max_depth", "3", "cv", "3", NULL };
+        void *p = params_of(&vg_stack_kind, kv);
+        vg_train_set ts = { .X = &X, .features = feats, .y = C == 2 ? Y : Y3, .n_classes = C };
+        vg_fit_options o = { .seed = 3, .threads = 2 };
+        void *sk = NULL;
+        assert_int_equal(vg_stack_kind.fit(p, &ts, &o, &sk), VG_OK);
+        uint32_t V = vg_stack_kind.n_outputs(sk);
+        assert_int_equal(V, C == 2 ? 1 : C);
+        float pr[N * 3];
+        vg_stack_kind.predict(sk, &X, 1, pr);
+        double phi[(F + 1) * 3], worst = 0, moved = 0;
+        for (int r = 0; r < 40; r++) {
+            assert_int_equal(vg_stack_kind.explain(sk, X.data + r * F, phi), VG_OK);
+            double logit[3] = { 0 }, z = 0;
+            for (uint32_t k = 0; k < V; k++)
+                for (int f = 0; f <= F; f++) logit[k] += phi[f * V + k];
+            for (int f = 0; f < F; f++) moved = fmax(moved, fabs(phi[f * V]));
+            if (C == 2) {
+                worst = fmax(worst, fabs(1.0 / (1.0 + exp(-logit[0])) - pr[r * 2 + 1]));
+            } else {
+                for (uint32_t k = 0; k < C; k++) z += exp(logit[k]);
+                for (uint32_t k = 0; k < C; k++) worst = fmax(worst, fabs(exp(logit[k]) / z - pr[r * C + k]));
+            }
+        }
+        printf("stack (%u classes): max |probability from summed contributions - predicted| %.3g\n", C, worst);
+        assert_true(worst < 1e-5);
+        assert_true(moved > 0.1);  /* the features do carry the score, not the bias alone */
+        /* A part that cannot explain (knn): no explanations. */
+        const char *nkv[] = { "estimators", "tree,knn", NULL };
+        void *np = params_of(&vg_stack_kind, nkv), *ns = NULL;
+        assert_int_equal(vg_stack_kind.fit(np, &ts, &o, &ns), VG_OK);
+        assert_int_equal(vg_stack_kind.n_outputs(ns), 0);
+        assert_int_not_equal(vg_stack_kind.explain(ns, X.data, phi), VG_OK);
+        vg_stack_kind.free(sk), vg_stack_kind.free(ns);
+        free(p), free(np);
+    }
 }
 
 static void test_bagging_without_resampling_is_its_base(void **state)
@@ -287,6 +334,7 @@ int main(void)
     make_data();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_soft_vote_is_weighted_mean),
+        cmocka_unit_test(test_stack_explanations_sum_to_log_odds),
         cmocka_unit_test(test_bagging_without_resampling_is_its_base),
         cmocka_unit_test(test_threads_and_files),
         cmocka_unit_test(test_parameter_errors),

@@ -23,6 +23,9 @@ typedef struct vg_matrix {
 /* Allocate a zeroed rows x cols matrix into *m. */
 VG_API vg_status vg_matrix_alloc(vg_matrix *m, size_t rows, size_t cols);
 VG_API void vg_matrix_free(vg_matrix *m);  /* frees data, zeroes the struct */
+/* Grow m to `rows` rows (>= m->rows), keeping its rows; the new ones are
+ * zero or garbage. On failure m is unchanged. */
+VG_API vg_status vg_matrix_grow(vg_matrix *m, size_t rows);
 
 /* Compressed sparse rows: row r's non-zero entries are indices/values
  * [indptr[r], indptr[r + 1]), columns ascending, no explicit zeros; all

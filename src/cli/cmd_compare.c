@@ -10,13 +10,16 @@
 static const char help[] =
     "usage: vigil compare --data FILE [--test FILE | --split FRACTION] --models NAME,NAME,...\n"
     "                     [data options as for train] [--param [MODEL:]KEY=VALUE]... [--json]\n"
+    "                     [--sampler NAME [--sampler-param K=V]...] [--select K [--select-by HOW]]\n"
     "                     [--report OUT.html]\n"
     "\n"
     "Train each model on the same training rows, evaluate it on the same test rows and\n"
     "print one table: train and test accuracy, precision, recall, F1, ROC-AUC, train\n"
     "and predict seconds. --param KEY=VALUE applies to every model, MODEL:KEY=VALUE to\n"
     "one (an ensemble's parts joined by +: vote:gbdt+forest). Without --test or --split,\n"
-    "0.25 of --data is held out. --report also writes\n"
+    "0.25 of --data is held out. --sampler, --sampler-param, --select and --select-by\n"
+    "are as for train and apply to every model, fitted on its training rows only (the\n"
+    "test rows are never resampled). --report also writes\n"
     "the comparison on the test rows as a self-contained HTML report.\n"
     "Logs: --labels FILE labels --data, --test-labels FILE the --test log (attack line\n"
     "numbers or request ids, one per line); a --test log without labels is refused.\n";
@@ -37,6 +40,8 @@ int cmd_compare(int argc, char **argv)
     cli_data_opts o;
     cli_data_opts_init(&o);
     cli_list models = { 0 }, params = { 0 };
+    cli_model_opts mo;  /* the sampler and selector, as train spells them */
+    cli_model_opts_init(&mo);
     const char *v, *report = NULL;
     int json = 0, rc = VG_EXIT_USAGE, r;
     for (int i = 1; i < argc; i++) {
@@ -58,6 +63,8 @@ int cmd_compare(int argc, char **argv)
             report = v;
         } else if (cli_flag(argv, i, "--json")) {
             json = 1;
+        } else if (strcmp(argv[i], "--model") && (r = cli_model_opts_parse(&mo, argc, argv, &i))) {
+            if (r < 0) goto done;
         } else {
             cli_usage_error("compare", "unknown option '%s'", argv[i]);
             goto done;
@@ -75,7 +82,8 @@ int cmd_compare(int argc, char **argv)
     for (size_t k = 0; k < models.n; k++) {
         cli_list mp = { 0 };
         params_for(&params, models.items[k], &mp);
-        vg_train_request rq = { .model = models.items[k], .params = mp.items, .n_params = mp.n };
+        vg_train_request rq = cli_model_opts_request(&mo, &o, &spec);
+        rq.model = models.items[k], rq.params = mp.items, rq.n_params = mp.n;
         vg_status st = vg_train_request_check(&rq);
         cli_list_free(&mp);
         if (st) {
@@ -109,8 +117,9 @@ int cmd_compare(int argc, char **argv)
     for (size_t k = 0; k < models.n && rc == VG_EXIT_OK; k++) {
         cli_list mp = { 0 };
         params_for(&params, models.items[k], &mp);
-        vg_train_request rq = { .table = train, .data = spec, .model = models.items[k], .params = mp.items,
-                                .n_params = mp.n, .seed = o.seed, .threads = o.threads, .progress = cli_progress };
+        vg_train_request rq = cli_model_opts_request(&mo, &o, &spec);
+        rq.table = train, rq.model = models.items[k], rq.params = mp.items, rq.n_params = mp.n;
+        rq.progress = cli_progress;
         vg_model *m = NULL;
         vg_evaluation etr = { 0 }, ete = { 0 };
         if (vg_model_train(&rq, &m) || vg_evaluate(m, train, o.threads, &etr) || vg_evaluate(m, test, o.threads, &ete)) {
@@ -186,6 +195,7 @@ int cmd_compare(int argc, char **argv)
 done:
     cli_list_free(&models);
     cli_list_free(&params);
+    cli_model_opts_free(&mo);
     cli_data_opts_free(&o);
     return rc;
 }

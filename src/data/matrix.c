@@ -40,6 +40,21 @@ vg_status vg_matrix_alloc(vg_matrix *m, size_t rows, size_t cols)
     return VG_OK;
 }
 
+/* realloc, not alloc and copy: a large block is remapped, so the existing
+ * rows are neither copied nor faulted in again (samplers append rows). */
+vg_status vg_matrix_grow(vg_matrix *m, size_t rows)
+{
+    if (rows < m->rows) return vg_fail(VG_ERR_INVALID, "matrix: cannot grow %zu rows to %zu", m->rows, rows);
+    if (m->cols && rows > SIZE_MAX / sizeof(float) / m->cols)
+        return vg_fail(VG_ERR_NOMEM, "matrix of %zu x %zu is too large", rows, m->cols);
+    size_t n = rows * m->cols;
+    float *d = vg_realloc(m->data, (n > 0 ? n : 1) * sizeof *d);
+    if (!d) return vg_fail(VG_ERR_NOMEM, "out of memory for a %zu x %zu matrix", rows, m->cols);
+    advise_huge(d, n * sizeof(float));
+    m->data = d, m->rows = rows;
+    return VG_OK;
+}
+
 void vg_matrix_free(vg_matrix *m)
 {
     if (!m) return;

@@ -10,6 +10,17 @@
  * standardised (the part encoder), which leaves its ranking unchanged and
  * makes its C mean the same whatever the parts' scales.
  *
+ * Explanations (every part able to explain): the final model is linear in
+ * its meta columns, logit_k = b_k + sum_j a_kj (m_j - mean_j) with a_kj =
+ * w_kj / scale_j (the part encoder), and each meta column m_j is a part's
+ * probability of a class, which vg_part_explain splits into per-feature
+ * contributions plus a bias in probability units. Substituting gives each
+ * feature sum_j a_kj * (its contribution to m_j) and the bias b_k +
+ * sum_j a_kj (bias_j - mean_j), in the final model's log-odds (one output
+ * for two classes, one per class otherwise), which sum to the row's
+ * log-odds exactly: the score the final logistic regression turns into
+ * the probability.
+ *
  * Seeds: part i in fold f draws from seed + 1000003 i + 7919 (f + 1), the
  * refit from seed + 1000003 i, so a stack is the same for a seed whatever
  * the thread count. */
@@ -252,6 +263,51 @@ static uint32_t stack_n_features(const void *state)
     return ((const stack_state *)state)->n_features;
 }
 
+static uint32_t stack_n_outputs(const void *state)
+{
+    const stack_state *s = state;
+    if (s->n_classes > 256 || !vg_part_can_explain(&s->final)) return 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (!vg_part_can_explain(&s->parts[i])) return 0;
+    return s->final.kind->n_outputs(s->final.state);
+}
+
+static vg_status stack_explain(const void *state, const float *row, double *contrib)
+{
+    const stack_state *s = state;
+    const uint32_t C = s->n_classes, W = meta_width(C), M = s->n * W, F = s->n_features, V = stack_n_outputs(s);
+    if (!V) return vg_fail(VG_ERR_UNSUPPORTED, "stack: a part cannot explain");
+    double *pc = vg_malloc((size_t)s->n * (F + 1) * C * sizeof *pc);  /* part i: (F + 1) x C */
+    double *w = vg_malloc(((size_t)M + 1) * V * sizeof *w);
+    float *ones = vg_malloc(M * sizeof *ones);
+    vg_status st = VG_OK;
+    if (!pc || !w || !ones) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (uint32_t i = 0; i < s->n && !st; i++) st = vg_part_explain(&s->parts[i], row, F, C, pc + (size_t)i * (F + 1) * C);
+    if (st) goto done;
+    /* The final weights: a logistic regression explains x_j as w_j * x_j,
+     * so a row of ones gives w (and the intercept as the bias). */
+    for (uint32_t j = 0; j < M; j++) ones[j] = 1.0f;
+    if ((st = s->final.kind->explain(s->final.state, ones, w))) goto done;
+    memset(contrib, 0, ((size_t)F + 1) * V * sizeof *contrib);
+    for (uint32_t k = 0; k < V; k++) {
+        contrib[(size_t)F * V + k] = w[(size_t)M * V + k];
+        for (uint32_t j = 0; j < M; j++) {
+            uint32_t c = C == 2 ? 1 : j % W;  /* the class meta column j holds */
+            double scale = s->final.encode ? s->final.scale[j] : 1.0, mean = s->final.encode ? s->final.mean[j] : 0.0;
+            double a = w[(size_t)j * V + k] / scale;
+            const double *p = pc + (size_t)(j / W) * (F + 1) * C;
+            for (uint32_t f = 0; f < F; f++) contrib[(size_t)f * V + k] += a * p[(size_t)f * C + c];
+            contrib[(size_t)F * V + k] += a * (p[(size_t)F * C + c] - mean);
+        }
+    }
+done:
+    vg_free(pc), vg_free(w), vg_free(ones);
+    return st;
+}
+
 static vg_status stack_save(const void *state, vg_wbuf *w)
 {
     const stack_state *s = state;
@@ -323,6 +379,8 @@ const vg_estimator_kind vg_stack_kind = {
     .load = stack_load,
     .free = stack_free,
     .describe = stack_describe,
+    .n_outputs = stack_n_outputs,
+    .explain = stack_explain,
     .outputs = VG_ESTIMATOR_OUT_PROBA,
     .needs_labels = 1,
     .inputs = VG_ESTIMATOR_IN_DENSE,

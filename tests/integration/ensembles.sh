@@ -1,5 +1,6 @@
 # Ensembles and feature selection through the commands: vote, stack,
-# adaboost and bagging train, save, predict (with explanations for vote),
+# adaboost and bagging train, save, predict (with explanations for vote and
+# stack), compare --sampler,
 # give the same predictions for 1 and 2 threads; --select works in train,
 # cv and tune and is applied by predict; bad parts and parameters get one
 # line naming them.
@@ -30,12 +31,18 @@ for i in "${!models[@]}"; do
     fail "$m: predictions differ between 1 and 2 threads"
 done
 
-expect_ok "predict --explain (vote)" "$VIGIL" predict --model "$WORK/m0.vgm" --data "$WORK/test.txt" --explain \
-  -o "$WORK/explain.csv"
-# score = bias + the contributions, each row (explained class: the positive one).
-bad=$(awk -F, 'NR > 1 { s = 0; for (i = 6; i <= NF; i++) s += $i; d = s - $5; if (d < 0) d = -d; if (d > 1e-4) n++ }
-               END { print n + 0 }' "$WORK/explain.csv")
-[[ $bad == 0 ]] && pass "vote explanations sum to the raw score on every row" || fail "$bad rows do not sum"
+for i in 0 1; do
+  expect_ok "predict --explain (${models[$i]})" "$VIGIL" predict --model "$WORK/m$i.vgm" --data "$WORK/test.txt" \
+    --explain -o "$WORK/explain.csv"
+  # raw score = bias + the contributions, each row (explained class: the positive one).
+  bad=$(awk -F, 'NR > 1 { s = 0; for (i = 6; i <= NF; i++) s += $i; d = s - $5; if (d < 0) d = -d; if (d > 1e-4) n++ }
+                 END { print n + 0 }' "$WORK/explain.csv")
+  [[ $bad == 0 ]] && pass "${models[$i]} explanations sum to the raw score on every row" || fail "$bad rows do not sum"
+done
+# stack's raw score is the final logistic regression's log-odds: the score is its sigmoid.
+bad=$(awk -F, 'NR > 1 { d = 1 / (1 + exp(-$5)) - $2; if (d < 0) d = -d; if (d > 1e-5) n++ } END { print n + 0 }' \
+      "$WORK/explain.csv")
+[[ $bad == 0 ]] && pass "stack: score = sigmoid(summed contributions) on every row" || fail "stack: $bad rows differ"
 expect_ok "inspect vote" "$VIGIL" inspect "$WORK/m0.vgm"
 grep -q "gbdt.n_estimators=30" "$WORK/out" && grep -q "part 3: logreg" "$WORK/out" &&
   pass "inspect shows the parts and their parameters" || fail "inspect lacks the parts"
@@ -53,6 +60,20 @@ expect_ok "cv --select" "$VIGIL" cv --data "$WORK/train.txt" --format kdd --mode
 expect_ok "tune --select" "$VIGIL" tune --data "$WORK/train.txt" --format kdd --model forest --select 5 \
   --grid n_estimators=5,10 --folds 2 -o "$WORK/tu.vgm"
 
+expect_ok "compare --sampler" "$VIGIL" compare --data "$WORK/train.txt" --test "$WORK/test.txt" --format kdd \
+  --models tree,logreg --param tree:max_depth=4 --sampler random-over --json
+[[ $(grep -o '"rows":2000' "$WORK/out" | wc -l) == 2 ]] && pass "compare --sampler: both scored on the 2000 test rows" ||
+  fail "compare --sampler: $(grep -o '"rows":[0-9]*' "$WORK/out")"
+"$VIGIL" compare --data "$WORK/train.txt" --test "$WORK/test.txt" --format kdd --models tree --param max_depth=4 \
+  --sampler random-over >"$WORK/c1.txt" 2>&1
+"$VIGIL" compare --data "$WORK/train.txt" --test "$WORK/test.txt" --format kdd --models tree --param max_depth=4 \
+  >"$WORK/c0.txt" 2>&1
+[[ $(grep '^tree' "$WORK/c1.txt" | awk '{print $2}') != $(grep '^tree' "$WORK/c0.txt" | awk '{print $2}') ]] &&
+  pass "compare --sampler changes the fit (train accuracy $(grep '^tree' "$WORK/c0.txt" | awk '{print $2}') -> $(grep '^tree' "$WORK/c1.txt" | awk '{print $2}'))" ||
+  fail "compare --sampler left the fit as it was"
+expect_error "compare: unknown sampler" "unknown sampler 'smoke'" "$VIGIL" compare --data "$WORK/train.txt" \
+  --format kdd --models tree --sampler smoke
+expect_error "compare --model" "--model" "$VIGIL" compare --data "$WORK/train.txt" --format kdd --model tree
 expect_error "unknown part" "'nope'" "$VIGIL" train --data "$WORK/train.txt" --format kdd --model vote:gbdt,nope \
   -o "$WORK/x.vgm"
 expect_error "vote without parts" "vote:A,B" "$VIGIL" train --data "$WORK/train.txt" --format kdd --model vote \
