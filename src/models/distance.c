@@ -10,6 +10,7 @@
  * queries and each query scans the references in index order, so results do
  * not depend on the thread count. */
 #include "models/distance.h"
+#include "models/simd.h"
 #include "vigil/parallel.h"
 
 #include <math.h>
@@ -132,8 +133,7 @@ static int have_avx512(void)
         __builtin_cpu_init();
         have = have_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
     }
-    const char *off = getenv("VG_NO_SIMD");
-    return have && !(off && *off && strcmp(off, "0") != 0);
+    return have && !vg_simd_disabled();
 #else
     return 0;
 #endif

@@ -28,9 +28,9 @@
 #include "models/iforest.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "models/simd.h"
 #include "vigil/parallel.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -281,19 +281,6 @@ __attribute__((target("avx512f"))) static void wide_block(const vg_iforest *f, c
 }
 #endif
 
-/* Whether to use the wide kernel: the CPU has AVX-512 and VG_NO_SIMD is not
- * set (which keeps the plain reference kernel, for tests and comparing). */
-static int use_wide(void)
-{
-#if HAVE_AVX512
-    static int cpu = -1;
-    if (cpu < 0) cpu = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    const char *off = getenv("VG_NO_SIMD");
-    return cpu && !(off && *off && strcmp(off, "0") != 0);
-#else
-    return 0;
-#endif
-}
 
 static inline int goes_left(const vg_iforest *f, const vg_iforest_node *nd, const float *x)
 {
@@ -409,7 +396,7 @@ void vg_iforest_score(const vg_iforest *f, const vg_matrix *X, int threads, floa
     int workers = blocks == 1 ? 1 : vg_threads_resolve(threads);
     /* Without room for the coded rows, the nodes are walked: the same scores. */
     float *scratch = f->flat ? vg_malloc((size_t)workers * SCORE_BLOCK * X->cols * sizeof *scratch) : NULL;
-    score_job j = { f, X, out, scratch, use_wide() && X->cols <= WIDE_MAX_COLS };
+    score_job j = { f, X, out, scratch, HAVE_AVX512 && vg_simd_avx512() && X->cols <= WIDE_MAX_COLS };
     if (blocks == 1) score_block(&j, 0, 0);
     else vg_parallel_for(workers, blocks, score_block, &j);
     vg_free(scratch);
