@@ -146,7 +146,8 @@ def read_kdd(path):
     """41 feature columns (1..3 categorical), label normal / attack (KDD 99's
     labels end in '.'; NSL-KDD's difficulty column is dropped)."""
     rows, attack = [], []
-    with gzip.open(path, "rt") as f:
+    # sample_file() writes a capped sample uncompressed
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         for rec in csv.reader(f):
             if len(rec) < 42:
                 continue
