@@ -156,8 +156,9 @@ static void sq4_plain(const float *q, const float *t, uint32_t nd, float *out)
     TILE_BODY(OP_SQ, q, t, nd, out);
 }
 
-/* Results may differ in the last bit between the AVX2 build and the plain
- * one (fused multiply-add), never between thread counts on one machine. */
+/* Results may differ in the last bit between the AVX-512, AVX2 and plain
+ * builds (fused multiply-add, summation order), never between thread counts
+ * on one machine. */
 void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
 {
 #ifdef VG_DIST_AVX2
