@@ -863,7 +863,7 @@ vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32
 }
 
 vg_status vg_dist_knn_slices(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, size_t slice,
-                             int threads, vg_dist_slice_fn fn, void *ctx)
+                             int threads, vg_dist_row_fn fn, const void *state, void *out)
 {
     size_t m = VG_MIN(nq, slice);
     uint32_t *idx = vg_malloc(m * k * sizeof(uint32_t) + 1);
@@ -871,7 +871,8 @@ vg_status vg_dist_knn_slices(const vg_dist_index *ix, const float *Q, size_t nq,
     vg_status st = !idx || !dist ? vg_fail(VG_ERR_NOMEM, "out of memory searching neighbours") : VG_OK;
     for (size_t r0 = 0; r0 < nq && st == VG_OK; r0 += m) {
         size_t c = VG_MIN(m, nq - r0);
-        if ((st = vg_dist_knn(ix, Q + r0 * ix->d, c, k, 0, threads, idx, dist)) == VG_OK) fn(ctx, r0, c, idx, dist);
+        if ((st = vg_dist_knn(ix, Q + r0 * ix->d, c, k, 0, threads, idx, dist))) break;
+        for (size_t i = 0; i < c; i++) fn(state, out, r0 + i, idx + i * k, dist + i * k);
     }
     vg_free(idx);
     vg_free(dist);

@@ -197,22 +197,15 @@ static void vote(const knn_state *s, const uint32_t *idx, const double *dist, fl
     for (uint32_t c = 0; c < C; c++) proba[c] = (float)(w[c] / total);
 }
 
-typedef struct vote_job {
-    const knn_state *s;
-    float *proba;
-} vote_job;
-
-static void vote_slice(void *ctx, size_t r0, size_t c, const uint32_t *idx, const double *dist)
+static void vote_one(const void *state, void *out, size_t row, const uint32_t *idx, const double *dist)
 {
-    const vote_job *J = ctx;
-    const uint32_t k = J->s->k;
-    for (size_t i = 0; i < c; i++) vote(J->s, idx + i * k, dist + i * k, J->proba + (r0 + i) * J->s->n_classes);
+    const knn_state *s = state;
+    vote(s, idx, dist, (float *)out + row * s->n_classes);
 }
 
 static int predict_rows(const knn_state *s, const float *rows, size_t n, int threads, float *proba)
 {
-    vote_job J = { s, proba };
-    return vg_dist_knn_slices(&s->ix, rows, n, s->k, KNN_PREDICT_ROWS, threads, vote_slice, &J) != VG_OK;
+    return vg_dist_knn_slices(&s->ix, rows, n, s->k, KNN_PREDICT_ROWS, threads, vote_one, s, proba) != VG_OK;
 }
 
 static void predict_uniform(const knn_state *s, size_t rows, float *proba)

@@ -170,23 +170,15 @@ static vg_status lof_fit(const void *params, const vg_train_set *ts, const vg_fi
     return VG_OK;
 }
 
-typedef struct score_job {
-    const lof_state *s;
-    float *out;
-} score_job;
-
-static void score_slice(void *ctx, size_t r0, size_t c, const uint32_t *idx, const double *dist)
+static void score_one(const void *state, void *out, size_t row, const uint32_t *idx, const double *dist)
 {
-    const score_job *J = ctx;
-    const uint32_t k = J->s->k;
-    for (size_t i = 0; i < c; i++) J->out[r0 + i] = score_of(J->s, idx + i * k, dist + i * k);
+    ((float *)out)[row] = score_of(state, idx, dist);
 }
 
 /* Scores of rows (rows x n_features). Returns non-zero when memory ran out. */
 static int score_rows(const lof_state *s, const float *rows, size_t n, int threads, float *out)
 {
-    score_job J = { s, out };
-    return vg_dist_knn_slices(&s->ix, rows, n, s->k, LOF_PREDICT_ROWS, threads, score_slice, &J) != VG_OK;
+    return vg_dist_knn_slices(&s->ix, rows, n, s->k, LOF_PREDICT_ROWS, threads, score_one, s, out) != VG_OK;
 }
 
 /* predict cannot fail by contract: out of memory, say so and score nothing as unusual. */
