@@ -542,35 +542,33 @@ static inline __attribute__((always_inline)) void offer_mask(const scan_ctx *S, 
     }
 }
 
-/* The distances of group g's queries to tile t, offered to their heaps. */
+/* The distances of group g's queries to tile t, offered to their heaps,
+ * with the tile body BODY (8 or 16 floats a register), its ABS op and its
+ * OFFER. */
+#define VISIT_BODY(S, g, t, BODY, ABS, OFFER)                                                \
+    do {                                                                                     \
+        const vg_dist_index *ix_ = (S)->ix;                                                  \
+        (S)->visits++;                                                                       \
+        const uint32_t nd_ = ix_->nd;                                                        \
+        const float *tile_ = ix_->tiles + (t) * (size_t)nd_ * VG_DIST_TILE, *qg_ = (S)->qd + (g) * nd_; \
+        const size_t r0_ = (t) * VG_DIST_TILE, rn_ = VG_MIN((size_t)VG_DIST_TILE, ix_->n - r0_); \
+        float out_[QGROUP * VG_DIST_TILE];                                                   \
+        if ((S)->mode == K_SQ) BODY(OP_SQ, qg_, tile_, nd_, out_);                           \
+        else if ((S)->mode == K_ABS) BODY(ABS, qg_, tile_, nd_, out_);                       \
+        else BODY(OP_DOT, qg_, tile_, nd_, out_);                                            \
+        for (size_t a_ = (g); a_ < VG_MIN((S)->m, (g) + QGROUP); a_++)                       \
+            OFFER((S), a_, r0_, rn_, out_ + (a_ - (g)) * VG_DIST_TILE);                      \
+    } while (0)
+
 static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, size_t t)
 {
-    const vg_dist_index *ix = S->ix;
-    S->visits++;
-    const uint32_t nd = ix->nd;
-    const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE, *qg = S->qd + g * nd;
-    const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, ix->n - r0);
-    float out[QGROUP * VG_DIST_TILE];
-    if (S->mode == K_SQ) TILE_BODY(OP_SQ, qg, tile, nd, out);
-    else if (S->mode == K_ABS) TILE_BODY(OP_ABS, qg, tile, nd, out);
-    else TILE_BODY(OP_DOT, qg, tile, nd, out);
-    for (size_t a = g; a < VG_MIN(S->m, g + QGROUP); a++) offer(S, a, r0, rn, out + (a - g) * VG_DIST_TILE);
+    VISIT_BODY(S, g, t, TILE_BODY, OP_ABS, offer);
 }
 
 #ifdef VG_DIST_AVX2
-/* visit() with a tile row in one AVX-512 register. */
 ATTR_AVX512W static inline __attribute__((always_inline)) void visit16(scan_ctx *S, size_t g, size_t t)
 {
-    const vg_dist_index *ix = S->ix;
-    S->visits++;
-    const uint32_t nd = ix->nd;
-    const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE, *qg = S->qd + g * nd;
-    const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, ix->n - r0);
-    float out[QGROUP * VG_DIST_TILE];
-    if (S->mode == K_SQ) TILE_BODY16(OP_SQ, qg, tile, nd, out);
-    else if (S->mode == K_ABS) TILE_BODY16(OP_ABS16, qg, tile, nd, out);
-    else TILE_BODY16(OP_DOT, qg, tile, nd, out);
-    for (size_t a = g; a < VG_MIN(S->m, g + QGROUP); a++) offer16(S, a, r0, rn, out + (a - g) * VG_DIST_TILE);
+    VISIT_BODY(S, g, t, TILE_BODY16, OP_ABS16, offer16);
 }
 #endif
 
