@@ -55,13 +55,25 @@ def iforest_peer(seed, contamination):
 
 
 def kmeans_fit(X, seed):
+    """KMeans, plus vigil's per-cluster scale (the mean distance of the
+    cluster's training rows to its centre; 1 for an empty one)."""
     from sklearn.cluster import KMeans
-    return KMeans(n_clusters=8, n_init=3, max_iter=300, tol=1e-4, random_state=seed).fit(X)
+    m = KMeans(n_clusters=8, n_init=3, max_iter=300, tol=1e-4, random_state=seed).fit(X)
+    d = m.transform(X).min(axis=1)
+    m.vg_scale = np.array([d[m.labels_ == c].mean() if (m.labels_ == c).any() else 1.0 for c in range(8)])
+    m.vg_scale[~(m.vg_scale > 0)] = d.mean() if d.mean() > 0 else 1.0
+    return m
 
 
 def kmeans_score(m, X):
-    """Distance to the nearest centroid (vigil also divides by the cluster's
-    scale, which changes the ranking a little, not the work)."""
+    """vigil's default score: distance to the nearest centroid over that
+    cluster's scale (the same definition both sides)."""
+    t = m.transform(X)
+    return t.min(axis=1) / m.vg_scale[t.argmin(axis=1)]
+
+
+def kmeans_plain_score(m, X):
+    """Distance to the nearest centroid (vigil's scale=none)."""
     return m.transform(X).min(axis=1)
 
 
@@ -105,6 +117,9 @@ FAMILIES = {
                     encoding="ordinal", targets=dict(fit=2, score=10)),
     "kmeans": dict(model="kmeans", params=["n_clusters=8", "n_init=3"], peer="sklearn KMeans", fit=kmeans_fit,
                    score=kmeans_score, encoding="onehot_scaled", targets=dict(fit=3, score=3)),
+    "kmeans-plain": dict(model="kmeans", params=["n_clusters=8", "n_init=3", "scale=none"], peer="sklearn KMeans",
+                         fit=kmeans_fit, score=kmeans_plain_score, encoding="onehot_scaled",
+                         targets=dict(fit=3, score=3)),
     "lof": dict(model="lof", params=["n_neighbors=20"], peer="sklearn LocalOutlierFactor(novelty)", fit=lof_fit,
                 score=lof_score, encoding="onehot_scaled", targets=dict(fit=3, score=3), max_fit_rows=20000,
                 max_test_rows=10000),
@@ -131,7 +146,8 @@ def read_kdd(path):
     """41 feature columns (1..3 categorical), label normal / attack (KDD 99's
     labels end in '.'; NSL-KDD's difficulty column is dropped)."""
     rows, attack = [], []
-    with gzip.open(path, "rt") as f:
+    # sample_file() writes a capped sample uncompressed
+    with (gzip.open(path, "rt") if path.endswith(".gz") else open(path)) as f:
         for rec in csv.reader(f):
             if len(rec) < 42:
                 continue

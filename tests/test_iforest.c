@@ -801,8 +801,8 @@ static void test_window_restart(void **state)
 }
 
 /* The flat scoring layout (every tree padded to a perfect tree) gives the
- * same floats as the node walk, for ordinary rows and for NaN, unseen and
- * out-of-range codes; a forest with oblique cuts has no flat layout. */
+ * same floats as the node walk, with the plain and the AVX-512 kernel, for
+ * ordinary rows and for NaN, unseen and out-of-range codes; a forest with oblique cuts has no flat layout. */
 static void test_flat_layout_same_scores(void **state)
 {
     (void)state;
@@ -816,14 +816,20 @@ static void test_flat_layout_same_scores(void **state)
     const float odd[3][5] = { { NAN, 0.5f, NAN, 2.0f, NAN }, { 9.0f, -9.0f, 0.0f, 0.0f, 77.0f },
                               { 0.1f, 0.1f, 1e30f, -1e30f, 2.5f } };
     memcpy(T.data + 1000 * 5, odd, sizeof odd);
+    /* Also inside a group of 16, where the AVX-512 kernel (if the CPU has it) takes them. */
+    memcpy(T.data + 17 * 5, odd, sizeof odd);
     float *a = scores(f, &T, 2);
+    setenv("VG_NO_SIMD", "1", 1);
+    float *plain = scores(f, &T, 2);
+    unsetenv("VG_NO_SIMD");
     struct vg_iforest_flat *flat = f->flat;
     f->flat = NULL;
     float *b = scores(f, &T, 1);
     f->flat = flat;
     assert_memory_equal(a, b, T.rows * sizeof *a);
+    assert_memory_equal(a, plain, T.rows * sizeof *a);
     for (size_t r = 0; r < T.rows; r++) assert_true(a[r] == vg_iforest_score_row(f, T.data + r * 5));
-    free(a), free(b);
+    free(a), free(b), free(plain);
     const char *ext[] = { "n_estimators", "5", "extension_level", "1", NULL };
     vg_iforest *g = fit_with(ext, &d, 5, 1);
     assert_null(g->flat);

@@ -233,6 +233,7 @@ static void test_params(void **state)
     nb_param_refused(K_, "max_iter", "0");
     nb_param_refused(K_, "n_init", "zero");
     nb_param_refused(K_, "n_neighbors", "5");
+    nb_param_refused(K_, "scale", "mean");
     vg_kmeans_params p;
     K_->params_default(&p);
     assert_int_equal(K_->params_set(&p, "n_clusters", "2..12"), VG_OK);
@@ -261,6 +262,42 @@ static void test_params(void **state)
     assert_true(vg_estimator_find("kmeans") == K_);
 }
 
+/* scale=none: the score is the plain euclidean distance to the nearest
+ * centroid (recomputed here from the centroids), the same clusters as the
+ * scaled default, whose scores differ by each cluster's scale. */
+static void test_scale_none(void **state)
+{
+    (void)state;
+    vg_matrix M = blobs(3000, 4, 0, 3, 7);
+    const char *plain[] = { "n_clusters", "3", "scale", "none", NULL };
+    const char *scaled[] = { "n_clusters", "3", NULL };
+    void *a = fit_params(&M, plain, 5, 2), *b = fit_params(&M, scaled, 5, 2);
+    uint32_t k, it;
+    double inertia_a, inertia_b;
+    const double *c = vg_kmeans_centroids(a, &k, &inertia_a, &it);
+    vg_kmeans_centroids(b, &k, &inertia_b, &it);
+    assert_true(inertia_a == inertia_b);
+    float *sa = malloc(M.rows * sizeof(float)), *sb = malloc(M.rows * sizeof(float));
+    K_->predict(a, &M, 2, sa);
+    K_->predict(b, &M, 2, sb);
+    size_t differ = 0;
+    for (size_t i = 0; i < M.rows; i++) {
+        const float *x = M.data + i * M.cols;
+        double best = HUGE_VAL;
+        for (uint32_t j = 0; j < k; j++) {
+            double s2 = 0.0;
+            for (size_t f = 0; f < M.cols; f++) s2 += ((double)x[f] - c[j * M.cols + f]) * ((double)x[f] - c[j * M.cols + f]);
+            best = fmin(best, s2);
+        }
+        assert_true(fabs(sa[i] - sqrt(best)) <= 1e-5 * (1.0 + sqrt(best)));
+        differ += sa[i] != sb[i];
+    }
+    assert_true(differ > M.rows / 2);
+    free(sa), free(sb);
+    K_->free(a), K_->free(b);
+    vg_matrix_free(&M);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_range_picks_best_silhouette),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_scale_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

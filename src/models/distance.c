@@ -10,6 +10,7 @@
  * queries and each query scans the references in index order, so results do
  * not depend on the thread count. */
 #include "models/distance.h"
+#include "models/simd.h"
 #include "vigil/parallel.h"
 
 #include <math.h>
@@ -30,7 +31,7 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 
 #define V8_LOAD(dst, p) memcpy(&(dst), (p), sizeof(v8f))
-#define OP_SQ(a, x, y) do { v8f df_ = (x) - (y); (a) += df_ * df_; } while (0)
+#define OP_SQ(a, x, y) do { __typeof__(a) df_ = (x) - (y); (a) += df_ * df_; } while (0)
 #define OP_ABS(a, x, y) do { v8f df_ = (x) - (y); (a) += (v8f)((v8i)df_ & 0x7fffffff); } while (0)
 #define OP_DOT(a, x, y) ((a) += (x) * (y))
 
@@ -66,9 +67,47 @@ typedef int32_t v8i __attribute__((vector_size(32)));
         memcpy((out) + 56, &a31_, 32);                                                       \
     } while (0)
 
+/* The same with a tile row in one 16-float register (the AVX-512 build):
+ * the columns go in two interleaved halves, so eight sums are in flight as
+ * in the 8-float body, and the halves are added at the end. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+#define OP_ABS16(a, x, y) do { v16f df_ = (x) - (y); (a) += (v16f)((v16i)df_ & 0x7fffffff); } while (0)
+#define TILE_STEP16(OP, c, A0, A1, A2, A3)                                                  \
+    do {                                                                                     \
+        v16f t_;                                                                             \
+        memcpy(&t_, (t16_) + (size_t)(c) * VG_DIST_TILE, sizeof t_);                         \
+        OP(A0, z_ + q0_[c], t_);                                                             \
+        OP(A1, z_ + q1_[c], t_);                                                             \
+        OP(A2, z_ + q2_[c], t_);                                                             \
+        OP(A3, z_ + q3_[c], t_);                                                             \
+    } while (0)
+#define TILE_BODY16(OP, q, t, nd, out)                                                       \
+    do {                                                                                     \
+        const v16f z_ = { 0 };                                                               \
+        v16f a0_ = z_, a1_ = z_, a2_ = z_, a3_ = z_, b0_ = z_, b1_ = z_, b2_ = z_, b3_ = z_; \
+        const float *q0_ = (q), *q1_ = (q) + (nd), *q2_ = (q) + 2 * (size_t)(nd), *q3_ = (q) + 3 * (size_t)(nd); \
+        const float *t16_ = (t);                                                             \
+        uint32_t c_ = 0;                                                                     \
+        for (; c_ + 2 <= (nd); c_ += 2) {                                                    \
+            TILE_STEP16(OP, c_, a0_, a1_, a2_, a3_);                                         \
+            TILE_STEP16(OP, c_ + 1, b0_, b1_, b2_, b3_);                                     \
+        }                                                                                    \
+        if (c_ < (nd)) TILE_STEP16(OP, c_, a0_, a1_, a2_, a3_);                              \
+        a0_ += b0_, a1_ += b1_, a2_ += b2_, a3_ += b3_;                                      \
+        memcpy((out) + 0, &a0_, 64);                                                         \
+        memcpy((out) + 16, &a1_, 64);                                                        \
+        memcpy((out) + 32, &a2_, 64);                                                        \
+        memcpy((out) + 48, &a3_, 64);                                                        \
+    } while (0)
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(VG_DIST_PLAIN)
 #define VG_DIST_AVX2 1
 #define ATTR_AVX2 __attribute__((target("avx2,fma,popcnt")))
+#define ATTR_AVX512 __attribute__((target("avx512f,avx2,fma,popcnt")))
+#define ATTR_AVX512W __attribute__((target("avx512f,avx512vpopcntdq,avx2,fma,popcnt")))
+#include <immintrin.h>
 #endif
 
 static int have_avx2(void)
@@ -85,10 +124,30 @@ static int have_avx2(void)
 #endif
 }
 
+/* AVX-512 as well, and VG_NO_SIMD unset (set, it keeps the AVX2 kernels). */
+static int have_avx512(void)
+{
+#ifdef VG_DIST_AVX2
+    static int have = -1;
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = have_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+    }
+    return have && !vg_simd_disabled();
+#else
+    return 0;
+#endif
+}
+
 #ifdef VG_DIST_AVX2
 ATTR_AVX2 static void sq4_avx2(const float *q, const float *t, uint32_t nd, float *out)
 {
     TILE_BODY(OP_SQ, q, t, nd, out);
+}
+
+ATTR_AVX512 static void sq4_avx512(const float *q, const float *t, uint32_t nd, float *out)
+{
+    TILE_BODY16(OP_SQ, q, t, nd, out);
 }
 #endif
 
@@ -97,11 +156,16 @@ static void sq4_plain(const float *q, const float *t, uint32_t nd, float *out)
     TILE_BODY(OP_SQ, q, t, nd, out);
 }
 
-/* Results may differ in the last bit between the AVX2 build and the plain
- * one (fused multiply-add), never between thread counts on one machine. */
+/* Results may differ in the last bit between the AVX-512, AVX2 and plain
+ * builds (fused multiply-add, summation order), never between thread counts
+ * on one machine. */
 void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
 {
 #ifdef VG_DIST_AVX2
+    if (have_avx512()) {
+        sq4_avx512(q, t, nd, out);
+        return;
+    }
     if (have_avx2()) {
         sq4_avx2(q, t, nd, out);
         return;
@@ -115,16 +179,23 @@ void vg_dist_tile_sq4(const float *q, const float *t, uint32_t nd, float *out)
 double vg_dist_exact(vg_dist_metric metric, const float *a, const float *b, uint32_t d)
 {
     double s = 0.0;
-    if (metric == VG_DIST_EUCLIDEAN) {
-        for (uint32_t j = 0; j < d; j++) {
+    /* Four partial sums (columns j mod 4), added in a fixed order: one
+     * chain of d dependent additions was a sixth of a LOF fit. */
+    if (metric == VG_DIST_EUCLIDEAN || metric == VG_DIST_MANHATTAN) {
+        double p[4] = { 0.0, 0.0, 0.0, 0.0 };
+        uint32_t j = 0;
+        int sq = metric == VG_DIST_EUCLIDEAN;
+        for (; j + 4 <= d; j += 4)
+            for (int q = 0; q < 4; q++) {
+                double df = (double)a[j + q] - (double)b[j + q];
+                p[q] += sq ? df * df : fabs(df);
+            }
+        for (; j < d; j++) {
             double df = (double)a[j] - (double)b[j];
-            s += df * df;
+            p[0] += sq ? df * df : fabs(df);
         }
-        return sqrt(s);
-    }
-    if (metric == VG_DIST_MANHATTAN) {
-        for (uint32_t j = 0; j < d; j++) s += fabs((double)a[j] - (double)b[j]);
-        return s;
+        s = (p[0] + p[1]) + (p[2] + p[3]);
+        return sq ? sqrt(s) : s;
     }
     double na = 0.0, nb = 0.0;
     for (uint32_t j = 0; j < d; j++) {
@@ -380,6 +451,9 @@ typedef struct scan_ctx {
     size_t visits;              /* tiles visited, all groups (out) */
 } scan_ctx;
 
+static inline __attribute__((always_inline)) void offer_mask(const scan_ctx *S, size_t a, size_t r0, const float *o,
+                                                              uint32_t mask);
+
 /* One query's 16 float32 distances o (dense part, from the kernel) to the
  * tile whose first slot is r0 (rn rows): add the binary part, then offer the
  * heap the few below its worst. Inlined into each build of the scan, so
@@ -414,11 +488,52 @@ static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_
     for (size_t j = rn; j < VG_DIST_TILE; j++) o[j] = NAN;
     const size_t self = S->self_slot[a];
     if (self >= r0 && self < r0 + rn) o[self - r0] = NAN;
-    cand *h = S->heap + a * kk;
-    uint32_t *len = S->hlen + a;
-    const float thr = *len == kk ? h[0].d : INFINITY;
+    const cand *h = S->heap + a * kk;
+    const float thr = S->hlen[a] == kk ? h[0].d : INFINITY;
     uint32_t mask = 0;
     for (uint32_t j = 0; j < VG_DIST_TILE; j++) mask |= (uint32_t)(o[j] <= thr) << j;
+    offer_mask(S, a, r0, o, mask);
+}
+
+#ifdef VG_DIST_AVX2
+/* offer() for a full tile of a regular query with one word of bits, in
+ * AVX-512 (the common case on one-hot rows): the popcounts and the
+ * comparison with the heap's worst as vector instructions, the same floats
+ * and the same candidates as offer(). Anything else goes to offer(). */
+ATTR_AVX512W static inline __attribute__((always_inline)) void offer16(const scan_ctx *S, size_t a, size_t r0,
+                                                                         size_t rn, float *o)
+{
+    const vg_dist_index *ix = S->ix;
+    if (S->mode == K_DOT || S->irregular[a] || ix->words != 1 || rn != VG_DIST_TILE) {
+        offer(S, a, r0, rn, o);
+        return;
+    }
+    const __m512i q = _mm512_set1_epi64((long long)S->qb[a]);
+    const uint64_t *rb = ix->bits + r0;
+    __m512i p0 = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(rb), q));
+    __m512i p1 = _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(rb + 8), q));
+    __m512i pc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(p0)), _mm512_cvtepi64_epi32(p1), 1);
+    __m512 ov = _mm512_add_ps(_mm512_loadu_ps(o), _mm512_cvtepi32_ps(pc));
+    __mmask16 valid = 0xFFFF;
+    const size_t self = S->self_slot[a];
+    if (self >= r0 && self < r0 + rn) valid &= (__mmask16)~(1u << (self - r0));
+    const cand *h = S->heap + a * S->kk;
+    const float thr = S->hlen[a] == S->kk ? h[0].d : INFINITY;
+    uint32_t mask = _mm512_mask_cmp_ps_mask(valid, ov, _mm512_set1_ps(thr), _CMP_LE_OQ);
+    if (!mask) return;
+    _mm512_storeu_ps(o, ov);
+    offer_mask(S, a, r0, o, mask);
+}
+#endif
+
+/* The candidates of o that mask selects, to query a's heap. */
+static inline __attribute__((always_inline)) void offer_mask(const scan_ctx *S, size_t a, size_t r0, const float *o,
+                                                              uint32_t mask)
+{
+    const vg_dist_index *ix = S->ix;
+    const uint32_t kk = S->kk;
+    cand *h = S->heap + a * kk;
+    uint32_t *len = S->hlen + a;
     while (mask) {
         uint32_t j = (uint32_t)__builtin_ctz(mask);
         mask &= mask - 1;
@@ -427,20 +542,35 @@ static inline __attribute__((always_inline)) void offer(const scan_ctx *S, size_
     }
 }
 
-/* The distances of group g's queries to tile t, offered to their heaps. */
+/* The distances of group g's queries to tile t, offered to their heaps,
+ * with the tile body BODY (8 or 16 floats a register), its ABS op and its
+ * OFFER. */
+#define VISIT_BODY(S, g, t, BODY, ABS, OFFER)                                                \
+    do {                                                                                     \
+        const vg_dist_index *ix_ = (S)->ix;                                                  \
+        (S)->visits++;                                                                       \
+        const uint32_t nd_ = ix_->nd;                                                        \
+        const float *tile_ = ix_->tiles + (t) * (size_t)nd_ * VG_DIST_TILE, *qg_ = (S)->qd + (g) * nd_; \
+        const size_t r0_ = (t) * VG_DIST_TILE, rn_ = VG_MIN((size_t)VG_DIST_TILE, ix_->n - r0_); \
+        float out_[QGROUP * VG_DIST_TILE];                                                   \
+        if ((S)->mode == K_SQ) BODY(OP_SQ, qg_, tile_, nd_, out_);                           \
+        else if ((S)->mode == K_ABS) BODY(ABS, qg_, tile_, nd_, out_);                       \
+        else BODY(OP_DOT, qg_, tile_, nd_, out_);                                            \
+        for (size_t a_ = (g); a_ < VG_MIN((S)->m, (g) + QGROUP); a_++)                       \
+            OFFER((S), a_, r0_, rn_, out_ + (a_ - (g)) * VG_DIST_TILE);                      \
+    } while (0)
+
 static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, size_t t)
 {
-    const vg_dist_index *ix = S->ix;
-    S->visits++;
-    const uint32_t nd = ix->nd;
-    const float *tile = ix->tiles + t * (size_t)nd * VG_DIST_TILE, *qg = S->qd + g * nd;
-    const size_t r0 = t * VG_DIST_TILE, rn = VG_MIN((size_t)VG_DIST_TILE, ix->n - r0);
-    float out[QGROUP * VG_DIST_TILE];
-    if (S->mode == K_SQ) TILE_BODY(OP_SQ, qg, tile, nd, out);
-    else if (S->mode == K_ABS) TILE_BODY(OP_ABS, qg, tile, nd, out);
-    else TILE_BODY(OP_DOT, qg, tile, nd, out);
-    for (size_t a = g; a < VG_MIN(S->m, g + QGROUP); a++) offer(S, a, r0, rn, out + (a - g) * VG_DIST_TILE);
+    VISIT_BODY(S, g, t, TILE_BODY, OP_ABS, offer);
 }
+
+#ifdef VG_DIST_AVX2
+ATTR_AVX512W static inline __attribute__((always_inline)) void visit16(scan_ctx *S, size_t g, size_t t)
+{
+    VISIT_BODY(S, g, t, TILE_BODY16, OP_ABS16, offer16);
+}
+#endif
 
 /* Margin on the skip test: float32 distances may sit this much below the
  * exact ones (77 squared terms at 2^-24 each, with room to spare). */
@@ -453,7 +583,7 @@ static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, s
  * ball may still hold something nearer than a query's k-th candidate. */
 #define SEED_SPAN 2
 #define TILE_CHUNK 64  /* tiles (64 x 16 rows x nd floats: ~150 KB) kept in cache across the block's groups */
-#define SCAN_BODY(S)                                                                         \
+#define SCAN_BODY(S, VISIT)                                                              \
     do {                                                                                     \
         const size_t n_tiles_ = ((S)->ix->n + VG_DIST_TILE - 1) / VG_DIST_TILE;              \
         if ((S)->lb) {                                                                       \
@@ -466,7 +596,7 @@ static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, s
                     for (size_t t_ = s0_; t_ < s1_; t_++) {                                  \
                         if ((S)->seen[t_ * QSTAMPS + g_ / QGROUP % QSTAMPS] == stamp_) continue; \
                         (S)->seen[t_ * QSTAMPS + g_ / QGROUP % QSTAMPS] = stamp_;            \
-                        visit((S), g_, t_);                                                  \
+                        VISIT((S), g_, t_);                                              \
                     }                                                                        \
                 }                                                                            \
             }                                                                                \
@@ -489,7 +619,7 @@ static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, s
                         }                                                                    \
                         if (skip_) continue;                                                 \
                     }                                                                        \
-                    visit((S), g_, t_);                                                      \
+                    VISIT((S), g_, t_);                                                  \
                 }                                                                            \
             }                                                                                \
         }                                                                                    \
@@ -498,13 +628,18 @@ static inline __attribute__((always_inline)) void visit(scan_ctx *S, size_t g, s
 #ifdef VG_DIST_AVX2
 ATTR_AVX2 static void scan_avx2(scan_ctx *S)
 {
-    SCAN_BODY(S);
+    SCAN_BODY(S, visit);
+}
+
+ATTR_AVX512W static void scan_avx512(scan_ctx *S)
+{
+    SCAN_BODY(S, visit16);
 }
 #endif
 
 static void scan_plain(scan_ctx *S)
 {
-    SCAN_BODY(S);
+    SCAN_BODY(S, visit);
 }
 
 typedef struct by_seed {
@@ -677,7 +812,8 @@ static void knn_task(void *ctx, size_t task, int worker)
     scan_ctx S = { ix, mode, kk, m, self_slot, qd, qb, irregular, base, delta, prune ? lb : NULL, lbrow, seed, seen,
                    heap, hlen, 0 };
 #ifdef VG_DIST_AVX2
-    if (have_avx2()) scan_avx2(&S);
+    if (have_avx512()) scan_avx512(&S);
+    else if (have_avx2()) scan_avx2(&S);
     else
 #endif
         scan_plain(&S);
@@ -722,4 +858,21 @@ vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32
     vg_free(scratch);
     if (J.failed) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
     return VG_OK;
+}
+
+vg_status vg_dist_knn_slices(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, size_t slice,
+                             int threads, vg_dist_row_fn fn, const void *state, void *out)
+{
+    size_t m = VG_MIN(nq, slice);
+    uint32_t *idx = vg_malloc(m * k * sizeof(uint32_t) + 1);
+    double *dist = vg_malloc(m * k * sizeof(double) + 1);
+    vg_status st = !idx || !dist ? vg_fail(VG_ERR_NOMEM, "out of memory searching neighbours") : VG_OK;
+    for (size_t r0 = 0; r0 < nq && st == VG_OK; r0 += m) {
+        size_t c = VG_MIN(m, nq - r0);
+        if ((st = vg_dist_knn(ix, Q + r0 * ix->d, c, k, 0, threads, idx, dist))) break;
+        for (size_t i = 0; i < c; i++) fn(state, out, r0 + i, idx + i * k, dist + i * k);
+    }
+    vg_free(idx);
+    vg_free(dist);
+    return st;
 }

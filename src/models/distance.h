@@ -71,6 +71,17 @@ void vg_dist_index_free(vg_dist_index *ix);
 vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, int self, int threads,
                       uint32_t *idx, double *dist);
 
+/* What vg_dist_knn_slices hands over per query: the family's state, its
+ * output, the query's index and its k neighbours and distances. */
+typedef void (*vg_dist_row_fn)(const void *state, void *out, size_t row, const uint32_t *idx, const double *dist);
+
+/* vg_dist_knn (not self) over Q in slices of at most `slice` queries, so the
+ * neighbour lists stay bounded whatever nq, each query then given to fn.
+ * The predict loop of every neighbour family; VG_ERR_NOMEM when memory ran
+ * out (then fn may have seen only the first slices). */
+vg_status vg_dist_knn_slices(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, size_t slice,
+                             int threads, vg_dist_row_fn fn, const void *state, void *out);
+
 /* The exact metric value between two rows of d floats (double arithmetic). */
 double vg_dist_exact(vg_dist_metric metric, const float *a, const float *b, uint32_t d);
 

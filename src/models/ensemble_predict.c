@@ -31,6 +31,7 @@
  * environment keeps to the plain kernels. */
 #include "models/ensemble.h"
 #include "models/ensemble_walk.h"
+#include "models/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,14 +121,7 @@ static void fast_fill(const vg_ensemble *e, fast_model *m, fast_tree *ft, const 
  * tests and for comparing). */
 static int use_wide(void)
 {
-#if HAVE_AVX512
-    static int cpu = -1;
-    if (cpu < 0) cpu = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    const char *off = getenv("VG_NO_SIMD");
-    return cpu && !(off && *off && strcmp(off, "0") != 0);
-#else
-    return 0;
-#endif
+    return HAVE_AVX512 && vg_simd_avx512();
 }
 
 /* The batch layout of e, or NULL (out of memory: callers walk the nodes). */

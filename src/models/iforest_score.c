@@ -30,7 +30,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "models/simd.h"
 #include "vigil/parallel.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX512 1
+#else
+#define HAVE_AVX512 0
+#endif
 
 /* Rows per block: a block's path sums stay in L1 beside the tree walked. */
 #define SCORE_BLOCK 128
@@ -41,20 +49,39 @@
  * a leaf shallower than D is copied into every leaf slot below it, with
  * padding cuts above the copies (any direction reaches the same value). A
  * row then takes exactly D steps per tree, each a compare and an index
- * computed, not loaded: no leaf test, no data-dependent loop exit, so eight
+ * computed, not loaded: no leaf test, no data-dependent loop exit, so many
  * rows walk a tree in lockstep with their loads overlapping. With psi = 256
  * (D <= 8) a tree is 255 cuts of 8 bytes and 256 floats, 3 KiB. Forests
- * with oblique cuts, or deeper than FLAT_MAX_DEPTH, walk the nodes. */
+ * with oblique cuts, or deeper than FLAT_MAX_DEPTH, walk the nodes.
+ *
+ * Categories. Before a block walks the trees, its rows are copied into
+ * per-thread scratch with each categorical value replaced by its code
+ * (bits of a uint32 in the float's slot): 0..K-1, K for NaN (the forest's
+ * own code for missing), K + 1 for a value that is no category. The flat
+ * bitsets carry that extra code's side (the node's MISSING_LEFT), so a
+ * category cut is one bit test with no NaN, range or floor test per step;
+ * the same rule as goes_left, decided once per row instead of per cut.
+ *
+ * Kernels. The plain kernel steps FLAT_LANES rows through a tree together.
+ * On x86-64 with AVX-512 (checked at run time; VG_NO_SIMD=1 keeps the plain
+ * one) the wide kernel steps 16 rows per vector: per level it gathers the
+ * rows' cuts and the values they compare, and does the whole block's
+ * groups of 16 level by level, so independent gathers overlap. Both add
+ * the same leaf floats in the same tree order into doubles: the same
+ * scores as the node walk, to the bit. */
 #define FLAT_MAX_DEPTH 10u
 #define FLAT_CATEGORY (1u << 31)
 #define FLAT_MISSING_LEFT (1u << 29)
 #define FLAT_LANES 16
+#define WIDE_LANES 16
+/* The wide kernel gathers with 32-bit offsets into the block's rows. */
+#define WIDE_MAX_COLS (1u << 22)
 
 typedef struct flat_cut {
     uint32_t feat;   /* column | FLAT_CATEGORY | FLAT_MISSING_LEFT */
     union {
         float thr;   /* axis: x <= thr goes left */
-        uint32_t aux;/* category: its first bitset word */
+        uint32_t aux;/* category: its first word in the flat bitsets */
     } u;
 } flat_cut;
 
@@ -62,6 +89,8 @@ struct vg_iforest_flat {
     uint32_t depth;
     flat_cut *cuts;  /* n_trees x (2^depth - 1) */
     float *leaf;     /* n_trees x 2^depth */
+    uint32_t *words; /* category bitsets over codes 0..K+1 (bit set: left) */
+    uint32_t n_words;
 };
 
 static uint32_t node_depth(const vg_iforest_node *tree, uint32_t i)
@@ -71,10 +100,17 @@ static uint32_t node_depth(const vg_iforest_node *tree, uint32_t i)
     return 1 + (a > b ? a : b);
 }
 
-/* Node i of the tree into flat slot j at `level` of D. */
-static void flat_fill(const vg_iforest_node *tree, uint32_t i, uint32_t j, uint32_t level, uint32_t D, flat_cut *cuts,
-                      float *leaf)
+/* Words of a flat bitset over a column of k categories: codes 0..k+1. */
+static uint32_t flat_words_of(uint32_t k)
 {
+    return (k + 2 + 31) / 32;
+}
+
+/* Node i of the tree into flat slot j at `level` of D. */
+static void flat_fill(const vg_iforest *f, const vg_iforest_node *tree, uint32_t i, uint32_t j, uint32_t level,
+                      uint32_t D, flat_cut *cuts, float *leaf)
+{
+    struct vg_iforest_flat *fl = f->flat;
     const vg_iforest_node *nd = &tree[i];
     uint32_t inner = (1u << D) - 1;
     if (level == D) {
@@ -83,18 +119,25 @@ static void flat_fill(const vg_iforest_node *tree, uint32_t i, uint32_t j, uint3
     }
     if (!nd->left) {
         cuts[j] = (flat_cut){ .feat = 0, .u.thr = 0.0f };  /* padding: both sides hold this leaf */
-        flat_fill(tree, i, 2 * j + 1, level + 1, D, cuts, leaf);
-        flat_fill(tree, i, 2 * j + 2, level + 1, D, cuts, leaf);
+        flat_fill(f, tree, i, 2 * j + 1, level + 1, D, cuts, leaf);
+        flat_fill(f, tree, i, 2 * j + 2, level + 1, D, cuts, leaf);
         return;
     }
     uint32_t info = nd->info, col = info & VG_IFOREST_INDEX_MASK;
     uint32_t miss = info & VG_IFOREST_MISSING_LEFT ? FLAT_MISSING_LEFT : 0;
-    if (info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_CATEGORY)
-        cuts[j] = (flat_cut){ .feat = col | FLAT_CATEGORY | miss, .u.aux = nd->aux };
-    else
+    if (info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_CATEGORY) {
+        uint32_t k = f->n_categories[col], *w = fl->words + fl->n_words;
+        memset(w, 0, flat_words_of(k) * sizeof *w);
+        memcpy(w, f->words + nd->aux, (k + 1 + 31) / 32 * sizeof *w);
+        w[k >> 5] &= (1u << (k & 31)) | ((1u << (k & 31)) - 1u);  /* codes 0..k only from the forest */
+        if (miss) w[(k + 1) >> 5] |= 1u << ((k + 1) & 31);
+        cuts[j] = (flat_cut){ .feat = col | FLAT_CATEGORY | miss, .u.aux = fl->n_words };
+        fl->n_words += flat_words_of(k);
+    } else {
         cuts[j] = (flat_cut){ .feat = col | miss, .u.thr = nd->value };
-    flat_fill(tree, nd->left, 2 * j + 1, level + 1, D, cuts, leaf);
-    flat_fill(tree, nd->left + 1, 2 * j + 2, level + 1, D, cuts, leaf);
+    }
+    flat_fill(f, tree, nd->left, 2 * j + 1, level + 1, D, cuts, leaf);
+    flat_fill(f, tree, nd->left + 1, 2 * j + 2, level + 1, D, cuts, leaf);
 }
 
 void vg_iforest_flatten(vg_iforest *f)
@@ -102,42 +145,66 @@ void vg_iforest_flatten(vg_iforest *f)
     vg_free(f->flat);
     f->flat = NULL;
     uint32_t D = 0;
-    for (uint32_t i = 0; i < f->n_nodes; i++)
-        if (f->nodes[i].left && f->nodes[i].info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_OBLIQUE) return;
+    size_t words = 0;
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        const vg_iforest_node *nd = &f->nodes[i];
+        if (!nd->left) continue;
+        uint32_t kind = nd->info >> VG_IFOREST_KIND_SHIFT;
+        if (kind == VG_IFOREST_OBLIQUE) return;
+        /* A padded tree repeats no cut: each node fills one slot, so this bounds the words. */
+        if (kind == VG_IFOREST_CATEGORY) words += flat_words_of(f->n_categories[nd->info & VG_IFOREST_INDEX_MASK]);
+    }
     for (uint32_t t = 0; t < f->n_trees && D <= FLAT_MAX_DEPTH; t++) {
         uint32_t d = node_depth(f->nodes + f->tree_start[t], 0);
         D = d > D ? d : D;
     }
-    if (D > FLAT_MAX_DEPTH) return;
+    if (D > FLAT_MAX_DEPTH || words > UINT32_MAX / 2) return;
     size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    size_t bytes = sizeof(struct vg_iforest_flat) + f->n_trees * (inner * sizeof(flat_cut) + leaves * sizeof(float));
+    size_t bytes = sizeof(struct vg_iforest_flat) + f->n_trees * (inner * sizeof(flat_cut) + leaves * sizeof(float)) +
+                   words * sizeof(uint32_t);
     uint8_t *block = vg_malloc(bytes);
     if (!block) return;  /* scoring walks the nodes */
     struct vg_iforest_flat *fl = (struct vg_iforest_flat *)block;
     fl->depth = D;
     fl->cuts = (flat_cut *)(block + sizeof *fl);
     fl->leaf = (float *)(fl->cuts + f->n_trees * inner);
-    for (uint32_t t = 0; t < f->n_trees; t++)
-        flat_fill(f->nodes + f->tree_start[t], 0, 0, 0, D, fl->cuts + t * inner, fl->leaf + t * leaves);
+    fl->words = (uint32_t *)(fl->leaf + f->n_trees * leaves);
+    fl->n_words = 0;
     f->flat = fl;
+    for (uint32_t t = 0; t < f->n_trees; t++)
+        flat_fill(f, f->nodes + f->tree_start[t], 0, 0, 0, D, fl->cuts + t * inner, fl->leaf + t * leaves);
 }
 
-/* 1 if x goes right at cut c (the rules of goes_left below). */
-static inline uint32_t flat_right(const vg_iforest *f, const flat_cut *c, const float *x)
+/* Rows [0, n) of X (F columns) into out with each categorical value
+ * replaced by its code's bits (see the flat layout above). */
+static void flat_codes(const vg_iforest *f, const float *X, size_t n, size_t F, float *out)
+{
+    memcpy(out, X, n * F * sizeof *out);
+    for (uint32_t c = 0; c < f->n_features; c++) {
+        uint32_t k = f->n_categories[c];
+        if (!k) continue;
+        for (size_t r = 0; r < n; r++) {
+            float v = out[r * F + c];
+            uint32_t code = v != v ? k : v >= 0.0f && v < (float)k && v == floorf(v) ? (uint32_t)v : k + 1;
+            memcpy(&out[r * F + c], &code, sizeof code);
+        }
+    }
+}
+
+/* 1 if the coded row x goes right at cut c. */
+static inline uint32_t flat_right(const struct vg_iforest_flat *fl, const flat_cut *c, const float *x)
 {
     uint32_t fe = c->feat, col = fe & VG_IFOREST_INDEX_MASK;
+    if (fe & FLAT_CATEGORY) {
+        uint32_t code;
+        memcpy(&code, x + col, sizeof code);
+        return !(fl->words[c->u.aux + (code >> 5)] >> (code & 31) & 1u);
+    }
     float v = x[col];
-    if (!(fe & FLAT_CATEGORY))
-        return (uint32_t)!(v <= c->u.thr) ^ ((uint32_t)(v != v) & (fe >> 29 & 1u));
-    uint32_t k = f->n_categories[col], code;
-    if (v != v) code = k;
-    else if (v >= 0.0f && v < (float)k && v == floorf(v)) code = (uint32_t)v;
-    else return !(fe & FLAT_MISSING_LEFT);
-    return !(f->words[c->u.aux + (code >> 5)] >> (code & 31) & 1u);
+    return (uint32_t)!(v <= c->u.thr) & ~((uint32_t)(v != v) & (fe >> 29 & 1u));
 }
 
-/* The block's rows [0, n) through every tree of the flat layout; sum[r] in
- * tree order, the same floats as the node walk. */
+/* The block's coded rows [0, n) through every tree; sum[r] in tree order. */
 static void flat_block(const vg_iforest *f, const float *X, size_t n, size_t F, double *sum)
 {
     const struct vg_iforest_flat *fl = f->flat;
@@ -151,16 +218,69 @@ static void flat_block(const vg_iforest *f, const float *X, size_t n, size_t F, 
             uint32_t j[FLAT_LANES] = { 0 };
             for (uint32_t level = 0; level < D; level++)
                 for (int q = 0; q < FLAT_LANES; q++)
-                    j[q] = 2 * j[q] + 1 + flat_right(f, &cuts[j[q]], X + (r + q) * F);
+                    j[q] = 2 * j[q] + 1 + flat_right(fl, &cuts[j[q]], X + (r + q) * F);
             for (int q = 0; q < FLAT_LANES; q++) sum[r + q] += leaf[j[q] - inner];
         }
         for (; r < n; r++) {
             uint32_t j = 0;
-            for (uint32_t level = 0; level < D; level++) j = 2 * j + 1 + flat_right(f, &cuts[j], X + r * F);
+            for (uint32_t level = 0; level < D; level++) j = 2 * j + 1 + flat_right(fl, &cuts[j], X + r * F);
             sum[r] += leaf[j - inner];
         }
     }
 }
+
+#if HAVE_AVX512
+/* The wide kernel: the block's first n16 (a multiple of 16) coded rows. */
+__attribute__((target("avx512f"))) static void wide_block(const vg_iforest *f, const float *X, size_t n16, size_t F,
+                                                           double *sum)
+{
+    const struct vg_iforest_flat *fl = f->flat;
+    uint32_t D = fl->depth;
+    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
+    size_t groups = n16 / WIDE_LANES;
+    __m512i row0[SCORE_BLOCK / WIDE_LANES], j[SCORE_BLOCK / WIDE_LANES];
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i one = _mm512_set1_epi32(1), colmask = _mm512_set1_epi32((int)VG_IFOREST_INDEX_MASK);
+    const __m512i cat = _mm512_set1_epi32((int)FLAT_CATEGORY), miss = _mm512_set1_epi32((int)FLAT_MISSING_LEFT);
+    const __m512i low5 = _mm512_set1_epi32(31);
+    for (size_t g = 0; g < groups; g++)
+        row0[g] = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int)(g * WIDE_LANES))),
+                                     _mm512_set1_epi32((int)F));
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        const int *cuts = (const int *)(fl->cuts + t * inner);
+        const float *leaf = fl->leaf + t * leaves;
+        for (size_t g = 0; g < groups; g++) j[g] = _mm512_setzero_si512();
+        for (uint32_t level = 0; level < D; level++)
+            for (size_t g = 0; g < groups; g++) {
+                __m512i fe = _mm512_i32gather_epi32(j[g], cuts, 8);
+                __m512i aux = _mm512_i32gather_epi32(j[g], cuts + 1, 8);
+                __m512 v = _mm512_i32gather_ps(_mm512_add_epi32(row0[g], _mm512_and_si512(fe, colmask)), X, 4);
+                __mmask16 right = _mm512_cmp_ps_mask(v, _mm512_castsi512_ps(aux), _CMP_NLE_UQ);
+                __mmask16 nan_left = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_test_epi32_mask(fe, miss);
+                right &= (__mmask16)~nan_left;
+                __mmask16 is_cat = _mm512_test_epi32_mask(fe, cat);
+                if (is_cat) {
+                    __m512i code = _mm512_castps_si512(v);
+                    __m512i w = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), is_cat,
+                                                            _mm512_add_epi32(aux, _mm512_srli_epi32(code, 5)),
+                                                            (const int *)fl->words, 4);
+                    __mmask16 left = _mm512_test_epi32_mask(_mm512_srlv_epi32(w, _mm512_and_si512(code, low5)), one);
+                    right = (__mmask16)((right & ~is_cat) | (is_cat & ~left));
+                }
+                __m512i next = _mm512_add_epi32(_mm512_add_epi32(j[g], j[g]), one);
+                j[g] = _mm512_mask_add_epi32(next, right, next, one);
+            }
+        for (size_t g = 0; g < groups; g++) {
+            __m512 lv = _mm512_i32gather_ps(_mm512_sub_epi32(j[g], _mm512_set1_epi32((int)inner)), leaf, 4);
+            double *s = sum + g * WIDE_LANES;
+            _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), _mm512_cvtps_pd(_mm512_castps512_ps256(lv))));
+            __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(lv), 1));
+            _mm512_storeu_pd(s + 8, _mm512_add_pd(_mm512_loadu_pd(s + 8), _mm512_cvtps_pd(hi)));
+        }
+    }
+}
+#endif
+
 
 static inline int goes_left(const vg_iforest *f, const vg_iforest_node *nd, const float *x)
 {
@@ -218,19 +338,26 @@ typedef struct score_job {
     const vg_iforest *f;
     const vg_matrix *X;
     float *out;
+    float *scratch;  /* per worker: SCORE_BLOCK coded rows (the flat layout); NULL: walk the nodes */
+    int wide;
 } score_job;
 
 static void score_block(void *ctx, size_t block, int worker)
 {
-    (void)worker;
     const score_job *j = ctx;
     const vg_iforest *f = j->f;
     size_t r0 = block * SCORE_BLOCK, n = VG_MIN((size_t)SCORE_BLOCK, j->X->rows - r0), F = j->X->cols;
     double sum[SCORE_BLOCK];
     memset(sum, 0, n * sizeof *sum);
     const float *X = j->X->data + r0 * F;
-    if (f->flat) {
-        flat_block(f, X, n, F, sum);
+    if (j->scratch) {
+        float *coded = j->scratch + (size_t)worker * SCORE_BLOCK * F;
+        flat_codes(f, X, n, F, coded);
+        size_t done = 0;
+#if HAVE_AVX512
+        if (j->wide) wide_block(f, coded, done = n / WIDE_LANES * WIDE_LANES, F, sum);
+#endif
+        flat_block(f, coded + done * F, n - done, F, sum + done);
         for (size_t r = 0; r < n; r++) j->out[r0 + r] = score_of(f, sum[r]);
         return;
     }
@@ -265,10 +392,14 @@ static void score_block(void *ctx, size_t block, int worker)
 void vg_iforest_score(const vg_iforest *f, const vg_matrix *X, int threads, float *out)
 {
     if (X->rows == 0) return;
-    score_job j = { f, X, out };
     size_t blocks = (X->rows + SCORE_BLOCK - 1) / SCORE_BLOCK;
+    int workers = blocks == 1 ? 1 : vg_threads_resolve(threads);
+    /* Without room for the coded rows, the nodes are walked: the same scores. */
+    float *scratch = f->flat ? vg_malloc((size_t)workers * SCORE_BLOCK * X->cols * sizeof *scratch) : NULL;
+    score_job j = { f, X, out, scratch, HAVE_AVX512 && vg_simd_avx512() && X->cols <= WIDE_MAX_COLS };
     if (blocks == 1) score_block(&j, 0, 0);
-    else vg_parallel_for(threads, blocks, score_block, &j);
+    else vg_parallel_for(workers, blocks, score_block, &j);
+    vg_free(scratch);
 }
 
 vg_status vg_iforest_explain(const vg_iforest *f, const float *row, double *contrib)

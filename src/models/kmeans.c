@@ -3,7 +3,14 @@
  * distance to the nearest centroid divided by that cluster's scale, the mean
  * distance of the cluster's own training rows to it. A score of 1 is a row as
  * far out as the cluster's average member; the scale makes a tight cluster's
- * outliers count as much as a loose one's.
+ * outliers count as much as a loose one's. `scale=none` keeps the plain
+ * distance (scikit-learn's KMeans.transform().min()): the scale also lends
+ * a loose cluster of rare training rows its looseness, and whatever lands
+ * near it looks ordinary. On NSL-KDD (fit on normal rows of 70% of
+ * KDDTrain+, ranked on the other 30%, training rows only) the plain distance
+ * ranked attacks better (ROC-AUC 0.972 vs 0.94-0.95 over three seeds); on
+ * the sessions data set the scaled one did (bench/RESULTS.md). The default
+ * stays the issue's scaled score.
  *
  * The iterations are scikit-learn's KMeans: k-means++ initialisation (the
  * greedy variant with 2 + ln k candidates per centre, sampled by D^2),
@@ -55,6 +62,7 @@ static void kmeans_params_default(void *params)
     p->tol = 1e-4;
     p->algorithm = VG_KMEANS_LLOYD;
     p->silhouette_sample = 2000;
+    p->scale_cluster = 1;
 }
 
 static vg_status kmeans_params_set(void *params, const char *key, const char *value)
@@ -102,6 +110,10 @@ static vg_status kmeans_params_set(void *params, const char *key, const char *va
         if (strcmp(value, "lloyd") == 0) p->algorithm = VG_KMEANS_LLOYD;
         else if (strcmp(value, "elkan") == 0) p->algorithm = VG_KMEANS_ELKAN;
         else return vg_fail(VG_ERR_INVALID, "parameter algorithm: '%s' is not one of lloyd, elkan", value);
+    } else if (strcmp(key, "scale") == 0) {
+        if (strcmp(value, "cluster") == 0) p->scale_cluster = 1;
+        else if (strcmp(value, "none") == 0) p->scale_cluster = 0;
+        else return vg_fail(VG_ERR_INVALID, "parameter scale: '%s' is not one of cluster, none", value);
     } else if (strcmp(key, "silhouette_sample") == 0) {
         if ((st = vg_param_int(key, value, 10, 100000L, &l))) return st;
         p->silhouette_sample = l;
@@ -130,8 +142,9 @@ static void kmeans_params_describe(const void *params, vg_wbuf *out)
     const vg_kmeans_params *p = params;
     if (p->k_max) vg_wbuf_printf(out, "n_clusters=%ld..%ld", p->n_clusters, p->k_max);
     else vg_wbuf_printf(out, "n_clusters=%ld", p->n_clusters);
-    vg_wbuf_printf(out, ", n_init=%ld, max_iter=%ld, tol=%.15g, algorithm=%s, silhouette_sample=%ld", p->n_init,
-                   p->max_iter, p->tol, p->algorithm == VG_KMEANS_ELKAN ? "elkan" : "lloyd", p->silhouette_sample);
+    vg_wbuf_printf(out, ", n_init=%ld, max_iter=%ld, tol=%.15g, algorithm=%s, silhouette_sample=%ld, scale=%s",
+                   p->n_init, p->max_iter, p->tol, p->algorithm == VG_KMEANS_ELKAN ? "elkan" : "lloyd",
+                   p->silhouette_sample, p->scale_cluster ? "cluster" : "none");
 }
 
 /* ---- fitted state ------------------------------------------------------- */
@@ -874,7 +887,7 @@ static double silhouette(const double *dm, const size_t *rows, size_t s, const i
 
 /* ---- fit ---------------------------------------------------------------- */
 
-static vg_status make_state(const km_data *D, km_run *R, kmeans_state **out)
+static vg_status make_state(const vg_kmeans_params *p, const km_data *D, km_run *R, kmeans_state **out)
 {
     kmeans_state *s = state_new(D->d, R->k);
     if (!s) return vg_fail(VG_ERR_NOMEM, "kmeans: out of memory");
@@ -895,6 +908,7 @@ static vg_status make_state(const km_data *D, km_run *R, kmeans_state **out)
     for (uint32_t j = 0; j < R->k; j++) {
         s->scale[j] = s->size[j] ? s->scale[j] / s->size[j] : 0.0;
         if (!(s->scale[j] > 0.0)) s->scale[j] = overall > 0.0 ? overall : 1.0;
+        if (!p->scale_cluster) s->scale[j] = 1.0;  /* scale=none: the plain distance */
     }
     *out = s;
     return VG_OK;
@@ -926,7 +940,7 @@ static vg_status fit_common(const vg_kmeans_params *p, const vg_train_set *ts, c
     if (!p->k_max) {
         km_run R;
         if ((st = km_fit_k(&D, p, (uint32_t)k_lo, init, seed, threads, tol_abs, &R)) == VG_OK) {
-            st = make_state(&D, &R, &s);
+            st = make_state(p, &D, &R, &s);
             km_run_free(&R);
         }
         km_data_free(&D);
@@ -982,7 +996,7 @@ static vg_status fit_common(const vg_kmeans_params *p, const vg_train_set *ts, c
     }
     vg_log(VG_LOG_WARN, "kmeans: kept n_clusters=%u (best silhouette); pass --param n_clusters=K to choose another",
            table[best_at].k);
-    if ((st = make_state(&D, &best, &s)) == VG_OK) {
+    if ((st = make_state(p, &D, &best, &s)) == VG_OK) {
         s->elbow = table;
         s->n_elbow = n_k;
         table = NULL;
@@ -1046,15 +1060,46 @@ static float score_row(const kmeans_state *s, const float *x)
 typedef struct km_pred_job {
     const kmeans_state *s;
     const vg_matrix *X;
+    const double *ct;  /* (n_features, n_clusters): the centroids transposed, or NULL */
     float *out;
 } km_pred_job;
+
+/* score_row over the transposed centroids: every cluster's sum advances
+ * column by column, so the clusters' additions are independent (and
+ * vectorise) instead of one chain per cluster; each sum still adds its
+ * columns in order, so the floats are score_row's. */
+#define KM_GROUP 32
+static float score_row_t(const kmeans_state *s, const double *ct, const float *x)
+{
+    const uint32_t d = s->n_features, k = s->n_clusters;
+    uint32_t best = 0;
+    double bd = HUGE_VAL, s2[KM_GROUP];
+    for (uint32_t j0 = 0; j0 < k; j0 += KM_GROUP) {
+        const uint32_t m = VG_MIN((uint32_t)KM_GROUP, k - j0);
+        for (uint32_t j = 0; j < m; j++) s2[j] = 0.0;
+        for (uint32_t f = 0; f < d; f++) {
+            const double xf = x[f], *c = ct + (size_t)f * k + j0;
+            for (uint32_t j = 0; j < m; j++) {
+                double df = xf - c[j];
+                s2[j] += df * df;
+            }
+        }
+        for (uint32_t j = 0; j < m; j++)
+            if (s2[j] < bd) bd = s2[j], best = j0 + j;
+    }
+    double v = sqrt(bd) / s->scale[best];
+    return isfinite(v) ? (float)v : FLT_MAX;
+}
 
 static void pred_task(void *ctx, size_t task, int worker)
 {
     (void)worker;
     km_pred_job *J = ctx;
     size_t r0 = task * KM_PREDICT_ROWS, r1 = VG_MIN(J->X->rows, r0 + KM_PREDICT_ROWS);
-    for (size_t i = r0; i < r1; i++) J->out[i] = score_row(J->s, J->X->data + i * J->X->cols);
+    for (size_t i = r0; i < r1; i++) {
+        const float *x = J->X->data + i * J->X->cols;
+        J->out[i] = J->ct ? score_row_t(J->s, J->ct, x) : score_row(J->s, x);
+    }
 }
 
 static void kmeans_predict(const void *state, const vg_matrix *X, int threads, float *out)
@@ -1062,8 +1107,13 @@ static void kmeans_predict(const void *state, const vg_matrix *X, int threads, f
     const kmeans_state *s = state;
     VG_ASSERT(s && X && out && X->cols == s->n_features);
     if (X->rows == 0) return;
-    km_pred_job J = { s, X, out };
+    const uint32_t d = s->n_features, k = s->n_clusters;
+    double *ct = vg_malloc((size_t)d * k * sizeof *ct);  /* NULL: score_row, the same floats */
+    for (uint32_t j = 0; ct && j < k; j++)
+        for (uint32_t f = 0; f < d; f++) ct[(size_t)f * k + j] = s->centroids[(size_t)j * d + f];
+    km_pred_job J = { s, X, ct, out };
     vg_parallel_for(vg_threads_resolve(threads), (X->rows + KM_PREDICT_ROWS - 1) / KM_PREDICT_ROWS, pred_task, &J);
+    vg_free(ct);
 }
 
 static void kmeans_predict_row(const void *state, const float *row, float *out)

@@ -18,6 +18,7 @@ typedef struct vg_kmeans_params {
     double tol;               /* relative: times the mean feature variance, as scikit-learn (1e-4) */
     vg_kmeans_algorithm algorithm;  /* (lloyd) */
     long silhouette_sample;   /* rows sampled for the silhouette of the range form (2000) */
+    int scale_cluster;        /* 1: score = distance / the cluster's mean training distance (default); 0: distance */
 } vg_kmeans_params;
 
 /* Fit from init (n_clusters x n_features doubles) with one run, no

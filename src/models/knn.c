@@ -197,24 +197,15 @@ static void vote(const knn_state *s, const uint32_t *idx, const double *dist, fl
     for (uint32_t c = 0; c < C; c++) proba[c] = (float)(w[c] / total);
 }
 
+static void vote_one(const void *state, void *out, size_t row, const uint32_t *idx, const double *dist)
+{
+    const knn_state *s = state;
+    vote(s, idx, dist, (float *)out + row * s->n_classes);
+}
+
 static int predict_rows(const knn_state *s, const float *rows, size_t n, int threads, float *proba)
 {
-    const uint32_t k = s->k;
-    size_t m = VG_MIN(n, (size_t)KNN_PREDICT_ROWS);
-    uint32_t *idx = vg_malloc(m * k * sizeof(uint32_t) + 1);
-    double *dist = vg_malloc(m * k * sizeof(double) + 1);
-    int failed = !idx || !dist;
-    for (size_t r0 = 0; r0 < n && !failed; r0 += m) {
-        size_t c = VG_MIN(m, n - r0);
-        if (vg_dist_knn(&s->ix, rows + r0 * s->n_features, c, k, 0, threads, idx, dist) != VG_OK) {
-            failed = 1;
-            break;
-        }
-        for (size_t i = 0; i < c; i++) vote(s, idx + i * k, dist + i * k, proba + (r0 + i) * s->n_classes);
-    }
-    vg_free(idx);
-    vg_free(dist);
-    return failed;
+    return vg_dist_knn_slices(&s->ix, rows, n, s->k, KNN_PREDICT_ROWS, threads, vote_one, s, proba) != VG_OK;
 }
 
 static void predict_uniform(const knn_state *s, size_t rows, float *proba)

@@ -170,26 +170,15 @@ static vg_status lof_fit(const void *params, const vg_train_set *ts, const vg_fi
     return VG_OK;
 }
 
-/* Scores of rows (rows x n_features) in slices, so the neighbour lists stay
- * bounded whatever the row count. Returns non-zero when memory ran out. */
+static void score_one(const void *state, void *out, size_t row, const uint32_t *idx, const double *dist)
+{
+    ((float *)out)[row] = score_of(state, idx, dist);
+}
+
+/* Scores of rows (rows x n_features). Returns non-zero when memory ran out. */
 static int score_rows(const lof_state *s, const float *rows, size_t n, int threads, float *out)
 {
-    const uint32_t k = s->k;
-    size_t m = VG_MIN(n, (size_t)LOF_PREDICT_ROWS);
-    uint32_t *idx = vg_malloc(m * k * sizeof(uint32_t) + 1);
-    double *dist = vg_malloc(m * k * sizeof(double) + 1);
-    int failed = !idx || !dist;
-    for (size_t r0 = 0; r0 < n && !failed; r0 += m) {
-        size_t c = VG_MIN(m, n - r0);
-        if (vg_dist_knn(&s->ix, rows + r0 * s->n_features, c, k, 0, threads, idx, dist) != VG_OK) {
-            failed = 1;
-            break;
-        }
-        for (size_t i = 0; i < c; i++) out[r0 + i] = score_of(s, idx + i * k, dist + i * k);
-    }
-    vg_free(idx);
-    vg_free(dist);
-    return failed;
+    return vg_dist_knn_slices(&s->ix, rows, n, s->k, LOF_PREDICT_ROWS, threads, score_one, s, out) != VG_OK;
 }
 
 /* predict cannot fail by contract: out of memory, say so and score nothing as unusual. */
