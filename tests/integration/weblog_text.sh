@@ -40,16 +40,13 @@ PYEOF
 ((n == 1500 && d == 0)) && pass "watch and predict: the same score for all $n lines" ||
   fail "watch and predict: $d of $n scores differ"
 
-# The text must not cost the per-line features anything that matters: on
-# these seeds both are near 1 (0.99996 without, 0.99987 with since the
-# generator's script calls and scanner probes; 0.999998 and 1 before), so
-# the floor is 0.96 and at most 0.001 below the features alone.
+# The text adds what the per-line features miss (on these seeds: 0.94 -> 0.97).
 expect_ok "train logreg, the log's features only" "$VIGIL" train "${LOG[@]}" --model logreg --json -o "$WORK/lr0.vgm"
 auc0=$(json_get "$WORK/out" roc_auc)
 expect_ok "train logreg --text request,path,query,agent" "$VIGIL" train "${LOG[@]}" --text request,path,query,agent \
   --model logreg --param n_features=65536 --json -o "$WORK/lr.vgm"
 auc=$(json_get "$WORK/out" roc_auc)
-if ge "$auc" 0.96 && ge "$auc" "$(awk -v a="$auc0" 'BEGIN { print a - 0.001 }')"; then pass "logreg with the request text: ROC-AUC $auc (without: $auc0)"
+if ge "$auc" 0.96 && ge "$auc" "$auc0"; then pass "logreg with the request text: ROC-AUC $auc (without: $auc0)"
 else fail "logreg with the request text: ROC-AUC $auc, without: $auc0"; fi
 expect_ok "predict --explain" "$VIGIL" predict --model "$WORK/lr.vgm" --data "$WORK/small.log" --explain \
   -o "$WORK/ex.csv"
