@@ -20,9 +20,9 @@ ratio), then 60 s at 64 connections sampling the server's RSS every second,
 for each server in two layouts of the machine's CPUs (FastAPI with one
 uvicorn worker and with one per CPU in the shared layout):
   shared - the server on every CPU (vigil and echo with their default
-           threads, two per CPU; uvicorn --workers = CPUs) and wrk on the
+           threads, one per CPU; uvicorn --workers = CPUs) and wrk on the
            same CPUs;
-  split  - the server pinned to CPU 0 (two threads / one worker) and wrk to
+  split  - the server pinned to CPU 0 (one thread / one worker) and wrk to
            CPU 1 (taskset), so the load generator does not take turns with
            the server on its cores.
 Results (requests/s, p50/p99 latency, non-2xx and socket errors, memory) are
@@ -260,10 +260,10 @@ def fmt_ms(us):
 def layouts_for(args):
     """The CPU layouts to measure (see the module comment). vigil and the echo
     server get --threads only when it is given: otherwise both take their
-    default (vg_server_threads_default: two per CPU they may run on, so two
+    default (vg_server_threads_default: one per CPU they may run on, so one
     under taskset -c 0); uvicorn gets one worker per CPU."""
     cpus = os.cpu_count() or 1
-    n = f"{args.threads} threads" if args.threads else "default threads: 2 per CPU"
+    n = f"{args.threads} threads" if args.threads else "default threads: 1 per CPU"
     lays = [{"name": "shared", "server_pin": [], "wrk_pin": [], "workers": args.threads or cpus,
              "threads_flag": bool(args.threads), "threads": args.threads,
              "what": f"server on all {cpus} CPUs ({n}; uvicorn {args.threads or cpus} workers), wrk on the same CPUs"}]
@@ -294,7 +294,7 @@ def main():
     ap.add_argument("--soak", type=int, default=60, help="the memory run at 64 connections (default 60)")
     ap.add_argument("--threads", type=int, default=0,
                     help="vigil and echo threads and uvicorn workers in the shared layout (default: vigil's and "
-                         "echo's own default, two per CPU, and one uvicorn worker per CPU)")
+                         "echo's own default, one per CPU, and one uvicorn worker per CPU)")
     ap.add_argument("--layout", choices=("all", "shared", "split"), default="all",
                     help="which CPU layouts to measure (default all)")
     ap.add_argument("--quick", action="store_true", help="5 s runs and a 10 s soak, for a smoke test")
@@ -445,14 +445,14 @@ def report(args, family, params, vigil_train, xgb_train, results, best64, layout
         lines.append(f"- **{lay['name']}**: {lay['what']}.")
     lines.append("")
     lines.append("- echo: `[taskset -c 0] build/bench_echo PORT [N]` (bench/bench_echo.c): libmicrohttpd with vigil's "
-                 "daemon flags (epoll, internal pool of N threads (default: vigil's, 2 per CPU) with vigil's short "
+                 "daemon flags (epoll, internal pool of N threads (default: vigil's, 1 per CPU) with vigil's short "
                  "scheduler slice, ITC, the same limits), one context per request, "
                  "the body gathered and sent back with a Content-Type header: the ceiling for any server on this "
                  "libmicrohttpd here.")
     lines.append(f"- vigil: `[taskset -c 0] build/vigil serve --model {family}=MODEL.vgm --listen 127.0.0.1:PORT "
                  f"[--threads N]` serving a **{family}** model ({', '.join(params)}) trained on KDDTrain+ (KDDTest+ "
                  f"accuracy {vigil_train['accuracy']:.4f}, ROC-AUC {vigil_train['roc_auc']:.4f}); in the split "
-                 "layout without --threads: the default is two threads per CPU the process may use, which is two.")
+                 "layout without --threads: the default is one thread per CPU the process may use, which is one.")
     if xgb_train:
         lines.append("- FastAPI: `[taskset -c 0] python3 -m uvicorn serve_fastapi:app --app-dir bench --workers N "
                      "--no-access-log` (bench/serve_fastapi.py; `fastapi Nw` = N workers), "

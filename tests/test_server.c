@@ -715,7 +715,7 @@ static void test_catalog_reload_under_readers(void **state)
 static void test_threads_default(void **state)
 {
     (void)state;
-    assert_int_equal(vg_server_threads_default(), VG_MIN(2 * vg_cpus_available(), 1024));
+    assert_int_equal(vg_server_threads_default(), VG_MIN(vg_cpus_available(), 1024));
     vg_server_params p = vg_server_params_default();
     assert_int_equal(p.threads, 0);
     vg_server_thread_init();

@@ -123,7 +123,7 @@ VG_API vg_status vg_server_new(const vg_server_params *p, vg_server **out);
 
 /* How the server runs its threads, exported so bench/bench_echo.c (the
  * ceiling the server is measured against) runs its own the same way.
- * vg_server_threads_default: the thread count when params.threads is 0, two
+ * vg_server_threads_default: the thread count when params.threads is 0, one
  * per CPU in the affinity mask (why: server.c, "Threads").
  * vg_server_thread_init: called once on each server thread before its first
  * request (a short scheduler slice; VG_SERVE_SLICE_US=0 leaves the

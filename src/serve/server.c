@@ -355,17 +355,16 @@ static void request_give(vg_request *rq)
 
 /* Threads. Each pool thread owns the connections it accepted and serves
  * them from its own epoll loop, so while a thread waits for a CPU every
- * request on its connections waits too. When the cores are shared (a load
- * generator or other work on the same CPUs) that wait is the tail: with one
- * thread per CPU a thread holds half of 64 connections, needs most of its
- * fair share of the CPU, and is preempted mid-loop; bench/serve_ab.py
- * measured p99 at 64 connections of 8.3 ms with 2 threads on 2 CPUs, 2.9 ms
- * with 4, 3.1 with 8 and 16, requests/s best at 4 (bench/RESULTS.md, the
- * server section). Two per CPU: a waiting thread holds a quarter of the
- * connections, and each thread asks for less than its share. */
+ * request on its connections waits too. On a machine loaded by other work,
+ * two threads per CPU shortened that wait (bench/serve_ab.py: p99 at 64
+ * connections 8.3 ms with 2 threads on 2 CPUs, 2.9 ms with 4); on a quiet
+ * one, with only the load generator beside the server, one per CPU is
+ * better (same script, the same run: p99 median 4.6 ms with 2 threads,
+ * 5.2 ms with 4, and the echo server 1.3 ms vs 2.1 ms; bench/RESULTS.md,
+ * the server section). One per CPU, then; --threads for a loaded host. */
 int vg_server_threads_default(void)
 {
-    return VG_MIN(2 * vg_cpus_available(), 1024);  /* vg_server_params_check's bound */
+    return VG_MIN(vg_cpus_available(), 1024);  /* vg_server_params_check's bound */
 }
 
 /* Linux's EEVDF scheduler (6.6+; a per-task slice from 6.12) lets a thread
