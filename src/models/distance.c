@@ -124,16 +124,14 @@ static int have_avx2(void)
 #endif
 }
 
-/* AVX-512 as well, and VG_NO_SIMD unset (set, it keeps the AVX2 kernels). */
+/* AVX-512 (vg_simd_avx512: VG_NO_SIMD set keeps the AVX2 kernels) with its
+ * vector popcount as well. */
 static int have_avx512(void)
 {
 #ifdef VG_DIST_AVX2
     static int have = -1;
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = have_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
-    }
-    return have && !vg_simd_disabled();
+    if (have < 0) have = have_avx2() && __builtin_cpu_supports("avx512vpopcntdq");
+    return have && vg_simd_avx512();
 #else
     return 0;
 #endif

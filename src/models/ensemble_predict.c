@@ -38,12 +38,6 @@
 
 #include "vigil/parallel.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_AVX512 1
-#else
-#define HAVE_AVX512 0
-#endif
 
 #define BLOCK_ROWS 256          /* rows per task */
 #define PASS_ROWS 64            /* rows that pass through a tree together */

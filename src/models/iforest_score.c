@@ -33,12 +33,6 @@
 #include "models/simd.h"
 #include "vigil/parallel.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define HAVE_AVX512 1
-#else
-#define HAVE_AVX512 0
-#endif
 
 /* Rows per block: a block's path sums stay in L1 beside the tree walked. */
 #define SCORE_BLOCK 128

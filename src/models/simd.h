@@ -8,6 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The compiler can build the AVX-512 kernels (target attributes): whether
+ * the CPU runs them is vg_simd_avx512's question. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX512 1
+#else
+#define HAVE_AVX512 0
+#endif
+
 static inline int vg_simd_disabled(void)
 {
     const char *off = getenv("VG_NO_SIMD");
