@@ -310,37 +310,7 @@ static void test_load_hostile_bytes(void **state)
     vg_wbuf w;
     vg_wbuf_init(&w);
     assert_int_equal(vg_forest_kind.save(f, &w), VG_OK);
-    for (size_t len = 0; len < w.len; len++) {
-        vg_rbuf r;
-        vg_rbuf_init(&r, w.data, len, "forest");
-        void *g = NULL;
-        assert_int_equal(vg_forest_kind.load(&r, &g), VG_ERR_FORMAT);
-        assert_null(g);
-    }
-    float *p = malloc(d.X.rows * 2 * sizeof(float));
-    uint8_t *copy = malloc(w.len);
-    vg_rng rng;
-    vg_rng_seed(&rng, 11, 0);
-    size_t loaded = 0;
-    for (int trial = 0; trial < 4000; trial++) {
-        memcpy(copy, w.data, w.len);
-        for (int k = 0, n = 1 + (int)vg_rng_below(&rng, 3); k < n; k++)
-            copy[vg_rng_below(&rng, (uint32_t)w.len)] = (uint8_t)vg_rng_below(&rng, 256);
-        vg_rbuf r;
-        vg_rbuf_init(&r, copy, w.len, "forest");
-        void *g = NULL;
-        vg_status st = vg_forest_kind.load(&r, &g);
-        if (st == VG_OK) {
-            vg_forest_kind.predict(g, &d.X, 1, p);
-            vg_forest_kind.free(g);
-            loaded++;
-        } else {
-            assert_int_equal(st, VG_ERR_FORMAT);
-        }
-    }
-    printf("corrupted forest models that still load: %zu of 4000\n", loaded);
-    free(copy);
-    free(p);
+    assert_true(vg_test_hostile_loads(&vg_forest_kind, w.data, w.len, &d.X, 11, 4000) >= 0);
     vg_wbuf_free(&w);
     vg_forest_kind.free(f);
     dataset_free(&d);

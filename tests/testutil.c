@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "vigil/redis_stream.h"
+#include "vigil/rng.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -193,4 +194,58 @@ void vg_test_redis_stop(void)
         waitpid(redis_pid, NULL, 0);
     }
     redis_pid = -1;
+}
+
+/* Load `len` bytes through the kind; a loaded state predicts X once. */
+static vg_status load_and_use(const vg_estimator_kind *k, const uint8_t *data, size_t len, const vg_matrix *X,
+                              void **state)
+{
+    vg_rbuf r;
+    vg_rbuf_init(&r, data, len, k->name);
+    *state = NULL;
+    vg_status st = k->load(&r, state);
+    if (st != VG_OK || !*state) return st;
+    float *out = malloc(VG_MAX(X->rows * k->n_classes(*state), (size_t)1) * sizeof *out);
+    if (out) k->predict(*state, X, 1, out);
+    free(out);
+    k->free(*state);
+    return VG_OK;
+}
+
+long vg_test_hostile_loads(const vg_estimator_kind *k, const uint8_t *data, size_t len, const vg_matrix *X,
+                           uint64_t seed, size_t trials)
+{
+    void *state;
+    for (size_t n = 0; n < len; n++) {
+        vg_status st = load_and_use(k, data, n, X, &state);
+        if (st != VG_ERR_FORMAT || state) {
+            fprintf(stderr, "%s: a prefix of %zu of %zu bytes gave status %d\n", k->name, n, len, (int)st);
+            return -1;
+        }
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) return -1;
+    vg_rng rng;
+    vg_rng_seed(&rng, seed, 0);
+    long loaded = 0;
+    for (size_t t = 0; t < trials; t++) {
+        memcpy(copy, data, len);
+        for (uint32_t i = 0, changes = 1 + vg_rng_below(&rng, 4); i < changes; i++) {
+            size_t at = vg_rng_below(&rng, (uint32_t)len);
+            copy[at] = vg_rng_below(&rng, 2) ? (uint8_t)(copy[at] ^ (1u << vg_rng_below(&rng, 8)))
+                                             : (uint8_t)vg_rng_below(&rng, 256);
+        }
+        vg_status st = load_and_use(k, copy, len, X, &state);
+        if (st == VG_OK) {
+            loaded++;
+        } else if (st != VG_ERR_FORMAT || state || !vg_last_error()[0]) {
+            fprintf(stderr, "%s: corrupted copy %zu gave status %d (%s)\n", k->name, t, (int)st, vg_last_error());
+            free(copy);
+            return -1;
+        }
+    }
+    free(copy);
+    printf("%s: %ld of %zu corrupted copies loaded (e.g. a changed threshold or leaf value)\n", k->name, loaded,
+           trials);
+    return loaded;
 }

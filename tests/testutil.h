@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vigil/estimator.h"
 #include "vigil/matrix.h"
 
 /* Path of a file under ../shared/data (VG_SHARED_DATA), in a static buffer. */
@@ -39,6 +40,15 @@ typedef struct vg_test_dataset {
  * the file cannot be read. */
 int vg_test_dataset_load(const char *rel, int header, vg_test_dataset *d);
 void vg_test_dataset_free(vg_test_dataset *d);
+
+/* A saved estimator state against hostile bytes: every proper prefix must be
+ * refused with VG_ERR_FORMAT (state left NULL), and each of `trials` copies
+ * with 1-4 random bytes changed (a bit flipped or a byte replaced) must be
+ * refused with VG_ERR_FORMAT or load into a state that predicts X without
+ * fault (the sanitizer build checks the reads). Returns how many corrupted
+ * copies loaded, or -1 after saying which prefix or trial failed how. */
+long vg_test_hostile_loads(const vg_estimator_kind *k, const uint8_t *data, size_t len, const vg_matrix *X,
+                           uint64_t seed, size_t trials);
 
 /* A private redis-server on 127.0.0.1 (no persistence), for the Redis tests:
  * vg_test_redis_start(0) picks a free port, a port reuses it (a server that
