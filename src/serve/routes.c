@@ -56,20 +56,24 @@ static int query_bool(vg_request *rq, const char *name, const char *v, int *out,
     return 0;
 }
 
-/* 404 for an unknown model, listing the loaded ones. */
-static void unknown_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
+/* The catalog slot of the model named `name`, or -1 after a 404 that lists
+ * the loaded ones. */
+static long find_model(vg_server *s, vg_request *rq, const char *name, vg_reply *out)
 {
+    long i = vg_catalog_find(s->catalog, name, strlen(name));
+    if (i >= 0) return i;
     vg_text t;
     vg_text_init(&t, &rq->arena, 256);
     vg_text_puts(&t, "unknown model '");
     vg_text_put(&t, name, VG_MIN(strlen(name), 128));
     vg_text_puts(&t, "' (loaded:");
-    for (size_t i = 0; i < vg_catalog_count(s->catalog); i++) {
-        vg_text_puts(&t, i ? ", " : " ");
-        vg_text_puts(&t, vg_catalog_name(s->catalog, i));
+    for (size_t k = 0; k < vg_catalog_count(s->catalog); k++) {
+        vg_text_puts(&t, k ? ", " : " ");
+        vg_text_puts(&t, vg_catalog_name(s->catalog, k));
     }
     vg_text_putc(&t, ')');
     vg_reply_error(rq, 404, t.failed ? "unknown model" : t.data, out);
+    return -1;
 }
 
 /* HTTP status for a failure caused by the request's content. */
@@ -144,11 +148,8 @@ static void detect(vg_server *s, struct MHD_Connection *c, vg_request *rq, int b
     size_t slot = 0;
     const char *model = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "model");
     if (model) {
-        long i = vg_catalog_find(s->catalog, model, strlen(model));
-        if (i < 0) {
-            unknown_model(s, rq, model, out);
-            return;
-        }
+        long i = find_model(s, rq, model, out);
+        if (i < 0) return;
         slot = (size_t)i;
     } else if (vg_catalog_count(s->catalog) == 0) {
         vg_reply_error(rq, 503, "no model is loaded", out);
@@ -262,12 +263,8 @@ static void route_models(vg_server *s, struct MHD_Connection *c, vg_request *rq,
 static void route_model(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
     (void)c;
-    const char *name = rq->name;
-    long i = vg_catalog_find(s->catalog, name, strlen(name));
-    if (i < 0) {
-        unknown_model(s, rq, name, out);
-        return;
-    }
+    long i = find_model(s, rq, rq->name, out);
+    if (i < 0) return;
     vg_served *sv = vg_catalog_acquire(s->catalog, (size_t)i);
     /* Copied: a reload may free this model's text once released. */
     vg_text t;
@@ -282,12 +279,8 @@ static void route_model(vg_server *s, struct MHD_Connection *c, vg_request *rq, 
 static void route_reload(vg_server *s, struct MHD_Connection *c, vg_request *rq, vg_reply *out)
 {
     (void)c;
-    const char *name = rq->name;
-    long i = vg_catalog_find(s->catalog, name, strlen(name));
-    if (i < 0) {
-        unknown_model(s, rq, name, out);
-        return;
-    }
+    long i = find_model(s, rq, rq->name, out);
+    if (i < 0) return;
     vg_status st = vg_catalog_reload(s->catalog, (size_t)i);
     if (st) {
         vg_reply_error(rq, 500, vg_last_error(), out);
