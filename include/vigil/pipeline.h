@@ -123,12 +123,13 @@ VG_API vg_status vg_pipeline_transform_record_csr(const vg_pipeline *p, const vg
  * report); a record whose field count or name pointers differ from the
  * layout's, and a layout that does not give every input exactly once, take
  * vg_pipeline_transform_record itself. The plan borrows p (it must outlive
- * the plan) and keeps the name pointers, not the names. */
+ * the plan) and keeps the name pointers, not the names; it remembers each
+ * categorical field's last text, so one thread uses a plan at a time. */
 typedef struct vg_pipeline_plan vg_pipeline_plan;
 VG_API vg_status vg_pipeline_plan_new(const vg_pipeline *p, const vg_field *fields, size_t n_fields,
                                       vg_pipeline_plan **out);
 VG_API void vg_pipeline_plan_free(vg_pipeline_plan *pl);
-VG_API vg_status vg_pipeline_plan_transform(const vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields,
+VG_API vg_status vg_pipeline_plan_transform(vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields,
                                             float *row);
 /* Index of the input called name[0..len), or -1. */
 VG_API long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);

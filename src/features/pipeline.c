@@ -1109,6 +1109,10 @@ typedef struct plan_field {
     double median;          /* a plain input's imputation value */
     uint32_t feature;
     uint32_t plain;         /* a numeric input, not text */
+    /* a categorical input: the last text given and its category (records
+     * in a row mostly repeat a method, a status class, an agent class) */
+    uint32_t last_len, last_cat;
+    char last[16];
 } plan_field;
 
 struct vg_pipeline_plan {
@@ -1156,6 +1160,7 @@ vg_status vg_pipeline_plan_new(const vg_pipeline *p, const vg_field *fields, siz
         pf->feature = (uint32_t)in->first_feature;
         pf->plain = in->type == VG_COLUMN_NUMERIC && !in->tg;
         pf->median = in->median;
+        pf->last_len = UINT32_MAX;
     }
     pl->whole = whole && given == p->n_inputs;
     vg_free(seen);
@@ -1163,7 +1168,7 @@ vg_status vg_pipeline_plan_new(const vg_pipeline *p, const vg_field *fields, siz
     return VG_OK;
 }
 
-vg_status vg_pipeline_plan_transform(const vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields, float *row)
+vg_status vg_pipeline_plan_transform(vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields, float *row)
 {
     const vg_pipeline *p = pl->p;
     if (!pl->whole || n_fields != pl->n_fields) return vg_pipeline_transform_record(p, fields, n_fields, row, NULL);
@@ -1171,7 +1176,7 @@ vg_status vg_pipeline_plan_transform(const vg_pipeline_plan *pl, const vg_field 
     const int native = p->encoding != VG_ENCODING_ONEHOT_SCALED;
     for (size_t f = 0; f < n_fields; f++) {
         const vg_field *fd = &fields[f];
-        const plan_field *pf = &pl->f[f];
+        plan_field *pf = &pl->f[f];
         /* A field of another name (a layout that changed) redoes the record
          * by names: it writes every feature, so what was written is moot. */
         if (fd->name != pf->name || fd->name_len != pf->name_len)
@@ -1179,6 +1184,19 @@ vg_status vg_pipeline_plan_transform(const vg_pipeline_plan *pl, const vg_field 
         if (native && pf->plain && fd->kind == VG_FIELD_NUMBER) {
             /* encode_value's numeric case, the one most fields take */
             row[pf->feature] = (float)(isnan(fd->number) ? pf->median : fd->number);
+            continue;
+        }
+        if (fd->kind == VG_FIELD_TEXT && !pf->plain && !pf->in->tg && fd->text_len <= sizeof pf->last) {
+            uint32_t cat;
+            if (fd->text_len == pf->last_len && same_bytes(pf->last, fd->text, fd->text_len)) {
+                cat = pf->last_cat;
+            } else {
+                cat = find_category_n(pf->in, fd->text, fd->text_len);
+                pf->last_len = (uint32_t)fd->text_len;
+                pf->last_cat = cat;
+                memcpy(pf->last, fd->text, fd->text_len);
+            }
+            encode_value(p, pf->in, 0, 0, cat, row);
             continue;
         }
         vg_status st = encode_input(p, pf->in, fd, row, &rep);
