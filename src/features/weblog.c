@@ -478,13 +478,15 @@ static void url_features(wl_state *s, const char *uri, size_t n)
     vg_urlfeat_compute(uri, n, s->url);
     s->ext = vg_urlfeat_ext_class(uri, n);
     if (!m) return;
-    m->hash = 0;
+    int fits = 1;   /* one pass without a branch per feature */
     for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) {
-        if (i == VG_URLFEAT_ENTROPY) continue;
-        if (!(s->url[i] >= 0 && s->url[i] <= 255 && s->url[i] == (double)(uint8_t)s->url[i])) return;
-        m->counts[i] = (uint8_t)s->url[i];
+        double v = s->url[i];
+        uint8_t b = (uint8_t)(v >= 0 && v <= 255 ? v : 0);
+        fits &= (double)b == v || i == VG_URLFEAT_ENTROPY;
+        m->counts[i] = b;
     }
-    m->hash = h;
+    m->hash = fits ? h : 0;
+    if (!fits) return;
     m->len = (uint32_t)n;
     m->entropy = s->url[VG_URLFEAT_ENTROPY];
     m->ext = s->ext;
