@@ -172,7 +172,7 @@ static int parse_cc(const char *s, size_t n, uint16_t *out)
 
 /* Room for a file's lines in the family of its first range, made once:
  * growing by doubling copied the 9 MB of IPv6 bounds eight times and
- * faulted their pages in twice, a tenth of start-up. */
+ * faulted their pages in twice (start-up: about 0.05 of 0.3 CPU s). */
 static int reserve(vg_geo_ranges *r, const char *data, size_t len)
 {
     size_t lines = 1, i = 0;
