@@ -92,16 +92,16 @@ met=$(awk -v l="$lps_cpu" 'BEGIN { print (l >= 500000) ? "met" : "not met" }')
 
 /usr/bin/python3 - "$WORKLOAD" "$N" "$cpu1" "$wall1" "$lps_cpu" "$lps_wall" "$cpu2" "$wall2" "$lps_cpu2" "$lps_wall2" \
   "$lines_done" "$samples" "$rss_first" "$rss_max" "$rss_last" "$met" "$WORK/rss" "$load_before" "$load_after" \
-  "$base_lines" "$n_alerts" "$same" "$base_note" <<'PY'
+  "$base_lines" "$n_alerts" "$same" "$base_note" "$M" <<'PY'
 import sys
 (workload, n, cpu1, wall1, lps_cpu, lps_wall, cpu2, wall2, lps_cpu2, lps_wall2, lines, samples, rss_first, rss_max,
- rss_last, met, rss_file, load_before, load_after, base_lines, n_alerts, same, base_note) = sys.argv[1:]
+ rss_last, met, rss_file, load_before, load_after, base_lines, n_alerts, same, base_note, m) = sys.argv[1:]
 curve = [l.split() for l in open(rss_file) if l.strip()]
 step = max(1, len(curve) // 8)
 pts = ", ".join(f"{int(a)/1e6:.1f}M: {int(b)/1024:.1f}" for a, b in curve[::step])
 sec = f"""## Streaming detection: lines per second
 
-Command: `bench/watch.sh build/vigil {n} 10000000` on this machine (2 cores, shared with other engineers' builds
+Command: `{"BASE=... " if base_note else ""}bench/watch.sh build/vigil {n} {m}` on this machine (2 cores, shared with other engineers' builds
 and benchmarks while measured: load average {load_before} before the speed runs, {load_after} after; CPU time is
 the figure to trust, wall time is shown too). `vigil watch --model M --quiet [--threads 2] - < FILE` (stdin from
 the file: the same follower, parser, online features and model as `--from-start FILE`, but it ends at end of
