@@ -202,14 +202,15 @@ static void grow(gen *g, vg_rng *rng, uint32_t base, uint32_t j, uint32_t *next,
     grow(g, rng, base, child + 1, next, depth + 1, fill);
 }
 
-/* n_trees random trees over 4 numeric features and one categorical with 37
- * categories, for the given output shape. */
-static vg_ensemble *random_ensemble(uint64_t seed, uint32_t n_trees, vg_link link, uint32_t C, uint32_t K,
-                                    uint32_t W)
+/* n_trees random trees over nf - 1 numeric features and one categorical
+ * (feature 2) with 37 categories, for the given output shape. */
+static vg_ensemble *random_ensemble_nf(uint64_t seed, uint32_t nf, uint32_t n_trees, vg_link link, uint32_t C,
+                                       uint32_t K, uint32_t W)
 {
-    const uint32_t nf = 5;
     vg_ensemble probe = { .n_features = nf, .leaf_width = W };
-    uint32_t ncat[5] = { 0, 0, 37, 0, 0 };
+    uint32_t ncat[64] = { 0 };
+    assert_true(nf >= 3 && nf <= 64);
+    ncat[2] = 37;
     probe.n_categories = ncat;
     gen g = { .e = &probe };
     uint32_t *sizes = malloc(n_trees * sizeof *sizes);
@@ -224,7 +225,7 @@ static vg_ensemble *random_ensemble(uint64_t seed, uint32_t n_trees, vg_link lin
     vg_ensemble *e;
     assert_int_equal(vg_ensemble_alloc(nf, C, K, W, n_trees, g.node, g.leaf, VG_MAX(g.word, 1), &e), VG_OK);
     e->link = link;
-    memcpy(e->n_categories, ncat, sizeof ncat);
+    memcpy(e->n_categories, ncat, nf * sizeof *ncat);
     e->scale = 0.75f;
     for (uint32_t k = 0; k < K; k++) e->base[k] = 0.1f * (float)k;
     gen fill = { .e = e };
@@ -245,6 +246,12 @@ static vg_ensemble *random_ensemble(uint64_t seed, uint32_t n_trees, vg_link lin
         if (e->leaves[i] > 1.0f && link == VG_LINK_PROBA) e->leaves[i] = 1.0f;
     assert_int_equal(vg_ensemble_validate(e), VG_OK);
     return e;
+}
+
+static vg_ensemble *random_ensemble(uint64_t seed, uint32_t n_trees, vg_link link, uint32_t C, uint32_t K,
+                                    uint32_t W)
+{
+    return random_ensemble_nf(seed, 5, n_trees, link, C, K, W);
 }
 
 /* Reference routing written independently of ensemble.c: recursive, with
@@ -268,16 +275,21 @@ static uint32_t ref_leaf(const vg_ensemble *e, const vg_ens_node *nodes, uint32_
     return ref_leaf(e, nodes, left ? nd->child : nd->child + 1, row);
 }
 
-static void random_rows(vg_matrix *X, size_t rows, uint64_t seed)
+static void random_rows_nf(vg_matrix *X, size_t rows, size_t cols, uint64_t seed)
 {
-    assert_int_equal(vg_matrix_alloc(X, rows, 5), VG_OK);
+    assert_int_equal(vg_matrix_alloc(X, rows, cols), VG_OK);
     vg_rng rng;
     vg_rng_seed(&rng, seed, 99);
-    for (size_t i = 0; i < rows * 5; i++) {
+    for (size_t i = 0; i < rows * cols; i++) {
         double u = vg_rng_uniform(&rng);
         X->data[i] = u < 0.1 ? NAN : (float)vg_rng_normal(&rng);
-        if (i % 5 == 2 && u >= 0.1) X->data[i] = (float)vg_rng_below(&rng, 42) - (u < 0.15 ? 0.5f : 0.0f);
+        if (i % cols == 2 && u >= 0.1) X->data[i] = (float)vg_rng_below(&rng, 42) - (u < 0.15 ? 0.5f : 0.0f);
     }
+}
+
+static void random_rows(vg_matrix *X, size_t rows, uint64_t seed)
+{
+    random_rows_nf(X, rows, 5, seed);
 }
 
 static void check_against_reference(vg_link link, uint32_t C, uint32_t K, uint32_t W)
@@ -352,6 +364,28 @@ static void test_batch_matches_reference(void **state)
     check_against_reference(VG_LINK_SIGMOID, 2, 1, 1);
     check_against_reference(VG_LINK_SOFTMAX, 4, 4, 1);
     check_against_reference(VG_LINK_PROBA, 3, 3, 3);
+}
+
+/* Rows wider than one 16-column tile (the wide kernel turns a group's rows
+ * into columns a tile at a time, the last one partial): every feature of
+ * every tile is read by some split, and the batch equals the row walk. */
+static void test_batch_wide_rows(void **state)
+{
+    (void)state;
+    const uint32_t nf = 37;
+    const size_t rows = 300;
+    vg_ensemble *e = random_ensemble_nf(11, nf, 60, VG_LINK_SIGMOID, 2, 1, 1);
+    vg_matrix X;
+    random_rows_nf(&X, rows, nf, 4);
+    float *batch = malloc(rows * sizeof *batch), one;
+    vg_ensemble_raw(e, &X, 1, batch);
+    for (size_t r = 0; r < rows; r++) {
+        vg_ensemble_raw_row(e, X.data + r * nf, &one);
+        assert_memory_equal(&one, batch + r, sizeof one);
+    }
+    free(batch);
+    vg_matrix_free(&X);
+    vg_ensemble_free(e);
 }
 
 /* ---- validation ---- */
@@ -600,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_routing),
         cmocka_unit_test(test_links),
         cmocka_unit_test(test_batch_matches_reference),
+        cmocka_unit_test(test_batch_wide_rows),
         cmocka_unit_test(test_validate_rejects),
         cmocka_unit_test(test_save_load_round_trip),
         cmocka_unit_test(test_describe),

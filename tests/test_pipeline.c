@@ -463,6 +463,52 @@ static void test_table_equals_records(void **state)
     vg_table_free(t);
 }
 
+/* A plan (a layout bound once) gives the record path's row bit for bit in
+ * both encodings: numbers, NaN, nulls, a number as text, unseen, repeated
+ * (its memo) and long categories; a record whose names are other pointers
+ * and a layout that lacks an input take the record path; a bad number
+ * still fails naming its field. */
+static void test_plan_equals_record(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    const vg_encoding encs[2] = { VG_ENCODING_ONEHOT_SCALED, VG_ENCODING_NATIVE };
+    static const char x_name[] = "x", proto_name[] = "proto";
+    char other_x[2] = "x";
+    const char *ps[] = { "tcp", "tcp", "udp", "sctp", NULL, "icmp", "a category longer than sixteen bytes", "udp" };
+    for (int e = 0; e < 2; e++) {
+        vg_pipeline *p = fit(t, encs[e]);
+        size_t nf = vg_pipeline_n_features(p);
+        float row[8], ref[8];
+        assert_true(nf <= 8);
+        vg_field f[2] = { { .name = x_name, .name_len = 1, .kind = VG_FIELD_NUMBER }, text_field(proto_name, "tcp") };
+        vg_pipeline_plan *pl = NULL, *half = NULL;
+        assert_int_equal(vg_pipeline_plan_new(p, f, 2, &pl), VG_OK);
+        assert_int_equal(vg_pipeline_plan_new(p, f + 1, 1, &half), VG_OK);
+        for (size_t r = 0; r < 64; r++) {
+            f[0].name = r % 11 == 5 ? other_x : x_name;
+            f[0].kind = r % 7 == 3 ? VG_FIELD_NULL : r % 13 == 4 ? VG_FIELD_TEXT : VG_FIELD_NUMBER;
+            f[0].number = r % 9 == 2 ? NAN : (double)r * 0.5 - 7;
+            f[0].text = "2", f[0].text_len = 1;
+            f[1] = text_field(proto_name, ps[r % 8]);
+            memset(row, 0xA5, sizeof row);
+            assert_int_equal(vg_pipeline_transform_record(p, f, 2, ref, NULL), VG_OK);
+            assert_int_equal(vg_pipeline_plan_transform(pl, f, 2, row), VG_OK);
+            assert_memory_equal(row, ref, nf * sizeof *row);
+            assert_int_equal(vg_pipeline_transform_record(p, f + 1, 1, ref, NULL), VG_OK);
+            assert_int_equal(vg_pipeline_plan_transform(half, f + 1, 1, row), VG_OK);
+            assert_memory_equal(row, ref, nf * sizeof *row);
+        }
+        f[0] = text_field(x_name, "abc");
+        assert_int_equal(vg_pipeline_plan_transform(pl, f, 2, row), VG_ERR_PARSE);
+        assert_non_null(strstr(vg_last_error(), "field 'x'"));
+        vg_pipeline_plan_free(pl);
+        vg_pipeline_plan_free(half);
+        vg_pipeline_free(p);
+    }
+    vg_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_table_equals_records),
+        cmocka_unit_test(test_plan_equals_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -551,6 +551,45 @@ static void test_synth(void **state)
     free(truth);
 }
 
+/* The reader's memos (a field's canonical form and payload signs, a
+ * target's URL features) give what computing afresh gives: every text
+ * feature of each line of a stream that repeats, evicts and overwrites
+ * memo entries (300 targets and referers, with payloads, encodings, Latin-1
+ * and texts too long to keep) equals that line's in a new state. */
+static void test_memos_match_fresh(void **state)
+{
+    (void)state;
+    static const char *const shapes[] = {
+        "/static/app.%d.js", "/item.php?id=%d&q=%%27%%20OR%%201%%3D1--", "/search?q=caf%%E9+%d",
+        "/a/%d/../../etc/passwd", "/p?x=%%253Cscript%%253Ealert(%d)%%253C/script%%253E",
+        "/very/long/path/that/goes/on/and/on/and/on/past/the/memo/bound/of/ninety/six/bytes/%d/index.html",
+    };
+    void *a = new_state(0, 0);
+    char line[512], uri[160];
+    for (int i = 0; i < 900; i++) {
+        int k = (i * 7) % 300;   /* each text comes back, other texts between */
+        snprintf(uri, sizeof uri, shapes[k % 6], k);
+        snprintf(line, sizeof line,
+                 "10.0.0.1 - - [01/Jan/2026:00:%02d:%02d +0000] \"GET %s HTTP/1.1\" 200 10 \"https://x.example%s\" "
+                 "\"Mozilla/5.0\"", (i / 60) % 60, i % 60, uri, k % 3 ? "/" : uri);
+        vg_logfmt_event ev, fresh;
+        ok(a, line, &ev);
+        void *b = new_state(0, 0);
+        ok(b, line, &fresh);
+        assert_int_equal(ev.n_fields, fresh.n_fields);
+        for (size_t f = 0; f < ev.n_fields; f++) {
+            const vg_field *x = &ev.fields[f], *y = &fresh.fields[f];
+            int stateless = strncmp(x->name, "url_", 4) == 0 || strncmp(x->name, "pay_", 4) == 0 ||
+                            strncmp(x->name, "enc_", 4) == 0 || strcmp(x->name, "query_value_max") == 0;
+            if (stateless && memcmp(&x->number, &y->number, sizeof x->number) != 0)
+                fail_msg("line %d, %s: %g with the memos, %g afresh\n  %s", i, x->name, x->number, y->number, line);
+        }
+        text_is(&ev, "ext_class", field(&fresh, "ext_class")->text);
+        vg_weblog_format.state_free(b);
+    }
+    vg_weblog_format.state_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_log_read),
         cmocka_unit_test(test_log_read_limits),
         cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_memos_match_fresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,22 @@ VG_API vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_fie
  * text inputs' n-grams; otherwise as vg_pipeline_transform_record. */
 VG_API vg_status vg_pipeline_transform_record_csr(const vg_pipeline *p, const vg_field *fields, size_t n_fields,
                                                   vg_csr *out, vg_record_report *report);
+/* A record layout bound to the pipeline once, for a source whose records
+ * list the same fields in the same order (a log format's line reader): the
+ * input of each field is found by name when the plan is made, not per
+ * record. vg_pipeline_plan_transform then encodes a record as
+ * vg_pipeline_transform_record does (the same row, bit for bit, without the
+ * report); a record whose field count or name pointers differ from the
+ * layout's, and a layout that does not give every input exactly once, take
+ * vg_pipeline_transform_record itself. The plan borrows p (it must outlive
+ * the plan) and keeps the name pointers, not the names; it remembers each
+ * categorical field's last text, so one thread uses a plan at a time. */
+typedef struct vg_pipeline_plan vg_pipeline_plan;
+VG_API vg_status vg_pipeline_plan_new(const vg_pipeline *p, const vg_field *fields, size_t n_fields,
+                                      vg_pipeline_plan **out);
+VG_API void vg_pipeline_plan_free(vg_pipeline_plan *pl);
+VG_API vg_status vg_pipeline_plan_transform(vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields,
+                                            float *row);
 /* Index of the input called name[0..len), or -1. */
 VG_API long vg_pipeline_find_input(const vg_pipeline *p, const char *name, size_t len);
 /* The inputs a record's field name[0..len) feeds, into inputs[] (room for

@@ -36,6 +36,7 @@ struct vg_entity_store {
     uint32_t lru_head, lru_tail, free_head;
     size_t count;
     uint64_t evicted, expired;
+    double estimate[65];      /* a set's count from its bitmap's zero bits: -64 ln(zeros / 64), made once */
 };
 
 static size_t align8(size_t n)
@@ -68,6 +69,7 @@ vg_status vg_entity_store_new(const vg_entity_params *p, vg_entity_store **out)
     vg_entity_store *s = vg_calloc(1, sizeof *s);
     if (!s) return vg_fail(VG_ERR_NOMEM, "out of memory");
     s->p = *p;
+    for (int z = 1; z <= 64; z++) s->estimate[z] = -64.0 * log(z / 64.0);
     /* A set: 64-bit bitmap, 32-bit count and overflow flag, the fingerprints. */
     s->set_size = align8(12 + 4 * (size_t)p->set_exact);  /* keeps each bitmap 8-byte aligned */
     s->sets_off = align8(sizeof(vg_entity));
@@ -340,8 +342,7 @@ uint32_t vg_entity_set_count(const vg_entity_store *s, const vg_entity *e, unsig
     if (!(*v.meta & SET_OVERFLOW)) return n;
     int zeros = 64 - __builtin_popcountll(*v.bits);
     if (zeros == 0) return VG_ENTITY_SET_MAX_COUNT;
-    double est = -64.0 * log(zeros / 64.0);
-    uint32_t c = (uint32_t)(est + 0.5);
+    uint32_t c = (uint32_t)(s->estimate[zeros] + 0.5);
     /* The exact list already proved set_exact + 1 distinct values. */
     return VG_MAX(c, s->p.set_exact + 1);
 }

@@ -1011,14 +1011,12 @@ static inline void encode_value(const vg_pipeline *p, const input *in, int missi
     }
 }
 
-/* Field fd as input i of a record: marks it seen, counts an unseen category.
- * Inlined into the record loop: as a call it cost watch 6% of its time. */
-static inline __attribute__((always_inline)) vg_status encode_field(const vg_pipeline *p, size_t i, const vg_field *fd, float *row, uint8_t *seen,
-                              size_t *given, vg_record_report *rep)
+/* Field fd as input in of a record; counts an unseen category. Inlined into
+ * the record loops: as a call it cost watch 6% of its time. */
+static inline __attribute__((always_inline)) vg_status encode_input(const vg_pipeline *p, const input *in,
+                                                                    const vg_field *fd, float *row,
+                                                                    vg_record_report *rep)
 {
-    const input *in = &p->inputs[i];
-    *given += !seen[i];
-    seen[i] = 1;
     if (in->tg) return VG_OK;  /* text: its n-grams go to CSR rows (vg_pipeline_transform_record_csr) */
     if (fd->kind == VG_FIELD_NULL) {
         encode_value(p, in, 1, 0, UINT32_MAX, row);
@@ -1045,6 +1043,16 @@ static inline __attribute__((always_inline)) vg_status encode_field(const vg_pip
         encode_value(p, in, 0, 0, cat, row);
     }
     return VG_OK;
+}
+
+/* Field fd as input i of a record: marks it seen, then encode_input. */
+static inline __attribute__((always_inline)) vg_status encode_field(const vg_pipeline *p, size_t i, const vg_field *fd,
+                                                                    float *row, uint8_t *seen, size_t *given,
+                                                                    vg_record_report *rep)
+{
+    *given += !seen[i];
+    seen[i] = 1;
+    return encode_input(p, &p->inputs[i], fd, row, rep);
 }
 
 vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fields, size_t n_fields, float *row,
@@ -1088,4 +1096,111 @@ vg_status vg_pipeline_transform_record(const vg_pipeline *p, const vg_field *fie
     if (seen != seen_small) vg_free(seen);
     if (report) *report = rep;
     return st;
+}
+
+/* ---- records of one fixed layout ------------------------------------------ */
+
+/* One field of the layout, compact: the loop reads this and the record's
+ * field, not the input's whole struct (two cache lines each). */
+typedef struct plan_field {
+    const char *name;       /* the name pointer the layout's field had */
+    size_t name_len;
+    const input *in;        /* the input it is */
+    double median;          /* a plain input's imputation value */
+    uint32_t feature;
+    uint32_t plain;         /* a numeric input, not text */
+    /* a categorical input: the last text given and its category (records
+     * in a row mostly repeat a method, a status class, an agent class) */
+    uint32_t last_len, last_cat;
+    char last[16];
+} plan_field;
+
+struct vg_pipeline_plan {
+    const vg_pipeline *p;
+    size_t n_fields;
+    plan_field *f;
+    int whole;              /* every input given by exactly one field, none derived or unknown */
+};
+
+void vg_pipeline_plan_free(vg_pipeline_plan *pl)
+{
+    if (!pl) return;
+    vg_free(pl->f);
+    vg_free(pl);
+}
+
+vg_status vg_pipeline_plan_new(const vg_pipeline *p, const vg_field *fields, size_t n_fields, vg_pipeline_plan **out)
+{
+    *out = NULL;
+    vg_pipeline_plan *pl = vg_calloc(1, sizeof *pl);
+    uint8_t *seen = vg_calloc(p->n_inputs + 1, 1);
+    if (pl) pl->f = vg_calloc(n_fields ? n_fields : 1, sizeof *pl->f);
+    if (!pl || !seen || !pl->f) {
+        vg_free(seen);
+        vg_pipeline_plan_free(pl);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    pl->p = p;
+    pl->n_fields = n_fields;
+    size_t given = 0;
+    int whole = 1;
+    for (size_t f = 0; f < n_fields; f++) {
+        plan_field *pf = &pl->f[f];
+        pf->name = fields[f].name;
+        pf->name_len = fields[f].name_len;
+        long i = vg_pipeline_find_input(p, fields[f].name, fields[f].name_len);
+        if (i < 0 || seen[i]) {  /* derived, unknown or given twice: the general path decides */
+            whole = 0;
+            continue;
+        }
+        seen[i] = 1;
+        given++;
+        const input *in = &p->inputs[i];
+        pf->in = in;
+        pf->feature = (uint32_t)in->first_feature;
+        pf->plain = in->type == VG_COLUMN_NUMERIC && !in->tg;
+        pf->median = in->median;
+        pf->last_len = UINT32_MAX;
+    }
+    pl->whole = whole && given == p->n_inputs;
+    vg_free(seen);
+    *out = pl;
+    return VG_OK;
+}
+
+vg_status vg_pipeline_plan_transform(vg_pipeline_plan *pl, const vg_field *fields, size_t n_fields, float *row)
+{
+    const vg_pipeline *p = pl->p;
+    if (!pl->whole || n_fields != pl->n_fields) return vg_pipeline_transform_record(p, fields, n_fields, row, NULL);
+    vg_record_report rep = { 0 };
+    const int native = p->encoding != VG_ENCODING_ONEHOT_SCALED;
+    for (size_t f = 0; f < n_fields; f++) {
+        const vg_field *fd = &fields[f];
+        plan_field *pf = &pl->f[f];
+        /* A field of another name (a layout that changed) redoes the record
+         * by names: it writes every feature, so what was written is moot. */
+        if (fd->name != pf->name || fd->name_len != pf->name_len)
+            return vg_pipeline_transform_record(p, fields, n_fields, row, NULL);
+        if (native && pf->plain && fd->kind == VG_FIELD_NUMBER) {
+            /* encode_value's numeric case, the one most fields take */
+            row[pf->feature] = (float)(isnan(fd->number) ? pf->median : fd->number);
+            continue;
+        }
+        if (fd->kind == VG_FIELD_TEXT && !pf->plain && !pf->in->tg && fd->text_len <= sizeof pf->last) {
+            uint32_t cat;
+            if (fd->text_len == pf->last_len && same_bytes(pf->last, fd->text, fd->text_len)) {
+                cat = pf->last_cat;
+            } else {
+                cat = find_category_n(pf->in, fd->text, fd->text_len);
+                pf->last_len = (uint32_t)fd->text_len;
+                pf->last_cat = cat;
+                memcpy(pf->last, fd->text, fd->text_len);
+            }
+            encode_value(p, pf->in, 0, 0, cat, row);
+            continue;
+        }
+        vg_status st = encode_input(p, pf->in, fd, row, &rep);
+        if (st) return st;
+    }
+    return VG_OK;
 }

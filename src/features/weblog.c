@@ -48,6 +48,16 @@
 #define WL_PV_RING 16          /* recent (path + parameter name, value) pairs of a client */
 #define WL_CANON_BYTES 16384   /* canonical text of one field: twice the decoder's 8 KiB input (Latin-1 doubles) */
 
+/* Memos of the pure functions of one text (a field's canonical form and
+ * payload signs; a target's URL features), direct-mapped by hash: logs
+ * repeat their paths, referers and parameter names (assets, the home page,
+ * the same form), and decoding and scanning them again was a third of a
+ * line's feature time. A hit is checked byte for byte, so results are
+ * those of the functions themselves; longer texts are computed each time. */
+#define WL_MEMO_FIELDS 512
+#define WL_MEMO_URLS 256
+#define WL_MEMO_BYTES 96
+
 enum { SET_PATHS = 0, SET_AGENTS = 1, SET_PARAMS = 2, N_SETS = 3 };
 
 /* Raw text a linear model reads as hashed n-grams (--text): the request line
@@ -134,6 +144,25 @@ static const char *const field_names[F_URL0] = {
     "ua_length", "scanner_ua",
 };
 
+typedef struct wl_field_memo {
+    uint64_t hash;                /* 0: empty */
+    uint32_t len, cn;             /* the text's length, its canonical form's */
+    vg_canon_info ci;
+    uint16_t pay[VG_PAYLOAD_COUNT];
+    char text[WL_MEMO_BYTES];
+} wl_field_memo;
+
+/* URL features are counts no larger than the text (bytes) but the entropy:
+ * held as bytes; a target whose features do not fit is not kept. */
+typedef struct wl_url_memo {
+    uint64_t hash;
+    double entropy;
+    const char *ext;
+    uint32_t len;
+    uint8_t counts[VG_URLFEAT_COUNT];
+    char text[WL_MEMO_BYTES];
+} wl_url_memo;
+
 typedef struct wl_state {
     vg_entity_store *store;
     vg_geo *geo;
@@ -153,6 +182,9 @@ typedef struct wl_state {
     char *text;                    /* their bytes: 3 max_line + 16 */
     double url[VG_URLFEAT_COUNT];
     char canon[WL_CANON_BYTES];    /* the field being read, canonical */
+    const char *ext;               /* the target's extension class */
+    wl_field_memo field_memo[WL_MEMO_FIELDS];
+    wl_url_memo url_memo[WL_MEMO_URLS];
 } wl_state;
 
 /* The built-in GeoIP database is ~14 MB once loaded and takes a moment to
@@ -367,9 +399,27 @@ typedef struct wl_text {
 static size_t read_field(wl_state *s, const char *t, size_t n, int form, wl_text *x)
 {
     vg_canon_info ci;
-    size_t cn = vg_canon_decode(t, n, form, s->canon, sizeof s->canon, &ci);
+    size_t cn;
     uint16_t pay[VG_PAYLOAD_COUNT] = { 0 };
-    vg_payload_scan(s->canon, cn, pay);
+    wl_field_memo *m = NULL;
+    uint64_t h = 0;
+    if (n <= WL_MEMO_BYTES) {
+        h = vg_hash(t, n, 0x6669656cu + (uint64_t)form) | 1;
+        m = &s->field_memo[h % WL_MEMO_FIELDS];
+    }
+    if (m && m->hash == h && m->len == n && memcmp(m->text, t, n) == 0) {
+        ci = m->ci;
+        cn = m->cn;
+        memcpy(pay, m->pay, sizeof pay);
+    } else {
+        cn = vg_canon_decode(t, n, form, s->canon, sizeof s->canon, &ci);
+        vg_payload_scan(s->canon, cn, pay);
+        if (m) {
+            *m = (wl_field_memo){ .hash = h, .len = (uint32_t)n, .cn = (uint32_t)cn, .ci = ci };
+            memcpy(m->pay, pay, sizeof pay);
+            memcpy(m->text, t, n);
+        }
+    }
     x->field_hits = 0;
     for (size_t k = 0; k < VG_PAYLOAD_COUNT; k++) {
         uint32_t v = (uint32_t)x->pay[k] + pay[k];
@@ -407,6 +457,40 @@ static uint32_t note_param(wl_client *c, uint64_t path_hash, const char *name, s
     c->pv_head = (uint8_t)((c->pv_head + 1) % WL_PV_RING);
     if (c->pv_n < WL_PV_RING) c->pv_n++;
     return (uint32_t)n_seen;
+}
+
+/* URL features of the request target into s->url, its extension class
+ * into s->ext. */
+static void url_features(wl_state *s, const char *uri, size_t n)
+{
+    wl_url_memo *m = NULL;
+    uint64_t h = 0;
+    if (n <= WL_MEMO_BYTES) {
+        h = vg_hash(uri, n, 0x75726cu) | 1;
+        m = &s->url_memo[h % WL_MEMO_URLS];
+        if (m->hash == h && m->len == n && memcmp(m->text, uri, n) == 0) {
+            for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) s->url[i] = m->counts[i];
+            s->url[VG_URLFEAT_ENTROPY] = m->entropy;
+            s->ext = m->ext;
+            return;
+        }
+    }
+    vg_urlfeat_compute(uri, n, s->url);
+    s->ext = vg_urlfeat_ext_class(uri, n);
+    if (!m) return;
+    int fits = 1;   /* one pass without a branch per feature */
+    for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) {
+        double v = s->url[i];
+        uint8_t b = (uint8_t)(v >= 0 && v <= 255 ? v : 0);
+        fits &= (double)b == v || i == VG_URLFEAT_ENTROPY;
+        m->counts[i] = b;
+    }
+    m->hash = fits ? h : 0;
+    if (!fits) return;
+    m->len = (uint32_t)n;
+    m->entropy = s->url[VG_URLFEAT_ENTROPY];
+    m->ext = s->ext;
+    memcpy(m->text, uri, n);
 }
 
 static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt_event *out)
@@ -549,7 +633,8 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     s->status_class[0] = (char)('0' + (sc % 10)), s->status_class[1] = 'x', s->status_class[2] = 'x';
     s->status_class[3] = '\0';
     memcpy(s->country, c->country, sizeof s->country);
-    const char *ext = vg_urlfeat_ext_class(r.uri, r.uri_len);
+    url_features(s, r.uri, r.uri_len);
+    const char *ext = s->ext;
     const char *ua_name = c->agent_name == AGENT_NAME_NONE ? "" : agents[c->agent_name].needle;
     const char *ua_cls = ua_class_names[c->agent_class];
     set_text(s, F_METHOD, s->method, mlen);
@@ -575,7 +660,6 @@ static vg_status wl_process(void *state, const char *line, size_t len, vg_logfmt
     set_num(s, F_HAS_REFERER, r.referer != NULL);
     set_num(s, F_UA_LENGTH, r.agent ? (double)r.agent_len : 0);
     set_num(s, F_SCANNER_UA, c->agent_class == UA_SCANNER);
-    vg_urlfeat_compute(r.uri, r.uri_len, s->url);
     for (size_t i = 0; i < VG_URLFEAT_COUNT; i++) s->fields[F_URL0 + i].number = s->url[i];
     for (size_t i = 0; i < VG_PAYLOAD_COUNT; i++) set_num(s, (int)(F_PAY0 + i), x.pay[i]);
     set_num(s, F_PAY_PATH, pay_path);

@@ -51,7 +51,7 @@ size_t vg_geo_ranges_bytes(const vg_geo_ranges *r)
 static int grow_all(void **a, void **b, void **c, size_t *cap, size_t need, size_t ea, size_t ec)
 {
     if (need <= *cap) return 1;
-    size_t n = *cap ? *cap * 2 : 4096;
+    size_t n = VG_MAX(*cap ? *cap * 2 : 4096, need);
     void *x = vg_realloc(*a, n * ea);
     if (x) *a = x;
     void *y = x ? vg_realloc(*b, n * ea) : NULL;
@@ -170,8 +170,29 @@ static int parse_cc(const char *s, size_t n, uint16_t *out)
     return 1;
 }
 
+/* Room for a file's lines in the family of its first range, made once:
+ * growing by doubling copied the 9 MB of IPv6 bounds eight times and
+ * faulted their pages in twice (start-up: about 0.05 of 0.3 CPU s). */
+static int reserve(vg_geo_ranges *r, const char *data, size_t len)
+{
+    size_t lines = 1, i = 0;
+    for (const char *nl; (nl = memchr(data + i, '\n', len - i)); i = (size_t)(nl - data) + 1) lines++;
+    for (i = 0; i < len && data[i] == '#';) {   /* the first line that is not a comment */
+        const char *nl = memchr(data + i, '\n', len - i);
+        i = nl ? (size_t)(nl - data) + 1 : len;
+    }
+    const char *nl = memchr(data + i, '\n', len - i), *comma = memchr(data + i, ',', len - i);
+    size_t end = comma ? (size_t)(comma - data) : nl ? (size_t)(nl - data) : len;
+    if (memchr(data + i, ':', end - i))
+        return grow_all((void **)&r->lo6, (void **)&r->hi6, (void **)&r->cc6, &r->cap6, r->n6 + lines,
+                        sizeof(u128), sizeof(uint16_t));
+    return grow_all((void **)&r->lo4, (void **)&r->hi4, (void **)&r->cc4, &r->cap4, r->n4 + lines, sizeof(uint32_t),
+                    sizeof(uint16_t));
+}
+
 vg_status vg_geo_ranges_add(vg_geo_ranges *r, const char *data, size_t len, const char *name)
 {
+    if (!reserve(r, data, len)) return vg_fail(VG_ERR_NOMEM, "%s: out of memory", name);
     size_t line = 0;
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(data + i, '\n', len - i);

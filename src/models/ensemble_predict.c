@@ -385,6 +385,49 @@ __attribute__((target("avx512f"))) static inline __m512 wide_values(const float 
     return _mm512_mask_blend_ps(_mm512_test_epi32_mask(loc, _mm512_set1_epi32(32)), lo, hi);
 }
 
+/* r[k] (row k's 16 values) into r[j] (value j of the 16 rows): pairs, then
+ * quads within 128-bit lanes, then the lanes themselves. */
+__attribute__((target("avx512f"), always_inline)) static inline void wide_transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++) {
+            t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0x88);
+            t[8 * i + 4 + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + 4 + j], 0xdd);
+        }
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
+    }
+}
+
+/* The group's 16 rows gb[k * cols + f] into the column buffer buf[f * 16 +
+ * k], a 16 x 16 tile at a time in registers (a scalar loop was a fifth of
+ * the kernel's time on 108 features; a gather per feature, slower still).
+ * The last tile's loads are masked, so nothing past a row is read. */
+__attribute__((target("avx512f"), always_inline)) static inline void wide_columns(const float *gb, size_t cols,
+                                                                                 float *buf)
+{
+    for (size_t f0 = 0; f0 < cols; f0 += WIDE_LANES) {
+        uint32_t w = (uint32_t)VG_MIN((size_t)WIDE_LANES, cols - f0);
+        __mmask16 m = (__mmask16)((1u << w) - 1);
+        __m512 r[WIDE_LANES];
+        for (uint32_t k = 0; k < WIDE_LANES; k++) r[k] = _mm512_maskz_loadu_ps(m, gb + k * cols + f0);
+        wide_transpose16(r);
+        for (uint32_t j = 0; j < w; j++) _mm512_storeu_ps(buf + (f0 + j) * WIDE_LANES, r[j]);
+    }
+}
+
 #define WIDE_MAX_OUTPUTS 16  /* outputs summed in registers' layout; more: per lane */
 
 /* Sum every tree into acc for n groups of 16 whole rows from `base` (acc:
@@ -405,8 +448,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void wide_groups
     __m512i loc[WIDE_GROUPS];
     for (int g = 0; g < n; g++) {
         const float *gb = base + (size_t)g * WIDE_LANES * cols;
-        for (uint32_t f = 0; f < F; f++)
-            for (uint32_t k = 0; k < WIDE_LANES; k++) buf[g][f * WIDE_LANES + k] = gb[k * cols + f];
+        wide_columns(gb, cols, buf[g]);
         if (vec)
             for (uint32_t o = 0; o < K; o++)
                 for (uint32_t k = 0; k < WIDE_LANES; k++) sum[g][o * WIDE_LANES + k] = acc[(g * WIDE_LANES + k) * K + o];

@@ -75,6 +75,7 @@ struct vg_detector {
     size_t batch, n_features;
     vg_model_history *hist;  /* window models: each entity's recent events (push and replay) */
     float *encoded;          /* window models: one event's encoded row before its window */
+    vg_pipeline_plan *plan;  /* the adapter's record layout bound to the pipeline at the first event */
     block blk[2];
     int cur;                 /* the block being filled */
     vg_field *fields;        /* --explain: one held record rebuilt (the scoring side only) */
@@ -207,6 +208,7 @@ void vg_detector_free(vg_detector *d)
     }
     vg_line_adapter_free(d->adapter);
     vg_model_history_free(d->hist);
+    vg_pipeline_plan_free(d->plan);
     vg_free(d->encoded);
     vg_wbuf_free(&d->expl);
     block_free(&d->blk[0]);
@@ -569,8 +571,8 @@ vg_status vg_detector_push(vg_detector *d, const char *source_name, uint32_t sou
         st = vg_model_predict_record(d->m, ev.fields, ev.n_fields, b->proba + b->n * d->n_classes, NULL);
     else if (d->hist)  /* the row is the event's window: its entity's last events, then itself */
         st = window_row(d, &ev, row);
-    else
-        st = vg_pipeline_transform_record(vg_model_pipeline(d->m), ev.fields, ev.n_fields, row, NULL);
+    else if (d->plan || !(st = vg_pipeline_plan_new(vg_model_pipeline(d->m), ev.fields, ev.n_fields, &d->plan)))
+        st = vg_pipeline_plan_transform(d->plan, ev.fields, ev.n_fields, row);
     if (st == VG_ERR_NOMEM) return st;
     if (st) {
         count_bad(d, source_name, line_no, vg_last_error());
