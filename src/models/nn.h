@@ -79,6 +79,10 @@ typedef struct vg_nn_ws {
     float *D[VG_NN_MAX_LAYERS + 1];   /* dLoss/dZ of layer l-1's pre-activation */
     float *dA;                        /* cap x widest layer */
     float *beff;                      /* size[1]: b_0 + base W_0 for deviation rows */
+    vg_nn_dev *G;                     /* cap x size[0]: the batch's deviations, gathered */
+    uint32_t *Gstart;                 /* cap + 1: row i's are G[Gstart[i] .. Gstart[i + 1]) */
+    vg_nn_dev *GT;                    /* the same by column (.col = the row in the batch) */
+    uint32_t *GTstart;                /* size[0] + 1: column j's are GT[GTstart[j] .. GTstart[j + 1]) */
     int dropout;                      /* M holds scales for this batch */
     void *block;
 } vg_nn_ws;

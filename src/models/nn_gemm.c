@@ -70,7 +70,7 @@ static inline float dot(size_t n, const float *restrict a, const float *restrict
     return (s0 + s1) + (s2 + s3);
 }
 
-void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+VG_NN_CLONES void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
                         const float *W, const float *b, float *Y)
 {
     for (size_t i = 0; i < B; i++) {
@@ -97,7 +97,7 @@ void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, 
     }
 }
 
-void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+VG_NN_CLONES void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
                             const float *dY, float *dW)
 {
 #ifdef VG_HAVE_OPENBLAS
@@ -120,7 +120,7 @@ void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t o
     }
 }
 
-void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
+VG_NN_CLONES void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
                            const float *W, float *dX)
 {
 #ifdef VG_HAVE_OPENBLAS

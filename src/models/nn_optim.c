@@ -2,6 +2,7 @@
  * Moments are floats like the parameters; the bias correction of Adam is
  * folded into the step size, as scikit-learn and PyTorch both do. */
 #include "models/nn_optim.h"
+#include "models/nn_gemm.h"  /* VG_NN_CLONES */
 
 #include <math.h>
 #include <string.h>
@@ -31,7 +32,7 @@ void vg_nn_optim_free(vg_nn_optim *o)
     o->m = o->v = NULL;
 }
 
-void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const float *restrict g)
+VG_NN_CLONES void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const float *restrict g)
 {
     o->t++;
     float *restrict m = o->m, *restrict v = o->v;

@@ -396,6 +396,12 @@ static double dense_step(void *self, const vg_nn_target *t, const uint32_t *idx,
                          double alpha, float *grad)
 {
     dense_trainee *d = self;
+    /* the rows' labels and weights are random reads too: start them now, the
+     * loss reads them after the forward pass */
+    for (size_t i = 0; i < B; i++) {
+        if (t->y) __builtin_prefetch(&t->y[idx[i]]);
+        if (t->weight) __builtin_prefetch(&t->weight[idx[i]]);
+    }
     vg_nn_forward(d->net, &d->ws, &d->in, idx, B, dropout, rng);
     const double loss = vg_nn_loss(d->net, &d->ws, t, idx, B, alpha);
     vg_nn_backward(d->net, &d->ws, &d->in, idx, B, alpha, grad);
