@@ -345,24 +345,8 @@ void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *
     vg_nn_out_row_losses(net->out, net->size[net->n_layers], ws->H[net->n_layers], t, idx, B, out);
 }
 
-/* sum of the squared weights, in eight partial sums: one chain of adds
- * waited on its own latency for every weight, every batch */
-VG_NN_CLONES static double penalty(const vg_nn *net)
-{
-    double s[8] = { 0 };
-    for (uint32_t l = 0; l < net->n_layers; l++) {
-        const float *w = vg_nn_W(net, l);
-        const size_t n = (size_t)net->size[l] * net->size[l + 1];
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            for (size_t k = 0; k < 8; k++) s[k] += (double)w[i + k] * w[i + k];
-        for (; i < n; i++) s[0] += (double)w[i] * w[i];
-    }
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
-double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
-                  double alpha)
+double vg_nn_loss_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
+                       size_t n)
 {
     const size_t k = net->size[net->n_layers];
     const float *P = ws->H[net->n_layers];
@@ -375,17 +359,17 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
         float *d = D + i * k;
         double li;
         if (net->out == VG_NN_OUT_SOFTMAX) {
-            const float g = (float)(w / (double)B);
+            const float g = (float)(w / (double)n);
             for (size_t u = 0; u < k; u++) d[u] = g * p[u];
             d[t->y[r]] -= g;
             li = -safe_log(p[t->y[r]]);
         } else if (net->out == VG_NN_OUT_SIGMOID) {
             const int pos = t->y[r] == 1;
-            d[0] = (float)(w / (double)B * ((double)p[0] - pos));
+            d[0] = (float)(w / (double)n * ((double)p[0] - pos));
             li = -(pos ? safe_log(p[0]) : safe_log(1.0 - (double)p[0]));
         } else {
             const float *tr = t->T + r * k;
-            const double g = 2.0 * w / ((double)k * (double)B);
+            const double g = 2.0 * w / ((double)k * (double)n);
             double s = 0.0;
             for (size_t u = 0; u < k; u++) {
                 const double e = (double)p[u] - tr[u];
@@ -396,9 +380,36 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
         }
         total += w * li;
     }
-    total /= (double)B;
-    if (alpha > 0.0) total += 0.5 * alpha * penalty(net) / (double)B;
-    return total;
+    return total / (double)n;
+}
+
+/* The squares summed in eight partial sums: one chain of adds waited on its
+ * own latency for every weight, every batch. */
+VG_NN_CLONES double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, float *grad)
+{
+    if (!(alpha > 0.0)) return 0.0;
+    const float reg = (float)(alpha / (double)n);
+    double s[8] = { 0 };
+    for (uint32_t l = 0; l < net->n_layers; l++) {
+        const float *w = vg_nn_W(net, l);
+        const size_t m = (size_t)net->size[l] * net->size[l + 1];
+        size_t i = 0;
+        for (; i + 8 <= m; i += 8)
+            for (size_t k = 0; k < 8; k++) s[k] += (double)w[i + k] * w[i + k];
+        for (; i < m; i++) s[0] += (double)w[i] * w[i];
+        if (grad) {
+            float *restrict g = grad + net->w_off[l];
+            for (size_t q = 0; q < m; q++) g[q] += reg * w[q];
+        }
+    }
+    const double sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return 0.5 * alpha * sum / (double)n;
+}
+
+double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
+                  double alpha)
+{
+    return vg_nn_loss_part(net, ws, t, idx, B, B) + vg_nn_penalty(net, alpha, B, NULL);
 }
 
 /* ---- backward ----------------------------------------------------------- */
@@ -467,10 +478,8 @@ VG_NN_CLONES static void backprop_act(vg_nn_act act, const float *a, const float
         for (size_t i = 0; i < n; i++) d[i] *= m[i];
 }
 
-VG_NN_CLONES void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
-                    double alpha, float *grad)
+VG_NN_CLONES void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, float *grad)
 {
-    const float reg = (float)(alpha / (double)B);
     for (uint32_t l = net->n_layers; l-- > 0;) {
         const size_t nin = net->size[l], nout = net->size[l + 1];
         const float *D = ws->D[l + 1], *W = vg_nn_W(net, l);
@@ -483,14 +492,18 @@ VG_NN_CLONES void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_inp
         } else {
             deviation_weight_grad(nin, nout, in->base, gb, D, ws, B, gW);
         }
-        if (reg > 0.0f)
-            for (size_t q = 0; q < nin * nout; q++) gW[q] += reg * W[q];
         if (l == 0) break;
         /* into the layer below: dZ_{l-1} = (D W^T) * act'(H_l) * dropout */
         float *Dprev = ws->D[l];
         vg_nn_gemm_input_grad(net->gemm, B, nin, nout, D, W, Dprev);
         backprop_act(net->act, ws->H[l], ws->dropout ? ws->M[l] : NULL, Dprev, B * nin);
     }
+}
+
+void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, double alpha, float *grad)
+{
+    vg_nn_backward_part(net, ws, in, B, grad);
+    vg_nn_penalty(net, alpha, B, grad);
 }
 
 /* ---- model file --------------------------------------------------------- */
