@@ -257,31 +257,36 @@ static inline size_t next_block(size_t u0, size_t n1)
     return u0 >= n1 ? n1 : u0 + NN_UNIT_BLOCK > n1 ? n1 - NN_UNIT_BLOCK : u0;
 }
 
+/* out (n1) = s init + sum over the entries [g, ge) of v M[col] (rows of
+ * M have n1 floats): a first-layer row forward, a weight-gradient row
+ * backward. */
+static inline void sparse_sum(size_t n1, float s, const float *init, const vg_nn_dev *g, const vg_nn_dev *ge,
+                              const float *M, float *restrict out)
+{
+    if (n1 < NN_UNIT_BLOCK) {
+        for (size_t u = 0; u < n1; u++) {
+            float acc = s * init[u];
+            for (const vg_nn_dev *q = g; q < ge; q++) acc += q->v * M[(size_t)q->col * n1 + u];
+            out[u] = acc;
+        }
+        return;
+    }
+    for (size_t u0 = 0; u0 < n1; u0 = next_block(u0, n1)) {
+        float acc[NN_UNIT_BLOCK];
+        for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] = s * init[u0 + u];
+        for (const vg_nn_dev *q = g; q < ge; q++) {
+            const float v = q->v, *restrict m = M + (size_t)q->col * n1 + u0;
+            for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] += v * m[u];
+        }
+        memcpy(out + u0, acc, sizeof acc);
+    }
+}
+
 /* Z (B x n1) = beff + sum over row i's deviations of v W_col (G, Gstart). */
 VG_NN_CLONES static void deviation_forward(size_t n1, const float *beff, const float *W, const vg_nn_dev *G,
-                              const uint32_t *Gstart, size_t B, float *Z)
+                                           const uint32_t *Gstart, size_t B, float *Z)
 {
-    for (size_t i = 0; i < B; i++) {
-        const vg_nn_dev *g = G + Gstart[i], *ge = G + Gstart[i + 1];
-        float *restrict z = Z + i * n1;
-        if (n1 < NN_UNIT_BLOCK) {
-            for (size_t u = 0; u < n1; u++) {
-                float s = beff[u];
-                for (const vg_nn_dev *q = g; q < ge; q++) s += q->v * W[(size_t)q->col * n1 + u];
-                z[u] = s;
-            }
-            continue;
-        }
-        for (size_t u0 = 0; u0 < n1; u0 = next_block(u0, n1)) {
-            float acc[NN_UNIT_BLOCK];
-            memcpy(acc, beff + u0, sizeof acc);
-            for (const vg_nn_dev *q = g; q < ge; q++) {
-                const float v = q->v, *restrict w = W + (size_t)q->col * n1 + u0;
-                for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] += v * w[u];
-            }
-            memcpy(z + u0, acc, sizeof acc);
-        }
-    }
+    for (size_t i = 0; i < B; i++) sparse_sum(n1, 1.0f, beff, G + Gstart[i], G + Gstart[i + 1], W, Z + i * n1);
 }
 
 VG_NN_CLONES void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
@@ -433,28 +438,7 @@ VG_NN_CLONES static void deviation_weight_grad(size_t n0, size_t n1, const float
             ws->GT[cs[ws->G[q].col]++] = (vg_nn_dev){ (uint32_t)i, ws->G[q].v };
     for (size_t j = n0; j > 0; j--) cs[j] = cs[j - 1];  /* the fill moved each start to the next */
     cs[0] = 0;
-    for (size_t j = 0; j < n0; j++) {
-        const vg_nn_dev *g = ws->GT + cs[j], *ge = ws->GT + cs[j + 1];
-        const float bj = base[j];
-        float *restrict w = gW + j * n1;
-        if (n1 < NN_UNIT_BLOCK) {
-            for (size_t u = 0; u < n1; u++) {
-                float s = bj * gb[u];
-                for (const vg_nn_dev *q = g; q < ge; q++) s += q->v * D[(size_t)q->col * n1 + u];
-                w[u] = s;
-            }
-            continue;
-        }
-        for (size_t u0 = 0; u0 < n1; u0 = next_block(u0, n1)) {
-            float acc[NN_UNIT_BLOCK];
-            for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] = bj * gb[u0 + u];
-            for (const vg_nn_dev *q = g; q < ge; q++) {
-                const float v = q->v, *restrict d = D + (size_t)q->col * n1 + u0;
-                for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] += v * d[u];
-            }
-            memcpy(w + u0, acc, sizeof acc);
-        }
-    }
+    for (size_t j = 0; j < n0; j++) sparse_sum(n1, base[j], gb, ws->GT + cs[j], ws->GT + cs[j + 1], D, gW + j * n1);
 }
 
 /* d (n) *= act'(a) * m, the chain rule through a hidden layer's activation
