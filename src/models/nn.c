@@ -289,8 +289,8 @@ VG_NN_CLONES static void deviation_forward(size_t n1, const float *beff, const f
     for (size_t i = 0; i < B; i++) sparse_sum(n1, 1.0f, beff, G + Gstart[i], G + Gstart[i + 1], W, Z + i * n1);
 }
 
-VG_NN_CLONES void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
-                   float dropout, vg_rng *rng)
+VG_NN_CLONES static void forward_kernel(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx,
+                                size_t B, float dropout, vg_rng *rng)
 {
     const size_t n0 = net->size[0], n1 = net->size[1];
     const float *W = vg_nn_W(net, 0), *b = vg_nn_b(net, 0);
@@ -312,6 +312,12 @@ VG_NN_CLONES void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_inpu
         vg_nn_gemm_forward(net->gemm, B, n0, n1, ws->X, W, b, ws->H[1]);
     }
     forward_rest(net, ws, B, dropout, rng);
+}
+
+void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
+                   float dropout, vg_rng *rng)
+{
+    forward_kernel(net, ws, in, idx, B, dropout, rng);
 }
 
 /* ---- losses ------------------------------------------------------------- */
@@ -390,7 +396,7 @@ double vg_nn_loss_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, co
 
 /* The squares summed in eight partial sums: one chain of adds waited on its
  * own latency for every weight, every batch. */
-VG_NN_CLONES double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, float *grad)
+VG_NN_CLONES static double penalty_kernel(const vg_nn *net, double alpha, size_t n, float *grad)
 {
     if (!(alpha > 0.0)) return 0.0;
     const float reg = (float)(alpha / (double)n);
@@ -411,6 +417,11 @@ VG_NN_CLONES double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, floa
     return 0.5 * alpha * sum / (double)n;
 }
 
+double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, float *grad)
+{
+    return penalty_kernel(net, alpha, n, grad);
+}
+
 double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
                   double alpha)
 {
@@ -425,8 +436,8 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
  * column (a counting sort of a few thousand entries): each row of dW is
  * summed in registers and written once, where adding row after row into
  * dW went to memory for every deviation. */
-VG_NN_CLONES static void deviation_weight_grad(size_t n0, size_t n1, const float *base, const float *gb, const float *D,
-                                  vg_nn_ws *ws, size_t B, float *gW)
+VG_NN_CLONES static void deviation_weight_grad(size_t n0, size_t n1, const float *base, const float *gb,
+                                               const float *D, vg_nn_ws *ws, size_t B, float *gW)
 {
     uint32_t *cs = ws->GTstart;
     memset(cs, 0, (n0 + 1) * sizeof *cs);
@@ -462,7 +473,8 @@ VG_NN_CLONES static void backprop_act(vg_nn_act act, const float *a, const float
         for (size_t i = 0; i < n; i++) d[i] *= m[i];
 }
 
-VG_NN_CLONES void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, float *grad)
+VG_NN_CLONES static void backward_part_kernel(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B,
+                                              float *grad)
 {
     for (uint32_t l = net->n_layers; l-- > 0;) {
         const size_t nin = net->size[l], nout = net->size[l + 1];
@@ -482,6 +494,11 @@ VG_NN_CLONES void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_n
         vg_nn_gemm_input_grad(net->gemm, B, nin, nout, D, W, Dprev);
         backprop_act(net->act, ws->H[l], ws->dropout ? ws->M[l] : NULL, Dprev, B * nin);
     }
+}
+
+void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, float *grad)
+{
+    backward_part_kernel(net, ws, in, B, grad);
 }
 
 void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, double alpha, float *grad)

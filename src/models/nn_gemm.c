@@ -69,7 +69,7 @@ static inline float dot(size_t n, const float *restrict a, const float *restrict
     return s[0];
 }
 
-VG_NN_CLONES void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+VG_NN_CLONES static void gemm_forward_kernel(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
                         const float *W, const float *b, float *Y)
 {
     for (size_t i = 0; i < B; i++) {
@@ -96,7 +96,13 @@ VG_NN_CLONES void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in,
     }
 }
 
-VG_NN_CLONES void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+void vg_nn_gemm_forward(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X, const float *W,
+                        const float *b, float *Y)
+{
+    gemm_forward_kernel(be, B, in, out, X, W, b, Y);
+}
+
+VG_NN_CLONES static void gemm_weight_grad_kernel(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
                             const float *dY, float *dW)
 {
 #ifdef VG_HAVE_OPENBLAS
@@ -119,7 +125,13 @@ VG_NN_CLONES void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t
     }
 }
 
-VG_NN_CLONES void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
+void vg_nn_gemm_weight_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *X,
+                            const float *dY, float *dW)
+{
+    gemm_weight_grad_kernel(be, B, in, out, X, dY, dW);
+}
+
+VG_NN_CLONES static void gemm_input_grad_kernel(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
                            const float *W, float *dX)
 {
 #ifdef VG_HAVE_OPENBLAS
@@ -139,4 +151,10 @@ VG_NN_CLONES void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t 
         float *dx = dX + i * in;
         for (size_t j = 0; j < in; j++) dx[j] = dot(out, dy, W + j * out);
     }
+}
+
+void vg_nn_gemm_input_grad(vg_nn_gemm_backend be, size_t B, size_t in, size_t out, const float *dY,
+                           const float *W, float *dX)
+{
+    gemm_input_grad_kernel(be, B, in, out, dY, W, dX);
 }

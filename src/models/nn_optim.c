@@ -32,7 +32,7 @@ void vg_nn_optim_free(vg_nn_optim *o)
     o->m = o->v = NULL;
 }
 
-VG_NN_CLONES void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const float *restrict g)
+VG_NN_CLONES static void optim_step_kernel(vg_nn_optim *o, float *restrict p, const float *restrict g)
 {
     o->t++;
     float *restrict m = o->m, *restrict v = o->v;
@@ -53,4 +53,9 @@ VG_NN_CLONES void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const floa
             p[i] += o->nesterov ? mu * m[i] - lr * g[i] : m[i];
         }
     }
+}
+
+void vg_nn_optim_step(vg_nn_optim *o, float *p, const float *g)
+{
+    optim_step_kernel(o, p, g);
 }
