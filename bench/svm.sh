@@ -20,14 +20,16 @@
 #            LIBSVM: wall time of svm-predict (read, predict, write)
 # and the same with probabilities (probability=true against -b 1: five extra
 # trainings for the cross-validated Platt fit; best of PROB_RUNS, 1 unless set). With --full also all of
-# KDDTrain+ (125,973 rows; LIBSVM takes minutes there: one run each).
-# vigil runs with its defaults (all CPUs). Writes "## SVM: vigil vs LIBSVM"
-# into bench/RESULTS.md.
-# usage: bench/svm.sh [BUILD] [RUNS] [--full]
+# KDDTrain+ (125,973 rows; LIBSVM takes minutes there: one run each, without probabilities unless
+# FULL_PROB=1, as -b 1 would take five more such trainings); --full-only runs only that.
+# vigil runs with its defaults (all CPUs). Writes "## SVM: vigil vs LIBSVM" (the sample) and
+# "## SVM on all of KDDTrain+: vigil vs LIBSVM" into bench/RESULTS.md.
+# usage: bench/svm.sh [BUILD] [RUNS] [--full|--full-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$(cd "${1:-build}" && pwd); RUNS=${2:-3}; FULL=${3:-}
 PROB_RUNS=${PROB_RUNS:-1}  # -b 1 retrains five times per model: one run each unless asked
+FULL_PROB=${FULL_PROB:-0}
 DATA=${VG_SHARED_DATA:-../shared/data}/nsl-kdd
 command -v svm-train >/dev/null || { echo "svm-train missing: apt-get install libsvm-tools" >&2; exit 1; }
 work=$(mktemp -d)
@@ -39,14 +41,15 @@ json_get() { grep -oE "\"$2\":[-0-9.eE+]+" "$1" | head -n1 | cut -d: -f2; }
 declare -A best
 keep() { local cur=${best[$1]:-}; if [[ -z $cur ]] || (( $(echo "$2 < $cur" | bc -l) )); then best[$1]=$2; fi; }
 
-# one SET ROWS RUNS: prepare the data, run both sides RUNS times each
+# one SET ROWS RUNS PROBS: prepare the data, run both sides RUNS times each, without and (PROBS=2)
+# with probabilities
 one() {
-  local set=$1 rows=$2 runs=$3 dir="$work/$1"
+  local set=$1 rows=$2 runs=$3 probs=$4 dir="$work/$1"
   mkdir -p "$dir"
   /usr/bin/python3 bench/svm_data.py "$DATA/KDDTrain+.txt.gz" "$DATA/KDDTest+.txt.gz" "$rows" 1 "$dir" >"$dir/info"
   zcat "$DATA/KDDTest+.txt.gz" >"$dir/test.txt"
   local g; g=$(cat "$dir/gamma.txt")
-  for prob in 0 1; do
+  for ((prob = 0; prob < probs; prob++)); do
     local b=() vp=false tag="$set"
     if ((prob)); then b=(-b 1); vp=true; tag="$set-prob"; fi
     local n=$runs; ((prob)) && n=$PROB_RUNS
@@ -67,8 +70,8 @@ one() {
   done
 }
 
-one sample 20000 "$RUNS"
-[[ $FULL == --full ]] && one full 0 1
+[[ $FULL != --full-only ]] && one sample 20000 "$RUNS" 2
+[[ $FULL == --full* ]] && one full 0 1 $((1 + FULL_PROB))
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 
 row() {  # TAG description
@@ -77,24 +80,32 @@ row() {  # TAG description
     "${best[$t-vtrain]}" "${best[$t-ltrain]}" "$(echo "${best[$t-vtrain]} / ${best[$t-ltrain]}" | bc -l)" \
     "${best[$t-vpred]}" "${best[$t-lpred]}" "${best[$t-vacc]}" "${best[$t-lacc]}" "${best[$t-vsv]}" "${best[$t-lsv]}"
 }
-rows=$(row sample "20,000-row sample"; row sample-prob "20,000-row sample, probabilities (-b 1), best of $PROB_RUNS")
-[[ $FULL == --full ]] && rows+=$'\n'$(row full "all of KDDTrain+ (125,973 rows), 1 run"; row full-prob "all of KDDTrain+, probabilities, 1 run")
-section=$(cat <<END
-## SVM: vigil vs LIBSVM
+# section TITLE SET RUNS ROWS: the table of one training set
+section() {
+  cat <<END
+## $1
 
 Command: \`bench/svm.sh build $RUNS $FULL\` at $(git log -1 --format=%h) on this machine ($(nproc) cores; load
-average $load_start at the start, $load_end at the end; other engineers' jobs were running, so the figures are
-noisy). NSL-KDD binary (attack vs normal), RBF kernel, C=1, gamma = 'scale' of the encoded sample
-($(printf '%.6g' "$(cat "$work/sample/gamma.txt")"), the same number to both), tol 1e-3, 200 MB cache, shrinking.
-Both sides read the same rows encoded the same way (bench/svm_data.py: 116 features, numbers standardised,
-categories one-hot). Tested on KDDTest+ (22,544 rows). Best of $RUNS runs, sides alternating. vigil: train =
-train_seconds (pipeline + SMO, all CPUs), predict = \`vigil eval\` wall time; LIBSVM (single-threaded): svm-train
-and svm-predict wall times. Seconds.
+average $load_start at the start, $load_end at the end of the script; other engineers' jobs were running, so the
+figures are noisy). NSL-KDD binary (attack vs normal), RBF kernel, C=1, gamma = 'scale' of the encoded training
+set ($(printf '%.6g' "$(cat "$work/$2/gamma.txt")"), the same number to both), tol 1e-3, 200 MB cache, shrinking.
+Both sides read the same rows encoded the same way (bench/svm_data.py: numbers standardised, categories one-hot).
+Tested on KDDTest+ (22,544 rows). Best of $3 runs, sides alternating. vigil: train = train_seconds (pipeline +
+SMO, all CPUs), predict = \`vigil eval\` wall time; LIBSVM (single-threaded): svm-train and svm-predict wall
+times. Seconds.
 
 | training set | vigil train | LIBSVM train | ratio | vigil predict | LIBSVM predict | vigil accuracy | LIBSVM accuracy | support vectors (vigil / LIBSVM) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
-$rows
+$4
 END
-)
-printf '%s\n' "$section"
-printf '%s\n' "$section" | /usr/bin/python3 bench/results.py
+}
+put() { printf '%s\n' "$1"; printf '%s\n' "$1" | /usr/bin/python3 bench/results.py; }
+if [[ $FULL != --full-only ]]; then
+  put "$(section "SVM: vigil vs LIBSVM" sample "$RUNS" "$(row sample "20,000-row sample"
+    row sample-prob "20,000-row sample, probabilities (-b 1), best of $PROB_RUNS")")"
+fi
+if [[ $FULL == --full* ]]; then
+  rows=$(row full "all of KDDTrain+ (125,973 rows)")
+  ((FULL_PROB)) && rows+=$'\n'$(row full-prob "all of KDDTrain+, probabilities (-b 1)")
+  put "$(section "SVM on all of KDDTrain+: vigil vs LIBSVM" full 1 "$rows")"
+fi

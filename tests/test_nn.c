@@ -88,7 +88,7 @@ static double check_gradient(const gcase *c)
     assert_int_equal(vg_nn_ws_init(&ws, &net, B), VG_OK);
     float *grad = malloc(net.n_params * sizeof(float));
     loss_at(&net, &ws, &in, &t, idx, B, c);
-    vg_nn_backward(&net, &ws, &in, idx, B, c->alpha, grad);
+    vg_nn_backward(&net, &ws, &in, B, c->alpha, grad);
     double worst = 0.0;
     const float h = 2e-3f;
     for (size_t q = 0; q < net.n_params; q++) {
@@ -153,7 +153,7 @@ static void test_gradient_check_can_fail(void **state)
     float *g = malloc(net.n_params * sizeof(float));
     vg_nn_forward(&net, &ws, &in, idx, 4, 0, NULL);
     vg_nn_loss(&net, &ws, &tw, idx, 4, 0);
-    vg_nn_backward(&net, &ws, &in, idx, 4, 0, g);
+    vg_nn_backward(&net, &ws, &in, 4, 0, g);
     const float h = 1e-3f, keep = net.params[0];
     net.params[0] = keep + h;
     vg_nn_forward(&net, &ws, &in, idx, 4, 0, NULL);
@@ -166,6 +166,58 @@ static void test_gradient_check_can_fail(void **state)
     vg_nn_ws_free(&ws);
     vg_nn_input_free(&in);
     vg_nn_free(&net);
+    vg_matrix_free(&X);
+}
+
+/* The first layer read as base + deviations (register blocks of units, the
+ * last block overlapping the one before, the weight gradient by column)
+ * against the dense rows, for widths below, at and between the blocks. */
+static void test_deviations_equal_dense(void **state)
+{
+    (void)state;
+    const uint32_t widths[] = { 5, 32, 45, 100 };
+    const size_t rows = 40, B = 23;
+    vg_matrix X;
+    random_matrix(&X, rows, 30, 8);
+    uint32_t idx[23];
+    for (size_t i = 0; i < B; i++) idx[i] = (uint32_t)((i * 7 + 3) % rows);
+    int32_t y[40];
+    for (size_t i = 0; i < rows; i++) y[i] = (int32_t)(i % 3);
+    const vg_nn_target t = { .y = y };
+    vg_nn_input dense, dev;
+    assert_int_equal(vg_nn_input_build(&dense, &X, 0), VG_OK);
+    assert_int_equal(vg_nn_input_build(&dev, &X, 1), VG_OK);
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        const uint32_t sizes[] = { 30, widths[w], 3 };
+        vg_nn net;
+        assert_int_equal(vg_nn_init(&net, sizes, 2, VG_NN_TANH, VG_NN_OUT_SOFTMAX), VG_OK);
+        net.gemm = VG_NN_GEMM_LOOPS;
+        vg_rng r;
+        vg_rng_seed(&r, 6, 0);
+        vg_nn_glorot(&net, &r);
+        vg_nn_ws ws;
+        assert_int_equal(vg_nn_ws_init(&ws, &net, B), VG_OK);
+        float *g1 = malloc(net.n_params * sizeof(float)), *g2 = malloc(net.n_params * sizeof(float));
+        float *p1 = malloc(B * 3 * sizeof(float));
+        vg_nn_forward(&net, &ws, &dense, idx, B, 0, NULL);
+        memcpy(p1, ws.H[2], B * 3 * sizeof(float));
+        const double l1 = vg_nn_loss(&net, &ws, &t, idx, B, 0.01);
+        vg_nn_backward(&net, &ws, &dense, B, 0.01, g1);
+        vg_nn_forward(&net, &ws, &dev, idx, B, 0, NULL);
+        const double l2 = vg_nn_loss(&net, &ws, &t, idx, B, 0.01);
+        vg_nn_backward(&net, &ws, &dev, B, 0.01, g2);
+        double worst = fabs(l1 - l2), gmax = 0.0;
+        for (size_t i = 0; i < B * 3; i++) worst = fmax(worst, fabs(p1[i] - ws.H[2][i]));
+        for (size_t q = 0; q < net.n_params; q++) gmax = fmax(gmax, fabs(g1[q]));
+        for (size_t q = 0; q < net.n_params; q++) worst = fmax(worst, fabs(g1[q] - g2[q]) / gmax);
+        printf("width %u: deviations vs dense, max difference %g\n", widths[w], worst);
+        assert_true(worst < 1e-5);
+        free(g1), free(g2), free(p1);
+        vg_nn_ws_free(&ws);
+        vg_nn_free(&net);
+    }
+    vg_nn_input_free(&dense);
+    vg_nn_input_free(&dev);
     vg_matrix_free(&X);
 }
 
@@ -347,6 +399,14 @@ static void test_mlp_learns_and_is_deterministic(void **state)
     assert_true(right >= rows * 9 / 10);
     vg_wbuf_free(&wa), vg_wbuf_free(&wb), vg_wbuf_free(&wc);
     k->free(a), k->free(b), k->free(c);
+    /* a network wide enough that each batch is cut in parts for the threads */
+    const char *wide[] = { "hidden_layer_sizes", "1000", "max_iter", "4", "dropout", "0.2", "batch_size", "200", NULL };
+    a = fit_mlp(&X, y, 42, 1, wide), b = fit_mlp(&X, y, 42, 2, wide);
+    saved(a, k, &wa), saved(b, k, &wb);
+    assert_int_equal(wa.len, wb.len);
+    assert_memory_equal(wa.data, wb.data, wa.len);
+    vg_wbuf_free(&wa), vg_wbuf_free(&wb);
+    k->free(a), k->free(b);
     free(proba);
     vg_matrix_free(&X);
 }
@@ -623,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_activations_match_libm),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradient_check_can_fail),
+        cmocka_unit_test(test_deviations_equal_dense),
         cmocka_unit_test(test_forward_torch),
         cmocka_unit_test(test_blas_equals_loops),
         cmocka_unit_test(test_mlp_learns_and_is_deterministic),

@@ -110,9 +110,10 @@ vg_status vg_nn_ws_init(vg_nn_ws *ws, const vg_nn *net, size_t cap)
 {
     memset(ws, 0, sizeof *ws);
     const uint32_t L = net->n_layers, wmax = vg_nn_max_width(net);
-    /* X, then H, M, D per layer, dA and beff; M is only used with dropout but
-     * costs little next to the rest. */
-    size_t n = cap * net->size[0] + cap * wmax + net->size[1];
+    /* X, then H, M, D per layer, dA, beff, G, GT and their starts (two
+     * floats a deviation); M is only used with dropout, G and GT only with
+     * deviations, but they cost little next to the rest. */
+    size_t n = 5 * cap * net->size[0] + cap * wmax + net->size[1] + cap + 1 + net->size[0] + 1;
     for (uint32_t l = 1; l <= L; l++) n += 3 * cap * net->size[l];
     float *p = vg_malloc((n + 1) * sizeof(float));
     if (!p) return vg_fail(VG_ERR_NOMEM, "neural network: out of memory for a batch of %zu rows", cap);
@@ -127,7 +128,11 @@ vg_status vg_nn_ws_init(vg_nn_ws *ws, const vg_nn *net, size_t cap)
         ws->A[l] = ws->H[l];
     }
     ws->dA = p, p += cap * wmax;
-    ws->beff = p;
+    ws->beff = p, p += net->size[1];
+    ws->G = (vg_nn_dev *)p, p += 2 * cap * net->size[0];
+    ws->GT = (vg_nn_dev *)p, p += 2 * cap * net->size[0];
+    ws->Gstart = (uint32_t *)p, p += cap + 1;
+    ws->GTstart = (uint32_t *)p;
     return VG_OK;
 }
 
@@ -140,7 +145,7 @@ void vg_nn_ws_free(vg_nn_ws *ws)
 
 /* ---- forward ------------------------------------------------------------ */
 
-static void activate(vg_nn_act act, float *z, size_t n)
+VG_NN_CLONES static void activate(vg_nn_act act, float *z, size_t n)
 {
     switch (act) {
     case VG_NN_RELU:
@@ -215,8 +220,77 @@ void vg_nn_forward_rows(const vg_nn *net, vg_nn_ws *ws, const float *X, size_t B
     forward_rest(&loops, ws, B, 0.0f, NULL);
 }
 
-void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
-                   float dropout, vg_rng *rng)
+/* Copy the deviations of rows idx[0..B) into ws->G. The rows are a random
+ * draw from megabytes of deviations, so each is a cache miss, and fetching
+ * them one row at a time as the sums need them left the loop waiting on
+ * memory most of its time: first ask for every row's position, then for
+ * every row's lines, so the misses overlap, and only then copy. */
+static void gather(const vg_nn_input *in, vg_nn_ws *ws, const uint32_t *idx, size_t B)
+{
+    for (size_t i = 0; i < B; i++) __builtin_prefetch(&in->start[idx[i]]);
+    for (size_t i = 0; i < B; i++) {
+        const uintptr_t a = (uintptr_t)(in->dev + in->start[idx[i]]), e = (uintptr_t)(in->dev + in->start[idx[i] + 1]);
+        for (uintptr_t line = a & ~(uintptr_t)63; line < e; line += 64) __builtin_prefetch((const void *)line);
+    }
+    uint32_t n = 0;
+    for (size_t i = 0; i < B; i++) {
+        const uint64_t a = in->start[idx[i]], e = in->start[idx[i] + 1];
+        ws->Gstart[i] = n;
+        memcpy(ws->G + n, in->dev + a, (size_t)(e - a) * sizeof *ws->G);
+        n += (uint32_t)(e - a);
+    }
+    ws->Gstart[B] = n;
+}
+
+/* Units of the first layer summed together: a block's partial sums stay in
+ * vector registers while a row's deviations stream past, instead of going
+ * to memory and back once per deviation. A layer whose width is not a
+ * multiple of the block ends with a block that overlaps the one before
+ * (the units in both get the same sum, in the same order, twice): summed
+ * one at a time, the last few units cost as much as all the blocks. */
+#define NN_UNIT_BLOCK 32
+
+/* The first unit of the block after the one at u0 (n1 when done). */
+static inline size_t next_block(size_t u0, size_t n1)
+{
+    u0 += NN_UNIT_BLOCK;
+    return u0 >= n1 ? n1 : u0 + NN_UNIT_BLOCK > n1 ? n1 - NN_UNIT_BLOCK : u0;
+}
+
+/* out (n1) = s init + sum over the entries [g, ge) of v M[col] (rows of
+ * M have n1 floats): a first-layer row forward, a weight-gradient row
+ * backward. */
+static inline void sparse_sum(size_t n1, float s, const float *init, const vg_nn_dev *g, const vg_nn_dev *ge,
+                              const float *M, float *restrict out)
+{
+    if (n1 < NN_UNIT_BLOCK) {
+        for (size_t u = 0; u < n1; u++) {
+            float acc = s * init[u];
+            for (const vg_nn_dev *q = g; q < ge; q++) acc += q->v * M[(size_t)q->col * n1 + u];
+            out[u] = acc;
+        }
+        return;
+    }
+    for (size_t u0 = 0; u0 < n1; u0 = next_block(u0, n1)) {
+        float acc[NN_UNIT_BLOCK];
+        for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] = s * init[u0 + u];
+        for (const vg_nn_dev *q = g; q < ge; q++) {
+            const float v = q->v, *restrict m = M + (size_t)q->col * n1 + u0;
+            for (size_t u = 0; u < NN_UNIT_BLOCK; u++) acc[u] += v * m[u];
+        }
+        memcpy(out + u0, acc, sizeof acc);
+    }
+}
+
+/* Z (B x n1) = beff + sum over row i's deviations of v W_col (G, Gstart). */
+VG_NN_CLONES static void deviation_forward(size_t n1, const float *beff, const float *W, const vg_nn_dev *G,
+                                           const uint32_t *Gstart, size_t B, float *Z)
+{
+    for (size_t i = 0; i < B; i++) sparse_sum(n1, 1.0f, beff, G + Gstart[i], G + Gstart[i + 1], W, Z + i * n1);
+}
+
+VG_NN_CLONES static void forward_kernel(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx,
+                                size_t B, float dropout, vg_rng *rng)
 {
     const size_t n0 = net->size[0], n1 = net->size[1];
     const float *W = vg_nn_W(net, 0), *b = vg_nn_b(net, 0);
@@ -229,23 +303,8 @@ void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const 
             if (bj != 0.0f)
                 for (size_t u = 0; u < n1; u++) beff[u] += bj * W[j * n1 + u];
         }
-        for (size_t i = 0; i < B; i++) {
-            /* The batch's rows are a random draw, so each row's deviations
-             * are a cache miss that stalled this loop more than the sums
-             * cost: fetch a few rows ahead. */
-            if (i + 16 < B) __builtin_prefetch(&in->start[idx[i + 16]]);
-            if (i + 8 < B) {
-                const uint64_t q4 = in->start[idx[i + 8]];
-                __builtin_prefetch(&in->dev[q4]);
-                __builtin_prefetch(&in->col[q4]);
-            }
-            float *restrict z = ws->H[1] + i * n1;
-            memcpy(z, beff, n1 * sizeof(float));
-            for (uint64_t q = in->start[idx[i]]; q < in->start[idx[i] + 1]; q++) {
-                const float d = in->dev[q], *restrict w = W + (size_t)in->col[q] * n1;
-                for (size_t u = 0; u < n1; u++) z[u] += d * w[u];
-            }
-        }
+        gather(in, ws, idx, B);
+        deviation_forward(n1, beff, W, ws->G, ws->Gstart, B, ws->H[1]);
         ws->A[0] = NULL;
     } else {
         for (size_t i = 0; i < B; i++) memcpy(ws->X + i * n0, in->X + (size_t)idx[i] * n0, n0 * sizeof(float));
@@ -253,6 +312,12 @@ void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const 
         vg_nn_gemm_forward(net->gemm, B, n0, n1, ws->X, W, b, ws->H[1]);
     }
     forward_rest(net, ws, B, dropout, rng);
+}
+
+void vg_nn_forward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
+                   float dropout, vg_rng *rng)
+{
+    forward_kernel(net, ws, in, idx, B, dropout, rng);
 }
 
 /* ---- losses ------------------------------------------------------------- */
@@ -291,19 +356,8 @@ void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *
     vg_nn_out_row_losses(net->out, net->size[net->n_layers], ws->H[net->n_layers], t, idx, B, out);
 }
 
-static double penalty(const vg_nn *net)
-{
-    double s = 0.0;
-    for (uint32_t l = 0; l < net->n_layers; l++) {
-        const float *w = vg_nn_W(net, l);
-        const size_t n = (size_t)net->size[l] * net->size[l + 1];
-        for (size_t i = 0; i < n; i++) s += (double)w[i] * w[i];
-    }
-    return s;
-}
-
-double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
-                  double alpha)
+double vg_nn_loss_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
+                       size_t n)
 {
     const size_t k = net->size[net->n_layers];
     const float *P = ws->H[net->n_layers];
@@ -316,17 +370,17 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
         float *d = D + i * k;
         double li;
         if (net->out == VG_NN_OUT_SOFTMAX) {
-            const float g = (float)(w / (double)B);
+            const float g = (float)(w / (double)n);
             for (size_t u = 0; u < k; u++) d[u] = g * p[u];
             d[t->y[r]] -= g;
             li = -safe_log(p[t->y[r]]);
         } else if (net->out == VG_NN_OUT_SIGMOID) {
             const int pos = t->y[r] == 1;
-            d[0] = (float)(w / (double)B * ((double)p[0] - pos));
+            d[0] = (float)(w / (double)n * ((double)p[0] - pos));
             li = -(pos ? safe_log(p[0]) : safe_log(1.0 - (double)p[0]));
         } else {
             const float *tr = t->T + r * k;
-            const double g = 2.0 * w / ((double)k * (double)B);
+            const double g = 2.0 * w / ((double)k * (double)n);
             double s = 0.0;
             for (size_t u = 0; u < k; u++) {
                 const double e = (double)p[u] - tr[u];
@@ -337,16 +391,70 @@ double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const u
         }
         total += w * li;
     }
-    total /= (double)B;
-    if (alpha > 0.0) total += 0.5 * alpha * penalty(net) / (double)B;
-    return total;
+    return total / (double)n;
+}
+
+/* The squares summed in eight partial sums: one chain of adds waited on its
+ * own latency for every weight, every batch. */
+VG_NN_CLONES static double penalty_kernel(const vg_nn *net, double alpha, size_t n, float *grad)
+{
+    if (!(alpha > 0.0)) return 0.0;
+    const float reg = (float)(alpha / (double)n);
+    double s[8] = { 0 };
+    for (uint32_t l = 0; l < net->n_layers; l++) {
+        const float *w = vg_nn_W(net, l);
+        const size_t m = (size_t)net->size[l] * net->size[l + 1];
+        size_t i = 0;
+        for (; i + 8 <= m; i += 8)
+            for (size_t k = 0; k < 8; k++) s[k] += (double)w[i + k] * w[i + k];
+        for (; i < m; i++) s[0] += (double)w[i] * w[i];
+        if (grad) {
+            float *restrict g = grad + net->w_off[l];
+            for (size_t q = 0; q < m; q++) g[q] += reg * w[q];
+        }
+    }
+    const double sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return 0.5 * alpha * sum / (double)n;
+}
+
+double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, float *grad)
+{
+    return penalty_kernel(net, alpha, n, grad);
+}
+
+double vg_nn_loss(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
+                  double alpha)
+{
+    return vg_nn_loss_part(net, ws, t, idx, B, B) + vg_nn_penalty(net, alpha, B, NULL);
 }
 
 /* ---- backward ----------------------------------------------------------- */
 
+/* The first layer's dW over deviations (nn_input.h):
+ *     dW_j = base_j sum_i dZ_i + sum_{i: dev_ij != 0} dev_ij dZ_i
+ * column by column, from the forward pass's gathered deviations sorted by
+ * column (a counting sort of a few thousand entries): each row of dW is
+ * summed in registers and written once, where adding row after row into
+ * dW went to memory for every deviation. */
+VG_NN_CLONES static void deviation_weight_grad(size_t n0, size_t n1, const float *base, const float *gb,
+                                               const float *D, vg_nn_ws *ws, size_t B, float *gW)
+{
+    uint32_t *cs = ws->GTstart;
+    memset(cs, 0, (n0 + 1) * sizeof *cs);
+    const uint32_t n = ws->Gstart[B];
+    for (uint32_t q = 0; q < n; q++) cs[ws->G[q].col + 1]++;
+    for (size_t j = 0; j < n0; j++) cs[j + 1] += cs[j];
+    for (size_t i = 0; i < B; i++)
+        for (uint32_t q = ws->Gstart[i]; q < ws->Gstart[i + 1]; q++)
+            ws->GT[cs[ws->G[q].col]++] = (vg_nn_dev){ (uint32_t)i, ws->G[q].v };
+    for (size_t j = n0; j > 0; j--) cs[j] = cs[j - 1];  /* the fill moved each start to the next */
+    cs[0] = 0;
+    for (size_t j = 0; j < n0; j++) sparse_sum(n1, base[j], gb, ws->GT + cs[j], ws->GT + cs[j + 1], D, gW + j * n1);
+}
+
 /* d (n) *= act'(a) * m, the chain rule through a hidden layer's activation
  * (a its output before dropout, m the dropout scales or NULL). */
-static void backprop_act(vg_nn_act act, const float *a, const float *m, float *d, size_t n)
+VG_NN_CLONES static void backprop_act(vg_nn_act act, const float *a, const float *m, float *d, size_t n)
 {
     switch (act) {
     case VG_NN_RELU:
@@ -365,10 +473,9 @@ static void backprop_act(vg_nn_act act, const float *a, const float *m, float *d
         for (size_t i = 0; i < n; i++) d[i] *= m[i];
 }
 
-void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
-                    double alpha, float *grad)
+VG_NN_CLONES static void backward_part_kernel(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B,
+                                              float *grad)
 {
-    const float reg = (float)(alpha / (double)B);
     for (uint32_t l = net->n_layers; l-- > 0;) {
         const size_t nin = net->size[l], nout = net->size[l + 1];
         const float *D = ws->D[l + 1], *W = vg_nn_W(net, l);
@@ -379,29 +486,25 @@ void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const
         if (l > 0 || !in->deviations) {
             vg_nn_gemm_weight_grad(net->gemm, B, nin, nout, ws->A[l], D, gW);
         } else {
-            /* dW_j = base_j sum_i dZ_i + sum_i dev_ij dZ_i (nn_input.h) */
-            for (size_t j = 0; j < nin; j++) {
-                const float bj = in->base[j];
-                float *restrict g = gW + j * nout;
-                for (size_t u = 0; u < nout; u++) g[u] = bj * gb[u];
-            }
-            for (size_t i = 0; i < B; i++) {
-                const float *restrict d = D + i * nout;
-                for (uint64_t q = in->start[idx[i]]; q < in->start[idx[i] + 1]; q++) {
-                    const float v = in->dev[q];
-                    float *restrict g = gW + (size_t)in->col[q] * nout;
-                    for (size_t u = 0; u < nout; u++) g[u] += v * d[u];
-                }
-            }
+            deviation_weight_grad(nin, nout, in->base, gb, D, ws, B, gW);
         }
-        if (reg > 0.0f)
-            for (size_t q = 0; q < nin * nout; q++) gW[q] += reg * W[q];
         if (l == 0) break;
         /* into the layer below: dZ_{l-1} = (D W^T) * act'(H_l) * dropout */
         float *Dprev = ws->D[l];
         vg_nn_gemm_input_grad(net->gemm, B, nin, nout, D, W, Dprev);
         backprop_act(net->act, ws->H[l], ws->dropout ? ws->M[l] : NULL, Dprev, B * nin);
     }
+}
+
+void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, float *grad)
+{
+    backward_part_kernel(net, ws, in, B, grad);
+}
+
+void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, double alpha, float *grad)
+{
+    vg_nn_backward_part(net, ws, in, B, grad);
+    vg_nn_penalty(net, alpha, B, grad);
 }
 
 /* ---- model file --------------------------------------------------------- */

@@ -79,6 +79,10 @@ typedef struct vg_nn_ws {
     float *D[VG_NN_MAX_LAYERS + 1];   /* dLoss/dZ of layer l-1's pre-activation */
     float *dA;                        /* cap x widest layer */
     float *beff;                      /* size[1]: b_0 + base W_0 for deviation rows */
+    vg_nn_dev *G;                     /* cap x size[0]: the batch's deviations, gathered */
+    uint32_t *Gstart;                 /* cap + 1: row i's are G[Gstart[i] .. Gstart[i + 1]) */
+    vg_nn_dev *GT;                    /* the same by column (.col = the row in the batch) */
+    uint32_t *GTstart;                /* size[0] + 1: column j's are GT[GTstart[j] .. GTstart[j + 1]) */
     int dropout;                      /* M holds scales for this batch */
     void *block;
 } vg_nn_ws;
@@ -121,10 +125,22 @@ void vg_nn_row_losses(const vg_nn *net, const vg_nn_ws *ws, const vg_nn_target *
  * definition the epoch loop's validation score uses for every model. */
 void vg_nn_out_row_losses(vg_nn_out out, size_t k, const float *P, const vg_nn_target *t, const uint32_t *idx,
                           size_t B, double *loss);
-/* Backward pass after vg_nn_loss: grad (n_params, laid out as params)
- * receives dL/dparams, the alpha term included. */
-void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, const uint32_t *idx, size_t B,
-                    double alpha, float *grad);
+/* Backward pass of the B rows of the last vg_nn_forward after vg_nn_loss:
+ * grad (n_params, laid out as params) receives dL/dparams, the alpha term
+ * included. */
+void vg_nn_backward(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, double alpha, float *grad);
+
+/* A batch of n rows in parts (threads each take one, nn_train.c): the loss
+ * and backward pass of B of its rows, without the penalty, and the penalty
+ * once. vg_nn_loss_part returns (1/n) sum w_i l_i over its rows and leaves
+ * dL/dZ in ws->D[n_layers]; vg_nn_backward_part writes its rows' share of
+ * dL/dparams into grad; the parts' sums plus vg_nn_penalty are vg_nn_loss
+ * and vg_nn_backward. vg_nn_penalty returns alpha / (2n) sum ||W_l||^2 and,
+ * when grad is not NULL, adds alpha / n W_l to its weights. */
+double vg_nn_loss_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_target *t, const uint32_t *idx, size_t B,
+                       size_t n);
+void vg_nn_backward_part(const vg_nn *net, vg_nn_ws *ws, const vg_nn_input *in, size_t B, float *grad);
+double vg_nn_penalty(const vg_nn *net, double alpha, size_t n, float *grad);
 
 /* Model file section: u32 n_layers, u32 sizes[n_layers + 1], u32 act,
  * u32 out, u64 n_params, f32 params[n_params]. load validates every field

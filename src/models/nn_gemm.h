@@ -11,6 +11,22 @@
 
 #include <stddef.h>
 
+/* The layers' loops (here, in nn.c and nn_optim.c) are plain C that the
+ * compiler vectorises; a function marked VG_NN_CLONES is compiled three
+ * times, for AVX-512 (x86-64-v4), AVX2 with FMA (x86-64-v3) and baseline
+ * x86-64, and the CPU picks its copy when the program loads: a baseline
+ * build leaves them four floats wide (SSE2), where this machine's vectors
+ * hold sixteen. The copies can differ in the last bits (fused multiply-add,
+ * vector width) between CPUs, never between runs or thread counts on one
+ * machine. Only static functions are marked, public ones call them: a
+ * cloned function's symbol leaves the library whatever its visibility
+ * (GCC ignores "hidden" on it; clang refuses the pair). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__ELF__) && !defined(VG_NN_NO_CLONES)
+#define VG_NN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VG_NN_CLONES
+#endif
+
 typedef enum vg_nn_gemm_backend {
     VG_NN_GEMM_LOOPS = 0,  /* plain loops, always there */
     VG_NN_GEMM_BLAS = 1    /* cblas_sgemm; the loops when the build has no OpenBLAS */

@@ -15,7 +15,6 @@ void vg_nn_input_free(vg_nn_input *in)
     if (!in) return;
     vg_free(in->base);
     vg_free(in->start);
-    vg_free(in->col);
     vg_free(in->dev);
     memset(in, 0, sizeof *in);
 }
@@ -66,9 +65,8 @@ vg_status vg_nn_input_build(vg_nn_input *in, const vg_matrix *X, int mode)
         goto out;  /* dense is as cheap: leave the product to the matrix kernels */
     }
     in->start = vg_malloc((rows + 1) * sizeof(uint64_t));
-    in->col = vg_malloc((nnz + 1) * sizeof(uint32_t));
-    in->dev = vg_malloc((nnz + 1) * sizeof(float));
-    if (!in->start || !in->col || !in->dev) {
+    in->dev = vg_malloc((nnz + 1) * sizeof *in->dev);
+    if (!in->start || !in->dev) {
         st = vg_fail(VG_ERR_NOMEM, "neural network: out of memory for %zu deviations", nnz);
         goto out;
     }
@@ -78,8 +76,8 @@ vg_status vg_nn_input_build(vg_nn_input *in, const vg_matrix *X, int mode)
         const float *x = X->data + i * cols;
         for (size_t j = 0; j < cols; j++)
             if (x[j] != in->base[j]) {
-                in->col[q] = (uint32_t)j;
-                in->dev[q++] = x[j] - in->base[j];
+                in->dev[q].col = (uint32_t)j;
+                in->dev[q++].v = x[j] - in->base[j];
             }
     }
     in->start[rows] = q;

@@ -17,15 +17,21 @@
 #include "vigil/core.h"
 #include "vigil/matrix.h"
 
+/* One deviation: its column and x - base. Column and value side by side, so
+ * a row's deviations are one run of memory (two cache lines on NSL-KDD). */
+typedef struct vg_nn_dev {
+    uint32_t col;
+    float v;
+} vg_nn_dev;
+
 typedef struct vg_nn_input {
     size_t rows;
     uint32_t cols;
     const float *X;     /* rows x cols, borrowed: the rows themselves */
     int deviations;     /* 1: the first layer reads base + deviations below */
     float *base;        /* cols */
-    uint64_t *start;    /* rows + 1: row i's deviations are [start[i], start[i + 1]) */
-    uint32_t *col;      /* column of each deviation */
-    float *dev;         /* x - base */
+    uint64_t *start;    /* rows + 1: row i's deviations are dev[start[i] .. start[i + 1]) */
+    vg_nn_dev *dev;
 } vg_nn_input;
 
 /* Describe X's rows (borrowed; must outlive *in). mode: 0 dense, 1

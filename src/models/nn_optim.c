@@ -2,6 +2,7 @@
  * Moments are floats like the parameters; the bias correction of Adam is
  * folded into the step size, as scikit-learn and PyTorch both do. */
 #include "models/nn_optim.h"
+#include "models/nn_gemm.h"  /* VG_NN_CLONES */
 
 #include <math.h>
 #include <string.h>
@@ -31,7 +32,7 @@ void vg_nn_optim_free(vg_nn_optim *o)
     o->m = o->v = NULL;
 }
 
-void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const float *restrict g)
+VG_NN_CLONES static void optim_step_kernel(vg_nn_optim *o, float *restrict p, const float *restrict g)
 {
     o->t++;
     float *restrict m = o->m, *restrict v = o->v;
@@ -52,4 +53,9 @@ void vg_nn_optim_step(vg_nn_optim *o, float *restrict p, const float *restrict g
             p[i] += o->nesterov ? mu * m[i] - lr * g[i] : m[i];
         }
     }
+}
+
+void vg_nn_optim_step(vg_nn_optim *o, float *p, const float *g)
+{
+    optim_step_kernel(o, p, g);
 }

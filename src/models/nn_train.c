@@ -9,9 +9,9 @@
  *    tol for more than n_iter_no_change epochs and keep the best parameters.
  * Every random choice (initial weights, the validation slice, the order of
  * rows, dropout) comes from its own stream of opt->seed, so a seed gives
- * one network. A training step runs on one thread (a 200-row batch is a few
- * hundred microseconds of work; splitting it across threads is not measured
- * yet); threads serve prediction, over fixed chunks of rows. */
+ * one network. A batch of the dense network is cut into a fixed number of
+ * parts of rows that threads take (see dense_step), the same parts whatever
+ * the thread count; prediction splits fixed chunks of rows. */
 #include "models/nn_train.h"
 #include "vigil/parallel.h"
 
@@ -380,33 +380,117 @@ out:
 
 /* ---- the dense network as a trainable ----------------------------------- */
 
+/* A batch of the dense network is cut into NN_PARTS parts of rows, each
+ * run (forward, loss, backward) by one thread in its own workspace, and the
+ * parts' gradients are added in their order: the parts do not depend on
+ * the thread count, so neither does the network. On one thread the parts
+ * run one after the other (the cost is a little per part: the first
+ * layer's base term, the weight gradient's column starts). Batches smaller
+ * than NN_PART_MIN_WORK (rows x parameters) are one part, as waking a
+ * thread costs more than they take. */
+#define NN_PARTS 2
+#define NN_PART_MIN_WORK (1u << 20)
+
 typedef struct dense_trainee {
     vg_nn *net;
     vg_nn_input in;
-    vg_nn_ws ws;
+    int threads;
+    vg_nn_ws ws[NN_PARTS];
+    float *grad[NN_PARTS];  /* parts 1..: their gradients (part 0 writes the step's) */
+    float *P;               /* a batch's outputs, the parts together (cap x outputs) */
+    /* the batch being run */
+    size_t parts, B;
+    const uint32_t *idx;
+    const vg_nn_target *t;  /* NULL: outputs only */
+    float dropout;
+    uint64_t drop_seed;
+    double loss[NN_PARTS];
 } dense_trainee;
 
 static vg_status dense_reserve(void *self, size_t cap)
 {
     dense_trainee *d = self;
-    return vg_nn_ws_init(&d->ws, d->net, cap);
+    const size_t k = d->net->size[d->net->n_layers];
+    d->P = vg_malloc((cap * k + 1) * sizeof(float));
+    if (!d->P) return vg_fail(VG_ERR_NOMEM, "neural network: out of memory for a batch of %zu rows", cap);
+    for (size_t p = 0; p < NN_PARTS; p++) {
+        vg_status st = vg_nn_ws_init(&d->ws[p], d->net, cap);
+        if (st) return st;
+        if (p && !(d->grad[p] = vg_malloc(d->net->n_params * sizeof(float))))
+            return vg_fail(VG_ERR_NOMEM, "neural network: out of memory for %zu parameters", d->net->n_params);
+    }
+    return VG_OK;
+}
+
+static void dense_release(dense_trainee *d)
+{
+    for (size_t p = 0; p < NN_PARTS; p++) {
+        vg_nn_ws_free(&d->ws[p]);
+        if (p) vg_free(d->grad[p]);
+    }
+    vg_free(d->P);
+}
+
+static void dense_part(void *ctx, size_t p, int worker)
+{
+    (void)worker;
+    dense_trainee *d = ctx;
+    const vg_nn *net = d->net;
+    const size_t a = d->B * p / d->parts, n = d->B * (p + 1) / d->parts - a, k = net->size[net->n_layers];
+    const uint32_t *idx = d->idx + a;
+    vg_nn_ws *ws = &d->ws[p];
+    if (!d->t) {
+        vg_nn_forward(net, ws, &d->in, idx, n, 0.0f, NULL);
+        memcpy(d->P + a * k, ws->H[net->n_layers], n * k * sizeof(float));
+        return;
+    }
+    /* the rows' labels and weights are random reads too: start them now, the
+     * loss reads them after the forward pass */
+    for (size_t i = 0; i < n; i++) {
+        if (d->t->y) __builtin_prefetch(&d->t->y[idx[i]]);
+        if (d->t->weight) __builtin_prefetch(&d->t->weight[idx[i]]);
+    }
+    vg_rng r;
+    if (d->dropout > 0.0f) vg_rng_seed(&r, d->drop_seed, p);
+    vg_nn_forward(net, ws, &d->in, idx, n, d->dropout, d->dropout > 0.0f ? &r : NULL);
+    d->loss[p] = vg_nn_loss_part(net, ws, d->t, idx, n, d->B);
+    vg_nn_backward_part(net, ws, &d->in, n, d->grad[p]);
+}
+
+static void dense_run(dense_trainee *d, const vg_nn_target *t, const uint32_t *idx, size_t B)
+{
+    d->t = t, d->idx = idx, d->B = B;
+    d->parts = B >= 2 * NN_PARTS && (double)B * (double)d->net->n_params >= NN_PART_MIN_WORK ? NN_PARTS : 1;
+    vg_parallel_for(d->threads, d->parts, dense_part, d);
+}
+
+/* grad += part (n) */
+VG_NN_CLONES static void add_part(size_t n, const float *restrict part, float *restrict grad)
+{
+    for (size_t q = 0; q < n; q++) grad[q] += part[q];
 }
 
 static double dense_step(void *self, const vg_nn_target *t, const uint32_t *idx, size_t B, float dropout, vg_rng *rng,
                          double alpha, float *grad)
 {
     dense_trainee *d = self;
-    vg_nn_forward(d->net, &d->ws, &d->in, idx, B, dropout, rng);
-    const double loss = vg_nn_loss(d->net, &d->ws, t, idx, B, alpha);
-    vg_nn_backward(d->net, &d->ws, &d->in, idx, B, alpha, grad);
-    return loss;
+    d->dropout = dropout;
+    d->drop_seed = dropout > 0.0f ? vg_rng_next(rng) : 0;
+    d->grad[0] = grad;
+    dense_run(d, t, idx, B);
+    double loss = d->loss[0];
+    for (size_t p = 1; p < d->parts; p++) {
+        add_part(d->net->n_params, d->grad[p], grad);
+        loss += d->loss[p];
+    }
+    return loss + vg_nn_penalty(d->net, alpha, B, grad);
 }
 
 static const float *dense_outputs(void *self, const uint32_t *idx, size_t B)
 {
     dense_trainee *d = self;
-    vg_nn_forward(d->net, &d->ws, &d->in, idx, B, 0.0f, NULL);
-    return d->ws.H[d->net->n_layers];
+    dense_run(d, NULL, idx, B);
+    return d->P;
 }
 
 vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const vg_nn_params *p,
@@ -419,7 +503,7 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
     vg_rng rng;
     vg_rng_seed(&rng, opt ? opt->seed : 0, STREAM_INIT);
     vg_nn_glorot(net, &rng);
-    dense_trainee d = { .net = net };
+    dense_trainee d = { .net = net, .threads = opt ? opt->threads : 0 };
     vg_status st = vg_nn_input_build(&d.in, X, -1);
     if (st) return st;
     const vg_nn_trainable m = { .self = &d, .params = net->params, .n_params = net->n_params, .out = net->out,
@@ -427,7 +511,7 @@ vg_status vg_nn_fit(vg_nn *net, const vg_matrix *X, const vg_nn_target *t, const
                                 .outputs = dense_outputs };
     st = vg_nn_train(&m, X->rows, t, p, opt, res);
     vg_nn_input_free(&d.in);
-    vg_nn_ws_free(&d.ws);
+    dense_release(&d);
     return st;
 }
 

@@ -292,7 +292,7 @@ double vg_seq_step(const vg_seq_net *n, vg_seq_ws *ws, const float *X, const vg_
     const vg_nn_input in = { .rows = B, .cols = H, .X = ws->hl };
     vg_nn head = n->head;
     head.gemm = be;
-    vg_nn_backward(&head, &ws->head, &in, ws->iota, B, alpha, grad + n->head_off);
+    vg_nn_backward(&head, &ws->head, &in, B, alpha, grad + n->head_off);
 
     /* Into the last hidden state, then back through the steps. */
     float *dh = ws->dh, *dc = ws->dc;
