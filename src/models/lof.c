@@ -9,8 +9,9 @@
  *     score(x)  = mean over x's k neighbours o of lrd(o) / lrd(x)
  * about 1 inside a cluster, well above 1 for an outlier. The training rows'
  * kdist and lrd are computed once at fit; scoring is one exact k-nearest
- * search (distance.c) per row against the stored training rows, which is
- * the memory cost: rows x features x 4 bytes, plus 16 bytes a row. */
+ * search (distance.c: a k-d tree) per row against the stored training rows,
+ * which is the memory cost: twice rows x features x 4 bytes (the rows and
+ * the tree's copy in its own order), plus 16 bytes a row. */
 #include "models/distance.h"
 #include "vigil/estimator.h"
 #include "vigil/parallel.h"
@@ -296,8 +297,8 @@ static void lof_describe(const void *state, vg_wbuf *out)
     const lof_state *s = state;
     double mb = ((double)s->n * s->n_features * 4 + (double)s->n * 16) / 1e6;
     vg_wbuf_printf(out, "neighbours: %u\ntraining rows kept: %zu (%.1f MB: the rows, their k-distances and densities)\n"
-                   "columns searched as bits: %u of %u\nscore: local outlier factor (novelty), about 1 inside a "
-                   "cluster\n", s->k, s->n, mb, s->ix.nb, s->n_features);
+                   "search: exact, k-d tree over %u columns\nscore: local outlier factor (novelty), about 1 inside a "
+                   "cluster\n", s->k, s->n, mb, s->n_features);
 }
 
 const vg_estimator_kind vg_lof_kind = {
