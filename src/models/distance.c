@@ -852,7 +852,8 @@ typedef struct tree_job {
     const float *Q;
     size_t nq;
     uint32_t k, kk;
-    const uint32_t *cidx;  /* nq x kk candidates from the tree */
+    const uint32_t *cidx;  /* nq x kk candidates from the tree, nearest first ... */
+    const double *cd2;     /* ... and the tree's squared distances */
     exact_cand *scratch;   /* threads x kk */
     uint32_t *idx;
     double *dist;
@@ -860,8 +861,11 @@ typedef struct tree_job {
 
 /* The tree's kk best by its own sums (reordered columns, so they may differ
  * in the last bit), re-ranked by vg_dist_exact: the k returned are exactly
- * brute force's, as the tiles' were. A non-finite distance (a NaN or
- * infinite query value) is infinitely far. */
+ * brute force's, as the tiles' were. Only candidates within TREE_MARGIN of
+ * the tree's k-th can be among the exact k (the sums differ by rounding,
+ * some 1e-15 relative), so only those are recomputed: about k of the k + 8.
+ * A non-finite distance (a NaN or infinite query value) is infinitely far. */
+#define TREE_MARGIN 1e-9
 static void tree_rerank(void *ctx, size_t task, int worker)
 {
     tree_job *J = ctx;
@@ -869,11 +873,14 @@ static void tree_rerank(void *ctx, size_t task, int worker)
     const uint32_t d = J->ix->d;
     for (size_t q = task * QBLOCK; q < VG_MIN(J->nq, (task + 1) * QBLOCK); q++) {
         const uint32_t *c = J->cidx + q * J->kk;
-        for (uint32_t j = 0; j < J->kk; j++) {
+        const double *t = J->cd2 + q * J->kk, thr = t[J->k - 1] * (1.0 + TREE_MARGIN);
+        uint32_t m = J->k;
+        while (m < J->kk && t[m] <= thr) m++;
+        for (uint32_t j = 0; j < m; j++) {
             double v = vg_dist_exact(VG_DIST_EUCLIDEAN, J->Q + q * d, J->ix->X + (size_t)c[j] * d, d);
             e[j] = (exact_cand){ isfinite(v) ? v : INFINITY, c[j] };
         }
-        qsort(e, J->kk, sizeof *e, exact_cmp);
+        qsort(e, m, sizeof *e, exact_cmp);
         for (uint32_t j = 0; j < J->k; j++) J->idx[q * J->k + j] = e[j].i, J->dist[q * J->k + j] = e[j].d;
     }
 }
@@ -882,17 +889,19 @@ static vg_status tree_knn(const vg_dist_index *ix, const float *Q, size_t nq, ui
                           int threads, uint32_t *idx, double *dist)
 {
     uint32_t *cidx = vg_malloc(nq * kk * sizeof *cidx);
+    double *cd2 = vg_malloc(nq * kk * sizeof *cd2);
     size_t *rows = self ? vg_malloc(nq * sizeof *rows) : NULL;
     exact_cand *scratch = vg_malloc((size_t)threads * kk * sizeof *scratch);
-    vg_status st = !cidx || !scratch || (self && !rows) ? vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq)
+    vg_status st = !cidx || !cd2 || !scratch || (self && !rows) ? vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq)
                                              : VG_OK;
     for (size_t i = 0; rows && i < nq; i++) rows[i] = i;
-    if (st == VG_OK) st = vg_kdtree_query(ix->tree, Q, rows, nq, kk, threads, cidx, NULL);
+    if (st == VG_OK) st = vg_kdtree_query(ix->tree, Q, rows, nq, kk, threads, cidx, cd2);
     if (st == VG_OK) {
-        tree_job J = { ix, Q, nq, k, kk, cidx, scratch, idx, dist };
+        tree_job J = { ix, Q, nq, k, kk, cidx, cd2, scratch, idx, dist };
         vg_parallel_for(threads, (nq + QBLOCK - 1) / QBLOCK, tree_rerank, &J);
     }
     vg_free(cidx);
+    vg_free(cd2);
     vg_free(rows);
     vg_free(scratch);
     return st;
