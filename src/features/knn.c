@@ -1,4 +1,7 @@
-/* Exact k nearest neighbours for the samplers (see vg_knn in vigil/sampler.h).
+/* Exact k nearest neighbours for the samplers (see vg_knn in vigil/sampler.h)
+ * and, as a tree built once and queried many times (features/knn.h), for the
+ * euclidean search of the neighbour families (models/distance.c): one search
+ * for SMOTE, knn, lof.
  *
  * Why a k-d tree and not blocked brute force: SMOTE's cost is the neighbour
  * search, and on security data the brute-force distance matrix is the whole
@@ -59,11 +62,9 @@ typedef struct vg_kdtree {
     uint32_t *cord;        /* cols: the column of X at each position of a pts row */
 } vg_kdtree;
 
-typedef vg_kdtree kd_tree;
-
 /* Room for one more node; the tree's size depends on the data (midpoint
  * splits can peel off few points), so the arrays grow. */
-static int grow(kd_tree *t)
+static int grow(vg_kdtree *t)
 {
     if (t->n_nodes < t->cap) return 1;
     size_t cap = t->cap * 2, nn = t->n_num ? t->n_num : 1;
@@ -84,7 +85,7 @@ static int grow(kd_tree *t)
 /* Squared distance between two reordered rows (numeric columns first),
  * given up (any value > bound returned) once the partial sum passes bound:
  * the terms are never negative, so the row cannot enter the k best. */
-static double dist2(const kd_tree *t, const float *a, const float *b, double bound)
+static double dist2(const vg_kdtree *t, const float *a, const float *b, double bound)
 {
     const size_t cols = t->cols, n_num = t->n_num;
     double s = 0;
@@ -105,8 +106,8 @@ static double dist2(const kd_tree *t, const float *a, const float *b, double bou
     return s;
 }
 
-static size_t ref_row(const kd_tree *t, uint32_t pos) { return t->ref ? t->ref[pos] : pos; }
-static const float *row_of(const kd_tree *t, uint32_t pos) { return t->X->data + ref_row(t, pos) * t->cols; }
+static size_t ref_row(const vg_kdtree *t, uint32_t pos) { return t->ref ? t->ref[pos] : pos; }
+static const float *row_of(const vg_kdtree *t, uint32_t pos) { return t->X->data + ref_row(t, pos) * t->cols; }
 
 /* The node over perm[start..end) inside `cell` (n_num lows then n_num
  * highs, a copy this call may change): the split side is chosen on the
@@ -114,7 +115,7 @@ static const float *row_of(const kd_tree *t, uint32_t pos) { return t->X->data +
  * node's tight box is the union of its children's, so building costs a
  * pass over the rows per level for one column, not for every column (with
  * midpoint splits the tree is deep where the data is heavy tailed). */
-static int32_t build(kd_tree *t, uint32_t start, uint32_t end, float *cell)
+static int32_t build(vg_kdtree *t, uint32_t start, uint32_t end, float *cell)
 {
     if (!grow(t)) return -1;
     const size_t nn = t->n_num;
@@ -231,7 +232,7 @@ static inline double gap2(float lo, float hi, float v)
 }
 
 /* q: a reordered row, so q[d] is box dimension d. */
-static double box_bound(const kd_tree *t, int32_t id, const float *q, double bound)
+static double box_bound(const vg_kdtree *t, int32_t id, const float *q, double bound)
 {
     const float *lo = t->lo + (size_t)id * t->n_num, *hi = t->hi + (size_t)id * t->n_num;
     /* The bound is tested once per 8 columns, as in dist2: a test per
@@ -246,7 +247,7 @@ static double box_bound(const kd_tree *t, int32_t id, const float *q, double bou
     return s;
 }
 
-static void search(const kd_tree *t, int32_t id, const float *q, size_t self_row, best_k *b)
+static void search(const vg_kdtree *t, int32_t id, const float *q, size_t self_row, best_k *b)
 {
     const kd_node *nd = &t->nodes[id];
     if (nd->left < 0) {
@@ -269,7 +270,7 @@ static void search(const kd_tree *t, int32_t id, const float *q, size_t self_row
 }
 
 typedef struct query_ctx {
-    const kd_tree *t;
+    const vg_kdtree *t;
     const float *Q;
     const size_t *query;
     size_t nq;
@@ -312,7 +313,7 @@ static int cmp_spread(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void order_columns(kd_tree *t)
+static void order_columns(vg_kdtree *t)
 {
     const size_t cols = t->cols;
     double *spread = vg_calloc(cols ? cols : 1, sizeof *spread);
@@ -350,10 +351,10 @@ vg_status vg_kdtree_new(const vg_matrix *X, const uint8_t *is_categorical, doubl
 {
     *out = NULL;
     if (nr == 0 || nr > UINT32_MAX) return vg_fail(VG_ERR_INVALID, "neighbours: %zu reference rows", nr);
-    kd_tree *t = vg_calloc(1, sizeof *t);
+    vg_kdtree *t = vg_calloc(1, sizeof *t);
     if (!t) return vg_fail(VG_ERR_NOMEM, "out of memory");
     const size_t cols1 = X->cols ? X->cols : 1;
-    *t = (kd_tree){ .X = X, .cols = X->cols, .is_cat = is_categorical, .cat_cost = cat_cost };
+    *t = (vg_kdtree){ .X = X, .cols = X->cols, .is_cat = is_categorical, .cat_cost = cat_cost };
     t->ref = ref ? vg_malloc(nr * sizeof *t->ref) : NULL;
     t->perm = vg_malloc(nr * sizeof *t->perm);
     t->num = vg_malloc(cols1 * sizeof *t->num);

@@ -892,8 +892,9 @@ static vg_status tree_knn(const vg_dist_index *ix, const float *Q, size_t nq, ui
     double *cd2 = vg_malloc(nq * kk * sizeof *cd2);
     size_t *rows = self ? vg_malloc(nq * sizeof *rows) : NULL;
     exact_cand *scratch = vg_malloc((size_t)threads * kk * sizeof *scratch);
-    vg_status st = !cidx || !cd2 || !scratch || (self && !rows) ? vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq)
-                                             : VG_OK;
+    vg_status st = VG_OK;
+    if (!cidx || !cd2 || !scratch || (self && !rows))
+        st = vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
     for (size_t i = 0; rows && i < nq; i++) rows[i] = i;
     if (st == VG_OK) st = vg_kdtree_query(ix->tree, Q, rows, nq, kk, threads, cidx, cd2);
     if (st == VG_OK) {
