@@ -142,7 +142,8 @@ static vg_status keep_fit_scores(lof_state *s, const uint32_t *idx, const double
     uint32_t *ni = vg_malloc(((size_t)k + 1) * sizeof *ni);
     double *nd = vg_malloc(((size_t)k + 1) * sizeof *nd);
     s->fit_scores = vg_malloc(s->n * sizeof(float) + 1);
-    vg_status st = ni && nd && s->fit_scores ? VG_OK : vg_fail(VG_ERR_NOMEM, "lof: out of memory scoring %zu rows", s->n);
+    vg_status st = VG_OK;
+    if (!ni || !nd || !s->fit_scores) st = vg_fail(VG_ERR_NOMEM, "lof: out of memory scoring %zu rows", s->n);
     for (size_t i = 0; st == VG_OK && i < s->n; i++) {
         const uint32_t *ii = idx + i * k;
         const double *dd = dist + i * k;
