@@ -2,7 +2,8 @@
  * against scikit-learn's LocalOutlierFactor(novelty=True) on a fixed set
  * (tests/golden/neighbors_golden.py: a duplicate training row, a training row
  * as a query, an outlier, an unseen category, a non-0/1 one-hot value), the
- * same scores for any thread count, explanations that sum to the score,
+ * same scores for any thread count, the training rows' scores fit keeps
+ * equal to predict's, explanations that sum to the score,
  * save/load against truncation and corruption, and parameter errors. */
 #include "neighbors_util.h"
 
@@ -56,10 +57,20 @@ static void test_golden(void **state)
     double moved = 0.0, rest = 0.0;
     for (size_t f = 0; f < d; f++) *(f < 5 ? &moved : &rest) += contrib[f];
     assert_true(moved > 4 * rest);
-    /* Round trip. */
+    /* The training rows' scores kept by fit are predict's (the duplicate
+     * training row included: itself and its twin at distance 0, by index). */
+    float *fit_pred = malloc(n * sizeof(float));
+    K_->predict(s, &Mtr, 2, fit_pred);
+    const float *kept = K_->fit_scores(s, n);
+    assert_non_null(kept);
+    assert_null(K_->fit_scores(s, n - 1));
+    assert_memory_equal(kept, fit_pred, n * sizeof(float));
+    free(fit_pred);
+    /* Round trip (a loaded model keeps no training scores). */
     void *s2 = nb_round_trip(K_, s);
     K_->predict(s2, &Mte, 2, g1);
     assert_memory_equal(g1, got, nq * sizeof(float));
+    assert_null(K_->fit_scores(s2, n));
     K_->free(s2);
     free(contrib), free(g1), free(got);
     K_->free(s);

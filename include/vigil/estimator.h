@@ -164,6 +164,13 @@ typedef struct vg_estimator_kind {
      * encoding depends on them (the hybrid takes its supervised family's);
      * NULL: `encoding` above. */
     vg_encoding (*params_encoding)(const void *params);
+    /* Optional (anomaly-score families): the scores predict gives the rows
+     * fit was given, when fit worked them out on the way (LOF finds every
+     * training row's neighbours to fit), so the train path sets the
+     * contamination threshold without scoring those rows again. rows: the
+     * count fit was given. Returns the scores (owned by the state, valid
+     * until it is freed) or NULL when there are none (a loaded model). */
+    const float *(*fit_scores)(const void *state, size_t rows);
 } vg_estimator_kind;
 
 /* NULL if k's declarations are consistent (required functions present,

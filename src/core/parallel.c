@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <time.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #define MAX_THREADS 256
@@ -99,13 +100,15 @@ static int all_left(const void *joined)
     return atomic_load_explicit(&pool.left, memory_order_acquire) >= *(const int *)joined;
 }
 
+/* arg: the generation before the job that started this worker, so the
+ * worker joins that job too: read at start, it would already be the job's
+ * own and the first job after the pool grew ran on the caller alone (a LOF
+ * fit, the first parallel call of its process, used one CPU of two). */
 static void *worker_main(void *arg)
 {
-    (void)arg;
     in_pool_task = 1;
-    uint64_t seen = 0;
+    uint64_t seen = (uint64_t)(uintptr_t)arg;
     pthread_mutex_lock(&pool.mu);
-    seen = pool.generation;
     for (;;) {
         if (pool.generation == seen) {
             pthread_mutex_unlock(&pool.mu);
@@ -135,7 +138,8 @@ static int pool_acquire(int workers)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        int ok = pthread_create(&tid, &attr, worker_main, NULL) == 0;
+        void *seen = (void *)(uintptr_t)atomic_load(&pool.generation);  /* the job about to be posted is new to it */
+        int ok = pthread_create(&tid, &attr, worker_main, seen) == 0;
         pthread_attr_destroy(&attr);
         if (!ok) break;  /* the caller and the workers there are take more tasks */
         pool.n_workers++;

@@ -1,4 +1,7 @@
-/* Exact k nearest neighbours for the samplers (see vg_knn in vigil/sampler.h).
+/* Exact k nearest neighbours for the samplers (see vg_knn in vigil/sampler.h)
+ * and, as a tree built once and queried many times (features/knn.h), for the
+ * euclidean search of the neighbour families (models/distance.c): one search
+ * for SMOTE, knn, lof.
  *
  * Why a k-d tree and not blocked brute force: SMOTE's cost is the neighbour
  * search, and on security data the brute-force distance matrix is the whole
@@ -24,6 +27,7 @@
  * order with the widest columns first, so a leaf is read from contiguous
  * memory and a distance is given up after a few columns once it passes the
  * k-th best. KDDTrain+'s 58,630 attack rows: 1.6 s of one core. */
+#include "features/knn.h"
 #include "vigil/sampler.h"
 #include "vigil/parallel.h"
 
@@ -40,11 +44,12 @@ typedef struct kd_node {
     float split;           /* ... and value: left < split <= right */
 } kd_node;
 
-typedef struct kd_tree {
-    const vg_matrix *X;
-    const uint8_t *is_cat;
+typedef struct vg_kdtree {
+    const vg_matrix *X;    /* while building only */
+    size_t cols;
+    const uint8_t *is_cat; /* while building only */
     double cat_cost;
-    const size_t *ref;     /* positions -> rows of X */
+    size_t *ref;           /* positions -> rows of X (owned), or NULL: position = row */
     uint32_t *perm;        /* positions, grouped by node */
     uint32_t *num;         /* the numeric columns */
     size_t n_num;
@@ -55,11 +60,11 @@ typedef struct kd_tree {
     size_t n_ref;   /* the number of reference points (for order_columns) */
     float *pts;            /* nr x cols: the points in perm order, numeric columns first (num order) */
     uint32_t *cord;        /* cols: the column of X at each position of a pts row */
-} kd_tree;
+} vg_kdtree;
 
 /* Room for one more node; the tree's size depends on the data (midpoint
  * splits can peel off few points), so the arrays grow. */
-static int grow(kd_tree *t)
+static int grow(vg_kdtree *t)
 {
     if (t->n_nodes < t->cap) return 1;
     size_t cap = t->cap * 2, nn = t->n_num ? t->n_num : 1;
@@ -80,9 +85,9 @@ static int grow(kd_tree *t)
 /* Squared distance between two reordered rows (numeric columns first),
  * given up (any value > bound returned) once the partial sum passes bound:
  * the terms are never negative, so the row cannot enter the k best. */
-static double dist2(const kd_tree *t, const float *a, const float *b, double bound)
+static double dist2(const vg_kdtree *t, const float *a, const float *b, double bound)
 {
-    const size_t cols = t->X->cols, n_num = t->n_num;
+    const size_t cols = t->cols, n_num = t->n_num;
     double s = 0;
     size_t j = 0;
     for (; j + 8 <= n_num; j += 8) {
@@ -101,7 +106,8 @@ static double dist2(const kd_tree *t, const float *a, const float *b, double bou
     return s;
 }
 
-static const float *row_of(const kd_tree *t, uint32_t pos) { return t->X->data + t->ref[pos] * t->X->cols; }
+static size_t ref_row(const vg_kdtree *t, uint32_t pos) { return t->ref ? t->ref[pos] : pos; }
+static const float *row_of(const vg_kdtree *t, uint32_t pos) { return t->X->data + ref_row(t, pos) * t->cols; }
 
 /* The node over perm[start..end) inside `cell` (n_num lows then n_num
  * highs, a copy this call may change): the split side is chosen on the
@@ -109,7 +115,7 @@ static const float *row_of(const kd_tree *t, uint32_t pos) { return t->X->data +
  * node's tight box is the union of its children's, so building costs a
  * pass over the rows per level for one column, not for every column (with
  * midpoint splits the tree is deep where the data is heavy tailed). */
-static int32_t build(kd_tree *t, uint32_t start, uint32_t end, float *cell)
+static int32_t build(vg_kdtree *t, uint32_t start, uint32_t end, float *cell)
 {
     if (!grow(t)) return -1;
     const size_t nn = t->n_num;
@@ -226,7 +232,7 @@ static inline double gap2(float lo, float hi, float v)
 }
 
 /* q: a reordered row, so q[d] is box dimension d. */
-static double box_bound(const kd_tree *t, int32_t id, const float *q, double bound)
+static double box_bound(const vg_kdtree *t, int32_t id, const float *q, double bound)
 {
     const float *lo = t->lo + (size_t)id * t->n_num, *hi = t->hi + (size_t)id * t->n_num;
     /* The bound is tested once per 8 columns, as in dist2: a test per
@@ -241,14 +247,14 @@ static double box_bound(const kd_tree *t, int32_t id, const float *q, double bou
     return s;
 }
 
-static void search(const kd_tree *t, int32_t id, const float *q, size_t self_row, best_k *b)
+static void search(const vg_kdtree *t, int32_t id, const float *q, size_t self_row, best_k *b)
 {
     const kd_node *nd = &t->nodes[id];
     if (nd->left < 0) {
-        const size_t cols = t->X->cols;
+        const size_t cols = t->cols;
         for (uint32_t i = nd->start; i < nd->end; i++) {
             uint32_t p = t->perm[i];
-            if (t->ref[p] == self_row) continue;
+            if (ref_row(t, p) == self_row) continue;
             double bound = b->n < b->k ? INFINITY : b->d[b->n - 1];
             offer(b, dist2(t, q, t->pts + (size_t)i * cols, bound), p);
         }
@@ -264,7 +270,8 @@ static void search(const kd_tree *t, int32_t id, const float *q, size_t self_row
 }
 
 typedef struct query_ctx {
-    const kd_tree *t;
+    const vg_kdtree *t;
+    const float *Q;
     const size_t *query;
     size_t nq;
     uint32_t k;
@@ -283,11 +290,11 @@ static void query_block(void *vctx, size_t task, int worker)
     best_k b = { .k = c->k, .d = c->scratch_d + (size_t)worker * c->k, .pos = c->scratch_p + (size_t)worker * c->k };
     size_t end = (task + 1) * QUERY_BLOCK < c->nq ? (task + 1) * QUERY_BLOCK : c->nq;
     for (size_t i = task * QUERY_BLOCK; i < end; i++) {
-        size_t row = c->query[i], cols = c->t->X->cols;
+        size_t row = c->query ? c->query[i] : i, cols = c->t->cols;
         float *q = c->scratch_q + (size_t)worker * cols;
-        for (size_t j = 0; j < cols; j++) q[j] = c->t->X->data[row * cols + c->t->cord[j]];
+        for (size_t j = 0; j < cols; j++) q[j] = c->Q[row * cols + c->t->cord[j]];
         b.n = 0;
-        search(c->t, 0, q, row, &b);
+        search(c->t, 0, q, c->query ? row : SIZE_MAX, &b);
         for (uint32_t j = 0; j < c->k; j++) {
             c->out[i * c->k + j] = j < b.n ? b.pos[j] : b.pos[b.n ? b.n - 1 : 0];
             if (c->dist) c->dist[i * c->k + j] = j < b.n ? b.d[j] : INFINITY;
@@ -306,9 +313,9 @@ static int cmp_spread(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void order_columns(kd_tree *t)
+static void order_columns(vg_kdtree *t)
 {
-    const size_t cols = t->X->cols;
+    const size_t cols = t->cols;
     double *spread = vg_calloc(cols ? cols : 1, sizeof *spread);
     if (spread) {
         for (size_t d = 0; d < t->n_num; d++) {
@@ -331,60 +338,86 @@ static void order_columns(kd_tree *t)
         if (t->is_cat && t->is_cat[j]) t->cord[n++] = (uint32_t)j;
 }
 
+void vg_kdtree_free(vg_kdtree *t)
+{
+    if (!t) return;
+    vg_free(t->ref), vg_free(t->perm), vg_free(t->num), vg_free(t->nodes), vg_free(t->lo), vg_free(t->hi);
+    vg_free(t->pts), vg_free(t->cord);
+    vg_free(t);
+}
+
+vg_status vg_kdtree_new(const vg_matrix *X, const uint8_t *is_categorical, double cat_cost, const size_t *ref,
+                        size_t nr, vg_kdtree **out)
+{
+    *out = NULL;
+    if (nr == 0 || nr > UINT32_MAX) return vg_fail(VG_ERR_INVALID, "neighbours: %zu reference rows", nr);
+    vg_kdtree *t = vg_calloc(1, sizeof *t);
+    if (!t) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    const size_t cols1 = X->cols ? X->cols : 1;
+    *t = (vg_kdtree){ .X = X, .cols = X->cols, .is_cat = is_categorical, .cat_cost = cat_cost };
+    t->ref = ref ? vg_malloc(nr * sizeof *t->ref) : NULL;
+    t->perm = vg_malloc(nr * sizeof *t->perm);
+    t->num = vg_malloc(cols1 * sizeof *t->num);
+    t->cap = 2 * (nr / LEAF + 1) + 1;
+    t->nodes = vg_malloc(t->cap * sizeof *t->nodes);
+    for (size_t j = 0; t->num && j < X->cols; j++)
+        if (!is_categorical || !is_categorical[j]) t->num[t->n_num++] = (uint32_t)j;
+    t->lo = vg_malloc(t->cap * (t->n_num ? t->n_num : 1) * sizeof *t->lo);
+    t->hi = vg_malloc(t->cap * (t->n_num ? t->n_num : 1) * sizeof *t->hi);
+    t->pts = vg_malloc(nr * cols1 * sizeof *t->pts);
+    t->cord = vg_malloc(cols1 * sizeof *t->cord);
+    float *root = vg_malloc(2 * (t->n_num ? t->n_num : 1) * sizeof *root);
+    if ((ref && !t->ref) || !t->perm || !t->num || !t->nodes || !t->lo || !t->hi || !t->pts || !t->cord || !root)
+        goto nomem;
+    if (ref) memcpy(t->ref, ref, nr * sizeof *t->ref);
+    for (uint32_t i = 0; i < nr; i++) t->perm[i] = i;
+    t->n_ref = nr;
+    order_columns(t);
+    for (size_t d = 0; d < t->n_num; d++) root[d] = INFINITY, root[t->n_num + d] = -INFINITY;
+    for (uint32_t i = 0; i < nr; i++)
+        for (size_t d = 0; d < t->n_num; d++) {
+            float v = row_of(t, i)[t->num[d]];
+            if (v < root[d]) root[d] = v;
+            if (v > root[t->n_num + d]) root[t->n_num + d] = v;
+        }
+    if (build(t, 0, (uint32_t)nr, root) < 0 || t->nomem) goto nomem;
+    vg_free(root);
+    for (size_t i = 0; i < nr; i++) {
+        const float *x = row_of(t, t->perm[i]);
+        for (size_t j = 0; j < X->cols; j++) t->pts[i * X->cols + j] = x[t->cord[j]];
+    }
+    t->X = NULL, t->is_cat = NULL;  /* borrowed for the build only */
+    *out = t;
+    return VG_OK;
+nomem:
+    vg_free(root);
+    vg_kdtree_free(t);
+    return vg_fail(VG_ERR_NOMEM, "out of memory");
+}
+
+vg_status vg_kdtree_query(const vg_kdtree *t, const float *Q, const size_t *rows, size_t nq, uint32_t k, int threads,
+                          uint32_t *out, double *dist)
+{
+    if (k == 0 || k > t->n_ref) return vg_fail(VG_ERR_INVALID, "neighbours: k %u among %zu rows", k, t->n_ref);
+    int nt = vg_threads_resolve(threads);
+    query_ctx c = { .t = t, .Q = Q, .query = rows, .nq = nq, .k = k, .out = out, .dist = dist };
+    c.scratch_d = vg_malloc((size_t)nt * k * sizeof *c.scratch_d);
+    c.scratch_p = vg_malloc((size_t)nt * k * sizeof *c.scratch_p);
+    c.scratch_q = vg_malloc((size_t)nt * (t->cols ? t->cols : 1) * sizeof *c.scratch_q);
+    vg_status st = VG_OK;
+    if (!c.scratch_d || !c.scratch_p || !c.scratch_q) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    else vg_parallel_for(nt, (nq + QUERY_BLOCK - 1) / QUERY_BLOCK, query_block, &c);
+    vg_free(c.scratch_d), vg_free(c.scratch_p), vg_free(c.scratch_q);
+    return st;
+}
+
 vg_status vg_knn(const vg_matrix *X, const uint8_t *is_categorical, double cat_cost, const size_t *ref, size_t nr,
                  const size_t *query, size_t nq, uint32_t k, int threads, uint32_t *out, double *dist)
 {
     if (k == 0 || nr == 0 || nr > UINT32_MAX) return vg_fail(VG_ERR_INVALID, "neighbours: k %u among %zu rows", k, nr);
-    kd_tree t = { .X = X, .is_cat = is_categorical, .cat_cost = cat_cost, .ref = ref };
-    int nt = vg_threads_resolve(threads);
-    t.perm = vg_malloc(nr * sizeof *t.perm);
-    t.num = vg_malloc((X->cols ? X->cols : 1) * sizeof *t.num);
-    t.cap = 2 * (nr / LEAF + 1) + 1;
-    t.nodes = vg_malloc(t.cap * sizeof *t.nodes);
-    for (size_t j = 0; t.num && j < X->cols; j++)
-        if (!is_categorical || !is_categorical[j]) t.num[t.n_num++] = (uint32_t)j;
-    t.lo = vg_malloc(t.cap * (t.n_num ? t.n_num : 1) * sizeof *t.lo);
-    t.hi = vg_malloc(t.cap * (t.n_num ? t.n_num : 1) * sizeof *t.hi);
-    query_ctx c = { .t = &t, .query = query, .nq = nq, .k = k, .out = out, .dist = dist };
-    c.scratch_d = vg_malloc((size_t)nt * k * sizeof *c.scratch_d);
-    c.scratch_p = vg_malloc((size_t)nt * k * sizeof *c.scratch_p);
-    c.scratch_q = vg_malloc((size_t)nt * (X->cols ? X->cols : 1) * sizeof *c.scratch_q);
-    t.pts = vg_malloc(nr * (X->cols ? X->cols : 1) * sizeof *t.pts);
-    t.cord = vg_malloc((X->cols ? X->cols : 1) * sizeof *t.cord);
-    vg_status st = VG_OK;
-    if (!t.perm || !t.num || !t.nodes || !t.lo || !t.hi || !c.scratch_d || !c.scratch_p || !c.scratch_q || !t.pts ||
-        !t.cord) {
-        st = vg_fail(VG_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (uint32_t i = 0; i < nr; i++) t.perm[i] = i;
-    t.n_ref = nr;
-    order_columns(&t);
-    float *root = vg_malloc(2 * (t.n_num ? t.n_num : 1) * sizeof *root);
-    if (!root) {
-        st = vg_fail(VG_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t d = 0; d < t.n_num; d++) root[d] = INFINITY, root[t.n_num + d] = -INFINITY;
-    for (uint32_t i = 0; i < nr; i++)
-        for (size_t d = 0; d < t.n_num; d++) {
-            float v = row_of(&t, i)[t.num[d]];
-            if (v < root[d]) root[d] = v;
-            if (v > root[t.n_num + d]) root[t.n_num + d] = v;
-        }
-    int32_t built = build(&t, 0, (uint32_t)nr, root);
-    vg_free(root);
-    if (built < 0 || t.nomem) {
-        st = vg_fail(VG_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < nr; i++) {
-        const float *x = row_of(&t, t.perm[i]);
-        for (size_t j = 0; j < X->cols; j++) t.pts[i * X->cols + j] = x[t.cord[j]];
-    }
-    vg_parallel_for(nt, (nq + QUERY_BLOCK - 1) / QUERY_BLOCK, query_block, &c);
-done:
-    vg_free(t.perm), vg_free(t.num), vg_free(t.nodes), vg_free(t.lo), vg_free(t.hi);
-    vg_free(c.scratch_d), vg_free(c.scratch_p), vg_free(c.scratch_q), vg_free(t.pts), vg_free(t.cord);
+    vg_kdtree *t;
+    vg_status st = vg_kdtree_new(X, is_categorical, cat_cost, ref, nr, &t);
+    if (st == VG_OK) st = vg_kdtree_query(t, X->data, query, nq, k, threads, out, dist);
+    vg_kdtree_free(t);
     return st;
 }

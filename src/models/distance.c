@@ -10,6 +10,7 @@
  * queries and each query scans the references in index order, so results do
  * not depend on the thread count. */
 #include "models/distance.h"
+#include "features/knn.h"
 #include "models/simd.h"
 #include "vigil/parallel.h"
 
@@ -221,6 +222,7 @@ void vg_dist_index_free(vg_dist_index *ix)
     vg_free(ix->center);
     vg_free(ix->ctiles);
     vg_free(ix->radius);
+    vg_kdtree_free(ix->tree);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -295,6 +297,12 @@ vg_status vg_dist_index_init(vg_dist_index *ix, const float *X, size_t n, uint32
     ix->n = n;
     ix->d = d;
     ix->X = X;
+    if (metric == VG_DIST_EUCLIDEAN) {
+        vg_matrix M = { n, d, (float *)X };
+        vg_status st = n ? vg_kdtree_new(&M, NULL, 0.0, NULL, n, &ix->tree) : VG_OK;
+        if (st) memset(ix, 0, sizeof *ix);
+        return st;
+    }
     ix->dense_col = vg_malloc(((size_t)d + 1) * sizeof(uint32_t));
     ix->bin_col = vg_malloc(((size_t)d + 1) * sizeof(uint32_t));
     if (!ix->dense_col || !ix->bin_col) goto nomem;
@@ -837,6 +845,69 @@ static void knn_task(void *ctx, size_t task, int worker)
     }
 }
 
+/* ---- euclidean: the k-d tree ------------------------------------------ */
+
+typedef struct tree_job {
+    const vg_dist_index *ix;
+    const float *Q;
+    size_t nq;
+    uint32_t k, kk;
+    const uint32_t *cidx;  /* nq x kk candidates from the tree, nearest first ... */
+    const double *cd2;     /* ... and the tree's squared distances */
+    exact_cand *scratch;   /* threads x kk */
+    uint32_t *idx;
+    double *dist;
+} tree_job;
+
+/* The tree's kk best by its own sums (reordered columns, so they may differ
+ * in the last bit), re-ranked by vg_dist_exact: the k returned are exactly
+ * brute force's, as the tiles' were. Only candidates within TREE_MARGIN of
+ * the tree's k-th can be among the exact k (the sums differ by rounding,
+ * some 1e-15 relative), so only those are recomputed: about k of the k + 8.
+ * A non-finite distance (a NaN or infinite query value) is infinitely far. */
+#define TREE_MARGIN 1e-9
+static void tree_rerank(void *ctx, size_t task, int worker)
+{
+    tree_job *J = ctx;
+    exact_cand *e = J->scratch + (size_t)worker * J->kk;
+    const uint32_t d = J->ix->d;
+    for (size_t q = task * QBLOCK; q < VG_MIN(J->nq, (task + 1) * QBLOCK); q++) {
+        const uint32_t *c = J->cidx + q * J->kk;
+        const double *t = J->cd2 + q * J->kk, thr = t[J->k - 1] * (1.0 + TREE_MARGIN);
+        uint32_t m = J->k;
+        while (m < J->kk && t[m] <= thr) m++;
+        for (uint32_t j = 0; j < m; j++) {
+            double v = vg_dist_exact(VG_DIST_EUCLIDEAN, J->Q + q * d, J->ix->X + (size_t)c[j] * d, d);
+            e[j] = (exact_cand){ isfinite(v) ? v : INFINITY, c[j] };
+        }
+        qsort(e, m, sizeof *e, exact_cmp);
+        for (uint32_t j = 0; j < J->k; j++) J->idx[q * J->k + j] = e[j].i, J->dist[q * J->k + j] = e[j].d;
+    }
+}
+
+static vg_status tree_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, uint32_t kk, int self,
+                          int threads, uint32_t *idx, double *dist)
+{
+    uint32_t *cidx = vg_malloc(nq * kk * sizeof *cidx);
+    double *cd2 = vg_malloc(nq * kk * sizeof *cd2);
+    size_t *rows = self ? vg_malloc(nq * sizeof *rows) : NULL;
+    exact_cand *scratch = vg_malloc((size_t)threads * kk * sizeof *scratch);
+    vg_status st = VG_OK;
+    if (!cidx || !cd2 || !scratch || (self && !rows))
+        st = vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
+    for (size_t i = 0; rows && i < nq; i++) rows[i] = i;
+    if (st == VG_OK) st = vg_kdtree_query(ix->tree, Q, rows, nq, kk, threads, cidx, cd2);
+    if (st == VG_OK) {
+        tree_job J = { ix, Q, nq, k, kk, cidx, cd2, scratch, idx, dist };
+        vg_parallel_for(threads, (nq + QBLOCK - 1) / QBLOCK, tree_rerank, &J);
+    }
+    vg_free(cidx);
+    vg_free(cd2);
+    vg_free(rows);
+    vg_free(scratch);
+    return st;
+}
+
 vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32_t k, int self, int threads,
                       uint32_t *idx, double *dist)
 {
@@ -848,6 +919,7 @@ vg_status vg_dist_knn(const vg_dist_index *ix, const float *Q, size_t nq, uint32
     size_t kk = (size_t)k + VG_DIST_SLACK;
     if (kk > avail) kk = avail;
     threads = vg_threads_resolve(threads);
+    if (ix->tree) return tree_knn(ix, Q, nq, k, (uint32_t)kk, self, threads, idx, dist);
     knn_scratch *scratch = vg_calloc((size_t)threads, sizeof *scratch);
     if (!scratch) return vg_fail(VG_ERR_NOMEM, "distance: out of memory searching %zu rows", nq);
     knn_job J = { scratch, ix, Q, nq, k, (uint32_t)kk, self, idx, dist, 0, 1 };

@@ -35,6 +35,7 @@
  * stays in the model and `vigil inspect` shows it. */
 #include "models/kmeans.h"
 #include "models/distance.h"
+#include "models/simd.h"
 #include "vigil/parallel.h"
 #include "vigil/rng.h"
 
@@ -1060,46 +1061,83 @@ static float score_row(const kmeans_state *s, const float *x)
 typedef struct km_pred_job {
     const kmeans_state *s;
     const vg_matrix *X;
-    const double *ct;  /* (n_features, n_clusters): the centroids transposed, or NULL */
+    const double *ct;  /* (n_features, kpad): the centroids transposed, zero padded, or NULL */
+    uint32_t kpad;
     float *out;
 } km_pred_job;
 
-/* score_row over the transposed centroids: every cluster's sum advances
- * column by column, so the clusters' additions are independent (and
- * vectorise) instead of one chain per cluster; each sum still adds its
- * columns in order, so the floats are score_row's. */
-#define KM_GROUP 32
-static float score_row_t(const kmeans_state *s, const double *ct, const float *x)
+/* score_row over the transposed centroids, eight clusters at a time as
+ * one vector value (GCC/clang vector extensions), for R rows at once: every
+ * cluster's sum advances column by column, eight clusters and R rows
+ * independent, where a plain loop over a cluster count unknown at compile
+ * time stayed a scalar chain of dependent additions per cluster. Each lane
+ * still adds its columns in order, and the empty asm keeps the square from
+ * fusing with the addition, so the floats are score_row's (predict_row's)
+ * in either build: R = 4 with AVX-512 (a register per row's eight sums),
+ * R = 1 otherwise. */
+typedef double v8d __attribute__((vector_size(64)));
+#define KM_LANES 8
+#define SCORE_ROWS_T(R, KEEP, s, ct, kpad, X, i0, out)                                            \
+    do {                                                                                       \
+        const uint32_t d_ = (s)->n_features, k_ = (s)->n_clusters;                             \
+        uint32_t best_[R] = { 0 };                                                             \
+        double bd_[R];                                                                         \
+        for (int r_ = 0; r_ < (R); r_++) bd_[r_] = HUGE_VAL;                                   \
+        for (uint32_t j0_ = 0; j0_ < k_; j0_ += KM_LANES) {                                    \
+            v8d s2_[R];                                                                        \
+            memset(s2_, 0, sizeof s2_);                                                        \
+            for (uint32_t f_ = 0; f_ < d_; f_++) {                                             \
+                v8d c_;                                                                        \
+                memcpy(&c_, (ct) + (size_t)f_ * (kpad) + j0_, sizeof c_);                      \
+                for (int r_ = 0; r_ < (R); r_++) {                                             \
+                    v8d df_ = (double)(X)->data[((i0) + r_) * d_ + f_] - c_, sq_ = df_ * df_;  \
+                    KEEP(sq_);                                                                 \
+                    s2_[r_] += sq_;                                                            \
+                }                                                                              \
+            }                                                                                  \
+            for (int r_ = 0; r_ < (R); r_++)                                                   \
+                for (uint32_t j_ = 0; j_ < KM_LANES && j0_ + j_ < k_; j_++)                    \
+                    if (s2_[r_][j_] < bd_[r_]) bd_[r_] = s2_[r_][j_], best_[r_] = j0_ + j_;    \
+        }                                                                                      \
+        for (int r_ = 0; r_ < (R); r_++) {                                                     \
+            double v_ = sqrt(bd_[r_]) / (s)->scale[best_[r_]];                                 \
+            (out)[(i0) + r_] = isfinite(v_) ? (float)v_ : FLT_MAX;                             \
+        }                                                                                      \
+    } while (0)
+
+#define KEEP_NONE(v) ((void)0)  /* the baseline build has no fused multiply-add */
+#define KEEP_ZMM(v) __asm__("" : "+v"(v))
+
+static void pred_rows_plain(const km_pred_job *J, size_t r0, size_t r1)
 {
-    const uint32_t d = s->n_features, k = s->n_clusters;
-    uint32_t best = 0;
-    double bd = HUGE_VAL, s2[KM_GROUP];
-    for (uint32_t j0 = 0; j0 < k; j0 += KM_GROUP) {
-        const uint32_t m = VG_MIN((uint32_t)KM_GROUP, k - j0);
-        for (uint32_t j = 0; j < m; j++) s2[j] = 0.0;
-        for (uint32_t f = 0; f < d; f++) {
-            const double xf = x[f], *c = ct + (size_t)f * k + j0;
-            for (uint32_t j = 0; j < m; j++) {
-                double df = xf - c[j];
-                s2[j] += df * df;
-            }
-        }
-        for (uint32_t j = 0; j < m; j++)
-            if (s2[j] < bd) bd = s2[j], best = j0 + j;
-    }
-    double v = sqrt(bd) / s->scale[best];
-    return isfinite(v) ? (float)v : FLT_MAX;
+    for (size_t i = r0; i < r1; i++) SCORE_ROWS_T(1, KEEP_NONE, J->s, J->ct, J->kpad, J->X, i, J->out);
 }
+
+#if HAVE_AVX512
+__attribute__((target("avx512f"))) static void pred_rows_avx512(const km_pred_job *J, size_t r0, size_t r1)
+{
+    size_t i = r0;
+    for (; i + 4 <= r1; i += 4) SCORE_ROWS_T(4, KEEP_ZMM, J->s, J->ct, J->kpad, J->X, i, J->out);
+    for (; i < r1; i++) SCORE_ROWS_T(1, KEEP_ZMM, J->s, J->ct, J->kpad, J->X, i, J->out);
+}
+#endif
 
 static void pred_task(void *ctx, size_t task, int worker)
 {
     (void)worker;
     km_pred_job *J = ctx;
     size_t r0 = task * KM_PREDICT_ROWS, r1 = VG_MIN(J->X->rows, r0 + KM_PREDICT_ROWS);
-    for (size_t i = r0; i < r1; i++) {
-        const float *x = J->X->data + i * J->X->cols;
-        J->out[i] = J->ct ? score_row_t(J->s, J->ct, x) : score_row(J->s, x);
+    if (!J->ct) {
+        for (size_t i = r0; i < r1; i++) J->out[i] = score_row(J->s, J->X->data + i * J->X->cols);
+        return;
     }
+#if HAVE_AVX512
+    if (vg_simd_avx512()) {
+        pred_rows_avx512(J, r0, r1);
+        return;
+    }
+#endif
+    pred_rows_plain(J, r0, r1);
 }
 
 static void kmeans_predict(const void *state, const vg_matrix *X, int threads, float *out)
@@ -1107,11 +1145,11 @@ static void kmeans_predict(const void *state, const vg_matrix *X, int threads, f
     const kmeans_state *s = state;
     VG_ASSERT(s && X && out && X->cols == s->n_features);
     if (X->rows == 0) return;
-    const uint32_t d = s->n_features, k = s->n_clusters;
-    double *ct = vg_malloc((size_t)d * k * sizeof *ct);  /* NULL: score_row, the same floats */
+    const uint32_t d = s->n_features, k = s->n_clusters, kpad = (k + KM_LANES - 1) / KM_LANES * KM_LANES;
+    double *ct = vg_calloc((size_t)d * kpad, sizeof *ct);  /* NULL: score_row, the same floats */
     for (uint32_t j = 0; ct && j < k; j++)
-        for (uint32_t f = 0; f < d; f++) ct[(size_t)f * k + j] = s->centroids[(size_t)j * d + f];
-    km_pred_job J = { s, X, ct, out };
+        for (uint32_t f = 0; f < d; f++) ct[(size_t)f * kpad + j] = s->centroids[(size_t)j * d + f];
+    km_pred_job J = { s, X, ct, kpad, out };
     vg_parallel_for(vg_threads_resolve(threads), (X->rows + KM_PREDICT_ROWS - 1) / KM_PREDICT_ROWS, pred_task, &J);
     vg_free(ct);
 }

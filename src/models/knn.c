@@ -3,10 +3,11 @@
  * probabilities are the votes of its n_neighbors nearest training rows,
  * equal (`weights=uniform`) or by inverse distance (`weights=distance`;
  * training rows at distance 0 take all the weight, as scikit-learn), under
- * `metric=euclidean|manhattan|cosine`. The search is the shared kernel in
- * distance.c (one-hot columns as bits, float32 candidates re-ranked in
- * double), so neighbours and ties (the lower training row wins) are exact
- * and the same for any thread count. The model keeps its training rows:
+ * `metric=euclidean|manhattan|cosine`. The search is the shared one in
+ * distance.c (euclidean: a k-d tree; the others: one-hot columns as bits,
+ * float32 candidates; both re-ranked in double), so neighbours and ties
+ * (the lower training row wins) are exact and the same for any thread
+ * count. The model keeps its training rows:
  * rows x features x 4 bytes plus 4 a row for the labels. Per-row weights
  * from the train path are not used (scikit-learn's has none either). */
 #include "models/distance.h"
@@ -290,9 +291,11 @@ static vg_status knn_load(vg_rbuf *r, void **out_state)
 static void knn_describe(const void *state, vg_wbuf *out)
 {
     const knn_state *s = state;
-    vg_wbuf_printf(out, "neighbours: %u (%s, %s)\ntraining rows kept: %zu (%.1f MB)\ncolumns searched as bits: %u of %u\n",
-                   s->k, s->weights == KNN_DISTANCE ? "distance-weighted" : "uniform", metric_names[s->metric], s->n,
-                   ((double)s->n * s->n_features * 4 + (double)s->n * 4) / 1e6, s->ix.nb, s->n_features);
+    vg_wbuf_printf(out, "neighbours: %u (%s, %s)\ntraining rows kept: %zu (%.1f MB)\n", s->k,
+                   s->weights == KNN_DISTANCE ? "distance-weighted" : "uniform", metric_names[s->metric], s->n,
+                   ((double)s->n * s->n_features * 4 + (double)s->n * 4) / 1e6);
+    if (s->ix.tree) vg_wbuf_printf(out, "search: exact, k-d tree over %u columns\n", s->n_features);
+    else vg_wbuf_printf(out, "search: exact, tiles; columns searched as bits: %u of %u\n", s->ix.nb, s->n_features);
 }
 
 const vg_estimator_kind vg_knn_kind = {

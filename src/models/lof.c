@@ -9,8 +9,9 @@
  *     score(x)  = mean over x's k neighbours o of lrd(o) / lrd(x)
  * about 1 inside a cluster, well above 1 for an outlier. The training rows'
  * kdist and lrd are computed once at fit; scoring is one exact k-nearest
- * search (distance.c) per row against the stored training rows, which is
- * the memory cost: rows x features x 4 bytes, plus 16 bytes a row. */
+ * search (distance.c: a k-d tree) per row against the stored training rows,
+ * which is the memory cost: twice rows x features x 4 bytes (the rows and
+ * the tree's copy in its own order), plus 16 bytes a row. */
 #include "models/distance.h"
 #include "vigil/estimator.h"
 #include "vigil/parallel.h"
@@ -71,6 +72,7 @@ typedef struct lof_state {
     float *X;       /* n x n_features: the training rows */
     double *kdist;  /* n */
     double *lrd;    /* n */
+    float *fit_scores;  /* n: predict's scores of the training rows, after a fit (not saved) */
     vg_dist_index ix;
 } lof_state;
 
@@ -82,6 +84,7 @@ static void lof_free(void *state)
     vg_free(s->X);
     vg_free(s->kdist);
     vg_free(s->lrd);
+    vg_free(s->fit_scores);
     vg_free(s);
 }
 
@@ -129,6 +132,39 @@ static float score_of(const lof_state *s, const uint32_t *idx, const double *dis
     return isfinite(v) ? (float)v : FLT_MAX;
 }
 
+/* What predict gives the training rows, from fit's neighbours: predict
+ * finds a training row itself at distance 0, placed among its own list by
+ * (distance, index) as the search orders ties, and the list's last drops
+ * out. The train path's threshold then costs no second search. */
+static vg_status keep_fit_scores(lof_state *s, const uint32_t *idx, const double *dist)
+{
+    const uint32_t k = s->k;
+    uint32_t *ni = vg_malloc(((size_t)k + 1) * sizeof *ni);
+    double *nd = vg_malloc(((size_t)k + 1) * sizeof *nd);
+    s->fit_scores = vg_malloc(s->n * sizeof(float) + 1);
+    vg_status st = VG_OK;
+    if (!ni || !nd || !s->fit_scores) st = vg_fail(VG_ERR_NOMEM, "lof: out of memory scoring %zu rows", s->n);
+    for (size_t i = 0; st == VG_OK && i < s->n; i++) {
+        const uint32_t *ii = idx + i * k;
+        const double *dd = dist + i * k;
+        uint32_t at = 0;
+        while (at < k && dd[at] == 0.0 && ii[at] < i) at++;
+        memcpy(ni, ii, at * sizeof *ni), memcpy(nd, dd, at * sizeof *nd);
+        ni[at] = (uint32_t)i, nd[at] = 0.0;
+        memcpy(ni + at + 1, ii + at, (k - at) * sizeof *ni), memcpy(nd + at + 1, dd + at, (k - at) * sizeof *nd);
+        s->fit_scores[i] = score_of(s, ni, nd);
+    }
+    vg_free(ni);
+    vg_free(nd);
+    return st;
+}
+
+static const float *lof_fit_scores(const void *state, size_t rows)
+{
+    const lof_state *s = state;
+    return s->fit_scores && rows == s->n ? s->fit_scores : NULL;
+}
+
 static vg_status lof_fit(const void *params, const vg_train_set *ts, const vg_fit_options *opt, void **out_state)
 {
     *out_state = NULL;
@@ -158,6 +194,7 @@ static vg_status lof_fit(const void *params, const vg_train_set *ts, const vg_fi
     if (st == VG_OK) {
         for (size_t i = 0; i < s->n; i++) s->kdist[i] = dist[i * k + k - 1];
         for (size_t i = 0; i < s->n; i++) s->lrd[i] = lrd_of(s, idx + i * k, dist + i * k);
+        st = keep_fit_scores(s, idx, dist);
     }
     vg_free(idx);
     vg_free(dist);
@@ -296,8 +333,8 @@ static void lof_describe(const void *state, vg_wbuf *out)
     const lof_state *s = state;
     double mb = ((double)s->n * s->n_features * 4 + (double)s->n * 16) / 1e6;
     vg_wbuf_printf(out, "neighbours: %u\ntraining rows kept: %zu (%.1f MB: the rows, their k-distances and densities)\n"
-                   "columns searched as bits: %u of %u\nscore: local outlier factor (novelty), about 1 inside a "
-                   "cluster\n", s->k, s->n, mb, s->ix.nb, s->n_features);
+                   "search: exact, k-d tree over %u columns\nscore: local outlier factor (novelty), about 1 inside a "
+                   "cluster\n", s->k, s->n, mb, s->n_features);
 }
 
 const vg_estimator_kind vg_lof_kind = {
@@ -323,4 +360,5 @@ const vg_estimator_kind vg_lof_kind = {
     .predict_row = lof_predict_row,
     .n_outputs = lof_n_outputs,
     .explain = lof_explain,
+    .fit_scores = lof_fit_scores,
 };

@@ -516,11 +516,12 @@ static vg_status set_operating_point(vg_model *m, const vg_train_request *rq, do
 {
     if (rq->threshold_set) return VG_OK;
     size_t rows = Xs ? Xs->rows : X->rows;
-    float *scores = vg_malloc((rows ? rows : 1) * sizeof *scores);
-    if (!scores) return vg_fail(VG_ERR_NOMEM, "out of memory");
-    if (Xs) m->kind->predict_sparse(m->state, Xs, rq->threads, scores);
-    else m->kind->predict(m->state, X, rq->threads, scores);
-    vg_status st = vg_threshold_at_share(scores, rows, contamination, &m->threshold);
+    const float *kept = m->kind->fit_scores ? m->kind->fit_scores(m->state, rows) : NULL;
+    float *scores = kept ? NULL : vg_malloc((rows ? rows : 1) * sizeof *scores);
+    if (!kept && !scores) return vg_fail(VG_ERR_NOMEM, "out of memory");
+    if (!kept && Xs) m->kind->predict_sparse(m->state, Xs, rq->threads, scores);
+    else if (!kept) m->kind->predict(m->state, X, rq->threads, scores);
+    vg_status st = vg_threshold_at_share(kept ? kept : scores, rows, contamination, &m->threshold);
     vg_free(scores);
     if (st) return st;
     char by[160];
