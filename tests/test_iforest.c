@@ -866,6 +866,8 @@ static void test_flat_layout_same_scores(void **state)
     check_flat_same_scores(d6, &d, 6);
     const char *d7[] = { "n_estimators", "30", "max_samples", "100", NULL };
     check_flat_same_scores(d7, &d, 7);
+    const char *d9[] = { "n_estimators", "20", "max_samples", "300", NULL };
+    check_flat_same_scores(d9, &d, 9);
     d.features[4].n_categories = 40;
     for (size_t r = 0; r < d.X.rows; r++) d.X.data[r * 5 + 4] = (float)(r * 7 % 40);
     check_flat_same_scores(deep, &d, 8);
