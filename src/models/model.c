@@ -420,7 +420,7 @@ typedef struct block_job {
     const vg_pipeline_plan *plan;
     size_t rows, cols, block;
     uint32_t k;
-    float *scratch;  /* PREDICT_BLOCK x cols per worker */
+    float *scratch;  /* block x cols per worker */
     float *out;
 } block_job;
 
@@ -441,7 +441,8 @@ static vg_status predict_in_blocks(const vg_model *m, const vg_table *t, int thr
     vg_status st = vg_pipeline_plan_new(m->pipeline, t, &plan);
     if (st) return st;
     j.plan = plan;
-    /* A small table still gives each thread a few blocks (in multiples of 128 rows). */
+    /* A small table still gives each thread a few blocks, of a multiple of
+     * 128 rows so that a family's own blocks of rows (the forest's) stay whole. */
     int workers = vg_threads_resolve(threads);
     size_t per = (j.rows + 4 * (size_t)workers - 1) / (4 * (size_t)workers);
     j.block = VG_MIN((size_t)PREDICT_BLOCK, VG_MAX((size_t)128, (per + 127) / 128 * 128));
