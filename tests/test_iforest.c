@@ -800,19 +800,34 @@ static void test_window_restart(void **state)
     dataset_free(&d);
 }
 
-/* The flat scoring layout (every tree padded to a perfect tree) gives the
- * same floats as the node walk, with the plain and the AVX-512 kernel, for
- * ordinary rows and for NaN, unseen and out-of-range codes; a forest with oblique cuts has no flat layout. */
-static void test_flat_layout_same_scores(void **state)
+static uint32_t leaf_depth(const vg_iforest_node *tree, uint32_t i)
 {
-    (void)state;
-    dataset d = blobs(3000, 5, 12);
-    const char *kv[] = { "n_estimators", "60", NULL };
-    vg_iforest *f = fit_with(kv, &d, 5, 2);
+    if (!tree[i].left) return 0;
+    uint32_t a = leaf_depth(tree, tree[i].left), b = leaf_depth(tree, tree[i].left + 1);
+    return 1 + (a > b ? a : b);
+}
+
+static uint32_t deepest_leaf(const vg_iforest *f)
+{
+    uint32_t D = 0;
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        uint32_t d = leaf_depth(f->nodes + f->tree_start[t], 0);
+        D = d > D ? d : D;
+    }
+    return D;
+}
+
+/* The flat layout's scores for d's first 1000 rows and three odd ones
+ * (NaN, unseen and out-of-range codes), with the plain and the AVX-512
+ * kernel, equal the node walk's and the single-row path's to the bit. */
+static void check_flat_same_scores(const char *const *kv, dataset *d, uint32_t want_depth)
+{
+    vg_iforest *f = fit_with(kv, d, 5, 2);
     assert_non_null(f->flat);
+    assert_int_equal(deepest_leaf(f), want_depth);
     vg_matrix T;
     assert_int_equal(vg_matrix_alloc(&T, 1003, 5), VG_OK);
-    memcpy(T.data, d.X.data, 1000 * 5 * sizeof *T.data);
+    memcpy(T.data, d->X.data, 1000 * 5 * sizeof *T.data);
     const float odd[3][5] = { { NAN, 0.5f, NAN, 2.0f, NAN }, { 9.0f, -9.0f, 0.0f, 0.0f, 77.0f },
                               { 0.1f, 0.1f, 1e30f, -1e30f, 2.5f } };
     memcpy(T.data + 1000 * 5, odd, sizeof odd);
@@ -830,12 +845,36 @@ static void test_flat_layout_same_scores(void **state)
     assert_memory_equal(a, plain, T.rows * sizeof *a);
     for (size_t r = 0; r < T.rows; r++) assert_true(a[r] == vg_iforest_score_row(f, T.data + r * 5));
     free(a), free(b), free(plain);
+    K->free(f);
+    vg_matrix_free(&T);
+}
+
+/* The flat scoring layout (every tree padded to a perfect tree) gives the
+ * same floats as the node walk: trees of every depth the wide kernel treats
+ * differently (its permuted levels and its gathered ones), a categorical
+ * column whose bitset fits in the cut and one of 40 categories whose does
+ * not; a forest with oblique cuts has no flat layout. */
+static void test_flat_layout_same_scores(void **state)
+{
+    (void)state;
+    dataset d = blobs(3000, 5, 12);
+    const char *deep[] = { "n_estimators", "60", NULL };
+    check_flat_same_scores(deep, &d, 8);
+    const char *d4[] = { "n_estimators", "30", "max_samples", "16", NULL };
+    check_flat_same_scores(d4, &d, 4);
+    const char *d6[] = { "n_estimators", "30", "max_samples", "40", NULL };
+    check_flat_same_scores(d6, &d, 6);
+    const char *d7[] = { "n_estimators", "30", "max_samples", "100", NULL };
+    check_flat_same_scores(d7, &d, 7);
+    const char *d9[] = { "n_estimators", "20", "max_samples", "300", NULL };
+    check_flat_same_scores(d9, &d, 9);
+    d.features[4].n_categories = 40;
+    for (size_t r = 0; r < d.X.rows; r++) d.X.data[r * 5 + 4] = (float)(r * 7 % 40);
+    check_flat_same_scores(deep, &d, 8);
     const char *ext[] = { "n_estimators", "5", "extension_level", "1", NULL };
     vg_iforest *g = fit_with(ext, &d, 5, 1);
     assert_null(g->flat);
     K->free(g);
-    K->free(f);
-    vg_matrix_free(&T);
     dataset_free(&d);
 }
 

@@ -232,6 +232,32 @@ static void test_data_read_like(void **state)
     vg_table_free(a), vg_table_free(b), vg_table_free(plain);
 }
 
+/* A family that scores rows alone (predict_in_blocks: the isolation forest)
+ * is given the table a block of rows at a time: the same floats as its
+ * predict over the whole encoded matrix, for 1 and 2 threads. */
+static void test_predict_in_blocks_same_scores(void **state)
+{
+    (void)state;
+    vg_table *bin = golden("tests/golden/binary.csv");
+    const char *params[] = { "n_estimators=20" };
+    vg_model *m = train(bin, "iforest", VG_TASK_BINARY, params, 1);
+    assert_true(vg_model_kind(m)->predict_in_blocks);
+    vg_matrix X;
+    assert_int_equal(vg_pipeline_transform(vg_model_pipeline(m), bin, &X), VG_OK);
+    float *whole = vg_malloc(X.rows * sizeof *whole);
+    vg_model_kind(m)->predict(vg_model_state(m), &X, 1, whole);
+    for (int threads = 1; threads <= 2; threads++) {
+        float *p;
+        assert_int_equal(vg_model_predict(m, bin, threads, &p), VG_OK);
+        assert_memory_equal(p, whole, X.rows * sizeof *p);
+        vg_free(p);
+    }
+    vg_free(whole);
+    vg_matrix_free(&X);
+    vg_model_free(m);
+    vg_table_free(bin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_model_files),
         cmocka_unit_test(test_saved_decision_checked),
         cmocka_unit_test(test_data_read_like),
+        cmocka_unit_test(test_predict_in_blocks_same_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -506,6 +506,59 @@ static void test_plan_equals_record(void **state)
         vg_pipeline_plan_free(half);
         vg_pipeline_free(p);
     }
+/* vg_pipeline_blocks_rows writes the whole transform's rows, whatever the
+ * block (into scratch holding old values), for both encodings, with NaN,
+ * unseen, missing and absent columns. */
+static void test_blocks_rows_match_transform(void **state)
+{
+    (void)state;
+    vg_table *t = small_table("train.csv", 0);
+    size_t cy;
+    vg_table_add_column(t, "y", VG_COLUMN_NUMERIC, &cy);
+    for (int i = 0; i < 4; i++) vg_table_push_number(t, cy, i);
+    size_t cols[3] = { 0, 1, 2 };
+    vg_table *n = vg_table_new("new.csv");
+    size_t cp, cx;
+    vg_table_add_column(n, "proto", VG_COLUMN_CATEGORICAL, &cp);
+    vg_table_add_column(n, "x", VG_COLUMN_NUMERIC, &cx);  /* y absent: imputed */
+    const char *ps[] = { "tcp", "udp", "icmp", "sctp", NULL };
+    for (int i = 0; i < 5000; i++) {
+        const char *c = ps[i % 5];
+        vg_table_push_category(n, cp, c, c ? strlen(c) : 0);
+        vg_table_push_number(n, cx, i % 7 == 3 ? NAN : (double)(i % 11));
+    }
+    for (int enc = 0; enc < 2; enc++) {
+        vg_pipeline_params pp = vg_pipeline_params_default();
+        pp.encoding = enc ? VG_ENCODING_ONEHOT_SCALED : VG_ENCODING_NATIVE;
+        vg_pipeline *p = NULL;
+        assert_int_equal(vg_pipeline_fit(t, cols, 3, &pp, &p), VG_OK);
+        vg_matrix X;
+        assert_int_equal(vg_pipeline_transform(p, n, &X), VG_OK);
+        vg_pipeline_blocks *pl = NULL;
+        assert_int_equal(vg_pipeline_blocks_new(p, n, &pl), VG_OK);
+        size_t F = X.cols, blocks[] = { 1, 7, 128, 2049 };
+        float *out = malloc(2049 * F * sizeof *out);
+        for (size_t b = 0; b < 4; b++)
+            for (size_t r0 = 0; r0 < X.rows; r0 += blocks[b]) {
+                size_t rows = blocks[b] < X.rows - r0 ? blocks[b] : X.rows - r0;
+                for (size_t i = 0; i < rows * F; i++) out[i] = 42.0f;
+                vg_pipeline_blocks_rows(pl, r0, rows, out);
+                assert_memory_equal(out, X.data + r0 * F, rows * F * sizeof *out);
+            }
+        free(out);
+        vg_pipeline_blocks_free(pl);
+        vg_matrix_free(&X);
+        /* A wrong file is refused by plan_new as by the transform. */
+        vg_table *bad = vg_table_new("bad.csv");
+        size_t cz;
+        vg_table_add_column(bad, "z", VG_COLUMN_NUMERIC, &cz);
+        vg_table_push_number(bad, cz, 1);
+        assert_int_equal(vg_pipeline_blocks_new(p, bad, &pl), VG_ERR_INVALID);
+        assert_null(pl);
+        vg_table_free(bad);
+        vg_pipeline_free(p);
+    }
+    vg_table_free(n);
     vg_table_free(t);
 }
 
@@ -522,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_table_equals_records),
         cmocka_unit_test(test_plan_equals_record),
+        cmocka_unit_test(test_blocks_rows_match_transform),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,10 @@ typedef struct vg_estimator_kind {
     /* Optional: a fast path for one row (n_features floats) -> n_classes
      * probabilities (regression: 1 value). Same result as predict. */
     void (*predict_row)(const void *state, const float *row, float *proba);
+    /* Optional: 1 when predict scores each row alone and fast, so a table is
+     * best encoded and scored a block of rows at a time (predict is then
+     * called per block with threads = 1, from several threads at once). */
+    int predict_in_blocks;
 
     /* Optional: explanations. n_outputs raw scores per row (gbdt binary: 1,
      * the log-odds; forest: one per class, the probabilities); explain fills

@@ -67,6 +67,17 @@ VG_API void vg_pipeline_free(vg_pipeline *p);
  * column when a column with values has the wrong type, and when more than
  * half of the inputs are absent (the wrong file). */
 VG_API vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out);
+/* The dense transform a block of rows at a time, for a caller that scores
+ * each block while it is in cache and never holds the whole matrix:
+ * blocks_new checks t against the pipeline as vg_pipeline_transform does
+ * (the same errors and warning) and keeps pointers into t, which must
+ * outlive the blocks; blocks_rows writes rows [r0, r0 + n) of t into out (n x
+ * vg_pipeline_n_features floats, row-major), the same floats as the whole
+ * transform's rows; it may run on several threads at once. */
+typedef struct vg_pipeline_blocks vg_pipeline_blocks;
+VG_API vg_status vg_pipeline_blocks_new(const vg_pipeline *p, const vg_table *t, vg_pipeline_blocks **out);
+VG_API void vg_pipeline_blocks_rows(const vg_pipeline_blocks *pl, size_t r0, size_t n, float *out);
+VG_API void vg_pipeline_blocks_free(vg_pipeline_blocks *pl);
 /* The same rows as CSR (for the families that read sparse rows): the
  * one-hot and zero entries are left out. out is new (vg_csr_free). */
 VG_API vg_status vg_pipeline_transform_csr(const vg_pipeline *p, const vg_table *t, vg_csr *out);

@@ -556,12 +556,11 @@ typedef struct col_plan {
     uint32_t *remap;         /* ... and its dictionary mapped onto the model's categories (owned) */
 } col_plan;
 
-typedef struct transform_ctx {
+struct vg_pipeline_blocks {
     const vg_pipeline *p;
-    const col_plan *plan;
-    size_t n_plan;
-    vg_matrix *m;
-} transform_ctx;
+    col_plan *plan;  /* one per input */
+    size_t rows;
+};
 
 static vg_status plan_numeric(const input *in, const vg_table *t, size_t col, col_plan *cp)
 {
@@ -593,27 +592,26 @@ static vg_status plan_categorical(const input *in, const vg_table *t, size_t col
 
 static void encode_value(const vg_pipeline *p, const input *in, int missing, double x, uint32_t cat, float *row);
 
-static void transform_block(void *ctx, size_t block, int worker)
+/* Rows [r0, r1) into out (row r at out + (r - r0) x n_features), which
+ * starts zeroed (the one-hot columns are only set). */
+static void blocks_rows(const vg_pipeline_blocks *pl, size_t r0, size_t r1, float *out)
 {
-    (void)worker;
-    const transform_ctx *c = ctx;
-    const vg_pipeline *p = c->p;
-    vg_matrix *m = c->m;
-    size_t r0 = block * TRANSFORM_ROWS, r1 = VG_MIN(r0 + TRANSFORM_ROWS, m->rows);
+    const vg_pipeline *p = pl->p;
+    size_t cols = p->n_features;
     int scaled = p->encoding == VG_ENCODING_ONEHOT_SCALED;
-    for (size_t i = 0; i < c->n_plan; i++) {
-        const col_plan *cp = &c->plan[i];
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const col_plan *cp = &pl->plan[i];
         const input *in = cp->in;
-        float *out = m->data + in->first_feature;  /* out: (rows, m->cols), this input's first column */
+        float *o = out + in->first_feature;  /* o[(r - r0) x cols]: row r's first column of this input */
         switch (cp->kind) {
         case COL_IMPUTE:  /* every row missing: the median, or no category */
-            for (size_t r = r0; r < r1; r++) encode_value(p, in, 1, 0, UINT32_MAX, m->data + r * m->cols);
+            for (size_t r = r0; r < r1; r++) encode_value(p, in, 1, 0, UINT32_MAX, out + (r - r0) * cols);
             break;
         case COL_NUMERIC: {
             double mean = scaled ? in->mean : 0, inv = scaled ? 1.0 / in->scale : 1.0;
             for (size_t r = r0; r < r1; r++) {
                 double x = isnan(cp->v[r]) ? in->median : cp->v[r];
-                out[r * m->cols] = (float)((x - mean) * inv);
+                o[(r - r0) * cols] = (float)((x - mean) * inv);
             }
             break;
         }
@@ -621,9 +619,9 @@ static void transform_block(void *ctx, size_t block, int worker)
             for (size_t r = r0; r < r1; r++) {
                 uint32_t k = cp->codes[r] == VG_CODE_MISSING ? UINT32_MAX : cp->remap[cp->codes[r]];
                 if (scaled) {
-                    if (k != UINT32_MAX) out[r * m->cols + k] = 1.0f;  /* matrix starts zeroed */
+                    if (k != UINT32_MAX) o[(r - r0) * cols + k] = 1.0f;
                 } else {
-                    out[r * m->cols] = k == UINT32_MAX ? NAN : (float)k;
+                    o[(r - r0) * cols] = k == UINT32_MAX ? NAN : (float)k;
                 }
             }
             break;
@@ -633,18 +631,33 @@ static void transform_block(void *ctx, size_t block, int worker)
     }
 }
 
-vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
+void vg_pipeline_blocks_free(vg_pipeline_blocks *pl)
 {
-    vg_status st = vg_matrix_alloc(out, vg_table_rows(t), p->n_features);
-    if (st) return st;
+    if (!pl) return;
+    for (size_t i = 0; pl->plan && i < pl->p->n_inputs; i++) vg_free(pl->plan[i].remap);
+    vg_free(pl->plan);
+    vg_free(pl);
+}
+
+vg_status vg_pipeline_blocks_new(const vg_pipeline *p, const vg_table *t, vg_pipeline_blocks **out)
+{
+    *out = NULL;
     /* Inputs the file does not have (absent), or has without a value in any
      * row (empty), are imputed as missing, as a record's missing field is:
      * a 9-column login file scores with a model of the 16-column one. More
      * than half of the inputs absent is the wrong file, not a sparse one. */
     char absent[512] = "", empty[512] = "";
     size_t n_absent = 0, n_empty = 0;
-    col_plan *plan = vg_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *plan);
-    if (!plan) st = vg_fail(VG_ERR_NOMEM, "out of memory");
+    vg_status st = VG_OK;
+    vg_pipeline_blocks *pl = vg_calloc(1, sizeof *pl);
+    if (pl) pl->plan = vg_calloc(p->n_inputs ? p->n_inputs : 1, sizeof *pl->plan);
+    if (!pl || !pl->plan) {
+        vg_free(pl);
+        return vg_fail(VG_ERR_NOMEM, "out of memory");
+    }
+    pl->p = p;
+    pl->rows = vg_table_rows(t);
+    col_plan *plan = pl->plan;
     for (size_t i = 0; i < p->n_inputs && !st; i++) {
         const input *in = &p->inputs[i];
         long col = vg_table_find(t, in->name);
@@ -666,15 +679,8 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
     if (!st && 2 * n_absent > p->n_inputs)
         st = vg_fail(VG_ERR_INVALID, "%s: %zu of the model's %zu input columns are missing (%s): not the kind of "
                      "data the model was trained on", vg_table_source(t), n_absent, p->n_inputs, absent);
-    if (!st) {
-        transform_ctx c = { p, plan, p->n_inputs, out };
-        size_t blocks = (out->rows + TRANSFORM_ROWS - 1) / TRANSFORM_ROWS;
-        vg_parallel_for(blocks > 1 ? p->threads : 1, blocks, transform_block, &c);
-    }
-    for (size_t i = 0; plan && i < p->n_inputs; i++) vg_free(plan[i].remap);
-    vg_free(plan);
     if (st) {
-        vg_matrix_free(out);
+        vg_pipeline_blocks_free(pl);
         return st;
     }
     /* One warning per file, naming the columns, not one per row. */
@@ -685,6 +691,42 @@ vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matr
         vg_log(VG_LOG_WARN, "%s: imputed as missing in every row: the model's input column%s %s (%s)",
                vg_table_source(t), n_absent + n_empty > 1 ? "s" : "", n_absent ? absent : empty,
                n_absent ? "not in the file" : "no value in any row");
+    *out = pl;
+    return VG_OK;
+}
+
+void vg_pipeline_blocks_rows(const vg_pipeline_blocks *pl, size_t r0, size_t n, float *out)
+{
+    memset(out, 0, n * pl->p->n_features * sizeof *out);
+    blocks_rows(pl, r0, r0 + n, out);
+}
+
+typedef struct transform_ctx {
+    const vg_pipeline_blocks *pl;
+    vg_matrix *m;
+} transform_ctx;
+
+static void transform_block(void *ctx, size_t block, int worker)
+{
+    (void)worker;
+    const transform_ctx *c = ctx;
+    size_t r0 = block * TRANSFORM_ROWS, r1 = VG_MIN(r0 + TRANSFORM_ROWS, c->m->rows);
+    blocks_rows(c->pl, r0, r1, c->m->data + r0 * c->m->cols);  /* the matrix starts zeroed */
+}
+
+vg_status vg_pipeline_transform(const vg_pipeline *p, const vg_table *t, vg_matrix *out)
+{
+    vg_pipeline_blocks *pl;
+    vg_status st = vg_pipeline_blocks_new(p, t, &pl);
+    if (st) return st;
+    if ((st = vg_matrix_alloc(out, vg_table_rows(t), p->n_features))) {
+        vg_pipeline_blocks_free(pl);
+        return st;
+    }
+    transform_ctx c = { pl, out };
+    size_t blocks = (out->rows + TRANSFORM_ROWS - 1) / TRANSFORM_ROWS;
+    vg_parallel_for(blocks > 1 ? p->threads : 1, blocks, transform_block, &c);
+    vg_pipeline_blocks_free(pl);
     return VG_OK;
 }
 

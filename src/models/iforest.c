@@ -488,6 +488,7 @@ const vg_estimator_kind vg_iforest_kind = {
     .needs_labels = 0,
     .inputs = VG_ESTIMATOR_IN_DENSE,
     .predict_row = iforest_predict_row,
+    .predict_in_blocks = 1,
     .n_outputs = iforest_one,
     .explain = iforest_explain,
     .importance = iforest_importance,

@@ -44,46 +44,52 @@
  * padding cuts above the copies (any direction reaches the same value). A
  * row then takes exactly D steps per tree, each a compare and an index
  * computed, not loaded: no leaf test, no data-dependent loop exit, so many
- * rows walk a tree in lockstep with their loads overlapping. With psi = 256
- * (D <= 8) a tree is 255 cuts of 8 bytes and 256 floats, 3 KiB. Forests
- * with oblique cuts, or deeper than FLAT_MAX_DEPTH, walk the nodes.
+ * rows walk a tree in lockstep with their loads overlapping. A cut is two
+ * words kept in two arrays (column and flags; threshold or category word),
+ * so a level's cuts load as vectors. With psi = 256 (D <= 8) a tree is 255
+ * cuts of 8 bytes and 256 floats, 3 KiB. Forests with oblique cuts, or
+ * deeper than FLAT_MAX_DEPTH, walk the nodes.
  *
- * Categories. Before a block walks the trees, its rows are copied into
- * per-thread scratch with each categorical value replaced by its code
- * (bits of a uint32 in the float's slot): 0..K-1, K for NaN (the forest's
- * own code for missing), K + 1 for a value that is no category. The flat
+ * The block. Before a block walks the trees, its rows are copied into
+ * per-thread scratch column by column (a column's values of the block's
+ * rows side by side, so a tree's first cut, one column for every row, reads
+ * 16 rows with one load), each categorical value replaced by its code (bits
+ * of a uint32 in the float's slot): 0..K-1, K for NaN (the forest's own
+ * code for missing), K + 1 for a value that is no category. The flat
  * bitsets carry that extra code's side (the node's MISSING_LEFT), so a
  * category cut is one bit test with no NaN, range or floor test per step;
- * the same rule as goes_left, decided once per row instead of per cut.
+ * the same rule as goes_left, decided once per row instead of per cut. A
+ * column of at most 30 categories (codes 0..31) has its whole bitset in the
+ * cut's second word; a larger one's second word points to its words.
  *
  * Kernels. The plain kernel steps FLAT_LANES rows through a tree together.
  * On x86-64 with AVX-512 (checked at run time; VG_NO_SIMD=1 keeps the plain
- * one) the wide kernel steps 16 rows per vector: per level it gathers the
- * rows' cuts and the values they compare, and does the whole block's
- * groups of 16 level by level, so independent gathers overlap. Both add
- * the same leaf floats in the same tree order into doubles: the same
- * scores as the node walk, to the bit. */
+ * one) the wide kernel steps 16 rows per vector, the whole block's groups
+ * of 16 level by level so that independent loads overlap. Gathers are its
+ * cost, so it gathers only what it must (KDDTest+ on one thread: 28 ms of
+ * CPU with three or four gathers per level, 11 ms with these): the top
+ * levels' cuts (1 to 128 per level) are picked from registers by permutes,
+ * the root's value is a plain load, and only deeper cuts, the rows' values
+ * and the leaves are gathered. Both kernels add the same leaf floats in the
+ * same tree order into doubles: the same scores as the node walk, to the
+ * bit. */
 #define FLAT_MAX_DEPTH 10u
-#define FLAT_CATEGORY (1u << 31)
+#define FLAT_CATEGORY (1u << 31)  /* second word: the first of the column's bitset words */
+#define FLAT_CAT_WORD (1u << 30)  /* second word: the column's whole bitset */
 #define FLAT_MISSING_LEFT (1u << 29)
+#define FLAT_COL_MASK (FLAT_MISSING_LEFT - 1)
 #define FLAT_LANES 16
 #define WIDE_LANES 16
-/* The wide kernel gathers with 32-bit offsets into the block's rows. */
+/* The wide kernel reads the block with 32-bit element offsets col x SCORE_BLOCK + row. */
 #define WIDE_MAX_COLS (1u << 22)
-
-typedef struct flat_cut {
-    uint32_t feat;   /* column | FLAT_CATEGORY | FLAT_MISSING_LEFT */
-    union {
-        float thr;   /* axis: x <= thr goes left */
-        uint32_t aux;/* category: its first word in the flat bitsets */
-    } u;
-} flat_cut;
 
 struct vg_iforest_flat {
     uint32_t depth;
-    flat_cut *cuts;  /* n_trees x (2^depth - 1) */
-    float *leaf;     /* n_trees x 2^depth */
-    uint32_t *words; /* category bitsets over codes 0..K+1 (bit set: left) */
+    uint32_t stride;  /* words per tree in feat and arg: 2^depth, at least 32 (the permutes read 32 at once) */
+    uint32_t *feat;   /* n_trees x stride: column | FLAT_* flags */
+    uint32_t *arg;    /* n_trees x stride: threshold bits, a bitset word, or the first word's index */
+    float *leaf;      /* n_trees x 2^depth */
+    uint32_t *words;  /* the bitsets of the columns of more than 30 categories, over codes 0..K+1 (bit set: left) */
     uint32_t n_words;
 };
 
@@ -102,7 +108,7 @@ static uint32_t flat_words_of(uint32_t k)
 
 /* Node i of the tree into flat slot j at `level` of D. */
 static void flat_fill(const vg_iforest *f, const vg_iforest_node *tree, uint32_t i, uint32_t j, uint32_t level,
-                      uint32_t D, flat_cut *cuts, float *leaf)
+                      uint32_t D, uint32_t *feat, uint32_t *arg, float *leaf)
 {
     struct vg_iforest_flat *fl = f->flat;
     const vg_iforest_node *nd = &tree[i];
@@ -112,26 +118,28 @@ static void flat_fill(const vg_iforest *f, const vg_iforest_node *tree, uint32_t
         return;
     }
     if (!nd->left) {
-        cuts[j] = (flat_cut){ .feat = 0, .u.thr = 0.0f };  /* padding: both sides hold this leaf */
-        flat_fill(f, tree, i, 2 * j + 1, level + 1, D, cuts, leaf);
-        flat_fill(f, tree, i, 2 * j + 2, level + 1, D, cuts, leaf);
+        feat[j] = arg[j] = 0;  /* padding: both sides hold this leaf */
+        flat_fill(f, tree, i, 2 * j + 1, level + 1, D, feat, arg, leaf);
+        flat_fill(f, tree, i, 2 * j + 2, level + 1, D, feat, arg, leaf);
         return;
     }
     uint32_t info = nd->info, col = info & VG_IFOREST_INDEX_MASK;
     uint32_t miss = info & VG_IFOREST_MISSING_LEFT ? FLAT_MISSING_LEFT : 0;
     if (info >> VG_IFOREST_KIND_SHIFT == VG_IFOREST_CATEGORY) {
-        uint32_t k = f->n_categories[col], *w = fl->words + fl->n_words;
-        memset(w, 0, flat_words_of(k) * sizeof *w);
+        uint32_t k = f->n_categories[col], n = flat_words_of(k), one[1], *w = n == 1 ? one : fl->words + fl->n_words;
+        memset(w, 0, n * sizeof *w);
         memcpy(w, f->words + nd->aux, (k + 1 + 31) / 32 * sizeof *w);
         w[k >> 5] &= (1u << (k & 31)) | ((1u << (k & 31)) - 1u);  /* codes 0..k only from the forest */
         if (miss) w[(k + 1) >> 5] |= 1u << ((k + 1) & 31);
-        cuts[j] = (flat_cut){ .feat = col | FLAT_CATEGORY | miss, .u.aux = fl->n_words };
-        fl->n_words += flat_words_of(k);
+        feat[j] = col | miss | (n == 1 ? FLAT_CAT_WORD : FLAT_CATEGORY);
+        arg[j] = n == 1 ? one[0] : fl->n_words;
+        if (n > 1) fl->n_words += n;
     } else {
-        cuts[j] = (flat_cut){ .feat = col | miss, .u.thr = nd->value };
+        feat[j] = col | miss;
+        memcpy(&arg[j], &nd->value, sizeof arg[j]);
     }
-    flat_fill(f, tree, nd->left, 2 * j + 1, level + 1, D, cuts, leaf);
-    flat_fill(f, tree, nd->left + 1, 2 * j + 2, level + 1, D, cuts, leaf);
+    flat_fill(f, tree, nd->left, 2 * j + 1, level + 1, D, feat, arg, leaf);
+    flat_fill(f, tree, nd->left + 1, 2 * j + 2, level + 1, D, feat, arg, leaf);
 }
 
 void vg_iforest_flatten(vg_iforest *f)
@@ -152,118 +160,174 @@ void vg_iforest_flatten(vg_iforest *f)
         uint32_t d = node_depth(f->nodes + f->tree_start[t], 0);
         D = d > D ? d : D;
     }
-    if (D > FLAT_MAX_DEPTH || words > UINT32_MAX / 2) return;
-    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    size_t bytes = sizeof(struct vg_iforest_flat) + f->n_trees * (inner * sizeof(flat_cut) + leaves * sizeof(float)) +
+    if (D > FLAT_MAX_DEPTH || words > UINT32_MAX / 2 || f->n_features > FLAT_COL_MASK) return;
+    size_t stride = VG_MAX((size_t)1 << D, (size_t)32), leaves = (size_t)1 << D;
+    size_t bytes = sizeof(struct vg_iforest_flat) + f->n_trees * (2 * stride * sizeof(uint32_t) + leaves * sizeof(float)) +
                    words * sizeof(uint32_t);
-    uint8_t *block = vg_malloc(bytes);
+    uint8_t *block = vg_calloc(1, bytes);
     if (!block) return;  /* scoring walks the nodes */
     struct vg_iforest_flat *fl = (struct vg_iforest_flat *)block;
     fl->depth = D;
-    fl->cuts = (flat_cut *)(block + sizeof *fl);
-    fl->leaf = (float *)(fl->cuts + f->n_trees * inner);
+    fl->stride = (uint32_t)stride;
+    fl->feat = (uint32_t *)(block + sizeof *fl);
+    fl->arg = fl->feat + f->n_trees * stride;
+    fl->leaf = (float *)(fl->arg + f->n_trees * stride);
     fl->words = (uint32_t *)(fl->leaf + f->n_trees * leaves);
     fl->n_words = 0;
     f->flat = fl;
     for (uint32_t t = 0; t < f->n_trees; t++)
-        flat_fill(f, f->nodes + f->tree_start[t], 0, 0, 0, D, fl->cuts + t * inner, fl->leaf + t * leaves);
+        flat_fill(f, f->nodes + f->tree_start[t], 0, 0, 0, D, fl->feat + t * stride, fl->arg + t * stride,
+                  fl->leaf + t * leaves);
 }
 
-/* Rows [0, n) of X (F columns) into out with each categorical value
- * replaced by its code's bits (see the flat layout above). */
+/* Rows [0, n) of X (F columns) into out, column by column (out[c x
+ * SCORE_BLOCK + r]), each categorical value replaced by its code's bits
+ * (see the flat layout above). */
 static void flat_codes(const vg_iforest *f, const float *X, size_t n, size_t F, float *out)
 {
-    memcpy(out, X, n * F * sizeof *out);
     for (uint32_t c = 0; c < f->n_features; c++) {
         uint32_t k = f->n_categories[c];
-        if (!k) continue;
+        float *o = out + (size_t)c * SCORE_BLOCK;
+        if (!k) {
+            for (size_t r = 0; r < n; r++) o[r] = X[r * F + c];
+            continue;
+        }
         for (size_t r = 0; r < n; r++) {
-            float v = out[r * F + c];
+            float v = X[r * F + c];
             uint32_t code = v != v ? k : v >= 0.0f && v < (float)k && v == floorf(v) ? (uint32_t)v : k + 1;
-            memcpy(&out[r * F + c], &code, sizeof code);
+            memcpy(&o[r], &code, sizeof code);
         }
     }
 }
 
-/* 1 if the coded row x goes right at cut c. */
-static inline uint32_t flat_right(const struct vg_iforest_flat *fl, const flat_cut *c, const float *x)
+/* 1 if row r of the coded block X goes right at the cut (fe, ar). */
+static inline uint32_t flat_right(const struct vg_iforest_flat *fl, uint32_t fe, uint32_t ar, const float *X, size_t r)
 {
-    uint32_t fe = c->feat, col = fe & VG_IFOREST_INDEX_MASK;
-    if (fe & FLAT_CATEGORY) {
+    const float *x = X + (size_t)(fe & FLAT_COL_MASK) * SCORE_BLOCK + r;
+    if (fe & (FLAT_CATEGORY | FLAT_CAT_WORD)) {
         uint32_t code;
-        memcpy(&code, x + col, sizeof code);
-        return !(fl->words[c->u.aux + (code >> 5)] >> (code & 31) & 1u);
+        memcpy(&code, x, sizeof code);
+        uint32_t w = fe & FLAT_CAT_WORD ? ar : fl->words[ar + (code >> 5)];
+        return !(w >> (code & 31) & 1u);
     }
-    float v = x[col];
-    return (uint32_t)!(v <= c->u.thr) & ~((uint32_t)(v != v) & (fe >> 29 & 1u));
+    float v = *x, thr;
+    memcpy(&thr, &ar, sizeof thr);
+    return (uint32_t)!(v <= thr) & ~((uint32_t)(v != v) & (fe >> 29 & 1u));
 }
 
-/* The block's coded rows [0, n) through every tree; sum[r] in tree order. */
-static void flat_block(const vg_iforest *f, const float *X, size_t n, size_t F, double *sum)
+/* The coded block's rows [r0, n) through every tree; sum[r] in tree order. */
+static void flat_block(const vg_iforest *f, const float *X, size_t r0, size_t n, double *sum)
 {
     const struct vg_iforest_flat *fl = f->flat;
     uint32_t D = fl->depth;
     size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
     for (uint32_t t = 0; t < f->n_trees; t++) {
-        const flat_cut *cuts = fl->cuts + t * inner;
+        const uint32_t *feat = fl->feat + (size_t)t * fl->stride, *arg = fl->arg + (size_t)t * fl->stride;
         const float *leaf = fl->leaf + t * leaves;
-        size_t r = 0;
+        size_t r = r0;
         for (; r + FLAT_LANES <= n; r += FLAT_LANES) {
             uint32_t j[FLAT_LANES] = { 0 };
             for (uint32_t level = 0; level < D; level++)
                 for (int q = 0; q < FLAT_LANES; q++)
-                    j[q] = 2 * j[q] + 1 + flat_right(fl, &cuts[j[q]], X + (r + q) * F);
+                    j[q] = 2 * j[q] + 1 + flat_right(fl, feat[j[q]], arg[j[q]], X, r + q);
             for (int q = 0; q < FLAT_LANES; q++) sum[r + q] += leaf[j[q] - inner];
         }
         for (; r < n; r++) {
             uint32_t j = 0;
-            for (uint32_t level = 0; level < D; level++) j = 2 * j + 1 + flat_right(fl, &cuts[j], X + r * F);
+            for (uint32_t level = 0; level < D; level++) j = 2 * j + 1 + flat_right(fl, feat[j], arg[j], X, r);
             sum[r] += leaf[j - inner];
         }
     }
 }
 
 #if HAVE_AVX512
-/* The wide kernel: the block's first n16 (a multiple of 16) coded rows. */
-__attribute__((target("avx512f"))) static void wide_block(const vg_iforest *f, const float *X, size_t n16, size_t F,
-                                                           double *sum)
+#define WIDE __attribute__((target("avx512f"))) static inline
+
+/* The next nodes of 16 rows at nodes j whose cut is (fe, ar) and whose
+ * values there are v. */
+WIDE __m512i wide_step(__m512i j, __m512i fe, __m512i ar, __m512 v, const uint32_t *words)
+{
+    const __m512i one = _mm512_set1_epi32(1);
+    __mmask16 right = _mm512_cmp_ps_mask(v, _mm512_castsi512_ps(ar), _CMP_NLE_UQ);
+    right &= (__mmask16)~(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) &
+                          _mm512_test_epi32_mask(fe, _mm512_set1_epi32((int)FLAT_MISSING_LEFT)));
+    __mmask16 is_cat = _mm512_test_epi32_mask(fe, _mm512_set1_epi32((int)(FLAT_CATEGORY | FLAT_CAT_WORD)));
+    if (is_cat) {
+        __m512i code = _mm512_castps_si512(v);
+        __mmask16 big = _mm512_test_epi32_mask(fe, _mm512_set1_epi32((int)FLAT_CATEGORY));
+        if (big)
+            ar = _mm512_mask_i32gather_epi32(ar, big, _mm512_add_epi32(ar, _mm512_srli_epi32(code, 5)),
+                                             (const int *)words, 4);
+        __m512i bit = _mm512_srlv_epi32(ar, _mm512_and_si512(code, _mm512_set1_epi32(31)));
+        __mmask16 left = _mm512_test_epi32_mask(bit, one);
+        right = (__mmask16)((right & ~is_cat) | (is_cat & ~left));
+    }
+    __m512i next = _mm512_add_epi32(_mm512_add_epi32(j, j), one);
+    return _mm512_mask_add_epi32(next, right, next, one);
+}
+
+/* The values of 16 rows (lane = their rows in the block) at columns fe. */
+WIDE __m512 wide_values(const float *X, __m512i fe, __m512i lane)
+{
+    __m512i col = _mm512_and_si512(fe, _mm512_set1_epi32((int)FLAT_COL_MASK));
+    return _mm512_i32gather_ps(_mm512_add_epi32(_mm512_slli_epi32(col, 7), lane), X, 4);
+}
+
+/* Words of the cuts at nodes b + idx of level 1 to 7 (idx < 2^level), from
+ * w[b ..]: the level's 2^level words are 1 to 8 vectors, and permutes with
+ * blends pick from them (on NSL-KDD 4% faster at level 7 than a gather). */
+WIDE __m512i wide_pick(const uint32_t *w, uint32_t level, __m512i idx)
+{
+    const int *p = (const int *)w;
+    if (level <= 4) return _mm512_permutexvar_epi32(idx, _mm512_loadu_si512(p));
+    __m512i lo = _mm512_permutex2var_epi32(_mm512_loadu_si512(p), idx, _mm512_loadu_si512(p + 16));
+    if (level == 5) return lo;
+    __m512i hi = _mm512_permutex2var_epi32(_mm512_loadu_si512(p + 32), idx, _mm512_loadu_si512(p + 48));
+    __mmask16 b5 = _mm512_test_epi32_mask(idx, _mm512_set1_epi32(32));
+    __m512i a = _mm512_mask_blend_epi32(b5, lo, hi);
+    if (level == 6) return a;
+    lo = _mm512_permutex2var_epi32(_mm512_loadu_si512(p + 64), idx, _mm512_loadu_si512(p + 80));
+    hi = _mm512_permutex2var_epi32(_mm512_loadu_si512(p + 96), idx, _mm512_loadu_si512(p + 112));
+    return _mm512_mask_blend_epi32(_mm512_test_epi32_mask(idx, _mm512_set1_epi32(64)), a, _mm512_mask_blend_epi32(b5, lo, hi));
+}
+
+/* The wide kernel: the coded block's first n16 rows (a multiple of 16). */
+__attribute__((target("avx512f"))) static void wide_block(const vg_iforest *f, const float *X, size_t n16, double *sum)
 {
     const struct vg_iforest_flat *fl = f->flat;
     uint32_t D = fl->depth;
-    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D;
-    size_t groups = n16 / WIDE_LANES;
-    __m512i row0[SCORE_BLOCK / WIDE_LANES], j[SCORE_BLOCK / WIDE_LANES];
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i one = _mm512_set1_epi32(1), colmask = _mm512_set1_epi32((int)VG_IFOREST_INDEX_MASK);
-    const __m512i cat = _mm512_set1_epi32((int)FLAT_CATEGORY), miss = _mm512_set1_epi32((int)FLAT_MISSING_LEFT);
-    const __m512i low5 = _mm512_set1_epi32(31);
+    size_t inner = ((size_t)1 << D) - 1, leaves = (size_t)1 << D, groups = n16 / WIDE_LANES;
+    __m512i lane[SCORE_BLOCK / WIDE_LANES], j[SCORE_BLOCK / WIDE_LANES];
     for (size_t g = 0; g < groups; g++)
-        row0[g] = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32((int)(g * WIDE_LANES))),
-                                     _mm512_set1_epi32((int)F));
+        lane[g] = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                   _mm512_set1_epi32((int)(g * WIDE_LANES)));
     for (uint32_t t = 0; t < f->n_trees; t++) {
-        const int *cuts = (const int *)(fl->cuts + t * inner);
+        const uint32_t *feat = fl->feat + (size_t)t * fl->stride, *arg = fl->arg + (size_t)t * fl->stride;
         const float *leaf = fl->leaf + t * leaves;
-        for (size_t g = 0; g < groups; g++) j[g] = _mm512_setzero_si512();
-        for (uint32_t level = 0; level < D; level++)
-            for (size_t g = 0; g < groups; g++) {
-                __m512i fe = _mm512_i32gather_epi32(j[g], cuts, 8);
-                __m512i aux = _mm512_i32gather_epi32(j[g], cuts + 1, 8);
-                __m512 v = _mm512_i32gather_ps(_mm512_add_epi32(row0[g], _mm512_and_si512(fe, colmask)), X, 4);
-                __mmask16 right = _mm512_cmp_ps_mask(v, _mm512_castsi512_ps(aux), _CMP_NLE_UQ);
-                __mmask16 nan_left = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_test_epi32_mask(fe, miss);
-                right &= (__mmask16)~nan_left;
-                __mmask16 is_cat = _mm512_test_epi32_mask(fe, cat);
-                if (is_cat) {
-                    __m512i code = _mm512_castps_si512(v);
-                    __m512i w = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), is_cat,
-                                                            _mm512_add_epi32(aux, _mm512_srli_epi32(code, 5)),
-                                                            (const int *)fl->words, 4);
-                    __mmask16 left = _mm512_test_epi32_mask(_mm512_srlv_epi32(w, _mm512_and_si512(code, low5)), one);
-                    right = (__mmask16)((right & ~is_cat) | (is_cat & ~left));
+        /* The root: one cut, one column for every row (none when every tree is a leaf). */
+        __m512i fe = _mm512_set1_epi32((int)feat[0]), ar = _mm512_set1_epi32((int)arg[0]);
+        const float *root = X + (size_t)(feat[0] & FLAT_COL_MASK) * SCORE_BLOCK;
+        for (size_t g = 0; g < groups; g++)
+            j[g] = D ? wide_step(_mm512_setzero_si512(), fe, ar, _mm512_loadu_ps(root + g * WIDE_LANES), fl->words)
+                     : _mm512_setzero_si512();
+        for (uint32_t level = 1; level < D; level++) {
+            uint32_t b = (1u << level) - 1;
+            if (level <= 7) {
+                __m512i base = _mm512_set1_epi32((int)b);
+                for (size_t g = 0; g < groups; g++) {
+                    __m512i idx = _mm512_sub_epi32(j[g], base);
+                    fe = wide_pick(feat + b, level, idx);
+                    ar = wide_pick(arg + b, level, idx);
+                    j[g] = wide_step(j[g], fe, ar, wide_values(X, fe, lane[g]), fl->words);
                 }
-                __m512i next = _mm512_add_epi32(_mm512_add_epi32(j[g], j[g]), one);
-                j[g] = _mm512_mask_add_epi32(next, right, next, one);
+            } else {
+                for (size_t g = 0; g < groups; g++) {
+                    fe = _mm512_i32gather_epi32(j[g], (const int *)feat, 4);
+                    ar = _mm512_i32gather_epi32(j[g], (const int *)arg, 4);
+                    j[g] = wide_step(j[g], fe, ar, wide_values(X, fe, lane[g]), fl->words);
+                }
             }
+        }
         for (size_t g = 0; g < groups; g++) {
             __m512 lv = _mm512_i32gather_ps(_mm512_sub_epi32(j[g], _mm512_set1_epi32((int)inner)), leaf, 4);
             double *s = sum + g * WIDE_LANES;
@@ -349,9 +413,9 @@ static void score_block(void *ctx, size_t block, int worker)
         flat_codes(f, X, n, F, coded);
         size_t done = 0;
 #if HAVE_AVX512
-        if (j->wide) wide_block(f, coded, done = n / WIDE_LANES * WIDE_LANES, F, sum);
+        if (j->wide) wide_block(f, coded, done = n / WIDE_LANES * WIDE_LANES, sum);
 #endif
-        flat_block(f, coded + done * F, n - done, F, sum + done);
+        flat_block(f, coded, done, n, sum);
         for (size_t r = 0; r < n; r++) j->out[r0 + r] = score_of(f, sum[r]);
         return;
     }

@@ -406,10 +406,67 @@ static vg_status predict_sparse(const vg_model *m, const vg_table *t, int thread
     return VG_OK;
 }
 
+/* Families whose rows are scored alone and fast (predict_in_blocks; the
+ * isolation forest): each block of rows is encoded into its thread's
+ * scratch and scored while it is in cache, and the whole encoded matrix is
+ * never made. That matrix was most of the cost of scoring KDDTest+ with
+ * the isolation forest: 3.7 MB written once, one page fault per 4 KiB
+ * (about 12 us each in this VM, 11 ms in all, as much as the trees).
+ * Each row is encoded and scored alone either way: the same floats. */
+#define PREDICT_BLOCK 1024
+
+typedef struct block_job {
+    const vg_model *m;
+    const vg_pipeline_blocks *plan;
+    size_t rows, cols, block;
+    uint32_t k;
+    float *scratch;  /* block x cols per worker */
+    float *out;
+} block_job;
+
+static void predict_block(void *ctx, size_t b, int worker)
+{
+    const block_job *j = ctx;
+    size_t r0 = b * j->block, n = VG_MIN(j->block, j->rows - r0);
+    vg_matrix X = { .rows = n, .cols = j->cols, .data = j->scratch + (size_t)worker * j->block * j->cols };
+    vg_pipeline_blocks_rows(j->plan, r0, n, X.data);
+    j->m->kind->predict(j->m->state, &X, 1, j->out + r0 * j->k);
+}
+
+static vg_status predict_in_blocks(const vg_model *m, const vg_table *t, int threads, float **proba)
+{
+    block_job j = { .m = m, .rows = vg_table_rows(t), .cols = vg_pipeline_n_features(m->pipeline),
+                    .k = m->kind->n_classes(m->state) };
+    vg_pipeline_blocks *plan;
+    vg_status st = vg_pipeline_blocks_new(m->pipeline, t, &plan);
+    if (st) return st;
+    j.plan = plan;
+    /* A small table still gives each thread a few blocks, of a multiple of
+     * 128 rows so that a family's own blocks of rows (the forest's) stay whole. */
+    int workers = vg_threads_resolve(threads);
+    size_t per = (j.rows + 4 * (size_t)workers - 1) / (4 * (size_t)workers);
+    j.block = VG_MIN((size_t)PREDICT_BLOCK, VG_MAX((size_t)128, (per + 127) / 128 * 128));
+    size_t blocks = (j.rows + j.block - 1) / j.block;
+    if (blocks < 2) workers = 1;
+    j.out = vg_malloc((j.rows ? j.rows : 1) * j.k * sizeof *j.out);
+    j.scratch = vg_malloc((size_t)workers * j.block * j.cols * sizeof *j.scratch);
+    if (!j.out || !j.scratch) {
+        st = vg_fail(VG_ERR_NOMEM, "out of memory for %zu predictions", j.rows);
+        vg_free(j.out);
+    } else {
+        vg_parallel_for(workers, blocks, predict_block, &j);
+        *proba = j.out;
+    }
+    vg_free(j.scratch);
+    vg_pipeline_blocks_free(plan);
+    return st;
+}
+
 vg_status vg_model_predict(const vg_model *m, const vg_table *t, int threads, float **proba)
 {
     *proba = NULL;
     if (vg_model_reads_sparse(m)) return predict_sparse(m, t, threads, proba);
+    if (m->kind->predict_in_blocks && !m->window && !m->learner) return predict_in_blocks(m, t, threads, proba);
     vg_matrix X;
     vg_status st = vg_pipeline_transform(m->pipeline, t, &X);
     if (st) return st;
