@@ -506,6 +506,9 @@ static void test_plan_equals_record(void **state)
         vg_pipeline_plan_free(half);
         vg_pipeline_free(p);
     }
+    vg_table_free(t);
+}
+
 /* vg_pipeline_blocks_rows writes the whole transform's rows, whatever the
  * block (into scratch holding old values), for both encodings, with NaN,
  * unseen, missing and absent columns. */
@@ -548,7 +551,7 @@ static void test_blocks_rows_match_transform(void **state)
         free(out);
         vg_pipeline_blocks_free(pl);
         vg_matrix_free(&X);
-        /* A wrong file is refused by plan_new as by the transform. */
+        /* A wrong file is refused by blocks_new as by the transform. */
         vg_table *bad = vg_table_new("bad.csv");
         size_t cz;
         vg_table_add_column(bad, "z", VG_COLUMN_NUMERIC, &cz);
