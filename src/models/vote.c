@@ -154,11 +154,14 @@ static vg_status rank_fit(vote_state *s, uint32_t i, const vg_matrix *X, int thr
     s->q[i] = vg_malloc(s->n_q * sizeof *s->q[i]);
     vg_status st = out && sc && s->q[i] ? VG_OK : vg_fail(VG_ERR_NOMEM, "out of memory");
     if (!st) st = vg_part_predict(&s->parts[i], X, threads, out);
+    size_t m = 0;  /* the scores that are numbers: a NaN has no place in an order */
+    for (size_t r = 0; !st && r < n; r++)
+        if (!isnan(sc[m] = part_score(s, i, out, r))) m++;
+    if (!st && m < 2) st = vg_fail(VG_ERR_INVALID, "voting=rank: the part scored fewer than 2 training rows");
     if (!st) {
-        for (size_t r = 0; r < n; r++) sc[r] = part_score(s, i, out, r);
-        qsort(sc, n, sizeof *sc, cmp_float);
+        qsort(sc, m, sizeof *sc, cmp_float);
         for (uint32_t j = 0; j < s->n_q; j++)
-            s->q[i][j] = sc[(size_t)((double)j * (double)(n - 1) / (s->n_q - 1) + 0.5)];
+            s->q[i][j] = sc[(size_t)((double)j * (double)(m - 1) / (s->n_q - 1) + 0.5)];
     }
     vg_free(out), vg_free(sc);
     return st;
@@ -306,7 +309,8 @@ static uint32_t vote_n_outputs(const void *state)
 static vg_status vote_explain(const void *state, const float *row, double *contrib)
 {
     const vote_state *s = state;
-    if (!vote_n_outputs(s)) return vg_fail(VG_ERR_UNSUPPORTED, "vote: hard voting, or a part that cannot explain");
+    if (!vote_n_outputs(s))
+        return vg_fail(VG_ERR_UNSUPPORTED, "vote: hard or rank voting, or a part that cannot explain");
     return vg_parts_explain_sum(s->parts, s->n, s->weights, row, s->n_features, s->n_classes, contrib);
 }
 
