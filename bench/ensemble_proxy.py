@@ -244,6 +244,9 @@ how many attacks the evaluated rows hold. KDDTest+ is never read. Load average a
 | rule | threshold | unseen: FPR | recall | accuracy | balanced | all held out: FPR | recall | accuracy | balanced |
 |---|---|---|---|---|---|---|---|---|---|
 {table}
+
+The rule with the best mean of the two balanced accuracies is the one the chosen setting is trained with on all of
+KDDTrain+ for KDDTest+ (section "NSL-KDD operating point").
 """
         if a.write:
             put_section(section)
