@@ -275,7 +275,8 @@ vg_status vg_part_fit(const vg_estimator_kind *kind, const void *params, uint32_
     feat = vg_calloc(p.n_out ? p.n_out : 1, sizeof *feat);
     y = ts->y && kind->needs_labels ? vg_malloc((n_rows ? n_rows : 1) * sizeof *y) : NULL;
     w = ts->weight ? vg_malloc((n_rows ? n_rows : 1) * sizeof *w) : NULL;
-    if (!feat || (ts->y && kind->needs_labels && !y) || (ts->weight && !w) || (st = vg_matrix_alloc(&Xp, n_rows, p.n_out))) {
+    if (!feat || (ts->y && kind->needs_labels && !y) || (ts->weight && !w) ||
+        (st = vg_matrix_alloc(&Xp, n_rows, p.n_out))) {
         if (!st) st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto done;
     }
