@@ -8,7 +8,8 @@
 # point (threshold from training rows only)" into bench/RESULTS.md.
 # usage: bench/operating_point.sh [BUILD_DIR] [MODEL[@PARAM=V;PARAM=V...]]...
 # (MODEL may hold a colon and commas: vote:gbdt,forest,logreg@weights=2,1,1;voting=soft).
-# VG_OP_SELECT=K adds --select K to every setting; VG_OP_FOLDS=K sets --threshold-folds (default 5).
+# VG_OP_SELECT=K adds --select K to every setting; VG_OP_FOLDS=K sets --threshold-folds (default 5);
+# VG_OP_BY=RULE sets --threshold-by (default fpr:0.01; bench/ensemble_proxy.py --rules chooses it on training rows).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; shift || true
@@ -29,7 +30,7 @@ for s in "${SETTINGS[@]}"; do
   t0=$(date +%s.%N)
   [[ -n ${VG_OP_SELECT:-} ]] && params+=(--select "$VG_OP_SELECT")
   "$VIGIL" train --data "$DATA/KDDTrain+.txt.gz" --format kdd --model "$model" "${params[@]}" \
-    --threshold-by fpr:0.01 --threshold-folds "${VG_OP_FOLDS:-5}" -o "$work/m.vgm" >"$work/train.txt"
+    --threshold-by "${VG_OP_BY:-fpr:0.01}" --threshold-folds "${VG_OP_FOLDS:-5}" -o "$work/m.vgm" >"$work/train.txt"
   t1=$(date +%s.%N)
   by=$(grep -oE 'score >= .*' "$work/train.txt")
   "$VIGIL" eval --model "$work/m.vgm" --data "$DATA/KDDTest+.txt.gz" --json >"$work/at.json"

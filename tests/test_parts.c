@@ -3,7 +3,8 @@
  * mean of its parts, its explanations sum to its probabilities, bagging
  * without resampling is its base, every one is the same whatever the
  * thread count and survives save/load (and refuses truncated bytes), bad
- * parameters are named, and --select chooses its columns from the rows of
+ * parameters are named, rank voting is the mean of the parts' ranks among
+ * the training rows (an anomaly part fitted on the normal rows), and --select chooses its columns from the rows of
  * the fit only (a fold's selector equals one fitted by hand on that fold). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,8 +87,8 @@ static void test_soft_vote_is_weighted_mean(void **state)
     vg_train_set ts = { .X = &X, .features = feats, .y = Y, .n_classes = 2 };
     vg_fit_options o0 = { .seed = 3, .threads = 1 }, o1 = { .seed = 3 + 1000003ull, .threads = 1 };
     vg_part a, b;
-    assert_int_equal(vg_part_fit(&vg_tree_kind, tp, &ts, NULL, 0, NULL, 0, &o0, &a), VG_OK);
-    assert_int_equal(vg_part_fit(&vg_logreg_kind, lp, &ts, NULL, 0, NULL, 0, &o1, &b), VG_OK);
+    assert_int_equal(vg_part_fit(&vg_tree_kind, tp, VG_PART_TRANSFORM_NONE, &ts, NULL, 0, NULL, 0, &o0, &a), VG_OK);
+    assert_int_equal(vg_part_fit(&vg_logreg_kind, lp, VG_PART_TRANSFORM_NONE, &ts, NULL, 0, NULL, 0, &o1, &b), VG_OK);
     assert_int_equal(a.encode, 0);
     assert_int_equal(b.encode, 1);
     assert_int_equal(b.n_out, 4 + 4);  /* 4 numbers + 4 one-hot columns */
@@ -123,6 +124,87 @@ static void test_soft_vote_is_weighted_mean(void **state)
     vg_part_free(&a), vg_part_free(&b);
     free(tp), free(lp);
     vg_vote_kind.free(v), vg_vote_kind.free(h);
+}
+
+/* Rank voting: each part's P(class 1) (an anomaly part's score) becomes the
+ * share of the training rows it scored lower, ties half; with fewer rows
+ * than quantiles the quantiles are every training score, so a training row's
+ * rank is exact and is counted here by hand. The anomaly part is fitted on
+ * the class-0 rows only (the same as fitting it by hand on them), and
+ * transform=log1p standardises sign(x) log(1 + |x|). */
+static void test_rank_vote_is_mean_rank(void **state)
+{
+    (void)state;
+    const char *kv[] = { "estimators", "tree,logreg,iforest", "voting", "rank", "transform", "log1p",
+                         "tree.max_depth", "3", "iforest.n_estimators", "25", NULL };
+    void *v = fit(&vg_vote_kind, kv, 2);
+    const vg_estimator_kind *kinds[3] = { &vg_tree_kind, &vg_logreg_kind, &vg_iforest_kind };
+    const char *tkv[] = { "max_depth", "3", NULL }, *ikv[] = { "n_estimators", "25", NULL };
+    void *params[3] = { params_of(&vg_tree_kind, tkv), params_of(&vg_logreg_kind, NULL),
+                        params_of(&vg_iforest_kind, ikv) };
+    vg_train_set ts = { .X = &X, .features = feats, .y = Y, .n_classes = 2 };
+    static float score[3][N], out[N * 2];
+    vg_part part[3];
+    for (int i = 0; i < 3; i++) {
+        vg_fit_options o = { .seed = 3 + 1000003ull * (uint64_t)i, .threads = 1 };
+        assert_int_equal(vg_part_fit(kinds[i], params[i], VG_PART_TRANSFORM_LOG1P, &ts, NULL, 0, NULL, 0, &o,
+                                     &part[i]), VG_OK);
+        assert_int_equal(vg_part_predict(&part[i], &X, 1, out), VG_OK);
+        for (int r = 0; r < N; r++) score[i][r] = i == 2 ? out[r] : out[r * 2 + 1];
+    }
+    /* The logreg part read log1p-standardised numbers. */
+    double m0 = 0;
+    for (int r = 0; r < N; r++) {
+        double x = X.data[r * F];
+        m0 += (x < 0 ? -log1p(-x) : log1p(x)) / N;
+    }
+    assert_int_equal(part[1].transform, VG_PART_TRANSFORM_LOG1P);
+    assert_true(fabs(part[1].mean[0] - m0) < 1e-9);
+    assert_int_equal(part[0].transform, 0);  /* a tree reads native rows: nothing to transform */
+    /* The iforest part: fitted by hand on the class-0 rows. */
+    int n0 = 0;
+    for (int r = 0; r < N; r++) n0 += Y[r] == 0;
+    vg_matrix X0;
+    vg_matrix_alloc(&X0, (size_t)n0, F);
+    for (int r = 0, k = 0; r < N; r++)
+        if (Y[r] == 0) memcpy(X0.data + (size_t)(k++) * F, X.data + r * F, F * sizeof(float));
+    vg_train_set t0 = { .X = &X0, .features = feats, .n_classes = 1 };
+    vg_fit_options o2 = { .seed = 3 + 2000006ull, .threads = 1 };
+    void *iso = NULL;
+    assert_int_equal(vg_iforest_kind.fit(params[2], &t0, &o2, &iso), VG_OK);
+    vg_iforest_kind.predict(iso, &X, 1, out);
+    for (int r = 0; r < N; r++) assert_true(out[r] == score[2][r]);
+    /* The vote: the mean of the three exact ranks. */
+    float pv[N * 2];
+    vg_vote_kind.predict(v, &X, 1, pv);
+    double worst = 0;
+    for (int r = 0; r < N; r++) {
+        double mean = 0;
+        for (int i = 0; i < 3; i++) {
+            int below = 0, equal = 0;
+            for (int j = 0; j < N; j++) below += score[i][j] < score[i][r], equal += score[i][j] == score[i][r];
+            mean += (below + (equal - 1) / 2.0) / (N - 1) / 3.0;
+        }
+        worst = fmax(worst, fabs(pv[r * 2 + 1] - mean));
+        assert_true(fabs(pv[r * 2] + pv[r * 2 + 1] - 1.0) < 1e-6);
+        float one[2];
+        vg_vote_kind.predict_row(v, X.data + r * F, one);
+        assert_true(fabsf(one[1] - pv[r * 2 + 1]) < 1e-6f);
+    }
+    printf("rank vote: max |vote - mean exact rank| %.3g\n", worst);
+    assert_true(worst < 1e-6);
+    assert_int_equal(vg_vote_kind.n_outputs(v), 0);
+    /* Ranks need one score per row: a multiclass task is refused. */
+    vg_train_set t3 = { .X = &X, .features = feats, .y = Y3, .n_classes = 3 };
+    void *p3 = params_of(&vg_vote_kind, kv), *s3 = NULL;
+    vg_fit_options o = { .seed = 3 };
+    assert_int_equal(vg_vote_kind.fit(p3, &t3, &o, &s3), VG_ERR_INVALID);
+    assert_non_null(strstr(vg_last_error(), "binary"));
+    free(p3);
+    for (int i = 0; i < 3; i++) vg_part_free(&part[i]), free(params[i]);
+    vg_iforest_kind.free(iso);
+    vg_matrix_free(&X0);
+    vg_vote_kind.free(v);
 }
 
 /* A stack's explanations: per feature, the final weights times each part's
@@ -222,7 +304,10 @@ static void test_threads_and_files(void **state)
     const char *stack[] = { "estimators", "tree,logreg,forest", "forest.n_estimators", "10", "cv", "3", NULL };
     const char *bag[] = { "estimator", "logreg", "n_estimators", "5", "max_samples", "0.7", "max_features", "3", NULL };
     const char *sel[] = { "estimator", "vote:tree,logreg", "k", "3", "by", "mutual_info", NULL };
+    const char *rank[] = { "estimators", "tree,logreg,iforest", "voting", "rank", "transform", "log1p",
+                           "iforest.n_estimators", "20", NULL };
     roundtrip(&vg_vote_kind, vote);
+    roundtrip(&vg_vote_kind, rank);
     roundtrip(&vg_stack_kind, stack);
     roundtrip(&vg_bagging_kind, bag);
     roundtrip(&vg_select_kind, sel);
@@ -249,7 +334,15 @@ static void test_parameter_errors(void **state)
     const char *unknown[] = { "estimators", "gbdt,nope", NULL };
     expect_error(&vg_vote_kind, unknown, "nope");
     const char *anomaly[] = { "estimators", "gbdt,iforest", NULL };
-    expect_error(&vg_vote_kind, anomaly, "iforest");
+    expect_error(&vg_vote_kind, anomaly, "voting=rank");
+    const char *stack_anomaly[] = { "estimators", "gbdt,autoencoder", NULL };
+    expect_error(&vg_stack_kind, stack_anomaly, "anomaly");
+    const char *window[] = { "estimators", "gbdt,lstm", NULL };
+    expect_error(&vg_vote_kind, window, "lstm");
+    const char *voting[] = { "estimators", "gbdt,forest", "voting", "median", NULL };
+    expect_error(&vg_vote_kind, voting, "median");
+    const char *transform[] = { "estimators", "gbdt,logreg", "transform", "sqrt", NULL };
+    expect_error(&vg_vote_kind, transform, "sqrt");
     const char *bad_child[] = { "estimators", "gbdt,forest", "gbdt.bogus", "1", NULL };
     expect_error(&vg_vote_kind, bad_child, "bogus");
     const char *not_part[] = { "estimators", "gbdt,forest", "svm.C", "1", NULL };
@@ -334,6 +427,7 @@ int main(void)
     make_data();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_soft_vote_is_weighted_mean),
+        cmocka_unit_test(test_rank_vote_is_mean_rank),
         cmocka_unit_test(test_stack_explanations_sum_to_log_odds),
         cmocka_unit_test(test_bagging_without_resampling_is_its_base),
         cmocka_unit_test(test_threads_and_files),

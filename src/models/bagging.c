@@ -93,6 +93,7 @@ static const char *bagging_params_check(const void *params)
 {
     const bagging_params *p = params;
     if (p->base.n != 1) return "estimator must name one base family";
+    if (vg_parts_n_anomaly(&p->base)) return "estimator must be a classifier, not an anomaly model";
     if (p->n_estimators < 1 || p->n_estimators > BAGGING_MAX_ESTIMATORS) return "n_estimators must be in [1, 5000]";
     return NULL;
 }
@@ -166,7 +167,8 @@ static void bag_task(void *ctx, size_t b, int worker)
         o.threads = 1;
         o.progress = NULL;
         o.seed = (c->opt ? c->opt->seed : 0) + 1000003ull * (b + 1);
-        st = vg_part_fit(c->kind, c->base_params, c->ts, rows, c->n_samples, cols, c->n_cols, &o, &c->parts[b]);
+        st = vg_part_fit(c->kind, c->base_params, c->p->base.transform, c->ts, rows, c->n_samples, cols, c->n_cols, &o,
+                         &c->parts[b]);
     }
     vg_free(rows), vg_free(perm);
     c->status[b] = st;
@@ -308,7 +310,7 @@ static vg_status bagging_load(vg_rbuf *r, void **out_state)
     s->n_features = F;
     s->n_classes = C;
     for (uint32_t i = 0; !st && i < n; i++) {
-        if ((st = vg_part_load(r, F, C, &s->parts[i]))) break;
+        if ((st = vg_part_load(r, F, C, 0, &s->parts[i]))) break;
         s->n = i + 1;
     }
     if (st) {

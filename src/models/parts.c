@@ -37,10 +37,10 @@ vg_status vg_parts_set_list(vg_parts_spec *s, const char *wrapper, const char *l
         const vg_estimator_kind *k = vg_estimator_find(name);
         if (!k || is_wrapper(name))
             return vg_fail(VG_ERR_INVALID, "%s: '%s' is not a model family that can be a part", wrapper, name);
-        if (!k->needs_labels || !(k->outputs & VG_ESTIMATOR_OUT_PROBA) || !(k->inputs & VG_ESTIMATOR_IN_DENSE) ||
-            (k->inputs & VG_ESTIMATOR_IN_WINDOW))
-            return vg_fail(VG_ERR_INVALID, "%s: part '%s' must be a classifier of single dense rows (not an anomaly "
-                           "or event-window model)", wrapper, name);
+        if (!(k->needs_labels ? k->outputs & VG_ESTIMATOR_OUT_PROBA : k->outputs & VG_ESTIMATOR_OUT_SCORE) ||
+            !(k->inputs & VG_ESTIMATOR_IN_DENSE) || (k->inputs & VG_ESTIMATOR_IN_WINDOW))
+            return vg_fail(VG_ERR_INVALID, "%s: part '%s' must be a classifier or an anomaly model of single dense "
+                           "rows (not an event-window model)", wrapper, name);
         t.n++;
         if (!comma) break;
         p = comma + 1;
@@ -49,9 +49,31 @@ vg_status vg_parts_set_list(vg_parts_spec *s, const char *wrapper, const char *l
     return VG_OK;
 }
 
+int vg_parts_n_anomaly(const vg_parts_spec *s)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const vg_estimator_kind *k = vg_estimator_find(s->names[i]);
+        n += k && !k->needs_labels;
+    }
+    return n;
+}
+
+int vg_part_is_anomaly(const vg_part *p)
+{
+    return !p->kind->needs_labels;
+}
+
 vg_status vg_parts_set_param(vg_parts_spec *s, const char *wrapper, const char *key, const char *value, int *known)
 {
     *known = 0;
+    if (strcmp(key, "transform") == 0) {
+        if (strcmp(value, "none") == 0) s->transform = VG_PART_TRANSFORM_NONE;
+        else if (strcmp(value, "log1p") == 0) s->transform = VG_PART_TRANSFORM_LOG1P;
+        else return vg_fail(VG_ERR_INVALID, "parameter transform: '%s' is not none or log1p", value);
+        *known = 1;
+        return VG_OK;
+    }
     const char *dot = strchr(key, '.');
     if (!dot) return VG_OK;
     size_t nlen = (size_t)(dot - key);
@@ -86,6 +108,7 @@ void vg_parts_describe(const vg_parts_spec *s, vg_wbuf *out)
 {
     for (uint32_t i = 0; i < s->n; i++) vg_wbuf_printf(out, "%s%s", i ? "," : "", s->names[i]);
     for (uint32_t i = 0; i < s->n_kv; i++) vg_wbuf_printf(out, ", %s", s->kv[i]);
+    if (s->transform == VG_PART_TRANSFORM_LOG1P) vg_wbuf_printf(out, ", transform=log1p");
 }
 
 vg_status vg_parts_params(const vg_parts_spec *s, uint32_t i, void **out)
@@ -132,6 +155,14 @@ static uint32_t src_col(const vg_part *p, uint32_t j)
     return p->sel ? p->sel[j] : j;
 }
 
+/* A numeric value as the encoder reads it. log1p keeps the sign, so a
+ * negative value (a difference, a score) stays ordered. */
+static double transformed(const vg_part *p, float x)
+{
+    if (p->transform != VG_PART_TRANSFORM_LOG1P) return x;
+    return x < 0 ? -log1p(-(double)x) : log1p((double)x);
+}
+
 void vg_part_encode_row(const vg_part *p, const float *row, float *out)
 {
     uint32_t k = 0, n = n_sel(p);
@@ -145,7 +176,7 @@ void vg_part_encode_row(const vg_part *p, const float *row, float *out)
             if (x >= 0 && x < (float)p->n_cats[j]) out[k + (uint32_t)x] = 1.0f;
             k += p->n_cats[j];
         } else {
-            out[k++] = isnan(x) ? 0.0f : (float)((x - p->mean[j]) / p->scale[j]);
+            out[k++] = isnan(x) ? 0.0f : (float)((transformed(p, x) - p->mean[j]) / p->scale[j]);
         }
     }
 }
@@ -175,13 +206,13 @@ static vg_status encoder_fit(vg_part *p, const vg_train_set *ts, const size_t *r
         for (size_t i = 0; i < n_rows; i++) {
             float x = X->data[(rows ? rows[i] : i) * X->cols + src_col(p, j)];
             if (isnan(x)) continue;
-            s += x;
+            s += transformed(p, x);
             cnt++;
         }
         double mean = cnt ? s / (double)cnt : 0.0;
         for (size_t i = 0; i < n_rows; i++) {
             float x = X->data[(rows ? rows[i] : i) * X->cols + src_col(p, j)];
-            if (!isnan(x)) ss += (x - mean) * (x - mean);
+            if (!isnan(x)) ss += (transformed(p, x) - mean) * (transformed(p, x) - mean);
         }
         double sd = cnt ? sqrt(ss / (double)cnt) : 0.0;
         p->mean[j] = mean;
@@ -193,13 +224,34 @@ static vg_status encoder_fit(vg_part *p, const vg_train_set *ts, const size_t *r
     return VG_OK;
 }
 
-vg_status vg_part_fit(const vg_estimator_kind *kind, const void *params, const vg_train_set *ts, const size_t *rows,
-                      size_t n_rows, const uint32_t *cols, uint32_t n_cols, const vg_fit_options *opt, vg_part *out)
+vg_status vg_part_fit(const vg_estimator_kind *kind, const void *params, uint32_t transform, const vg_train_set *ts,
+                      const size_t *rows, size_t n_rows, const uint32_t *cols, uint32_t n_cols,
+                      const vg_fit_options *opt, vg_part *out)
 {
     memset(out, 0, sizeof *out);
     vg_part p = { .kind = kind, .n_in = (uint32_t)ts->X->cols };
     if (!rows) n_rows = ts->X->rows;
     vg_status st = VG_OK;
+    size_t *normal = NULL;
+    if (!kind->needs_labels) {
+        /* An anomaly part learns what normal looks like: the rows of class 0
+         * (a binary task's negative class), labels dropped. */
+        if (!ts->y || ts->n_classes != 2)
+            return vg_fail(VG_ERR_INVALID, "anomaly part %s: needs a binary task (it fits on the normal rows)",
+                           kind->name);
+        normal = vg_malloc((n_rows ? n_rows : 1) * sizeof *normal);
+        if (!normal) return vg_fail(VG_ERR_NOMEM, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < n_rows; i++) {
+            size_t r = rows ? rows[i] : i;
+            if (ts->y[r] == 0) normal[k++] = r;
+        }
+        if (k == 0) {
+            vg_free(normal);
+            return vg_fail(VG_ERR_INVALID, "anomaly part %s: no normal (class 0) rows to fit on", kind->name);
+        }
+        rows = normal, n_rows = k;
+    }
     vg_matrix Xp = { 0 };
     int32_t *y = NULL;
     float *w = NULL;
@@ -215,14 +267,16 @@ vg_status vg_part_fit(const vg_estimator_kind *kind, const void *params, const v
     }
     p.encode = kind->encoding == VG_ENCODING_ONEHOT_SCALED;
     if (p.encode) {
+        p.transform = transform;
         if ((st = encoder_fit(&p, ts, rows, n_rows))) goto done;
     } else {
         p.n_out = n_sel(&p);
     }
     feat = vg_calloc(p.n_out ? p.n_out : 1, sizeof *feat);
-    y = ts->y ? vg_malloc((n_rows ? n_rows : 1) * sizeof *y) : NULL;
+    y = ts->y && kind->needs_labels ? vg_malloc((n_rows ? n_rows : 1) * sizeof *y) : NULL;
     w = ts->weight ? vg_malloc((n_rows ? n_rows : 1) * sizeof *w) : NULL;
-    if (!feat || (ts->y && !y) || (ts->weight && !w) || (st = vg_matrix_alloc(&Xp, n_rows, p.n_out))) {
+    if (!feat || (ts->y && kind->needs_labels && !y) || (ts->weight && !w) ||
+        (st = vg_matrix_alloc(&Xp, n_rows, p.n_out))) {
         if (!st) st = vg_fail(VG_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -236,9 +290,10 @@ vg_status vg_part_fit(const vg_estimator_kind *kind, const void *params, const v
         if (y) y[i] = ts->y[r];
         if (w) w[i] = ts->weight[r];
     }
-    vg_train_set sub = { .X = &Xp, .features = feat, .y = y, .weight = w, .n_classes = ts->n_classes };
+    vg_train_set sub = { .X = &Xp, .features = feat, .y = y, .weight = w, .n_classes = y ? ts->n_classes : 1 };
     st = kind->fit(params, &sub, opt, &p.state);
 done:
+    vg_free(normal);
     vg_matrix_free(&Xp);
     vg_free(y), vg_free(w), vg_free(feat);
     if (st) {
@@ -298,7 +353,7 @@ vg_status vg_part_predict_row(const vg_part *p, const float *row, float *proba)
 
 int vg_part_can_explain(const vg_part *p)
 {
-    return p->kind->explain && p->kind->n_outputs && p->kind->n_outputs(p->state) > 0;
+    return !vg_part_is_anomaly(p) && p->kind->explain && p->kind->n_outputs && p->kind->n_outputs(p->state) > 0;
 }
 
 /* p from a bias vector through the link a family's raw scores most likely
@@ -409,11 +464,14 @@ void vg_part_describe(const vg_part *p, const char *prefix, vg_wbuf *out)
 
 /* ---- save / load ---- */
 
-#define PART_FORMAT_VERSION 1u
+/* Version 2 adds the encoder's transform (u32, after the encoder flag of an
+ * encoder part); a part without one is still written as version 1, so files
+ * that do not use it stay readable by older builds. */
+#define PART_FORMAT_VERSION 2u
 
 vg_status vg_part_save(const vg_part *p, vg_wbuf *w)
 {
-    vg_wbuf_u32(w, PART_FORMAT_VERSION);
+    vg_wbuf_u32(w, p->transform ? PART_FORMAT_VERSION : 1u);
     vg_wbuf_str(w, p->kind->name);
     vg_wbuf_u32(w, p->n_in);
     vg_wbuf_u32(w, p->sel ? 1u : 0u);
@@ -422,6 +480,7 @@ vg_status vg_part_save(const vg_part *p, vg_wbuf *w)
         vg_wbuf_u32s(w, p->sel, p->n_sel);
     }
     vg_wbuf_u32(w, (uint32_t)p->encode);
+    if (p->transform) vg_wbuf_u32(w, p->transform);
     if (p->encode) {
         vg_wbuf_u32s(w, p->n_cats, n_sel(p));
         vg_wbuf_f64s(w, p->mean, n_sel(p));
@@ -439,21 +498,22 @@ vg_status vg_part_save(const vg_part *p, vg_wbuf *w)
     return st;
 }
 
-vg_status vg_part_load(vg_rbuf *r, uint32_t n_in, uint32_t n_classes, vg_part *out)
+vg_status vg_part_load(vg_rbuf *r, uint32_t n_in, uint32_t n_classes, int allow_anomaly, vg_part *out)
 {
     memset(out, 0, sizeof *out);
     vg_part p = { 0 };
     vg_status st = VG_OK;
     char *name = NULL;
     uint32_t version = vg_rbuf_u32(r);
-    vg_rbuf_require(r, version == PART_FORMAT_VERSION, "ensemble part version");
+    vg_rbuf_require(r, version >= 1 && version <= PART_FORMAT_VERSION, "ensemble part version");
     name = vg_rbuf_str(r);
     vg_rbuf_require(r, name != NULL, "ensemble part name");
     if ((st = vg_rbuf_check(r))) goto done;
     p.kind = vg_estimator_find(name);
     /* Any labelled dense classifier, a vote or stack too (select holds one),
      * but not select itself: a file cannot nest without end. */
-    if (!p.kind || strcmp(name, "select") == 0 || !p.kind->needs_labels || !(p.kind->inputs & VG_ESTIMATOR_IN_DENSE)) {
+    if (!p.kind || strcmp(name, "select") == 0 || !(p.kind->needs_labels || allow_anomaly) ||
+        !(p.kind->inputs & VG_ESTIMATOR_IN_DENSE) || (p.kind->inputs & VG_ESTIMATOR_IN_WINDOW)) {
         st = vg_fail(VG_ERR_FORMAT, "ensemble part: family '%s' cannot be a part here", name);
         goto done;
     }
@@ -470,6 +530,10 @@ vg_status vg_part_load(vg_rbuf *r, uint32_t n_in, uint32_t n_classes, vg_part *o
     }
     uint32_t enc = vg_rbuf_u32(r);
     vg_rbuf_require(r, enc <= 1 && enc == (p.kind->encoding == VG_ENCODING_ONEHOT_SCALED), "ensemble part encoder flag");
+    if (version >= 2) {
+        p.transform = vg_rbuf_u32(r);
+        vg_rbuf_require(r, enc == 1 && p.transform == VG_PART_TRANSFORM_LOG1P, "ensemble part transform");
+    }
     if ((st = vg_rbuf_check(r))) goto done;
     p.encode = (int)enc;
     uint32_t n = n_sel(&p);
@@ -499,7 +563,7 @@ vg_status vg_part_load(vg_rbuf *r, uint32_t n_in, uint32_t n_classes, vg_part *o
         st = vg_fail(VG_ERR_FORMAT, "ensemble part %s: %zu bytes left over", name, sub.len - sub.pos);
         goto done;
     }
-    if (p.kind->n_classes(p.state) != n_classes ||
+    if (p.kind->n_classes(p.state) != (p.kind->needs_labels ? n_classes : 1) ||
         (p.kind->n_features && p.kind->n_features(p.state) != p.n_out)) {
         st = vg_fail(VG_ERR_FORMAT, "ensemble part %s: its shape does not match the ensemble's", name);
         goto done;

@@ -311,7 +311,8 @@ static vg_status select_fit(const void *params, const vg_train_set *ts, const vg
         s->n_features = F;
         s->n_classes = ts->n_classes;
         s->by = p->by;
-        st = vg_part_fit(vg_estimator_find(p->estimator), ip, ts, NULL, 0, cols, k, opt, &s->part);
+        st = vg_part_fit(vg_estimator_find(p->estimator), ip, VG_PART_TRANSFORM_NONE, ts, NULL, 0, cols, k, opt,
+                         &s->part);
     }
     vg_free(cols), vg_free(ip);
     if (st) {
@@ -382,7 +383,7 @@ static vg_status select_load(vg_rbuf *r, void **out_state)
     s->n_features = F;
     s->n_classes = C;
     s->by = (vg_select_by)by;
-    if ((st = vg_part_load(r, F, C, &s->part))) {
+    if ((st = vg_part_load(r, F, C, 0, &s->part))) {
         select_free(s);
         return st;
     }

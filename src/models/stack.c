@@ -76,6 +76,7 @@ static const char *stack_params_check(const void *params)
 {
     const stack_params *p = params;
     if (p->parts.n == 0) return "name its parts: --model stack:A,B,... (e.g. stack:gbdt,svm,mlp)";
+    if (vg_parts_n_anomaly(&p->parts)) return "an anomaly part can join a vote with voting=rank, not a stack";
     if (p->cv < 2 || p->cv > 20) return "cv must be in [2, 20]";
     if (!(p->C > 0)) return "C must be > 0";
     return NULL;
@@ -182,7 +183,7 @@ static vg_status stack_fit(const void *params, const vg_train_set *ts, const vg_
             vg_part fold_part;
             if ((st = vg_folds_rows(&folds, f, &tr, &ntr, &te, &nte))) break;
             o.seed = seed + 1000003ull * i + 7919ull * (f + 1);
-            if (!(st = vg_part_fit(k, cp, ts, tr, ntr, NULL, 0, &o, &fold_part))) {
+            if (!(st = vg_part_fit(k, cp, p->parts.transform, ts, tr, ntr, NULL, 0, &o, &fold_part))) {
                 st = predict_rows(&fold_part, ts->X, te, nte, o.threads, pr);
                 if (!st) put_meta(pr, nte, C, i, W, te, &meta);
                 vg_part_free(&fold_part);
@@ -193,7 +194,7 @@ static vg_status stack_fit(const void *params, const vg_train_set *ts, const vg_
         }
         if (st) break;
         o.seed = seed + 1000003ull * i;
-        if ((st = vg_part_fit(k, cp, ts, NULL, 0, NULL, 0, &o, &s->parts[i]))) {
+        if ((st = vg_part_fit(k, cp, p->parts.transform, ts, NULL, 0, NULL, 0, &o, &s->parts[i]))) {
             vg_error_prefix("stack: part %u (%s): ", i + 1, p->parts.names[i]);
             break;
         }
@@ -206,7 +207,7 @@ static vg_status stack_fit(const void *params, const vg_train_set *ts, const vg_
     if ((st = final_params(p->C, &lp))) goto done;
     vg_train_set mts = { .X = &meta, .features = mf, .y = ts->y, .weight = ts->weight, .n_classes = C };
     vg_fit_options o = opt ? *opt : (vg_fit_options){ 0 };
-    if ((st = vg_part_fit(&vg_logreg_kind, lp, &mts, NULL, 0, NULL, 0, &o, &s->final)))
+    if ((st = vg_part_fit(&vg_logreg_kind, lp, VG_PART_TRANSFORM_NONE, &mts, NULL, 0, NULL, 0, &o, &s->final)))
         vg_error_prefix("stack: final logistic regression: ");
 done:
     vg_free(cp), vg_free(lp), vg_free(mf), vg_free(pr), vg_free(tr), vg_free(te);
@@ -335,10 +336,10 @@ static vg_status stack_load(vg_rbuf *r, void **out_state)
                     "stack model header");
     vg_status st = vg_rbuf_check(r);
     for (uint32_t i = 0; !st && i < n; i++) {
-        if ((st = vg_part_load(r, s->n_features, s->n_classes, &s->parts[i]))) break;
+        if ((st = vg_part_load(r, s->n_features, s->n_classes, 0, &s->parts[i]))) break;
         s->n = i + 1;
     }
-    if (!st) st = vg_part_load(r, n * meta_width(s->n_classes), s->n_classes, &s->final);
+    if (!st) st = vg_part_load(r, n * meta_width(s->n_classes), s->n_classes, 0, &s->final);
     if (!st && s->final.kind != &vg_logreg_kind)
         st = vg_fail(VG_ERR_FORMAT, "stack model: the final model is not a logistic regression");
     if (st) {

@@ -80,7 +80,7 @@ expect_error "vote without parts" "vote:A,B" "$VIGIL" train --data "$WORK/train.
   -o "$WORK/x.vgm"
 expect_error "a part's bad parameter" "max_dept" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
   --model vote:gbdt,forest --param gbdt.max_dept=3 -o "$WORK/x.vgm"
-expect_error "an anomaly part" "iforest" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+expect_error "an anomaly part" "anomaly part" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
   --model stack:gbdt,iforest -o "$WORK/x.vgm"
 expect_error "--select too many" "--select" "$VIGIL" train --data "$WORK/train.txt" --format kdd --select 99 \
   -o "$WORK/x.vgm"
@@ -88,4 +88,34 @@ expect_error "--select-by unknown" "mutual_info" "$VIGIL" train --data "$WORK/tr
   --select-by chi2 -o "$WORK/x.vgm"
 expect_error "--select-by alone" "--select" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
   --select-by importance -o "$WORK/x.vgm"
+
+# Rank voting with an anomaly part (the autoencoder, fitted on the normal rows
+# only) and log1p for the one-hot parts: train with a threshold from
+# out-of-fold scores, then predict, eval and inspect use the saved model.
+rank=(--model vote:gbdt,mlp,autoencoder --param voting=rank --param weights=1,1,2 --param transform=log1p
+      --param gbdt.n_estimators=30 --param mlp.max_iter=5 --param autoencoder.max_iter=5)
+expect_ok "train voting=rank" "$VIGIL" train --data "$WORK/train.txt" --test "$WORK/test.txt" --format kdd \
+  "${rank[@]}" --threshold-by fpr:0.02 --threshold-folds 3 --json -o "$WORK/r.vgm"
+auc=$(json_get "$WORK/out" roc_auc)
+awk -v a="$auc" 'BEGIN { exit !(a > 0.75) }' && pass "voting=rank: ROC-AUC $auc on the test rows" ||
+  fail "voting=rank: ROC-AUC $auc"
+expect_ok "inspect voting=rank" "$VIGIL" inspect "$WORK/r.vgm"
+grep -q "voting: rank" "$WORK/out" && grep -q "part 3: autoencoder" "$WORK/out" && grep -q "transform=log1p" "$WORK/out" &&
+  grep -q "fpr:0.02 on 3-fold" "$WORK/out" && pass "inspect shows rank voting, the autoencoder part and the threshold" ||
+  fail "inspect lacks rank voting: $(grep -E 'voting|part 3|threshold' "$WORK/out")"
+expect_ok "predict voting=rank" "$VIGIL" predict --model "$WORK/r.vgm" --data "$WORK/test.txt" -o "$WORK/r.csv"
+awk -F, 'NR > 1 && ($2 < 0 || $2 > 1) { bad++ } END { exit bad > 0 }' "$WORK/r.csv" && [[ $(wc -l <"$WORK/r.csv") == 2001 ]] &&
+  pass "voting=rank scores are ranks in [0, 1], one per row" || fail "voting=rank scores out of [0, 1]"
+for th in 1 2; do
+  "$VIGIL" train --data "$WORK/train.txt" --format kdd "${rank[@]}" --threads $th -o "$WORK/rt$th.vgm" >/dev/null 2>&1
+  "$VIGIL" predict --model "$WORK/rt$th.vgm" --data "$WORK/test.txt" -o "$WORK/rp$th.csv" 2>/dev/null
+done
+cmp -s "$WORK/rp1.csv" "$WORK/rp2.csv" && pass "voting=rank: the same predictions for 1 and 2 threads" ||
+  fail "voting=rank: predictions differ between 1 and 2 threads"
+expect_error "anomaly part without rank voting" "voting=rank" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --model vote:gbdt,autoencoder -o "$WORK/x.vgm"
+expect_error "rank voting, 5 classes" "binary" "$VIGIL" train --data "$WORK/train.txt" --format kdd --task category \
+  --model vote:gbdt,iforest --param voting=rank -o "$WORK/x.vgm"
+expect_error "transform unknown" "transform" "$VIGIL" train --data "$WORK/train.txt" --format kdd \
+  --model vote:gbdt,logreg --param transform=sqrt -o "$WORK/x.vgm"
 finish
