@@ -1,5 +1,6 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
- * visitors who load a page and then its assets, crawlers, uptime monitors
+ * visitors who load a page and then its assets (a few of them fast: several
+ * pages a second from one address), crawlers, uptime monitors
  * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
  * labelled attacks: path scanners (a quarter against a soft-404 site that
  * answers every path 200 or redirects it: kind scanner_soft404), SQL injection, XSS, path
@@ -668,7 +669,7 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
-    .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
+    .summary = "combined-format web access log: visitors with page assets (some fast), crawlers, monitors, normal "
                "404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
                "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
                "--truth and train with --labels)",
