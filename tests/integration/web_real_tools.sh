@@ -85,11 +85,8 @@ timeout $TOOL_SECONDS wapiti -u http://127.0.0.3:8080/ --scope folder -m sql,xss
 timeout $TOOL_SECONDS dirb http://127.0.0.4:8080/ /usr/share/dirb/wordlists/small.txt -S -r >"$W/dirb.out" 2>&1 &
 timeout $TOOL_SECONDS hydra -l admin -P "$W/pw.txt" -t 4 -I -s 8080 127.0.0.5 \\
   http-post-form "/login.php:user=^USER^&pass=^PASS^:F=invalid" >"$W/hydra.out" 2>&1 &
-wait \$(jobs -p | grep -v "^\$nginx_pid\\\$")
-kill \$nginx_pid; wait \$nginx_pid 2>/dev/null
-exit 0
 TRAFFIC
 } >"$W/traffic.sh"
-timeout $((TOOL_SECONDS + 90)) unshare --net bash "$W/traffic.sh" >"$W/traffic.out" 2>&1
+web_real_run "$TOOL_SECONDS"
 web_real_score
 finish

@@ -96,11 +96,8 @@ timeout $TOOL_SECONDS gobuster dir -u http://127.0.0.3:8080/ -w $LISTS/general/c
 timeout $TOOL_SECONDS nmap -n -Pn -sT -p 8080 --script http-enum,http-sql-injection,http-unsafe-output-escaping,http-shellshock,http-passwd,http-methods \\
   127.0.0.4 >"$W/nmap.out" 2>&1 &
 timeout $TOOL_SECONDS wfuzz -t 4 -z file,"$W/pw.txt" -d "login=editor&password=FUZZ" http://127.0.0.5:8080/session/new >"$W/wfuzz-login.out" 2>&1 &
-wait \$(jobs -p | grep -v "^\$nginx_pid\\\$")
-kill \$nginx_pid; wait \$nginx_pid 2>/dev/null
-exit 0
 TRAFFIC
 } >"$W/traffic.sh"
-timeout $((TOOL_SECONDS + 90)) unshare --net bash "$W/traffic.sh" >"$W/traffic.out" 2>&1
+web_real_run "$TOOL_SECONDS"
 web_real_score
 finish

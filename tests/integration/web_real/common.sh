@@ -58,6 +58,17 @@ for i in \$(seq 50); do curl -s -o /dev/null http://127.0.0.1:8080/health && bre
 START
 }
 
+# web_real_run SECONDS: close $W/traffic.sh (wait for every client, stop
+# nginx) and run it in a new network namespace, bounded by SECONDS + 90 s.
+web_real_run() {
+  cat >>"$W/traffic.sh" <<'END'
+wait $(jobs -p | grep -v "^$nginx_pid\$")
+kill $nginx_pid; wait $nginx_pid 2>/dev/null
+exit 0
+END
+  timeout $(($1 + 90)) unshare --net bash "$W/traffic.sh" >"$W/traffic.out" 2>&1
+}
+
 # web_real_require COMMAND...: skip (77) when a tool is missing or network
 # namespaces are not allowed here.
 web_real_require() {
