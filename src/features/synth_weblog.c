@@ -601,8 +601,8 @@ static void start_session(gen *g, double t)
             } else if (chance(g, 0.06)) {
                 /* Fast clients behind one address: several tabs at once, a
                  * page's script fetching fragments, an office or a mobile
-                 * carrier's NAT: a page every 0.1-1 s for minutes, each
-                 * with its assets in a burst. Without them every benign
+                 * carrier's NAT: a page every 0.1-1 s for minutes, with
+                 * its assets. Without them every benign
                  * client stayed under about 10 requests in 10 s, so the
                  * rate alone told an attack: a real log's people loading
                  * pages faster than that were 9% false alarms. Their pages
