@@ -22,9 +22,9 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
-  # tests/integration/web_real_tools.sh: real scanners against a local nginx
+  # tests/integration/web_real_*.sh: real scanners against a local nginx
   # inside a network namespace with only the loopback (iproute2: ip, util-linux: unshare).
-  packages+=(nginx-light sqlmap wapiti dirb hydra iproute2)
+  packages+=(nginx-light sqlmap wapiti dirb hydra wfuzz gobuster nmap iproute2)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   # bench/serve.py: wrk against vigil serve and a FastAPI + uvicorn + XGBoost twin.

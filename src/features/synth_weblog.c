@@ -1,5 +1,6 @@
 /* Synthetic web access logs (combined format) with ground truth: browsing
- * visitors who load a page and then its assets, crawlers, uptime monitors
+ * visitors who load a page and then its assets (a few of them fast: several
+ * pages a second from one address), crawlers, uptime monitors
  * using curl-like tools, normal 404s and the odd 500, a daily rhythm; plus
  * labelled attacks: path scanners (a quarter against a soft-404 site that
  * answers every path 200 or redirects it: kind scanner_soft404), SQL injection, XSS, path
@@ -165,6 +166,7 @@ typedef struct session {
     int crawl;            /* web scan: crawl requests left before the attacks */
     int form, param, tries; /* web scan: the page, parameter and payloads left for it */
     int soft;             /* path scan against a soft-404 site (every path 200 or a redirect) */
+    int fast;             /* browse: a fast client keeping to a few pages (start_session) */
     double pace;          /* mean seconds between requests (attack tools) */
 } session;
 
@@ -296,7 +298,7 @@ static void new_page(gen *g, session *s)
      * scripts with their parameters (so a ".php" or an "id=" is no sign of
      * an attack by itself; a model trained without them flagged a third of
      * a real PHP shop's visitors). */
-    if (chance(g, 0.33)) {
+    if (s->fast || chance(g, 0.33)) {
         unsigned q = vg_rng_below(&g->rng, 6);
         if (q == 0) snprintf(s->page, sizeof s->page, "/index.php");
         else if (q == 1) snprintf(s->page, sizeof s->page, "/item.php?id=%u", 1 + vg_rng_below(&g->rng, 5000));
@@ -370,7 +372,7 @@ static int step(gen *g, session *s)
                                                   "/fonts/inter.woff2" };
             int missing = s->assets == 1 && chance(g, 0.08);
             if (missing) snprintf(uri, sizeof uri, "%s", chance(g, 0.5) ? "/favicon.ico" : "/apple-touch-icon.png");
-            else if (chance(g, 0.4)) snprintf(uri, sizeof uri, "/images/p%u.jpg", vg_rng_below(&g->rng, 5000));
+            else if (!s->fast && chance(g, 0.4)) snprintf(uri, sizeof uri, "/images/p%u.jpg", vg_rng_below(&g->rng, 5000));
             else snprintf(uri, sizeof uri, "%s", PICK(g, assets));
             snprintf(ref, sizeof ref, "https://shop.example.com%s", s->page);
             st = missing ? 404 : chance(g, 0.3) ? 304 : 200;
@@ -596,6 +598,22 @@ static void start_session(gen *g, double t)
                  * fast as some tools (the real shop's visitors did). */
                 s.pace = uni(g, 1, 4);
                 s.remaining = 3 + (int)vg_rng_below(&g->rng, 25);
+            } else if (chance(g, 0.06)) {
+                /* Fast clients behind one address: several tabs at once, a
+                 * page's script fetching fragments, an office or a mobile
+                 * carrier's NAT: a page every 0.1-1 s for minutes, with
+                 * its assets. Without them every benign
+                 * client stayed under about 10 requests in 10 s, so the
+                 * rate alone told an attack: a real log's people loading
+                 * pages faster than that were 9% false alarms. Their pages
+                 * are the site's own with plain values, a few scripts and
+                 * their shared assets revisited (distinct paths at that
+                 * rate are a crawler's), so a payload or a 404 burst stays
+                 * the sign, not the rate. */
+                s.pace = uni(g, 0.1, 1.0);
+                s.remaining = 20 + (int)vg_rng_below(&g->rng, 80);
+                s.fast = 1;
+                random_ip(g, s.ip, sizeof s.ip);  /* its own address: not a returning visitor's */
             }
             snprintf(s.page, sizeof s.page, "/");
         } else if (s.kind == K_CRAWLER) {
@@ -651,7 +669,7 @@ static vg_status weblog_write(FILE *out, const vg_synth_params *p)
 
 const vg_synth_generator vg_synth_weblog = {
     .format = &vg_format_weblog,
-    .summary = "combined-format web access log: visitors with page assets, crawlers, monitors, normal "
+    .summary = "combined-format web access log: visitors with page assets (some fast), crawlers, monitors, normal "
                "404s; attacks: scanner (some against a soft-404 site), sqli, xss, traversal, cmdi, ssti, "
                "crlf, jndi, webscan (crawl, then every parameter mutated), bruteforce (label them with "
                "--truth and train with --labels)",

@@ -25,7 +25,8 @@ alerts_n() { "$VIGIL" alerts --db "$WORK/alerts.db" --limit 0 --json "$@" | wc -
 # ---- a model and two logs ------------------------------------------------------
 expect_ok "synth weblog (train)" "$VIGIL" synth --format weblog --events 20000 --seed 1 --truth "$WORK/t1.csv" \
   -o "$WORK/train.log"
-expect_ok "synth weblog a (to watch)" "$VIGIL" synth --format weblog --events 3000 --seed 2 -o "$WORK/a.log"
+# Seed 4: since the generator has fast visitors, seed 2's first 3000 lines hold no attack.
+expect_ok "synth weblog a (to watch)" "$VIGIL" synth --format weblog --events 3000 --seed 4 -o "$WORK/a.log"
 expect_ok "synth weblog b (to watch)" "$VIGIL" synth --format weblog --events 3000 --seed 3 -o "$WORK/b.log"
 cut -d, -f1 "$WORK/t1.csv" >"$WORK/labels.txt"
 expect_ok "train forest on weblog" "$VIGIL" train --data "$WORK/train.log" --format weblog --labels "$WORK/labels.txt" \
